@@ -1,0 +1,47 @@
+# Centrale — the two commands are `make run` and `make test`.
+#
+# Without DATABASE_URL both use a private PostgreSQL cluster under target/pg (port 54329),
+# started on demand and left running for the next command; `make db-down` stops it.
+
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run test build db-up db-down openapi fmt lint bench clean-db
+
+run:
+	$(CARGO) run --release --bin centrale -- serve
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+# Tests bring up PostgreSQL themselves (the harness starts the private cluster when no
+# DATABASE_URL is set); each test gets its own database cloned from a migrated template.
+test:
+	@if command -v cargo-nextest >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+db-up:
+	$(CARGO) run --bin centrale -- db up
+
+db-down:
+	$(CARGO) run --bin centrale -- db down
+
+# Refresh the committed OpenAPI snapshot (a test fails when it is stale).
+openapi:
+	$(CARGO) run --bin centrale -- openapi > docs/openapi.json
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench:
+	$(CARGO) bench --workspace
+
+clean-db: db-down
+	rm -rf target/pg target/pg.lock

@@ -1,0 +1,13 @@
+//! Member authorities (enti), the people who act for them or for suppliers, their roles,
+//! and login sessions. Authorization decisions are made on a [`Principal`].
+
+pub mod enti;
+pub mod error;
+pub mod password;
+pub mod principal;
+pub mod sessions;
+pub mod trail;
+pub mod users;
+
+pub use error::AccountsError;
+pub use principal::{Principal, Role, UserKind};

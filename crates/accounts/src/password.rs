@@ -1,0 +1,60 @@
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::AccountsError;
+
+pub const MIN_LENGTH: usize = 12;
+
+pub fn validate(password: &str) -> Result<(), AccountsError> {
+    if password.chars().count() < MIN_LENGTH {
+        return Err(AccountsError::invalid(
+            "password_too_short",
+            "password",
+            format!("La password deve avere almeno {MIN_LENGTH} caratteri"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn hash(password: &str) -> Result<String, AccountsError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AccountsError::Internal(e.to_string()))
+}
+
+pub fn verify(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// A random password for the first admin when none is configured (printed once).
+pub fn generate() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 18];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_verifies_only_the_same_password() {
+        let stored = hash("correct horse battery").expect("hash");
+        assert!(stored.starts_with("$argon2"));
+        assert!(verify("correct horse battery", &stored));
+        assert!(!verify("correct horse batterY", &stored));
+        assert!(!verify("anything", "not a hash"));
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert!(validate("short").is_err());
+        assert!(validate("twelve chars").is_ok());
+    }
+}

@@ -1,0 +1,21 @@
+//! Reading the audit trail: an ente's auditors (and the centrale's admins) list its events.
+
+use db::audit::{self, AuditRow};
+use diesel::pg::PgConnection;
+use uuid::Uuid;
+
+use crate::{enti, AccountsError, Principal, Role};
+
+pub const MAX_PAGE: i64 = 500;
+
+pub fn for_ente(
+    conn: &mut PgConnection,
+    who: &Principal,
+    ente: Uuid,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>, AccountsError> {
+    who.require_any_in(&[Role::Auditor], ente)?;
+    enti::find(conn, ente)?;
+    Ok(audit::list_for_ente(conn, ente, after_id, limit.clamp(1, MAX_PAGE))?)
+}

@@ -1,0 +1,70 @@
+//! The one REST API of Centrale. Handlers are thin: extract, call one domain function on
+//! a blocking thread, map the result. The same [`app`] serves `centrale serve` and the tests.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
+pub mod settings;
+pub mod state;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::{middleware, web, App, HttpResponse};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use error::{ApiError, Problem};
+pub use state::AppState;
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "Risorsa inesistente"))
+}
+
+/// Mounts every route; used by [`app`].
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use routes::*;
+    cfg.service(health::healthz).service(health::readyz).service(
+        web::scope("/api/v1")
+            .service(docs::openapi)
+            .service(auth::login)
+            .service(auth::logout)
+            .service(auth::me)
+            .service(auth::register)
+            .service(enti::create)
+            .service(enti::list)
+            .service(enti::get)
+            .service(enti::members)
+            .service(audit::list)
+            .service(users::create)
+            .service(users::list)
+            .service(users::grant),
+    );
+}
+
+/// The whole application, with its middleware and extractor settings.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let swagger = SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", (*state.openapi).clone());
+    App::new()
+        .app_data(extract::json_config(state.max_json_bytes))
+        .app_data(extract::path_config())
+        .app_data(extract::query_config())
+        .app_data(web::Data::new(state))
+        .wrap(middleware::from_fn(request_id::middleware))
+        .configure(configure)
+        .service(web::redirect("/api/docs", "/api/docs/"))
+        .service(swagger)
+        .default_service(web::to(not_found))
+}

@@ -1,0 +1,70 @@
+//! The OpenAPI 3.1 document, generated from the handlers and types. `docs/openapi.json` is a
+//! snapshot of it; a test fails when the snapshot is stale (`make openapi` refreshes it).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Opaque token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Centrale",
+        description = "E-procurement for Italian centrali di committenza (D.Lgs. 36/2023). \
+                       Errors are application/problem+json with a stable `code` and an Italian `detail`.",
+        license(name = "EUPL-1.2")
+    ),
+    modifiers(&BearerAuth),
+    paths(
+        routes::health::healthz,
+        routes::health::readyz,
+        routes::auth::login,
+        routes::auth::logout,
+        routes::auth::me,
+        routes::auth::register,
+        routes::enti::create,
+        routes::enti::list,
+        routes::enti::get,
+        routes::enti::members,
+        routes::users::create,
+        routes::users::list,
+        routes::users::grant,
+        routes::audit::list,
+    ),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "auth", description = "Login, logout, supplier sign-up"),
+        (name = "enti", description = "Member authorities served by the centrale"),
+        (name = "users", description = "Officials and their roles"),
+        (name = "audit", description = "The audit trail"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The document as committed in `docs/openapi.json`.
+pub fn pretty_json() -> String {
+    let mut s = document().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}

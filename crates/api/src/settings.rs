@@ -1,0 +1,196 @@
+//! Typed settings: `config/default.toml` (compiled in, so the binary always has defaults),
+//! an optional overlay file, then `CENTRALE__SECTION__KEY` environment variables.
+//! Unknown keys and wrong types stop start-up with a message naming the key. Secrets are
+//! `SecretString`, whose Debug output is redacted, so they are never logged.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: Server,
+    pub database: Database,
+    pub auth: Auth,
+    pub bootstrap: Bootstrap,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    pub bind: SocketAddr,
+    pub max_json_bytes: usize,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub url: Option<SecretString>,
+    pub pool_size: u32,
+    pub database_name: String,
+    pub embedded: Embedded,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Embedded {
+    pub dir: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    pub token_ttl_hours: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bootstrap {
+    pub admin_email: String,
+    pub admin_password: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration error: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration error: key `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+impl Settings {
+    /// Loads defaults, then `overlay` if given, then the environment `env` (pass
+    /// `std::env::vars()`; tests pass their own).
+    pub fn load(
+        overlay: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = overlay {
+            builder = builder.add_source(config::File::from(path).required(true));
+        }
+        let mut database_url = None;
+        let mut overrides = std::collections::HashMap::new();
+        for (key, value) in env {
+            if key == "DATABASE_URL" {
+                database_url = Some(value);
+            } else if let Some(rest) = key.strip_prefix("CENTRALE__") {
+                overrides.insert(rest.to_lowercase().replace("__", "."), value);
+            }
+        }
+        for (key, value) in overrides {
+            builder = builder.set_override(key, value)?;
+        }
+        if let Some(url) = database_url.filter(|u| !u.is_empty()) {
+            builder = builder.set_override("database.url", url)?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |key, reason: &str| {
+            Err(SettingsError::Invalid {
+                key,
+                reason: reason.to_string(),
+            })
+        };
+        if self.server.max_json_bytes == 0 {
+            return invalid("server.max_json_bytes", "must be greater than zero");
+        }
+        if self.database.pool_size == 0 {
+            return invalid("database.pool_size", "must be at least 1");
+        }
+        if !self
+            .database
+            .database_name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            || self.database.database_name.is_empty()
+        {
+            return invalid("database.database_name", "use lowercase letters, digits and _");
+        }
+        if self.auth.token_ttl_hours == 0 {
+            return invalid("auth.token_ttl_hours", "must be at least 1");
+        }
+        if let Some(p) = &self.bootstrap.admin_password {
+            use secrecy::ExposeSecret;
+            if p.expose_secret().chars().count() < 12 {
+                return invalid("bootstrap.admin_password", "must have at least 12 characters");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_load_and_env_overrides_win() {
+        let s = Settings::load(None, env(&[("CENTRALE__SERVER__MAX_JSON_BYTES", "1024")])).expect("load");
+        assert_eq!(s.server.max_json_bytes, 1024);
+        assert_eq!(s.server.bind.port(), 8080);
+        assert!(s.database.url.is_none());
+    }
+
+    #[test]
+    fn database_url_env_is_honoured_and_never_printed() {
+        let s = Settings::load(None, env(&[("DATABASE_URL", "postgres://u:hunter2@h/db")])).expect("load");
+        assert!(s.database.url.is_some());
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_wrong_setting_names_its_key() {
+        let err = Settings::load(None, env(&[("CENTRALE__SERVER__BIND", "not-an-address")])).expect_err("must fail");
+        assert!(err.to_string().contains("bind"), "{err}");
+        let err = Settings::load(None, env(&[("CENTRALE__AUTH__TOKEN_TTL_HOURS", "0")])).expect_err("must fail");
+        assert!(err.to_string().contains("auth.token_ttl_hours"), "{err}");
+        let err = Settings::load(None, env(&[("CENTRALE__SERVER__BINDD", "x")])).expect_err("must fail");
+        assert!(err.to_string().contains("bindd"), "{err}");
+    }
+
+    #[test]
+    fn an_overlay_file_overrides_defaults_and_unknown_keys_fail() {
+        let dir = std::env::temp_dir().join(format!("centrale-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "[auth]\ntoken_ttl_hours = 2\n").expect("write");
+        let s = Settings::load(Some(&good), env(&[])).expect("load");
+        assert_eq!(s.auth.token_ttl_hours, 2);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "[auth]\ntoken_ttl = 2\n").expect("write");
+        let err = Settings::load(Some(&bad), env(&[])).expect_err("must fail");
+        assert!(err.to_string().contains("token_ttl"), "{err}");
+    }
+}

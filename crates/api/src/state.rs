@@ -1,0 +1,46 @@
+use std::sync::Arc;
+
+use actix_web::web;
+use chrono::Duration;
+use db::audit::AuditCtx;
+use db::PgPool;
+use diesel::pg::PgConnection;
+use domain::clock::SharedClock;
+
+use crate::error::ApiError;
+use crate::request_id::RequestId;
+
+/// What every handler needs: the pool, the clock and the few settings read per request.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub clock: SharedClock,
+    pub token_ttl: Duration,
+    pub max_json_bytes: usize,
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
+}
+
+impl AppState {
+    /// Runs blocking Diesel work on the blocking thread pool, never on the reactor.
+    pub async fn db<T, E, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(ApiError::from)?;
+            work(&mut conn).map_err(Into::into)
+        })
+        .await?
+    }
+
+    pub fn audit_ctx(&self, actor: Option<uuid::Uuid>, request: &RequestId) -> AuditCtx {
+        AuditCtx {
+            actor,
+            request_id: request.0.clone(),
+            at: self.clock.now(),
+        }
+    }
+}

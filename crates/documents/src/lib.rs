@@ -1,0 +1,1 @@
+//! Document generation (PDF with pdf-writer, exports). Filled in with the award issue; see docs/architecture.md.

@@ -1,0 +1,249 @@
+//! The test harness: each test gets its own migrated database (cloned from a template),
+//! its own server on an ephemeral loopback port, and a [`ManualClock`] it can move.
+//!
+//! PostgreSQL is real: `DATABASE_URL` (a server we may create databases on) when set,
+//! otherwise the private cluster under `target/pg`, started here if it is not running.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use api::AppState;
+use chrono::{DateTime, TimeZone, Utc};
+use db::cluster::ClusterSpec;
+use db::testdb::TestDatabase;
+use domain::clock::ManualClock;
+use serde_json::{json, Value};
+
+pub use serde_json;
+
+/// Where tests start: a Monday morning in Rome, well clear of any DST change.
+pub fn default_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).single().expect("valid instant")
+}
+
+pub const ADMIN_EMAIL: &str = "admin@centrale.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+struct Server {
+    admin_url: String,
+    base: String,
+}
+
+impl Server {
+    fn url_for(&self, database: &str) -> String {
+        format!("{}/{database}", self.base)
+    }
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(url.clone());
+            Server {
+                admin_url: url,
+                base,
+            }
+        }
+        None => {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pg");
+            let spec = ClusterSpec { root, port: 54329 };
+            spec.ensure_running().expect("the private PostgreSQL cluster starts");
+            let admin_url = spec.admin_url();
+            let base = admin_url.trim_end_matches("/postgres").to_string();
+            Server { admin_url, base }
+        }
+    })
+}
+
+/// A running Centrale on its own database.
+pub struct TestApp {
+    pub base_url: String,
+    pub clock: ManualClock,
+    pub db_url: String,
+    handle: actix_web::dev::ServerHandle,
+    _db: TestDatabase,
+}
+
+impl TestApp {
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// `tweak` may change the state before the server starts (e.g. a smaller body limit).
+    pub fn start_with(tweak: impl FnOnce(&mut AppState)) -> Self {
+        let server = server();
+        let db = TestDatabase::create(&server.admin_url, |name| server.url_for(name)).expect("test database");
+        let pool = db::pool::build(db.url(), 4).expect("pool");
+        let clock = ManualClock::starting_at(default_start());
+        {
+            let mut conn = pool.get().expect("connection");
+            let ctx = db::audit::AuditCtx {
+                actor: None,
+                request_id: "test-bootstrap".into(),
+                at: default_start(),
+            };
+            accounts::users::bootstrap_admin(&mut conn, &ctx, ADMIN_EMAIL, Some(ADMIN_PASSWORD)).expect("bootstrap admin");
+        }
+        let mut state = AppState {
+            pool,
+            clock: Arc::new(clock.clone()),
+            token_ttl: chrono::Duration::hours(12),
+            max_json_bytes: 64 * 1024,
+            openapi: Arc::new(api::openapi::document()),
+        };
+        tweak(&mut state);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                let http = actix_web::HttpServer::new(move || api::app(state.clone()))
+                    .workers(1)
+                    .disable_signals()
+                    .bind("127.0.0.1:0")
+                    .expect("bind an ephemeral port");
+                let addr = http.addrs()[0];
+                let running = http.run();
+                tx.send((addr, running.handle())).expect("report address");
+                let _ = running.await;
+            });
+        });
+        let (addr, handle) = rx.recv().expect("server started");
+        TestApp {
+            base_url: format!("http://{addr}"),
+            clock,
+            db_url: db.url().to_string(),
+            handle,
+            _db: db,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.base_url.clone(),
+            token: None,
+        }
+    }
+
+    /// A client logged in as the centrale's first admin.
+    pub fn admin(&self) -> Client {
+        self.client().logged_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the server before the database is dropped.
+        let handle = self.handle.clone();
+        let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(false))).join();
+    }
+}
+
+/// A response reduced to what tests assert on.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub request_id: Option<String>,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        self.body
+    }
+
+    /// Asserts a problem document with this status and machine code.
+    #[track_caller]
+    pub fn expect_problem(self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(self.content_type, "application/problem+json", "body: {}", self.text);
+        assert_eq!(self.code(), code, "body: {}", self.text);
+        assert!(self.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        self.body
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    pub token: Option<String>,
+}
+
+impl Client {
+    pub fn with_token(&self, token: &str) -> Client {
+        Client {
+            base: self.base.clone(),
+            token: Some(token.to_string()),
+        }
+    }
+
+    #[track_caller]
+    pub fn logged_in(self, email: &str, password: &str) -> Client {
+        let body = self
+            .post("/api/v1/auth/login", &json!({ "email": email, "password": password }))
+            .expect(200);
+        let token = body["token"].as_str().expect("token").to_string();
+        self.with_token(&token)
+    }
+
+    fn request(&self, method: &str, path: &str) -> ureq::Request {
+        let mut req = ureq::request(method, &format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        req
+    }
+
+    fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("transport error: {e}"),
+        };
+        let status = response.status();
+        let content_type = response.content_type().to_string();
+        let request_id = response.header("x-request-id").map(str::to_string);
+        let text = response.into_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            content_type,
+            request_id,
+            body,
+            text,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        Self::reply(self.request("GET", path).call())
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Reply {
+        Self::reply(self.request("POST", path).send_json(body))
+    }
+
+    pub fn put(&self, path: &str, body: &Value) -> Reply {
+        Self::reply(self.request("PUT", path).send_json(body))
+    }
+
+    pub fn patch(&self, path: &str, body: &Value) -> Reply {
+        Self::reply(self.request("PATCH", path).send_json(body))
+    }
+
+    pub fn delete(&self, path: &str) -> Reply {
+        Self::reply(self.request("DELETE", path).call())
+    }
+
+    /// A raw body with an explicit content type (for malformed-input tests).
+    pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> Reply {
+        Self::reply(self.request("POST", path).set("Content-Type", content_type).send_bytes(body))
+    }
+}
