@@ -40,7 +40,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(audit::list)
             .service(users::create)
             .service(users::list)
-            .service(users::grant),
+            .service(users::grant)
+            .configure(registry::configure)
+            .configure(bandi::configure)
+            .configure(tools::configure),
     );
 }
 

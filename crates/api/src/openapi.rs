@@ -58,8 +58,13 @@ impl Modify for BearerAuth {
 )]
 pub struct ApiDoc;
 
+/// Each area keeps its own `Doc` next to its routes; they are merged here.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(routes::registry::Doc::openapi());
+    doc.merge(routes::bandi::Doc::openapi());
+    doc.merge(routes::tools::Doc::openapi());
+    doc
 }
 
 /// The document as committed in `docs/openapi.json`.

@@ -1,6 +1,9 @@
 pub mod audit;
 pub mod auth;
+pub mod bandi;
 pub mod docs;
 pub mod enti;
 pub mod health;
+pub mod registry;
+pub mod tools;
 pub mod users;
