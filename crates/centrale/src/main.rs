@@ -1,5 +1,6 @@
 //! `centrale`: serves the platform and carries the offline tools.
 
+mod calculators;
 mod serve;
 
 use std::path::PathBuf;
@@ -25,6 +26,10 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (what docs/openapi.json must contain).
     Openapi,
+    /// Anomaly threshold (art. 54, Allegato II.2), offline: JSON request on stdin, report on stdout.
+    Anomaly,
+    /// Economic scores by formula, offline: JSON request on stdin, report on stdout.
+    Scores,
     /// The private PostgreSQL cluster under target/ (when no DATABASE_URL is set).
     Db {
         #[command(subcommand)]
@@ -47,6 +52,8 @@ fn main() -> ExitCode {
             print!("{}", api::openapi::pretty_json());
             Ok(())
         }
+        Command::Anomaly => calculators::anomaly(),
+        Command::Scores => calculators::scores(),
         Command::Serve => serve::load(cli.config.as_deref()).and_then(serve::serve),
         Command::Migrate => serve::load(cli.config.as_deref()).and_then(|s| serve::prepare_database(&s).map(|_| ())),
         Command::Db { action } => serve::load(cli.config.as_deref()).and_then(|s| serve::cluster(&s, action)),

@@ -1,11 +1,55 @@
-//! Routes of this area (stub; filled in by its issue).
+//! The public calculators: the same engine that evaluates tenders, open to RUPs and bidders
+//! (no login), returning every intermediate value so anyone can check an outcome.
 
-use actix_web::web;
+use actix_web::http::StatusCode;
+use actix_web::{post, web, HttpResponse};
+use aggiudicazione::{
+    compute_economic_scores, evaluate_anomaly, AnomalyReport, AnomalyRequest, EconomicScoresReport,
+    EconomicScoresRequest, EvalError,
+};
 use utoipa::OpenApi;
 
+use crate::error::{ApiError, Problem};
+
+impl From<EvalError> for ApiError {
+    fn from(e: EvalError) -> Self {
+        let mut out = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string());
+        out.field = e.field();
+        out
+    }
+}
+
+/// Anomaly threshold (art. 54, Allegato II.2 methods A, B, C) with every intermediate value.
+/// With fewer than 5 offers the answer says automatic exclusion does not apply.
+#[utoipa::path(post, path = "/api/v1/tools/anomaly-threshold", tag = "tools", request_body = AnomalyRequest,
+    responses((status = 200, body = AnomalyReport), (status = 400, body = Problem), (status = 422, body = Problem)))]
+#[post("/tools/anomaly-threshold")]
+pub async fn anomaly_threshold(body: web::Json<serde_json::Value>) -> Result<HttpResponse, ApiError> {
+    // Parsed by the engine itself so an unknown method or a bad discount gets its own code.
+    let request = AnomalyRequest::from_json(&body.to_string())?;
+    let report = web::block(move || evaluate_anomaly(&request)).await??;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Economic scores by the tender's formula (linear, bilinear, concave, inverse proportional),
+/// with coefficients, points and ranking.
+#[utoipa::path(post, path = "/api/v1/tools/economic-scores", tag = "tools", request_body = EconomicScoresRequest,
+    responses((status = 200, body = EconomicScoresReport), (status = 400, body = Problem), (status = 422, body = Problem)))]
+#[post("/tools/economic-scores")]
+pub async fn economic_scores(body: web::Json<serde_json::Value>) -> Result<HttpResponse, ApiError> {
+    let request = EconomicScoresRequest::from_json(&body.to_string())?;
+    let report = web::block(move || compute_economic_scores(&request)).await??;
+    Ok(HttpResponse::Ok().json(report))
+}
+
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(anomaly_threshold, economic_scores),
+    tags((name = "tools", description = "Public calculators: anomaly threshold and economic scores"))
+)]
 pub struct Doc;
 
 /// Mounted under `/api/v1`.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(anomaly_threshold).service(economic_scores);
+}
