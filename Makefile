@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 .PHONY: run test build db-up db-down openapi fmt lint bench clean-db
 
 run:
-	$(CARGO) run --release --bin centrale -- serve
+	$(CARGO) run --bin centrale -- serve
 
 build:
 	$(CARGO) build --workspace --all-targets

@@ -46,8 +46,12 @@ fn server() -> &'static Server {
             }
         }
         None => {
-            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pg");
-            let spec = ClusterSpec { root, port: 54329 };
+            // The same cluster settings as `make run` (so CENTRALE__DATABASE__EMBEDDED__PORT
+            // moves both), with the directory taken relative to the workspace root.
+            let settings = api::settings::Settings::load(None, std::env::vars()).expect("settings");
+            let embedded = settings.database.embedded;
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(embedded.dir);
+            let spec = ClusterSpec { root, port: embedded.port };
             spec.ensure_running().expect("the private PostgreSQL cluster starts");
             let admin_url = spec.admin_url();
             let base = admin_url.trim_end_matches("/postgres").to_string();

@@ -113,7 +113,9 @@ fn validated(input: &NewEnte) -> Result<(String, Option<String>, String), Accoun
         return Err(AccountsError::invalid("nome_required", "nome", "Il nome dell'ente è obbligatorio"));
     }
     let cf = PartitaIva::from_str(input.codice_fiscale.trim())
-        .map_err(|e| AccountsError::invalid(e.code(), "codice_fiscale", e.to_string()))?;
+        .map_err(|e| {
+            AccountsError::invalid(e.code(), "codice_fiscale", format!("Codice fiscale dell'ente non valido ({e})"))
+        })?;
     let istat = match (&input.istat_code, input.tipo) {
         (Some(code), _) => Some(
             IstatComune::from_str(code.trim())
