@@ -1,0 +1,10 @@
+DROP TABLE rotation_counters;
+DROP TABLE invitation_proposals;
+DROP TABLE registry_awards;
+DROP TABLE notifications_outbox;
+DROP TABLE operatore_documenti;
+DROP TABLE registry_blobs;
+DROP TABLE operatore_soa;
+DROP TABLE operatore_cpv;
+DROP TABLE operatore_status_history;
+DROP TABLE operatori;
