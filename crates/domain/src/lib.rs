@@ -4,4 +4,6 @@
 //! the clock is injectable, and legal numbers come from one versioned table.
 
 pub mod clock;
+pub mod deadlines;
 pub mod ids;
+pub mod legal;

@@ -1,0 +1,46 @@
+//! The deadline scheduler: a background task that, on every tick, moves the tenders whose
+//! deadline has passed (published → submissions closed → opening) without any request
+//! arriving. It reads time from `AppState.clock`, so tests move it with the manual clock.
+//! Safe with several server instances on one database: see `bando::scheduler`.
+
+use std::time::Duration;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Tick used by `centrale serve` unless `CENTRALE_SCHEDULER_TICK_MS` says otherwise.
+pub const DEFAULT_TICK: Duration = Duration::from_secs(5);
+
+/// The tick from `CENTRALE_SCHEDULER_TICK_MS` (milliseconds), else [`DEFAULT_TICK`].
+pub fn tick_from_env() -> Duration {
+    std::env::var("CENTRALE_SCHEDULER_TICK_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_TICK)
+}
+
+/// One pass: returns how many tenders moved.
+pub async fn run_once(state: &AppState) -> Result<usize, ApiError> {
+    let now = state.clock.now();
+    let moved = state.db(move |conn| bando::scheduler::run_due(conn, now)).await?;
+    for m in &moved {
+        tracing::info!(bando = %m.bando_id, from = %m.from, to = %m.to, "deadline reached: tender moved");
+    }
+    state.db({ let seal = state.seal.clone(); move |conn| offerte::sequencer::tick(conn, &seal, now) }).await?;
+    Ok(moved.len())
+}
+
+/// Spawns the scheduler on the current actix system (call inside `System::block_on`).
+pub fn spawn(state: AppState, tick: Duration) -> actix_web::rt::task::JoinHandle<()> {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(tick);
+        loop {
+            interval.tick().await;
+            if let Err(e) = run_once(&state).await {
+                tracing::warn!(error = %e, "deadline scheduler pass failed; retrying at the next tick");
+            }
+        }
+    })
+}

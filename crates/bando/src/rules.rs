@@ -1,0 +1,678 @@
+//! Validation. Two layers:
+//! * [`validate`]: the shape of a draft (identifiers, amounts, weights, deadline order).
+//!   It stops at the first problem with that field's own code (422).
+//! * [`legal_violations`]: the rules of the Code that depend on numbers in
+//!   [`domain::legal::LegalTable`], checked at publication against the table in force that
+//!   day; every violation is reported, each message starting with its article.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use domain::deadlines::{self, calendar_days};
+use domain::ids::{Cig, Cpv, Cup, Nuts};
+use domain::legal::{LegalTable, Rule};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::error::{BandoError, Violation};
+use crate::model::*;
+
+/// A draft that passed [`validate`]: typed, normalized.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub ente_id: Uuid,
+    pub oggetto: String,
+    pub cig: Option<Cig>,
+    pub cup: Option<Cup>,
+    pub cpv_main: Cpv,
+    pub cpv_additional: Vec<Cpv>,
+    pub nuts: Nuts,
+    pub contract_type: ContractType,
+    pub procedure_type: ProcedureType,
+    pub award_criterion: AwardCriterion,
+    pub oepv: Option<Oepv>,
+    pub base_amount: Decimal,
+    pub safety_costs: Decimal,
+    pub labour_intensive: bool,
+    pub intellectual_services: bool,
+    pub urgency_reason: Option<String>,
+    pub questions_deadline: Option<DateTime<Utc>>,
+    pub submission_deadline: Option<DateTime<Utc>>,
+    pub opening_at: Option<DateTime<Utc>>,
+    pub offer_validity_days: i32,
+    pub envelopes: Vec<Envelope>,
+    pub anomaly_method: Option<AnomalyMethod>,
+    pub custodians: Vec<Uuid>,
+    pub custodian_threshold: i32,
+    pub invitees: Vec<Uuid>,
+    pub lotti: Vec<LottoSpec>,
+}
+
+/// What the legal rules look at; built from a validated draft or from a stored tender.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub contract_type: ContractType,
+    pub procedure_type: ProcedureType,
+    pub award_criterion: AwardCriterion,
+    pub oepv: Option<Oepv>,
+    pub base_amount: Decimal,
+    pub labour_intensive: bool,
+    pub intellectual_services: bool,
+    pub urgency_reason: Option<String>,
+    pub questions_deadline: Option<DateTime<Utc>>,
+    pub submission_deadline: Option<DateTime<Utc>>,
+    pub opening_at: Option<DateTime<Utc>>,
+    pub envelopes: Vec<Envelope>,
+    pub anomaly_method: Option<AnomalyMethod>,
+    pub custodians: Vec<Uuid>,
+    pub invitees: Vec<Uuid>,
+}
+
+impl Spec {
+    pub fn facts(&self) -> Facts {
+        Facts {
+            contract_type: self.contract_type,
+            procedure_type: self.procedure_type,
+            award_criterion: self.award_criterion,
+            oepv: self.oepv.clone(),
+            base_amount: self.base_amount,
+            labour_intensive: self.labour_intensive,
+            intellectual_services: self.intellectual_services,
+            urgency_reason: self.urgency_reason.clone(),
+            questions_deadline: self.questions_deadline,
+            submission_deadline: self.submission_deadline,
+            opening_at: self.opening_at,
+            envelopes: self.envelopes.clone(),
+            anomaly_method: self.anomaly_method,
+            custodians: self.custodians.clone(),
+            invitees: self.invitees.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LottoSpec {
+    pub oggetto: String,
+    pub cig: Cig,
+    pub base_amount: Decimal,
+    pub safety_costs: Decimal,
+}
+
+fn id_err<T>(field: &str, r: Result<T, domain::ids::IdError>) -> Result<T, BandoError> {
+    r.map_err(|e| BandoError::invalid(e.code(), field, e.to_string()))
+}
+
+/// A Rome wall time (or RFC 3339 instant) to UTC, naming the field on error.
+pub fn parse_time(field: &str, input: &str) -> Result<DateTime<Utc>, BandoError> {
+    deadlines::parse_rome(input).map_err(|e| BandoError::invalid(e.code(), field, format!("{field}: {e}")))
+}
+
+fn opt_time(field: &str, input: &Option<String>) -> Result<Option<DateTime<Utc>>, BandoError> {
+    input.as_deref().map(|s| parse_time(field, s)).transpose()
+}
+
+fn amount(field: &str, value: Decimal, allow_zero: bool) -> Result<Decimal, BandoError> {
+    let ok = if allow_zero { value >= Decimal::ZERO } else { value > Decimal::ZERO };
+    if !ok || value.normalize().scale() > 2 || value >= Decimal::from(10_000_000_000_000_i64) {
+        return Err(BandoError::invalid(
+            "amount_invalid",
+            field,
+            format!("{field}: importo non valido (euro, al più 2 decimali{})", if allow_zero { "" } else { ", maggiore di zero" }),
+        ));
+    }
+    Ok(value.round_dp(2))
+}
+
+fn check_criteria(criteria: &[Criterion], path: &str) -> Result<(), BandoError> {
+    let mut codes = HashSet::new();
+    for (i, c) in criteria.iter().enumerate() {
+        let field = format!("{path}[{i}]");
+        if c.code.trim().is_empty() || !codes.insert(c.code.trim().to_string()) {
+            return Err(BandoError::invalid("oepv_criterion_code", &field, "Ogni criterio ha un codice, unico al suo livello"));
+        }
+        if c.weight <= Decimal::ZERO {
+            return Err(BandoError::invalid("oepv_weight_invalid", &field, "Il peso di un criterio deve essere positivo"));
+        }
+        if !c.sub_criteria.is_empty() {
+            let sum: Decimal = c.sub_criteria.iter().map(|s| s.weight).sum();
+            if sum != c.weight {
+                return Err(BandoError::invalid(
+                    "oepv_subcriteria_sum",
+                    &field,
+                    format!("art. 108 c.7–8: i sub-criteri di {} sommano {sum}, non {}", c.code, c.weight),
+                ));
+            }
+            check_criteria(&c.sub_criteria, &format!("{field}.sub_criteria"))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_oepv(o: &Oepv) -> Result<(), BandoError> {
+    if o.criteria.is_empty() {
+        return Err(BandoError::invalid("oepv_criteria_required", "oepv.criteria", "L'OEPV richiede almeno un criterio tecnico"));
+    }
+    check_criteria(&o.criteria, "oepv.criteria")?;
+    if o.economic_weight <= Decimal::ZERO {
+        return Err(BandoError::invalid("oepv_weight_invalid", "oepv.economic_weight", "Il peso economico deve essere positivo"));
+    }
+    let total = o.technical_weight() + o.economic_weight;
+    if total != Decimal::from(100) {
+        return Err(BandoError::invalid(
+            "oepv_weights_sum",
+            "oepv",
+            format!("art. 108 c.8: i pesi tecnici ed economico devono sommare 100 punti, sommano {total}"),
+        ));
+    }
+    if let Some(t) = o.technical_threshold {
+        if t < Decimal::ZERO || t > o.technical_weight() {
+            return Err(BandoError::invalid("oepv_threshold_invalid", "oepv.technical_threshold", "La soglia di sbarramento deve essere tra 0 e il punteggio tecnico massimo"));
+        }
+    }
+    let f = &o.economic_formula;
+    match f.kind {
+        FormulaKind::Concave if !f.alpha.is_some_and(|a| a > Decimal::ZERO && a < Decimal::ONE) => {
+            return Err(BandoError::invalid("formula_alpha", "oepv.economic_formula.alpha", "La formula concava richiede 0 < alpha < 1"));
+        }
+        FormulaKind::Interpolation if f.alpha.is_some_and(|a| a <= Decimal::ZERO) => {
+            return Err(BandoError::invalid("formula_alpha", "oepv.economic_formula.alpha", "alpha deve essere positivo"));
+        }
+        FormulaKind::Bilinear
+            if !f.x.is_some_and(|x| [Decimal::new(80, 2), Decimal::new(85, 2), Decimal::new(90, 2)].contains(&x)) =>
+        {
+            return Err(BandoError::invalid("formula_x", "oepv.economic_formula.x", "La formula bilineare richiede X pari a 0.80, 0.85 o 0.90"));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The shape of a draft. `default_validity` comes from the legal table (art. 17 c.4).
+pub fn validate(input: &NewBando, default_validity: i64) -> Result<Spec, BandoError> {
+    let oggetto = input.oggetto.trim().to_string();
+    if oggetto.is_empty() {
+        return Err(BandoError::invalid("oggetto_required", "oggetto", "L'oggetto dell'appalto è obbligatorio"));
+    }
+    let cig = input.cig.as_deref().map(|c| id_err("cig", Cig::parse(c))).transpose()?;
+    if cig.is_none() && input.lotti.is_empty() {
+        return Err(BandoError::invalid("cig_required", "cig", "Il CIG è obbligatorio (o un CIG per ciascun lotto)"));
+    }
+    let cup = input.cup.as_deref().filter(|c| !c.trim().is_empty()).map(|c| id_err("cup", Cup::parse(c))).transpose()?;
+    let cpv_main = id_err("cpv_main", Cpv::parse(&input.cpv_main))?;
+    let mut cpv_additional = Vec::new();
+    for (i, c) in input.cpv_additional.iter().enumerate() {
+        let cpv = id_err(&format!("cpv_additional[{i}]"), Cpv::parse(c))?;
+        if cpv != cpv_main && !cpv_additional.contains(&cpv) {
+            cpv_additional.push(cpv);
+        }
+    }
+    let nuts = id_err("nuts", Nuts::parse(&input.nuts))?;
+    let base_amount = amount("base_amount", input.base_amount, false)?;
+    let safety_costs = amount("safety_costs", input.safety_costs, true)?;
+    if safety_costs >= base_amount {
+        return Err(BandoError::invalid("safety_costs_too_high", "safety_costs", "Gli oneri della sicurezza sono parte dell'importo a base e devono essere minori di esso"));
+    }
+    match (input.award_criterion, &input.oepv) {
+        (AwardCriterion::Oepv, None) => {
+            return Err(BandoError::invalid("oepv_required", "oepv", "Con il criterio OEPV servono i criteri, i pesi e la formula economica"));
+        }
+        (AwardCriterion::MinorPrezzo, Some(_)) => {
+            return Err(BandoError::invalid("oepv_not_allowed", "oepv", "Con il minor prezzo non si indicano criteri OEPV"));
+        }
+        (AwardCriterion::Oepv, Some(o)) => check_oepv(o)?,
+        _ => {}
+    }
+    let questions_deadline = opt_time("questions_deadline", &input.questions_deadline)?;
+    let submission_deadline = opt_time("submission_deadline", &input.submission_deadline)?;
+    let opening_at = opt_time("opening_at", &input.opening_at)?;
+    if let (Some(q), Some(s)) = (questions_deadline, submission_deadline) {
+        if q >= s {
+            return Err(BandoError::invalid("deadline_order", "questions_deadline", "Il termine per i quesiti deve precedere la scadenza delle offerte"));
+        }
+    }
+    if let (Some(s), Some(o)) = (submission_deadline, opening_at) {
+        if o < s {
+            return Err(BandoError::invalid("deadline_order", "opening_at", "L'apertura non può precedere la scadenza delle offerte"));
+        }
+    }
+    let offer_validity_days = input.offer_validity_days.unwrap_or(default_validity as i32);
+    if !(1..=3650).contains(&offer_validity_days) {
+        return Err(BandoError::invalid("offer_validity_invalid", "offer_validity_days", "La validità dell'offerta deve essere un numero di giorni positivo"));
+    }
+    let mut envelopes = Vec::new();
+    for e in Envelope::ALL {
+        if input.envelopes.contains(e) {
+            envelopes.push(*e);
+        }
+    }
+    if envelopes.len() != input.envelopes.len() {
+        return Err(BandoError::invalid("envelopes_duplicate", "envelopes", "Ogni busta si indica una sola volta"));
+    }
+    let mut seen = HashSet::new();
+    if !input.custodians.iter().all(|c| seen.insert(*c)) {
+        return Err(BandoError::invalid("custodians_duplicate", "custodians", "Un custode compare più volte"));
+    }
+    let n = input.custodians.len() as i32;
+    let k = input.custodian_threshold.unwrap_or(if n == 0 { 1 } else { n / 2 + 1 });
+    if k < 1 || (n > 0 && k > n) {
+        return Err(BandoError::invalid("custodian_threshold_invalid", "custodian_threshold", format!("Soglia k-di-n non valida: k={k}, n={n}")));
+    }
+    let mut seen = HashSet::new();
+    if !input.invitees.iter().all(|c| seen.insert(*c)) {
+        return Err(BandoError::invalid("invitees_duplicate", "invitees", "Un operatore è invitato più volte"));
+    }
+    if !input.invitees.is_empty() && !input.procedure_type.is_by_invitation() {
+        return Err(BandoError::invalid("invitees_not_allowed", "invitees", "Gli inviti riguardano solo l'affidamento diretto e la procedura negoziata senza bando"));
+    }
+    let mut lotti = Vec::new();
+    let mut cigs: HashSet<String> = cig.iter().map(|c| c.to_string()).collect();
+    for (i, l) in input.lotti.iter().enumerate() {
+        let field = format!("lotti[{i}]");
+        if l.oggetto.trim().is_empty() {
+            return Err(BandoError::invalid("oggetto_required", &format!("{field}.oggetto"), "Ogni lotto ha un oggetto"));
+        }
+        let lcig = id_err(&format!("{field}.cig"), Cig::parse(&l.cig))?;
+        if !cigs.insert(lcig.to_string()) {
+            return Err(BandoError::invalid("cig_duplicate", &format!("{field}.cig"), "Ogni lotto ha un CIG diverso dagli altri e da quello del bando"));
+        }
+        let base = amount(&format!("{field}.base_amount"), l.base_amount, false)?;
+        let safety = amount(&format!("{field}.safety_costs"), l.safety_costs, true)?;
+        if safety >= base {
+            return Err(BandoError::invalid("safety_costs_too_high", &format!("{field}.safety_costs"), "Gli oneri della sicurezza del lotto devono essere minori del suo importo"));
+        }
+        lotti.push(LottoSpec {
+            oggetto: l.oggetto.trim().to_string(),
+            cig: lcig,
+            base_amount: base,
+            safety_costs: safety,
+        });
+    }
+    if !lotti.is_empty() {
+        let sum: Decimal = lotti.iter().map(|l| l.base_amount).sum();
+        let safety: Decimal = lotti.iter().map(|l| l.safety_costs).sum();
+        if sum != base_amount || safety != safety_costs {
+            return Err(BandoError::invalid(
+                "lots_amount_mismatch",
+                "lotti",
+                format!("art. 14 c.9: il valore del bando è la somma dei lotti ({sum} di cui oneri {safety}), non {base_amount} di cui {safety_costs}"),
+            ));
+        }
+    }
+    Ok(Spec {
+        ente_id: input.ente_id,
+        oggetto,
+        cig,
+        cup,
+        cpv_main,
+        cpv_additional,
+        nuts,
+        contract_type: input.contract_type,
+        procedure_type: input.procedure_type,
+        award_criterion: input.award_criterion,
+        oepv: input.oepv.clone(),
+        base_amount,
+        safety_costs,
+        labour_intensive: input.labour_intensive,
+        intellectual_services: input.intellectual_services,
+        urgency_reason: input.urgency_reason.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        questions_deadline,
+        submission_deadline,
+        opening_at,
+        offer_validity_days,
+        envelopes,
+        anomaly_method: input.anomaly_method,
+        custodians: input.custodians.clone(),
+        custodian_threshold: k,
+        invitees: input.invitees.clone(),
+        lotti,
+    })
+}
+
+fn eur(v: i64) -> String {
+    let digits: Vec<char> = v.to_string().chars().collect();
+    let groups: Vec<String> = digits.rchunks(3).rev().map(|c| c.iter().collect()).collect();
+    format!("{} €", groups.join("."))
+}
+
+/// The minimum number of days for the submission deadline of this procedure, if the Code
+/// sets one.
+pub fn minimum_days(t: &LegalTable, procedure: ProcedureType, urgent: bool) -> Option<Rule<i64>> {
+    match (procedure, urgent) {
+        (ProcedureType::Aperta, false) => Some(t.days.open_offers),
+        (ProcedureType::Aperta, true) => Some(t.days.open_offers_urgent),
+        (ProcedureType::Ristretta, false) => Some(t.days.restricted_requests),
+        (ProcedureType::Ristretta, true) => Some(t.days.restricted_requests_urgent),
+        (ProcedureType::CompetitivaConNegoziazione, false) => Some(t.days.negotiation_requests),
+        (ProcedureType::CompetitivaConNegoziazione, true) => Some(t.days.restricted_requests_urgent),
+        (ProcedureType::AffidamentoDiretto | ProcedureType::NegoziataSenzaBando, _) => None,
+    }
+}
+
+/// Every legal rule this tender breaks if published at `now`.
+pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
+    let t = LegalTable::at(deadlines::rome_date(now));
+    let kind = s.contract_type.legal();
+    let mut v = Vec::new();
+    let procedure_article = match s.procedure_type {
+        ProcedureType::Aperta => "art. 71",
+        ProcedureType::Ristretta => "art. 72",
+        ProcedureType::CompetitivaConNegoziazione => "art. 73",
+        ProcedureType::AffidamentoDiretto | ProcedureType::NegoziataSenzaBando => "art. 50",
+    };
+
+    // Deadlines and minimum time limits (arts. 71–73, 92).
+    match s.submission_deadline {
+        None => v.push(Violation::new(
+            "deadline_required",
+            "submission_deadline",
+            format!("{procedure_article}: manca il termine per la presentazione delle offerte"),
+        )),
+        Some(deadline) if deadline <= now => v.push(Violation::new(
+            "deadline_in_past",
+            "submission_deadline",
+            format!("{procedure_article}: il termine per le offerte ({}) è già trascorso", deadlines::rome_rfc3339(deadline)),
+        )),
+        Some(deadline) => {
+            if let Some(min) = minimum_days(t, s.procedure_type, s.urgency_reason.is_some()) {
+                let days = calendar_days(now, deadline);
+                if days < min.value {
+                    v.push(Violation::new(
+                        "deadline_too_short",
+                        "submission_deadline",
+                        format!(
+                            "{}: il termine per le offerte deve essere di almeno {} giorni dalla trasmissione del bando (scadenza minima il {}), ne sono previsti {days}",
+                            min.article,
+                            min.value,
+                            deadlines::earliest_day(now, min.value as u64).format("%d/%m/%Y"),
+                        ),
+                    ));
+                }
+            }
+            match s.questions_deadline {
+                None => v.push(Violation::new(
+                    "questions_deadline_required",
+                    "questions_deadline",
+                    "art. 92 c.2: manca il termine per la richiesta di chiarimenti",
+                )),
+                Some(q) => {
+                    let info = t.days.information_before_deadline;
+                    if calendar_days(q, deadline) < info.value {
+                        v.push(Violation::new(
+                            "questions_deadline_too_late",
+                            "questions_deadline",
+                            format!(
+                                "{}: i chiarimenti vanno pubblicati almeno {} giorni prima della scadenza, quindi il termine per i quesiti deve precederla di almeno {} giorni",
+                                info.article, info.value, info.value
+                            ),
+                        ));
+                    }
+                }
+            }
+            if s.opening_at.is_none() {
+                v.push(Violation::new("opening_required", "opening_at", "art. 92 c.1: manca la data di apertura delle offerte"));
+            }
+        }
+    }
+
+    // Bands of art. 50 and EU thresholds of art. 14.
+    let amount = s.base_amount;
+    let eu = t.eu_threshold(kind);
+    match s.procedure_type {
+        ProcedureType::AffidamentoDiretto => {
+            let limit = t.direct_award_limit(kind);
+            if amount >= Decimal::from(limit.value) {
+                v.push(Violation::new(
+                    "direct_award_above_limit",
+                    "base_amount",
+                    format!("{}: l'affidamento diretto è ammesso sotto {} per {}; l'importo è {amount} €", limit.article, eur(limit.value), kind_it(s.contract_type)),
+                ));
+            }
+            if s.invitees.is_empty() {
+                v.push(Violation::new("invitees_required", "invitees", format!("{}: indicare l'operatore economico affidatario", limit.article)));
+            }
+        }
+        ProcedureType::NegoziataSenzaBando => {
+            if amount >= Decimal::from(eu.value) {
+                v.push(Violation::new(
+                    "negotiated_above_threshold",
+                    "procedure_type",
+                    format!("{} e art. 50 c.1: la procedura negoziata senza bando è ammessa sotto la soglia europea di {}; l'importo è {amount} €", eu.article, eur(eu.value)),
+                ));
+            } else if let Some(min) = t.min_invitees(kind, amount) {
+                if (s.invitees.len() as u32) < min.value {
+                    v.push(Violation::new(
+                        "too_few_invitees",
+                        "invitees",
+                        format!("{}: per questo importo vanno consultati almeno {} operatori, ne sono invitati {}", min.article, min.value, s.invitees.len()),
+                    ));
+                }
+            } else if s.invitees.is_empty() {
+                v.push(Violation::new("invitees_required", "invitees", "art. 50 c.1: indicare gli operatori invitati"));
+            }
+        }
+        _ => {}
+    }
+
+    // Award criterion (art. 108).
+    let competitive = s.procedure_type != ProcedureType::AffidamentoDiretto;
+    let services = s.contract_type == ContractType::Services;
+    if competitive && services && s.labour_intensive && s.award_criterion == AwardCriterion::MinorPrezzo {
+        let r = t.award.oepv_mandatory_labour_intensive;
+        v.push(Violation::new(
+            "labour_intensive_lowest_price",
+            "award_criterion",
+            format!("{}: i servizi ad alta intensità di manodopera si aggiudicano solo con l'offerta economicamente più vantaggiosa, mai al minor prezzo", r.article),
+        ));
+    }
+    if services && s.labour_intensive {
+        if let Some(o) = &s.oepv {
+            let cap = t.award.labour_intensive_max_economic_points;
+            if o.economic_weight > Decimal::from(cap.value) {
+                v.push(Violation::new(
+                    "economic_weight_above_cap",
+                    "oepv.economic_weight",
+                    format!("{}: per i servizi ad alta intensità di manodopera il punteggio economico non può superare {} punti, ne sono previsti {}", cap.article, cap.value, o.economic_weight),
+                ));
+            }
+        }
+    }
+    let eng = t.award.oepv_mandatory_engineering_from;
+    if competitive && services && s.intellectual_services && s.award_criterion == AwardCriterion::MinorPrezzo && amount >= Decimal::from(eng.value) {
+        v.push(Violation::new(
+            "intellectual_services_lowest_price",
+            "award_criterion",
+            format!("{}: i servizi di ingegneria, architettura e gli altri servizi tecnici o intellettuali da {} in su si aggiudicano con l'OEPV", eng.article, eur(eng.value)),
+        ));
+    }
+
+    // Envelopes (art. 91 for A and C; the technical offer for OEPV).
+    if !s.envelopes.contains(&Envelope::A) {
+        v.push(Violation::new("envelope_a_required", "envelopes", "art. 91: la busta A (documentazione amministrativa, DGUE) è obbligatoria"));
+    }
+    if !s.envelopes.contains(&Envelope::C) {
+        v.push(Violation::new("envelope_c_required", "envelopes", "art. 91 e art. 108 c.9: la busta C (offerta economica, costi della manodopera e della sicurezza) è obbligatoria"));
+    }
+    if s.award_criterion == AwardCriterion::Oepv && !s.envelopes.contains(&Envelope::B) {
+        v.push(Violation::new("envelope_b_required", "envelopes", "art. 108 c.1: con l'OEPV serve la busta B (offerta tecnica)"));
+    }
+
+    // Automatic exclusion of abnormal offers (art. 54).
+    let r = t.award.anomaly_method_below_threshold;
+    let applies = r.value
+        && competitive
+        && s.award_criterion == AwardCriterion::MinorPrezzo
+        && matches!(s.contract_type, ContractType::Works | ContractType::Services)
+        && t.is_below_eu_threshold(kind, amount);
+    match (applies, s.anomaly_method) {
+        (true, None) => v.push(Violation::new(
+            "anomaly_method_required",
+            "anomaly_method",
+            format!("{}: per lavori e servizi sotto soglia al minor prezzo il bando indica il metodo di calcolo dell'anomalia (Allegato II.2)", r.article),
+        )),
+        (false, Some(_)) => v.push(Violation::new(
+            "anomaly_method_not_applicable",
+            "anomaly_method",
+            format!("{}: l'esclusione automatica riguarda solo lavori e servizi sotto soglia aggiudicati al minor prezzo", r.article),
+        )),
+        _ => {}
+    }
+
+    // The seal: offers stay unreadable until opening (art. 35 c.2, access deferred).
+    if s.custodians.is_empty() {
+        v.push(Violation::new(
+            "custodians_required",
+            "custodians",
+            "art. 35 c.2: le offerte restano riservate fino all'apertura; indicare i custodi delle chiavi del sigillo (k di n)",
+        ));
+    }
+    v
+}
+
+fn kind_it(k: ContractType) -> &'static str {
+    match k {
+        ContractType::Works => "i lavori",
+        ContractType::Services => "i servizi",
+        ContractType::Supplies => "le forniture",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn now() -> DateTime<Utc> {
+        deadlines::parse_rome("2026-05-04T10:00").expect("valid")
+    }
+
+    fn open_services() -> NewBando {
+        NewBando {
+            ente_id: Uuid::new_v4(),
+            oggetto: "Servizio di pulizia".into(),
+            cig: Some("915282916F".into()),
+            cup: None,
+            cpv_main: "90910000-9".into(),
+            cpv_additional: vec![],
+            nuts: "ITC4C".into(),
+            contract_type: ContractType::Services,
+            procedure_type: ProcedureType::Aperta,
+            award_criterion: AwardCriterion::MinorPrezzo,
+            oepv: None,
+            base_amount: dec!(300000),
+            safety_costs: dec!(3000),
+            labour_intensive: false,
+            intellectual_services: false,
+            urgency_reason: None,
+            questions_deadline: Some("2026-05-25T12:00".into()),
+            submission_deadline: Some("2026-06-05T12:00".into()),
+            opening_at: Some("2026-06-05T15:00".into()),
+            offer_validity_days: None,
+            envelopes: vec![Envelope::A, Envelope::C],
+            anomaly_method: None,
+            custodians: vec![Uuid::new_v4()],
+            custodian_threshold: None,
+            invitees: vec![],
+            lotti: vec![],
+        }
+    }
+
+    fn codes(b: &NewBando) -> Vec<&'static str> {
+        let spec = validate(b, 180).expect("valid shape");
+        legal_violations(&spec.facts(), now()).into_iter().map(|v| v.code).collect()
+    }
+
+    #[test]
+    fn a_correct_open_procedure_has_no_violations() {
+        assert_eq!(codes(&open_services()), Vec::<&str>::new());
+        assert_eq!(validate(&open_services(), 180).map(|s| s.offer_validity_days).ok(), Some(180));
+    }
+
+    #[test]
+    fn thirty_days_counted_on_the_calendar() {
+        let mut b = open_services();
+        b.questions_deadline = Some("2026-05-20T12:00".into());
+        b.submission_deadline = Some("2026-06-03T09:00".into()); // 4 May + 30 days
+        b.opening_at = Some("2026-06-03T10:00".into());
+        assert_eq!(codes(&b), Vec::<&str>::new());
+        b.submission_deadline = Some("2026-06-02T23:59".into());
+        assert_eq!(codes(&b), vec!["deadline_too_short"]);
+        b.urgency_reason = Some("Scadenza del contratto in essere".into());
+        assert_eq!(codes(&b), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn the_violation_cites_the_article() {
+        let mut b = open_services();
+        b.questions_deadline = Some("2026-05-10T12:00".into());
+        b.submission_deadline = Some("2026-05-24T12:00".into());
+        let spec = validate(&b, 180).expect("shape");
+        let v = legal_violations(&spec.facts(), now());
+        assert_eq!(v.len(), 1);
+        assert!(v[0].message.starts_with("art. 71 c.2"), "{}", v[0].message);
+        assert!(v[0].message.contains("03/06/2026"), "{}", v[0].message);
+    }
+
+    #[test]
+    fn bands_caps_and_criteria() {
+        let mut b = open_services();
+        b.procedure_type = ProcedureType::AffidamentoDiretto;
+        b.invitees = vec![Uuid::new_v4()];
+        b.base_amount = dec!(140000);
+        assert_eq!(codes(&b), vec!["direct_award_above_limit"]);
+        b.base_amount = dec!(139999.99);
+        assert_eq!(codes(&b), Vec::<&str>::new());
+
+        let mut n = open_services();
+        n.procedure_type = ProcedureType::NegoziataSenzaBando;
+        n.invitees = (0..4).map(|_| Uuid::new_v4()).collect();
+        n.base_amount = dec!(180000);
+        n.anomaly_method = Some(AnomalyMethod::A);
+        assert_eq!(codes(&n), vec!["too_few_invitees"]);
+        n.invitees.push(Uuid::new_v4());
+        assert_eq!(codes(&n), Vec::<&str>::new());
+        n.base_amount = dec!(216000);
+        n.anomaly_method = None;
+        assert_eq!(codes(&n), vec!["negotiated_above_threshold"]);
+
+        let mut l = open_services();
+        l.labour_intensive = true;
+        assert_eq!(codes(&l), vec!["labour_intensive_lowest_price"]);
+        l.award_criterion = AwardCriterion::Oepv;
+        l.envelopes = vec![Envelope::A, Envelope::B, Envelope::C];
+        l.oepv = Some(Oepv {
+            criteria: vec![Criterion {
+                code: "T1".into(),
+                description: "Organizzazione".into(),
+                weight: dec!(60),
+                kind: CriterionKind::Discretionary,
+                sub_criteria: vec![],
+            }],
+            economic_weight: dec!(40),
+            economic_formula: EconomicFormula { kind: FormulaKind::Inverse, alpha: None, x: None },
+            technical_threshold: None,
+            reparametrization: true,
+        });
+        assert_eq!(codes(&l), vec!["economic_weight_above_cap"]);
+        if let Some(o) = l.oepv.as_mut() {
+            o.economic_weight = dec!(30);
+            o.criteria[0].weight = dec!(70);
+        }
+        assert_eq!(codes(&l), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn shape_errors_name_their_field() {
+        let mut b = open_services();
+        b.cig = Some("915282916E".into());
+        assert_eq!(validate(&b, 180).err().map(|e| (e.code(), e.field().map(str::to_string))), Some(("cig_check", Some("cig".into()))));
+        let mut b = open_services();
+        b.submission_deadline = Some("2026-03-29T02:30".into());
+        assert_eq!(validate(&b, 180).err().map(|e| e.code()), Some("datetime_nonexistent_in_rome"));
+        let mut b = open_services();
+        b.cig = None;
+        b.lotti = vec![
+            NewLotto { oggetto: "Lotto 1".into(), cig: "915282916F".into(), base_amount: dec!(100000), safety_costs: dec!(0) },
+        ];
+        assert_eq!(validate(&b, 180).err().map(|e| e.code()), Some("lots_amount_mismatch"));
+    }
+}

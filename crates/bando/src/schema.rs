@@ -1,0 +1,130 @@
+// The Diesel view of migrations/2026-11-22-000020_bando. Written by hand to match the SQL.
+
+pub use db::schema::{enti, users};
+
+diesel::table! {
+    bandi (id) {
+        id -> Uuid,
+        ente_id -> Uuid,
+        created_by -> Uuid,
+        oggetto -> Text,
+        cig -> Nullable<Text>,
+        cup -> Nullable<Text>,
+        cpv_main -> Text,
+        cpv_additional -> Array<Text>,
+        nuts -> Text,
+        contract_type -> Text,
+        procedure_type -> Text,
+        award_criterion -> Text,
+        oepv -> Nullable<Jsonb>,
+        base_amount -> Numeric,
+        safety_costs -> Numeric,
+        labour_intensive -> Bool,
+        intellectual_services -> Bool,
+        urgency_reason -> Nullable<Text>,
+        questions_deadline -> Nullable<Timestamptz>,
+        submission_deadline -> Nullable<Timestamptz>,
+        opening_at -> Nullable<Timestamptz>,
+        offer_validity_days -> Int4,
+        envelopes -> Array<Text>,
+        anomaly_method -> Nullable<Text>,
+        custodians -> Array<Uuid>,
+        custodian_threshold -> Int4,
+        invitees -> Array<Uuid>,
+        state -> Text,
+        version -> Int4,
+        published_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    bando_lotti (id) {
+        id -> Uuid,
+        bando_id -> Uuid,
+        numero -> Int4,
+        oggetto -> Text,
+        cig -> Text,
+        base_amount -> Numeric,
+        safety_costs -> Numeric,
+        state -> Text,
+        outcome_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    bando_state_history (id) {
+        id -> Int8,
+        bando_id -> Uuid,
+        lotto_id -> Nullable<Uuid>,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        occurred_at -> Timestamptz,
+        actor_user_id -> Nullable<Uuid>,
+        reason -> Nullable<Text>,
+        request_id -> Text,
+    }
+}
+
+diesel::table! {
+    bando_versioni (bando_id, version) {
+        bando_id -> Uuid,
+        version -> Int4,
+        kind -> Text,
+        reason -> Nullable<Text>,
+        changes -> Jsonb,
+        snapshot -> Jsonb,
+        published_at -> Timestamptz,
+        actor_user_id -> Nullable<Uuid>,
+        requires_bid_confirmation -> Bool,
+    }
+}
+
+diesel::table! {
+    bando_documenti (id) {
+        id -> Uuid,
+        bando_id -> Uuid,
+        kind -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> Int8,
+        sha256 -> Text,
+        content -> Bytea,
+        version -> Int4,
+        uploaded_at -> Timestamptz,
+        uploaded_by -> Uuid,
+    }
+}
+
+diesel::table! {
+    bando_chiarimenti (id) {
+        id -> Uuid,
+        bando_id -> Uuid,
+        numero -> Int4,
+        question -> Text,
+        asked_by -> Uuid,
+        asked_at -> Timestamptz,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<Uuid>,
+        answered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(bando_lotti -> bandi (bando_id));
+diesel::joinable!(bando_state_history -> bandi (bando_id));
+diesel::joinable!(bando_versioni -> bandi (bando_id));
+diesel::joinable!(bando_documenti -> bandi (bando_id));
+diesel::joinable!(bando_chiarimenti -> bandi (bando_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    bandi,
+    bando_lotti,
+    bando_state_history,
+    bando_versioni,
+    bando_documenti,
+    bando_chiarimenti,
+);
+
+// `enti` and `users` live in `db::schema`; Rust's orphan rule forbids declaring them here
+// with `allow_tables_to_appear_in_same_query!`, so this crate reads them with separate queries.
