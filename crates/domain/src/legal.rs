@@ -52,6 +52,8 @@ pub struct Art50Bands {
     pub invitees_works_high: Rule<u32>,
     /// Negotiated services and supplies from the direct-award limit to the EU threshold (lett. e).
     pub invitees_services: Rule<u32>,
+    /// Direct awards below this amount may disregard rotation (art. 49 c.6).
+    pub rotation_exempt_direct_below: Rule<i64>,
 }
 
 /// Minimum time limits in calendar days (arts. 71–73, 92).
@@ -132,6 +134,7 @@ const ART50: Art50Bands = Art50Bands {
     invitees_works_low: rule(5, "art. 50 c.1 lett. c"),
     invitees_works_high: rule(10, "art. 50 c.1 lett. d"),
     invitees_services: rule(5, "art. 50 c.1 lett. e"),
+    rotation_exempt_direct_below: rule(5_000, "art. 49 c.6"),
 };
 
 const DAYS: MinimumDays = MinimumDays {

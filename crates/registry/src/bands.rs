@@ -1,13 +1,14 @@
 //! The art. 50 c.1 D.Lgs. 36/2023 value bands for below-threshold contracts, and the number
 //! of operators a negotiated procedure must consult in each.
 //!
-//! Interim table, versioned by effective date: the global legal table in `domain` will fold
-//! it in. The EU thresholds (art. 14) change every two years by EU delegated regulation;
-//! the figures for sub-central authorities apply (the centrale acts for Comuni and Unioni).
+//! The numbers come from the one versioned legal table (`domain::legal`); this module only
+//! shapes them into bands with stable codes, which are also the rotation value bands of
+//! art. 49 c.3. The EU thresholds for sub-central authorities apply (the centrale acts for
+//! Comuni and Unioni).
 
 use chrono::NaiveDate;
+use domain::legal::{ContractKind, LegalTable};
 use rust_decimal::Decimal;
-use rust_decimal_macros::dec;
 use serde::{Deserialize, Serialize};
 
 /// What is being bought (art. 50 c.1 distinguishes works from services and supplies).
@@ -53,40 +54,34 @@ pub struct Band {
     pub direct_award: bool,
 }
 
-/// The bands in force from `effective_from`.
-struct Version {
-    effective_from: NaiveDate,
-    works: [Band; 3],
-    services_supplies: [Band; 2],
+fn euros(value: i64) -> Decimal {
+    Decimal::from(value)
 }
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
-}
-
-/// Art. 50 c.1 lett. a)–e): works < 150,000 direct award (a); 150,000 to < 1,000,000 at
-/// least 5 operators (c); 1,000,000 to the EU threshold at least 10 (d). Services and supplies
-/// < 140,000 direct award (b); 140,000 to the EU threshold at least 5 (e).
-fn versions() -> [Version; 2] {
-    let works = |eu: Decimal| {
-        [
-            Band { code: "works_direct", label: "Lavori: affidamento diretto (art. 50 c.1 lett. a)", from: dec!(0), below: dec!(150000), min_invitees: 0, direct_award: true },
-            Band { code: "works_150k_1m", label: "Lavori: procedura negoziata, almeno 5 operatori (art. 50 c.1 lett. c)", from: dec!(150000), below: dec!(1000000), min_invitees: 5, direct_award: false },
-            Band { code: "works_1m_eu", label: "Lavori: procedura negoziata, almeno 10 operatori (art. 50 c.1 lett. d)", from: dec!(1000000), below: eu, min_invitees: 10, direct_award: false },
-        ]
-    };
-    let services = |eu: Decimal| {
-        [
-            Band { code: "services_supplies_direct", label: "Servizi e forniture: affidamento diretto (art. 50 c.1 lett. b)", from: dec!(0), below: dec!(140000), min_invitees: 0, direct_award: true },
-            Band { code: "services_supplies_140k_eu", label: "Servizi e forniture: procedura negoziata, almeno 5 operatori (art. 50 c.1 lett. e)", from: dec!(140000), below: eu, min_invitees: 5, direct_award: false },
-        ]
-    };
-    [
-        // EU thresholds of Reg. (UE) 2023/2495, 2024–2025.
-        Version { effective_from: date(2024, 1, 1), works: works(dec!(5538000)), services_supplies: services(dec!(221000)) },
-        // EU thresholds of Reg. (UE) 2025/2152, from 1 January 2026.
-        Version { effective_from: date(2026, 1, 1), works: works(dec!(5404000)), services_supplies: services(dec!(216000)) },
-    ]
+/// Art. 50 c.1 lett. a)–e) as bands, with every number read from the one versioned legal
+/// table (`domain::legal`) in force on `on`: works direct award (a), 5 operators (c),
+/// 10 operators up to the EU threshold (d); services and supplies direct award (b),
+/// 5 operators up to the EU threshold (e).
+fn bands_at(contract: ContractType, on: NaiveDate) -> Vec<Band> {
+    let table = LegalTable::at(on);
+    let a = &table.art50;
+    match contract {
+        ContractType::Works => {
+            let eu = euros(table.eu_threshold(ContractKind::Works).value);
+            vec![
+                Band { code: "works_direct", label: "Lavori: affidamento diretto (art. 50 c.1 lett. a)", from: Decimal::ZERO, below: euros(a.direct_award_works_below.value), min_invitees: 0, direct_award: true },
+                Band { code: "works_150k_1m", label: "Lavori: procedura negoziata, almeno 5 operatori (art. 50 c.1 lett. c)", from: euros(a.direct_award_works_below.value), below: euros(a.works_low_band_below.value), min_invitees: a.invitees_works_low.value, direct_award: false },
+                Band { code: "works_1m_eu", label: "Lavori: procedura negoziata, almeno 10 operatori (art. 50 c.1 lett. d)", from: euros(a.works_low_band_below.value), below: eu, min_invitees: a.invitees_works_high.value, direct_award: false },
+            ]
+        }
+        ContractType::Services | ContractType::Supplies => {
+            let eu = euros(table.eu_threshold(ContractKind::Services).value);
+            vec![
+                Band { code: "services_supplies_direct", label: "Servizi e forniture: affidamento diretto (art. 50 c.1 lett. b)", from: Decimal::ZERO, below: euros(a.direct_award_services_below.value), min_invitees: 0, direct_award: true },
+                Band { code: "services_supplies_140k_eu", label: "Servizi e forniture: procedura negoziata, almeno 5 operatori (art. 50 c.1 lett. e)", from: euros(a.direct_award_services_below.value), below: eu, min_invitees: a.invitees_services.value, direct_award: false },
+            ]
+        }
+    }
 }
 
 /// Why no band applies.
@@ -94,7 +89,6 @@ fn versions() -> [Version; 2] {
 pub enum BandError {
     NotPositive,
     AboveEuThreshold { threshold: Decimal },
-    NoTableFor(NaiveDate),
 }
 
 /// The band for a contract of `value` euro (net of VAT) on day `on`.
@@ -102,16 +96,7 @@ pub fn band_for(contract: ContractType, value: Decimal, on: NaiveDate) -> Result
     if value <= Decimal::ZERO {
         return Err(BandError::NotPositive);
     }
-    let all = versions();
-    let version = all
-        .iter()
-        .rev()
-        .find(|v| v.effective_from <= on)
-        .ok_or(BandError::NoTableFor(on))?;
-    let bands: &[Band] = match contract {
-        ContractType::Works => &version.works,
-        ContractType::Services | ContractType::Supplies => &version.services_supplies,
-    };
+    let bands = bands_at(contract, on);
     bands
         .iter()
         .find(|b| value >= b.from && value < b.below)
@@ -122,13 +107,19 @@ pub fn band_for(contract: ContractType, value: Decimal, on: NaiveDate) -> Result
 }
 
 /// Art. 49 c.6: direct awards below 5,000 euro may disregard rotation.
-pub fn rotation_applies(band: &Band, value: Decimal) -> bool {
-    !(band.direct_award && value < dec!(5000))
+pub fn rotation_applies(band: &Band, value: Decimal, on: NaiveDate) -> bool {
+    let exempt_below = euros(LegalTable::at(on).art50.rotation_exempt_direct_below.value);
+    !(band.direct_award && value < exempt_below)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal_macros::dec;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+    }
 
     fn on() -> NaiveDate {
         date(2026, 5, 4)
@@ -161,13 +152,12 @@ mod tests {
         assert_eq!((b.code, b.min_invitees), ("services_supplies_140k_eu", 5));
         assert!(band_for(ContractType::Services, dec!(216000), on()).is_err());
         assert_eq!(band_for(ContractType::Services, dec!(0), on()), Err(BandError::NotPositive));
-        assert!(band_for(ContractType::Works, dec!(1), date(2023, 1, 1)).is_err());
     }
 
     #[test]
     fn tiny_direct_awards_are_exempt_from_rotation() {
         let b = band_for(ContractType::Services, dec!(4999), on()).expect("band");
-        assert!(!rotation_applies(&b, dec!(4999)));
-        assert!(rotation_applies(&b, dec!(5000)));
+        assert!(!rotation_applies(&b, dec!(4999), on()));
+        assert!(rotation_applies(&b, dec!(5000), on()));
     }
 }

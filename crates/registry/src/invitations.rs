@@ -101,11 +101,6 @@ fn band_error(e: BandError, field: &str) -> RegistryError {
             field,
             format!("L'importo raggiunge la soglia europea ({threshold} EUR): occorre una procedura ordinaria, non una procedura negoziata dall'albo"),
         ),
-        BandError::NoTableFor(d) => RegistryError::invalid(
-            "no_legal_table",
-            field,
-            format!("Nessuna tabella delle fasce di valore in vigore al {d}"),
-        ),
     }
 }
 
@@ -309,7 +304,7 @@ pub fn propose(
             hex::encode(bytes)
         }
     };
-    let rotation_applied = bands::rotation_applies(&band, value);
+    let rotation_applied = bands::rotation_applies(&band, value, today);
     conn.transaction(|conn| {
         ente_exists(conn, input.ente_id)?;
         let outgoing_id = if rotation_applied {
