@@ -22,23 +22,44 @@ pub fn bearer(req: &HttpRequest) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string())
 }
 
+/// Resolves the bearer token, if any, to its principal: `Ok(None)` when no token is sent,
+/// 401 when one is sent but is unknown, expired or revoked.
+fn resolve(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<Auth>, ApiError>>>> {
+    let token = bearer(req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    Box::pin(async move {
+        let (Some(token), Some(state)) = (token, state) else {
+            return Ok(None);
+        };
+        let now = state.clock.now();
+        let lookup = token.clone();
+        let principal = state
+            .db(move |conn| sessions::authenticate(conn, &lookup, now))
+            .await?;
+        Ok(Some(Auth { principal, token }))
+    })
+}
+
 impl FromRequest for Auth {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let token = bearer(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let (Some(token), Some(state)) = (token, state) else {
-                return Err(ApiError::unauthenticated());
-            };
-            let now = state.clock.now();
-            let lookup = token.clone();
-            let principal = state
-                .db(move |conn| sessions::authenticate(conn, &lookup, now))
-                .await?;
-            Ok(Auth { principal, token })
-        })
+        let resolving = resolve(req);
+        Box::pin(async move { resolving.await?.ok_or_else(ApiError::unauthenticated) })
+    }
+}
+
+/// The caller if a bearer token is sent (a bad token is still 401), anonymous otherwise:
+/// for public endpoints whose answer widens with who is asking.
+pub struct MaybeAuth(pub Option<Principal>);
+
+impl FromRequest for MaybeAuth {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let resolving = resolve(req);
+        Box::pin(async move { Ok(MaybeAuth(resolving.await?.map(|a| a.principal))) })
     }
 }

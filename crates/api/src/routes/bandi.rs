@@ -1,11 +1,7 @@
 //! Tenders (bandi): the RUP's endpoints under `/bandi`, the public ones under `/public/bandi`.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use accounts::{sessions, Principal};
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, put, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use bando::service::{self, Upload};
 use bando::{
     Bando, BandoError, BandoPage, Chiarimento, DocumentKind, DocumentMeta, NewAnswer, NewBando, NewQuestion, NewRettifica,
@@ -15,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use crate::auth::{bearer, Auth};
+use crate::auth::{Auth, MaybeAuth};
 use crate::error::{ApiError, Problem, Violation};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -54,27 +50,6 @@ impl From<BandoError> for ApiError {
             _ => {}
         }
         out
-    }
-}
-
-/// The caller if a bearer token is sent (a bad token is still 401), anonymous otherwise.
-pub struct MaybeAuth(pub Option<Principal>);
-
-impl FromRequest for MaybeAuth {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let token = bearer(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let (Some(token), Some(state)) = (token, state) else {
-                return Ok(MaybeAuth(None));
-            };
-            let now = state.clock.now();
-            let principal = state.db(move |conn| sessions::authenticate(conn, &token, now)).await?;
-            Ok(MaybeAuth(Some(principal)))
-        })
     }
 }
 
