@@ -65,6 +65,8 @@ pub struct TestApp {
     pub base_url: String,
     pub clock: ManualClock,
     pub db_url: String,
+    /// The seal directory of this app (keys, blobs, opened envelopes), fresh per test.
+    pub seal_dir: PathBuf,
     handle: actix_web::dev::ServerHandle,
     _db: TestDatabase,
 }
@@ -80,6 +82,7 @@ impl TestApp {
         let db = TestDatabase::create(&server.admin_url, |name| server.url_for(name)).expect("test database");
         let pool = db::pool::build(db.url(), 4).expect("pool");
         let clock = ManualClock::starting_at(default_start());
+        let seal_dir = std::env::temp_dir().join(format!("centrale-seal-{}", uuid::Uuid::new_v4()));
         {
             let mut conn = pool.get().expect("connection");
             let ctx = db::audit::AuditCtx {
@@ -95,12 +98,16 @@ impl TestApp {
             token_ttl: chrono::Duration::hours(12),
             max_json_bytes: 64 * 1024,
             openapi: Arc::new(api::openapi::document()),
+            seal: Arc::new(
+                offerte::SealService::open(offerte::SealConfig::new(&seal_dir, "centrale.test/log")).expect("seal service"),
+            ),
         };
         tweak(&mut state);
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
             system.block_on(async move {
+                api::scheduler::spawn(state.clone(), std::time::Duration::from_millis(50));
                 let http = actix_web::HttpServer::new(move || api::app(state.clone()))
                     .workers(1)
                     .disable_signals()
@@ -117,6 +124,7 @@ impl TestApp {
             base_url: format!("http://{addr}"),
             clock,
             db_url: db.url().to_string(),
+            seal_dir,
             handle,
             _db: db,
         }

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
+pub mod scheduler;
 pub mod settings;
 pub mod state;
 
@@ -43,7 +44,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(users::grant)
             .configure(registry::configure)
             .configure(bandi::configure)
-            .configure(tools::configure),
+            .configure(tools::configure)
+            .configure(routes::offerte::configure)
+            .configure(routes::log::configure),
     );
 }
 

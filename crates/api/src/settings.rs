@@ -19,6 +19,23 @@ pub struct Settings {
     pub auth: Auth,
     pub bootstrap: Bootstrap,
     pub log: Log,
+    pub seal: Seal,
+}
+
+/// The seal (issue 5): where its keys and blobs live, and the log's name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seal {
+    /// Platform keys (generated on first start), envelope ciphertexts, opened envelopes.
+    pub dir: String,
+    /// Log origin and checkpoint key name, e.g. `centrale.example.it/log`.
+    pub origin: String,
+    /// Organisation named in the TSA certificates generated on first start.
+    pub organization: String,
+    /// Largest accepted envelope, in bytes.
+    pub max_envelope_bytes: u64,
+    /// A receipt promises its leaf in a signed checkpoint within this many seconds.
+    pub promise_seconds: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

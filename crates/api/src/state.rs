@@ -18,6 +18,8 @@ pub struct AppState {
     pub token_ttl: Duration,
     pub max_json_bytes: usize,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// The seal: platform keys, TSA, blob store, log origin (issue 5).
+    pub seal: Arc<offerte::SealService>,
 }
 
 impl AppState {

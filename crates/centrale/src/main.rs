@@ -1,6 +1,7 @@
 //! `centrale`: serves the platform and carries the offline tools.
 
 mod calculators;
+mod seal_tools;
 mod serve;
 
 use std::path::PathBuf;
@@ -30,6 +31,40 @@ enum Command {
     Anomaly,
     /// Economic scores by formula, offline: JSON request on stdin, report on stdout.
     Scores,
+    /// Tender keys: custodian key pairs, the k-of-n ceremony, decrypting a share (offline).
+    Keys {
+        #[command(subcommand)]
+        action: seal_tools::KeysAction,
+    },
+    /// Seal an envelope file to a tender's age recipient, on the bidder's machine (offline).
+    Seal {
+        /// The tender recipient (age1...), from GET /api/v1/bandi/{id}/sigillo.
+        #[arg(long)]
+        recipient: String,
+        #[arg(long = "in")]
+        input: PathBuf,
+        #[arg(long = "out")]
+        output: PathBuf,
+    },
+    /// Verify a receipt offline: signature, envelope digest, leaf hash, checkpoint signature,
+    /// inclusion and (with --older-checkpoint) consistency. Exits non-zero naming the failed check.
+    Verify {
+        /// The bundle from GET /api/v1/buste/{id}/ricevuta.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The envelope ciphertext file.
+        #[arg(long)]
+        envelope: PathBuf,
+        /// A checkpoint note saved earlier: the bundle's checkpoint must extend it.
+        #[arg(long)]
+        older_checkpoint: Option<PathBuf>,
+        /// Pinned platform key (base64), from GET /api/v1/log/keys.
+        #[arg(long)]
+        platform_key: Option<String>,
+        /// Pinned log key (vkey), from GET /api/v1/log/keys.
+        #[arg(long)]
+        log_key: Option<String>,
+    },
     /// The private PostgreSQL cluster under target/ (when no DATABASE_URL is set).
     Db {
         #[command(subcommand)]
@@ -53,6 +88,15 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Anomaly => calculators::anomaly(),
+        Command::Keys { action } => seal_tools::keys(action),
+        Command::Seal { recipient, input, output } => seal_tools::seal_file(&recipient, &input, &output),
+        Command::Verify { bundle, envelope, older_checkpoint, platform_key, log_key } => seal_tools::verify(
+            &bundle,
+            &envelope,
+            older_checkpoint.as_deref(),
+            platform_key.as_deref(),
+            log_key.as_deref(),
+        ),
         Command::Scores => calculators::scores(),
         Command::Serve => serve::load(cli.config.as_deref()).and_then(serve::serve),
         Command::Migrate => serve::load(cli.config.as_deref()).and_then(|s| serve::prepare_database(&s).map(|_| ())),

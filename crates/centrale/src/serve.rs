@@ -82,11 +82,13 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         token_ttl: chrono::Duration::hours(i64::from(settings.auth.token_ttl_hours)),
         max_json_bytes: settings.server.max_json_bytes,
         openapi: Arc::new(api::openapi::document()),
+        seal: Arc::new(seal_service(&settings)?),
     };
     let bind = settings.server.bind;
     tracing::info!(%bind, "serving; API docs at http://{bind}/api/docs/");
     actix_web::rt::System::new()
         .block_on(async move {
+            api::scheduler::spawn(state.clone(), api::scheduler::tick_from_env());
             actix_web::HttpServer::new(move || api::app(state.clone()))
                 .bind(bind)?
                 .run()
@@ -116,4 +118,14 @@ fn first_admin(settings: &Settings, pool: &db::PgPool, clock: &dyn Clock) -> Res
         }
     }
     Ok(())
+}
+
+/// The seal from the `[seal]` settings: keys loaded from (or generated into) its directory.
+fn seal_service(settings: &Settings) -> Result<offerte::SealService, String> {
+    let s = &settings.seal;
+    let mut config = offerte::SealConfig::new(&s.dir, &s.origin);
+    config.organization = s.organization.clone();
+    config.max_envelope_bytes = s.max_envelope_bytes;
+    config.promise_seconds = i64::from(s.promise_seconds);
+    offerte::SealService::open(config).map_err(|e| format!("seal directory {}: {e}", s.dir))
 }

@@ -1,1 +1,23 @@
-//! Bids (offerte) and their envelopes. Issue 5 fills it in on top of the `seal` crate; see docs/architecture.md.
+//! Bids (offerte) and their envelopes, sealed with the `seal` crate and kept in PostgreSQL
+//! plus a blob store of age ciphertext. See docs/seal.md.
+//!
+//! - [`custody`]: the tender key (age recipient) and its k-of-n encrypted shares.
+//! - [`blob`]: streaming an upload into the content-addressed blob store (fsync, then rename).
+//! - [`submit`]: envelopes A/B/C, receipts, replacements, withdrawals.
+//! - [`log`] and [`sequencer`]: the transparency log, its checkpoints and the deadline closing.
+//! - [`opening`]: k shares, envelopes opened A, then B, then C.
+//! - [`bundle`]: what `centrale verify` checks offline.
+
+pub mod blob;
+pub mod bundle;
+pub mod custody;
+pub mod error;
+pub mod log;
+pub mod opening;
+pub mod schema;
+pub mod sequencer;
+pub mod service;
+pub mod submit;
+
+pub use error::OfferteError;
+pub use service::{SealConfig, SealService};

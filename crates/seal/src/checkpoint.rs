@@ -234,7 +234,8 @@ impl NoteVerifier {
     /// Parses the vkey form, checking that the key hash matches.
     pub fn from_vkey(vkey: &str) -> Result<Self> {
         let bad = || SealError::NoteMalformed("chiave di verifica (vkey) non valida".into());
-        let mut parts = vkey.split('+');
+        // The base64 key may itself contain '+': split off the name and the hash only.
+        let mut parts = vkey.splitn(3, '+');
         let (Some(name), Some(hash_hex), Some(key_b64), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -450,6 +451,15 @@ mod tests {
         assert!(vkey.starts_with("PeterNeumann+"));
         assert_eq!(NoteVerifier::from_vkey(&vkey).expect("vkey"), v);
         assert!(NoteVerifier::from_vkey(&vkey.replace("PeterNeumann", "Other")).is_err());
+    }
+
+    #[test]
+    fn vkeys_whose_base64_holds_a_plus_round_trip() {
+        let with_plus = (0u8..=255)
+            .map(|seed| signer("example.com/log", seed).verifier())
+            .find(|v| v.to_vkey().matches('+').count() > 2)
+            .expect("some key encodes with a '+'");
+        assert_eq!(NoteVerifier::from_vkey(&with_plus.to_vkey()).expect("vkey"), with_plus);
     }
 
     /// The reference vector of the Go `golang.org/x/mod/sumdb/note` documentation.

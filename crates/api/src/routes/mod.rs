@@ -4,6 +4,8 @@ pub mod bandi;
 pub mod docs;
 pub mod enti;
 pub mod health;
+pub mod log;
+pub mod offerte;
 pub mod registry;
 pub mod tools;
 pub mod users;

@@ -1,0 +1,329 @@
+//! Sealed bids (issue 5): the tender key in custody, envelopes streamed into the seal,
+//! receipts and their verification bundles, withdrawals, openings. See docs/seal.md.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use futures_util::StreamExt;
+use offerte::blob::{self, SealMode};
+use offerte::bundle::{self, VerificationBundle};
+use offerte::custody::{self, CustodianShare, TenderKey, TenderKeyUpload};
+use offerte::opening::{self, Opening, OpeningRequest};
+use offerte::submit::{self, BidView, ReceiptView, Withdrawal};
+use offerte::OfferteError;
+use serde::Deserialize;
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+use crate::auth::Auth;
+use crate::error::{ApiError, Problem};
+use crate::request_id::RequestId;
+use crate::state::AppState;
+
+impl From<OfferteError> for ApiError {
+    fn from(e: OfferteError) -> Self {
+        let e = match e {
+            OfferteError::Accounts(inner) => return inner.into(),
+            other => other,
+        };
+        let status = match &e {
+            OfferteError::Accounts(_) => StatusCode::FORBIDDEN,
+            OfferteError::NotFound { .. } => StatusCode::NOT_FOUND,
+            OfferteError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            OfferteError::Conflict { .. } | OfferteError::DeadlinePassed { .. } => StatusCode::CONFLICT,
+            OfferteError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            OfferteError::Seal(s) if OfferteError::is_client_seal_error(s) => StatusCode::UNPROCESSABLE_ENTITY,
+            OfferteError::Seal(_) | OfferteError::Database(_) | OfferteError::Io(_) | OfferteError::Internal(_) => {
+                tracing::error!(error = %e, "seal: internal error");
+                return ApiError::internal();
+            }
+        };
+        let mut out = ApiError::new(status, e.code(), e.to_string());
+        out.field = e.field().map(str::to_string);
+        out
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(upload_key, get_key, my_share, submit_envelope, my_bid, withdraw, receipt_bundle, ciphertext, open, list_openings, plaintext),
+    components(schemas(TenderKeyUpload, custody::ShareUpload, TenderKey, custody::Custodian, CustodianShare, SealMode,
+                        ReceiptView, BidView, Withdrawal, VerificationBundle, offerte::log::ConsistencyProof,
+                        OpeningRequest, Opening, opening::OpenedEnvelope)),
+    tags((name = "offerte", description = "Sealed bids: tender key custody, envelopes A/B/C, receipts, openings"))
+)]
+pub struct Doc;
+
+/// Mounted under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(upload_key)
+        .service(get_key)
+        .service(my_share)
+        .service(submit_envelope)
+        .service(my_bid)
+        .service(withdraw)
+        .service(receipt_bundle)
+        .service(ciphertext)
+        .service(open)
+        .service(list_openings)
+        .service(plaintext);
+}
+
+/// Upload the tender key from `centrale keys ceremony`: age recipient, k, n and one share per
+/// custodian, encrypted to the custodian (RUP of the ente or admin; once; before the deadline).
+#[utoipa::path(put, path = "/api/v1/bandi/{id}/sigillo", tag = "offerte", request_body = TenderKeyUpload,
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 201, body = TenderKey), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[put("/bandi/{id}/sigillo")]
+pub async fn upload_key(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<TenderKeyUpload>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let id = id.into_inner();
+    let key = state
+        .db(move |conn| custody::upload(conn, &ctx, &auth.principal, id, &body))
+        .await?;
+    Ok(HttpResponse::Created().json(key))
+}
+
+/// The tender's public key for sealing envelopes (`centrale seal --recipient`), k, n, custodians.
+#[utoipa::path(get, path = "/api/v1/bandi/{id}/sigillo", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])), responses((status = 200, body = TenderKey), (status = 404, body = Problem)))]
+#[get("/bandi/{id}/sigillo")]
+pub async fn get_key(state: web::Data<AppState>, _auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let key = state.db(move |conn| custody::get(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(key))
+}
+
+/// A custodian's own encrypted share (every share for the RUP or an admin).
+#[utoipa::path(get, path = "/api/v1/bandi/{id}/sigillo/quote", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])), responses((status = 200, body = Vec<CustodianShare>), (status = 403, body = Problem)))]
+#[get("/bandi/{id}/sigillo/quote")]
+pub async fn my_share(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let shares = state.db(move |conn| custody::shares(conn, &auth.principal, id)).await?;
+    Ok(HttpResponse::Ok().json(shares))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitQuery {
+    /// `client`: the body is age ciphertext from `centrale seal`; `server` (default): the body
+    /// is plaintext, encrypted on the fly to the tender key.
+    pub sealed: Option<SealMode>,
+}
+
+/// Submit (or replace) envelope A, B or C. The body is streamed; the envelope counts only if
+/// its last byte arrives before the deadline. Envelope C is JSON
+/// `{"discount"|"price", "labour_costs", "safety_costs"}`. Returns the receipt.
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/offerta/buste/{kind}", tag = "offerte",
+    params(("id" = Uuid, Path), ("kind" = String, Path, description = "A, B or C"), SubmitQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"), security(("bearer" = [])),
+    responses((status = 201, body = ReceiptView), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "deadline_passed, tender_not_open, tender_key_missing"),
+              (status = 413, body = Problem), (status = 422, body = Problem)))]
+#[post("/bandi/{id}/offerta/buste/{kind}")]
+pub async fn submit_envelope(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, String)>,
+    query: web::Query<SubmitQuery>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (bando, kind) = path.into_inner();
+    let kind = submit::parse_kind(&kind)?;
+    let mode = query.sealed.unwrap_or(SealMode::Server);
+    let now = state.clock.now();
+    let who = auth.principal.clone();
+    let recipient = state.db(move |conn| submit::prepare(conn, &who, bando, now)).await?;
+
+    let (tx, reader) = blob::channel(8);
+    let dir = state.seal.dir().to_path_buf();
+    let writer = web::block(move || blob::stage(&dir, &recipient, mode, reader));
+    let limit = state.seal.config().max_envelope_bytes;
+    let mut total = 0u64;
+    let mut refusal = None;
+    while let Some(chunk) = payload.next().await {
+        match chunk {
+            Ok(bytes) => {
+                total += bytes.len() as u64;
+                if total > limit {
+                    refusal = Some(ApiError::from(OfferteError::TooLarge { limit }));
+                    let _ = tx.send(Err("too large".into())).await;
+                    break;
+                }
+                if tx.send(Ok(bytes)).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e.to_string())).await;
+                refusal = Some(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "upload_broken",
+                    format!("Caricamento interrotto: {e}"),
+                ));
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let staged = writer.await?;
+    if let Some(refusal) = refusal {
+        return Err(refusal);
+    }
+    let staged = staged?;
+    let svc = state.seal.clone();
+    let clock = state.clock.clone();
+    let receipt = state
+        .db(move |conn| submit::commit(conn, &svc, clock.as_ref(), &auth.principal, bando, kind, staged))
+        .await?;
+    Ok(HttpResponse::Created().json(receipt))
+}
+
+/// The calling supplier's bids on this tender, with every envelope and receipt (history included).
+#[utoipa::path(get, path = "/api/v1/bandi/{id}/offerta", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])), responses((status = 200, body = Vec<BidView>), (status = 403, body = Problem)))]
+#[get("/bandi/{id}/offerta")]
+pub async fn my_bid(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let bids = state.db(move |conn| submit::my_bids(conn, &auth.principal, id)).await?;
+    Ok(HttpResponse::Ok().json(bids))
+}
+
+/// Withdraw the calling supplier's bid (before the deadline). Logged; nothing is deleted.
+#[utoipa::path(delete, path = "/api/v1/bandi/{id}/offerta", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Withdrawal), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[delete("/bandi/{id}/offerta")]
+pub async fn withdraw(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let svc = state.seal.clone();
+    let clock = state.clock.clone();
+    let w = state
+        .db(move |conn| submit::withdraw(conn, &svc, clock.as_ref(), &auth.principal, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(w))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BundleQuery {
+    /// Include a consistency proof from this older tree size to the bundle's checkpoint.
+    pub since: Option<u64>,
+}
+
+/// Everything `centrale verify` needs for this envelope's receipt (with the envelope file).
+/// The bidder; the tender's officials once the tender is closed.
+#[utoipa::path(get, path = "/api/v1/buste/{id}/ricevuta", tag = "offerte", params(("id" = Uuid, Path), BundleQuery),
+    security(("bearer" = [])), responses((status = 200, body = VerificationBundle), (status = 404, body = Problem)))]
+#[get("/buste/{id}/ricevuta")]
+pub async fn receipt_bundle(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    query: web::Query<BundleQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let since = query.since;
+    let svc = state.seal.clone();
+    let b = state
+        .db(move |conn| bundle::build(conn, &svc, &auth.principal, id, since))
+        .await?;
+    Ok(HttpResponse::Ok().json(b))
+}
+
+/// The envelope's stored ciphertext (age), streamed.
+#[utoipa::path(get, path = "/api/v1/buste/{id}/cifrato", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem)))]
+#[get("/buste/{id}/cifrato")]
+pub async fn ciphertext(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let svc = state.seal.clone();
+    let path = state
+        .db(move |conn| submit::ciphertext_path(conn, &svc, &auth.principal, id))
+        .await?;
+    stream_file(path).await
+}
+
+/// Open envelope A, B or C of every active bid with k custodians' shares (base64, from
+/// `centrale keys decrypt-share`): after the deadline, in order A, B, C. RUP, commission, admin.
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/aperture/{kind}", tag = "offerte",
+    params(("id" = Uuid, Path), ("kind" = String, Path)), request_body = OpeningRequest, security(("bearer" = [])),
+    responses((status = 201, body = Opening), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "opening_before_deadline, opening_out_of_order, already_opened"),
+              (status = 422, body = Problem, description = "custody.not_enough_shares, custody.recipient_mismatch, ...")))]
+#[post("/bandi/{id}/aperture/{kind}")]
+pub async fn open(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    path: web::Path<(Uuid, String)>,
+    body: web::Json<OpeningRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, kind) = path.into_inner();
+    let svc = state.seal.clone();
+    let clock = state.clock.clone();
+    let request_id = rid.0.clone();
+    let o = state
+        .db(move |conn| opening::open(conn, &svc, clock.as_ref(), &request_id, &auth.principal, id, &kind, &body))
+        .await?;
+    Ok(HttpResponse::Created().json(o))
+}
+
+/// The openings so far and what each envelope held (economic offers of C included).
+#[utoipa::path(get, path = "/api/v1/bandi/{id}/aperture", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])), responses((status = 200, body = Vec<Opening>), (status = 403, body = Problem)))]
+#[get("/bandi/{id}/aperture")]
+pub async fn list_openings(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let o = state.db(move |conn| opening::list(conn, &auth.principal, id)).await?;
+    Ok(HttpResponse::Ok().json(o))
+}
+
+/// The plaintext of an opened envelope, streamed (RUP, commission, admin).
+#[utoipa::path(get, path = "/api/v1/buste/{id}/contenuto", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 409, body = Problem)))]
+#[get("/buste/{id}/contenuto")]
+pub async fn plaintext(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let svc = state.seal.clone();
+    let path = state
+        .db(move |conn| opening::plaintext_path(conn, &svc, &auth.principal, id))
+        .await?;
+    stream_file(path).await
+}
+
+/// Streams a file in 64 KiB chunks read on the blocking pool.
+async fn stream_file(path: PathBuf) -> Result<HttpResponse, ApiError> {
+    let file = web::block(move || std::fs::File::open(path)).await?.map_err(|e| {
+        tracing::error!(error = %e, "seal: blob missing");
+        ApiError::internal()
+    })?;
+    let stream = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let read = web::block(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = file.read(&mut buf)?;
+            buf.truncate(n);
+            Ok::<_, std::io::Error>((file, buf))
+        })
+        .await;
+        match read {
+            Ok(Ok((_, buf))) if buf.is_empty() => None,
+            Ok(Ok((file, buf))) => Some((Ok::<_, actix_web::Error>(web::Bytes::from(buf)), Some(file))),
+            _ => Some((Err(actix_web::error::ErrorInternalServerError("lettura non riuscita")), None)),
+        }
+    });
+    Ok(HttpResponse::Ok().content_type("application/octet-stream").streaming(stream))
+}

@@ -1,0 +1,188 @@
+//! The blob store: envelopes as age ciphertext, content-addressed by SHA-256, written through
+//! a temporary file that is fsynced before it is moved into place (and the directory synced).
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use seal::envelope::{self, HashingWriter, SealedInfo};
+use tokio::sync::mpsc::Receiver;
+use uuid::Uuid;
+
+use crate::OfferteError;
+
+/// How an envelope reached the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SealMode {
+    /// Already age ciphertext, sealed on the bidder's machine (`centrale seal`).
+    Client,
+    /// Plaintext over HTTPS, encrypted on the fly; never written in clear.
+    Server,
+}
+
+impl SealMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SealMode::Client => "client",
+            SealMode::Server => "server",
+        }
+    }
+}
+
+const AGE_HEADER: &[u8] = b"age-encryption.org/v1\n";
+
+/// A `Read` over chunks arriving on a channel from the HTTP side (blocking receive: use it
+/// on a blocking thread). An `Err` chunk becomes an I/O error: the upload was broken or too big.
+pub struct ChannelReader {
+    rx: Receiver<Result<Bytes, String>>,
+    current: Bytes,
+}
+
+impl ChannelReader {
+    pub fn new(rx: Receiver<Result<Bytes, String>>) -> Self {
+        ChannelReader {
+            rx,
+            current: Bytes::new(),
+        }
+    }
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                None => return Ok(0),
+                Some(Ok(b)) => self.current = b,
+                Some(Err(m)) => return Err(io::Error::other(m)),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        let _ = self.current.split_to(n);
+        Ok(n)
+    }
+}
+
+/// A ciphertext written and fsynced under `tmp/`, not yet part of any bid. Dropping it
+/// removes the file; [`StagedBlob::persist`] moves it into the store.
+#[derive(Debug)]
+pub struct StagedBlob {
+    tmp: Option<PathBuf>,
+    placed: Option<PathBuf>,
+    pub info: SealedInfo,
+    pub mode: SealMode,
+}
+
+impl StagedBlob {
+    /// Path of the blob in the store, relative to the seal directory.
+    pub fn relative_path(&self) -> String {
+        let h = hex::encode(self.info.sha256);
+        format!("blobs/{}/{h}", &h[..2])
+    }
+
+    /// Moves the file into the content-addressed store and syncs the directory. A blob
+    /// already there (same ciphertext uploaded again) is kept as it is.
+    pub fn persist(&mut self, dir: &Path) -> Result<(), OfferteError> {
+        let target = dir.join(self.relative_path());
+        let parent = target.parent().ok_or_else(|| OfferteError::Internal("percorso del blob".into()))?;
+        fs::create_dir_all(parent)?;
+        let Some(tmp) = self.tmp.take() else {
+            return Ok(());
+        };
+        if target.exists() {
+            fs::remove_file(&tmp)?;
+            return Ok(());
+        }
+        fs::rename(&tmp, &target)?;
+        File::open(parent)?.sync_all()?;
+        self.placed = Some(target);
+        Ok(())
+    }
+
+    /// After a failed commit: removes what this upload placed (never a pre-existing blob).
+    pub fn undo(mut self) {
+        if let Some(p) = self.placed.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+
+    /// After a successful commit: the blob belongs to the store now.
+    pub fn keep(mut self) {
+        self.placed = None;
+    }
+}
+
+impl Drop for StagedBlob {
+    fn drop(&mut self) {
+        if let Some(p) = self.tmp.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+/// Reads the upload from `reader` (plaintext for server-sealed, age ciphertext for
+/// client-sealed) into a fsynced temporary file of ciphertext; memory stays flat.
+pub fn stage<R: Read>(dir: &Path, recipient: &str, mode: SealMode, mut reader: R) -> Result<StagedBlob, OfferteError> {
+    let tmp = dir.join("tmp").join(Uuid::new_v4().to_string());
+    let file = File::create(&tmp)?;
+    // From here on the temporary file is removed on any failure.
+    let mut staged = StagedBlob {
+        tmp: Some(tmp),
+        placed: None,
+        info: SealedInfo { sha256: [0; 32], size: 0 },
+        mode,
+    };
+    let (file, info) = match mode {
+        SealMode::Server => {
+            let recipient = envelope::parse_recipient(recipient)?;
+            let mut file = file;
+            let info = envelope::seal_stream(&recipient, &mut reader, &mut file).map_err(upload_error)?;
+            (file, info)
+        }
+        SealMode::Client => {
+            let mut header = [0u8; AGE_HEADER.len()];
+            reader.read_exact(&mut header).map_err(|e| match e.kind() {
+                io::ErrorKind::UnexpectedEof => not_age(),
+                _ => OfferteError::Io(e),
+            })?;
+            if header != AGE_HEADER {
+                return Err(not_age());
+            }
+            let mut w = HashingWriter::new(file);
+            w.write_all(&header)?;
+            io::copy(&mut reader, &mut w)?;
+            w.flush()?;
+            w.finish()
+        }
+    };
+    file.sync_all()?;
+    staged.info = info;
+    Ok(staged)
+}
+
+fn not_age() -> OfferteError {
+    OfferteError::invalid(
+        "envelope_not_age",
+        "body",
+        "Una busta sigillata dal concorrente deve essere un file age (age-encryption.org/v1)",
+    )
+}
+
+fn upload_error(e: seal::SealError) -> OfferteError {
+    match e {
+        seal::SealError::Io(io) => OfferteError::Io(io),
+        other => other.into(),
+    }
+}
+
+/// The sending half of an upload channel (the HTTP side sends chunks, `Err` to abort).
+pub type ChunkSender = tokio::sync::mpsc::Sender<Result<Bytes, String>>;
+
+/// A bounded channel from the HTTP payload to a [`ChannelReader`] on a blocking thread:
+/// at most `capacity` chunks are in flight, so memory stays flat whatever the upload size.
+pub fn channel(capacity: usize) -> (ChunkSender, ChannelReader) {
+    let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+    (tx, ChannelReader::new(rx))
+}

@@ -1,0 +1,88 @@
+//! Everything the bids area can refuse. Each variant has a stable machine code; the Display
+//! text is the Italian message shown to users.
+
+use accounts::AccountsError;
+use seal::SealError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OfferteError {
+    /// Authentication or role refusals, shared with the accounts area.
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    #[error("{what} non trovato")]
+    NotFound { what: &'static str },
+    #[error("{message}")]
+    Invalid {
+        code: &'static str,
+        field: String,
+        message: String,
+    },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// The envelope (or withdrawal) arrived when the submission deadline had already passed.
+    #[error("Termine di presentazione delle offerte scaduto il {deadline}: la busta non è stata accettata")]
+    DeadlinePassed { deadline: String },
+    #[error("Busta troppo grande (massimo {limit} byte)")]
+    TooLarge { limit: u64 },
+    /// A refusal from the seal core (bad share, bad key...) or an internal crypto failure.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error("errore del database")]
+    Database(#[from] diesel::result::Error),
+    #[error("errore di lettura/scrittura: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("errore interno: {0}")]
+    Internal(String),
+}
+
+impl OfferteError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Accounts(e) => e.code(),
+            Self::NotFound { .. } => "not_found",
+            Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
+            Self::DeadlinePassed { .. } => "deadline_passed",
+            Self::TooLarge { .. } => "envelope_too_large",
+            Self::Seal(e) => e.code(),
+            Self::Database(_) | Self::Io(_) | Self::Internal(_) => "internal",
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Accounts(e) => e.field(),
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Seal errors caused by what the caller sent (a bad share, a bad key), as opposed to
+    /// failures of the platform itself.
+    pub fn is_client_seal_error(e: &SealError) -> bool {
+        matches!(
+            e,
+            SealError::InvalidThreshold { .. }
+                | SealError::CustodianCountMismatch { .. }
+                | SealError::NotEnoughShares { .. }
+                | SealError::ShareMalformed(_)
+                | SealError::ShareDecrypt(_)
+                | SealError::RecipientMismatch
+                | SealError::InvalidAgeKey(_)
+        )
+    }
+
+    pub fn invalid(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            code,
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+}

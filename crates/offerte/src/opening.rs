@@ -1,0 +1,396 @@
+//! Opening: after the deadline, k custodians' decrypted shares rebuild the tender key in
+//! memory; the envelopes of one kind (A, then B, then C) are decrypted into the blob store's
+//! `opened/` area, the key is dropped, and the opening is logged. Any refusal changes nothing.
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::PathBuf;
+
+use accounts::{Principal, Role};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use db::audit::{self, AuditCtx, AuditEvent};
+use diesel::prelude::*;
+use domain::clock::Clock;
+use seal::custody::{combine_for_recipient, KeyShare};
+use seal::envelope::{open_stream, HashingWriter};
+use seal::receipt::canonical_time;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::custody::tender;
+use crate::log::{self, kind};
+use crate::schema::{bids, envelopes, opened_envelopes, openings, seal_tender_keys};
+use crate::submit::micros;
+use crate::{sequencer, OfferteError, SealService};
+
+/// The custodians' decrypted shares (from `centrale keys decrypt-share`), base64.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningRequest {
+    pub shares: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OpenedEnvelope {
+    pub envelope_id: Uuid,
+    pub bidder_id: Uuid,
+    pub kind: String,
+    /// Hex SHA-256 of the ciphertext (as on the receipt).
+    pub sha256: String,
+    pub plaintext_sha256: Option<String>,
+    pub plaintext_size: Option<u64>,
+    /// Why the envelope could not be decrypted (e.g. sealed to another key).
+    pub error: Option<String>,
+    /// Envelope C: the economic offer read from its JSON, or `{"error": ...}`.
+    pub economic_offer: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Opening {
+    pub bando_id: Uuid,
+    pub kind: String,
+    pub opened_at: DateTime<Utc>,
+    pub opened_by: Uuid,
+    pub shares_used: u32,
+    pub leaf_hash: String,
+    pub envelopes: Vec<OpenedEnvelope>,
+}
+
+const KINDS: [&str; 3] = ["A", "B", "C"];
+/// Envelope C holds a small JSON document; anything bigger is not an economic offer.
+const MAX_OFFER_JSON: u64 = 1 << 20;
+
+/// Reads `{discount | price, labour_costs, safety_costs}` (numbers or decimal strings).
+pub fn economic_offer(json: &[u8]) -> serde_json::Value {
+    fn decimal(v: Option<&serde_json::Value>) -> Option<String> {
+        let s = match v? {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => s.trim().replace(',', "."),
+            _ => return None,
+        };
+        let ok = !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && s.matches('.').count() <= 1
+            && s.parse::<f64>().is_ok();
+        ok.then_some(s)
+    }
+    let err = |m: &str| serde_json::json!({ "error": m });
+    let Ok(serde_json::Value::Object(m)) = serde_json::from_slice::<serde_json::Value>(json) else {
+        return err("la busta C non contiene un oggetto JSON");
+    };
+    let mut out = serde_json::Map::new();
+    match (m.get("discount"), m.get("price")) {
+        (Some(d), None) => match decimal(Some(d)) {
+            Some(d) => out.insert("discount".into(), d.into()),
+            None => return err("ribasso non valido"),
+        },
+        (None, Some(p)) => match decimal(Some(p)) {
+            Some(p) => out.insert("price".into(), p.into()),
+            None => return err("prezzo non valido"),
+        },
+        _ => return err("serve esattamente uno tra «discount» e «price»"),
+    };
+    for field in ["labour_costs", "safety_costs"] {
+        match decimal(m.get(field)) {
+            Some(v) => out.insert(field.into(), v.into()),
+            None => return err(&format!("«{field}» mancante o non valido")),
+        };
+    }
+    serde_json::Value::Object(out)
+}
+
+struct Decrypted {
+    envelope_id: Uuid,
+    sha256: String,
+    path: Option<PathBuf>,
+    rel: Option<String>,
+    plaintext: Option<(String, u64)>,
+    error: Option<String>,
+    offer: Option<serde_json::Value>,
+}
+
+/// Opens envelope `kind` of every active bid. RUP or commission of the ente, or admin.
+#[allow(clippy::too_many_arguments)]
+pub fn open(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    clock: &dyn Clock,
+    request_id: &str,
+    who: &Principal,
+    bando_id: Uuid,
+    kind_str: &str,
+    req: &OpeningRequest,
+) -> Result<Opening, OfferteError> {
+    let envelope_kind = crate::submit::parse_kind(kind_str)?;
+    let t = tender(conn, bando_id)?;
+    who.require_any_in(&[Role::Rup, Role::Commission], t.ente_id)?;
+    let now = micros(clock.now());
+    let deadline = t
+        .submission_deadline
+        .ok_or_else(|| OfferteError::conflict("deadline_missing", "Il bando non ha un termine di presentazione"))?;
+    if now < deadline {
+        return Err(OfferteError::conflict(
+            "opening_before_deadline",
+            format!("Le buste si aprono solo dopo il termine ({})", canonical_time(&deadline)),
+        ));
+    }
+    let (recipient, k): (String, i32) = seal_tender_keys::table
+        .find(bando_id)
+        .select((seal_tender_keys::recipient, seal_tender_keys::k))
+        .first(conn)
+        .optional()?
+        .ok_or(OfferteError::NotFound { what: "Chiave del bando" })?;
+    // Everything received before the deadline is in the log before anything is opened.
+    sequencer::close_tender(conn, svc, bando_id, now)?;
+
+    let mut required: Vec<&str> = KINDS.iter().copied().filter(|k| t.envelopes.iter().any(|e| e == k)).collect();
+    if required.is_empty() {
+        required = KINDS.to_vec();
+    }
+    let letter = envelope_kind.as_str();
+    let Some(pos) = required.iter().position(|k| *k == letter) else {
+        return Err(OfferteError::invalid("envelope_kind_not_in_tender", "kind", "Il bando non prevede questa busta"));
+    };
+    let opened: Vec<String> = openings::table
+        .filter(openings::bando_id.eq(bando_id))
+        .select(openings::kind)
+        .load(conn)?;
+    if opened.iter().any(|k| k == letter) {
+        return Err(OfferteError::conflict("already_opened", format!("La busta {letter} è già stata aperta")));
+    }
+    if let Some(missing) = required[..pos].iter().find(|k| !opened.iter().any(|o| o == *k)) {
+        return Err(OfferteError::conflict(
+            "opening_out_of_order",
+            format!("Prima della busta {letter} va aperta la busta {missing}"),
+        ));
+    }
+
+    let mut shares = Vec::with_capacity(req.shares.len());
+    for (i, s) in req.shares.iter().enumerate() {
+        let raw = B64
+            .decode(s.trim())
+            .map_err(|_| OfferteError::invalid("share_not_base64", &format!("shares[{i}]"), "Quota non in base64"))?;
+        shares.push(KeyShare::from_bytes(&raw)?);
+    }
+    let identity = combine_for_recipient(&shares, k as usize, &recipient)?;
+    drop(shares);
+
+    let to_open: Vec<(Uuid, String, String)> = envelopes::table
+        .inner_join(bids::table)
+        .filter(envelopes::bando_id.eq(bando_id))
+        .filter(envelopes::kind.eq(letter))
+        .filter(envelopes::superseded_at.is_null())
+        .filter(bids::withdrawn_at.is_null())
+        .order((envelopes::received_at.asc(), envelopes::id.asc()))
+        .select((envelopes::id, envelopes::sha256, envelopes::blob_path))
+        .load(conn)?;
+    let out_dir = svc.dir().join("opened").join(bando_id.to_string());
+    fs::create_dir_all(&out_dir)?;
+    let mut done: Vec<Decrypted> = Vec::with_capacity(to_open.len());
+    let cleanup = |done: &[Decrypted]| {
+        for d in done {
+            if let Some(p) = &d.path {
+                let _ = fs::remove_file(p);
+            }
+        }
+    };
+    for (envelope_id, sha256, blob) in to_open {
+        let rel = format!("opened/{bando_id}/{envelope_id}");
+        let target = svc.dir().join(&rel);
+        let tmp = svc.dir().join("tmp").join(format!("open-{envelope_id}"));
+        let attempt = (|| -> Result<(String, u64), OfferteError> {
+            let input = File::open(svc.dir().join(&blob))?;
+            let mut w = HashingWriter::new(File::create(&tmp)?);
+            open_stream(&identity, input, &mut w)?;
+            let (file, info) = w.finish();
+            file.sync_all()?;
+            fs::rename(&tmp, &target)?;
+            Ok((hex::encode(info.sha256), info.size))
+        })();
+        let mut d = Decrypted {
+            envelope_id,
+            sha256,
+            path: None,
+            rel: None,
+            plaintext: None,
+            error: None,
+            offer: None,
+        };
+        match attempt {
+            Ok(p) => {
+                d.path = Some(target.clone());
+                d.rel = Some(rel);
+                d.plaintext = Some(p);
+                if letter == "C" {
+                    let mut buf = Vec::new();
+                    let read = File::open(&target).and_then(|f| f.take(MAX_OFFER_JSON).read_to_end(&mut buf));
+                    d.offer = Some(match read {
+                        Ok(_) => economic_offer(&buf),
+                        Err(e) => serde_json::json!({ "error": e.to_string() }),
+                    });
+                }
+            }
+            Err(OfferteError::Seal(e)) => {
+                let _ = fs::remove_file(&tmp);
+                d.error = Some(e.to_string());
+            }
+            Err(other) => {
+                let _ = fs::remove_file(&tmp);
+                cleanup(&done);
+                return Err(other);
+            }
+        }
+        done.push(d);
+    }
+    drop(identity);
+    if let Ok(dir) = File::open(&out_dir) {
+        let _ = dir.sync_all();
+    }
+
+    let ctx = AuditCtx {
+        actor: Some(who.user_id),
+        request_id: request_id.to_string(),
+        at: now,
+    };
+    let committed = conn.transaction(|conn| {
+        let mut data = format!(
+            "centrale-envelope-opened/v1\ntender {bando_id}\nenvelope {letter}\nopened-at {}\nopened-by {}\nshares {}\n",
+            canonical_time(&now),
+            who.user_id,
+            req.shares.len()
+        );
+        for d in &done {
+            match &d.plaintext {
+                Some((sha, _)) => data.push_str(&format!("opened {} {sha}\n", d.sha256)),
+                None => data.push_str(&format!("undecryptable {}\n", d.sha256)),
+            }
+        }
+        let (leaf_id, leaf_hash) = log::append_pending(conn, kind::ENVELOPE_OPENED, Some(bando_id), data.as_bytes(), now)?;
+        diesel::insert_into(openings::table)
+            .values((
+                openings::bando_id.eq(bando_id),
+                openings::kind.eq(letter),
+                openings::opened_at.eq(now),
+                openings::opened_by.eq(who.user_id),
+                openings::shares_used.eq(req.shares.len() as i32),
+                openings::envelopes.eq(done.len() as i32),
+                openings::leaf_id.eq(leaf_id),
+            ))
+            .execute(conn)?;
+        for d in &done {
+            diesel::insert_into(opened_envelopes::table)
+                .values((
+                    opened_envelopes::envelope_id.eq(d.envelope_id),
+                    opened_envelopes::bando_id.eq(bando_id),
+                    opened_envelopes::kind.eq(letter),
+                    opened_envelopes::opened_at.eq(now),
+                    opened_envelopes::plaintext_path.eq(&d.rel),
+                    opened_envelopes::plaintext_sha256.eq(d.plaintext.as_ref().map(|p| p.0.clone())),
+                    opened_envelopes::plaintext_size.eq(d.plaintext.as_ref().map(|p| p.1 as i64)),
+                    opened_envelopes::error.eq(&d.error),
+                    opened_envelopes::economic_offer.eq(&d.offer),
+                ))
+                .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            &ctx,
+            AuditEvent {
+                action: "bando.buste_aperte",
+                object_type: "bando",
+                object_id: bando_id.to_string(),
+                ente_id: Some(t.ente_id),
+                details: serde_json::json!({ "busta": letter, "buste": done.len(), "leaf_hash": hex::encode(leaf_hash) }),
+            },
+        )?;
+        Ok::<_, OfferteError>(leaf_hash)
+    });
+    if let Err(e) = committed {
+        cleanup(&done);
+        return Err(e);
+    }
+    list(conn, who, bando_id)?
+        .into_iter()
+        .find(|o| o.kind == letter)
+        .ok_or(OfferteError::NotFound { what: "Apertura" })
+}
+
+/// Openings so far, with what each envelope held (RUP, commission, auditor, admin).
+pub fn list(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Result<Vec<Opening>, OfferteError> {
+    let t = tender(conn, bando_id)?;
+    who.require_any_in(&[Role::Rup, Role::Commission, Role::Auditor], t.ente_id)?;
+    let rows: Vec<(String, DateTime<Utc>, Uuid, i32, i64)> = openings::table
+        .filter(openings::bando_id.eq(bando_id))
+        .order(openings::kind.asc())
+        .select((openings::kind, openings::opened_at, openings::opened_by, openings::shares_used, openings::leaf_id))
+        .load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (kind, opened_at, opened_by, shares_used, leaf_id) in rows {
+        let leaf_hash: Vec<u8> = crate::schema::log_leaves::table
+            .find(leaf_id)
+            .select(crate::schema::log_leaves::leaf_hash)
+            .first(conn)?;
+        type Row = (Uuid, Uuid, String, Option<String>, Option<i64>, Option<String>, Option<serde_json::Value>);
+        let envs: Vec<Row> = opened_envelopes::table
+            .inner_join(envelopes::table)
+            .filter(opened_envelopes::bando_id.eq(bando_id))
+            .filter(opened_envelopes::kind.eq(&kind))
+            .order((envelopes::received_at.asc(), envelopes::id.asc()))
+            .select((
+                envelopes::id,
+                envelopes::bidder_id,
+                envelopes::sha256,
+                opened_envelopes::plaintext_sha256,
+                opened_envelopes::plaintext_size,
+                opened_envelopes::error,
+                opened_envelopes::economic_offer,
+            ))
+            .load(conn)?;
+        out.push(Opening {
+            bando_id,
+            kind: kind.clone(),
+            opened_at,
+            opened_by,
+            shares_used: shares_used as u32,
+            leaf_hash: hex::encode(leaf_hash),
+            envelopes: envs
+                .into_iter()
+                .map(|e| OpenedEnvelope {
+                    envelope_id: e.0,
+                    bidder_id: e.1,
+                    kind: kind.clone(),
+                    sha256: e.2,
+                    plaintext_sha256: e.3,
+                    plaintext_size: e.4.map(|s| s as u64),
+                    error: e.5,
+                    economic_offer: e.6,
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Path of an opened envelope's plaintext (RUP, commission, admin), after its opening.
+pub fn plaintext_path(conn: &mut PgConnection, svc: &SealService, who: &Principal, envelope_id: Uuid) -> Result<PathBuf, OfferteError> {
+    let bando_id: Uuid = envelopes::table
+        .find(envelope_id)
+        .select(envelopes::bando_id)
+        .first(conn)
+        .optional()?
+        .ok_or(OfferteError::NotFound { what: "Busta" })?;
+    let t = tender(conn, bando_id)?;
+    who.require_any_in(&[Role::Rup, Role::Commission], t.ente_id)?;
+    let path: Option<Option<String>> = opened_envelopes::table
+        .find(envelope_id)
+        .select(opened_envelopes::plaintext_path)
+        .first(conn)
+        .optional()?;
+    match path {
+        Some(Some(rel)) => Ok(svc.dir().join(rel)),
+        Some(None) => Err(OfferteError::conflict("envelope_undecryptable", "La busta non si è potuta decifrare")),
+        None => Err(OfferteError::conflict("envelope_not_opened", "La busta non è ancora stata aperta")),
+    }
+}

@@ -1,0 +1,166 @@
+// The Diesel view of migrations/2026-11-22-000030_offerte, plus a read-only mirror of the few
+// `bandi` columns the seal needs (the table belongs to the bando crate). Written by hand.
+
+pub use db::schema::users;
+
+diesel::table! {
+    bandi (id) {
+        id -> Uuid,
+        ente_id -> Uuid,
+        state -> Text,
+        procedure_type -> Text,
+        submission_deadline -> Nullable<Timestamptz>,
+        envelopes -> Array<Text>,
+        custodians -> Array<Uuid>,
+        custodian_threshold -> Int4,
+        invitees -> Array<Uuid>,
+    }
+}
+
+diesel::table! {
+    seal_tender_keys (bando_id) {
+        bando_id -> Uuid,
+        recipient -> Text,
+        k -> Int4,
+        n -> Int4,
+        uploaded_by -> Uuid,
+        uploaded_at -> Timestamptz,
+        leaf_id -> Int8,
+    }
+}
+
+diesel::table! {
+    seal_key_shares (bando_id, position) {
+        bando_id -> Uuid,
+        position -> Int4,
+        custodian_user_id -> Uuid,
+        custodian_key -> Text,
+        ciphertext -> Bytea,
+    }
+}
+
+diesel::table! {
+    log_leaves (id) {
+        id -> Int8,
+        leaf_index -> Nullable<Int8>,
+        kind -> Text,
+        bando_id -> Nullable<Uuid>,
+        data -> Bytea,
+        leaf_hash -> Bytea,
+        created_at -> Timestamptz,
+        integrated_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    log_checkpoints (tree_size) {
+        tree_size -> Int8,
+        root_hash -> Bytea,
+        note -> Text,
+        reason -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    bids (id) {
+        id -> Uuid,
+        bando_id -> Uuid,
+        bidder_id -> Uuid,
+        created_at -> Timestamptz,
+        withdrawn_at -> Nullable<Timestamptz>,
+        withdrawal_leaf_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    envelopes (id) {
+        id -> Uuid,
+        bid_id -> Uuid,
+        bando_id -> Uuid,
+        bidder_id -> Uuid,
+        kind -> Text,
+        sealed_by -> Text,
+        sha256 -> Text,
+        size_bytes -> Int8,
+        blob_path -> Text,
+        received_at -> Timestamptz,
+        leaf_id -> Int8,
+        superseded_at -> Nullable<Timestamptz>,
+        superseded_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    receipts (envelope_id) {
+        envelope_id -> Uuid,
+        canonical -> Text,
+        signature -> Text,
+        tsa_token -> Bytea,
+        issued_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    seal_closures (bando_id) {
+        bando_id -> Uuid,
+        deadline -> Timestamptz,
+        closed_at -> Timestamptz,
+        leaf_id -> Int8,
+        tree_size -> Int8,
+    }
+}
+
+diesel::table! {
+    openings (bando_id, kind) {
+        bando_id -> Uuid,
+        kind -> Text,
+        opened_at -> Timestamptz,
+        opened_by -> Uuid,
+        shares_used -> Int4,
+        envelopes -> Int4,
+        leaf_id -> Int8,
+    }
+}
+
+diesel::table! {
+    opened_envelopes (envelope_id) {
+        envelope_id -> Uuid,
+        bando_id -> Uuid,
+        kind -> Text,
+        opened_at -> Timestamptz,
+        plaintext_path -> Nullable<Text>,
+        plaintext_sha256 -> Nullable<Text>,
+        plaintext_size -> Nullable<Int8>,
+        error -> Nullable<Text>,
+        economic_offer -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    seal_platform_keys (name) {
+        name -> Text,
+        public_key -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(envelopes -> bids (bid_id));
+diesel::joinable!(receipts -> envelopes (envelope_id));
+diesel::joinable!(opened_envelopes -> envelopes (envelope_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    bandi,
+    seal_tender_keys,
+    seal_key_shares,
+    log_leaves,
+    log_checkpoints,
+    bids,
+    envelopes,
+    receipts,
+    seal_closures,
+    openings,
+    opened_envelopes,
+    seal_platform_keys,
+
+);

@@ -1,0 +1,137 @@
+//! The sequencer: gives pending leaves gap-free indices in batches and signs a checkpoint,
+//! and closes each tender at its deadline (everything received before it, then
+//! `TenderClosed`, then a checkpoint). One sequencer at a time, cluster-wide, through a
+//! transaction-scoped advisory lock; submitters never wait for it.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use seal::receipt::canonical_time;
+use uuid::Uuid;
+
+use crate::log::{self, kind};
+use crate::schema::{bandi, log_checkpoints, log_leaves, seal_closures, seal_tender_keys};
+use crate::{OfferteError, SealService};
+
+const SEQUENCER_LOCK: i64 = 0x5EA1_0005;
+
+fn lock(conn: &mut PgConnection) -> Result<(), OfferteError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(SEQUENCER_LOCK)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Integrates up to `limit` pending leaves (all of them when `None`), in the caller's
+/// transaction, which must hold the sequencer lock. Returns how many.
+fn integrate_locked(conn: &mut PgConnection, at: DateTime<Utc>, limit: Option<i64>) -> Result<usize, OfferteError> {
+    let size = log::tree_size(conn)? as i64;
+    let mut q = log_leaves::table
+        .filter(log_leaves::leaf_index.is_null())
+        .order(log_leaves::id.asc())
+        .select(log_leaves::id)
+        .into_boxed();
+    if let Some(l) = limit {
+        q = q.limit(l);
+    }
+    let pending: Vec<i64> = q.load(conn)?;
+    for (i, id) in pending.iter().enumerate() {
+        diesel::update(log_leaves::table.find(id))
+            .set((
+                log_leaves::leaf_index.eq(size + i as i64),
+                log_leaves::integrated_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(pending.len())
+}
+
+/// One batch: integrate pending leaves and sign a checkpoint when the tree grew (or when
+/// there is no checkpoint at all yet). Returns the number of leaves integrated.
+pub fn integrate(conn: &mut PgConnection, svc: &SealService, at: DateTime<Utc>) -> Result<usize, OfferteError> {
+    conn.transaction(|conn| {
+        lock(conn)?;
+        let n = integrate_locked(conn, at, Some(svc.config().batch_size))?;
+        let has_checkpoint: i64 = log_checkpoints::table.count().get_result(conn)?;
+        if n > 0 || has_checkpoint == 0 {
+            log::sign_current(conn, svc, "batch", at)?;
+        }
+        Ok(n)
+    })
+}
+
+/// Closes one tender whose deadline has passed, if it is not closed yet: integrates every
+/// pending leaf, appends `TenderClosed`, signs a checkpoint. Returns true when it closed it now.
+pub fn close_tender(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    bando: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, OfferteError> {
+    conn.transaction(|conn| {
+        // Submissions hold this row FOR SHARE while they commit: once we hold it, every
+        // envelope accepted before the deadline is committed and visible as a pending leaf.
+        let key: Option<Uuid> = seal_tender_keys::table
+            .find(bando)
+            .select(seal_tender_keys::bando_id)
+            .for_update()
+            .first(conn)
+            .optional()?;
+        if key.is_none() {
+            return Ok(false);
+        }
+        let deadline: Option<DateTime<Utc>> = bandi::table
+            .find(bando)
+            .select(bandi::submission_deadline)
+            .first(conn)?;
+        let Some(deadline) = deadline.filter(|d| *d <= at) else {
+            return Ok(false);
+        };
+        let closed: i64 = seal_closures::table.find(bando).count().get_result(conn)?;
+        if closed > 0 {
+            return Ok(false);
+        }
+        lock(conn)?;
+        integrate_locked(conn, at, None)?;
+        let data = format!(
+            "centrale-tender-closed/v1\ntender {bando}\ndeadline {}\nclosed-at {}\n",
+            canonical_time(&deadline),
+            canonical_time(&at)
+        );
+        let (leaf_id, _) = log::append_pending(conn, kind::TENDER_CLOSED, Some(bando), data.as_bytes(), at)?;
+        integrate_locked(conn, at, None)?;
+        let checkpoint = log::sign_current(conn, svc, &format!("tender_closed {bando}"), at)?;
+        diesel::insert_into(seal_closures::table)
+            .values((
+                seal_closures::bando_id.eq(bando),
+                seal_closures::deadline.eq(deadline),
+                seal_closures::closed_at.eq(at),
+                seal_closures::leaf_id.eq(leaf_id),
+                seal_closures::tree_size.eq(checkpoint.size as i64),
+            ))
+            .execute(conn)?;
+        tracing::info!(%bando, tree_size = checkpoint.size, "tender closed in the log");
+        Ok(true)
+    })
+}
+
+/// Tenders with a seal key whose deadline has passed and that are not closed yet.
+pub fn due_tenders(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<Vec<Uuid>, OfferteError> {
+    Ok(seal_tender_keys::table
+        .inner_join(bandi::table.on(bandi::id.eq(seal_tender_keys::bando_id)))
+        .left_join(seal_closures::table.on(seal_closures::bando_id.eq(seal_tender_keys::bando_id)))
+        .filter(seal_closures::bando_id.is_null())
+        .filter(bandi::submission_deadline.le(at))
+        .select(seal_tender_keys::bando_id)
+        .load(conn)?)
+}
+
+/// What the scheduler (or the sequencer thread) runs every tick: close due tenders, then
+/// integrate a batch of pending leaves.
+pub fn tick(conn: &mut PgConnection, svc: &SealService, at: DateTime<Utc>) -> Result<(), OfferteError> {
+    for bando in due_tenders(conn, at)? {
+        close_tender(conn, svc, bando, at)?;
+    }
+    integrate(conn, svc, at)?;
+    Ok(())
+}

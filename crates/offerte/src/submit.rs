@@ -1,0 +1,445 @@
+//! Submission: a supplier's envelopes A/B/C, each streamed into the blob store, accepted only
+//! if its last byte arrives before the deadline, acknowledged with a signed, timestamped
+//! receipt once the blob is fsynced and the transaction committed. Replacing an envelope
+//! supersedes the previous one; withdrawing marks the bid withdrawn. Nothing is deleted.
+
+use accounts::{AccountsError, Principal, Role, UserKind};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use domain::clock::Clock;
+use ed25519_dalek::Signer;
+use seal::merkle;
+use seal::receipt::{canonical_time, EnvelopeKind, InclusionPromise, LogPosition, Receipt};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::blob::StagedBlob;
+use crate::custody::{tender, Tender};
+use crate::log::{self, kind};
+use crate::schema::{bids, envelopes, log_leaves, receipts, seal_closures, seal_tender_keys};
+use crate::{OfferteError, SealService};
+
+/// Receipt times have microsecond precision, like the database.
+pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+pub fn parse_kind(s: &str) -> Result<EnvelopeKind, OfferteError> {
+    EnvelopeKind::parse(s).map_err(|_| OfferteError::invalid("envelope_kind_invalid", "kind", "La busta deve essere A, B o C"))
+}
+
+/// What a bidder gets for an accepted envelope.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReceiptView {
+    pub envelope_id: Uuid,
+    pub bid_id: Uuid,
+    pub bando_id: Uuid,
+    pub bidder_id: Uuid,
+    /// `A`, `B` or `C`.
+    pub kind: String,
+    /// `client` or `server`.
+    pub sealed_by: String,
+    /// Hex SHA-256 of the stored ciphertext.
+    pub sha256: String,
+    pub size: u64,
+    pub received_at: DateTime<Utc>,
+    /// Hex RFC 6962 leaf hash of the `EnvelopeReceived` leaf.
+    pub leaf_hash: String,
+    /// The leaf's index once the sequencer has integrated it.
+    pub leaf_index: Option<u64>,
+    /// The promise's deadline: the leaf is in a signed checkpoint by then.
+    pub integrate_by: Option<DateTime<Utc>>,
+    /// The signed receipt (`centrale-receipt/v1` lines plus `signature`), as `centrale verify` reads it.
+    pub receipt: String,
+    /// Base64 DER RFC 3161 TimeStampToken over SHA-256 of the receipt's canonical lines.
+    pub tsa_token: String,
+    /// Set when a later envelope of the same kind replaced this one.
+    pub superseded_at: Option<DateTime<Utc>>,
+}
+
+/// Checks made before streaming (refuse early) and again inside the commit, after the
+/// deadline check (a tender moved on by the scheduler at its deadline says "deadline passed").
+fn eligible(t: &Tender, who: &Principal) -> Result<(), OfferteError> {
+    if who.kind != UserKind::Supplier {
+        return Err(AccountsError::Forbidden.into());
+    }
+    if t.state != "published" {
+        return Err(OfferteError::conflict("tender_not_open", "Il bando non è aperto alla presentazione delle offerte"));
+    }
+    let by_invitation = matches!(t.procedure_type.as_str(), "affidamento_diretto" | "negoziata_senza_bando");
+    if (by_invitation || !t.invitees.is_empty()) && !t.invitees.contains(&who.user_id) {
+        return Err(OfferteError::conflict("not_invited", "L'operatore non è tra gli invitati a questa procedura"));
+    }
+    Ok(())
+}
+
+fn check_deadline(t: &Tender, now: DateTime<Utc>) -> Result<DateTime<Utc>, OfferteError> {
+    let deadline = t.submission_deadline.ok_or_else(|| {
+        OfferteError::conflict("deadline_missing", "Il bando non ha un termine di presentazione delle offerte")
+    })?;
+    if now >= deadline {
+        return Err(OfferteError::DeadlinePassed {
+            deadline: canonical_time(&deadline),
+        });
+    }
+    Ok(deadline)
+}
+
+/// Before the upload: may this supplier submit now? Returns the tender recipient.
+pub fn prepare(conn: &mut PgConnection, who: &Principal, bando_id: Uuid, now: DateTime<Utc>) -> Result<String, OfferteError> {
+    let t = tender(conn, bando_id)?;
+    if who.kind != UserKind::Supplier {
+        return Err(AccountsError::Forbidden.into());
+    }
+    check_deadline(&t, now)?;
+    eligible(&t, who)?;
+    seal_tender_keys::table
+        .find(bando_id)
+        .select(seal_tender_keys::recipient)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| OfferteError::conflict("tender_key_missing", "Il bando non ha ancora la chiave di cifratura delle buste"))
+}
+
+/// Locks the tender key row for the rest of the transaction (shared: submissions do not wait
+/// for each other, only for a closing) and refuses a closed tender or a passed deadline.
+/// Returns the time of receipt.
+fn lock_open_tender(
+    conn: &mut PgConnection,
+    t: &Tender,
+    clock: &dyn Clock,
+) -> Result<DateTime<Utc>, OfferteError> {
+    seal_tender_keys::table
+        .find(t.id)
+        .select(seal_tender_keys::bando_id)
+        .for_share()
+        .first::<Uuid>(conn)
+        .optional()?
+        .ok_or_else(|| OfferteError::conflict("tender_key_missing", "Il bando non ha ancora la chiave di cifratura delle buste"))?;
+    // The clock is read after the last byte and after the lock: this is the time of receipt.
+    let now = micros(clock.now());
+    let deadline = check_deadline(t, now)?;
+    let closed: i64 = seal_closures::table.find(t.id).count().get_result(conn)?;
+    if closed > 0 {
+        return Err(OfferteError::DeadlinePassed {
+            deadline: canonical_time(&deadline),
+        });
+    }
+    Ok(now)
+}
+
+/// Accepts a staged envelope: one transaction stores the envelope, its pending leaf and its
+/// receipt; the blob is moved into place before the commit. Returns the receipt after commit.
+pub fn commit(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    clock: &dyn Clock,
+    who: &Principal,
+    bando_id: Uuid,
+    envelope_kind: EnvelopeKind,
+    mut staged: StagedBlob,
+) -> Result<ReceiptView, OfferteError> {
+    let outcome = conn.transaction(|conn| {
+        let t = tender(conn, bando_id)?;
+        let now = lock_open_tender(conn, &t, clock)?;
+        eligible(&t, who)?;
+        let bid_id = match bids::table
+            .filter(bids::bando_id.eq(bando_id))
+            .filter(bids::bidder_id.eq(who.user_id))
+            .filter(bids::withdrawn_at.is_null())
+            .select(bids::id)
+            .for_update()
+            .first::<Uuid>(conn)
+            .optional()?
+        {
+            Some(id) => id,
+            None => {
+                let id = Uuid::new_v4();
+                diesel::insert_into(bids::table)
+                    .values((
+                        bids::id.eq(id),
+                        bids::bando_id.eq(bando_id),
+                        bids::bidder_id.eq(who.user_id),
+                        bids::created_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                id
+            }
+        };
+        let key = svc.signing_key();
+        let mut receipt = Receipt {
+            tender_id: bando_id.to_string(),
+            bidder_id: who.user_id.to_string(),
+            envelope_kind,
+            ciphertext_sha256: staged.info.sha256,
+            size: staged.info.size,
+            received_at: now,
+            leaf_hash: [0; 32],
+            position: LogPosition::Index(0),
+        };
+        let data = receipt.leaf_data()?;
+        let leaf_hash = merkle::leaf_hash(&data);
+        let integrate_by = now + Duration::seconds(svc.config().promise_seconds);
+        receipt.leaf_hash = leaf_hash;
+        receipt.position = LogPosition::Promise(InclusionPromise::sign(key, &leaf_hash, integrate_by));
+        let token = svc.timestamp(&receipt.receipt_digest()?, now)?;
+        let canonical = String::from_utf8(receipt.canonical_bytes()?).map_err(|e| OfferteError::Internal(e.to_string()))?;
+        let signed = receipt.sign(key)?;
+        let (leaf_id, _) = log::append_pending(conn, kind::ENVELOPE_RECEIVED, Some(bando_id), &data, now)?;
+
+        let envelope_id = Uuid::new_v4();
+        let previous: Option<Uuid> = diesel::update(
+            envelopes::table
+                .filter(envelopes::bid_id.eq(bid_id))
+                .filter(envelopes::kind.eq(envelope_kind.as_str()))
+                .filter(envelopes::superseded_at.is_null()),
+        )
+        .set(envelopes::superseded_at.eq(now))
+        .returning(envelopes::id)
+        .get_result(conn)
+        .optional()?;
+        diesel::insert_into(envelopes::table)
+            .values((
+                envelopes::id.eq(envelope_id),
+                envelopes::bid_id.eq(bid_id),
+                envelopes::bando_id.eq(bando_id),
+                envelopes::bidder_id.eq(who.user_id),
+                envelopes::kind.eq(envelope_kind.as_str()),
+                envelopes::sealed_by.eq(staged.mode.as_str()),
+                envelopes::sha256.eq(hex::encode(staged.info.sha256)),
+                envelopes::size_bytes.eq(staged.info.size as i64),
+                envelopes::blob_path.eq(staged.relative_path()),
+                envelopes::received_at.eq(now),
+                envelopes::leaf_id.eq(leaf_id),
+            ))
+            .execute(conn)?;
+        if let Some(prev) = previous {
+            diesel::update(envelopes::table.find(prev))
+                .set(envelopes::superseded_by.eq(envelope_id))
+                .execute(conn)?;
+        }
+        diesel::insert_into(receipts::table)
+            .values((
+                receipts::envelope_id.eq(envelope_id),
+                receipts::canonical.eq(&canonical),
+                receipts::signature.eq(B64.encode(signed.signature)),
+                receipts::tsa_token.eq(&token),
+                receipts::issued_at.eq(now),
+            ))
+            .execute(conn)?;
+        staged.persist(svc.dir())?;
+        Ok::<_, OfferteError>(envelope_id)
+    });
+    match outcome {
+        Ok(envelope_id) => {
+            staged.keep();
+            tracing::info!(%bando_id, %envelope_id, "envelope accepted");
+            receipt_view(conn, envelope_id)
+        }
+        Err(e) => {
+            staged.undo();
+            Err(e)
+        }
+    }
+}
+
+type ReceiptRow = (
+    Uuid,
+    Uuid,
+    Uuid,
+    Uuid,
+    String,
+    String,
+    String,
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Vec<u8>,
+    Option<i64>,
+    String,
+    String,
+    Vec<u8>,
+);
+
+fn receipt_rows(
+    conn: &mut PgConnection,
+    filter: impl FnOnce(
+        envelopes::BoxedQuery<'static, diesel::pg::Pg>,
+    ) -> envelopes::BoxedQuery<'static, diesel::pg::Pg>,
+) -> Result<Vec<ReceiptView>, OfferteError> {
+    let ids: Vec<Uuid> = filter(envelopes::table.into_boxed()).select(envelopes::id).load(conn)?;
+    let rows: Vec<ReceiptRow> = envelopes::table
+        .inner_join(receipts::table)
+        .inner_join(log_leaves::table.on(log_leaves::id.eq(envelopes::leaf_id)))
+        .filter(envelopes::id.eq_any(&ids))
+        .order((envelopes::received_at.asc(), envelopes::id.asc()))
+        .select((
+            envelopes::id,
+            envelopes::bid_id,
+            envelopes::bando_id,
+            envelopes::bidder_id,
+            envelopes::kind,
+            envelopes::sealed_by,
+            envelopes::sha256,
+            envelopes::size_bytes,
+            envelopes::received_at,
+            envelopes::superseded_at,
+            log_leaves::leaf_hash,
+            log_leaves::leaf_index,
+            receipts::canonical,
+            receipts::signature,
+            receipts::tsa_token,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            let integrate_by = Receipt::from_canonical_bytes(r.12.as_bytes())
+                .ok()
+                .and_then(|rc| match rc.position {
+                    LogPosition::Promise(p) => Some(p.integrate_by),
+                    LogPosition::Index(_) => None,
+                });
+            Ok(ReceiptView {
+                envelope_id: r.0,
+                bid_id: r.1,
+                bando_id: r.2,
+                bidder_id: r.3,
+                kind: r.4,
+                sealed_by: r.5,
+                sha256: r.6,
+                size: r.7 as u64,
+                received_at: r.8,
+                superseded_at: r.9,
+                leaf_hash: hex::encode(r.10),
+                leaf_index: r.11.map(|i| i as u64),
+                integrate_by,
+                receipt: format!("{}signature {}\n", r.12, r.13),
+                tsa_token: B64.encode(r.14),
+            })
+        })
+        .collect()
+}
+
+pub fn receipt_view(conn: &mut PgConnection, envelope_id: Uuid) -> Result<ReceiptView, OfferteError> {
+    receipt_rows(conn, |q| q.filter(envelopes::id.eq(envelope_id)))?
+        .pop()
+        .ok_or(OfferteError::NotFound { what: "Busta" })
+}
+
+/// A bid with all its envelopes, replaced ones included.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BidView {
+    pub id: Uuid,
+    pub bando_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub envelopes: Vec<ReceiptView>,
+}
+
+/// The calling supplier's bids on this tender (the active one and any withdrawn).
+pub fn my_bids(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Result<Vec<BidView>, OfferteError> {
+    if who.kind != UserKind::Supplier {
+        return Err(AccountsError::Forbidden.into());
+    }
+    tender(conn, bando_id)?;
+    let rows: Vec<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>)> = bids::table
+        .filter(bids::bando_id.eq(bando_id))
+        .filter(bids::bidder_id.eq(who.user_id))
+        .order(bids::created_at.asc())
+        .select((bids::id, bids::created_at, bids::withdrawn_at))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, created_at, withdrawn_at)| {
+            Ok(BidView {
+                id,
+                bando_id,
+                created_at,
+                withdrawn_at,
+                envelopes: receipt_rows(conn, |q| q.filter(envelopes::bid_id.eq(id)))?,
+            })
+        })
+        .collect()
+}
+
+/// A signed acknowledgement of a withdrawal.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Withdrawal {
+    pub bid_id: Uuid,
+    pub withdrawn_at: DateTime<Utc>,
+    /// The `BidWithdrawn` leaf data (text) and its hash.
+    pub leaf_data: String,
+    pub leaf_hash: String,
+    /// Base64 Ed25519 signature of the platform over the leaf data.
+    pub signature: String,
+}
+
+/// Withdraws the supplier's active bid, before the deadline. Its envelopes stay stored and
+/// logged; they are simply not opened.
+pub fn withdraw(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    clock: &dyn Clock,
+    who: &Principal,
+    bando_id: Uuid,
+) -> Result<Withdrawal, OfferteError> {
+    conn.transaction(|conn| {
+        let t = tender(conn, bando_id)?;
+        let now = lock_open_tender(conn, &t, clock)?;
+        eligible(&t, who)?;
+        let bid_id: Uuid = bids::table
+            .filter(bids::bando_id.eq(bando_id))
+            .filter(bids::bidder_id.eq(who.user_id))
+            .filter(bids::withdrawn_at.is_null())
+            .select(bids::id)
+            .for_update()
+            .first(conn)
+            .optional()?
+            .ok_or(OfferteError::NotFound { what: "Offerta" })?;
+        let data = format!(
+            "centrale-bid-withdrawn/v1\ntender {bando_id}\nbidder {}\nbid {bid_id}\nwithdrawn-at {}\n",
+            who.user_id,
+            canonical_time(&now)
+        );
+        let (leaf_id, leaf_hash) = log::append_pending(conn, kind::BID_WITHDRAWN, Some(bando_id), data.as_bytes(), now)?;
+        diesel::update(bids::table.find(bid_id))
+            .set((bids::withdrawn_at.eq(now), bids::withdrawal_leaf_id.eq(leaf_id)))
+            .execute(conn)?;
+        Ok(Withdrawal {
+            bid_id,
+            withdrawn_at: now,
+            signature: B64.encode(svc.signing_key().sign(data.as_bytes()).to_bytes()),
+            leaf_data: data,
+            leaf_hash: hex::encode(leaf_hash),
+        })
+    })
+}
+
+/// Who may see an envelope's receipt and ciphertext: its bidder always; the tender's
+/// officials (RUP, commission, auditor) and admins once the tender is closed.
+pub(crate) fn may_see(conn: &mut PgConnection, who: &Principal, envelope_id: Uuid) -> Result<(Uuid, String), OfferteError> {
+    let (bando_id, bidder, path): (Uuid, Uuid, String) = envelopes::table
+        .find(envelope_id)
+        .select((envelopes::bando_id, envelopes::bidder_id, envelopes::blob_path))
+        .first(conn)
+        .optional()?
+        .ok_or(OfferteError::NotFound { what: "Busta" })?;
+    if bidder == who.user_id {
+        return Ok((bando_id, path));
+    }
+    let t = tender(conn, bando_id)?;
+    who.require_any_in(&[Role::Rup, Role::Commission, Role::Auditor], t.ente_id)?;
+    let closed: i64 = seal_closures::table.find(bando_id).count().get_result(conn)?;
+    if closed == 0 {
+        // Before the deadline nobody but the bidder learns that this envelope exists.
+        return Err(OfferteError::NotFound { what: "Busta" });
+    }
+    Ok((bando_id, path))
+}
+
+/// Path of the envelope's ciphertext in the blob store (for download).
+pub fn ciphertext_path(conn: &mut PgConnection, svc: &SealService, who: &Principal, envelope_id: Uuid) -> Result<std::path::PathBuf, OfferteError> {
+    let (_, rel) = may_see(conn, who, envelope_id)?;
+    Ok(svc.dir().join(rel))
+}

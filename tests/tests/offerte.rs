@@ -1,0 +1,661 @@
+//! Issue 5: sealed bids and the timestamping service, over HTTP, with the clock moved.
+//!
+//! Tenders are inserted straight into `bandi` with `psql` (published, with custodians), so
+//! these tests depend only on the columns the seal reads; everything else goes through the API.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use chrono::{DateTime, Duration as Span, Utc};
+use journeys::serde_json::{self, json, Value};
+use journeys::{Client, TestApp};
+use offerte::bundle::{verify_bundle, Pins, VerificationBundle};
+use seal::custody;
+use seal::envelope::{self, AgeIdentity};
+
+const PASSWORD: &str = "una-password-lunga";
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+fn psql(app: &TestApp, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([app.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+struct Custodian {
+    user_id: String,
+    identity: AgeIdentity,
+}
+
+struct World {
+    app: TestApp,
+    rup: Client,
+    commission: Client,
+    custodians: Vec<Custodian>,
+    ente: String,
+    rup_id: String,
+}
+
+fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
+    id(&admin
+        .post("/api/v1/users", &json!({ "email": email, "full_name": "Funzionario", "password": PASSWORD,
+                                          "roles": [{ "role": role, "ente_id": ente }] }))
+        .expect(201))
+}
+
+fn supplier(app: &TestApp, email: &str) -> (Client, String) {
+    let c = app.client();
+    let user = c
+        .post("/api/v1/auth/register", &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }))
+        .expect(201);
+    (c.logged_in(email, PASSWORD), id(&user))
+}
+
+fn world() -> World {
+    let app = TestApp::start();
+    let admin = app.admin();
+    let ente = id(&admin
+        .post("/api/v1/enti", &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
+                                       "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }))
+        .expect(201));
+    let rup_id = official(&admin, "rup@comune.milano.it", "rup", &ente);
+    let c2 = official(&admin, "custode2@comune.milano.it", "commission", &ente);
+    let c3 = official(&admin, "custode3@comune.milano.it", "auditor", &ente);
+    let custodians = [rup_id.clone(), c2, c3]
+        .into_iter()
+        .map(|user_id| Custodian { user_id, identity: AgeIdentity::generate() })
+        .collect();
+    let rup = app.client().logged_in("rup@comune.milano.it", PASSWORD);
+    let commission = app.client().logged_in("custode2@comune.milano.it", PASSWORD);
+    World { app, rup, commission, custodians, ente, rup_id }
+}
+
+fn deadline() -> DateTime<Utc> {
+    journeys::default_start() + Span::hours(2)
+}
+
+/// A published open procedure with the three custodians, 2 of 3, deadline in two hours.
+fn tender(w: &World) -> String {
+    let bando = uuid::Uuid::new_v4().to_string();
+    let custodians = w.custodians.iter().map(|c| c.user_id.as_str()).collect::<Vec<_>>().join(",");
+    psql(
+        &w.app,
+        &format!(
+            "INSERT INTO bandi (id, ente_id, created_by, oggetto, cpv_main, nuts, contract_type, procedure_type,
+                 award_criterion, base_amount, submission_deadline, envelopes, custodians, custodian_threshold,
+                 state, version, published_at, created_at, updated_at)
+             VALUES ('{bando}', '{}', '{}', 'Servizio di pulizia', '90910000-9', 'ITC4C', 'services', 'aperta',
+                 'minor_prezzo', 100000, '{}', '{{A,B,C}}', '{{{custodians}}}', 2, 'published', 1,
+                 '{start}', '{start}', '{start}')",
+            w.ente,
+            w.rup_id,
+            deadline().to_rfc3339(),
+            start = journeys::default_start().to_rfc3339(),
+        ),
+    );
+    bando
+}
+
+/// The ceremony as `centrale keys ceremony` runs it, then the upload by the RUP.
+fn custody(w: &World, bando: &str) -> Value {
+    let publics: Vec<_> = w.custodians.iter().map(|c| c.identity.to_public()).collect();
+    let out = custody::ceremony(&publics, 2).expect("ceremony");
+    let body = json!({
+        "recipient": out.recipient, "k": 2, "n": 3,
+        "shares": out.shares.iter().zip(&w.custodians).map(|(s, c)| json!({
+            "custodian_user_id": c.user_id, "custodian_key": s.custodian, "ciphertext": B64.encode(&s.ciphertext)
+        })).collect::<Vec<_>>()
+    });
+    w.rup.put(&format!("/api/v1/bandi/{bando}/sigillo"), &body).expect(201)
+}
+
+/// The custodians' decrypted shares, base64, as `centrale keys decrypt-share` prints them.
+fn shares(w: &World, bando: &str, which: &[usize]) -> Vec<String> {
+    let all = w.rup.get(&format!("/api/v1/bandi/{bando}/sigillo/quote")).expect(200);
+    which
+        .iter()
+        .map(|&i| {
+            let c = &w.custodians[i];
+            let entry = all
+                .as_array()
+                .expect("shares")
+                .iter()
+                .find(|s| s["custodian_user_id"] == c.user_id.as_str())
+                .expect("share of custodian");
+            let share = custody::EncryptedShare {
+                custodian: entry["custodian_key"].as_str().expect("key").to_string(),
+                ciphertext: B64.decode(entry["ciphertext"].as_str().expect("ct")).expect("b64"),
+            };
+            B64.encode(custody::decrypt_share(&c.identity, &share).expect("decrypt share").as_bytes())
+        })
+        .collect()
+}
+
+struct Upload {
+    status: u16,
+    body: Value,
+}
+
+fn send(app: &TestApp, who: &Client, bando: &str, kind: &str, sealed: &str, body: impl Read) -> Upload {
+    let url = format!("{}/api/v1/bandi/{bando}/offerta/buste/{kind}?sealed={sealed}", app.base_url);
+    let req = ureq::post(&url)
+        .set("Authorization", &format!("Bearer {}", who.token.as_deref().expect("token")))
+        .set("Content-Type", "application/octet-stream");
+    let resp = match req.send(body) {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("transport error: {e}"),
+    };
+    let status = resp.status();
+    let text = resp.into_string().unwrap_or_default();
+    Upload { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+}
+
+fn submit(app: &TestApp, who: &Client, bando: &str, kind: &str, plaintext: &[u8]) -> Value {
+    let u = send(app, who, bando, kind, "server", plaintext);
+    assert_eq!(u.status, 201, "{}", u.body);
+    u.body
+}
+
+fn submit_client_sealed(app: &TestApp, who: &Client, bando: &str, kind: &str, recipient: &str, plaintext: &[u8]) -> (Value, Vec<u8>) {
+    let r = envelope::parse_recipient(recipient).expect("recipient");
+    let mut sealed = Vec::new();
+    envelope::seal_stream(&r, plaintext, &mut sealed).expect("seal");
+    let u = send(app, who, bando, kind, "client", &sealed[..]);
+    assert_eq!(u.status, 201, "{}", u.body);
+    (u.body, sealed)
+}
+
+fn get_bytes(app: &TestApp, who: &Client, path: &str) -> (u16, Vec<u8>) {
+    let req = ureq::get(&format!("{}{path}", app.base_url))
+        .set("Authorization", &format!("Bearer {}", who.token.as_deref().expect("token")));
+    let resp = match req.call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("transport error: {e}"),
+    };
+    let status = resp.status();
+    let mut out = Vec::new();
+    resp.into_reader().read_to_end(&mut out).expect("read body");
+    (status, out)
+}
+
+/// Waits (real time, bounded) for the sequencer to integrate the envelope's leaf.
+fn bundle_when_integrated(who: &Client, envelope: &str) -> VerificationBundle {
+    let t0 = Instant::now();
+    loop {
+        let b = who.get(&format!("/api/v1/buste/{envelope}/ricevuta")).expect(200);
+        if !b["checkpoint"].is_null() && !b["leaf_index"].is_null() {
+            return serde_json::from_value(b).expect("bundle");
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "leaf never integrated");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn checkpoint_size(app: &TestApp) -> u64 {
+    let note = app.client().get("/api/v1/log/checkpoint").text;
+    note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0)
+}
+
+fn wait_for_size(app: &TestApp, at_least: u64) -> u64 {
+    let t0 = Instant::now();
+    loop {
+        let s = checkpoint_size(app);
+        if s >= at_least {
+            return s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "log stuck at {s}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn envelope_file(app: &TestApp, who: &Client, envelope: &str) -> Vec<u8> {
+    let (status, bytes) = get_bytes(app, who, &format!("/api/v1/buste/{envelope}/cifrato"));
+    assert_eq!(status, 200);
+    bytes
+}
+
+#[test]
+fn custody_submission_and_receipts_that_verify_offline_and_with_openssl() {
+    let w = world();
+    let bando = tender(&w);
+    let (acme, acme_id) = supplier(&w.app, "gare@acme.it");
+    // No key yet: nothing can be submitted.
+    let u = send(&w.app, &acme, &bando, "A", "server", &b"x"[..]);
+    assert_eq!((u.status, u.body["code"].as_str()), (409, Some("tender_key_missing")));
+    // Only the RUP of the ente (or an admin) uploads the key; a supplier cannot.
+    acme.put(&format!("/api/v1/bandi/{bando}/sigillo"), &json!({ "recipient": "age1x", "k": 2, "n": 3, "shares": [] }))
+        .expect_problem(403, "forbidden");
+    let key = custody(&w, &bando);
+    assert_eq!((key["k"].as_u64(), key["n"].as_u64()), (Some(2), Some(3)));
+    let recipient = key["recipient"].as_str().expect("recipient").to_string();
+    // The key cannot be swapped afterwards.
+    let publics: Vec<_> = w.custodians.iter().map(|c| c.identity.to_public()).collect();
+    let again = custody::ceremony(&publics, 2).expect("ceremony");
+    let body = json!({ "recipient": again.recipient, "k": 2, "n": 3,
+        "shares": again.shares.iter().zip(&w.custodians).map(|(s, c)| json!({
+            "custodian_user_id": c.user_id, "custodian_key": s.custodian, "ciphertext": B64.encode(&s.ciphertext) })).collect::<Vec<_>>() });
+    w.rup.put(&format!("/api/v1/bandi/{bando}/sigillo"), &body).expect_problem(409, "tender_key_exists");
+    // Officials cannot submit bids.
+    let u = send(&w.app, &w.rup, &bando, "A", "server", &b"x"[..]);
+    assert_eq!(u.status, 403);
+
+    let a = submit(&w.app, &acme, &bando, "A", b"documentazione amministrativa");
+    let (b, b_file) = submit_client_sealed(&w.app, &acme, &bando, "B", &recipient, b"offerta tecnica");
+    let c = submit(&w.app, &acme, &bando, "C", br#"{"discount": "12.5", "labour_costs": "1000", "safety_costs": "200"}"#);
+    for (r, kind) in [(&a, "A"), (&b, "B"), (&c, "C")] {
+        assert_eq!(r["kind"], kind);
+        assert_eq!(r["bando_id"], bando.as_str());
+        assert_eq!(r["bidder_id"], acme_id.as_str());
+        assert_eq!(r["received_at"], "2026-05-04T08:00:00Z");
+        assert!(r["integrate_by"].is_string(), "the receipt carries a signed promise");
+        assert!(r["receipt"].as_str().expect("receipt").starts_with("centrale-receipt/v1\n"));
+        assert!(!r["tsa_token"].as_str().expect("token").is_empty());
+    }
+    assert_eq!(b["sealed_by"], "client");
+    assert_eq!(a["sealed_by"], "server");
+    // A client-sealed envelope must be age ciphertext.
+    let u = send(&w.app, &acme, &bando, "B", "client", &b"not an age file at all"[..]);
+    assert_eq!((u.status, u.body["code"].as_str()), (422, Some("envelope_not_age")));
+
+    // The receipt verifies offline, with keys pinned from /log/keys.
+    let keys = w.app.client().get("/api/v1/log/keys").expect(200);
+    let pins = || Pins {
+        platform_key: Some(offerte::bundle::parse_platform_key(keys["platform_key"].as_str().expect("pk")).expect("pk")),
+        log_key: Some(seal::checkpoint::NoteVerifier::from_vkey(keys["log_key"].as_str().expect("vkey")).expect("vkey")),
+    };
+    let bundle_b = bundle_when_integrated(&acme, b["envelope_id"].as_str().expect("id"));
+    let report = verify_bundle(&bundle_b, &b_file[..], None, pins()).expect("receipt B verifies");
+    assert_eq!(report.checks, vec!["receipt-signature", "envelope-digest", "leaf-hash", "checkpoint-signature", "inclusion"]);
+    let a_id = a["envelope_id"].as_str().expect("id");
+    let bundle_a = bundle_when_integrated(&acme, a_id);
+    let a_file = envelope_file(&w.app, &acme, a_id);
+    verify_bundle(&bundle_a, &a_file[..], None, pins()).expect("receipt A verifies");
+    // Consistency with an older checkpoint: the first one signed.
+    let older = w.app.client().get("/api/v1/log/checkpoint?size=0").text;
+    let b2: VerificationBundle =
+        serde_json::from_value(acme.get(&format!("/api/v1/buste/{a_id}/ricevuta?since=0")).expect(200)).expect("bundle");
+    let r = verify_bundle(&b2, &a_file[..], Some(&older), pins()).expect("consistent");
+    assert!(r.checks.contains(&"consistency"));
+
+    // Another supplier cannot see the receipt; the officials cannot before the deadline.
+    let (other, _) = supplier(&w.app, "gare@other.it");
+    other.get(&format!("/api/v1/buste/{a_id}/ricevuta")).expect_problem(403, "forbidden");
+    w.rup.get(&format!("/api/v1/buste/{a_id}/ricevuta")).expect_problem(404, "not_found");
+
+    // openssl ts -verify on the token, against the TSA certificates served by the API.
+    let dir = tempdir("openssl");
+    let certs = w.app.client().get("/api/v1/log/tsa-certificates").expect(200);
+    std::fs::write(dir.join("ca.pem"), certs["ca_pem"].as_str().expect("ca")).expect("write");
+    std::fs::write(dir.join("tsa.pem"), certs["tsa_pem"].as_str().expect("tsa")).expect("write");
+    let receipt_text = a["receipt"].as_str().expect("receipt");
+    let canonical = &receipt_text[..receipt_text.rfind("signature ").expect("signature line")];
+    std::fs::write(dir.join("receipt.txt"), canonical).expect("write");
+    std::fs::write(dir.join("token.der"), B64.decode(a["tsa_token"].as_str().expect("token")).expect("b64")).expect("write");
+    let verify = |data: &str| {
+        Command::new("openssl")
+            .args(["ts", "-verify", "-data", data, "-in", "token.der", "-token_in", "-CAfile", "ca.pem", "-untrusted", "tsa.pem"])
+            .current_dir(&dir)
+            .output()
+            .expect("openssl runs")
+    };
+    let ok = verify("receipt.txt");
+    assert!(ok.status.success(), "{}{}", String::from_utf8_lossy(&ok.stdout), String::from_utf8_lossy(&ok.stderr));
+    std::fs::write(dir.join("tampered.txt"), canonical.replace("envelope A", "envelope B")).expect("write");
+    let bad = verify("tampered.txt");
+    assert!(!bad.status.success(), "a tampered receipt must fail openssl ts -verify");
+}
+
+/// A reader that sends `first` bytes, then moves the clock, then sends `rest` bytes.
+struct ClockMovingReader {
+    first: usize,
+    rest: usize,
+    sent: usize,
+    clock: domain::clock::ManualClock,
+    to: DateTime<Utc>,
+    moved: bool,
+}
+
+impl Read for ClockMovingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.sent >= self.first && !self.moved {
+            std::thread::sleep(Duration::from_millis(100));
+            self.clock.set(self.to);
+            self.moved = true;
+        }
+        let limit = if self.moved { self.first + self.rest } else { self.first };
+        let n = buf.len().min(limit - self.sent);
+        buf[..n].fill(b'z');
+        self.sent += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn the_deadline_holds_one_second_before_and_after_and_at_the_last_byte() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let (acme, _) = supplier(&w.app, "gare@acme.it");
+    let (late, _) = supplier(&w.app, "gare@late.it");
+    let (slow, _) = supplier(&w.app, "gare@slow.it");
+
+    w.app.clock.set(deadline() - Span::seconds(1));
+    let ok = submit(&w.app, &acme, &bando, "A", b"in tempo");
+    assert_eq!(ok["received_at"], "2026-05-04T09:59:59Z");
+
+    // An upload that starts before the deadline and ends after it is refused.
+    w.app.clock.set(deadline() - Span::seconds(5));
+    let reader = ClockMovingReader {
+        first: 16 << 20,
+        rest: 1 << 20,
+        sent: 0,
+        clock: w.app.clock.clone(),
+        to: deadline() + Span::seconds(1),
+        moved: false,
+    };
+    let u = send(&w.app, &slow, &bando, "A", "server", reader);
+    assert_eq!((u.status, u.body["code"].as_str()), (409, Some("deadline_passed")), "{}", u.body);
+    assert_eq!(slow.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200), json!([]));
+
+    w.app.clock.set(deadline() + Span::seconds(1));
+    let u = send(&w.app, &late, &bando, "A", "server", &b"in ritardo"[..]);
+    assert_eq!((u.status, u.body["code"].as_str()), (409, Some("deadline_passed")));
+    assert!(u.body["detail"].as_str().expect("detail").contains("scaduto"));
+    assert_eq!(late.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200), json!([]));
+    // Nor can a bid be replaced or withdrawn any more.
+    let u = send(&w.app, &acme, &bando, "A", "server", &b"ripensamento"[..]);
+    assert_eq!(u.status, 409);
+    acme.delete(&format!("/api/v1/bandi/{bando}/offerta")).expect_problem(409, "deadline_passed");
+    // No refused upload left a file behind: the blob store holds exactly the accepted one.
+    let blobs = files_under(&w.app.seal_dir.join("blobs"));
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    assert!(files_under(&w.app.seal_dir.join("tmp")).is_empty());
+    let mine = acme.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    assert_eq!(mine[0]["envelopes"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn replace_and_withdraw_until_the_deadline_only_the_last_counts_and_history_stays() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let (acme, _) = supplier(&w.app, "gare@acme.it");
+    let first = submit(&w.app, &acme, &bando, "A", b"prima versione");
+    w.app.clock.advance(Span::minutes(1));
+    let second = submit(&w.app, &acme, &bando, "A", b"seconda versione");
+    let bids = acme.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    let envs = bids[0]["envelopes"].as_array().expect("envelopes");
+    assert_eq!(envs.len(), 2);
+    assert_eq!(envs[0]["envelope_id"], first["envelope_id"]);
+    assert!(envs[0]["superseded_at"].is_string());
+    assert!(envs[1]["superseded_at"].is_null());
+    assert_eq!(envs[1]["envelope_id"], second["envelope_id"]);
+
+    let withdrawal = acme.delete(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    assert!(withdrawal["leaf_data"].as_str().expect("leaf").starts_with("centrale-bid-withdrawn/v1\n"));
+    acme.delete(&format!("/api/v1/bandi/{bando}/offerta")).expect_problem(404, "not_found");
+    w.app.clock.advance(Span::minutes(1));
+    let third = submit(&w.app, &acme, &bando, "A", b"terza versione");
+    let bids = acme.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    assert_eq!(bids.as_array().map(Vec::len), Some(2));
+    assert!(bids[0]["withdrawn_at"].is_string());
+    assert!(bids[1]["withdrawn_at"].is_null());
+
+    // Only the last envelope of the active bid is opened.
+    w.app.clock.set(deadline() + Span::seconds(1));
+    let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
+    let opened = rup.post(&format!("/api/v1/bandi/{bando}/aperture/A"), &json!({ "shares": shares(&w, &bando, &[0, 1]) })).expect(201);
+    let envs = opened["envelopes"].as_array().expect("envelopes");
+    assert_eq!(envs.len(), 1);
+    assert_eq!(envs[0]["envelope_id"], third["envelope_id"]);
+    let (status, text) = get_bytes(&w.app, &rup, &format!("/api/v1/buste/{}/contenuto", third["envelope_id"].as_str().expect("id")));
+    assert_eq!((status, text.as_slice()), (200, &b"terza versione"[..]));
+}
+
+#[test]
+fn the_log_serves_proofs_and_only_hashes_and_closes_each_tender_at_its_deadline() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let (acme, _) = supplier(&w.app, "gare@acme.it");
+    submit(&w.app, &acme, &bando, "A", b"uno");
+    submit(&w.app, &acme, &bando, "B", b"due");
+    let size = wait_for_size(&w.app, 3);
+    let anon = w.app.client();
+    let note = anon.get("/api/v1/log/checkpoint").text;
+    let keys = anon.get("/api/v1/log/keys").expect(200);
+    let verifier = seal::checkpoint::NoteVerifier::from_vkey(keys["log_key"].as_str().expect("vkey")).expect("vkey");
+    let cp = seal::checkpoint::open_checkpoint(&note, &verifier).expect("signed checkpoint");
+    assert_eq!(cp.origin, "centrale.test/log");
+    assert_eq!(cp.size, size);
+
+    // Leaves are public as hashes only.
+    let leaves = anon.get(&format!("/api/v1/log/leaves?start=0&end={size}")).expect(200);
+    for leaf in leaves.as_array().expect("leaves") {
+        let mut keys: Vec<_> = leaf.as_object().expect("object").keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, vec!["index", "leaf_hash"]);
+    }
+    // Every leaf's inclusion proof leads to the signed root.
+    for i in 0..size {
+        let p = anon.get(&format!("/api/v1/log/proof/inclusion?index={i}&tree_size={size}")).expect(200);
+        let leaf: [u8; 32] = hex32(p["leaf_hash"].as_str().expect("hash"));
+        let proof: Vec<[u8; 32]> = p["proof"].as_array().expect("proof").iter().map(|h| hex32(h.as_str().expect("h"))).collect();
+        seal::merkle::verify_inclusion(&leaf, i, size, &proof, &cp.root).expect("inclusion");
+    }
+    anon.get(&format!("/api/v1/log/proof/inclusion?index={size}&tree_size={size}")).expect_problem(422, "proof_out_of_range");
+
+    // The deadline: TenderClosed and a checkpoint right after, without any request.
+    w.app.clock.set(deadline() + Span::seconds(1));
+    let closed = wait_for_size(&w.app, size + 1);
+    assert_eq!(closed, size + 1);
+    let newer = anon.get("/api/v1/log/checkpoint").text;
+    let new_cp = seal::checkpoint::open_checkpoint(&newer, &verifier).expect("signed");
+    let c = anon.get(&format!("/api/v1/log/proof/consistency?first={size}&second={closed}")).expect(200);
+    let proof: Vec<[u8; 32]> = c["proof"].as_array().expect("proof").iter().map(|h| hex32(h.as_str().expect("h"))).collect();
+    seal::merkle::verify_consistency(size, closed, &cp.root, &new_cp.root, &proof).expect("consistent");
+    assert_eq!(psql(&w.app, &format!("SELECT kind FROM log_leaves WHERE leaf_index = {size}")), "tender_closed");
+    assert_eq!(psql(&w.app, &format!("SELECT tree_size FROM seal_closures WHERE bando_id = '{bando}'")), closed.to_string());
+}
+
+#[test]
+fn opening_needs_k_shares_after_the_deadline_in_order_and_is_logged() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let (acme, acme_id) = supplier(&w.app, "gare@acme.it");
+    let (beta, _) = supplier(&w.app, "gare@beta.it");
+    submit(&w.app, &acme, &bando, "A", b"amministrativa acme");
+    submit(&w.app, &acme, &bando, "B", b"tecnica acme");
+    let c = submit(&w.app, &acme, &bando, "C", br#"{"discount": 12.5, "labour_costs": "1000.00", "safety_costs": 200}"#);
+    submit(&w.app, &beta, &bando, "A", b"amministrativa beta");
+    submit(&w.app, &beta, &bando, "B", b"tecnica beta");
+    submit(&w.app, &beta, &bando, "C", b"not json");
+    let two = shares(&w, &bando, &[1, 2]);
+    let path = |k: &str| format!("/api/v1/bandi/{bando}/aperture/{k}");
+
+    w.rup.post(&path("A"), &json!({ "shares": two })).expect_problem(409, "opening_before_deadline");
+    w.app.clock.set(deadline() + Span::seconds(1));
+    let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
+    let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
+    rup.post(&path("B"), &json!({ "shares": two })).expect_problem(409, "opening_out_of_order");
+    rup.post(&path("A"), &json!({ "shares": shares(&w, &bando, &[0]) })).expect_problem(422, "custody.not_enough_shares");
+    acme.post(&path("A"), &json!({ "shares": two })).expect_problem(403, "forbidden");
+    assert_eq!(rup.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200), json!([]));
+
+    let a = commission.post(&path("A"), &json!({ "shares": two })).expect(201);
+    assert_eq!(a["envelopes"].as_array().map(Vec::len), Some(2));
+    rup.post(&path("A"), &json!({ "shares": two })).expect_problem(409, "already_opened");
+    rup.post(&path("C"), &json!({ "shares": two })).expect_problem(409, "opening_out_of_order");
+    rup.post(&path("B"), &json!({ "shares": shares(&w, &bando, &[0, 2]) })).expect(201);
+    let c_open = rup.post(&path("C"), &json!({ "shares": two })).expect(201);
+    let offers: Vec<&Value> = c_open["envelopes"].as_array().expect("envelopes").iter().collect();
+    let acme_offer = offers.iter().find(|e| e["bidder_id"] == acme_id.as_str()).expect("acme");
+    assert_eq!(acme_offer["envelope_id"], c["envelope_id"]);
+    assert_eq!(acme_offer["economic_offer"], json!({ "discount": "12.5", "labour_costs": "1000.00", "safety_costs": "200" }));
+    let beta_offer = offers.iter().find(|e| e["bidder_id"] != acme_id.as_str()).expect("beta");
+    assert!(beta_offer["economic_offer"]["error"].is_string());
+
+    let all = rup.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200);
+    let kinds: Vec<&str> = all.as_array().expect("openings").iter().map(|o| o["kind"].as_str().expect("kind")).collect();
+    assert_eq!(kinds, vec!["A", "B", "C"]);
+    assert_eq!(psql(&w.app, "SELECT count(*) FROM log_leaves WHERE kind = 'envelope_opened'"), "3");
+    // Suppliers never read the plaintext; the commission does.
+    let env = acme_offer["envelope_id"].as_str().expect("id");
+    let (status, _) = get_bytes(&w.app, &acme, &format!("/api/v1/buste/{env}/contenuto"));
+    assert_eq!(status, 403);
+    let (status, text) = get_bytes(&w.app, &commission, &format!("/api/v1/buste/{env}/contenuto"));
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&text).contains("labour_costs"));
+}
+
+#[test]
+fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
+    let w = world();
+    let bando = tender(&w);
+    let key = custody(&w, &bando);
+    let recipient = key["recipient"].as_str().expect("recipient").to_string();
+    let (acme, _) = supplier(&w.app, "gare@acme.it");
+    let markers = ["MARKER-AMMINISTRATIVA-7f3a", "MARKER-TECNICA-91bc", "MARKER-ECONOMICA-22d0"];
+    submit(&w.app, &acme, &bando, "A", format!("documenti {}", markers[0]).as_bytes());
+    submit_client_sealed(&w.app, &acme, &bando, "B", &recipient, format!("relazione {}", markers[1]).as_bytes());
+    let c = submit(&w.app, &acme, &bando, "C", format!(r#"{{"price": "1000", "labour_costs": "10", "safety_costs": "1", "note": "{}"}}"#, markers[2]).as_bytes());
+    wait_for_size(&w.app, 4);
+
+    let dump = pg_dump(&w.app);
+    assert!(dump.len() > 1000 && dump.contains("log_leaves"), "the dump is real");
+    let files = files_under(&w.app.seal_dir);
+    assert!(!files.is_empty());
+    for m in markers {
+        assert!(!dump.contains(m), "{m} found in the database dump");
+        for f in &files {
+            let bytes = std::fs::read(f).expect("read");
+            assert!(!contains(&bytes, m.as_bytes()), "{m} found in {}", f.display());
+        }
+    }
+
+    // After the opening the commission reads them.
+    w.app.clock.set(deadline() + Span::seconds(1));
+    let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
+    let two = shares(&w, &bando, &[0, 1]);
+    for kind in ["A", "B", "C"] {
+        commission.post(&format!("/api/v1/bandi/{bando}/aperture/{kind}"), &json!({ "shares": two })).expect(201);
+    }
+    let openings = commission.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200);
+    for (i, o) in openings.as_array().expect("openings").iter().enumerate() {
+        let env = o["envelopes"][0]["envelope_id"].as_str().expect("id");
+        let (status, text) = get_bytes(&w.app, &commission, &format!("/api/v1/buste/{env}/contenuto"));
+        assert_eq!(status, 200);
+        assert!(contains(&text, markers[i].as_bytes()));
+    }
+    assert_eq!(openings[2]["envelopes"][0]["envelope_id"], c["envelope_id"]);
+    let _ = &w.commission;
+}
+
+#[test]
+fn tampering_with_a_blob_a_receipt_or_a_leaf_is_reported_by_the_offline_verifier() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let (acme, _) = supplier(&w.app, "gare@acme.it");
+    let a = submit(&w.app, &acme, &bando, "A", b"busta A");
+    let b = submit(&w.app, &acme, &bando, "B", b"busta B");
+    let a_id = a["envelope_id"].as_str().expect("id").to_string();
+    let b_id = b["envelope_id"].as_str().expect("id").to_string();
+    let bundle_a = bundle_when_integrated(&acme, &a_id);
+    let bundle_b = bundle_when_integrated(&acme, &b_id);
+    let file_a = envelope_file(&w.app, &acme, &a_id);
+    let file_b = envelope_file(&w.app, &acme, &b_id);
+    verify_bundle(&bundle_a, &file_a[..], None, Pins::default()).expect("A verifies");
+    verify_bundle(&bundle_b, &file_b[..], None, Pins::default()).expect("B verifies");
+
+    // 1. One byte of a stored blob.
+    let blob = w.app.seal_dir.join(psql(&w.app, &format!("SELECT blob_path FROM envelopes WHERE id = '{a_id}'")));
+    let mut bytes = std::fs::read(&blob).expect("blob");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&blob, &bytes).expect("tamper blob");
+    let served = envelope_file(&w.app, &acme, &a_id);
+    let err = verify_bundle(&bundle_a, &served[..], None, Pins::default()).expect_err("tampered blob");
+    assert_eq!(err.check, "envelope-digest", "{err}");
+
+    // 2. A receipt row (the envelope kind rewritten).
+    psql(&w.app, &format!(
+        "ALTER TABLE receipts DISABLE TRIGGER receipts_append_only;
+         UPDATE receipts SET canonical = replace(canonical, 'envelope B', 'envelope A') WHERE envelope_id = '{b_id}';"));
+    let served: VerificationBundle =
+        serde_json::from_value(acme.get(&format!("/api/v1/buste/{b_id}/ricevuta")).expect(200)).expect("bundle");
+    let err = verify_bundle(&served, &file_b[..], None, Pins::default()).expect_err("tampered receipt");
+    assert_eq!(err.check, "receipt-signature", "{err}");
+
+    // 3. A dropped leaf (the tender's TenderPublished, index 0).
+    psql(&w.app, "ALTER TABLE log_leaves DISABLE TRIGGER log_leaves_append_only;
+                  DELETE FROM log_leaves WHERE leaf_index = 0;");
+    let served: VerificationBundle =
+        serde_json::from_value(acme.get(&format!("/api/v1/buste/{a_id}/ricevuta")).expect(200)).expect("bundle");
+    let err = verify_bundle(&served, &file_a[..], None, Pins::default()).expect_err("dropped leaf");
+    assert_eq!(err.check, "inclusion", "{err}");
+    // The receipt held by the bidder still proves what was accepted.
+    verify_bundle(&bundle_b, &file_b[..], None, Pins::default()).expect("the bidder's own copy still verifies");
+}
+
+fn hex32(s: &str) -> [u8; 32] {
+    let v: Vec<u8> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect();
+    v.try_into().expect("32 bytes")
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn tempdir(what: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("centrale-{what}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn pg_dump(app: &TestApp) -> String {
+    let mut candidates = vec![PathBuf::from("pg_dump")];
+    if let Ok(dirs) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut v: Vec<PathBuf> = dirs.flatten().map(|d| d.path().join("bin/pg_dump")).collect();
+        v.sort();
+        v.reverse();
+        candidates.extend(v);
+    }
+    for bin in candidates {
+        if let Ok(out) = Command::new(&bin).args(["--no-owner", "--dbname", app.db_url.as_str()]).output() {
+            if out.status.success() {
+                return String::from_utf8_lossy(&out.stdout).into_owned();
+            }
+        }
+    }
+    panic!("pg_dump did not run");
+}
