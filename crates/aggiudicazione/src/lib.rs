@@ -15,6 +15,7 @@
 pub mod anomaly;
 pub mod error;
 mod exact;
+pub mod procedure;
 pub mod ranking;
 pub mod scoring;
 

@@ -45,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(registry::configure)
             .configure(bandi::configure)
             .configure(tools::configure)
+            .configure(routes::aggiudicazione::configure)
             .configure(routes::offerte::configure)
             .configure(routes::log::configure),
     );

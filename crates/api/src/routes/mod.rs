@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod aggiudicazione;
 pub mod auth;
 pub mod bandi;
 pub mod docs;

@@ -1,0 +1,241 @@
+//! The outcome: proposal of award to the best offer still admitted → award by the RUP → the
+//! requirements checklist with evidence → efficacy (art. 17 c.5) → standstill (art. 18 c.3; not
+//! below threshold, art. 55 c.2, nor with a single offer) → ready for contract. Deserted and
+//! all-excluded tenders reach their own end. Art. 90 communications go to every bidder.
+
+use accounts::Principal;
+use bando::{State, TransitionRequest};
+use db::audit::AuditCtx;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::model::*;
+use super::schema::{agg_art110, agg_awards, agg_evaluations, agg_participants, agg_requirements, bids};
+use super::{below_threshold, best, event, model, notify, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
+
+fn move_to(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, to: State, reason: Option<&str>) -> Result<()> {
+    bando::service::transition(conn, ctx, who, bando, &TransitionRequest { to: to.as_str().into(), reason: reason.map(str::to_string) })?;
+    Ok(())
+}
+
+fn outcome(conn: &mut PgConnection, bando: Uuid) -> Result<Option<(String, Option<Uuid>)>> {
+    Ok(agg_awards::table
+        .find(bando)
+        .select((agg_awards::outcome, agg_awards::winner_id))
+        .first(conn)
+        .optional()?)
+}
+
+fn everyone(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<Uuid>> {
+    Ok(agg_participants::table
+        .filter(agg_participants::bando_id.eq(bando))
+        .order(agg_participants::bidder_id.asc())
+        .select(agg_participants::bidder_id)
+        .load(conn)?)
+}
+
+/// Proposal of award (RUP), or the end of a tender with no offer or no admissible offer.
+pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid) -> Result<Procedura> {
+    conn.transaction(|conn| {
+        let row = tender(conn, bando)?;
+        require_rup(who, &row)?;
+        if outcome(conn, bando)?.is_some() {
+            return Err(ProcedureError::conflict("outcome_exists", "L'esito della gara è già stato deciso"));
+        }
+        if !matches!(row.state(), State::SubmissionsClosed | State::Opening | State::Evaluation) {
+            return Err(ProcedureError::conflict("not_in_evaluation", format!("Lo stato del bando è «{}»", row.state())));
+        }
+        sync_participants(conn, bando)?;
+        let all = everyone(conn, bando)?;
+        if all.is_empty() {
+            let note = "nessuna offerta presentata entro il termine";
+            move_to(conn, ctx, who, bando, State::Deserted, Some(note))?;
+            diesel::insert_into(agg_awards::table)
+                .values((agg_awards::bando_id.eq(bando), agg_awards::outcome.eq("deserted"), agg_awards::note.eq(Some(note))))
+                .execute(conn)?;
+            event(conn, ctx, &row, "aggiudicazione.deserta", serde_json::json!({ "note": note }))?;
+            let row = tender(conn, bando)?;
+            return model::load(conn, &row, ctx.at, None);
+        }
+        sweep(conn, ctx, &row)?;
+        let computed: Option<Option<chrono::DateTime<chrono::Utc>>> =
+            agg_evaluations::table.find(bando).select(agg_evaluations::computed_at).first(conn).optional()?;
+        let admitted: i64 = agg_participants::table
+            .filter(agg_participants::bando_id.eq(bando))
+            .filter(agg_participants::status.ne("excluded"))
+            .count()
+            .get_result(conn)?;
+        if admitted > 0 && computed.flatten().is_none() {
+            return Err(ProcedureError::conflict("evaluation_missing", "Le offerte non sono ancora state valutate"));
+        }
+        let open: i64 = agg_art110::table
+            .filter(agg_art110::bando_id.eq(bando))
+            .filter(agg_art110::outcome.is_null())
+            .count()
+            .get_result(conn)?;
+        if open > 0 {
+            return Err(ProcedureError::conflict("art110_pending", "C'è una verifica di anomalia (art. 110) in corso"));
+        }
+        let Some(winner) = best(conn, bando)? else {
+            let note = "tutte le offerte sono state escluse";
+            move_to(conn, ctx, who, bando, State::Deserted, Some(note))?;
+            diesel::insert_into(agg_awards::table)
+                .values((agg_awards::bando_id.eq(bando), agg_awards::outcome.eq("all_excluded"), agg_awards::note.eq(Some(note))))
+                .execute(conn)?;
+            event(conn, ctx, &row, "aggiudicazione.non_aggiudicata", serde_json::json!({ "note": note }))?;
+            for b in &all {
+                notify(conn, ctx, &row, *b, &format!("Esito della gara «{}» (art. 90)", row.oggetto),
+                       "La gara non è stata aggiudicata: tutte le offerte sono state escluse.")?;
+            }
+            let row = tender(conn, bando)?;
+            return model::load(conn, &row, ctx.at, None);
+        };
+        move_to(conn, ctx, who, bando, State::ProposedAward, None)?;
+        diesel::insert_into(agg_awards::table)
+            .values((
+                agg_awards::bando_id.eq(bando),
+                agg_awards::outcome.eq("proposed"),
+                agg_awards::winner_id.eq(Some(winner)),
+                agg_awards::proposed_by.eq(Some(who.user_id)),
+                agg_awards::proposed_at.eq(Some(ctx.at)),
+            ))
+            .execute(conn)?;
+        event(conn, ctx, &row, "aggiudicazione.proposta", serde_json::json!({ "winner_id": winner }))?;
+        let row = tender(conn, bando)?;
+        model::load(conn, &row, ctx.at, None)
+    })
+}
+
+/// The award (RUP): standstill computed, art. 90 communications to every bidder.
+pub fn award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid) -> Result<Procedura> {
+    conn.transaction(|conn| {
+        let row = tender(conn, bando)?;
+        require_rup(who, &row)?;
+        let Some((state, Some(winner))) = outcome(conn, bando)? else {
+            return Err(ProcedureError::conflict("proposal_missing", "Manca la proposta di aggiudicazione"));
+        };
+        if state != "proposed" {
+            return Err(ProcedureError::conflict("already_awarded", format!("Esito attuale: {state}")));
+        }
+        move_to(conn, ctx, who, bando, State::Awarded, None)?;
+        let received: i64 = bids::table.filter(bids::bando_id.eq(bando)).filter(bids::withdrawn_at.is_null()).count().get_result(conn)?;
+        let table = domain::legal::LegalTable::at(domain::deadlines::rome_date(ctx.at));
+        let days = table.after_deadline.standstill_days;
+        let (applies, why, end) = if below_threshold(&row) {
+            (false, "art. 55 c.2: il termine dilatorio non si applica sotto soglia".to_string(), None)
+        } else if received == 1 {
+            (false, "art. 18 c.3 lett. a: una sola offerta presentata, il termine dilatorio non si applica".to_string(), None)
+        } else {
+            let end = domain::deadlines::add_calendar_days(ctx.at, days.value as u64);
+            (true, format!("{}: {} giorni dalla comunicazione dell'aggiudicazione", days.article, days.value), Some(end))
+        };
+        diesel::update(agg_awards::table.find(bando))
+            .set((
+                agg_awards::outcome.eq("awarded"),
+                agg_awards::awarded_by.eq(Some(who.user_id)),
+                agg_awards::awarded_at.eq(Some(ctx.at)),
+                agg_awards::standstill_applies.eq(Some(applies)),
+                agg_awards::standstill_why.eq(Some(&why)),
+                agg_awards::standstill_end.eq(end),
+            ))
+            .execute(conn)?;
+        event(conn, ctx, &row, "aggiudicazione.aggiudicata",
+              serde_json::json!({ "winner_id": winner, "standstill_applies": applies, "standstill_why": why, "standstill_end": end }))?;
+        let standstill = match end {
+            Some(e) => format!("Il contratto non può essere stipulato prima del {} (termine dilatorio, art. 18 c.3).", domain::deadlines::rome_rfc3339(e)),
+            None => format!("Termine dilatorio: non applicabile ({why})."),
+        };
+        for b in everyone(conn, bando)? {
+            let body = if b == winner {
+                format!("La gara è aggiudicata alla Sua offerta. {standstill} L'aggiudicazione diventa efficace dopo la verifica dei requisiti.")
+            } else {
+                format!("La gara è aggiudicata all'operatore {winner}. {standstill} Gli atti e l'offerta dell'aggiudicatario sono accessibili sulla piattaforma (art. 36).")
+            };
+            notify(conn, ctx, &row, b, &format!("Aggiudicazione della gara «{}» (art. 90)", row.oggetto), &body)?;
+        }
+        let row = tender(conn, bando)?;
+        model::load(conn, &row, ctx.at, None)
+    })
+}
+
+/// One requirement checked on the winner, with its evidence (RUP, after the award).
+pub fn check_requirement(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, input: &RequirementCheck) -> Result<Procedura> {
+    conn.transaction(|conn| {
+        let row = tender(conn, bando)?;
+        require_rup(who, &row)?;
+        if !matches!(outcome(conn, bando)?, Some((ref s, _)) if s == "awarded") {
+            return Err(ProcedureError::conflict("not_awarded", "I requisiti si verificano sull'aggiudicatario dopo l'aggiudicazione"));
+        }
+        let (requirement, evidence) = (input.requirement.trim(), input.evidence.trim());
+        if requirement.is_empty() {
+            return Err(ProcedureError::invalid("requirement_required", "requirement", "Indicare il requisito"));
+        }
+        if evidence.is_empty() {
+            return Err(ProcedureError::invalid("evidence_required", "evidence", "Indicare la prova (documento, banca dati, FVOE)"));
+        }
+        let id = Uuid::new_v4();
+        diesel::insert_into(agg_requirements::table)
+            .values((
+                agg_requirements::id.eq(id),
+                agg_requirements::bando_id.eq(bando),
+                agg_requirements::requirement.eq(requirement),
+                agg_requirements::evidence.eq(evidence),
+                agg_requirements::satisfied.eq(input.satisfied),
+                agg_requirements::checked_by.eq(who.user_id),
+                agg_requirements::checked_at.eq(ctx.at),
+            ))
+            .execute(conn)?;
+        event(conn, ctx, &row, "aggiudicazione.requisito_verificato",
+              serde_json::json!({ "id": id, "requirement": requirement, "evidence": evidence, "satisfied": input.satisfied }))?;
+        model::load(conn, &row, ctx.at, None)
+    })
+}
+
+/// Efficacy (art. 17 c.5): every requirement checked with evidence and satisfied.
+pub fn make_effective(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid) -> Result<Procedura> {
+    conn.transaction(|conn| {
+        let row = tender(conn, bando)?;
+        require_rup(who, &row)?;
+        let Some((state, Some(winner))) = outcome(conn, bando)? else {
+            return Err(ProcedureError::conflict("not_awarded", "La gara non è aggiudicata"));
+        };
+        if state != "awarded" {
+            return Err(ProcedureError::conflict("not_awarded", format!("Esito attuale: {state}")));
+        }
+        let checks: Vec<(String, bool)> = agg_requirements::table
+            .filter(agg_requirements::bando_id.eq(bando))
+            .select((agg_requirements::requirement, agg_requirements::satisfied))
+            .load(conn)?;
+        if checks.is_empty() {
+            return Err(ProcedureError::conflict("requirements_unchecked", "art. 17 c.5: l'aggiudicazione è efficace dopo la verifica dei requisiti; nessun requisito verificato"));
+        }
+        if let Some((r, _)) = checks.iter().find(|(_, ok)| !ok) {
+            return Err(ProcedureError::conflict("requirement_not_met", format!("Requisito non soddisfatto: {r}")));
+        }
+        move_to(conn, ctx, who, bando, State::Effective, None)?;
+        diesel::update(agg_awards::table.find(bando))
+            .set((agg_awards::outcome.eq("effective"), agg_awards::effective_by.eq(Some(who.user_id)), agg_awards::effective_at.eq(Some(ctx.at))))
+            .execute(conn)?;
+        event(conn, ctx, &row, "aggiudicazione.efficace", serde_json::json!({ "winner_id": winner, "requirements": checks.len() }))?;
+        notify(conn, ctx, &row, winner, &format!("Efficacia dell'aggiudicazione - gara «{}»", row.oggetto),
+               "La verifica dei requisiti è conclusa: l'aggiudicazione è efficace (art. 17 c.5).")?;
+        let row = tender(conn, bando)?;
+        model::load(conn, &row, ctx.at, None)
+    })
+}
+
+/// The art. 90 communications of this tender: all for the ente's officials, their own for bidders.
+pub fn communications(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Result<Vec<Communication>> {
+    use super::schema::notifications_outbox as n;
+    let row = tender(conn, bando)?;
+    let mut q = n::table
+        .filter(n::object_type.eq("bando"))
+        .filter(n::object_id.eq(bando.to_string()))
+        .order((n::created_at.asc(), n::id.asc()))
+        .select((n::id, n::recipient_user_id, n::recipient_address, n::subject, n::body, n::created_at))
+        .into_boxed();
+    if !super::is_insider(who, &row) {
+        q = q.filter(n::recipient_user_id.eq(who.user_id));
+    }
+    Ok(q.load(conn)?)
+}

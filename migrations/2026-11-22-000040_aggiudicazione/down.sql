@@ -1,0 +1,10 @@
+DROP TRIGGER IF EXISTS agg_coefficients_append_only ON agg_coefficients;
+DROP FUNCTION IF EXISTS agg_append_only();
+DROP TABLE IF EXISTS agg_requirements;
+DROP TABLE IF EXISTS agg_awards;
+DROP TABLE IF EXISTS agg_art110;
+DROP TABLE IF EXISTS agg_evaluations;
+DROP TABLE IF EXISTS agg_coefficients;
+DROP TABLE IF EXISTS agg_commission;
+DROP TABLE IF EXISTS agg_soccorso;
+DROP TABLE IF EXISTS agg_participants;

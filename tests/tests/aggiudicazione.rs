@@ -1,0 +1,683 @@
+//! Issue 6: evaluation and award over HTTP, on real sealed bids, with the clock moved.
+//!
+//! * the lowest-price works tender of domain.md §6 (16 bidders, Method A: T = 15.7534, winner
+//!   15.420) from the admissions to an effective award, with every intermediate value shown;
+//! * soccorso istruttorio (art. 101): answered and accepted, unanswered and excluded, never B/C;
+//! * an OEPV tender with 3 commissioners and 6 bidders: commission (art. 93), raw coefficients,
+//!   riparametrazione, soglia, economic scores, ties by the recorded seed, art. 110, standstill
+//!   (art. 18) and art. 36 access.
+
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use chrono::{DateTime, TimeZone, Utc};
+use journeys::serde_json::{json, Value};
+use journeys::{Client, TestApp};
+use rust_decimal::Decimal;
+use seal::custody::{ceremony, decrypt_share, EncryptedShare};
+use seal::envelope::AgeIdentity;
+
+const PASSWORD: &str = "una-password-lunga";
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+fn cig(n: u64) -> String {
+    format!("{n:07}{:03X}", n * 211 % 4091)
+}
+
+fn dec(v: &Value) -> Decimal {
+    v.as_str().unwrap_or_else(|| panic!("decimal string, got {v}")).parse().expect("decimal")
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().expect("decimal")
+}
+
+struct World {
+    app: TestApp,
+    rup: Client,
+    rup_id: String,
+    custode: String,
+    ente: String,
+    custodian_keys: Vec<(String, AgeIdentity)>,
+}
+
+impl World {
+    fn relogin(&mut self) {
+        self.rup = self.app.client().logged_in("rup@comune.milano.it", PASSWORD);
+    }
+
+    fn login(&self, email: &str) -> Client {
+        self.app.client().logged_in(email, PASSWORD)
+    }
+}
+
+fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
+    id(&admin
+        .post("/api/v1/users", &json!({ "email": email, "full_name": "Funzionario", "password": PASSWORD,
+                                          "roles": [{ "role": role, "ente_id": ente }] }))
+        .expect(201))
+}
+
+fn world() -> World {
+    let app = TestApp::start();
+    let admin = app.admin();
+    let ente = id(&admin
+        .post("/api/v1/enti", &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
+                                        "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }))
+        .expect(201));
+    let rup_id = official(&admin, "rup@comune.milano.it", "rup", &ente);
+    let custode = official(&admin, "custode@comune.milano.it", "commission", &ente);
+    let rup = app.client().logged_in("rup@comune.milano.it", PASSWORD);
+    let custodian_keys = vec![(rup_id.clone(), AgeIdentity::generate()), (custode.clone(), AgeIdentity::generate())];
+    World { app, rup, rup_id, custode, ente, custodian_keys }
+}
+
+/// A valid partita IVA built from `n` (domain.md §10: Luhn-style check digit).
+fn partita_iva(n: usize) -> String {
+    let base = format!("{:07}015", 1_234_000 + n);
+    let digits: Vec<u32> = base.chars().map(|c| c.to_digit(10).expect("digit")).collect();
+    let mut sum = 0;
+    for (i, d) in digits.iter().enumerate() {
+        if i % 2 == 0 {
+            sum += d;
+        } else {
+            let x = d * 2;
+            sum += if x > 9 { x - 9 } else { x };
+        }
+    }
+    format!("{base}{}", (10 - sum % 10) % 10)
+}
+
+/// A supplier account whose operatore is registered and qualified in the albo (bids need it).
+fn supplier(app: &TestApp, email: &str) -> String {
+    let uid = id(&app
+        .client()
+        .post("/api/v1/auth/register", &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }))
+        .expect(201));
+    let c = app.client().logged_in(email, PASSWORD);
+    let n = SUPPLIERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let piva = partita_iva(n);
+    let op = id(&c
+        .post("/api/v1/registry/operatori", &json!({
+            "ragione_sociale": format!("Operatore {n} S.r.l."), "forma_giuridica": "srl", "partita_iva": piva, "codice_fiscale": piva,
+            "sede_istat": "015146", "sede_indirizzo": "Via Roma 1", "pec": format!("{piva}@legalmail.it"),
+            "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } }))
+        .expect(201));
+    for (tipo, scad) in [("durc", "&scadenza=2027-01-31"), ("visura_camerale", "")] {
+        c.post_raw(&format!("/api/v1/registry/operatori/{op}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scad}"), "application/pdf", tipo.as_bytes())
+            .expect(201);
+    }
+    c.put(&format!("/api/v1/registry/operatori/{op}/categorie"), &json!({ "cpv": ["45000000-7", "90910000-9"], "soa": [] })).expect(200);
+    app.admin().post(&format!("/api/v1/registry/operatori/{op}/qualification"), &json!({ "action": "qualify" })).expect(200);
+    uid
+}
+
+static SUPPLIERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Creates, publishes and seals a tender (the key ceremony run here, as custodians would).
+fn tender(w: &World, body: Value) -> String {
+    let bando = id(&w.rup.post("/api/v1/bandi", &body).expect(201));
+    w.rup.post(&format!("/api/v1/bandi/{bando}/publish"), &json!({})).expect(200);
+    let publics: Vec<_> = w.custodian_keys.iter().map(|(_, k)| k.to_public()).collect();
+    let out = ceremony(&publics, 2).expect("ceremony");
+    let shares: Vec<Value> = out
+        .shares
+        .iter()
+        .zip(&w.custodian_keys)
+        .map(|(s, (user, _))| json!({ "custodian_user_id": user, "custodian_key": s.custodian, "ciphertext": B64.encode(&s.ciphertext) }))
+        .collect();
+    w.rup
+        .put(&format!("/api/v1/bandi/{bando}/sigillo"), &json!({ "recipient": out.recipient, "k": 2, "n": 2, "shares": shares }))
+        .expect(201);
+    bando
+}
+
+fn submit(c: &Client, bando: &str, kind: &str, body: &[u8]) {
+    c.post_raw(&format!("/api/v1/bandi/{bando}/offerta/buste/{kind}"), "application/octet-stream", body).expect(201);
+}
+
+fn offer_c(discount: &str) -> Vec<u8> {
+    json!({ "discount": discount, "labour_costs": "100000.00", "safety_costs": "5000.00" }).to_string().into_bytes()
+}
+
+/// The custodians decrypt their shares and the RUP opens envelope `kind`.
+fn open(w: &World, bando: &str, kind: &str) -> Value {
+    let all = w.rup.get(&format!("/api/v1/bandi/{bando}/sigillo/quote")).expect(200);
+    let shares: Vec<String> = w
+        .custodian_keys
+        .iter()
+        .map(|(user, key)| {
+            let s = all.as_array().expect("shares").iter().find(|s| s["custodian_user_id"] == user.as_str()).expect("share");
+            let ct = B64.decode(s["ciphertext"].as_str().expect("ct")).expect("b64");
+            let plain = decrypt_share(key, &EncryptedShare { custodian: s["custodian_key"].as_str().expect("key").into(), ciphertext: ct })
+                .expect("decrypt share");
+            B64.encode(plain.as_bytes())
+        })
+        .collect();
+    w.rup.post(&format!("/api/v1/bandi/{bando}/aperture/{kind}"), &json!({ "shares": shares })).expect(201)
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).expect("instant").with_timezone(&Utc)
+}
+
+fn wait_for_state(c: &Client, bando: &str, state: &str) {
+    let start = Instant::now();
+    loop {
+        let b = c.get(&format!("/api/v1/public/bandi/{bando}")).expect(200);
+        if b["state"] == state {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "still {} instead of {state}", b["state"]);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Deadline 5 June 2026 12:00 Rome, opening 15:00 (13:00Z).
+fn past_opening(w: &mut World, bando: &str) {
+    w.app.clock.set(at("2026-06-05T13:30:00Z"));
+    w.relogin();
+    wait_for_state(&w.rup, bando, "opening");
+}
+
+fn procedura(w: &World, bando: &str) -> Value {
+    w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione")).expect(200)
+}
+
+fn admit(w: &World, bando: &str, bidder: &str) -> Value {
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"), &json!({ "bidder_id": bidder, "decision": "admitted" }))
+        .expect(200)
+}
+
+fn participant<'a>(p: &'a Value, bidder: &str) -> &'a Value {
+    p["participants"].as_array().expect("participants").iter().find(|x| x["bidder_id"] == bidder).expect("participant")
+}
+
+fn works_tender(w: &World, seed: u64) -> Value {
+    json!({
+        "ente_id": w.ente,
+        "oggetto": "Manutenzione straordinaria delle strade comunali",
+        "cig": cig(2_000_000 + seed),
+        "cpv_main": "45000000-7",
+        "nuts": "ITC4C",
+        "contract_type": "works",
+        "procedure_type": "aperta",
+        "award_criterion": "minor_prezzo",
+        "base_amount": "1000000.00",
+        "safety_costs": "20000.00",
+        "questions_deadline": "2026-05-25T12:00",
+        "submission_deadline": "2026-06-05T12:00",
+        "opening_at": "2026-06-05T15:00",
+        "envelopes": ["A", "C"],
+        "anomaly_method": "A",
+        "custodians": [w.rup_id, w.custode],
+        "custodian_threshold": 2
+    })
+}
+
+const SIXTEEN: [&str; 16] = [
+    "10.125", "11.300", "12.450", "12.900", "13.250", "13.800", "14.100", "14.650", "15.270", "15.420", "16.050", "16.780",
+    "17.300", "18.900", "21.500", "24.750",
+];
+
+#[test]
+fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
+    let mut w = world();
+    let bando = tender(&w, works_tender(&w, 1));
+    // 16 bidders (submitted in a shuffled order), each with envelopes A and C.
+    let order = [7usize, 0, 15, 3, 12, 9, 1, 14, 5, 10, 2, 13, 8, 4, 11, 6];
+    let mut bidders: Vec<(String, String)> = vec![(String::new(), String::new()); 16];
+    for &i in &order {
+        let email = format!("impresa{i:02}@edilizia.it");
+        let uid = supplier(&w.app, &email);
+        let c = w.login(&email);
+        submit(&c, &bando, "A", format!("DGUE e domanda dell'impresa {i}").as_bytes());
+        submit(&c, &bando, "C", &offer_c(SIXTEEN[i]));
+        bidders[i] = (uid, email);
+    }
+    let by_discount = |s: &str| bidders[SIXTEEN.iter().position(|x| *x == s).expect("discount")].0.clone();
+
+    // Nothing to evaluate before the opening of envelope A.
+    past_opening(&mut w, &bando);
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"), &json!({ "bidder_id": bidders[0].0, "decision": "admitted" }))
+        .expect_problem(409, "envelope_not_opened");
+    open(&w, &bando, "A");
+    // A supplier is not the seggio di gara.
+    w.login(&bidders[0].1)
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"), &json!({ "bidder_id": bidders[0].0, "decision": "admitted" }))
+        .expect_problem(403, "forbidden");
+    // An exclusion needs its reason.
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"), &json!({ "bidder_id": bidders[0].0, "decision": "excluded" }))
+        .expect_problem(422, "reason_required");
+    for (uid, _) in &bidders {
+        admit(&w, &bando, uid);
+    }
+    let p = procedura(&w, &bando);
+    assert_eq!(p["state"], "evaluation");
+    assert_eq!(p["participants"].as_array().expect("list").len(), 16);
+    assert!(p["participants"].as_array().expect("list").iter().all(|x| x["status"] == "admitted"));
+
+    // Economic phase: envelope C first.
+    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({})).expect_problem(409, "envelope_not_opened");
+    open(&w, &bando, "C");
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({ "draw_seed": 20260605 })).expect(200);
+    let e = &p["evaluation"];
+    assert_eq!(e["anomaly_applies"], true, "{e}");
+    assert_eq!(e["draw_seed"], 20260605);
+    let r = &e["anomaly"]["report"];
+    // Hand computation (domain.md §6): k = 2; wings 10.125, 11.300 | 21.500, 24.750.
+    assert_eq!(r["method"], "A");
+    assert_eq!(r["n_admitted"], 16);
+    assert_eq!(r["branch"], ">=15");
+    assert_eq!(r["wing_size_k"], 2);
+    let wing = |k: &str| -> Vec<Decimal> { r[k].as_array().expect("wing").iter().map(|o| dec(&o["discount"])).collect() };
+    assert_eq!(wing("lower_wing"), vec![d("10.125"), d("11.300")]);
+    assert_eq!(wing("upper_wing"), vec![d("21.500"), d("24.750")]);
+    assert_eq!(r["lower_wing"][0]["id"], by_discount("10.125").as_str(), "ids are bidder ids");
+    assert_eq!(dec(&r["sum"]), d("180.870"));
+    assert_eq!(r["sum_first_two_decimals"], json!([8, 7]));
+    assert_eq!(r["product_d1_d2"], 56);
+    assert_eq!(dec(&r["mean"]), d("15.0725"));
+    assert_eq!(r["above_mean"].as_array().expect("above").len(), 6);
+    assert_eq!(dec(&r["mean_deviation"]), d("1.5475"));
+    assert_eq!(dec(&r["threshold_before_decrement"]), d("16.62"));
+    assert_eq!(dec(&r["decrement"]), d("0.8666"));
+    assert_eq!(dec(&r["threshold"]), d("15.7534"));
+    assert_eq!(r["exclusion_rule"], "at_or_above_threshold");
+    let excluded: Vec<Decimal> = r["excluded"].as_array().expect("excluded").iter().map(|o| dec(&o["discount"])).collect();
+    assert_eq!(excluded.len(), 6);
+    for x in ["16.050", "16.780", "17.300", "18.900", "21.500", "24.750"] {
+        assert!(excluded.contains(&d(x)), "{x} excluded");
+        let who = participant(&p, &by_discount(x));
+        assert_eq!(who["status"], "excluded");
+        assert_eq!(who["excluded_phase"], "anomaly");
+        assert!(who["reason"].as_str().expect("reason").contains("15.7534"), "{who}");
+    }
+    // Ranking of the ten remaining offers, best discount first: 15.420 wins.
+    let ranking = e["ranking"].as_array().expect("ranking");
+    assert_eq!(ranking.len(), 10);
+    let ranked: Vec<Decimal> = ranking.iter().map(|l| dec(&l["discount"])).collect();
+    let expected: Vec<Decimal> = ["15.420", "15.270", "14.650", "14.100", "13.800", "13.250", "12.900", "12.450", "11.300", "10.125"]
+        .iter()
+        .map(|s| d(s))
+        .collect();
+    assert_eq!(ranked, expected);
+    let winner = by_discount("15.420");
+    assert_eq!(ranking[0]["bidder_id"], winner.as_str());
+    assert_eq!(ranking[0]["rank"], 1);
+    // The computation is stored: the same on a second read, and not recomputed.
+    assert_eq!(procedura(&w, &bando)["evaluation"]["anomaly"], e["anomaly"]);
+    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({})).expect_problem(409, "economic_phase_done");
+    // The outcome is not shown to bidders before the award.
+    let loser = w.login(&bidders[0].1);
+    assert!(loser.get(&format!("/api/v1/bandi/{bando}/valutazione")).expect(200)["evaluation"].is_null());
+
+    // Access to the offers only after the award (art. 36).
+    w.rup.get(&format!("/api/v1/bandi/{bando}/accesso-atti")).expect_problem(409, "access_before_award");
+
+    // Proposal → award (below threshold: no standstill, art. 55 c.2) → requirements → effective.
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect(200);
+    assert_eq!(p["state"], "proposed_award");
+    assert_eq!(p["award"]["winner_id"], winner.as_str());
+    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({})).expect_problem(409, "not_awarded");
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({})).expect(200);
+    assert_eq!(p["state"], "awarded");
+    assert_eq!(p["award"]["standstill_applies"], false);
+    assert!(p["award"]["standstill_why"].as_str().expect("why").contains("art. 55 c.2"));
+    assert!(p["award"]["standstill_end"].is_null());
+    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({})).expect_problem(409, "requirements_unchecked");
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+              &json!({ "requirement": "Attestazione SOA OG3 classifica III", "evidence": "", "satisfied": true }))
+        .expect_problem(422, "evidence_required");
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+              &json!({ "requirement": "Attestazione SOA OG3 classifica III", "evidence": "Casellario ANAC, consultato il 6/6/2026", "satisfied": true }))
+        .expect(201);
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+              &json!({ "requirement": "Assenza di cause di esclusione (artt. 94-95)", "evidence": "FVOE, esito regolare", "satisfied": true }))
+        .expect(201);
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({})).expect(200);
+    assert_eq!(p["state"], "effective");
+    assert_eq!(p["award"]["outcome"], "effective");
+    assert_eq!(p["award"]["ready_for_contract"], true);
+    assert_eq!(p["requirements"].as_array().expect("req").len(), 2);
+
+    // Art. 90: every bidder has its award communication; the six excluded their exclusion.
+    let all = w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
+    let all = all.as_array().expect("communications");
+    let count = |prefix: &str| all.iter().filter(|n| n["subject"].as_str().expect("subject").starts_with(prefix)).count();
+    assert_eq!(count("Esclusione"), 6);
+    assert_eq!(count("Aggiudicazione"), 16);
+    assert_eq!(count("Efficacia"), 1);
+    let mine = w.login(&bidders[0].1).get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
+    assert_eq!(mine.as_array().expect("mine").len(), 1, "a bidder sees only its own");
+    assert!(mine[0]["body"].as_str().expect("body").contains(&winner));
+
+    // Art. 36: the last in the ranking sees the winner's offer (and its own); the second the top
+    // five's; an excluded bidder nothing.
+    let last = w.login(&bidders[0].1);
+    let acc = last.get(&format!("/api/v1/bandi/{bando}/accesso-atti")).expect(200);
+    assert_eq!(acc["basis"], "non_excluded");
+    let owners: std::collections::BTreeSet<String> =
+        acc["envelopes"].as_array().expect("env").iter().map(|e| e["bidder_id"].as_str().expect("b").to_string()).collect();
+    assert_eq!(owners, [winner.clone(), bidders[0].0.clone()].into_iter().collect());
+    let winner_c = acc["envelopes"].as_array().expect("env").iter().find(|e| e["bidder_id"] == winner.as_str() && e["kind"] == "C").expect("C");
+    let reply = last.get(&format!("/api/v1/bandi/{bando}/accesso-atti/{}", winner_c["envelope_id"].as_str().expect("id")));
+    assert_eq!(reply.status, 200);
+    assert!(reply.text.contains("15.420"));
+    let second = bidders.iter().find(|(u, _)| *u == by_discount("15.270")).expect("second");
+    let acc = w.login(&second.1).get(&format!("/api/v1/bandi/{bando}/accesso-atti")).expect(200);
+    assert_eq!(acc["basis"], "top_five");
+    let owners: std::collections::BTreeSet<String> =
+        acc["envelopes"].as_array().expect("env").iter().map(|e| e["bidder_id"].as_str().expect("b").to_string()).collect();
+    assert_eq!(owners.len(), 5);
+    let excluded_bidder = bidders.iter().find(|(u, _)| *u == by_discount("24.750")).expect("excluded");
+    w.login(&excluded_bidder.1).get(&format!("/api/v1/bandi/{bando}/accesso-atti")).expect_problem(403, "forbidden");
+
+    // Everything is in the audit trail.
+    let admin = w.app.admin();
+    let mut text = String::new();
+    let mut after = 0;
+    loop {
+        let page = admin.get(&format!("/api/v1/enti/{}/audit-events?after={after}", w.ente)).expect(200);
+        text.push_str(&page.to_string());
+        match page["next_after"].as_i64() {
+            Some(n) => after = n,
+            None => break,
+        }
+    }
+    for action in ["aggiudicazione.ammissione", "aggiudicazione.soglia_anomalia", "aggiudicazione.valutazione_economica", "aggiudicazione.esclusione",
+                   "aggiudicazione.proposta", "aggiudicazione.aggiudicata", "aggiudicazione.requisito_verificato", "aggiudicazione.efficace",
+                   "aggiudicazione.accesso_atti"] {
+        assert!(text.contains(action), "audit has {action}");
+    }
+}
+
+#[test]
+fn soccorso_istruttorio_answered_accepted_unanswered_excluded_never_on_offers() {
+    let mut w = world();
+    let mut body = works_tender(&w, 2);
+    body["oggetto"] = json!("Rifacimento della copertura della scuola");
+    let bando = tender(&w, body);
+    let mut bidders = Vec::new();
+    for (i, discount) in ["8.500", "9.750", "12.000"].iter().enumerate() {
+        let email = format!("impresa{i}@coperture.it");
+        let uid = supplier(&w.app, &email);
+        let c = w.login(&email);
+        submit(&c, &bando, "A", b"documentazione amministrativa");
+        submit(&c, &bando, "C", &offer_c(discount));
+        bidders.push((uid, email));
+    }
+    past_opening(&mut w, &bando);
+    open(&w, &bando, "A");
+    let path = format!("/api/v1/bandi/{bando}/valutazione/soccorsi");
+    // Never on the technical or economic offer; 5 to 10 days.
+    w.rup
+        .post(&path, &json!({ "bidder_id": bidders[1].0, "request": "Integrare l'offerta economica", "days": 7, "envelope": "C" }))
+        .expect_problem(422, "soccorso_not_for_offers");
+    w.rup
+        .post(&path, &json!({ "bidder_id": bidders[1].0, "request": "DGUE non firmato", "days": 4 }))
+        .expect_problem(422, "soccorso_days");
+    w.rup
+        .post(&path, &json!({ "bidder_id": bidders[1].0, "request": "DGUE non firmato", "days": 11 }))
+        .expect_problem(422, "soccorso_days");
+    admit(&w, &bando, &bidders[0].0);
+    let s1 = w.rup.post(&path, &json!({ "bidder_id": bidders[1].0, "request": "DGUE non firmato digitalmente", "days": 5 })).expect(201);
+    assert_eq!(s1["deadline"], "2026-06-10T13:30:00Z", "5 calendar days, same Rome wall time");
+    let s2 = w.rup.post(&path, &json!({ "bidder_id": bidders[2].0, "request": "Manca la garanzia provvisoria", "days": 5 })).expect(201);
+    // No admission while the soccorso is open, and no economic phase.
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"), &json!({ "bidder_id": bidders[1].0, "decision": "admitted" }))
+        .expect_problem(409, "soccorso_pending");
+    open(&w, &bando, "C");
+    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({})).expect_problem(409, "administrative_phase_open");
+    // The bidder sees the request (and only its own) and answers through the platform.
+    let b1 = w.login(&bidders[1].1);
+    let mine = b1.get(&format!("/api/v1/bandi/{bando}/valutazione")).expect(200);
+    assert_eq!(mine["soccorsi"].as_array().expect("s").len(), 1);
+    assert_eq!(mine["participants"].as_array().expect("p").len(), 1);
+    w.login(&bidders[2].1)
+        .post(&format!("{path}/{}/risposta", id(&s1)), &json!({ "answer": "non mia" }))
+        .expect_problem(403, "forbidden");
+    w.app.clock.set(at("2026-06-08T09:00:00Z"));
+    let b1 = w.login(&bidders[1].1);
+    let answered = b1.post(&format!("{path}/{}/risposta", id(&s1)), &json!({ "answer": "Si allega il DGUE firmato" })).expect(200);
+    assert_eq!(answered["answered_at"], "2026-06-08T09:00:00Z");
+    // Past the deadline: the unanswered one excludes its bidder; a late answer is refused.
+    w.app.clock.set(at("2026-06-10T14:00:00Z"));
+    w.relogin();
+    w.login(&bidders[2].1)
+        .post(&format!("{path}/{}/risposta", id(&s2)), &json!({ "answer": "in ritardo" }))
+        .expect_problem(409, "soccorso_closed");
+    let p = procedura(&w, &bando);
+    let b2 = participant(&p, &bidders[2].0);
+    assert_eq!(b2["status"], "excluded");
+    assert_eq!(b2["excluded_phase"], "soccorso");
+    assert!(b2["reason"].as_str().expect("reason").starts_with("art. 101"));
+    let p = w.rup.post(&format!("{path}/{}/esito", id(&s1)), &json!({ "accepted": true })).expect(200);
+    assert_eq!(participant(&p, &bidders[1].0)["status"], "admitted");
+    // Three offers: fewer than 5 admitted, so no automatic exclusion (art. 54 c.1).
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({})).expect(200);
+    let e = &p["evaluation"];
+    assert_eq!(e["anomaly_applies"], false);
+    assert!(e["anomaly_why"].as_str().expect("why").contains("meno di 5"));
+    assert_eq!(e["anomaly"]["report"]["outcome"], "NOT_APPLICABLE_LESS_THAN_5_OFFERS");
+    assert!(e["draw_seed"].is_u64(), "a generated seed is recorded");
+    assert_eq!(e["ranking"][0]["bidder_id"], bidders[1].0.as_str());
+    let comms = w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
+    let subjects: Vec<&str> = comms.as_array().expect("c").iter().map(|n| n["subject"].as_str().expect("s")).collect();
+    assert_eq!(subjects.iter().filter(|s| s.starts_with("Soccorso istruttorio")).count(), 2);
+    assert_eq!(subjects.iter().filter(|s| s.starts_with("Esclusione")).count(), 1);
+}
+
+#[test]
+fn a_tender_with_no_bids_is_deserted_and_one_with_every_offer_excluded_ends_unawarded() {
+    let mut w = world();
+    let empty = tender(&w, works_tender(&w, 3));
+    let mut body = works_tender(&w, 4);
+    body["oggetto"] = json!("Asfaltatura");
+    let bando = tender(&w, body);
+    let email = "unica@asfalti.it";
+    let uid = supplier(&w.app, email);
+    let c = w.login(email);
+    submit(&c, &bando, "A", b"documenti");
+    submit(&c, &bando, "C", &offer_c("3.000"));
+    past_opening(&mut w, &bando);
+    let p = w.rup.post(&format!("/api/v1/bandi/{empty}/valutazione/proposta"), &json!({})).expect(200);
+    assert_eq!(p["state"], "deserted");
+    assert_eq!(p["award"]["outcome"], "deserted");
+    open(&w, &bando, "A");
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
+              &json!({ "bidder_id": uid, "decision": "excluded", "reason": "art. 94 c.1: condanna definitiva" }))
+        .expect(200);
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect(200);
+    assert_eq!(p["state"], "deserted");
+    assert_eq!(p["award"]["outcome"], "all_excluded");
+    let comms = w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
+    assert_eq!(comms.as_array().expect("c").len(), 2, "exclusion and outcome: {comms}");
+}
+
+fn oepv_tender(w: &World) -> Value {
+    json!({
+        "ente_id": w.ente,
+        "oggetto": "Servizio di progettazione del verde pubblico",
+        "cig": cig(3_000_000),
+        "cpv_main": "90910000-9",
+        "nuts": "ITC4C",
+        "contract_type": "services",
+        "procedure_type": "aperta",
+        "award_criterion": "oepv",
+        "oepv": {
+            "criteria": [
+                { "code": "T1", "description": "Metodologia", "weight": "40", "kind": "discretionary" },
+                { "code": "T2", "description": "Gruppo di lavoro", "weight": "30", "kind": "discretionary" }
+            ],
+            "economic_weight": "30",
+            "economic_formula": { "kind": "linear" },
+            "technical_threshold": "20",
+            "reparametrization": true
+        },
+        "base_amount": "400000.00",
+        "safety_costs": "0",
+        "questions_deadline": "2026-05-25T12:00",
+        "submission_deadline": "2026-06-05T12:00",
+        "opening_at": "2026-06-05T15:00",
+        "envelopes": ["A", "B", "C"],
+        "custodians": [w.rup_id, w.custode],
+        "custodian_threshold": 2
+    })
+}
+
+#[test]
+fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standstill() {
+    let mut w = world();
+    let admin = w.app.admin();
+    let c2 = official(&admin, "ingegnere@comune.milano.it", "commission", &w.ente);
+    let c3 = official(&admin, "agronomo@comune.milano.it", "commission", &w.ente);
+    let c1 = w.custode.clone();
+    let bando = tender(&w, oepv_tender(&w));
+    // Discounts and coefficients (T1, T2) per commissioner; hand computation below.
+    let discounts = ["10", "20", "25", "15", "30", "25"];
+    let t1: [[&str; 3]; 6] = [["0.8"; 3], ["0.5", "0.6", "0.7"], ["0.4"; 3], ["0.2"; 3], ["0.1"; 3], ["0.4"; 3]];
+    let t2: [[&str; 3]; 6] = [["0.5"; 3], ["0.5"; 3], ["0.25"; 3], ["0.4", "0.5", "0.6"], ["0.1"; 3], ["0.25"; 3]];
+    let mut bidders = Vec::new();
+    for (i, disc) in discounts.iter().enumerate() {
+        let email = format!("studio{}@verde.it", i + 1);
+        let uid = supplier(&w.app, &email);
+        let c = w.login(&email);
+        submit(&c, &bando, "A", b"domanda e DGUE");
+        submit(&c, &bando, "B", format!("Relazione tecnica dello studio {}", i + 1).as_bytes());
+        submit(&c, &bando, "C", &offer_c(disc));
+        bidders.push((uid, email));
+    }
+    // The commission only after the deadline (art. 93 c.3).
+    let path = format!("/api/v1/bandi/{bando}/valutazione/commissione");
+    w.rup.post(&path, &json!({ "members": [c1, c2, c3], "president": c1 })).expect_problem(409, "commission_before_deadline");
+    past_opening(&mut w, &bando);
+    w.rup.post(&path, &json!({ "members": [c1, c2], "president": c1 })).expect_problem(422, "commission_size");
+    w.rup.post(&path, &json!({ "members": [c1, c2, c3, w.rup_id, bidders[0].0, bidders[1].0], "president": c1 })).expect_problem(422, "commission_size");
+    w.rup.post(&path, &json!({ "members": [c1, c2, bidders[0].0], "president": c1 })).expect_problem(422, "commissioner_not_official");
+    let p = w.rup.post(&path, &json!({ "members": [c1, c2, c3], "president": c1 })).expect(201);
+    assert_eq!(p["commission"].as_array().expect("c").len(), 3);
+
+    open(&w, &bando, "A");
+    for (uid, _) in &bidders {
+        admit(&w, &bando, uid);
+    }
+    open(&w, &bando, "B");
+    let k1 = w.login("custode@comune.milano.it");
+    let k2 = w.login("ingegnere@comune.milano.it");
+    let k3 = w.login("agronomo@comune.milano.it");
+    // Only declared members reach envelope B; the RUP is not a member.
+    k1.get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b")).expect_problem(409, "declarations_missing");
+    let decl = format!("{path}/dichiarazione");
+    k1.post(&decl, &json!({ "no_incompatibility": false, "text": "conflitto" })).expect_problem(422, "incompatible_commissioner");
+    for k in [&k1, &k2, &k3] {
+        k.post(&decl, &json!({ "no_incompatibility": true, "text": "Dichiaro l'assenza di cause di incompatibilità (art. 93 c.5)" })).expect(200);
+    }
+    w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b")).expect_problem(403, "forbidden");
+    let b = k2.get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b")).expect(200);
+    assert_eq!(b.as_array().expect("b").len(), 6);
+    let first = b[0].clone();
+    let reply = k2.get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b/{}", first["envelope_id"].as_str().expect("id")));
+    assert_eq!(reply.status, 200);
+    assert!(reply.text.starts_with("Relazione tecnica"));
+
+    // Coefficients: every commissioner, every offer, every criterion; raw values kept.
+    let coeff = format!("/api/v1/bandi/{bando}/valutazione/coefficienti");
+    k1.post(&coeff, &json!({ "bidder_id": bidders[0].0, "coefficients": { "T1": "1.2" } })).expect_problem(422, "coefficient_range");
+    k1.post(&coeff, &json!({ "bidder_id": bidders[0].0, "coefficients": { "T9": "0.5" } })).expect_problem(422, "criterion_unknown");
+    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"), &json!({})).expect_problem(409, "coefficients_missing");
+    for (i, (uid, _)) in bidders.iter().enumerate() {
+        for (m, k) in [&k1, &k2, &k3].iter().enumerate() {
+            k.post(&coeff, &json!({ "bidder_id": uid, "coefficients": { "T1": t1[i][m], "T2": t2[i][m] } })).expect(201);
+        }
+    }
+    let p = k1.post(&format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"), &json!({})).expect(200);
+    assert_eq!(p["coefficients"].as_array().expect("raw").len(), 36);
+    let tech = &p["evaluation"]["technical"]["report"]["offers"];
+    let tech_of = |i: usize| tech.as_array().expect("t").iter().find(|o| o["id"] == bidders[i].0.as_str()).expect("offer").clone();
+    // T1 averages 0.8, 0.6, 0.4, 0.2, 0.1, 0.4 → riparametrate on 0.8: 40, 30, 20, 10, 5, 20.
+    // T2 averages 0.5, 0.5, 0.25, 0.5, 0.1, 0.25 → on 0.5: 30, 30, 15, 30, 6, 15.
+    let totals = ["70", "60", "35", "40", "11", "35"];
+    for (i, t) in totals.iter().enumerate() {
+        assert_eq!(dec(&tech_of(i)["total_before_second_reparametrization"]), d(t), "bidder {i}");
+    }
+    assert_eq!(dec(&tech_of(1)["criteria"][0]["average"]), d("0.6"));
+    assert_eq!(dec(&tech_of(1)["criteria"][0]["coefficient"]), d("0.75"));
+    // Soglia 20: the fifth offer (11 points) is excluded.
+    assert_eq!(tech_of(4)["admitted"], false);
+    assert_eq!(participant(&p, &bidders[4].0)["excluded_phase"], "technical");
+    k1.post(&coeff, &json!({ "bidder_id": bidders[0].0, "coefficients": { "T1": "0.9" } })).expect_problem(409, "technical_phase_closed");
+
+    // Economic phase, linear on the discount (30 points), Rmax = 25 among the admitted:
+    // 12, 24, 30, 18, —, 30 → totals 82, 84, 65, 58, —, 65. The 3rd and 6th tie on total and
+    // technical score: the recorded seed decides.
+    open(&w, &bando, "C");
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({ "draw_seed": 7 })).expect(200);
+    let e = &p["evaluation"];
+    assert_eq!(e["anomaly_applies"], false);
+    let ranking = e["ranking"].as_array().expect("ranking");
+    assert_eq!(ranking.len(), 5);
+    let line = |i: usize| ranking.iter().find(|l| l["bidder_id"] == bidders[i].0.as_str()).expect("line").clone();
+    assert_eq!(dec(&line(1)["total"]), d("84"));
+    assert_eq!(line(1)["rank"], 1);
+    assert_eq!(dec(&line(0)["total"]), d("82"));
+    assert_eq!(line(0)["rank"], 2);
+    assert_eq!(dec(&line(2)["economic"]), d("30"));
+    assert_eq!(dec(&line(2)["total"]), d("65"));
+    assert_eq!(dec(&line(5)["total"]), d("65"));
+    assert_eq!(line(2)["tie_break"], "draw");
+    assert_eq!(line(5)["tie_break"], "draw");
+    let mut tied = vec![line(2)["rank"].as_u64().expect("r"), line(5)["rank"].as_u64().expect("r")];
+    tied.sort_unstable();
+    assert_eq!(tied, vec![3, 4]);
+    assert_eq!(line(3)["rank"], 5);
+    assert_eq!(e["draw_seed"], 7);
+
+    // Art. 110 on the best offer: explanations within 15 days, accepted.
+    let a110 = format!("/api/v1/bandi/{bando}/valutazione/art110");
+    w.rup.post(&a110, &json!({ "bidder_id": bidders[0].0, "request": "costo del personale" })).expect_problem(422, "not_best_offer");
+    let req = w.rup.post(&a110, &json!({ "bidder_id": bidders[1].0, "request": "Giustificare il costo del personale" })).expect(201);
+    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect_problem(409, "art110_pending");
+    let best = w.login(&bidders[1].1);
+    best.post(&format!("{a110}/{}/risposta", id(&req)), &json!({ "answer": "Si allegano le tabelle del CCNL applicato" })).expect(200);
+    w.rup.post(&format!("{a110}/{}/esito", id(&req)), &json!({ "accepted": true })).expect(200);
+
+    // Award above threshold with six offers: standstill of 35 days (art. 18 c.3).
+    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect(200);
+    w.app.clock.set(at("2026-06-20T08:00:00Z"));
+    w.relogin();
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({})).expect(200);
+    let award = &p["award"];
+    assert_eq!(award["winner_id"], bidders[1].0.as_str());
+    assert_eq!(award["standstill_applies"], true);
+    assert_eq!(award["standstill_end"]["utc"], "2026-07-25T08:00:00Z");
+    assert!(award["standstill_why"].as_str().expect("why").starts_with("art. 18 c.3"));
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+              &json!({ "requirement": "Iscrizione all'albo professionale", "evidence": "Ordine degli architetti, n. 1234", "satisfied": true }))
+        .expect(201);
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({})).expect(200);
+    assert_eq!(p["state"], "effective");
+    assert_eq!(p["award"]["ready_for_contract"], false, "the standstill has not run yet");
+    w.app.clock.set(Utc.with_ymd_and_hms(2026, 7, 25, 8, 0, 0).single().expect("t"));
+    w.relogin();
+    let p = procedura(&w, &bando);
+    assert_eq!(p["award"]["ready_for_contract"], true);
+    // The award communication states the standstill end to every bidder (six).
+    let comms = w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
+    let awards: Vec<&Value> = comms.as_array().expect("c").iter().filter(|n| n["subject"].as_str().expect("s").starts_with("Aggiudicazione")).collect();
+    assert_eq!(awards.len(), 6);
+    assert!(awards.iter().all(|n| n["body"].as_str().expect("b").contains("2026-07-25")));
+}
