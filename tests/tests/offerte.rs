@@ -1,7 +1,12 @@
 //! Issue 5: sealed bids and the timestamping service, over HTTP, with the clock moved.
 //!
-//! Tenders are inserted straight into `bandi` with `psql` (published, with custodians), so
-//! these tests depend only on the columns the seal reads; everything else goes through the API.
+//! The whole journey goes through the API: an admin creates the ente and its officials, the
+//! RUP creates and publishes the tender (with three custodians, 2 of 3), suppliers register
+//! in the albo and are qualified by the admin. `psql` is used only to inspect or tamper with
+//! what the tests look at.
+//!
+//! Sessions last 12 hours: after the clock jumps to the deadline (a month later) every
+//! client logs in again.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use chrono::{DateTime, Duration as Span, Utc};
+use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use journeys::serde_json::{self, json, Value};
 use journeys::{Client, TestApp};
 use offerte::bundle::{verify_bundle, Pins, VerificationBundle};
@@ -18,6 +23,11 @@ use seal::custody;
 use seal::envelope::{self, AgeIdentity};
 
 const PASSWORD: &str = "una-password-lunga";
+const RUP: &str = "rup@comune.milano.it";
+const COMMISSION: &str = "custode2@comune.milano.it";
+
+/// Valid partite IVA (check digits computed with the §10 algorithm).
+const PIVA: [&str; 6] = ["00514490010", "03123456786", "04567890126", "05678901231", "06789012348", "07890123453"];
 
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
@@ -39,11 +49,19 @@ struct Custodian {
 
 struct World {
     app: TestApp,
+    admin: Client,
     rup: Client,
-    commission: Client,
     custodians: Vec<Custodian>,
     ente: String,
-    rup_id: String,
+    /// Tenders created so far (for distinct CIGs) and suppliers registered (distinct P.IVA).
+    tenders: std::cell::Cell<u64>,
+    suppliers: std::cell::Cell<usize>,
+}
+
+impl World {
+    fn login(&self, email: &str) -> Client {
+        self.app.client().logged_in(email, PASSWORD)
+    }
 }
 
 fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
@@ -53,12 +71,79 @@ fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
         .expect(201))
 }
 
-fn supplier(app: &TestApp, email: &str) -> (Client, String) {
-    let c = app.client();
+/// A supplier account (not in the albo).
+struct Bidder {
+    client: Client,
+    user_id: String,
+    email: String,
+    /// The operatore economico in the albo, when registered.
+    operatore: Option<String>,
+}
+
+impl Bidder {
+    /// Logs in again (sessions last 12 hours; tests jump a month).
+    fn relogin(&mut self, w: &World) {
+        self.client = w.login(&self.email);
+    }
+}
+
+fn account(w: &World, email: &str) -> Bidder {
+    let c = w.app.client();
     let user = c
         .post("/api/v1/auth/register", &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }))
         .expect(201);
-    (c.logged_in(email, PASSWORD), id(&user))
+    Bidder { client: w.login(email), user_id: id(&user), email: email.to_string(), operatore: None }
+}
+
+/// An account that registers its operatore economico in the albo (pending) with DURC valid
+/// until `durc_until` and the visura camerale, as tests/tests/registry.rs does.
+fn registered(w: &World, email: &str, durc_until: &str) -> Bidder {
+    let mut b = account(w, email);
+    let n = w.suppliers.get();
+    w.suppliers.set(n + 1);
+    let piva = PIVA[n];
+    let op = b
+        .client
+        .post("/api/v1/registry/operatori", &json!({
+            "ragione_sociale": format!("Operatore {n} S.r.l."), "forma_giuridica": "srl",
+            "partita_iva": piva, "codice_fiscale": piva, "sede_istat": "015146", "sede_indirizzo": "Via Roma 1",
+            "pec": format!("{piva}@legalmail.it"),
+            "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } }))
+        .expect(201);
+    let op_id = id(&op);
+    for (tipo, scadenza) in [("durc", format!("&scadenza={durc_until}")), ("visura_camerale", String::new())] {
+        b.client
+            .post_raw(
+                &format!("/api/v1/registry/operatori/{op_id}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scadenza}"),
+                "application/pdf",
+                format!("{tipo} {op_id}").as_bytes(),
+            )
+            .expect(201);
+    }
+    b.operatore = Some(op_id);
+    b
+}
+
+/// A supplier registered in the albo and qualified by the admin, documents valid for years.
+fn qualified(w: &World, email: &str) -> Bidder {
+    qualified_until(w, email, "2029-12-31")
+}
+
+fn qualified_until(w: &World, email: &str, durc_until: &str) -> Bidder {
+    let b = registered(w, email, durc_until);
+    let op = b.operatore.as_deref().expect("operatore");
+    let q = w
+        .admin
+        .post(&format!("/api/v1/registry/operatori/{op}/qualification"), &json!({ "action": "qualify" }))
+        .expect(200);
+    assert_eq!(q["status"], "qualified");
+    b
+}
+
+/// A qualified supplier's client and user id.
+fn supplier(w: &World, email: &str) -> (Client, String) {
+    let b = qualified(w, email);
+    (b.client, b.user_id)
 }
 
 fn world() -> World {
@@ -68,42 +153,76 @@ fn world() -> World {
         .post("/api/v1/enti", &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
                                        "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }))
         .expect(201));
-    let rup_id = official(&admin, "rup@comune.milano.it", "rup", &ente);
-    let c2 = official(&admin, "custode2@comune.milano.it", "commission", &ente);
+    let rup_id = official(&admin, RUP, "rup", &ente);
+    let c2 = official(&admin, COMMISSION, "commission", &ente);
     let c3 = official(&admin, "custode3@comune.milano.it", "auditor", &ente);
     let custodians = [rup_id.clone(), c2, c3]
         .into_iter()
         .map(|user_id| Custodian { user_id, identity: AgeIdentity::generate() })
         .collect();
-    let rup = app.client().logged_in("rup@comune.milano.it", PASSWORD);
-    let commission = app.client().logged_in("custode2@comune.milano.it", PASSWORD);
-    World { app, rup, commission, custodians, ente, rup_id }
+    let rup = app.client().logged_in(RUP, PASSWORD);
+    World { app, admin, rup, custodians, ente, tenders: 0.into(), suppliers: 0.into() }
 }
 
+/// The submission deadline of every tender here: 5 June 2026, 12:00 in Rome.
 fn deadline() -> DateTime<Utc> {
-    journeys::default_start() + Span::hours(2)
+    Utc.with_ymd_and_hms(2026, 6, 5, 10, 0, 0).single().expect("instant")
 }
 
-/// A published open procedure with the three custodians, 2 of 3, deadline in two hours.
-fn tender(w: &World) -> String {
-    let bando = uuid::Uuid::new_v4().to_string();
-    let custodians = w.custodians.iter().map(|c| c.user_id.as_str()).collect::<Vec<_>>().join(",");
-    psql(
-        &w.app,
-        &format!(
-            "INSERT INTO bandi (id, ente_id, created_by, oggetto, cpv_main, nuts, contract_type, procedure_type,
-                 award_criterion, base_amount, submission_deadline, envelopes, custodians, custodian_threshold,
-                 state, version, published_at, created_at, updated_at)
-             VALUES ('{bando}', '{}', '{}', 'Servizio di pulizia', '90910000-9', 'ITC4C', 'services', 'aperta',
-                 'minor_prezzo', 100000, '{}', '{{A,B,C}}', '{{{custodians}}}', 2, 'published', 1,
-                 '{start}', '{start}', '{start}')",
-            w.ente,
-            w.rup_id,
-            deadline().to_rfc3339(),
-            start = journeys::default_start().to_rfc3339(),
-        ),
-    );
+/// A valid ordinary CIG: 7 digits + hex of (N·211 mod 4091).
+fn cig(n: u64) -> String {
+    format!("{n:07}{:03X}", n * 211 % 4091)
+}
+
+/// The tender as the RUP fills it in (shape of tests/tests/bandi.rs): an open procedure for
+/// services, OEPV, no lots, envelopes A/B/C, the three custodians with k = 2, submissions
+/// until [`deadline`] (a month from the test start, as art. 71 requires).
+fn tender_body(w: &World) -> Value {
+    let n = w.tenders.get();
+    w.tenders.set(n + 1);
+    json!({
+        "ente_id": w.ente,
+        "oggetto": "Servizio di pulizia degli edifici comunali",
+        "cpv_main": "90910000-9",
+        "nuts": "ITC4C",
+        "contract_type": "services",
+        "procedure_type": "aperta",
+        "award_criterion": "oepv",
+        "oepv": {
+            "criteria": [
+                { "code": "T1", "description": "Organizzazione del servizio", "weight": 45, "kind": "discretionary" },
+                { "code": "T2", "description": "Prodotti ecologici", "weight": 25, "kind": "quantitative" }
+            ],
+            "economic_weight": 30,
+            "economic_formula": { "kind": "bilinear", "x": "0.85" },
+            "reparametrization": true
+        },
+        "base_amount": "200000.00",
+        "safety_costs": "0",
+        "labour_intensive": true,
+        "cig": cig(2_000_000 + n),
+        "questions_deadline": "2026-05-25T12:00",
+        "submission_deadline": "2026-06-05T12:00",
+        "opening_at": "2026-06-05T15:00",
+        "envelopes": ["A", "B", "C"],
+        "custodians": w.custodians.iter().map(|c| c.user_id.as_str()).collect::<Vec<_>>(),
+        "custodian_threshold": 2,
+        "lotti": []
+    })
+}
+
+/// Created and published by the RUP through the API; returns its id.
+fn publish(w: &World, body: &Value) -> String {
+    let bando = id(&w.rup.post("/api/v1/bandi", body).expect(201));
+    let published = w.rup.post(&format!("/api/v1/bandi/{bando}/publish"), &json!({})).expect(200);
+    assert_eq!(published["state"], "published");
+    assert_eq!(published["submission_deadline"]["utc"], "2026-06-05T10:00:00Z");
     bando
+}
+
+/// A published open procedure with the three custodians, 2 of 3.
+fn tender(w: &World) -> String {
+    publish(w, &tender_body(w))
 }
 
 /// The ceremony as `centrale keys ceremony` runs it, then the upload by the RUP.
@@ -121,7 +240,7 @@ fn custody(w: &World, bando: &str) -> Value {
 
 /// The custodians' decrypted shares, base64, as `centrale keys decrypt-share` prints them.
 fn shares(w: &World, bando: &str, which: &[usize]) -> Vec<String> {
-    let all = w.rup.get(&format!("/api/v1/bandi/{bando}/sigillo/quote")).expect(200);
+    let all = w.login(RUP).get(&format!("/api/v1/bandi/{bando}/sigillo/quote")).expect(200);
     which
         .iter()
         .map(|&i| {
@@ -230,7 +349,7 @@ fn envelope_file(app: &TestApp, who: &Client, envelope: &str) -> Vec<u8> {
 fn custody_submission_and_receipts_that_verify_offline_and_with_openssl() {
     let w = world();
     let bando = tender(&w);
-    let (acme, acme_id) = supplier(&w.app, "gare@acme.it");
+    let (acme, acme_id) = supplier(&w, "gare@acme.it");
     // No key yet: nothing can be submitted.
     let u = send(&w.app, &acme, &bando, "A", "server", &b"x"[..]);
     assert_eq!((u.status, u.body["code"].as_str()), (409, Some("tender_key_missing")));
@@ -290,7 +409,7 @@ fn custody_submission_and_receipts_that_verify_offline_and_with_openssl() {
     assert!(r.checks.contains(&"consistency"));
 
     // Another supplier cannot see the receipt; the officials cannot before the deadline.
-    let (other, _) = supplier(&w.app, "gare@other.it");
+    let (other, _) = supplier(&w, "gare@other.it");
     other.get(&format!("/api/v1/buste/{a_id}/ricevuta")).expect_problem(403, "forbidden");
     w.rup.get(&format!("/api/v1/buste/{a_id}/ricevuta")).expect_problem(404, "not_found");
 
@@ -347,13 +466,14 @@ fn the_deadline_holds_one_second_before_and_after_and_at_the_last_byte() {
     let w = world();
     let bando = tender(&w);
     custody(&w, &bando);
-    let (acme, _) = supplier(&w.app, "gare@acme.it");
-    let (late, _) = supplier(&w.app, "gare@late.it");
-    let (slow, _) = supplier(&w.app, "gare@slow.it");
+    for email in ["gare@acme.it", "gare@late.it", "gare@slow.it"] {
+        supplier(&w, email);
+    }
 
     w.app.clock.set(deadline() - Span::seconds(1));
+    let (acme, slow, late) = (w.login("gare@acme.it"), w.login("gare@slow.it"), w.login("gare@late.it"));
     let ok = submit(&w.app, &acme, &bando, "A", b"in tempo");
-    assert_eq!(ok["received_at"], "2026-05-04T09:59:59Z");
+    assert_eq!(ok["received_at"], "2026-06-05T09:59:59Z");
 
     // An upload that starts before the deadline and ends after it is refused.
     w.app.clock.set(deadline() - Span::seconds(5));
@@ -391,7 +511,7 @@ fn replace_and_withdraw_until_the_deadline_only_the_last_counts_and_history_stay
     let w = world();
     let bando = tender(&w);
     custody(&w, &bando);
-    let (acme, _) = supplier(&w.app, "gare@acme.it");
+    let (acme, _) = supplier(&w, "gare@acme.it");
     let first = submit(&w.app, &acme, &bando, "A", b"prima versione");
     w.app.clock.advance(Span::minutes(1));
     let second = submit(&w.app, &acme, &bando, "A", b"seconda versione");
@@ -429,7 +549,7 @@ fn the_log_serves_proofs_and_only_hashes_and_closes_each_tender_at_its_deadline(
     let w = world();
     let bando = tender(&w);
     custody(&w, &bando);
-    let (acme, _) = supplier(&w.app, "gare@acme.it");
+    let (acme, _) = supplier(&w, "gare@acme.it");
     submit(&w.app, &acme, &bando, "A", b"uno");
     submit(&w.app, &acme, &bando, "B", b"due");
     let size = wait_for_size(&w.app, 3);
@@ -475,8 +595,8 @@ fn opening_needs_k_shares_after_the_deadline_in_order_and_is_logged() {
     let w = world();
     let bando = tender(&w);
     custody(&w, &bando);
-    let (acme, acme_id) = supplier(&w.app, "gare@acme.it");
-    let (beta, _) = supplier(&w.app, "gare@beta.it");
+    let (acme, acme_id) = supplier(&w, "gare@acme.it");
+    let (beta, _) = supplier(&w, "gare@beta.it");
     submit(&w.app, &acme, &bando, "A", b"amministrativa acme");
     submit(&w.app, &acme, &bando, "B", b"tecnica acme");
     let c = submit(&w.app, &acme, &bando, "C", br#"{"discount": 12.5, "labour_costs": "1000.00", "safety_costs": 200}"#);
@@ -490,6 +610,7 @@ fn opening_needs_k_shares_after_the_deadline_in_order_and_is_logged() {
     w.app.clock.set(deadline() + Span::seconds(1));
     let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
     let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
+    let acme = w.login("gare@acme.it");
     rup.post(&path("B"), &json!({ "shares": two })).expect_problem(409, "opening_out_of_order");
     rup.post(&path("A"), &json!({ "shares": shares(&w, &bando, &[0]) })).expect_problem(422, "custody.not_enough_shares");
     acme.post(&path("A"), &json!({ "shares": two })).expect_problem(403, "forbidden");
@@ -527,7 +648,7 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
     let bando = tender(&w);
     let key = custody(&w, &bando);
     let recipient = key["recipient"].as_str().expect("recipient").to_string();
-    let (acme, _) = supplier(&w.app, "gare@acme.it");
+    let (acme, _) = supplier(&w, "gare@acme.it");
     let markers = ["MARKER-AMMINISTRATIVA-7f3a", "MARKER-TECNICA-91bc", "MARKER-ECONOMICA-22d0"];
     submit(&w.app, &acme, &bando, "A", format!("documenti {}", markers[0]).as_bytes());
     submit_client_sealed(&w.app, &acme, &bando, "B", &recipient, format!("relazione {}", markers[1]).as_bytes());
@@ -561,7 +682,6 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
         assert!(contains(&text, markers[i].as_bytes()));
     }
     assert_eq!(openings[2]["envelopes"][0]["envelope_id"], c["envelope_id"]);
-    let _ = &w.commission;
 }
 
 #[test]
@@ -569,7 +689,7 @@ fn tampering_with_a_blob_a_receipt_or_a_leaf_is_reported_by_the_offline_verifier
     let w = world();
     let bando = tender(&w);
     custody(&w, &bando);
-    let (acme, _) = supplier(&w.app, "gare@acme.it");
+    let (acme, _) = supplier(&w, "gare@acme.it");
     let a = submit(&w.app, &acme, &bando, "A", b"busta A");
     let b = submit(&w.app, &acme, &bando, "B", b"busta B");
     let a_id = a["envelope_id"].as_str().expect("id").to_string();
@@ -609,6 +729,197 @@ fn tampering_with_a_blob_a_receipt_or_a_leaf_is_reported_by_the_offline_verifier
     assert_eq!(err.check, "inclusion", "{err}");
     // The receipt held by the bidder still proves what was accepted.
     verify_bundle(&bundle_b, &file_b[..], None, Pins::default()).expect("the bidder's own copy still verifies");
+}
+
+/// The problem code of a refused upload, and that the refused supplier has no bid.
+fn refused(w: &World, who: &Client, bando: &str, expected: &str) {
+    let u = send(&w.app, who, bando, "A", "server", &b"offerta"[..]);
+    assert_eq!((u.status, u.body["code"].as_str()), (403, Some(expected)), "{}", u.body);
+    assert!(u.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    assert_eq!(who.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200), json!([]));
+}
+
+#[test]
+fn on_an_open_procedure_only_suppliers_qualified_in_the_albo_with_valid_documents_bid() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    // No entry in the albo, a pending entry, a suspended one: refused before any byte is stored.
+    let stranger = account(&w, "gare@sconosciuto.it");
+    refused(&w, &stranger.client, &bando, "supplier_not_qualified");
+    let pending = registered(&w, "gare@inattesa.it", "2029-12-31");
+    refused(&w, &pending.client, &bando, "supplier_not_qualified");
+    let suspended = qualified(&w, "gare@sospesa.it");
+    w.admin
+        .post(
+            &format!("/api/v1/registry/operatori/{}/qualification", suspended.operatore.as_deref().expect("op")),
+            &json!({ "action": "suspend", "reason": "DURC irregolare" }),
+        )
+        .expect(200);
+    refused(&w, &suspended.client, &bando, "supplier_not_qualified");
+    // Qualified with a DURC valid until 10 May: accepted today, refused once it has expired.
+    let mut durc = qualified_until(&w, "gare@durc.it", "2026-05-10");
+    let ok = submit(&w.app, &durc.client, &bando, "A", b"in regola");
+    assert_eq!(ok["kind"], "A");
+    w.app.clock.set(Utc.with_ymd_and_hms(2026, 5, 10, 21, 59, 0).single().expect("instant"));
+    durc.relogin(&w);
+    submit(&w.app, &durc.client, &bando, "B", b"ultimo giorno di validita' a Roma");
+    w.app.clock.set(Utc.with_ymd_and_hms(2026, 5, 10, 22, 0, 0).single().expect("instant"));
+    let u = send(&w.app, &durc.client, &bando, "C", "server", &b"{}"[..]);
+    assert_eq!((u.status, u.body["code"].as_str()), (403, Some("supplier_documents_expired")), "{}", u.body);
+    assert!(u.body["detail"].as_str().expect("detail").contains("10/05/2026"), "{}", u.body);
+    let mine = durc.client.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    let kinds: Vec<&str> = mine[0]["envelopes"].as_array().expect("envelopes").iter().map(|e| e["kind"].as_str().expect("kind")).collect();
+    assert_eq!(kinds, vec!["A", "B"], "the refused envelope left nothing");
+    // Refused uploads left no file behind.
+    assert_eq!(files_under(&w.app.seal_dir.join("blobs")).len(), 2);
+    assert!(files_under(&w.app.seal_dir.join("tmp")).is_empty());
+    // A renewed DURC lets it bid again.
+    durc.client
+        .post_raw(
+            &format!("/api/v1/registry/operatori/{}/documenti?tipo=durc&nome_file=durc.pdf&scadenza=2026-12-31", durc.operatore.as_deref().expect("op")),
+            "application/pdf",
+            b"DURC rinnovato",
+        )
+        .expect(201);
+    submit(&w.app, &durc.client, &bando, "C", b"{}");
+}
+
+fn uuid_like(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+#[test]
+fn on_a_procedure_by_invitation_the_invitation_list_decides() {
+    let w = world();
+    // Invited: an account that never registered in the albo (the RUP's list decides).
+    let invited = account(&w, "invitato@fornitore.it");
+    let outsider = qualified(&w, "qualificato@fornitore.it");
+    let mut body = tender_body(&w);
+    body["procedure_type"] = json!("negoziata_senza_bando");
+    body["invitees"] = json!([invited.user_id, uuid_like(1), uuid_like(2), uuid_like(3), uuid_like(4)]);
+    let bando = publish(&w, &body);
+    custody(&w, &bando);
+    let r = submit(&w.app, &invited.client, &bando, "A", b"invitato");
+    assert_eq!(r["bidder_id"], invited.user_id.as_str());
+    // Qualified in the albo but not invited: refused, and the tender is not even visible to it.
+    refused(&w, &outsider.client, &bando, "supplier_not_invited");
+}
+
+fn outbox(w: &World, bando: &str) -> Vec<String> {
+    let rows = psql(
+        &w.app,
+        &format!(
+            "SELECT recipient_user_id || ' ' || recipient_address FROM notifications_outbox
+             WHERE object_type = 'bando' AND object_id = '{bando}' ORDER BY recipient_address, created_at"
+        ),
+    );
+    rows.lines().map(str::to_string).collect()
+}
+
+/// Polls (real time, bounded) until the sequencer tick has written `n` notifications.
+fn wait_for_outbox(w: &World, bando: &str, n: usize) -> Vec<String> {
+    let t0 = Instant::now();
+    loop {
+        let rows = outbox(w, bando);
+        if rows.len() >= n {
+            // A few more ticks: nothing is written twice.
+            std::thread::sleep(Duration::from_millis(300));
+            let again = outbox(w, bando);
+            assert_eq!(again.len(), n, "{again:?}");
+            return again;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "notifications: {rows:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn bid(c: &Client, bando: &str) -> Value {
+    let all = c.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    all.as_array().expect("bids").iter().find(|b| b["withdrawn_at"].is_null()).cloned().expect("active bid")
+}
+
+fn versions(b: &Value) -> Vec<i64> {
+    b["amendments_to_confirm"].as_array().expect("amendments").iter().map(|a| a["version"].as_i64().expect("version")).collect()
+}
+
+#[test]
+fn a_rettifica_after_bids_flags_them_until_confirmed_or_replaced_and_tells_their_suppliers() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let acme = qualified(&w, "gare@acme.it");
+    let beta = qualified(&w, "gare@beta.it");
+    submit(&w.app, &acme.client, &bando, "A", b"acme");
+    submit(&w.app, &beta.client, &bando, "A", b"beta");
+    let before = bid(&acme.client, &bando);
+    assert_eq!((before["requires_confirmation"].as_bool(), versions(&before)), (Some(false), vec![]));
+    let confirm = format!("/api/v1/bandi/{bando}/offerta/conferma");
+    acme.client.post(&confirm, &json!({})).expect_problem(409, "nothing_to_confirm");
+
+    // The RUP extends the deadline: rettifica, version 2.
+    w.app.clock.advance(Span::minutes(5));
+    let amended = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/rettifiche"), &json!({ "reason": "Proroga", "submission_deadline": "2026-06-12T12:00" }))
+        .expect(200);
+    assert_eq!(amended["version"], 2);
+    for b in [&acme, &beta] {
+        let flagged = bid(&b.client, &bando);
+        assert_eq!(flagged["requires_confirmation"], true, "{flagged}");
+        assert_eq!(versions(&flagged), vec![2]);
+    }
+    // Each affected supplier gets one notification, at its PEC in the albo.
+    let rows = wait_for_outbox(&w, &bando, 2);
+    let expected: Vec<String> = [&acme, &beta]
+        .iter()
+        .map(|b| {
+            let pec = w.admin.get(&format!("/api/v1/registry/operatori/{}", b.operatore.as_deref().expect("op"))).expect(200)["pec"]
+                .as_str()
+                .expect("pec")
+                .to_string();
+            format!("{} {pec}", b.user_id)
+        })
+        .collect();
+    let mut sorted = expected.clone();
+    sorted.sort_by_key(|r| r.split(' ').nth(1).map(str::to_string));
+    assert_eq!(rows, sorted);
+    let subject = psql(&w.app, &format!("SELECT DISTINCT subject FROM notifications_outbox WHERE object_id = '{bando}'"));
+    assert!(subject.contains("confermare o sostituire"), "{subject}");
+
+    // Acme confirms (audited); Beta replaces its envelope. Neither is flagged any more.
+    w.app.clock.advance(Span::minutes(1));
+    let after = acme.client.post(&confirm, &json!({})).expect(200);
+    let mine = after.as_array().expect("bids").iter().find(|b| b["withdrawn_at"].is_null()).expect("active");
+    assert_eq!(mine["requires_confirmation"], false);
+    assert_eq!(mine["confirmations"][0]["version"], 2);
+    assert_eq!(
+        psql(&w.app, &format!("SELECT count(*) FROM audit_events WHERE action = 'offerte.bid_confirmed' AND actor_user_id = '{}'", acme.user_id)),
+        "1"
+    );
+    acme.client.post(&confirm, &json!({})).expect_problem(409, "nothing_to_confirm");
+    submit(&w.app, &beta.client, &bando, "A", b"beta, sostituita");
+    assert_eq!(bid(&beta.client, &bando)["requires_confirmation"], false);
+    // A supplier that bids after the rettifica is not flagged; officials cannot confirm.
+    let gamma = qualified(&w, "gare@gamma.it");
+    submit(&w.app, &gamma.client, &bando, "A", b"gamma");
+    assert_eq!(bid(&gamma.client, &bando)["requires_confirmation"], false);
+    w.rup.post(&confirm, &json!({})).expect_problem(403, "forbidden");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(outbox(&w, &bando).len(), 2, "no notice for answered or later bids");
+
+    // A second rettifica flags all three again and tells each of them once more.
+    w.app.clock.advance(Span::minutes(1));
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/rettifiche"), &json!({ "reason": "Seconda proroga", "submission_deadline": "2026-06-19T12:00" }))
+        .expect(200);
+    for b in [&acme, &beta, &gamma] {
+        assert_eq!(versions(&bid(&b.client, &bando)), vec![3]);
+    }
+    wait_for_outbox(&w, &bando, 5);
+    // After the deadline nothing can be confirmed any more.
+    w.app.clock.set(Utc.with_ymd_and_hms(2026, 6, 19, 10, 0, 1).single().expect("instant"));
+    w.login("gare@acme.it").post(&confirm, &json!({})).expect_problem(409, "deadline_passed");
 }
 
 fn hex32(s: &str) -> [u8; 32] {

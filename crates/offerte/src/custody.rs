@@ -73,12 +73,10 @@ pub(crate) struct Tender {
     pub id: Uuid,
     pub ente_id: Uuid,
     pub state: String,
-    pub procedure_type: String,
     pub submission_deadline: Option<DateTime<Utc>>,
     pub envelopes: Vec<String>,
     pub custodians: Vec<Uuid>,
     pub custodian_threshold: i32,
-    pub invitees: Vec<Uuid>,
 }
 
 pub(crate) fn tender(conn: &mut PgConnection, id: Uuid) -> Result<Tender, OfferteError> {
@@ -88,12 +86,10 @@ pub(crate) fn tender(conn: &mut PgConnection, id: Uuid) -> Result<Tender, Offert
             bandi::id,
             bandi::ente_id,
             bandi::state,
-            bandi::procedure_type,
             bandi::submission_deadline,
             bandi::envelopes,
             bandi::custodians,
             bandi::custodian_threshold,
-            bandi::invitees,
         ))
         .first(conn)
         .optional()?

@@ -19,6 +19,10 @@ pub enum OfferteError {
     },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The caller is who it says, but may not do this (403), with the reason as its code:
+    /// `supplier_not_qualified`, `supplier_documents_expired`, `supplier_not_invited`.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     /// The envelope (or withdrawal) arrived when the submission deadline had already passed.
     #[error("Termine di presentazione delle offerte scaduto il {deadline}: la busta non è stata accettata")]
     DeadlinePassed { deadline: String },
@@ -40,7 +44,7 @@ impl OfferteError {
         match self {
             Self::Accounts(e) => e.code(),
             Self::NotFound { .. } => "not_found",
-            Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Invalid { code, .. } | Self::Conflict { code, .. } | Self::Refused { code, .. } => code,
             Self::DeadlinePassed { .. } => "deadline_passed",
             Self::TooLarge { .. } => "envelope_too_large",
             Self::Seal(e) => e.code(),
@@ -77,6 +81,18 @@ impl OfferteError {
             field: field.to_string(),
             message: message.into(),
         }
+    }
+
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Refused {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A failure reading another area (bando, registry) that is not the caller's fault.
+    pub(crate) fn other_area(what: impl std::fmt::Display) -> Self {
+        Self::Internal(what.to_string())
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {

@@ -5,9 +5,11 @@
 //! - [`blob`]: streaming an upload into the content-addressed blob store (fsync, then rename).
 //! - [`submit`]: envelopes A/B/C, receipts, replacements, withdrawals.
 //! - [`log`] and [`sequencer`]: the transparency log, its checkpoints and the deadline closing.
+//! - [`amendments`]: bids flagged by a later rettifica, confirmations, notifications.
 //! - [`opening`]: k shares, envelopes opened A, then B, then C.
 //! - [`bundle`]: what `centrale verify` checks offline.
 
+pub mod amendments;
 pub mod blob;
 pub mod bundle;
 pub mod custody;

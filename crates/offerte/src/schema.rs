@@ -14,6 +14,8 @@ diesel::table! {
         custodians -> Array<Uuid>,
         custodian_threshold -> Int4,
         invitees -> Array<Uuid>,
+        oggetto -> Text,
+        version -> Int4,
     }
 }
 
@@ -145,6 +147,63 @@ diesel::table! {
     }
 }
 
+// migrations/2026-11-22-000050_offerte_confirmations.
+diesel::table! {
+    bid_confirmations (id) {
+        id -> Uuid,
+        bid_id -> Uuid,
+        bando_id -> Uuid,
+        bidder_id -> Uuid,
+        version -> Int4,
+        confirmed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    bid_amendment_notices (bando_id, version, bidder_id) {
+        bando_id -> Uuid,
+        version -> Int4,
+        bidder_id -> Uuid,
+        bid_id -> Uuid,
+        notification_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+// Read-only mirrors of other areas' tables: the rettifiche that require bids to be
+// confirmed (bando), the supplier's PEC (registry). Written only: notifications_outbox.
+diesel::table! {
+    bando_versioni (bando_id, version) {
+        bando_id -> Uuid,
+        version -> Int4,
+        published_at -> Timestamptz,
+        requires_bid_confirmation -> Bool,
+    }
+}
+
+diesel::table! {
+    operatori (id) {
+        id -> Uuid,
+        owner_user_id -> Uuid,
+        ragione_sociale -> Text,
+        pec -> Text,
+    }
+}
+
+diesel::table! {
+    notifications_outbox (id) {
+        id -> Uuid,
+        recipient_user_id -> Nullable<Uuid>,
+        recipient_address -> Text,
+        subject -> Text,
+        body -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(envelopes -> bids (bid_id));
 diesel::joinable!(receipts -> envelopes (envelope_id));
 diesel::joinable!(opened_envelopes -> envelopes (envelope_id));
@@ -162,5 +221,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     openings,
     opened_envelopes,
     seal_platform_keys,
-
+    bid_confirmations,
+    bid_amendment_notices,
+    bando_versioni,
+    operatori,
+    notifications_outbox,
 );

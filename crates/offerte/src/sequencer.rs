@@ -127,11 +127,16 @@ pub fn due_tenders(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<Vec<Uui
 }
 
 /// What the scheduler (or the sequencer thread) runs every tick: close due tenders, then
-/// integrate a batch of pending leaves.
+/// integrate a batch of pending leaves, then notify bidders of rettifiche.
 pub fn tick(conn: &mut PgConnection, svc: &SealService, at: DateTime<Utc>) -> Result<(), OfferteError> {
     for bando in due_tenders(conn, at)? {
         close_tender(conn, svc, bando, at)?;
     }
     integrate(conn, svc, at)?;
+    // Bidders told to confirm or replace their bids after a rettifica (issue 4 point 6).
+    // A failure here must not stop the log, so it is only reported.
+    if let Err(e) = crate::amendments::notify_bidders(conn, at) {
+        tracing::error!(error = %e, "seal: bid confirmation notices failed");
+    }
     Ok(())
 }

@@ -7,6 +7,7 @@ use accounts::{AccountsError, Principal, Role, UserKind};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
+use db::audit::AuditCtx;
 use diesel::prelude::*;
 use domain::clock::Clock;
 use ed25519_dalek::Signer;
@@ -15,10 +16,11 @@ use seal::receipt::{canonical_time, EnvelopeKind, InclusionPromise, LogPosition,
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::amendments::{self, PendingAmendment};
 use crate::blob::StagedBlob;
 use crate::custody::{tender, Tender};
 use crate::log::{self, kind};
-use crate::schema::{bids, envelopes, log_leaves, receipts, seal_closures, seal_tender_keys};
+use crate::schema::{bid_confirmations, bids, envelopes, log_leaves, receipts, seal_closures, seal_tender_keys};
 use crate::{OfferteError, SealService};
 
 /// Receipt times have microsecond precision, like the database.
@@ -59,18 +61,76 @@ pub struct ReceiptView {
     pub superseded_at: Option<DateTime<Utc>>,
 }
 
-/// Checks made before streaming (refuse early) and again inside the commit, after the
-/// deadline check (a tender moved on by the scheduler at its deadline says "deadline passed").
-fn eligible(t: &Tender, who: &Principal) -> Result<(), OfferteError> {
+/// A supplier, on a published tender (withdrawals and confirmations need no more).
+fn supplier_on_open_tender(t: &Tender, who: &Principal) -> Result<(), OfferteError> {
     if who.kind != UserKind::Supplier {
         return Err(AccountsError::Forbidden.into());
     }
     if t.state != "published" {
         return Err(OfferteError::conflict("tender_not_open", "Il bando non è aperto alla presentazione delle offerte"));
     }
-    let by_invitation = matches!(t.procedure_type.as_str(), "affidamento_diretto" | "negoziata_senza_bando");
-    if (by_invitation || !t.invitees.is_empty()) && !t.invitees.contains(&who.user_id) {
-        return Err(OfferteError::conflict("not_invited", "L'operatore non è tra gli invitati a questa procedura"));
+    Ok(())
+}
+
+/// Who may submit an envelope (issue 5 point 2, "a qualified or invited supplier"): for
+/// procedures by invitation the invitation list decides (`bando`'s `may_bid`); otherwise the
+/// supplier account must own a registry entry that is `qualified` and whose mandatory
+/// documents are valid at `now` (Europe/Rome day, as the registry counts them).
+///
+/// Checked before streaming (refuse early) and again inside the commit, after the deadline
+/// check (a tender moved on by the scheduler at its deadline says "deadline passed").
+fn eligible(conn: &mut PgConnection, t: &Tender, who: &Principal, now: DateTime<Utc>) -> Result<(), OfferteError> {
+    supplier_on_open_tender(t, who)?;
+    let window = bando::hooks::submission_window(conn, t.id).map_err(|e| match e {
+        bando::error::BandoError::NotFound { .. } => OfferteError::NotFound { what: "Bando" },
+        other => OfferteError::other_area(other),
+    })?;
+    if window.procedure_type.is_by_invitation() {
+        if !window.may_bid(who.user_id) {
+            return Err(OfferteError::refused(
+                "supplier_not_invited",
+                "L'operatore non è tra gli invitati a questa procedura e non può presentare offerta",
+            ));
+        }
+        return Ok(());
+    }
+    let op = match registry::operatori::mine(conn, who, now) {
+        Ok(op) => op,
+        Err(registry::RegistryError::NotFound { .. }) => {
+            return Err(OfferteError::refused(
+                "supplier_not_qualified",
+                "L'account non ha un operatore economico iscritto all'albo: solo un operatore qualificato può presentare offerta",
+            ))
+        }
+        Err(e) => return Err(OfferteError::other_area(e)),
+    };
+    if op.status != registry::operatori::OperatoreStatus::Qualified {
+        return Err(OfferteError::refused(
+            "supplier_not_qualified",
+            format!(
+                "L'operatore «{}» non è qualificato nell'albo (stato: {}): non può presentare offerta",
+                op.ragione_sociale,
+                op.status.label_it()
+            ),
+        ));
+    }
+    if op.documents_status != registry::documents::DocumentsStatus::Valid {
+        let which: Vec<String> = op
+            .documents_issues
+            .iter()
+            .map(|i| match i.scadenza {
+                Some(d) => format!("{} (scaduto il {})", i.tipo.label_it(), d.format("%d/%m/%Y")),
+                None => format!("{} (mancante)", i.tipo.label_it()),
+            })
+            .collect();
+        return Err(OfferteError::refused(
+            "supplier_documents_expired",
+            format!(
+                "Documenti obbligatori dell'operatore «{}» scaduti o mancanti: {}. Aggiornarli nell'albo prima di presentare offerta",
+                op.ragione_sociale,
+                which.join(", ")
+            ),
+        ));
     }
     Ok(())
 }
@@ -94,7 +154,7 @@ pub fn prepare(conn: &mut PgConnection, who: &Principal, bando_id: Uuid, now: Da
         return Err(AccountsError::Forbidden.into());
     }
     check_deadline(&t, now)?;
-    eligible(&t, who)?;
+    eligible(conn, &t, who, now)?;
     seal_tender_keys::table
         .find(bando_id)
         .select(seal_tender_keys::recipient)
@@ -144,7 +204,7 @@ pub fn commit(
     let outcome = conn.transaction(|conn| {
         let t = tender(conn, bando_id)?;
         let now = lock_open_tender(conn, &t, clock)?;
-        eligible(&t, who)?;
+        eligible(conn, &t, who, now)?;
         let bid_id = match bids::table
             .filter(bids::bando_id.eq(bando_id))
             .filter(bids::bidder_id.eq(who.user_id))
@@ -335,7 +395,21 @@ pub struct BidView {
     pub bando_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub withdrawn_at: Option<DateTime<Utc>>,
+    /// A rettifica was published after this (active) bid was last submitted or confirmed:
+    /// its supplier must confirm it (`POST .../offerta/conferma`) or replace an envelope.
+    pub requires_confirmation: bool,
+    /// The rettifiche still to be answered (tender versions), oldest first.
+    pub amendments_to_confirm: Vec<PendingAmendment>,
+    /// The bid's confirmations after rettifiche, oldest first.
+    pub confirmations: Vec<Confirmation>,
     pub envelopes: Vec<ReceiptView>,
+}
+
+/// A supplier's confirmation of its bid under a tender version.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Confirmation {
+    pub version: i32,
+    pub confirmed_at: DateTime<Utc>,
 }
 
 /// The calling supplier's bids on this tender (the active one and any withdrawn).
@@ -352,15 +426,62 @@ pub fn my_bids(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Resu
         .load(conn)?;
     rows.into_iter()
         .map(|(id, created_at, withdrawn_at)| {
+            let amendments_to_confirm = if withdrawn_at.is_none() {
+                amendments::pending(conn, bando_id, id)?
+            } else {
+                Vec::new()
+            };
+            let confirmations = bid_confirmations::table
+                .filter(bid_confirmations::bid_id.eq(id))
+                .order(bid_confirmations::confirmed_at.asc())
+                .select((bid_confirmations::version, bid_confirmations::confirmed_at))
+                .load::<(i32, DateTime<Utc>)>(conn)?
+                .into_iter()
+                .map(|(version, confirmed_at)| Confirmation { version, confirmed_at })
+                .collect();
             Ok(BidView {
                 id,
                 bando_id,
                 created_at,
                 withdrawn_at,
+                requires_confirmation: !amendments_to_confirm.is_empty(),
+                amendments_to_confirm,
+                confirmations,
                 envelopes: receipt_rows(conn, |q| q.filter(envelopes::bid_id.eq(id)))?,
             })
         })
         .collect()
+}
+
+/// The supplier confirms its active bid after a rettifica (before the deadline), which
+/// clears `requires_confirmation`. Audited (`offerte.bid_confirmed`). Returns the bids.
+pub fn confirm(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    clock: &dyn Clock,
+    who: &Principal,
+    bando_id: Uuid,
+) -> Result<Vec<BidView>, OfferteError> {
+    conn.transaction(|conn| {
+        let t = tender(conn, bando_id)?;
+        if who.kind != UserKind::Supplier {
+            return Err(AccountsError::Forbidden.into());
+        }
+        let now = lock_open_tender(conn, &t, clock)?;
+        supplier_on_open_tender(&t, who)?;
+        let bid_id: Uuid = bids::table
+            .filter(bids::bando_id.eq(bando_id))
+            .filter(bids::bidder_id.eq(who.user_id))
+            .filter(bids::withdrawn_at.is_null())
+            .select(bids::id)
+            .for_update()
+            .first(conn)
+            .optional()?
+            .ok_or(OfferteError::NotFound { what: "Offerta" })?;
+        amendments::confirm_locked(conn, ctx, who.user_id, bando_id, bid_id, now)?;
+        Ok::<_, OfferteError>(())
+    })?;
+    my_bids(conn, who, bando_id)
 }
 
 /// A signed acknowledgement of a withdrawal.
@@ -387,7 +508,7 @@ pub fn withdraw(
     conn.transaction(|conn| {
         let t = tender(conn, bando_id)?;
         let now = lock_open_tender(conn, &t, clock)?;
-        eligible(&t, who)?;
+        supplier_on_open_tender(&t, who)?;
         let bid_id: Uuid = bids::table
             .filter(bids::bando_id.eq(bando_id))
             .filter(bids::bidder_id.eq(who.user_id))

@@ -29,7 +29,7 @@ impl From<OfferteError> for ApiError {
             other => other,
         };
         let status = match &e {
-            OfferteError::Accounts(_) => StatusCode::FORBIDDEN,
+            OfferteError::Accounts(_) | OfferteError::Refused { .. } => StatusCode::FORBIDDEN,
             OfferteError::NotFound { .. } => StatusCode::NOT_FOUND,
             OfferteError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             OfferteError::Conflict { .. } | OfferteError::DeadlinePassed { .. } => StatusCode::CONFLICT,
@@ -48,9 +48,9 @@ impl From<OfferteError> for ApiError {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(upload_key, get_key, my_share, submit_envelope, my_bid, withdraw, receipt_bundle, ciphertext, open, list_openings, plaintext),
+    paths(upload_key, get_key, my_share, submit_envelope, my_bid, withdraw, confirm_bid, receipt_bundle, ciphertext, open, list_openings, plaintext),
     components(schemas(TenderKeyUpload, custody::ShareUpload, TenderKey, custody::Custodian, CustodianShare, SealMode,
-                        ReceiptView, BidView, Withdrawal, VerificationBundle, offerte::log::ConsistencyProof,
+                        ReceiptView, BidView, submit::Confirmation, offerte::amendments::PendingAmendment, Withdrawal, VerificationBundle, offerte::log::ConsistencyProof,
                         OpeningRequest, Opening, opening::OpenedEnvelope)),
     tags((name = "offerte", description = "Sealed bids: tender key custody, envelopes A/B/C, receipts, openings"))
 )]
@@ -64,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(submit_envelope)
         .service(my_bid)
         .service(withdraw)
+        .service(confirm_bid)
         .service(receipt_bundle)
         .service(ciphertext)
         .service(open)
@@ -127,7 +128,9 @@ pub struct SubmitQuery {
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/offerta/buste/{kind}", tag = "offerte",
     params(("id" = Uuid, Path), ("kind" = String, Path, description = "A, B or C"), SubmitQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"), security(("bearer" = [])),
-    responses((status = 201, body = ReceiptView), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 201, body = ReceiptView),
+              (status = 403, body = Problem, description = "forbidden, supplier_not_qualified, supplier_documents_expired, supplier_not_invited"),
+              (status = 404, body = Problem),
               (status = 409, body = Problem, description = "deadline_passed, tender_not_open, tender_key_missing"),
               (status = 413, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/offerta/buste/{kind}")]
@@ -212,6 +215,29 @@ pub async fn withdraw(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid
         .db(move |conn| submit::withdraw(conn, &svc, clock.as_ref(), &auth.principal, id))
         .await?;
     Ok(HttpResponse::Ok().json(w))
+}
+
+/// Confirm the calling supplier's bid as it stands after a rettifica that requires it
+/// (`requires_confirmation` in the bid view), before the deadline. Audited. Replacing an
+/// envelope also clears the flag.
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/offerta/conferma", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<BidView>), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "nothing_to_confirm, deadline_passed, tender_not_open")))]
+#[post("/bandi/{id}/offerta/conferma")]
+pub async fn confirm_bid(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let id = id.into_inner();
+    let clock = state.clock.clone();
+    let bids = state
+        .db(move |conn| submit::confirm(conn, &ctx, clock.as_ref(), &auth.principal, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(bids))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS bid_amendment_notices, bid_confirmations;
