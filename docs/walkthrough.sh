@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# The README's "Sealed bids: a walkthrough", end to end, against a running server:
+# a negotiated tender with 2-of-3 key custodians, a bid sealed with `centrale seal`, its
+# receipt verified with `openssl ts -verify` and `centrale verify`, the deadline crossed in
+# real time, envelopes A, B and C opened with two custodians' shares.
+#
+#   BASE=http://127.0.0.1:8080 ADMIN_PASSWORD='...' docs/walkthrough.sh
+#
+# BASE           the server (default http://127.0.0.1:8080, what `make run` serves)
+# ADMIN_PASSWORD the first admin's password (printed once at first start, or the one you set
+#                with CENTRALE__BOOTSTRAP__ADMIN_PASSWORD)
+# MINUTES        how far ahead the submission deadline is (default 3); the script then waits
+#                for it by polling the tender's state
+# CENTRALE       how to run the CLI (default: `centrale` if on PATH, else `cargo run` in this repo)
+# WORK           working directory for keys, envelopes and receipts (default: a new temp dir)
+#
+# Every run makes its own ente, officials, supplier and CIG (tagged with the current time),
+# so it can be repeated against the same database. Needs curl, jq, openssl.
+set -euo pipefail
+
+BASE=${BASE:-http://127.0.0.1:8080}
+API=$BASE/api/v1
+: "${ADMIN_PASSWORD:?set ADMIN_PASSWORD to the admin password}"
+MINUTES=${MINUTES:-3}
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ -z "${CENTRALE:-}" ]; then
+  if command -v centrale >/dev/null; then CENTRALE=centrale
+  else CENTRALE="cargo run -q --manifest-path $REPO/Cargo.toml --bin centrale --"; fi
+fi
+read -ra CENTRALE_CMD <<< "$CENTRALE"
+centrale() { "${CENTRALE_CMD[@]}" "$@"; }
+for tool in curl jq openssl; do
+  command -v $tool >/dev/null || { echo "$tool is required" >&2; exit 1; }
+done
+WORK=${WORK:-$(mktemp -d)}
+mkdir -p "$WORK" && cd "$WORK"
+step() { printf '\n== %s\n' "$*"; }
+JSON=(-H 'Content-Type: application/json')
+# POST/PUT JSON with a bearer token; fails (exit 22) on an HTTP error, printing the problem.
+call() { # METHOD PATH TOKEN [BODY]
+  local out
+  if ! out=$(curl -sS -X "$1" "$API$2" ${3:+-H "Authorization: Bearer $3"} "${JSON[@]}" ${4:+-d "$4"} \
+             -w '\n%{http_code}'); then return 1; fi
+  local code=${out##*$'\n'} body=${out%$'\n'*}
+  if [ "$code" -ge 400 ]; then echo "$1 $2 -> $code $body" >&2; return 22; fi
+  printf '%s' "$body"
+}
+login() { call POST /auth/login "" "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
+
+# Valid identifiers for this run: partite IVA with their check digit, an ordinary CIG.
+RUN=$(date +%s)
+piva() { # 10 digits -> 11 with the check digit
+  local s=$1 sum=0 i d
+  for i in 0 1 2 3 4 5 6 7 8 9; do
+    d=${s:i:1}
+    if (( i % 2 )); then d=$((2 * d)); (( d > 9 )) && d=$((d - 9)); fi
+    sum=$((sum + d))
+  done
+  echo "$s$(( (10 - sum % 10) % 10 ))"
+}
+ENTE_CF=$(piva "$(printf '%07d' $((RUN % 10000000)))015")
+OE_PIVA=$(piva "$(printf '%07d' $(((RUN + 1) % 10000000)))015")
+N=$((RUN % 9000000 + 1000000))
+CIG=$(printf '%07d%03X' $N $((N * 211 % 4091)))
+PW=una-password-lunga
+echo "working in $WORK, run $RUN, server $BASE"
+
+step "1. the admin logs in and registers a member authority"
+ADMIN=$(login admin@centrale.local "$ADMIN_PASSWORD")
+ENTE=$(call POST /enti "$ADMIN" "{\"nome\":\"Comune di prova $RUN\",\"codice_fiscale\":\"$ENTE_CF\",
+  \"tipo\":\"comune\",\"istat_code\":\"015146\",\"pec\":\"protocollo.$RUN@pec.comune.it\"}" | jq -r .id)
+echo "ente $ENTE"
+
+step "2. the RUP and three custodians (officials with a role in the ente)"
+official() { # email name role -> user id
+  call POST /users "$ADMIN" "{\"email\":\"$1\",\"full_name\":\"$2\",\"password\":\"$PW\",
+    \"roles\":[{\"role\":\"$3\",\"ente_id\":\"$ENTE\"}]}" | jq -r .id
+}
+official "rup.$RUN@comune.it" "Maria Bianchi" rup >/dev/null
+C1=$(official "commissario.$RUN@comune.it" "Luca Verdi" commission)
+C2=$(official "segretario.$RUN@comune.it" "Paolo Gialli" commission)
+C3=$(official "revisore.$RUN@comune.it" "Anna Neri" auditor)
+RUP=$(login "rup.$RUN@comune.it" $PW)
+echo "custodians $C1 $C2 $C3"
+
+step "3. each custodian makes an age key pair (on their own machine) and sends the public key"
+for i in 1 2 3; do centrale keys custodian-keygen --out c$i.key; done
+
+step "4. a supplier registers, enters the albo with its documents, and the admin qualifies it"
+OE_EMAIL="gare.$RUN@cartoleria.it"
+OE_ID=$(call POST /auth/register "" "{\"email\":\"$OE_EMAIL\",\"full_name\":\"Ufficio gare\",
+  \"password\":\"fornitore-password\"}" | jq -r .id)
+OE=$(login "$OE_EMAIL" fornitore-password)
+OP=$(call POST /registry/operatori "$OE" "{\"ragione_sociale\":\"Cartoleria $RUN S.r.l.\",
+  \"forma_giuridica\":\"srl\",\"partita_iva\":\"$OE_PIVA\",\"codice_fiscale\":\"$OE_PIVA\",
+  \"sede_istat\":\"015146\",\"sede_indirizzo\":\"Via Roma 1\",\"pec\":\"gare.$RUN@legalmail.it\",
+  \"legale_rappresentante\":{\"nome\":\"Mario Rossi\",\"codice_fiscale\":\"RSSMRA80A01F205X\"}}" | jq -r .id)
+printf '%%PDF-1.4 DURC\n' > durc.pdf
+printf '%%PDF-1.4 visura camerale\n' > visura.pdf
+DURC_UNTIL=$(date -d '+100 days' +%Y-%m-%d)
+curl -sSf -X POST "$API/registry/operatori/$OP/documenti?tipo=durc&nome_file=durc.pdf&scadenza=$DURC_UNTIL" \
+  -H "Authorization: Bearer $OE" -H 'Content-Type: application/pdf' --data-binary @durc.pdf >/dev/null
+curl -sSf -X POST "$API/registry/operatori/$OP/documenti?tipo=visura_camerale&nome_file=visura.pdf" \
+  -H "Authorization: Bearer $OE" -H 'Content-Type: application/pdf' --data-binary @visura.pdf >/dev/null
+call PUT /registry/operatori/$OP/categorie "$OE" '{"cpv":["30192000-1"],"soa":[]}' >/dev/null
+call POST /registry/operatori/$OP/qualification "$ADMIN" '{"action":"qualify"}' | jq -c '{status,invitable}'
+
+step "5. the RUP drafts a negotiated procedure (deadline in $MINUTES minutes), custodians 2 of 3"
+DEADLINE=$(TZ=Europe/Rome date -d "+$MINUTES minutes" +%Y-%m-%dT%H:%M:%S)
+QUESTIONS=$(TZ=Europe/Rome date -d '7 days ago' +%Y-%m-%d)T12:00
+BANDO=$(call POST /bandi "$RUP" "{
+  \"ente_id\":\"$ENTE\",\"oggetto\":\"Fornitura di materiale per ufficio\",\"cig\":\"$CIG\",
+  \"cpv_main\":\"30192000-1\",\"nuts\":\"ITC4C\",\"contract_type\":\"supplies\",
+  \"procedure_type\":\"negoziata_senza_bando\",\"award_criterion\":\"minor_prezzo\",
+  \"base_amount\":\"120000.00\",\"safety_costs\":\"0\",
+  \"questions_deadline\":\"$QUESTIONS\",\"submission_deadline\":\"$DEADLINE\",\"opening_at\":\"$DEADLINE\",
+  \"envelopes\":[\"A\",\"B\",\"C\"],\"custodians\":[\"$C1\",\"$C2\",\"$C3\"],\"custodian_threshold\":2,
+  \"invitees\":[\"$OE_ID\"]}" | jq -r .id)
+echo "bando $BANDO, deadline $DEADLINE (Rome)"
+
+step "6. the key ceremony (offline), the upload of the public key and encrypted shares, publication"
+centrale keys ceremony -k 2 \
+  --custodian "$C1=$(grep -o 'age1.*' c1.key)" \
+  --custodian "$C2=$(grep -o 'age1.*' c2.key)" \
+  --custodian "$C3=$(grep -o 'age1.*' c3.key)" > ceremony.json
+curl -sSf -X PUT "$API/bandi/$BANDO/sigillo" -H "Authorization: Bearer $RUP" "${JSON[@]}" \
+  --data @ceremony.json | jq -c '{recipient,k,n}'
+call POST /bandi/$BANDO/publish "$RUP" '{}' | jq -c '{state,version}'
+
+step "7. the supplier seals its envelopes on its own machine and submits them"
+R=$(curl -sSf "$API/bandi/$BANDO/sigillo" -H "Authorization: Bearer $OE" | jq -r .recipient)
+printf 'Busta A - documentazione amministrativa, DGUE di Cartoleria %s S.r.l.\n' $RUN > busta-a.txt
+printf 'Busta B - offerta tecnica: carta riciclata FSC, consegna in 48 ore\n' > busta-b.txt
+echo '{"discount":"12.5","labour_costs":"41000","safety_costs":"2500"}' > busta-c.json
+centrale seal --recipient "$R" --in busta-a.txt  --out busta-a.age
+centrale seal --recipient "$R" --in busta-b.txt  --out busta-b.age
+centrale seal --recipient "$R" --in busta-c.json --out busta-c.age
+for K in A B C; do
+  k=$(echo $K | tr A-Z a-z)
+  curl -sSf "$API/bandi/$BANDO/offerta/buste/$K?sealed=client" -H "Authorization: Bearer $OE" \
+    -H 'Content-Type: application/octet-stream' --data-binary @busta-$k.age > receipt-$k.json
+  jq -c '{kind,envelope_id,sha256,received_at}' receipt-$k.json
+done
+
+step "8. the receipt's RFC 3161 token, with openssl"
+curl -sSf "$API/log/tsa-certificates" > tsa.json
+jq -r .ca_pem tsa.json > ca.pem
+jq -r .tsa_pem tsa.json > tsa.pem
+jq -j .receipt receipt-a.json | sed '$d' > receipt-a.txt     # the signed lines, without "signature"
+jq -r .tsa_token receipt-a.json | base64 -d > receipt-a.tsr  # a DER TimeStampToken
+openssl ts -verify -data receipt-a.txt -in receipt-a.tsr -token_in -CAfile ca.pem -untrusted tsa.pem
+sed 's/^envelope A$/envelope B/' receipt-a.txt > tampered.txt
+if openssl ts -verify -data tampered.txt -in receipt-a.tsr -token_in -CAfile ca.pem -untrusted tsa.pem \
+     >/dev/null 2>&1; then echo "a tampered receipt passed openssl ts -verify" >&2; exit 1; fi
+echo "tampered receipt: refused, as it should"
+
+step "9. the receipt, offline, with centrale verify (once the sequencer has logged the leaf)"
+E_A=$(jq -r .envelope_id receipt-a.json)
+until curl -sSf "$API/buste/$E_A/ricevuta" -H "Authorization: Bearer $OE" > bundle-a.json &&
+      [ "$(jq -r '.leaf_index != null and .checkpoint != null' bundle-a.json)" = true ]; do sleep 1; done
+curl -sSf "$API/log/keys" > keys.json
+PLATFORM_KEY=$(jq -r .platform_key keys.json)
+LOG_KEY=$(jq -r .log_key keys.json)
+centrale verify --bundle bundle-a.json --envelope busta-a.age \
+  --platform-key "$PLATFORM_KEY" --log-key "$LOG_KEY" | jq -c '{leaf_index,checkpoint_size,checks}'
+jq -j .checkpoint bundle-a.json > old.note                   # keep this checkpoint for later
+cp busta-a.age altered.age && printf 'x' >> altered.age
+if centrale verify --bundle bundle-a.json --envelope altered.age \
+     --platform-key "$PLATFORM_KEY" --log-key "$LOG_KEY" 2>/dev/null; then
+  echo "an altered envelope passed centrale verify" >&2; exit 1; fi
+echo "altered envelope: refused, as it should"
+
+step "10. waiting for the deadline ($DEADLINE Rome); before it, nothing can be opened"
+call POST /bandi/$BANDO/aperture/A "$RUP" '{"shares":[]}' 2>&1 | grep -o '"code":"[a-z_.]*"' || true
+while [ "$(call GET /bandi/$BANDO "$RUP" | jq -r .state)" = published ]; do sleep 5; done
+call GET /bandi/$BANDO "$RUP" | jq -c '{state}'
+if curl -sS "$API/bandi/$BANDO/offerta/buste/A?sealed=client" -H "Authorization: Bearer $OE" \
+     --data-binary @busta-a.age | tee late.json | jq -e '.code == "deadline_passed"' >/dev/null; then
+  echo "a late envelope: refused (deadline_passed)"
+else echo "a late envelope was not refused: $(cat late.json)" >&2; exit 1; fi
+
+step "11. after the deadline: the log only grew (consistency with the checkpoint kept in step 9)"
+curl -sSf "$API/buste/$E_A/ricevuta?since=$(sed -n 2p old.note)" -H "Authorization: Bearer $OE" > bundle-a2.json
+centrale verify --bundle bundle-a2.json --envelope busta-a.age --older-checkpoint old.note \
+  --platform-key "$PLATFORM_KEY" --log-key "$LOG_KEY" | jq -c '{checkpoint_size,checks}'
+
+step "12. two custodians (of three) fetch and decrypt their own share"
+T1=$(login "commissario.$RUN@comune.it" $PW)
+T3=$(login "revisore.$RUN@comune.it" $PW)
+call GET /bandi/$BANDO/sigillo/quote "$T1" > quota-1.json
+call GET /bandi/$BANDO/sigillo/quote "$T3" > quota-3.json
+S1=$(centrale keys decrypt-share --identity c1.key --share quota-1.json)
+S3=$(centrale keys decrypt-share --identity c3.key --share quota-3.json)
+
+step "13. the RUP opens A, then B, then C, with the two shares"
+call POST /bandi/$BANDO/aperture/C "$RUP" "{\"shares\":[\"$S1\",\"$S3\"]}" 2>&1 \
+  | grep -o '"code":"[a-z_.]*"' || true     # C before A: opening_out_of_order
+for K in A B C; do
+  call POST /bandi/$BANDO/aperture/$K "$RUP" "{\"shares\":[\"$S1\",\"$S3\"]}" > opening-$K.json
+  jq -c '{kind, shares_used, envelopes: [.envelopes[] | {sha256, plaintext_size, error, economic_offer}]}' opening-$K.json
+done
+
+step "14. the RUP (or the commission) reads the opened envelopes: the same bytes the supplier sealed"
+for f in busta-a.txt busta-b.txt busta-c.json; do
+  k=${f:6:1}
+  E=$(jq -r .envelope_id receipt-$k.json)
+  curl -sSf "$API/buste/$E/contenuto" -H "Authorization: Bearer $RUP" > opened-$f
+  cmp opened-$f $f && echo "busta $k: $(head -c 70 opened-$f)"
+done
+call GET /bandi/$BANDO/aperture "$RUP" | jq -c '[.[] | {kind, opened_at}]'
+echo; echo "walkthrough completed; files in $WORK"
