@@ -53,6 +53,9 @@ pub enum BandoError {
         field: Option<String>,
         message: String,
     },
+    /// Stored bytes no longer match their recorded SHA-256 (500: never served as if sound).
+    #[error("{message}")]
+    Integrity { message: String },
     #[error(transparent)]
     Accounts(#[from] AccountsError),
     #[error("errore del database")]
@@ -66,6 +69,7 @@ impl BandoError {
             Self::NotFound { .. } => "not_found",
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::Legal(_) => "legal_violations",
+            Self::Integrity { .. } => "document_integrity",
             Self::IllegalTransition { .. } => "illegal_transition",
             Self::Accounts(e) => e.code(),
             Self::Database(_) => "internal",

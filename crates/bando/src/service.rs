@@ -603,6 +603,13 @@ pub fn document(conn: &mut PgConnection, who: Option<&Principal>, id: Uuid, doc:
         .optional()?
         .ok_or(BandoError::NotFound { what: "Documento" })?;
     let bytes: Vec<u8> = bando_documenti::table.find(doc).select(bando_documenti::content).first(conn)?;
+    // Checked on every read: bytes that no longer match the published hash are refused.
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual != meta.sha256 {
+        return Err(BandoError::Integrity {
+            message: format!("Il documento {doc} non corrisponde alla sua impronta SHA-256 pubblicata: non viene servito"),
+        });
+    }
     Ok((meta.into(), bytes))
 }
 

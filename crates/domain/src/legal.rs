@@ -335,5 +335,30 @@ mod tests {
         assert_eq!(t.award.oepv_mandatory_engineering_from.value, 140_000);
         assert_eq!(t.after_deadline.offer_validity_default_days.value, 180);
         assert_eq!(t.after_deadline.standstill_days.value, 35);
+        // Every term of the "Tender rules" table in docs/legal.md, with the article it cites.
+        let days = [
+            (t.days.open_offers, 30, "art. 71 c.2"),
+            (t.days.open_offers_urgent, 15, "art. 71 c.3"),
+            (t.days.restricted_requests, 30, "art. 72 c.2"),
+            (t.days.restricted_requests_urgent, 15, "art. 72 c.5"),
+            (t.days.restricted_offers, 30, "art. 72 c.3"),
+            (t.days.negotiation_requests, 30, "art. 73 c.2"),
+            (t.days.negotiation_offers, 25, "art. 73 c.3"),
+            (t.days.information_before_deadline, 6, "art. 92 c.2"),
+            (t.days.information_before_deadline_urgent, 4, "art. 92 c.2"),
+            (t.award.labour_intensive_max_economic_points, 30, "art. 108 c.4"),
+            (t.award.oepv_mandatory_engineering_from, 140_000, "art. 108 c.2 lett. b"),
+            (t.after_deadline.offer_validity_default_days, 180, "art. 17 c.4"),
+            (t.after_deadline.standstill_days, 35, "art. 18 c.3"),
+        ];
+        for (rule, value, article) in days {
+            assert_eq!((rule.value, rule.article), (value, article));
+        }
+        assert_eq!(t.award.oepv_mandatory_labour_intensive, Rule { value: true, article: "art. 108 c.2 lett. a e c.3" });
+        assert_eq!(t.award.anomaly_method_below_threshold, Rule { value: true, article: "art. 54 c.1–2" });
+        // The same numbers in every version of the table (only the thresholds move).
+        for table in &TABLES {
+            assert_eq!((table.days, table.award, table.after_deadline, table.art50), (t.days, t.award, t.after_deadline, t.art50));
+        }
     }
 }

@@ -26,6 +26,10 @@ impl From<BandoError> for ApiError {
             BandoError::NotFound { .. } => StatusCode::NOT_FOUND,
             BandoError::Invalid { .. } | BandoError::Legal(_) => StatusCode::UNPROCESSABLE_ENTITY,
             BandoError::IllegalTransition { .. } | BandoError::Conflict { .. } => StatusCode::CONFLICT,
+            BandoError::Integrity { message } => {
+                tracing::error!(error = %message, "document integrity check failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             BandoError::Accounts(_) => {
                 let BandoError::Accounts(inner) = e else { return ApiError::internal() };
                 return inner.into();
@@ -377,7 +381,8 @@ pub async fn public_clarifications(state: web::Data<AppState>, who: MaybeAuth, i
 /// A document's bytes, with its SHA-256 in `X-Content-SHA256` and as the ETag.
 #[utoipa::path(get, path = "/api/v1/public/bandi/{id}/documenti/{doc}", tag = "public",
     params(("id" = Uuid, Path), ("doc" = Uuid, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem)))]
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem),
+              (status = 500, description = "`document_integrity`: the stored bytes no longer match their SHA-256", body = Problem)))]
 #[get("/public/bandi/{id}/documenti/{doc}")]
 pub async fn public_document(state: web::Data<AppState>, who: MaybeAuth, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
     let (id, doc) = path.into_inner();
