@@ -16,6 +16,9 @@ use serde_json::{json, Value};
 
 pub use serde_json;
 
+mod mailbox;
+pub use mailbox::{Mail, Mailbox};
+
 /// Where tests start: a Monday morning in Rome, well clear of any DST change.
 pub fn default_start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).single().expect("valid instant")
@@ -68,6 +71,7 @@ pub struct TestApp {
     /// The seal directory of this app (keys, blobs, opened envelopes), fresh per test.
     pub seal_dir: PathBuf,
     handle: actix_web::dev::ServerHandle,
+    mailbox: Mailbox,
     _db: TestDatabase,
 }
 
@@ -92,6 +96,7 @@ impl TestApp {
             };
             accounts::users::bootstrap_admin(&mut conn, &ctx, ADMIN_EMAIL, Some(ADMIN_PASSWORD)).expect("bootstrap admin");
         }
+        let mailbox = Mailbox::start();
         let mut state = AppState {
             pool,
             clock: Arc::new(clock.clone()),
@@ -101,6 +106,7 @@ impl TestApp {
             seal: Arc::new(
                 offerte::SealService::open(offerte::SealConfig::new(&seal_dir, "centrale.test/log")).expect("seal service"),
             ),
+            notify: Some(Arc::new(mailbox.mailer())),
         };
         tweak(&mut state);
         let (tx, rx) = std::sync::mpsc::channel();
@@ -126,8 +132,14 @@ impl TestApp {
             db_url: db.url().to_string(),
             seal_dir,
             handle,
+            mailbox,
             _db: db,
         }
+    }
+
+    /// The real SMTP server this app's notifications are delivered to.
+    pub fn mailbox(&self) -> &Mailbox {
+        &self.mailbox
     }
 
     pub fn client(&self) -> Client {

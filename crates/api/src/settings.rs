@@ -20,6 +20,46 @@ pub struct Settings {
     pub bootstrap: Bootstrap,
     pub log: Log,
     pub seal: Seal,
+    pub notify: Notify,
+}
+
+/// Delivery of the notifications outbox over SMTP (`crates/notify`, docs/notifications.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notify {
+    /// Off: nothing is sent and rows stay queued.
+    pub enabled: bool,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub tls: notify::TlsMode,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// The sender, `Name <address>` or a bare address.
+    pub from: String,
+    /// Most messages sent per scheduler tick.
+    pub batch_size: u32,
+}
+
+impl Notify {
+    /// The mailer when delivery is enabled, `None` when it is off.
+    pub fn mailer(&self) -> Result<Option<std::sync::Arc<notify::Mailer>>, String> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let config = notify::Config {
+            smtp_host: self.smtp_host.clone(),
+            smtp_port: self.smtp_port,
+            tls: self.tls,
+            username: self.username.clone(),
+            password: self.password.clone(),
+            from: self.from.clone(),
+            batch_size: self.batch_size,
+            timeout: std::time::Duration::from_secs(30),
+        };
+        notify::Mailer::new(&config)
+            .map(|m| Some(std::sync::Arc::new(m)))
+            .map_err(|e| format!("configuration error: [notify]: {e}"))
+    }
 }
 
 /// The seal (issue 5): where its keys and blobs live, and the log's name.
@@ -160,6 +200,15 @@ impl Settings {
                 return invalid("bootstrap.admin_password", "must have at least 12 characters");
             }
         }
+        if !notify::valid_from(&self.notify.from) {
+            return invalid("notify.from", "must be an e-mail address, optionally as `Name <address>`");
+        }
+        if self.notify.batch_size == 0 {
+            return invalid("notify.batch_size", "must be at least 1");
+        }
+        if self.notify.enabled && self.notify.smtp_host.trim().is_empty() {
+            return invalid("notify.smtp_host", "must be set when notify.enabled is true");
+        }
         Ok(())
     }
 }
@@ -195,6 +244,31 @@ mod tests {
         assert!(err.to_string().contains("auth.token_ttl_hours"), "{err}");
         let err = Settings::load(None, env(&[("CENTRALE__SERVER__BINDD", "x")])).expect_err("must fail");
         assert!(err.to_string().contains("bindd"), "{err}");
+    }
+
+    #[test]
+    fn notify_is_off_by_default_and_its_password_is_never_printed() {
+        let s = Settings::load(None, env(&[])).expect("load");
+        assert!(!s.notify.enabled);
+        assert!(s.notify.mailer().expect("mailer").is_none());
+        let s = Settings::load(
+            None,
+            env(&[
+                ("CENTRALE__NOTIFY__ENABLED", "true"),
+                ("CENTRALE__NOTIFY__TLS", "tls"),
+                ("CENTRALE__NOTIFY__SMTP_PORT", "465"),
+                ("CENTRALE__NOTIFY__USERNAME", "protocollo@pec.centrale.it"),
+                ("CENTRALE__NOTIFY__PASSWORD", "smtp-hunter2"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(s.notify.tls, notify::TlsMode::Tls);
+        assert!(s.notify.mailer().expect("mailer").is_some());
+        assert!(!format!("{s:?}").contains("smtp-hunter2"));
+        let err = Settings::load(None, env(&[("CENTRALE__NOTIFY__TLS", "ssl")])).expect_err("must fail");
+        assert!(err.to_string().contains("ssl"), "{err}");
+        let err = Settings::load(None, env(&[("CENTRALE__NOTIFY__FROM", "centrale")])).expect_err("must fail");
+        assert!(err.to_string().contains("notify.from"), "{err}");
     }
 
     #[test]

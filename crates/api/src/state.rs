@@ -20,6 +20,8 @@ pub struct AppState {
     pub openapi: Arc<utoipa::openapi::OpenApi>,
     /// The seal: platform keys, TSA, blob store, log origin (issue 5).
     pub seal: Arc<offerte::SealService>,
+    /// The outbox's SMTP mailer; `None` when `[notify] enabled = false` (rows stay queued).
+    pub notify: Option<Arc<notify::Mailer>>,
 }
 
 impl AppState {

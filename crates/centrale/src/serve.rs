@@ -83,6 +83,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         max_json_bytes: settings.server.max_json_bytes,
         openapi: Arc::new(api::openapi::document()),
         seal: Arc::new(seal_service(&settings)?),
+        notify: settings.notify.mailer()?,
     };
     let bind = settings.server.bind;
     tracing::info!(%bind, "serving; API docs at http://{bind}/api/docs/");
