@@ -384,22 +384,99 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     w.login(&excluded_bidder.1).get(&format!("/api/v1/bandi/{bando}/accesso-atti")).expect_problem(403, "forbidden");
 
     // Everything is in the audit trail.
-    let admin = w.app.admin();
-    let mut text = String::new();
-    let mut after = 0;
-    loop {
-        let page = admin.get(&format!("/api/v1/enti/{}/audit-events?after={after}", w.ente)).expect(200);
-        text.push_str(&page.to_string());
-        match page["next_after"].as_i64() {
-            Some(n) => after = n,
-            None => break,
-        }
-    }
+    let events = audit_events(&w);
+    let text = Value::Array(events.clone()).to_string();
     for action in ["aggiudicazione.ammissione", "aggiudicazione.soglia_anomalia", "aggiudicazione.valutazione_economica", "aggiudicazione.esclusione",
                    "aggiudicazione.proposta", "aggiudicazione.aggiudicata", "aggiudicazione.requisito_verificato", "aggiudicazione.efficace",
                    "aggiudicazione.accesso_atti"] {
         assert!(text.contains(action), "audit has {action}");
     }
+
+    // Issue 6 point 9: every decision is also a leaf of the seal's log. From each audit event
+    // (its action, instant and details) anyone recomputes the `centrale-decision/v1` leaf and
+    // checks its inclusion under a signed checkpoint through the public log API.
+    let decisions: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["object_id"] == bando.as_str())
+        .filter(|e| e["action"].as_str().is_some_and(|a| a.starts_with("aggiudicazione.") && a != "aggiudicazione.accesso_atti"))
+        .collect();
+    let count = |a: &str| decisions.iter().filter(|e| e["action"] == a).count();
+    assert_eq!(count("aggiudicazione.ammissione"), 16);
+    assert_eq!(count("aggiudicazione.esclusione"), 6);
+    for a in ["aggiudicazione.soglia_anomalia", "aggiudicazione.valutazione_economica", "aggiudicazione.proposta", "aggiudicazione.aggiudicata",
+              "aggiudicazione.efficace"] {
+        assert_eq!(count(a), 1, "{a}");
+    }
+    let anon = w.app.client();
+    let keys = anon.get("/api/v1/log/keys").expect(200);
+    let verifier = seal::checkpoint::NoteVerifier::from_vkey(keys["log_key"].as_str().expect("vkey")).expect("vkey");
+    let bando_id: uuid::Uuid = bando.parse().expect("uuid");
+    let leaf_of = |e: &Value| {
+        let at = at(e["occurred_at"].as_str().expect("occurred_at"));
+        let data = offerte::log::decision_leaf_data(bando_id, e["action"].as_str().expect("action"), at, &e["details"]);
+        assert!(String::from_utf8_lossy(&data).starts_with("centrale-decision/v1\ntender "));
+        seal::merkle::leaf_hash(&data)
+    };
+    let start = Instant::now();
+    let (cp, size) = loop {
+        let note = anon.get("/api/v1/log/checkpoint").text;
+        let cp = seal::checkpoint::open_checkpoint(&note, &verifier).expect("signed checkpoint");
+        let size = cp.size;
+        let last = leaf_of(decisions.last().expect("decisions"));
+        let found = anon.get(&format!("/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={size}", hex(&last)));
+        if found.status == 200 {
+            break (cp, size);
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "decision leaves not integrated: {}", found.text);
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let public: Vec<String> = anon
+        .get(&format!("/api/v1/log/leaves?start=0&end={size}"))
+        .expect(200)
+        .as_array()
+        .expect("leaves")
+        .iter()
+        .map(|l| l["leaf_hash"].as_str().expect("hash").to_string())
+        .collect();
+    for e in &decisions {
+        let leaf = leaf_of(e);
+        assert!(public.contains(&hex(&leaf)), "leaf of {} is public (as a hash)", e["action"]);
+        let p = anon.get(&format!("/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={size}", hex(&leaf))).expect(200);
+        let proof: Vec<[u8; 32]> = p["proof"].as_array().expect("proof").iter().map(|h| unhex(h.as_str().expect("hex"))).collect();
+        let index = p["leaf_index"].as_u64().expect("index");
+        seal::merkle::verify_inclusion(&leaf, index, size, &proof, &cp.root).expect("inclusion of the decision leaf");
+    }
+    // A decision whose details were changed afterwards would not be in the log.
+    let award = decisions.iter().find(|e| e["action"] == "aggiudicazione.aggiudicata").expect("award");
+    let mut forged = (*award).clone();
+    forged["details"]["winner_id"] = json!(bidders[0].0);
+    anon.get(&format!("/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={size}", hex(&leaf_of(&forged))))
+        .expect_problem(404, "not_found");
+}
+
+fn hex(h: &[u8]) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> [u8; 32] {
+    let v: Vec<u8> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect();
+    v.try_into().expect("32 bytes")
+}
+
+/// The ente's whole audit trail (admin), oldest first.
+fn audit_events(w: &World) -> Vec<Value> {
+    let admin = w.app.admin();
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = admin.get(&format!("/api/v1/enti/{}/audit-events?after={after}&limit=500", w.ente)).expect(200);
+        out.extend(page["events"].as_array().expect("events").iter().cloned());
+        match page["next_after"].as_i64() {
+            Some(n) => after = n,
+            None => break,
+        }
+    }
+    out
 }
 
 #[test]
@@ -680,4 +757,197 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
     let awards: Vec<&Value> = comms.as_array().expect("c").iter().filter(|n| n["subject"].as_str().expect("s").starts_with("Aggiudicazione")).collect();
     assert_eq!(awards.len(), 6);
     assert!(awards.iter().all(|n| n["body"].as_str().expect("b").contains("2026-07-25")));
+}
+
+/// Lots (issue 5: "a bid for a tender or lot"; issue 6: "each lot is decided separately"): a
+/// lowest-price works tender with two lots; the suppliers choose their lots (one bids on both),
+/// every envelope is opened once per tender and kind, and each lot is admitted, ranked and
+/// decided on its own: lot 1 is awarded and made effective, lot 2 (every offer excluded) is
+/// deserted, and the tender follows bando's rules to `effective`.
+#[test]
+fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted() {
+    let mut w = world();
+    let mut body = works_tender(&w, 4);
+    body["oggetto"] = json!("Manutenzione delle scuole e degli uffici");
+    body["lotti"] = json!([
+        { "oggetto": "Lotto 1 - Scuole", "cig": cig(2_100_001), "base_amount": "600000.00", "safety_costs": "12000.00" },
+        { "oggetto": "Lotto 2 - Uffici", "cig": cig(2_100_002), "base_amount": "400000.00", "safety_costs": "8000.00" }
+    ]);
+    let bando = tender(&w, body);
+    let public = w.app.client().get(&format!("/api/v1/public/bandi/{bando}")).expect(200);
+    let lot1 = public["lotti"][0]["id"].as_str().expect("lot 1").to_string();
+    let lot2 = public["lotti"][1]["id"].as_str().expect("lot 2").to_string();
+    let lot_submit = |c: &Client, lot: &str, kind: &str, body: &[u8]| {
+        c.post_raw(&format!("/api/v1/bandi/{bando}/lotti/{lot}/offerta/buste/{kind}"), "application/octet-stream", body).expect(201)
+    };
+
+    // Lot 1: three bidders; lot 2: a fourth, and the first bids on both lots.
+    let mut bidders = Vec::new();
+    for i in 0..4 {
+        let email = format!("impresa{i}@lotti.it");
+        let uid = supplier(&w.app, &email);
+        bidders.push((uid, email));
+    }
+    let c0 = w.login(&bidders[0].1);
+    // A tender with lots takes bids only for a lot; a lot of another tender does not exist.
+    c0.post_raw(&format!("/api/v1/bandi/{bando}/offerta/buste/A"), "application/octet-stream", b"x").expect_problem(422, "lot_required");
+    c0.post_raw(&format!("/api/v1/bandi/{bando}/lotti/{}/offerta/buste/A", w.ente), "application/octet-stream", b"x")
+        .expect_problem(404, "not_found");
+    for (i, discount) in ["10.500", "12.250", "11.000"].iter().enumerate() {
+        let c = w.login(&bidders[i].1);
+        let r = lot_submit(&c, &lot1, "A", format!("documentazione {i} lotto 1").as_bytes());
+        // The signed receipt names the lot: tender <tender>/<lot>.
+        assert!(r["receipt"].as_str().expect("receipt").contains(&format!("\ntender {bando}/{lot1}\n")), "{r}");
+        lot_submit(&c, &lot1, "C", &offer_c(discount));
+    }
+    for i in [0usize, 3] {
+        let c = w.login(&bidders[i].1);
+        lot_submit(&c, &lot2, "A", format!("documentazione {i} lotto 2").as_bytes());
+        lot_submit(&c, &lot2, "C", &offer_c(if i == 0 { "9.000" } else { "30.000" }));
+    }
+    let mine = c0.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    let lots_of_0: std::collections::BTreeSet<String> =
+        mine.as_array().expect("bids").iter().map(|b| b["lotto_id"].as_str().expect("lot").to_string()).collect();
+    assert_eq!(lots_of_0, [lot1.clone(), lot2.clone()].into_iter().collect(), "one bid per lot");
+
+    past_opening(&mut w, &bando);
+    // One opening per tender and kind: every lot's envelopes.
+    assert_eq!(open(&w, &bando, "A")["envelopes"].as_array().expect("A").len(), 5);
+    // The evaluation is per lot.
+    w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione")).expect_problem(409, "lot_required");
+    let in_lot = |lot: &str, path: &str| format!("/api/v1/bandi/{bando}/valutazione{path}?lotto={lot}");
+    for (uid, _) in &bidders[..3] {
+        w.rup.post(&in_lot(&lot1, "/ammissioni"), &json!({ "bidder_id": uid, "decision": "admitted" })).expect(200);
+    }
+    let p1 = w.rup.get(&in_lot(&lot1, "")).expect(200);
+    assert_eq!(p1["lotto"]["id"], lot1.as_str());
+    assert_eq!(p1["participants"].as_array().expect("p").len(), 3);
+    // Lot 2: bidder 0 (admitted in lot 1) and bidder 3 are both excluded here.
+    let p2 = w.rup.get(&in_lot(&lot2, "")).expect(200);
+    assert_eq!(p2["participants"].as_array().expect("p").len(), 0, "no participant rows before the first decision");
+    for i in [0usize, 3] {
+        w.rup
+            .post(&in_lot(&lot2, "/ammissioni"),
+                  &json!({ "bidder_id": bidders[i].0, "decision": "excluded", "reason": "Garanzia provvisoria assente per il lotto 2" }))
+            .expect(200);
+    }
+    let p2 = w.rup.get(&in_lot(&lot2, "")).expect(200);
+    assert!(p2["participants"].as_array().expect("p").iter().all(|x| x["status"] == "excluded"));
+    assert_eq!(participant(&w.rup.get(&in_lot(&lot1, "")).expect(200), &bidders[0].0)["status"], "admitted");
+
+    // Lot 1, economic phase on its own offers: 3 offers, no automatic exclusion; 12.250 wins.
+    open(&w, &bando, "C");
+    let p1 = w.rup.post(&in_lot(&lot1, "/economica"), &json!({ "draw_seed": 1 })).expect(200);
+    let e = &p1["evaluation"];
+    assert_eq!(e["anomaly_applies"], false, "{e}");
+    let ranked: Vec<Decimal> = e["ranking"].as_array().expect("ranking").iter().map(|l| dec(&l["discount"])).collect();
+    assert_eq!(ranked, vec![d("12.250"), d("11.000"), d("10.500")]);
+    assert_eq!(e["ranking"][0]["bidder_id"], bidders[1].0.as_str());
+    let p1 = w.rup.post(&in_lot(&lot1, "/proposta"), &json!({})).expect(200);
+    assert_eq!(p1["award"]["winner_id"], bidders[1].0.as_str());
+    assert_eq!(p1["lotto"]["state"], "proposed_award");
+    assert_eq!(p1["state"], "evaluation", "lot 2 is still open");
+    let p1 = w.rup.post(&in_lot(&lot1, "/aggiudicazione"), &json!({})).expect(200);
+    assert_eq!(p1["lotto"]["state"], "awarded");
+
+    // Lot 2: every offer excluded → deserted, with its communications; the tender moves on.
+    let p2 = w.rup.post(&in_lot(&lot2, "/proposta"), &json!({})).expect(200);
+    assert_eq!(p2["award"]["outcome"], "all_excluded");
+    assert_eq!(p2["lotto"]["state"], "deserted");
+    assert_eq!(p2["state"], "awarded", "lot 1 awarded, lot 2 deserted");
+
+    // Lot 1 becomes effective; so does the tender.
+    w.rup.post(&in_lot(&lot1, "/efficacia"), &json!({})).expect_problem(409, "requirements_unchecked");
+    w.rup
+        .post(&in_lot(&lot1, "/requisiti"), &json!({ "requirement": "Attestazione SOA OG1", "evidence": "Casellario ANAC", "satisfied": true }))
+        .expect(201);
+    let p1 = w.rup.post(&in_lot(&lot1, "/efficacia"), &json!({})).expect(200);
+    assert_eq!(p1["lotto"]["state"], "effective");
+    assert_eq!(p1["state"], "effective");
+    let public = w.app.client().get(&format!("/api/v1/public/bandi/{bando}")).expect(200);
+    assert_eq!(public["state"], "effective");
+    assert_eq!(public["lotti"][0]["state"], "effective");
+    assert_eq!(public["lotti"][1]["state"], "deserted");
+    // Art. 90, per lot: lot 1's award reached its three bidders, lot 2's outcome its two.
+    let all = w.rup.get(&in_lot(&lot1, "/comunicazioni")).expect(200);
+    let to = |prefix: &str, lot: &str| -> std::collections::BTreeSet<String> {
+        all.as_array()
+            .expect("communications")
+            .iter()
+            .filter(|n| n["subject"].as_str().is_some_and(|s| s.starts_with(prefix) && s.contains(lot)))
+            .map(|n| n["recipient_user_id"].as_str().expect("recipient").to_string())
+            .collect()
+    };
+    assert_eq!(to("Aggiudicazione", "lotto 1"), bidders[..3].iter().map(|b| b.0.clone()).collect());
+    assert_eq!(to("Esito", "lotto 2"), [bidders[0].0.clone(), bidders[3].0.clone()].into_iter().collect());
+    assert_eq!(to("Esclusione", "lotto 2").len(), 2);
+    assert!(to("Esclusione", "lotto 1").is_empty());
+}
+
+/// Art. 110 c.3–5: explanations asked of the best offer and not given within 15 days exclude
+/// it, by the platform (no actor), once the term has passed (the clock is moved, not slept);
+/// the next offer becomes the best and is proposed; the bidder is told (art. 90) and the
+/// exclusion is audited without an actor.
+#[test]
+fn art110_explanations_not_given_within_fifteen_days_exclude_the_best_offer() {
+    let mut w = world();
+    let mut body = works_tender(&w, 5);
+    body["oggetto"] = json!("Sistemazione del parco comunale");
+    let bando = tender(&w, body);
+    let mut bidders = Vec::new();
+    for (i, discount) in ["18.000", "11.500", "9.250"].iter().enumerate() {
+        let email = format!("impresa{i}@parchi.it");
+        let uid = supplier(&w.app, &email);
+        let c = w.login(&email);
+        submit(&c, &bando, "A", b"documentazione");
+        submit(&c, &bando, "C", &offer_c(discount));
+        bidders.push((uid, email));
+    }
+    past_opening(&mut w, &bando);
+    open(&w, &bando, "A");
+    for (uid, _) in &bidders {
+        admit(&w, &bando, uid);
+    }
+    open(&w, &bando, "C");
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({ "draw_seed": 3 })).expect(200);
+    assert_eq!(p["evaluation"]["ranking"][0]["bidder_id"], bidders[0].0.as_str());
+
+    let a110 = format!("/api/v1/bandi/{bando}/valutazione/art110");
+    let req = w.rup.post(&a110, &json!({ "bidder_id": bidders[0].0, "request": "Giustificare il ribasso del 18%" })).expect(201);
+    assert_eq!(req["deadline"], "2026-06-20T13:30:00Z", "15 calendar days, same Rome wall time");
+
+    // One second before the term: still pending, nobody excluded, no proposal.
+    w.app.clock.set(at("2026-06-20T13:29:59Z"));
+    w.relogin();
+    let p = procedura(&w, &bando);
+    assert_eq!(participant(&p, &bidders[0].0)["status"], "admitted");
+    assert!(p["art110"][0]["outcome"].is_null());
+    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect_problem(409, "art110_pending");
+
+    // At the term, with no answer: excluded by the platform, and the second offer is the best.
+    w.app.clock.set(at("2026-06-20T13:30:00Z"));
+    w.relogin();
+    let p = procedura(&w, &bando);
+    let first = participant(&p, &bidders[0].0);
+    assert_eq!(first["status"], "excluded", "{first}");
+    assert_eq!(first["excluded_phase"], "art110");
+    assert!(first["reason"].as_str().expect("reason").starts_with("art. 110 c.3"), "{first}");
+    assert!(first["decided_by"].is_null(), "decided by the platform: {first}");
+    assert_eq!(p["art110"][0]["outcome"], "excluded");
+    // Too late to answer.
+    w.login(&bidders[0].1)
+        .post(&format!("{a110}/{}/risposta", id(&req)), &json!({ "answer": "Tardiva" }))
+        .expect_problem(409, "art110_closed");
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect(200);
+    assert_eq!(p["award"]["winner_id"], bidders[1].0.as_str());
+    // The bidder was told (art. 90), and the exclusion is in the audit trail and the log.
+    let mine = w.login(&bidders[0].1).get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
+    assert!(mine.as_array().expect("mine").iter().any(|n| n["subject"].as_str().is_some_and(|s| s.starts_with("Esclusione"))), "{mine}");
+    let events = audit_events(&w);
+    let exclusion = events
+        .iter()
+        .find(|e| e["action"] == "aggiudicazione.esclusione" && e["object_id"] == bando.as_str())
+        .expect("exclusion event");
+    assert!(exclusion["actor_user_id"].is_null());
+    assert_eq!(exclusion["details"]["phase"], "art110");
 }

@@ -667,9 +667,10 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
         }
     }
 
-    // After the opening the commission reads them.
+    // After the opening the commission reads them (envelope B: once appointed and declared).
     w.app.clock.set(deadline() + Span::seconds(1));
     let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
+    appoint_and_declare(&w, &bando, &commission, &w.custodians[1].user_id);
     let two = shares(&w, &bando, &[0, 1]);
     for kind in ["A", "B", "C"] {
         commission.post(&format!("/api/v1/bandi/{bando}/aperture/{kind}"), &json!({ "shares": two })).expect(201);
@@ -682,6 +683,70 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
         assert!(contains(&text, markers[i].as_bytes()));
     }
     assert_eq!(openings[2]["envelopes"][0]["envelope_id"], c["envelope_id"]);
+}
+
+/// The RUP appoints a one-member commission (art. 93) and the member declares.
+fn appoint_and_declare(w: &World, bando: &str, member: &Client, member_id: &str) {
+    let rup = w.login(RUP);
+    rup.post(&format!("/api/v1/bandi/{bando}/valutazione/commissione"), &json!({ "members": [member_id], "president": member_id }))
+        .expect(201);
+    member
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/commissione/dichiarazione"),
+              &json!({ "no_incompatibility": true, "text": "Dichiaro l'assenza di cause di incompatibilità (art. 93 c.5)" }))
+        .expect(200);
+}
+
+/// Issue 6 point 2 on the seal's own endpoints: the opening of B and its content reach only
+/// the declared members of the commission appointed for this tender, not any holder of the
+/// ente's `commission` role, and under OEPV not the RUP or an admin either.
+#[test]
+fn envelope_b_only_reaches_the_declared_members_of_the_appointed_commission() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let (acme, _) = supplier(&w, "gare@acme.it");
+    submit(&w.app, &acme, &bando, "A", b"amministrativa acme");
+    let b = submit(&w.app, &acme, &bando, "B", b"tecnica acme");
+    submit(&w.app, &acme, &bando, "C", br#"{"discount": "10", "labour_costs": "1000", "safety_costs": "100"}"#);
+    official(&w.admin, "commissario.altro@comune.milano.it", "commission", &w.ente);
+    w.app.clock.set(deadline() + Span::seconds(1));
+    let rup = w.login(RUP);
+    let member = w.login(COMMISSION);
+    let outsider = w.login("commissario.altro@comune.milano.it");
+    let two = shares(&w, &bando, &[0, 1]);
+    let path = |k: &str| format!("/api/v1/bandi/{bando}/aperture/{k}");
+    let a = rup.post(&path("A"), &json!({ "shares": two })).expect(201);
+    // A commission-role official who is not on this tender's commission may not open B.
+    outsider.post(&path("B"), &json!({ "shares": two })).expect_problem(403, "not_commission_member");
+    rup.post(&path("B"), &json!({ "shares": two })).expect(201);
+    let b_env = b["envelope_id"].as_str().expect("id");
+    let a_env = a["envelopes"][0]["envelope_id"].as_str().expect("id");
+    let content = |who: &Client, env: &str| get_bytes(&w.app, who, &format!("/api/v1/buste/{env}/contenuto"));
+    let commission_of = |who: &Client| {
+        let (status, body) = content(who, b_env);
+        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        (status, v["code"].as_str().unwrap_or_default().to_string())
+    };
+    // Before any appointment nobody reads B.
+    assert_eq!(commission_of(&member), (403, "not_commission_member".to_string()));
+    // Appointed but not declared yet: 409.
+    rup.post(&format!("/api/v1/bandi/{bando}/valutazione/commissione"),
+             &json!({ "members": [w.custodians[1].user_id], "president": w.custodians[1].user_id }))
+        .expect(201);
+    assert_eq!(commission_of(&member), (409, "declarations_missing".to_string()));
+    member
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/commissione/dichiarazione"),
+              &json!({ "no_incompatibility": true, "text": "Nessuna incompatibilità" }))
+        .expect(200);
+    // The declared member reads B; the outsider with the same role, the RUP and the admin do not.
+    let (status, text) = content(&member, b_env);
+    assert_eq!((status, text.as_slice()), (200, &b"tecnica acme"[..]));
+    assert_eq!(commission_of(&outsider), (403, "not_commission_member".to_string()));
+    assert_eq!(commission_of(&rup), (403, "not_commission_member".to_string()));
+    assert_eq!(commission_of(&w.app.admin()), (403, "not_commission_member".to_string()));
+    // Envelope A stays readable by the ente's RUP and commission role (the seggio di gara).
+    assert_eq!(content(&outsider, a_env).0, 200);
+    assert_eq!(content(&rup, a_env).0, 200);
 }
 
 #[test]

@@ -18,6 +18,59 @@ pub mod kind {
     pub const BID_WITHDRAWN: &str = "bid_withdrawn";
     pub const TENDER_CLOSED: &str = "tender_closed";
     pub const ENVELOPE_OPENED: &str = "envelope_opened";
+    /// A decision of the evaluation and award (issue 6 point 9), appended by `aggiudicazione`
+    /// through [`super::append_leaf`]; data from [`super::decision_leaf_data`].
+    pub const DECISION: &str = "decision";
+}
+
+/// Kinds that other areas may append with [`append_leaf`]; the seal's own kinds are written
+/// only by this crate.
+pub const EXTERNAL_KINDS: &[&str] = &[kind::DECISION];
+
+/// SHA-256 (hex) of a decision's JSON, serialized by `serde_json` with object keys sorted
+/// (the workspace's `serde_json` has no `preserve_order`), no whitespace.
+pub fn decision_digest(details: &serde_json::Value) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(details).unwrap_or_default();
+    hex::encode(Sha256::digest(&bytes))
+}
+
+/// The canonical data of a `decision` leaf (`centrale-decision/v1`), five lines each ending in
+/// `\n`:
+///
+/// ```text
+/// centrale-decision/v1
+/// tender <uuid>
+/// action <audit action, e.g. aggiudicazione.aggiudicata>
+/// at <RFC 3339 UTC, microseconds, Z>
+/// details-sha256 <hex SHA-256 of the decision's JSON, see decision_digest>
+/// ```
+///
+/// The same JSON is the `details` of the audit event recorded with the decision, so anyone who
+/// reads the audit trail can recompute the leaf and ask its inclusion proof; the public log
+/// itself serves only the leaf hash.
+pub fn decision_leaf_data(bando: Uuid, action: &str, at: DateTime<Utc>, details: &serde_json::Value) -> Vec<u8> {
+    format!(
+        "centrale-decision/v1\ntender {bando}\naction {action}\nat {}\ndetails-sha256 {}\n",
+        seal::receipt::canonical_time(&at),
+        decision_digest(details)
+    )
+    .into_bytes()
+}
+
+/// Appends a pending leaf of an [`EXTERNAL_KINDS`] kind in the caller's transaction (the
+/// sequencer integrates it); returns its row id and leaf hash.
+pub fn append_leaf(
+    conn: &mut PgConnection,
+    kind: &str,
+    bando: Option<Uuid>,
+    data: &[u8],
+    at: DateTime<Utc>,
+) -> Result<(i64, Hash), OfferteError> {
+    if !EXTERNAL_KINDS.contains(&kind) {
+        return Err(OfferteError::Internal(format!("tipo di foglia non ammesso: {kind}")));
+    }
+    append_pending(conn, kind, bando, data, at)
 }
 
 /// Any 32-byte value from a `bytea` column.

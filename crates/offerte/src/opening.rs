@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::custody::tender;
 use crate::log::{self, kind};
-use crate::schema::{bids, envelopes, opened_envelopes, openings, seal_tender_keys};
+use crate::schema::{agg_commission, bandi, bids, envelopes, opened_envelopes, openings, seal_tender_keys};
 use crate::submit::micros;
 use crate::{sequencer, OfferteError, SealService};
 
@@ -126,6 +126,11 @@ pub fn open(
     let envelope_kind = crate::submit::parse_kind(kind_str)?;
     let t = tender(conn, bando_id)?;
     who.require_any_in(&[Role::Rup, Role::Commission], t.ente_id)?;
+    if kind_str == "B" && !who.has_role_in(Role::Rup, t.ente_id) && !who.is_admin() {
+        // The RUP (seggio di gara) opens B in the public session; of the commission role,
+        // only the appointed, declared members of this tender's commission (art. 93).
+        require_declared_member(conn, who, bando_id, None)?;
+    }
     let now = micros(clock.now());
     let deadline = t
         .submission_deadline
@@ -373,16 +378,73 @@ pub fn list(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Result<
     Ok(out)
 }
 
-/// Path of an opened envelope's plaintext (RUP, commission, admin), after its opening.
+/// The caller is a member of the tender's appointed commission and every member has filed
+/// the declaration of no incompatibility (art. 93 c.1, c.5): 403 `not_commission_member`,
+/// 409 `declarations_missing`.
+fn require_declared_member(conn: &mut PgConnection, who: &Principal, bando_id: Uuid, scope: Option<Uuid>) -> Result<(), OfferteError> {
+    // One commission per scope (the tender, or each of its lots): the caller must sit on the
+    // scope's (any of the tender's when `scope` is None), and every member of that commission
+    // must have declared.
+    let members: Vec<(Uuid, Uuid, Option<DateTime<Utc>>)> = agg_commission::table
+        .filter(agg_commission::bando_id.eq(bando_id))
+        .select((agg_commission::scope_id, agg_commission::user_id, agg_commission::declared_at))
+        .load(conn)?;
+    let mine: Vec<Uuid> = members
+        .iter()
+        .filter(|(s, u, _)| *u == who.user_id && scope.is_none_or(|x| x == *s))
+        .map(|(s, _, _)| *s)
+        .collect();
+    if mine.is_empty() {
+        return Err(OfferteError::Refused {
+            code: "not_commission_member",
+            message: "art. 93: solo i componenti della commissione giudicatrice nominata per questa gara accedono alla busta B".into(),
+        });
+    }
+    let complete = |scope: &Uuid| members.iter().filter(|(s, _, _)| s == scope).all(|(_, _, d)| d.is_some());
+    if !mine.iter().any(complete) {
+        return Err(OfferteError::conflict(
+            "declarations_missing",
+            "art. 93 c.5: ogni commissario deve dichiarare l'assenza di incompatibilità prima di accedere alle offerte tecniche",
+        ));
+    }
+    Ok(())
+}
+
+/// Who may read an opened envelope B (the technical offer): with OEPV, only the declared
+/// members of the appointed commission (not the RUP, not an admin, not another holder of the
+/// `commission` role); with the lowest price there is no technical offer to read.
+fn require_envelope_b_reader(conn: &mut PgConnection, who: &Principal, bando_id: Uuid, scope: Uuid) -> Result<(), OfferteError> {
+    let criterion: String = bandi::table.find(bando_id).select(bandi::award_criterion).first(conn)?;
+    if criterion != "oepv" {
+        return Err(OfferteError::Refused {
+            code: "no_technical_envelope",
+            message: "Con il criterio del minor prezzo la busta B non è valutata: nessuno vi accede".into(),
+        });
+    }
+    require_declared_member(conn, who, bando_id, Some(scope))
+}
+
+/// Path of an opened envelope's plaintext, after its opening: A and C to the RUP, the
+/// commission and admins of the ente; B only to the declared members of the appointed
+/// commission, under OEPV.
 pub fn plaintext_path(conn: &mut PgConnection, svc: &SealService, who: &Principal, envelope_id: Uuid) -> Result<PathBuf, OfferteError> {
-    let bando_id: Uuid = envelopes::table
+    let (bando_id, kind): (Uuid, String) = envelopes::table
         .find(envelope_id)
-        .select(envelopes::bando_id)
+        .select((envelopes::bando_id, envelopes::kind))
         .first(conn)
         .optional()?
         .ok_or(OfferteError::NotFound { what: "Busta" })?;
     let t = tender(conn, bando_id)?;
     who.require_any_in(&[Role::Rup, Role::Commission], t.ente_id)?;
+    if kind == "B" {
+        // The envelope's lot (its bid's) is the commission's scope; the tender without lots.
+        let lot: Option<Uuid> = envelopes::table
+            .inner_join(bids::table.on(bids::id.eq(envelopes::bid_id)))
+            .filter(envelopes::id.eq(envelope_id))
+            .select(bids::lotto_id)
+            .first(conn)?;
+        require_envelope_b_reader(conn, who, bando_id, lot.unwrap_or(bando_id))?;
+    }
     let path: Option<Option<String>> = opened_envelopes::table
         .find(envelope_id)
         .select(opened_envelopes::plaintext_path)

@@ -16,6 +16,18 @@ diesel::table! {
         invitees -> Array<Uuid>,
         oggetto -> Text,
         version -> Int4,
+        award_criterion -> Text,
+    }
+}
+
+// Read-only mirror of the commission appointed by the evaluation area
+// (migrations/2026-11-22-000040_aggiudicazione): only its declared members reach envelope B.
+diesel::table! {
+    agg_commission (scope_id, user_id) {
+        bando_id -> Uuid,
+        scope_id -> Uuid,
+        user_id -> Uuid,
+        declared_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -72,6 +84,8 @@ diesel::table! {
         created_at -> Timestamptz,
         withdrawn_at -> Nullable<Timestamptz>,
         withdrawal_leaf_id -> Nullable<Int8>,
+        /// The lot bid for (migration 000061); NULL for a tender without lots.
+        lotto_id -> Nullable<Uuid>,
     }
 }
 

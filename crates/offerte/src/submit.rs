@@ -77,6 +77,32 @@ fn supplier_on_open_tender(t: &Tender, who: &Principal) -> Result<(), OfferteErr
 /// supplier account must own a registry entry that is `qualified` and whose mandatory
 /// documents are valid at `now` (Europe/Rome day, as the registry counts them).
 ///
+/// The lot of a submission: required (422 `lot_required`) when the tender has lots, one of
+/// them (404), and absent for a tender without lots (422 `tender_has_no_lots`).
+pub fn check_lot(conn: &mut PgConnection, bando_id: Uuid, lotto: Option<Uuid>) -> Result<(), OfferteError> {
+    let lots = bando::store::lots(conn, bando_id).map_err(OfferteError::other_area)?;
+    match (lots.is_empty(), lotto) {
+        (true, None) => Ok(()),
+        (true, Some(_)) => Err(OfferteError::invalid("tender_has_no_lots", "lotto", "Il bando non è diviso in lotti")),
+        (false, None) => Err(OfferteError::invalid(
+            "lot_required",
+            "lotto",
+            "Il bando è diviso in lotti: l'offerta si presenta per un lotto (/bandi/{id}/lotti/{lotto}/offerta/buste/{kind})",
+        )),
+        (false, Some(l)) if lots.iter().any(|x| x.id == l) => Ok(()),
+        (false, Some(_)) => Err(OfferteError::NotFound { what: "Lotto" }),
+    }
+}
+
+/// The `tender` field of receipts and withdrawal leaves: the tender id, or `<tender>/<lot>`
+/// for a bid on a lot (no whitespace, so `centrale-receipt/v1` is unchanged).
+pub fn tender_field(bando_id: Uuid, lotto: Option<Uuid>) -> String {
+    match lotto {
+        Some(l) => format!("{bando_id}/{l}"),
+        None => bando_id.to_string(),
+    }
+}
+
 /// Checked before streaming (refuse early) and again inside the commit, after the deadline
 /// check (a tender moved on by the scheduler at its deadline says "deadline passed").
 fn eligible(conn: &mut PgConnection, t: &Tender, who: &Principal, now: DateTime<Utc>) -> Result<(), OfferteError> {
@@ -148,11 +174,12 @@ fn check_deadline(t: &Tender, now: DateTime<Utc>) -> Result<DateTime<Utc>, Offer
 }
 
 /// Before the upload: may this supplier submit now? Returns the tender recipient.
-pub fn prepare(conn: &mut PgConnection, who: &Principal, bando_id: Uuid, now: DateTime<Utc>) -> Result<String, OfferteError> {
+pub fn prepare(conn: &mut PgConnection, who: &Principal, bando_id: Uuid, lotto: Option<Uuid>, now: DateTime<Utc>) -> Result<String, OfferteError> {
     let t = tender(conn, bando_id)?;
     if who.kind != UserKind::Supplier {
         return Err(AccountsError::Forbidden.into());
     }
+    check_lot(conn, bando_id, lotto)?;
     check_deadline(&t, now)?;
     eligible(conn, &t, who, now)?;
     seal_tender_keys::table
@@ -192,12 +219,14 @@ fn lock_open_tender(
 
 /// Accepts a staged envelope: one transaction stores the envelope, its pending leaf and its
 /// receipt; the blob is moved into place before the commit. Returns the receipt after commit.
+#[allow(clippy::too_many_arguments)]
 pub fn commit(
     conn: &mut PgConnection,
     svc: &SealService,
     clock: &dyn Clock,
     who: &Principal,
     bando_id: Uuid,
+    lotto: Option<Uuid>,
     envelope_kind: EnvelopeKind,
     mut staged: StagedBlob,
 ) -> Result<ReceiptView, OfferteError> {
@@ -205,8 +234,10 @@ pub fn commit(
         let t = tender(conn, bando_id)?;
         let now = lock_open_tender(conn, &t, clock)?;
         eligible(conn, &t, who, now)?;
+        check_lot(conn, bando_id, lotto)?;
         let bid_id = match bids::table
             .filter(bids::bando_id.eq(bando_id))
+            .filter(bids::lotto_id.is_not_distinct_from(lotto))
             .filter(bids::bidder_id.eq(who.user_id))
             .filter(bids::withdrawn_at.is_null())
             .select(bids::id)
@@ -223,6 +254,7 @@ pub fn commit(
                         bids::bando_id.eq(bando_id),
                         bids::bidder_id.eq(who.user_id),
                         bids::created_at.eq(now),
+                        bids::lotto_id.eq(lotto),
                     ))
                     .execute(conn)?;
                 id
@@ -230,7 +262,7 @@ pub fn commit(
         };
         let key = svc.signing_key();
         let mut receipt = Receipt {
-            tender_id: bando_id.to_string(),
+            tender_id: tender_field(bando_id, lotto),
             bidder_id: who.user_id.to_string(),
             envelope_kind,
             ciphertext_sha256: staged.info.sha256,
@@ -393,6 +425,8 @@ pub fn receipt_view(conn: &mut PgConnection, envelope_id: Uuid) -> Result<Receip
 pub struct BidView {
     pub id: Uuid,
     pub bando_id: Uuid,
+    /// The lot bid for (tenders with lots).
+    pub lotto_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub withdrawn_at: Option<DateTime<Utc>>,
     /// A rettifica was published after this (active) bid was last submitted or confirmed:
@@ -418,14 +452,15 @@ pub fn my_bids(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Resu
         return Err(AccountsError::Forbidden.into());
     }
     tender(conn, bando_id)?;
-    let rows: Vec<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>)> = bids::table
+    type BidRow = (Uuid, Option<Uuid>, DateTime<Utc>, Option<DateTime<Utc>>);
+    let rows: Vec<BidRow> = bids::table
         .filter(bids::bando_id.eq(bando_id))
         .filter(bids::bidder_id.eq(who.user_id))
         .order(bids::created_at.asc())
-        .select((bids::id, bids::created_at, bids::withdrawn_at))
+        .select((bids::id, bids::lotto_id, bids::created_at, bids::withdrawn_at))
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, created_at, withdrawn_at)| {
+        .map(|(id, lotto_id, created_at, withdrawn_at)| {
             let amendments_to_confirm = if withdrawn_at.is_none() {
                 amendments::pending(conn, bando_id, id)?
             } else {
@@ -442,6 +477,7 @@ pub fn my_bids(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Resu
             Ok(BidView {
                 id,
                 bando_id,
+                lotto_id,
                 created_at,
                 withdrawn_at,
                 requires_confirmation: !amendments_to_confirm.is_empty(),
@@ -461,6 +497,7 @@ pub fn confirm(
     clock: &dyn Clock,
     who: &Principal,
     bando_id: Uuid,
+    lotto: Option<Uuid>,
 ) -> Result<Vec<BidView>, OfferteError> {
     conn.transaction(|conn| {
         let t = tender(conn, bando_id)?;
@@ -471,6 +508,7 @@ pub fn confirm(
         supplier_on_open_tender(&t, who)?;
         let bid_id: Uuid = bids::table
             .filter(bids::bando_id.eq(bando_id))
+            .filter(bids::lotto_id.is_not_distinct_from(lotto))
             .filter(bids::bidder_id.eq(who.user_id))
             .filter(bids::withdrawn_at.is_null())
             .select(bids::id)
@@ -504,6 +542,7 @@ pub fn withdraw(
     clock: &dyn Clock,
     who: &Principal,
     bando_id: Uuid,
+    lotto: Option<Uuid>,
 ) -> Result<Withdrawal, OfferteError> {
     conn.transaction(|conn| {
         let t = tender(conn, bando_id)?;
@@ -511,6 +550,7 @@ pub fn withdraw(
         supplier_on_open_tender(&t, who)?;
         let bid_id: Uuid = bids::table
             .filter(bids::bando_id.eq(bando_id))
+            .filter(bids::lotto_id.is_not_distinct_from(lotto))
             .filter(bids::bidder_id.eq(who.user_id))
             .filter(bids::withdrawn_at.is_null())
             .select(bids::id)
@@ -519,7 +559,8 @@ pub fn withdraw(
             .optional()?
             .ok_or(OfferteError::NotFound { what: "Offerta" })?;
         let data = format!(
-            "centrale-bid-withdrawn/v1\ntender {bando_id}\nbidder {}\nbid {bid_id}\nwithdrawn-at {}\n",
+            "centrale-bid-withdrawn/v1\ntender {}\nbidder {}\nbid {bid_id}\nwithdrawn-at {}\n",
+            tender_field(bando_id, lotto),
             who.user_id,
             canonical_time(&now)
         );

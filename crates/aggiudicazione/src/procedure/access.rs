@@ -8,7 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::schema::{agg_awards, agg_evaluations, agg_participants, envelopes, opened_envelopes};
-use super::{event, is_insider, tender, ProcedureError, Result};
+use super::{active_bid_ids, audit_only, is_insider, tender, ProcedureError, Result};
 
 /// An opened envelope the caller may download.
 #[derive(Debug, Clone, Serialize, Queryable, utoipa::ToSchema)]
@@ -34,9 +34,10 @@ pub fn accessible(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Resu
         return Err(ProcedureError::conflict("access_before_award", "art. 35 c.2: le offerte sono accessibili solo dopo l'aggiudicazione"));
     };
     let _ = state;
+    let bids = active_bid_ids(conn, &row)?;
     let all: Vec<AccessibleEnvelope> = opened_envelopes::table
         .inner_join(envelopes::table)
-        .filter(opened_envelopes::bando_id.eq(bando))
+        .filter(envelopes::bid_id.eq_any(bids))
         .filter(opened_envelopes::plaintext_path.is_not_null())
         .filter(envelopes::superseded_at.is_null())
         .order((envelopes::bidder_id.asc(), envelopes::kind.asc()))
@@ -55,7 +56,7 @@ pub fn accessible(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Resu
     }
     let ranking: Option<Option<serde_json::Value>> = agg_evaluations::table.find(bando).select(agg_evaluations::ranking).first(conn).optional()?;
     let excluded: Vec<Uuid> = agg_participants::table
-        .filter(agg_participants::bando_id.eq(bando))
+        .filter(agg_participants::scope_id.eq(bando))
         .filter(agg_participants::status.eq("excluded"))
         .select(agg_participants::bidder_id)
         .load(conn)?;
@@ -87,6 +88,6 @@ pub fn plaintext(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando
     }
     let row = tender(conn, bando)?;
     let path: Option<String> = opened_envelopes::table.find(envelope).select(opened_envelopes::plaintext_path).first(conn)?;
-    event(conn, ctx, &row, "aggiudicazione.accesso_atti", serde_json::json!({ "envelope_id": envelope, "by": who.user_id, "basis": access.basis }))?;
+    audit_only(conn, ctx, &row, "aggiudicazione.accesso_atti", serde_json::json!({ "envelope_id": envelope, "by": who.user_id, "basis": access.basis }))?;
     path.ok_or(ProcedureError::NotFound { what: "Contenuto della busta" })
 }

@@ -39,16 +39,16 @@ pub fn decide(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: U
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
-        require_opened(conn, bando, "A")?;
+        require_opened(conn, row.id, "A")?;
         enter_evaluation(conn, ctx, who, &row)?;
-        sync_participants(conn, bando)?;
+        sync_participants(conn, &row)?;
         sweep(conn, ctx, &row)?;
         if economic_done(conn, bando)? {
             return Err(ProcedureError::conflict("administrative_phase_closed", "La fase amministrativa è chiusa: le offerte economiche sono già state valutate"));
         }
         let status = participant_status(conn, bando, input.bidder_id)?;
         let open_soccorso: i64 = agg_soccorso::table
-            .filter(agg_soccorso::bando_id.eq(bando))
+            .filter(agg_soccorso::scope_id.eq(bando))
             .filter(agg_soccorso::bidder_id.eq(input.bidder_id))
             .filter(agg_soccorso::outcome.is_null())
             .count()
@@ -104,9 +104,9 @@ pub fn request_soccorso(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
-        require_opened(conn, bando, "A")?;
+        require_opened(conn, row.id, "A")?;
         enter_evaluation(conn, ctx, who, &row)?;
-        sync_participants(conn, bando)?;
+        sync_participants(conn, &row)?;
         sweep(conn, ctx, &row)?;
         if economic_done(conn, bando)? {
             return Err(ProcedureError::conflict("administrative_phase_closed", "La fase amministrativa è chiusa"));
@@ -115,7 +115,7 @@ pub fn request_soccorso(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal
             return Err(ProcedureError::conflict("already_excluded", "L'offerente è già escluso"));
         }
         let open: i64 = agg_soccorso::table
-            .filter(agg_soccorso::bando_id.eq(bando))
+            .filter(agg_soccorso::scope_id.eq(bando))
             .filter(agg_soccorso::bidder_id.eq(input.bidder_id))
             .filter(agg_soccorso::outcome.is_null())
             .count()
@@ -128,7 +128,7 @@ pub fn request_soccorso(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal
         diesel::insert_into(agg_soccorso::table)
             .values((
                 agg_soccorso::id.eq(id),
-                agg_soccorso::bando_id.eq(bando),
+                agg_soccorso::scope_id.eq(bando),
                 agg_soccorso::bidder_id.eq(input.bidder_id),
                 agg_soccorso::envelope.eq("A"),
                 agg_soccorso::request.eq(request),

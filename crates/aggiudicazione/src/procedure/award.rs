@@ -4,19 +4,14 @@
 //! all-excluded tenders reach their own end. Art. 90 communications go to every bidder.
 
 use accounts::Principal;
-use bando::{State, TransitionRequest};
+use bando::State;
 use db::audit::AuditCtx;
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::model::*;
-use super::schema::{agg_art110, agg_awards, agg_evaluations, agg_participants, agg_requirements, bids};
-use super::{below_threshold, best, event, model, notify, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
-
-fn move_to(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, to: State, reason: Option<&str>) -> Result<()> {
-    bando::service::transition(conn, ctx, who, bando, &TransitionRequest { to: to.as_str().into(), reason: reason.map(str::to_string) })?;
-    Ok(())
-}
+use super::schema::{agg_art110, agg_awards, agg_evaluations, agg_participants, agg_requirements};
+use super::{active_bid_ids, below_threshold, best, event, model, move_to, notify, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
 
 fn outcome(conn: &mut PgConnection, bando: Uuid) -> Result<Option<(String, Option<Uuid>)>> {
     Ok(agg_awards::table
@@ -28,7 +23,7 @@ fn outcome(conn: &mut PgConnection, bando: Uuid) -> Result<Option<(String, Optio
 
 fn everyone(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<Uuid>> {
     Ok(agg_participants::table
-        .filter(agg_participants::bando_id.eq(bando))
+        .filter(agg_participants::scope_id.eq(bando))
         .order(agg_participants::bidder_id.asc())
         .select(agg_participants::bidder_id)
         .load(conn)?)
@@ -45,13 +40,13 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
         if !matches!(row.state(), State::SubmissionsClosed | State::Opening | State::Evaluation) {
             return Err(ProcedureError::conflict("not_in_evaluation", format!("Lo stato del bando è «{}»", row.state())));
         }
-        sync_participants(conn, bando)?;
+        sync_participants(conn, &row)?;
         let all = everyone(conn, bando)?;
         if all.is_empty() {
             let note = "nessuna offerta presentata entro il termine";
-            move_to(conn, ctx, who, bando, State::Deserted, Some(note))?;
+            move_to(conn, ctx, who, &row, State::Deserted, Some(note))?;
             diesel::insert_into(agg_awards::table)
-                .values((agg_awards::bando_id.eq(bando), agg_awards::outcome.eq("deserted"), agg_awards::note.eq(Some(note))))
+                .values((agg_awards::scope_id.eq(bando), agg_awards::outcome.eq("deserted"), agg_awards::note.eq(Some(note))))
                 .execute(conn)?;
             event(conn, ctx, &row, "aggiudicazione.deserta", serde_json::json!({ "note": note }))?;
             let row = tender(conn, bando)?;
@@ -61,7 +56,7 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
         let computed: Option<Option<chrono::DateTime<chrono::Utc>>> =
             agg_evaluations::table.find(bando).select(agg_evaluations::computed_at).first(conn).optional()?;
         let admitted: i64 = agg_participants::table
-            .filter(agg_participants::bando_id.eq(bando))
+            .filter(agg_participants::scope_id.eq(bando))
             .filter(agg_participants::status.ne("excluded"))
             .count()
             .get_result(conn)?;
@@ -69,7 +64,7 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
             return Err(ProcedureError::conflict("evaluation_missing", "Le offerte non sono ancora state valutate"));
         }
         let open: i64 = agg_art110::table
-            .filter(agg_art110::bando_id.eq(bando))
+            .filter(agg_art110::scope_id.eq(bando))
             .filter(agg_art110::outcome.is_null())
             .count()
             .get_result(conn)?;
@@ -78,9 +73,9 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
         }
         let Some(winner) = best(conn, bando)? else {
             let note = "tutte le offerte sono state escluse";
-            move_to(conn, ctx, who, bando, State::Deserted, Some(note))?;
+            move_to(conn, ctx, who, &row, State::Deserted, Some(note))?;
             diesel::insert_into(agg_awards::table)
-                .values((agg_awards::bando_id.eq(bando), agg_awards::outcome.eq("all_excluded"), agg_awards::note.eq(Some(note))))
+                .values((agg_awards::scope_id.eq(bando), agg_awards::outcome.eq("all_excluded"), agg_awards::note.eq(Some(note))))
                 .execute(conn)?;
             event(conn, ctx, &row, "aggiudicazione.non_aggiudicata", serde_json::json!({ "note": note }))?;
             for b in &all {
@@ -90,10 +85,10 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
             let row = tender(conn, bando)?;
             return model::load(conn, &row, ctx.at, None);
         };
-        move_to(conn, ctx, who, bando, State::ProposedAward, None)?;
+        move_to(conn, ctx, who, &row, State::ProposedAward, None)?;
         diesel::insert_into(agg_awards::table)
             .values((
-                agg_awards::bando_id.eq(bando),
+                agg_awards::scope_id.eq(bando),
                 agg_awards::outcome.eq("proposed"),
                 agg_awards::winner_id.eq(Some(winner)),
                 agg_awards::proposed_by.eq(Some(who.user_id)),
@@ -117,8 +112,8 @@ pub fn award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uu
         if state != "proposed" {
             return Err(ProcedureError::conflict("already_awarded", format!("Esito attuale: {state}")));
         }
-        move_to(conn, ctx, who, bando, State::Awarded, None)?;
-        let received: i64 = bids::table.filter(bids::bando_id.eq(bando)).filter(bids::withdrawn_at.is_null()).count().get_result(conn)?;
+        move_to(conn, ctx, who, &row, State::Awarded, None)?;
+        let received = active_bid_ids(conn, &row)?.len();
         let table = domain::legal::LegalTable::at(domain::deadlines::rome_date(ctx.at));
         let days = table.after_deadline.standstill_days;
         let (applies, why, end) = if below_threshold(&row) {
@@ -177,7 +172,7 @@ pub fn check_requirement(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principa
         diesel::insert_into(agg_requirements::table)
             .values((
                 agg_requirements::id.eq(id),
-                agg_requirements::bando_id.eq(bando),
+                agg_requirements::scope_id.eq(bando),
                 agg_requirements::requirement.eq(requirement),
                 agg_requirements::evidence.eq(evidence),
                 agg_requirements::satisfied.eq(input.satisfied),
@@ -203,7 +198,7 @@ pub fn make_effective(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
             return Err(ProcedureError::conflict("not_awarded", format!("Esito attuale: {state}")));
         }
         let checks: Vec<(String, bool)> = agg_requirements::table
-            .filter(agg_requirements::bando_id.eq(bando))
+            .filter(agg_requirements::scope_id.eq(bando))
             .select((agg_requirements::requirement, agg_requirements::satisfied))
             .load(conn)?;
         if checks.is_empty() {
@@ -212,7 +207,7 @@ pub fn make_effective(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
         if let Some((r, _)) = checks.iter().find(|(_, ok)| !ok) {
             return Err(ProcedureError::conflict("requirement_not_met", format!("Requisito non soddisfatto: {r}")));
         }
-        move_to(conn, ctx, who, bando, State::Effective, None)?;
+        move_to(conn, ctx, who, &row, State::Effective, None)?;
         diesel::update(agg_awards::table.find(bando))
             .set((agg_awards::outcome.eq("effective"), agg_awards::effective_by.eq(Some(who.user_id)), agg_awards::effective_at.eq(Some(ctx.at))))
             .execute(conn)?;
@@ -224,13 +219,14 @@ pub fn make_effective(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
     })
 }
 
-/// The art. 90 communications of this tender: all for the ente's officials, their own for bidders.
+/// The art. 90 communications of this tender (all its lots; each subject names its lot): all
+/// for the ente's officials, their own for bidders.
 pub fn communications(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Result<Vec<Communication>> {
     use super::schema::notifications_outbox as n;
     let row = tender(conn, bando)?;
     let mut q = n::table
         .filter(n::object_type.eq("bando"))
-        .filter(n::object_id.eq(bando.to_string()))
+        .filter(n::object_id.eq(row.id.to_string()))
         .order((n::created_at.asc(), n::id.asc()))
         .select((n::id, n::recipient_user_id, n::recipient_address, n::subject, n::body, n::created_at))
         .into_boxed();

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::model::*;
 use super::schema::{agg_coefficients, agg_commission, agg_evaluations, agg_participants, agg_soccorso, envelopes, opened_envelopes, users};
-use super::{event, exclude, model, require_opened, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
+use super::{active_bid_ids, event, exclude, model, require_opened, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
 use crate::scoring::technical::{compute_technical_scores, MinimumScoreStage, TechnicalCriterion, TechnicalOffer, TechnicalRequest};
 
 /// Leaf criteria of the tender's scheme: sub-criteria where present, else the criterion.
@@ -41,7 +41,7 @@ fn oepv_of(row: &bando::store::BandoRow) -> Result<Oepv> {
 
 pub(crate) fn members(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<(Uuid, bool, bool)>> {
     let rows: Vec<(Uuid, bool, Option<chrono::DateTime<chrono::Utc>>)> = agg_commission::table
-        .filter(agg_commission::bando_id.eq(bando))
+        .filter(agg_commission::scope_id.eq(bando))
         .select((agg_commission::user_id, agg_commission::president, agg_commission::declared_at))
         .load(conn)?;
     Ok(rows.into_iter().map(|(u, p, d)| (u, p, d.is_some())).collect())
@@ -92,14 +92,14 @@ pub fn appoint(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
         if officials as usize != ids.len() {
             return Err(ProcedureError::invalid("commissioner_not_official", "members", "I commissari devono essere funzionari attivi"));
         }
-        let existing: i64 = agg_commission::table.filter(agg_commission::bando_id.eq(bando)).count().get_result(conn)?;
+        let existing: i64 = agg_commission::table.filter(agg_commission::scope_id.eq(bando)).count().get_result(conn)?;
         if existing > 0 {
             return Err(ProcedureError::conflict("commission_exists", "La commissione è già stata nominata"));
         }
         for m in &ids {
             diesel::insert_into(agg_commission::table)
                 .values((
-                    agg_commission::bando_id.eq(bando),
+                    agg_commission::scope_id.eq(bando),
                     agg_commission::user_id.eq(m),
                     agg_commission::president.eq(*m == input.president),
                     agg_commission::appointed_by.eq(who.user_id),
@@ -144,17 +144,18 @@ pub fn declare(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
 
 /// Envelope B of the admitted bidders: (envelope id, bidder id, plaintext path), members only.
 pub fn envelopes_b(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Result<Vec<(Uuid, Uuid, Option<String>)>> {
-    tender(conn, bando)?;
+    let row = tender(conn, bando)?;
     require_member(conn, who, bando)?;
-    require_opened(conn, bando, "B")?;
+    require_opened(conn, row.id, "B")?;
+    let bids = active_bid_ids(conn, &row)?;
     let admitted: Vec<Uuid> = agg_participants::table
-        .filter(agg_participants::bando_id.eq(bando))
+        .filter(agg_participants::scope_id.eq(bando))
         .filter(agg_participants::status.eq("admitted"))
         .select(agg_participants::bidder_id)
         .load(conn)?;
     Ok(opened_envelopes::table
         .inner_join(envelopes::table)
-        .filter(opened_envelopes::bando_id.eq(bando))
+        .filter(envelopes::bid_id.eq_any(bids))
         .filter(opened_envelopes::kind.eq("B"))
         .filter(envelopes::bidder_id.eq_any(admitted))
         .order(envelopes::bidder_id.asc())
@@ -168,7 +169,7 @@ pub fn enter_coefficients(conn: &mut PgConnection, ctx: &AuditCtx, who: &Princip
         let row = tender(conn, bando)?;
         let oepv = oepv_of(&row)?;
         require_member(conn, who, bando)?;
-        require_opened(conn, bando, "B")?;
+        require_opened(conn, row.id, "B")?;
         let closed: Option<Option<chrono::DateTime<chrono::Utc>>> =
             agg_evaluations::table.find(bando).select(agg_evaluations::technical_closed_at).first(conn).optional()?;
         if closed.flatten().is_some() {
@@ -195,7 +196,7 @@ pub fn enter_coefficients(conn: &mut PgConnection, ctx: &AuditCtx, who: &Princip
             }
             diesel::insert_into(agg_coefficients::table)
                 .values((
-                    agg_coefficients::bando_id.eq(bando),
+                    agg_coefficients::scope_id.eq(bando),
                     agg_coefficients::bidder_id.eq(input.bidder_id),
                     agg_coefficients::criterion.eq(code),
                     agg_coefficients::commissioner_id.eq(who.user_id),
@@ -207,7 +208,7 @@ pub fn enter_coefficients(conn: &mut PgConnection, ctx: &AuditCtx, who: &Princip
         event(conn, ctx, &row, "aggiudicazione.coefficienti", serde_json::json!({ "bidder_id": input.bidder_id, "commissioner_id": who.user_id,
                                                                                    "coefficients": input.coefficients }))?;
         Ok(agg_coefficients::table
-            .filter(agg_coefficients::bando_id.eq(bando))
+            .filter(agg_coefficients::scope_id.eq(bando))
             .filter(agg_coefficients::bidder_id.eq(input.bidder_id))
             .filter(agg_coefficients::commissioner_id.eq(who.user_id))
             .order(agg_coefficients::id.asc())
@@ -225,12 +226,12 @@ pub fn enter_coefficients(conn: &mut PgConnection, ctx: &AuditCtx, who: &Princip
 /// The administrative phase is over: no bidder pending, no soccorso open.
 pub(crate) fn require_admin_phase_done(conn: &mut PgConnection, bando: Uuid) -> Result<()> {
     let pending: i64 = agg_participants::table
-        .filter(agg_participants::bando_id.eq(bando))
+        .filter(agg_participants::scope_id.eq(bando))
         .filter(agg_participants::status.eq("pending"))
         .count()
         .get_result(conn)?;
     let open: i64 = agg_soccorso::table
-        .filter(agg_soccorso::bando_id.eq(bando))
+        .filter(agg_soccorso::scope_id.eq(bando))
         .filter(agg_soccorso::outcome.is_null())
         .count()
         .get_result(conn)?;
@@ -254,8 +255,8 @@ pub fn close_technical(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal,
         if m.is_empty() || m.iter().any(|(_, _, d)| !d) {
             return Err(ProcedureError::conflict("declarations_missing", "Commissione non nominata o dichiarazioni mancanti (art. 93)"));
         }
-        require_opened(conn, bando, "B")?;
-        sync_participants(conn, bando)?;
+        require_opened(conn, row.id, "B")?;
+        sync_participants(conn, &row)?;
         sweep(conn, ctx, &row)?;
         require_admin_phase_done(conn, bando)?;
         let closed: Option<Option<chrono::DateTime<chrono::Utc>>> =
@@ -264,7 +265,7 @@ pub fn close_technical(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal,
             return Err(ProcedureError::conflict("technical_phase_closed", "La valutazione tecnica è già chiusa"));
         }
         let admitted: Vec<Uuid> = agg_participants::table
-            .filter(agg_participants::bando_id.eq(bando))
+            .filter(agg_participants::scope_id.eq(bando))
             .filter(agg_participants::status.eq("admitted"))
             .order(agg_participants::bidder_id.asc())
             .select(agg_participants::bidder_id)
@@ -273,7 +274,7 @@ pub fn close_technical(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal,
             return Err(ProcedureError::conflict("no_admitted_offers", "Nessuna offerta ammessa da valutare"));
         }
         let raw: Vec<(i64, Uuid, String, Uuid, Decimal)> = agg_coefficients::table
-            .filter(agg_coefficients::bando_id.eq(bando))
+            .filter(agg_coefficients::scope_id.eq(bando))
             .order(agg_coefficients::id.asc())
             .select((agg_coefficients::id, agg_coefficients::bidder_id, agg_coefficients::criterion, agg_coefficients::commissioner_id, agg_coefficients::coefficient))
             .load(conn)?;
@@ -322,7 +323,7 @@ pub fn close_technical(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal,
         let stored = serde_json::json!({ "request": request, "report": report });
         diesel::insert_into(agg_evaluations::table)
             .values((
-                agg_evaluations::bando_id.eq(bando),
+                agg_evaluations::scope_id.eq(bando),
                 agg_evaluations::technical_report.eq(Some(&stored)),
                 agg_evaluations::technical_closed_at.eq(Some(ctx.at)),
                 agg_evaluations::criterion.eq(Some("oepv")),

@@ -20,6 +20,9 @@ pub enum ProcedureError {
     Eval(#[from] EvalError),
     #[error("errore del database: {0}")]
     Database(#[from] diesel::result::Error),
+    /// Writing a decision leaf to the seal's log failed.
+    #[error("registro del sigillo: {0}")]
+    Seal(#[from] offerte::OfferteError),
 }
 
 impl ProcedureError {
@@ -38,7 +41,7 @@ impl ProcedureError {
             ProcedureError::Invalid { code, .. } | ProcedureError::Conflict { code, .. } => code,
             ProcedureError::Bando(e) => e.code(),
             ProcedureError::Eval(e) => e.code(),
-            ProcedureError::Database(_) => "internal",
+            ProcedureError::Database(_) | ProcedureError::Seal(_) => "internal",
         }
     }
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::commission::require_admin_phase_done;
 use super::model::*;
 use super::schema::{agg_art110, agg_evaluations, agg_participants, envelopes, opened_envelopes};
-use super::{below_threshold, best, enter_evaluation, event, exclude, model, notify, require_opened, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
+use super::{active_bid_ids, below_threshold, best, enter_evaluation, event, exclude, model, notify, require_opened, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
 use crate::anomaly::{AnomalyOptions, DiscountEntry, IdentifiedDiscount};
 use crate::ranking::{rank_scores, ScoreLine};
 use crate::scoring::oepv::{evaluate_oepv, OepvRequest};
@@ -66,9 +66,9 @@ pub fn economic(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando:
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
-        require_opened(conn, bando, "C")?;
+        require_opened(conn, row.id, "C")?;
         enter_evaluation(conn, ctx, who, &row)?;
-        sync_participants(conn, bando)?;
+        sync_participants(conn, &row)?;
         sweep(conn, ctx, &row)?;
         require_admin_phase_done(conn, bando)?;
         let existing: Option<(Option<chrono::DateTime<chrono::Utc>>, Option<serde_json::Value>)> = agg_evaluations::table
@@ -85,19 +85,20 @@ pub fn economic(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando:
             return Err(ProcedureError::conflict("technical_phase_open", "La valutazione tecnica non è ancora chiusa"));
         }
         let admitted: Vec<Uuid> = agg_participants::table
-            .filter(agg_participants::bando_id.eq(bando))
+            .filter(agg_participants::scope_id.eq(bando))
             .filter(agg_participants::status.eq("admitted"))
             .order(agg_participants::bidder_id.asc())
             .select(agg_participants::bidder_id)
             .load(conn)?;
+        let bids = active_bid_ids(conn, &row)?;
         let c: Vec<(Uuid, Option<serde_json::Value>)> = opened_envelopes::table
             .inner_join(envelopes::table)
-            .filter(opened_envelopes::bando_id.eq(bando))
+            .filter(envelopes::bid_id.eq_any(bids))
             .filter(opened_envelopes::kind.eq("C"))
             .filter(envelopes::superseded_at.is_null())
             .select((envelopes::bidder_id, opened_envelopes::economic_offer))
             .load(conn)?;
-        let subject = row.base_amount - row.safety_costs;
+        let subject = row.subject_amount();
         let mut offers = Vec::new();
         for bidder in &admitted {
             let raw = c.iter().find(|(b, _)| b == bidder).and_then(|(_, o)| o.clone());
@@ -130,7 +131,7 @@ pub fn economic(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando:
         };
         diesel::insert_into(agg_evaluations::table)
             .values((
-                agg_evaluations::bando_id.eq(bando),
+                agg_evaluations::scope_id.eq(bando),
                 agg_evaluations::criterion.eq(Some(row.award_criterion().as_str())),
                 agg_evaluations::anomaly_applies.eq(Some(anomaly_applies)),
                 agg_evaluations::anomaly_why.eq(Some(&anomaly_why)),
@@ -141,7 +142,7 @@ pub fn economic(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando:
                 agg_evaluations::computed_by.eq(Some(who.user_id)),
                 agg_evaluations::computed_at.eq(Some(ctx.at)),
             ))
-            .on_conflict(agg_evaluations::bando_id)
+            .on_conflict(agg_evaluations::scope_id)
             .do_update()
             .set((
                 agg_evaluations::criterion.eq(Some(row.award_criterion().as_str())),
@@ -182,7 +183,7 @@ fn price_of(o: &EconomicOffer, subject: Decimal) -> Decimal {
     }
 }
 
-fn lowest_price(conn: &mut PgConnection, ctx: &AuditCtx, row: &bando::store::BandoRow, offers: &[EconomicOffer], subject: Decimal, seed: u64) -> Result<Phase> {
+fn lowest_price(conn: &mut PgConnection, ctx: &AuditCtx, row: &super::Tender, offers: &[EconomicOffer], subject: Decimal, seed: u64) -> Result<Phase> {
     let values: Vec<(Uuid, Decimal)> = offers.iter().map(|o| (o.bidder, discount_of(o, subject))).collect();
     let blocker = anomaly_blocker(row);
     let mut excluded: Vec<Uuid> = Vec::new();
@@ -345,7 +346,7 @@ pub fn request_art110(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
             return Err(ProcedureError::invalid("not_best_offer", "bidder_id", "art. 110 c.1: si verifica la migliore offerta in graduatoria"));
         }
         let open: i64 = agg_art110::table
-            .filter(agg_art110::bando_id.eq(bando))
+            .filter(agg_art110::scope_id.eq(bando))
             .filter(agg_art110::outcome.is_null())
             .count()
             .get_result(conn)?;
@@ -361,7 +362,7 @@ pub fn request_art110(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
         diesel::insert_into(agg_art110::table)
             .values((
                 agg_art110::id.eq(id),
-                agg_art110::bando_id.eq(bando),
+                agg_art110::scope_id.eq(bando),
                 agg_art110::bidder_id.eq(input.bidder_id),
                 agg_art110::request.eq(request),
                 agg_art110::deadline.eq(deadline),

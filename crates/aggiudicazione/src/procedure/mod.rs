@@ -9,8 +9,8 @@
 //! only reads the bids, stores every input and report, and moves the tender's state through
 //! `bando::service::transition`. Every write runs in one transaction with its audit event.
 //!
-//! Limitation: the seal's `bids` carry no lot, so tenders with lots are refused
-//! (`lots_not_supported`) until bids name their lot.
+//! Lots: a bid names its lot, and each lot is evaluated and decided on its own ([`Tender`],
+//! scope = the lot); a tender with lots is refused without a lot (`lot_required`).
 
 pub mod access;
 pub mod award;
@@ -36,16 +36,121 @@ use schema::{agg_art110, agg_participants, agg_soccorso, bids, notifications_out
 
 pub(crate) type Result<T> = std::result::Result<T, ProcedureError>;
 
-/// The tender, with the lots check.
-pub(crate) fn tender(conn: &mut PgConnection, id: Uuid) -> Result<BandoRow> {
-    let row = bstore::find(conn, id)?;
-    if !bstore::lots(conn, id)?.is_empty() {
+/// What one evaluation is about: a tender without lots, or one lot of a tender (issue 6:
+/// "each lot is decided separately"). Dereferences to the tender's row; [`Tender::scope`] is
+/// the key of every `agg_*` row (the lot id, or the tender id).
+#[derive(Debug, Clone)]
+pub struct Tender {
+    pub row: BandoRow,
+    pub lot: Option<bstore::LottoRow>,
+}
+
+impl Tender {
+    pub fn scope(&self) -> Uuid {
+        self.lot.as_ref().map_or(self.row.id, |l| l.id)
+    }
+
+    /// The amount the offers are made on (the lot's, for a lot), net of safety costs.
+    pub fn subject_amount(&self) -> rust_decimal::Decimal {
+        match &self.lot {
+            Some(l) => l.base_amount - l.safety_costs,
+            None => self.row.base_amount - self.row.safety_costs,
+        }
+    }
+}
+
+impl std::ops::Deref for Tender {
+    type Target = BandoRow;
+    fn deref(&self) -> &BandoRow {
+        &self.row
+    }
+}
+
+/// The tender (scope = its id; refused with 409 `lot_required` when it has lots) or the lot
+/// (scope = the lot's id) being evaluated.
+pub(crate) fn tender(conn: &mut PgConnection, scope: Uuid) -> Result<Tender> {
+    use bando::schema::bando_lotti;
+    let of_lot: Option<Uuid> = bando_lotti::table.find(scope).select(bando_lotti::bando_id).first(conn).optional()?;
+    if let Some(bando) = of_lot {
+        let row = bstore::find(conn, bando)?;
+        let lot = bstore::lots(conn, bando)?.into_iter().find(|l| l.id == scope);
+        return Ok(Tender { row, lot });
+    }
+    let row = bstore::find(conn, scope)?;
+    if !bstore::lots(conn, scope)?.is_empty() {
         return Err(ProcedureError::conflict(
-            "lots_not_supported",
-            "Le offerte non indicano ancora il lotto: la valutazione per lotti non è disponibile",
+            "lot_required",
+            "Il bando è diviso in lotti: ogni lotto si valuta separatamente (indicare il lotto, ?lotto=<id>)",
         ));
     }
-    Ok(row)
+    Ok(Tender { row, lot: None })
+}
+
+/// The scope of a request on tender `bando`: the tender itself, or its lot `lotto` (404 when
+/// the lot is not one of the tender's).
+pub fn scope(conn: &mut PgConnection, bando: Uuid, lotto: Option<Uuid>) -> Result<Uuid> {
+    match lotto {
+        None => Ok(bando),
+        Some(l) => {
+            if bstore::lots(conn, bando)?.iter().any(|x| x.id == l) {
+                Ok(l)
+            } else {
+                Err(ProcedureError::NotFound { what: "Lotto" })
+            }
+        }
+    }
+}
+
+/// The active bids of the scope (the lot's, or the tender's when it has no lots).
+pub(crate) fn active_bids(conn: &mut PgConnection, t: &Tender) -> Result<Vec<(Uuid, Uuid)>> {
+    let mut q = bids::table
+        .filter(bids::bando_id.eq(t.row.id))
+        .filter(bids::withdrawn_at.is_null())
+        .select((bids::id, bids::bidder_id))
+        .into_boxed();
+    q = match &t.lot {
+        Some(l) => q.filter(bids::lotto_id.eq(l.id)),
+        None => q.filter(bids::lotto_id.is_null()),
+    };
+    Ok(q.load(conn)?)
+}
+
+/// Ids of the scope's active bids.
+pub(crate) fn active_bid_ids(conn: &mut PgConnection, t: &Tender) -> Result<Vec<Uuid>> {
+    Ok(active_bids(conn, t)?.into_iter().map(|(b, _)| b).collect())
+}
+
+/// Moves the scope: the tender's state for a tender without lots; for a lot, the lot's state
+/// (`bando::service::lot_transition`), then the tender as far as bando's rules allow
+/// (evaluation → proposed_award when no lot is active, → awarded when none is active or
+/// proposed, → effective when every lot is effective, deserted or cancelled; every lot
+/// deserted makes the tender deserted in bando itself).
+pub(crate) fn move_to(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, t: &Tender, to: State, reason: Option<&str>) -> Result<()> {
+    let req = |to: &str| TransitionRequest { to: to.into(), reason: reason.map(str::to_string) };
+    let Some(lot) = &t.lot else {
+        bando::service::transition(conn, ctx, who, t.row.id, &req(to.as_str()))?;
+        return Ok(());
+    };
+    let lot_to = match to {
+        State::ProposedAward => "proposed_award",
+        State::Awarded => "awarded",
+        State::Effective => "effective",
+        State::Deserted => "deserted",
+        other => return Err(ProcedureError::conflict("illegal_transition", format!("Stato non previsto per un lotto: {other}"))),
+    };
+    bando::service::lot_transition(conn, ctx, who, t.row.id, lot.id, &req(lot_to))?;
+    loop {
+        let row = bstore::find(conn, t.row.id)?;
+        let lots = bstore::lots(conn, t.row.id)?;
+        let any = |states: &[&str]| lots.iter().any(|l| states.contains(&l.state.as_str()));
+        let next = match row.state() {
+            State::Evaluation if !any(&["active"]) => State::ProposedAward,
+            State::ProposedAward if !any(&["active", "proposed_award"]) => State::Awarded,
+            State::Awarded if !any(&["active", "proposed_award", "awarded"]) => State::Effective,
+            _ => return Ok(()),
+        };
+        bando::service::transition(conn, ctx, who, t.row.id, &TransitionRequest { to: next.as_str().into(), reason: None })?;
+    }
 }
 
 /// The RUP of the tender's ente (or an admin): the seggio di gara and the award.
@@ -58,6 +163,8 @@ pub(crate) fn is_insider(who: &Principal, row: &BandoRow) -> bool {
     who.kind == UserKind::Official && (who.is_admin() || who.belongs_to(row.ente_id))
 }
 
+/// Whether envelope `kind` of the tender was opened (openings are per tender and kind, all
+/// lots at once); `bando` is the tender's id.
 pub(crate) fn opened(conn: &mut PgConnection, bando: Uuid, kind: &str) -> Result<bool> {
     let n: i64 = openings::table
         .filter(openings::bando_id.eq(bando))
@@ -75,17 +182,13 @@ pub(crate) fn require_opened(conn: &mut PgConnection, bando: Uuid, kind: &str) -
     }
 }
 
-/// One participant row per active bid, created when the evaluation starts.
-pub(crate) fn sync_participants(conn: &mut PgConnection, bando: Uuid) -> Result<()> {
-    let active: Vec<(Uuid, Uuid)> = bids::table
-        .filter(bids::bando_id.eq(bando))
-        .filter(bids::withdrawn_at.is_null())
-        .select((bids::id, bids::bidder_id))
-        .load(conn)?;
-    for (bid, bidder) in active {
+/// One participant row per active bid of the scope, created when the evaluation starts.
+pub(crate) fn sync_participants(conn: &mut PgConnection, t: &Tender) -> Result<()> {
+    let bando = t.scope();
+    for (bid, bidder) in active_bids(conn, t)? {
         diesel::insert_into(agg_participants::table)
             .values((
-                agg_participants::bando_id.eq(bando),
+                agg_participants::scope_id.eq(bando),
                 agg_participants::bidder_id.eq(bidder),
                 agg_participants::bid_id.eq(bid),
                 agg_participants::status.eq("pending"),
@@ -111,7 +214,21 @@ pub(crate) fn enter_evaluation(conn: &mut PgConnection, ctx: &AuditCtx, who: &Pr
     }
 }
 
-pub(crate) fn event(conn: &mut PgConnection, ctx: &AuditCtx, row: &BandoRow, action: &str, details: serde_json::Value) -> Result<()> {
+/// A decision: its audit event and, in the same transaction, a `decision` leaf of the seal's
+/// log whose data carries the SHA-256 of the same `details` (issue 6 point 9;
+/// `offerte::log::decision_leaf_data`). Every write of the procedure goes through here.
+pub(crate) fn event(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, action: &str, mut details: serde_json::Value) -> Result<()> {
+    if let (Some(lot), Some(map)) = (&row.lot, details.as_object_mut()) {
+        map.insert("lotto_id".into(), serde_json::json!(lot.id));
+        map.insert("lotto".into(), serde_json::json!(lot.numero));
+    }
+    let data = offerte::log::decision_leaf_data(row.id, action, ctx.at, &details);
+    offerte::log::append_leaf(conn, offerte::log::kind::DECISION, Some(row.id), &data, ctx.at)?;
+    audit_only(conn, ctx, row, action, details)
+}
+
+/// An audit event that is not a decision (a download under art. 36): no log leaf.
+pub(crate) fn audit_only(conn: &mut PgConnection, ctx: &AuditCtx, row: &BandoRow, action: &str, details: serde_json::Value) -> Result<()> {
     audit::record(
         conn,
         ctx,
@@ -127,14 +244,18 @@ pub(crate) fn event(conn: &mut PgConnection, ctx: &AuditCtx, row: &BandoRow, act
 }
 
 /// An art. 90 communication, written to the outbox in the caller's transaction.
-pub(crate) fn notify(conn: &mut PgConnection, ctx: &AuditCtx, row: &BandoRow, user: Uuid, subject: &str, body: &str) -> Result<()> {
+pub(crate) fn notify(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, user: Uuid, subject: &str, body: &str) -> Result<()> {
+    let subject = match &row.lot {
+        Some(l) => format!("{subject} — lotto {} (CIG {})", l.numero, l.cig),
+        None => subject.to_string(),
+    };
     let email: String = users::table.find(user).select(users::email).first(conn)?;
     diesel::insert_into(notifications_outbox::table)
         .values((
             notifications_outbox::id.eq(Uuid::new_v4()),
             notifications_outbox::recipient_user_id.eq(Some(user)),
             notifications_outbox::recipient_address.eq(email),
-            notifications_outbox::subject.eq(subject),
+            notifications_outbox::subject.eq(&subject),
             notifications_outbox::body.eq(body),
             notifications_outbox::object_type.eq("bando"),
             notifications_outbox::object_id.eq(row.id.to_string()),
@@ -148,12 +269,12 @@ pub(crate) fn notify(conn: &mut PgConnection, ctx: &AuditCtx, row: &BandoRow, us
 pub(crate) fn exclude(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
-    row: &BandoRow,
+    row: &Tender,
     bidder: Uuid,
     phase: &str,
     reason: &str,
 ) -> Result<()> {
-    diesel::update(agg_participants::table.find((row.id, bidder)))
+    diesel::update(agg_participants::table.find((row.scope(), bidder)))
         .set((
             agg_participants::status.eq("excluded"),
             agg_participants::excluded_phase.eq(Some(phase)),
@@ -176,11 +297,11 @@ pub(crate) fn exclude(
 /// Deadline effects, applied whenever the procedure is touched: a soccorso istruttorio not
 /// answered in time excludes the bidder (art. 101 c.1); so do art. 110 explanations not given
 /// within their term.
-pub(crate) fn sweep(conn: &mut PgConnection, ctx: &AuditCtx, row: &BandoRow) -> Result<()> {
+pub(crate) fn sweep(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender) -> Result<()> {
     // Deadline effects are the platform's, not the caller's.
     let ctx = &AuditCtx { actor: None, ..ctx.clone() };
     let expired: Vec<(Uuid, Uuid, DateTime<Utc>)> = agg_soccorso::table
-        .filter(agg_soccorso::bando_id.eq(row.id))
+        .filter(agg_soccorso::scope_id.eq(row.scope()))
         .filter(agg_soccorso::outcome.is_null())
         .filter(agg_soccorso::answered_at.is_null())
         .filter(agg_soccorso::deadline.le(ctx.at))
@@ -201,7 +322,7 @@ pub(crate) fn sweep(conn: &mut PgConnection, ctx: &AuditCtx, row: &BandoRow) -> 
         exclude(conn, ctx, row, bidder, "soccorso", &reason)?;
     }
     let expired: Vec<(Uuid, Uuid)> = agg_art110::table
-        .filter(agg_art110::bando_id.eq(row.id))
+        .filter(agg_art110::scope_id.eq(row.scope()))
         .filter(agg_art110::outcome.is_null())
         .filter(agg_art110::answered_at.is_null())
         .filter(agg_art110::deadline.le(ctx.at))
@@ -227,7 +348,7 @@ pub fn view(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uui
     let insider = is_insider(who, &row);
     if !insider {
         let mine: i64 = agg_participants::table
-            .filter(agg_participants::bando_id.eq(bando))
+            .filter(agg_participants::scope_id.eq(bando))
             .filter(agg_participants::bidder_id.eq(who.user_id))
             .count()
             .get_result(conn)?;
@@ -261,7 +382,7 @@ pub(crate) fn best(conn: &mut PgConnection, bando: Uuid) -> Result<Option<Uuid>>
         return Ok(None);
     };
     let admitted: Vec<Uuid> = agg_participants::table
-        .filter(agg_participants::bando_id.eq(bando))
+        .filter(agg_participants::scope_id.eq(bando))
         .filter(agg_participants::status.eq("admitted"))
         .select(agg_participants::bidder_id)
         .load(conn)?;

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use bando::store::BandoRow;
 use bando::{AwardCriterion, Deadline, State};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -240,10 +239,22 @@ pub struct Communication {
     pub created_at: DateTime<Utc>,
 }
 
-/// The evaluation and award of one tender.
+/// A lot of the tender, with its own state (`active`, `proposed_award`, `awarded`,
+/// `effective`, `deserted`, `cancelled`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Lotto {
+    pub id: Uuid,
+    pub numero: i32,
+    pub cig: String,
+    pub state: String,
+}
+
+/// The evaluation and award of one tender, or of one of its lots.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Procedura {
     pub bando_id: Uuid,
+    /// The lot this evaluation is about (tenders with lots: each lot is decided separately).
+    pub lotto: Option<Lotto>,
     pub state: State,
     pub award_criterion: AwardCriterion,
     pub participants: Vec<Participant>,
@@ -354,7 +365,7 @@ pub(crate) fn evaluation_view(conn: &mut PgConnection, bando: Uuid) -> Result<Op
 
 pub(crate) fn participants(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<Participant>> {
     Ok(agg_participants::table
-        .filter(agg_participants::bando_id.eq(bando))
+        .filter(agg_participants::scope_id.eq(bando))
         .order(agg_participants::bidder_id.asc())
         .select((
             agg_participants::bidder_id,
@@ -368,11 +379,11 @@ pub(crate) fn participants(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<P
 }
 
 /// Everything about the procedure; `only` restricts the per-bidder rows to one supplier.
-pub(crate) fn load(conn: &mut PgConnection, row: &BandoRow, now: DateTime<Utc>, only: Option<Uuid>) -> Result<Procedura> {
-    let bando = row.id;
+pub(crate) fn load(conn: &mut PgConnection, row: &super::Tender, now: DateTime<Utc>, only: Option<Uuid>) -> Result<Procedura> {
+    let bando = row.scope();
     let mut participants = participants(conn, bando)?;
     let mut soccorsi: Vec<Soccorso> = agg_soccorso::table
-        .filter(agg_soccorso::bando_id.eq(bando))
+        .filter(agg_soccorso::scope_id.eq(bando))
         .order(agg_soccorso::requested_at.asc())
         .select((
             agg_soccorso::id,
@@ -390,7 +401,7 @@ pub(crate) fn load(conn: &mut PgConnection, row: &BandoRow, now: DateTime<Utc>, 
         ))
         .load(conn)?;
     let commission: Vec<Member> = agg_commission::table
-        .filter(agg_commission::bando_id.eq(bando))
+        .filter(agg_commission::scope_id.eq(bando))
         .order((agg_commission::president.desc(), agg_commission::user_id.asc()))
         .select((
             agg_commission::user_id,
@@ -404,7 +415,7 @@ pub(crate) fn load(conn: &mut PgConnection, row: &BandoRow, now: DateTime<Utc>, 
         Vec::new()
     } else {
         agg_coefficients::table
-            .filter(agg_coefficients::bando_id.eq(bando))
+            .filter(agg_coefficients::scope_id.eq(bando))
             .order(agg_coefficients::id.asc())
             .select((
                 agg_coefficients::bidder_id,
@@ -416,7 +427,7 @@ pub(crate) fn load(conn: &mut PgConnection, row: &BandoRow, now: DateTime<Utc>, 
             .load(conn)?
     };
     let mut art110: Vec<Art110> = agg_art110::table
-        .filter(agg_art110::bando_id.eq(bando))
+        .filter(agg_art110::scope_id.eq(bando))
         .order(agg_art110::requested_at.asc())
         .select((
             agg_art110::id,
@@ -436,7 +447,7 @@ pub(crate) fn load(conn: &mut PgConnection, row: &BandoRow, now: DateTime<Utc>, 
         Vec::new()
     } else {
         agg_requirements::table
-            .filter(agg_requirements::bando_id.eq(bando))
+            .filter(agg_requirements::scope_id.eq(bando))
             .order(agg_requirements::checked_at.asc())
             .select((
                 agg_requirements::id,
@@ -457,7 +468,8 @@ pub(crate) fn load(conn: &mut PgConnection, row: &BandoRow, now: DateTime<Utc>, 
         art110.retain(|a| a.bidder_id == me);
     }
     Ok(Procedura {
-        bando_id: bando,
+        bando_id: row.id,
+        lotto: row.lot.as_ref().map(|l| Lotto { id: l.id, numero: l.numero, cig: l.cig.clone(), state: l.state.clone() }),
         state: row.state(),
         award_criterion: row.award_criterion(),
         participants,

@@ -1,13 +1,15 @@
 // The Diesel view of migrations/2026-11-22-000040_aggiudicazione, plus read-only mirrors of
 // the seal's `bids`, `envelopes`, `openings` and `opened_envelopes` (owned by `offerte`) and of
 // the registry's `notifications_outbox` (written here for art. 90 communications).
-// Written by hand.
+// Written by hand. The agg_* tables are keyed by `scope_id` (the lot, or the tender without
+// lots; migration 2026-11-22-000061_bid_lots); their `bando_id` is filled by a trigger.
 
 pub use db::schema::users;
 
 diesel::table! {
-    agg_participants (bando_id, bidder_id) {
-        bando_id -> Uuid,
+    agg_participants (scope_id, bidder_id) {
+        /// The lot (tender with lots) or the tender: what is evaluated (migration 000061).
+        scope_id -> Uuid,
         bidder_id -> Uuid,
         bid_id -> Uuid,
         status -> Text,
@@ -21,7 +23,8 @@ diesel::table! {
 diesel::table! {
     agg_soccorso (id) {
         id -> Uuid,
-        bando_id -> Uuid,
+        /// The lot (tender with lots) or the tender: what is evaluated (migration 000061).
+        scope_id -> Uuid,
         bidder_id -> Uuid,
         envelope -> Text,
         request -> Text,
@@ -38,8 +41,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    agg_commission (bando_id, user_id) {
-        bando_id -> Uuid,
+    agg_commission (scope_id, user_id) {
+        /// The lot (tender with lots) or the tender: what is evaluated (migration 000061).
+        scope_id -> Uuid,
         user_id -> Uuid,
         president -> Bool,
         appointed_by -> Uuid,
@@ -52,7 +56,8 @@ diesel::table! {
 diesel::table! {
     agg_coefficients (id) {
         id -> Int8,
-        bando_id -> Uuid,
+        /// The lot (tender with lots) or the tender: what is evaluated (migration 000061).
+        scope_id -> Uuid,
         bidder_id -> Uuid,
         criterion -> Text,
         commissioner_id -> Uuid,
@@ -62,8 +67,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    agg_evaluations (bando_id) {
-        bando_id -> Uuid,
+    agg_evaluations (scope_id) {
+        /// The lot (tender with lots) or the tender: what is evaluated (migration 000061).
+        scope_id -> Uuid,
         technical_report -> Nullable<Jsonb>,
         technical_closed_at -> Nullable<Timestamptz>,
         criterion -> Nullable<Text>,
@@ -81,7 +87,8 @@ diesel::table! {
 diesel::table! {
     agg_art110 (id) {
         id -> Uuid,
-        bando_id -> Uuid,
+        /// The lot (tender with lots) or the tender: what is evaluated (migration 000061).
+        scope_id -> Uuid,
         bidder_id -> Uuid,
         request -> Text,
         deadline -> Timestamptz,
@@ -96,8 +103,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    agg_awards (bando_id) {
-        bando_id -> Uuid,
+    agg_awards (scope_id) {
+        /// The lot (tender with lots) or the tender: what is evaluated (migration 000061).
+        scope_id -> Uuid,
         outcome -> Text,
         winner_id -> Nullable<Uuid>,
         proposed_by -> Nullable<Uuid>,
@@ -116,7 +124,8 @@ diesel::table! {
 diesel::table! {
     agg_requirements (id) {
         id -> Uuid,
-        bando_id -> Uuid,
+        /// The lot (tender with lots) or the tender: what is evaluated (migration 000061).
+        scope_id -> Uuid,
         requirement -> Text,
         evidence -> Text,
         satisfied -> Bool,
@@ -130,6 +139,7 @@ diesel::table! {
     bids (id) {
         id -> Uuid,
         bando_id -> Uuid,
+        lotto_id -> Nullable<Uuid>,
         bidder_id -> Uuid,
         created_at -> Timestamptz,
         withdrawn_at -> Nullable<Timestamptz>,

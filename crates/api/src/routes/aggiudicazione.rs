@@ -27,7 +27,7 @@ impl From<ProcedureError> for ApiError {
             ProcedureError::NotFound { .. } => StatusCode::NOT_FOUND,
             ProcedureError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ProcedureError::Conflict { .. } => StatusCode::CONFLICT,
-            ProcedureError::Bando(_) | ProcedureError::Eval(_) | ProcedureError::Database(_) => {
+            ProcedureError::Bando(_) | ProcedureError::Eval(_) | ProcedureError::Database(_) | ProcedureError::Seal(_) => {
                 return match e {
                     ProcedureError::Bando(inner) => inner.into(),
                     ProcedureError::Eval(inner) => inner.into(),
@@ -42,6 +42,14 @@ impl From<ProcedureError> for ApiError {
         out.field = e.field();
         out
     }
+}
+
+/// Tenders with lots: the lot the request is about (each lot is evaluated and decided
+/// separately); absent for a tender without lots.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LotQuery {
+    pub lotto: Option<Uuid>,
 }
 
 /// An opened envelope B of an admitted bidder.
@@ -100,24 +108,26 @@ fn read_plaintext(state: &AppState, rel: String) -> impl std::future::Future<Out
 }
 
 /// Envelope B of the admitted bidders: commission members only (declared).
-#[utoipa::path(get, path = "/api/v1/bandi/{id}/valutazione/buste-b", tag = "aggiudicazione", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/bandi/{id}/valutazione/buste-b", tag = "aggiudicazione", params(("id" = Uuid, Path), LotQuery),
     security(("bearer" = [])), responses((status = 200, body = Vec<EnvelopeB>), (status = 403, body = Problem), (status = 409, body = Problem)))]
 #[get("/bandi/{id}/valutazione/buste-b")]
-pub async fn envelopes_b(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn envelopes_b(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, lot: web::Query<LotQuery>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let list = state.db(move |conn| commission::envelopes_b(conn, &auth.principal, id)).await?;
+    let lotto = lot.lotto;
+    let list = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::envelopes_b(conn, &auth.principal, id) }).await?;
     let out: Vec<EnvelopeB> = list.into_iter().map(|(envelope_id, bidder_id, _)| EnvelopeB { envelope_id, bidder_id }).collect();
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// The plaintext of an envelope B: commission members only (declared).
 #[utoipa::path(get, path = "/api/v1/bandi/{id}/valutazione/buste-b/{envelope}", tag = "aggiudicazione",
-    params(("id" = Uuid, Path), ("envelope" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery, ("envelope" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[get("/bandi/{id}/valutazione/buste-b/{envelope}")]
-pub async fn envelope_b(state: web::Data<AppState>, auth: Auth, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+pub async fn envelope_b(state: web::Data<AppState>, auth: Auth, path: web::Path<(Uuid, Uuid)>, lot: web::Query<LotQuery>) -> Result<HttpResponse, ApiError> {
     let (id, envelope) = path.into_inner();
-    let list = state.db(move |conn| commission::envelopes_b(conn, &auth.principal, id)).await?;
+    let lotto = lot.lotto;
+    let list = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::envelopes_b(conn, &auth.principal, id) }).await?;
     let Some((_, _, Some(rel))) = list.into_iter().find(|(e, _, _)| *e == envelope) else {
         return Err(ProcedureError::NotFound { what: "Busta B" }.into());
     };
@@ -126,19 +136,20 @@ pub async fn envelope_b(state: web::Data<AppState>, auth: Auth, path: web::Path<
 
 /// Art. 36: download an envelope the caller may access after the award (logged).
 #[utoipa::path(get, path = "/api/v1/bandi/{id}/accesso-atti/{envelope}", tag = "aggiudicazione",
-    params(("id" = Uuid, Path), ("envelope" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery, ("envelope" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = Problem), (status = 409, body = Problem)))]
 #[get("/bandi/{id}/accesso-atti/{envelope}")]
-pub async fn access_download(state: web::Data<AppState>, rid: RequestId, auth: Auth, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+pub async fn access_download(state: web::Data<AppState>, rid: RequestId, auth: Auth, path: web::Path<(Uuid, Uuid)>, lot: web::Query<LotQuery>) -> Result<HttpResponse, ApiError> {
     let (id, envelope) = path.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let rel = state.db(move |conn| access::plaintext(conn, &ctx, &auth.principal, id, envelope)).await?;
+    let lotto = lot.lotto;
+    let rel = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; access::plaintext(conn, &ctx, &auth.principal, id, envelope) }).await?;
     read_plaintext(&state, rel).await
 }
 
 /// The evaluation and award of a tender: admissions, soccorsi, commission, raw coefficients, the stored computation (anomaly threshold with every intermediate value, scores, ranking and seed), art. 110 checks, award, standstill, requirements. Officials of the ente see everything; a bidder its own rows (and the outcome once awarded).
 #[utoipa::path(get, path = "/api/v1/bandi/{id}/valutazione", tag = "aggiudicazione",
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[get("/bandi/{id}/valutazione")]
@@ -146,6 +157,7 @@ pub async fn get_procedure(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
 
 ) -> Result<HttpResponse, ApiError> {
@@ -153,13 +165,14 @@ pub async fn get_procedure(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| procedure::view(conn, &ctx, &p, id)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; procedure::view(conn, &ctx, &p, id) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// Seggio di gara / RUP: admit or exclude (with reason) a bidder after envelope A was opened. The first decision moves the tender from `opening` to `evaluation`.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/ammissioni", tag = "aggiudicazione", request_body = AdmissionDecision,
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/ammissioni")]
@@ -167,6 +180,7 @@ pub async fn decide_admission(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
     body: web::Json<AdmissionDecision>,
 ) -> Result<HttpResponse, ApiError> {
@@ -174,13 +188,14 @@ pub async fn decide_admission(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| admission::decide(conn, &ctx, &p, id, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; admission::decide(conn, &ctx, &p, id, &body) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// Soccorso istruttorio (art. 101): envelope A only (B/C refused with `soccorso_not_for_offers`), 5 to 10 days. No answer in time excludes the bidder.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/soccorsi", tag = "aggiudicazione", request_body = SoccorsoRequest,
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 201, body = Soccorso), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/soccorsi")]
@@ -188,6 +203,7 @@ pub async fn soccorso(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
     body: web::Json<SoccorsoRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -195,13 +211,14 @@ pub async fn soccorso(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| admission::request_soccorso(conn, &ctx, &p, id, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; admission::request_soccorso(conn, &ctx, &p, id, &body) }).await?;
     Ok(HttpResponse::Created().json(out))
 }
 
 /// The bidder's answer to a soccorso istruttorio, before its deadline (timestamped, logged).
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/soccorsi/{sid}/risposta", tag = "aggiudicazione", request_body = Answer,
-    params(("id" = Uuid, Path), ("sid" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery, ("sid" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Soccorso), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/soccorsi/{sid}/risposta")]
@@ -209,6 +226,7 @@ pub async fn soccorso_answer(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<Answer>,
 ) -> Result<HttpResponse, ApiError> {
@@ -216,13 +234,14 @@ pub async fn soccorso_answer(
     let _ = &ctx;
     let p = auth.principal;
     let (id, sid) = path.into_inner();
-    let out = state.db(move |conn| admission::answer_soccorso(conn, &ctx, &p, id, sid, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; admission::answer_soccorso(conn, &ctx, &p, id, sid, &body) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// The RUP's outcome of a soccorso: admitted, or excluded with the reason.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/soccorsi/{sid}/esito", tag = "aggiudicazione", request_body = Outcome,
-    params(("id" = Uuid, Path), ("sid" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery, ("sid" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/soccorsi/{sid}/esito")]
@@ -230,6 +249,7 @@ pub async fn soccorso_outcome(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<Outcome>,
 ) -> Result<HttpResponse, ApiError> {
@@ -237,13 +257,14 @@ pub async fn soccorso_outcome(
     let _ = &ctx;
     let p = auth.principal;
     let (id, sid) = path.into_inner();
-    let out = state.db(move |conn| admission::decide_soccorso(conn, &ctx, &p, id, sid, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; admission::decide_soccorso(conn, &ctx, &p, id, sid, &body) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// Appoint the commission (OEPV, art. 93): after the submission deadline, odd number of officials, at most 5, with a president.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/commissione", tag = "aggiudicazione", request_body = CommissionAppointment,
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 201, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/commissione")]
@@ -251,6 +272,7 @@ pub async fn appoint(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
     body: web::Json<CommissionAppointment>,
 ) -> Result<HttpResponse, ApiError> {
@@ -258,13 +280,14 @@ pub async fn appoint(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| commission::appoint(conn, &ctx, &p, id, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::appoint(conn, &ctx, &p, id, &body) }).await?;
     Ok(HttpResponse::Created().json(out))
 }
 
 /// A member records the declaration of no incompatibility (art. 93 c.5). Until every member has declared, nobody reaches envelope B.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/commissione/dichiarazione", tag = "aggiudicazione", request_body = Declaration,
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/commissione/dichiarazione")]
@@ -272,6 +295,7 @@ pub async fn declare(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
     body: web::Json<Declaration>,
 ) -> Result<HttpResponse, ApiError> {
@@ -279,13 +303,14 @@ pub async fn declare(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| commission::declare(conn, &ctx, &p, id, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::declare(conn, &ctx, &p, id, &body) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// A commissioner's coefficients (0–1) per leaf criterion for one admitted offer. Every raw value is kept.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/coefficienti", tag = "aggiudicazione", request_body = CoefficientsInput,
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 201, body = Vec<RawCoefficient>), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/coefficienti")]
@@ -293,6 +318,7 @@ pub async fn coefficients(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
     body: web::Json<CoefficientsInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -300,13 +326,14 @@ pub async fn coefficients(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| commission::enter_coefficients(conn, &ctx, &p, id, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::enter_coefficients(conn, &ctx, &p, id, &body) }).await?;
     Ok(HttpResponse::Created().json(out))
 }
 
 /// Close the technical phase (president or RUP): averages, riparametrazione, soglia di sbarramento by the engine; offers below the soglia are excluded.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/tecnica/chiusura", tag = "aggiudicazione",
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/tecnica/chiusura")]
@@ -314,6 +341,7 @@ pub async fn close_technical(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
 
 ) -> Result<HttpResponse, ApiError> {
@@ -321,13 +349,14 @@ pub async fn close_technical(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| commission::close_technical(conn, &ctx, &p, id)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::close_technical(conn, &ctx, &p, id) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// The economic phase (RUP): envelope C of every admitted bidder. Lowest price: automatic exclusion (art. 54, Allegato II.2) when it applies, whole computation stored; OEPV: totals. Ranking with the recorded draw seed.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/economica", tag = "aggiudicazione", request_body = EconomicPhase,
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/economica")]
@@ -335,6 +364,7 @@ pub async fn economic(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
     body: web::Json<EconomicPhase>,
 ) -> Result<HttpResponse, ApiError> {
@@ -342,13 +372,14 @@ pub async fn economic(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| evaluation::economic(conn, &ctx, &p, id, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; evaluation::economic(conn, &ctx, &p, id, &body) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// Art. 110: ask the best offer for written explanations within 15 days.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/art110", tag = "aggiudicazione", request_body = Art110Request,
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 201, body = Art110), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/art110")]
@@ -356,6 +387,7 @@ pub async fn art110(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
     body: web::Json<Art110Request>,
 ) -> Result<HttpResponse, ApiError> {
@@ -363,13 +395,14 @@ pub async fn art110(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| evaluation::request_art110(conn, &ctx, &p, id, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; evaluation::request_art110(conn, &ctx, &p, id, &body) }).await?;
     Ok(HttpResponse::Created().json(out))
 }
 
 /// The bidder's art. 110 explanations, before the deadline.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/art110/{sid}/risposta", tag = "aggiudicazione", request_body = Answer,
-    params(("id" = Uuid, Path), ("sid" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery, ("sid" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Art110), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/art110/{sid}/risposta")]
@@ -377,6 +410,7 @@ pub async fn art110_answer(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<Answer>,
 ) -> Result<HttpResponse, ApiError> {
@@ -384,13 +418,14 @@ pub async fn art110_answer(
     let _ = &ctx;
     let p = auth.principal;
     let (id, sid) = path.into_inner();
-    let out = state.db(move |conn| evaluation::answer_art110(conn, &ctx, &p, id, sid, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; evaluation::answer_art110(conn, &ctx, &p, id, sid, &body) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// The RUP accepts the explanations or excludes the offer (the next in the ranking becomes the best).
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/art110/{sid}/esito", tag = "aggiudicazione", request_body = Outcome,
-    params(("id" = Uuid, Path), ("sid" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery, ("sid" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/art110/{sid}/esito")]
@@ -398,6 +433,7 @@ pub async fn art110_outcome(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<Outcome>,
 ) -> Result<HttpResponse, ApiError> {
@@ -405,13 +441,14 @@ pub async fn art110_outcome(
     let _ = &ctx;
     let p = auth.principal;
     let (id, sid) = path.into_inner();
-    let out = state.db(move |conn| evaluation::decide_art110(conn, &ctx, &p, id, sid, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; evaluation::decide_art110(conn, &ctx, &p, id, sid, &body) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// Proposal of award to the best offer still admitted; with no offers the tender is deserted, with every offer excluded it ends unawarded (state `deserted`, outcome `all_excluded`).
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/proposta", tag = "aggiudicazione",
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/proposta")]
@@ -419,6 +456,7 @@ pub async fn propose(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
 
 ) -> Result<HttpResponse, ApiError> {
@@ -426,13 +464,14 @@ pub async fn propose(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| award::propose(conn, &ctx, &p, id)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; award::propose(conn, &ctx, &p, id) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// The award by the RUP: standstill computed (35 days, art. 18 c.3; not below threshold nor with a single offer) and art. 90 communications to every bidder.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/aggiudicazione", tag = "aggiudicazione",
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/aggiudicazione")]
@@ -440,6 +479,7 @@ pub async fn award_tender(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
 
 ) -> Result<HttpResponse, ApiError> {
@@ -447,13 +487,14 @@ pub async fn award_tender(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| award::award(conn, &ctx, &p, id)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; award::award(conn, &ctx, &p, id) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// One requirement of the winner checked, with its evidence.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/requisiti", tag = "aggiudicazione", request_body = RequirementCheck,
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 201, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/requisiti")]
@@ -461,6 +502,7 @@ pub async fn requirement(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
     body: web::Json<RequirementCheck>,
 ) -> Result<HttpResponse, ApiError> {
@@ -468,13 +510,14 @@ pub async fn requirement(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| award::check_requirement(conn, &ctx, &p, id, &body)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; award::check_requirement(conn, &ctx, &p, id, &body) }).await?;
     Ok(HttpResponse::Created().json(out))
 }
 
 /// Efficacy of the award (art. 17 c.5) once every requirement is checked and satisfied.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/efficacia", tag = "aggiudicazione",
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/valutazione/efficacia")]
@@ -482,6 +525,7 @@ pub async fn effective(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
 
 ) -> Result<HttpResponse, ApiError> {
@@ -489,13 +533,14 @@ pub async fn effective(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| award::make_effective(conn, &ctx, &p, id)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; award::make_effective(conn, &ctx, &p, id) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// The art. 90 communications of the tender (all for officials, their own for bidders).
 #[utoipa::path(get, path = "/api/v1/bandi/{id}/valutazione/comunicazioni", tag = "aggiudicazione",
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<Communication>), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[get("/bandi/{id}/valutazione/comunicazioni")]
@@ -503,6 +548,7 @@ pub async fn communications(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
 
 ) -> Result<HttpResponse, ApiError> {
@@ -510,13 +556,14 @@ pub async fn communications(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| award::communications(conn, &p, id)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; award::communications(conn, &p, id) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 /// Art. 36: after the award, what the caller may download: non-excluded bidders the winner's offer, the first five each other's.
 #[utoipa::path(get, path = "/api/v1/bandi/{id}/accesso-atti", tag = "aggiudicazione",
-    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Access), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[get("/bandi/{id}/accesso-atti")]
@@ -524,6 +571,7 @@ pub async fn access_list(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
+    lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
 
 ) -> Result<HttpResponse, ApiError> {
@@ -531,6 +579,7 @@ pub async fn access_list(
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
-    let out = state.db(move |conn| access::accessible(conn, &p, id)).await?;
+    let lotto = lot.lotto;
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; access::accessible(conn, &p, id) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }

@@ -48,7 +48,7 @@ impl From<OfferteError> for ApiError {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(upload_key, get_key, my_share, submit_envelope, my_bid, withdraw, confirm_bid, receipt_bundle, ciphertext, open, list_openings, plaintext),
+    paths(upload_key, get_key, my_share, submit_envelope, submit_lot_envelope, my_bid, withdraw, confirm_bid, receipt_bundle, ciphertext, open, list_openings, plaintext),
     components(schemas(TenderKeyUpload, custody::ShareUpload, TenderKey, custody::Custodian, CustodianShare, SealMode,
                         ReceiptView, BidView, submit::Confirmation, offerte::amendments::PendingAmendment, Withdrawal, VerificationBundle, offerte::log::ConsistencyProof,
                         OpeningRequest, Opening, opening::OpenedEnvelope)),
@@ -62,6 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_key)
         .service(my_share)
         .service(submit_envelope)
+        .service(submit_lot_envelope)
         .service(my_bid)
         .service(withdraw)
         .service(confirm_bid)
@@ -139,14 +140,49 @@ pub async fn submit_envelope(
     auth: Auth,
     path: web::Path<(Uuid, String)>,
     query: web::Query<SubmitQuery>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (bando, kind) = path.into_inner();
+    submit_stream(state, auth, bando, None, kind, query.into_inner(), payload).await
+}
+
+/// Submit (or replace) envelope A, B or C of a bid for one lot of a tender with lots (the
+/// supplier chooses the lots it bids for; one bid per lot). As the tender-level path otherwise;
+/// the receipt's `tender` field is `<tender id>/<lot id>`.
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/lotti/{lotto}/offerta/buste/{kind}", tag = "offerte",
+    params(("id" = Uuid, Path), ("lotto" = Uuid, Path), ("kind" = String, Path, description = "A, B or C"), SubmitQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"), security(("bearer" = [])),
+    responses((status = 201, body = ReceiptView),
+              (status = 403, body = Problem, description = "forbidden, supplier_not_qualified, supplier_documents_expired, supplier_not_invited"),
+              (status = 404, body = Problem, description = "not_found (tender or lot)"),
+              (status = 409, body = Problem, description = "deadline_passed, tender_not_open, tender_key_missing"),
+              (status = 413, body = Problem), (status = 422, body = Problem, description = "tender_has_no_lots")))]
+#[post("/bandi/{id}/lotti/{lotto}/offerta/buste/{kind}")]
+pub async fn submit_lot_envelope(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid, String)>,
+    query: web::Query<SubmitQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (bando, lotto, kind) = path.into_inner();
+    submit_stream(state, auth, bando, Some(lotto), kind, query.into_inner(), payload).await
+}
+
+async fn submit_stream(
+    state: web::Data<AppState>,
+    auth: Auth,
+    bando: Uuid,
+    lotto: Option<Uuid>,
+    kind: String,
+    query: SubmitQuery,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let kind = submit::parse_kind(&kind)?;
     let mode = query.sealed.unwrap_or(SealMode::Server);
     let now = state.clock.now();
     let who = auth.principal.clone();
-    let recipient = state.db(move |conn| submit::prepare(conn, &who, bando, now)).await?;
+    let recipient = state.db(move |conn| submit::prepare(conn, &who, bando, lotto, now)).await?;
 
     let (tx, reader) = blob::channel(8);
     let dir = state.seal.dir().to_path_buf();
@@ -187,7 +223,7 @@ pub async fn submit_envelope(
     let svc = state.seal.clone();
     let clock = state.clock.clone();
     let receipt = state
-        .db(move |conn| submit::commit(conn, &svc, clock.as_ref(), &auth.principal, bando, kind, staged))
+        .db(move |conn| submit::commit(conn, &svc, clock.as_ref(), &auth.principal, bando, lotto, kind, staged))
         .await?;
     Ok(HttpResponse::Created().json(receipt))
 }
@@ -202,17 +238,25 @@ pub async fn my_bid(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>)
     Ok(HttpResponse::Ok().json(bids))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LotQuery {
+    /// The lot whose bid this is (tenders with lots).
+    pub lotto: Option<Uuid>,
+}
+
 /// Withdraw the calling supplier's bid (before the deadline). Logged; nothing is deleted.
-#[utoipa::path(delete, path = "/api/v1/bandi/{id}/offerta", tag = "offerte", params(("id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/bandi/{id}/offerta", tag = "offerte", params(("id" = Uuid, Path), LotQuery),
     security(("bearer" = [])),
     responses((status = 200, body = Withdrawal), (status = 404, body = Problem), (status = 409, body = Problem)))]
 #[delete("/bandi/{id}/offerta")]
-pub async fn withdraw(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn withdraw(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, lot: web::Query<LotQuery>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let lotto = lot.lotto;
     let svc = state.seal.clone();
     let clock = state.clock.clone();
     let w = state
-        .db(move |conn| submit::withdraw(conn, &svc, clock.as_ref(), &auth.principal, id))
+        .db(move |conn| submit::withdraw(conn, &svc, clock.as_ref(), &auth.principal, id, lotto))
         .await?;
     Ok(HttpResponse::Ok().json(w))
 }
@@ -220,7 +264,7 @@ pub async fn withdraw(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid
 /// Confirm the calling supplier's bid as it stands after a rettifica that requires it
 /// (`requires_confirmation` in the bid view), before the deadline. Audited. Replacing an
 /// envelope also clears the flag.
-#[utoipa::path(post, path = "/api/v1/bandi/{id}/offerta/conferma", tag = "offerte", params(("id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/offerta/conferma", tag = "offerte", params(("id" = Uuid, Path), LotQuery),
     security(("bearer" = [])),
     responses((status = 200, body = Vec<BidView>), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem, description = "nothing_to_confirm, deadline_passed, tender_not_open")))]
@@ -230,12 +274,14 @@ pub async fn confirm_bid(
     rid: RequestId,
     auth: Auth,
     id: web::Path<Uuid>,
+    lot: web::Query<LotQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let id = id.into_inner();
+    let lotto = lot.lotto;
     let clock = state.clock.clone();
     let bids = state
-        .db(move |conn| submit::confirm(conn, &ctx, clock.as_ref(), &auth.principal, id))
+        .db(move |conn| submit::confirm(conn, &ctx, clock.as_ref(), &auth.principal, id, lotto))
         .await?;
     Ok(HttpResponse::Ok().json(bids))
 }
