@@ -869,6 +869,9 @@ fn on_a_procedure_by_invitation_the_invitation_list_decides() {
     assert_eq!(r["bidder_id"], invited.user_id.as_str());
     // Qualified in the albo but not invited: refused, and the tender is not even visible to it.
     refused(&w, &outsider.client, &bando, "supplier_not_invited");
+    // Nor may it read the tender's key and custodians.
+    outsider.client.get(&format!("/api/v1/bandi/{bando}/sigillo")).expect_problem(404, "not_found");
+    invited.client.get(&format!("/api/v1/bandi/{bando}/sigillo")).expect(200);
 }
 
 fn outbox(w: &World, bando: &str) -> Vec<String> {

@@ -99,9 +99,19 @@ pub async fn upload_key(
 #[utoipa::path(get, path = "/api/v1/bandi/{id}/sigillo", tag = "offerte", params(("id" = Uuid, Path)),
     security(("bearer" = [])), responses((status = 200, body = TenderKey), (status = 404, body = Problem)))]
 #[get("/bandi/{id}/sigillo")]
-pub async fn get_key(state: web::Data<AppState>, _auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get_key(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let key = state.db(move |conn| custody::get(conn, id)).await?;
+    let key = state
+        .db(move |conn| -> Result<_, ApiError> {
+            // The key is seen by whoever may see the tender: a negotiated procedure's key
+            // (and its custodians) stays hidden from suppliers who are not invited.
+            let row = bando::store::find(conn, id)?;
+            if !bando::service::can_view(Some(&auth.principal), &row) {
+                return Err(bando::BandoError::NotFound { what: "Bando" }.into());
+            }
+            Ok(custody::get(conn, id)?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(key))
 }
 
