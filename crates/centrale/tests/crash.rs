@@ -323,6 +323,54 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
         assert_eq!(report.checks, vec!["receipt-signature", "envelope-digest", "leaf-hash", "checkpoint-signature", "inclusion"]);
     }
 
+    // 1b. The same check with the offline tool a supplier would run: `centrale verify` on the
+    //     bundle and envelope files, with the keys pinned; it exits non-zero naming the check
+    //     that fails once the envelope or the receipt is changed.
+    {
+        let h = &held[0];
+        let s = &suppliers[h.supplier];
+        let envelope = h.receipt["envelope_id"].as_str().expect("envelope id");
+        let work = seal_dir.join("verify-cli");
+        std::fs::create_dir_all(&work).expect("work dir");
+        let bundle = s.ok("GET", &format!("/api/v1/buste/{envelope}/ricevuta"), None, 200);
+        let bundle_path = work.join("bundle.json");
+        std::fs::write(&bundle_path, bundle.to_string()).expect("write bundle");
+        let envelope_path = work.join("envelope.age");
+        let mut ciphertext = s.bytes(&format!("/api/v1/buste/{envelope}/cifrato"));
+        std::fs::write(&envelope_path, &ciphertext).expect("write envelope");
+        let verify = |bundle: &Path, envelope: &Path| {
+            let out = Command::new(env!("CARGO_BIN_EXE_centrale"))
+                .arg("verify")
+                .arg("--bundle")
+                .arg(bundle)
+                .arg("--envelope")
+                .arg(envelope)
+                .arg("--platform-key")
+                .arg(keys["platform_key"].as_str().expect("pk"))
+                .arg("--log-key")
+                .arg(keys["log_key"].as_str().expect("vkey"))
+                .output()
+                .expect("centrale verify runs");
+            (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+        };
+        let (ok, text) = verify(&bundle_path, &envelope_path);
+        assert!(ok, "centrale verify refused a good receipt: {text}");
+        assert!(text.contains("inclusion"), "{text}");
+        let last = ciphertext.len() - 1;
+        ciphertext[last] ^= 1;
+        let tampered_envelope = work.join("tampered.age");
+        std::fs::write(&tampered_envelope, &ciphertext).expect("write tampered");
+        let (ok, text) = verify(&bundle_path, &tampered_envelope);
+        assert!(!ok && text.contains("envelope-digest"), "a changed envelope must fail envelope-digest: {text}");
+        let mut forged = bundle.clone();
+        let receipt = forged["receipt"].as_str().expect("receipt").replacen("size ", "size 1", 1);
+        forged["receipt"] = Value::String(receipt);
+        let forged_path = work.join("forged.json");
+        std::fs::write(&forged_path, forged.to_string()).expect("write forged");
+        let (ok, text) = verify(&forged_path, &envelope_path);
+        assert!(!ok && text.contains("receipt-signature"), "a changed receipt must fail receipt-signature: {text}");
+    }
+
     // 2. No half bid: every envelope row has its receipt and leaf, its blob is there with the
     //    recorded digest and size, and no bid is without envelopes.
     let url = db.url();
