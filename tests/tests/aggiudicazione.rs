@@ -759,6 +759,120 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
     assert!(awards.iter().all(|n| n["body"].as_str().expect("b").contains("2026-07-25")));
 }
 
+/// Issue 6 point 3: quantitative and tabular criteria are computed by the platform from the
+/// values each bidder declared in envelope B (a JSON document with `values`, docs/seal.md);
+/// commissioners enter coefficients only for the discretionary criterion (422
+/// `criterion_not_discretionary` otherwise); riparametrazione per (discretionary) criterion and,
+/// since the tender says so, on the technical total; the soglia before the latter.
+#[test]
+fn quantitative_and_tabular_criteria_come_from_envelope_b_and_the_total_is_riparametrato() {
+    let mut w = world();
+    let mut body = oepv_tender(&w);
+    body["cig"] = json!(cig(3_000_007));
+    body["oepv"] = json!({
+        "criteria": [
+            { "code": "T1", "description": "Metodologia", "weight": "30", "kind": "discretionary" },
+            { "code": "T2", "description": "Tempo di intervento (ore)", "weight": "20", "kind": "quantitative",
+              "quantitative": { "better": "lower", "min": "0", "max": "40" } },
+            { "code": "T3", "description": "Certificazione ambientale", "weight": "10", "kind": "tabular",
+              "table": [ { "option": "EMAS", "coefficient": "1" }, { "option": "ISO 14001", "coefficient": "0.625" },
+                         { "option": "nessuna", "coefficient": "0" } ] },
+            { "code": "T4", "description": "Anni di esperienza", "weight": "10", "kind": "tabular",
+              "table": [ { "to": "5", "coefficient": "0" }, { "from": "5", "to": "10", "coefficient": "0.5" },
+                         { "from": "10", "coefficient": "1" } ] }
+        ],
+        "economic_weight": "30",
+        "economic_formula": { "kind": "linear" },
+        "technical_threshold": "20",
+        "reparametrization": true,
+        "reparametrize_total": true
+    });
+    // A table whose ranges overlap is refused when the tender is written.
+    let mut bad = body.clone();
+    bad["oepv"]["criteria"][3]["table"][1]["from"] = json!("4");
+    w.rup.post("/api/v1/bandi", &bad).expect_problem(422, "oepv_table_overlap");
+    let bando = tender(&w, body);
+    let c1 = w.custode.clone();
+    // Envelope B: the declared values (the fourth bidder sends a plain report, no values).
+    let envelopes_b = [
+        json!({ "relazione": "Studio 1", "values": { "T2": "10", "T3": "ISO 14001", "T4": 12 } }).to_string(),
+        json!({ "relazione": "Studio 2", "values": { "T2": 20, "T3": "nessuna", "T4": "7" } }).to_string(),
+        json!({ "relazione": "Studio 3", "values": { "T2": "50", "T4": 3 } }).to_string(),
+        "Relazione tecnica senza valori".to_string(),
+    ];
+    let mut bidders = Vec::new();
+    for (i, b) in envelopes_b.iter().enumerate() {
+        let email = format!("tecnico{}@verde.it", i + 1);
+        let uid = supplier(&w.app, &email);
+        let c = w.login(&email);
+        submit(&c, &bando, "A", b"domanda e DGUE");
+        submit(&c, &bando, "B", b.as_bytes());
+        submit(&c, &bando, "C", &offer_c("10"));
+        bidders.push(uid);
+    }
+    past_opening(&mut w, &bando);
+    let path = format!("/api/v1/bandi/{bando}/valutazione/commissione");
+    w.rup.post(&path, &json!({ "members": [c1], "president": c1 })).expect(201);
+    open(&w, &bando, "A");
+    for uid in &bidders {
+        admit(&w, &bando, uid);
+    }
+    open(&w, &bando, "B");
+    let k1 = w.login("custode@comune.milano.it");
+    k1.post(&format!("{path}/dichiarazione"), &json!({ "no_incompatibility": true, "text": "Nessuna incompatibilità (art. 93 c.5)" })).expect(200);
+    let coeff = format!("/api/v1/bandi/{bando}/valutazione/coefficienti");
+    // Only the discretionary criterion takes a commissioner's coefficient.
+    for code in ["T2", "T3", "T4"] {
+        let p = k1.post(&coeff, &json!({ "bidder_id": bidders[0], "coefficients": { "T1": "0.5", code: "1" } }))
+            .expect_problem(422, "criterion_not_discretionary");
+        assert_eq!(p["field"], format!("coefficients.{code}"));
+    }
+    for (uid, t1) in bidders.iter().zip(["0.5", "0.8", "0.4", "0.6"]) {
+        k1.post(&coeff, &json!({ "bidder_id": uid, "coefficients": { "T1": t1 } })).expect(201);
+    }
+    let p = k1.post(&format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"), &json!({})).expect(200);
+    assert_eq!(p["coefficients"].as_array().expect("raw").len(), 4, "only T1 was typed");
+    let technical = &p["evaluation"]["technical"];
+    let computed = technical["computed"].as_array().expect("computed");
+    assert_eq!(computed.len(), 12);
+    let comp = |i: usize, code: &str| {
+        computed.iter().find(|c| c["bidder_id"] == bidders[i].as_str() && c["criterion"] == code).expect("computed").clone()
+    };
+    // T2, lower is better on [0, 40]: 10 h → 30/40 = 0.75; 20 h → 0.5; 50 h → brought to 40 → 0.
+    // T3: ISO 14001 → 0.625, nessuna → 0, not declared → 0. T4: 12 → 1, 7 → 0.5, 3 → 0.
+    let expected = [["0.75", "0.625", "1"], ["0.5", "0", "0.5"], ["0", "0", "0"], ["0", "0", "0"]];
+    for (i, row) in expected.iter().enumerate() {
+        for (code, c) in ["T2", "T3", "T4"].iter().zip(row) {
+            assert_eq!(dec(&comp(i, code)["coefficient"]), d(c), "bidder {i} {code}");
+        }
+    }
+    assert_eq!(comp(2, "T2")["declared"], "50");
+    assert_eq!(comp(2, "T3")["note"], "valore non dichiarato");
+    assert!(comp(3, "T2")["note"].as_str().expect("note").contains("JSON"));
+    let tech = &technical["report"]["offers"];
+    let tech_of = |i: usize| tech.as_array().expect("t").iter().find(|o| o["id"] == bidders[i].as_str()).expect("offer").clone();
+    // T1 (30) riparametrato on the best average 0.8: 0.625, 1, 0.5, 0.75 → 18.75, 30, 15, 22.5.
+    // T2 (20) is not riparametrato (the best stays 0.75 → 15): 15, 10, 0, 0. T3 (10): 6.25, 0, 0, 0.
+    // T4 (10): 10, 5, 0, 0. Totals 50, 45, 15, 22.5; the third is below the soglia of 20.
+    // On the total: × 70/50 = 1.4 → 70, 63, —, 31.5.
+    let first = ["50", "45", "15", "22.5"];
+    let total = [Some("70"), Some("63"), None, Some("31.5")];
+    for i in 0..4 {
+        assert_eq!(dec(&tech_of(i)["total_before_second_reparametrization"]), d(first[i]), "bidder {i}");
+        match total[i] {
+            Some(t) => assert_eq!(dec(&tech_of(i)["total"]), d(t), "bidder {i}"),
+            None => assert!(tech_of(i).get("total").is_none(), "bidder {i}"),
+        }
+    }
+    let crit_of = |i: usize, k: usize| tech_of(i)["criteria"][k].clone();
+    assert_eq!(dec(&crit_of(0, 0)["coefficient"]), d("0.625"));
+    assert_eq!(dec(&crit_of(0, 1)["coefficient"]), d("0.75"));
+    assert_eq!(dec(&crit_of(0, 1)["points"]), d("15"));
+    assert_eq!(tech_of(2)["admitted"], false);
+    assert_eq!(participant(&p, &bidders[2])["excluded_phase"], "technical");
+    assert_eq!(dec(&technical["report"]["max_technical_points"]), d("70"));
+}
+
 /// Lots (issue 5: "a bid for a tender or lot"; issue 6: "each lot is decided separately"): a
 /// lowest-price works tender with two lots; the suppliers choose their lots (one bids on both),
 /// every envelope is opened once per tender and kind, and each lot is admitted, ranked and

@@ -164,6 +164,54 @@ text_enum!(
     }
 );
 
+#[allow(clippy::derivable_impls)]
+impl Default for CriterionKind {
+    fn default() -> Self {
+        CriterionKind::Discretionary
+    }
+}
+
+text_enum!(
+    /// Which end of a quantitative criterion's range earns the full coefficient.
+    Better {
+        Higher = "higher",
+        Lower = "lower",
+    }
+);
+
+/// A quantitative criterion's formula: linear on the value the bidder declares in envelope B,
+/// within `[min, max]` (values outside are brought to the nearer end).
+/// Higher is better: C = (V − min) / (max − min); lower is better: C = (max − V) / (max − min).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuantitativeRule {
+    pub better: Better,
+    #[serde(deserialize_with = "de_decimal")]
+    #[schema(value_type = String, example = "0")]
+    pub min: Decimal,
+    #[serde(deserialize_with = "de_decimal")]
+    #[schema(value_type = String, example = "100")]
+    pub max: Decimal,
+}
+
+/// One row of a tabular criterion: an option (exact text) or a range `from ≤ V < to` (either
+/// end may be open), mapped to a fixed coefficient.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableRow {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de_opt_decimal")]
+    #[schema(value_type = Option<String>)]
+    pub from: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de_opt_decimal")]
+    #[schema(value_type = Option<String>)]
+    pub to: Option<Decimal>,
+    #[serde(deserialize_with = "de_decimal")]
+    #[schema(value_type = String, example = "0.5")]
+    pub coefficient: Decimal,
+}
+
 text_enum!(
     /// The economic-score formula (domain.md §5).
     FormulaKind {
@@ -217,7 +265,15 @@ pub struct Criterion {
     #[serde(deserialize_with = "de_decimal")]
     #[schema(value_type = String, example = "20")]
     pub weight: Decimal,
+    /// Default `discretionary`.
+    #[serde(default)]
     pub kind: CriterionKind,
+    /// `quantitative`: the formula on the value declared in envelope B.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantitative: Option<QuantitativeRule>,
+    /// `tabular`: options or value ranges mapped to fixed coefficients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub table: Vec<TableRow>,
     #[serde(default)]
     #[schema(no_recursion)]
     pub sub_criteria: Vec<Criterion>,
@@ -250,9 +306,13 @@ pub struct Oepv {
     #[serde(default, deserialize_with = "de_opt_decimal")]
     #[schema(value_type = Option<String>)]
     pub technical_threshold: Option<Decimal>,
-    /// Riparametrazione of the technical scores.
+    /// Riparametrazione of the technical scores, per (discretionary) criterion.
     #[serde(default)]
     pub reparametrization: bool,
+    /// Second riparametrazione, on the technical total: the best admitted offer gets the
+    /// whole technical weight.
+    #[serde(default)]
+    pub reparametrize_total: bool,
 }
 
 impl Oepv {

@@ -144,6 +144,68 @@ fn check_criteria(criteria: &[Criterion], path: &str) -> Result<(), BandoError> 
             }
             check_criteria(&c.sub_criteria, &format!("{field}.sub_criteria"))?;
         }
+        check_rule(c, &field)?;
+    }
+    Ok(())
+}
+
+/// A quantitative criterion's formula and a tabular criterion's table (ANAC Linee guida n. 2;
+/// domain.md §5): only on their own kind; a range with min < max; coefficients in [0, 1];
+/// each row one option or one range, options unique, ranges not overlapping. A criterion of
+/// either kind without its rule is accepted here, but its technical phase cannot close.
+fn check_rule(c: &Criterion, field: &str) -> Result<(), BandoError> {
+    let rule = |m: &str| BandoError::invalid("oepv_criterion_rule", field, m.to_string());
+    match c.kind {
+        CriterionKind::Discretionary if c.quantitative.is_some() || !c.table.is_empty() => {
+            return Err(rule("Un criterio discrezionale non ha formula né tabella: i coefficienti sono dei commissari"));
+        }
+        CriterionKind::Quantitative if !c.table.is_empty() => return Err(rule("Un criterio quantitativo ha una formula, non una tabella")),
+        CriterionKind::Tabular if c.quantitative.is_some() => return Err(rule("Un criterio tabellare ha una tabella, non una formula")),
+        _ => {}
+    }
+    if !c.sub_criteria.is_empty() && (c.quantitative.is_some() || !c.table.is_empty()) {
+        return Err(rule("Formula e tabella stanno nei sub-criteri, non nel criterio che li raggruppa"));
+    }
+    if let Some(q) = &c.quantitative {
+        if q.min >= q.max {
+            return Err(BandoError::invalid("oepv_quantitative_range", &format!("{field}.quantitative"), "L'intervallo della formula richiede min < max"));
+        }
+    }
+    let mut options = HashSet::new();
+    let mut ranges: Vec<(Option<Decimal>, Option<Decimal>)> = Vec::new();
+    for (r, row) in c.table.iter().enumerate() {
+        let rf = format!("{field}.table[{r}]");
+        if row.coefficient < Decimal::ZERO || row.coefficient > Decimal::ONE || row.coefficient.normalize().scale() > 10 {
+            return Err(BandoError::invalid("oepv_table_coefficient", &rf, "Il coefficiente di una riga è compreso tra 0 e 1 (al più 10 decimali)"));
+        }
+        let is_range = row.from.is_some() || row.to.is_some();
+        match (&row.option, is_range) {
+            (Some(o), false) => {
+                if o.trim().is_empty() || !options.insert(o.trim().to_string()) {
+                    return Err(BandoError::invalid("oepv_table_row", &rf, "Ogni opzione della tabella è un testo non vuoto e unico"));
+                }
+            }
+            (None, true) => {
+                if let (Some(f), Some(t)) = (row.from, row.to) {
+                    if f >= t {
+                        return Err(BandoError::invalid("oepv_table_row", &rf, "Un intervallo richiede from < to"));
+                    }
+                }
+                let overlaps = ranges.iter().any(|(f2, t2)| {
+                    let starts_before_other_ends = match (row.from, t2) { (Some(a), Some(b)) => a < *b, _ => true };
+                    let other_starts_before_end = match (f2, row.to) { (Some(a), Some(b)) => *a < b, _ => true };
+                    starts_before_other_ends && other_starts_before_end
+                });
+                if overlaps {
+                    return Err(BandoError::invalid("oepv_table_overlap", &rf, "Gli intervalli della tabella non si sovrappongono"));
+                }
+                ranges.push((row.from, row.to));
+            }
+            _ => return Err(BandoError::invalid("oepv_table_row", &rf, "Ogni riga indica un'opzione oppure un intervallo (from/to), non entrambi")),
+        }
+    }
+    if !options.is_empty() && !ranges.is_empty() {
+        return Err(rule("Una tabella è di opzioni oppure di intervalli, non di entrambi"));
     }
     Ok(())
 }
@@ -645,12 +707,15 @@ mod tests {
                 description: "Organizzazione".into(),
                 weight: dec!(60),
                 kind: CriterionKind::Discretionary,
+                quantitative: None,
+                table: vec![],
                 sub_criteria: vec![],
             }],
             economic_weight: dec!(40),
             economic_formula: EconomicFormula { kind: FormulaKind::Inverse, alpha: None, x: None },
             technical_threshold: None,
             reparametrization: true,
+            reparametrize_total: false,
         });
         assert_eq!(codes(&l), vec!["economic_weight_above_cap"]);
         if let Some(o) = l.oepv.as_mut() {
@@ -658,6 +723,27 @@ mod tests {
             o.criteria[0].weight = dec!(70);
         }
         assert_eq!(codes(&l), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn quantitative_and_tabular_rules_are_checked() {
+        let crit = |v: serde_json::Value| -> Criterion { serde_json::from_value(v).expect("criterion") };
+        let code = |c: Criterion| check_criteria(&[c], "oepv.criteria").err().map(|e| e.code());
+        assert_eq!(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10 })).kind, CriterionKind::Discretionary);
+        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "quantitative",
+            "quantitative": { "better": "lower", "min": "0", "max": "40" } }))), None);
+        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "quantitative",
+            "quantitative": { "better": "higher", "min": "5", "max": "5" } }))), Some("oepv_quantitative_range"));
+        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10,
+            "quantitative": { "better": "higher", "min": "0", "max": "5" } }))), Some("oepv_criterion_rule"));
+        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
+            "table": [ { "from": "0", "to": "10", "coefficient": "0.5" }, { "from": "10", "coefficient": "1" } ] }))), None);
+        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
+            "table": [ { "from": "0", "to": "10", "coefficient": "0.5" }, { "from": "9", "coefficient": "1" } ] }))), Some("oepv_table_overlap"));
+        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
+            "table": [ { "option": "ISO 14001", "coefficient": "1.5" } ] }))), Some("oepv_table_coefficient"));
+        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
+            "table": [ { "option": "ISO 14001", "from": "1", "coefficient": "1" } ] }))), Some("oepv_table_row"));
     }
 
     #[test]

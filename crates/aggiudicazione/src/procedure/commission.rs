@@ -4,9 +4,10 @@
 //! technical phase closes with the engine's averages, riparametrazione and soglia.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use accounts::{Principal, UserKind};
-use bando::{AwardCriterion, CriterionKind, Oepv};
+use bando::{AwardCriterion, Criterion, CriterionKind, Oepv};
 use db::audit::AuditCtx;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
@@ -14,19 +15,17 @@ use uuid::Uuid;
 
 use super::model::*;
 use super::schema::{agg_coefficients, agg_commission, agg_evaluations, agg_participants, agg_soccorso, envelopes, opened_envelopes, users};
-use super::{active_bid_ids, event, exclude, model, require_opened, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
+use super::{active_bid_ids, technical_values, event, exclude, model, require_opened, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
 use crate::scoring::technical::{compute_technical_scores, MinimumScoreStage, TechnicalCriterion, TechnicalOffer, TechnicalRequest};
 
 /// Leaf criteria of the tender's scheme: sub-criteria where present, else the criterion.
-pub(crate) fn leaves(oepv: &Oepv) -> Vec<(String, Decimal, CriterionKind)> {
+pub(crate) fn leaves(oepv: &Oepv) -> Vec<&Criterion> {
     let mut out = Vec::new();
     for c in &oepv.criteria {
         if c.sub_criteria.is_empty() {
-            out.push((c.code.clone(), c.weight, c.kind));
+            out.push(c);
         } else {
-            for s in &c.sub_criteria {
-                out.push((s.code.clone(), s.weight, s.kind));
-            }
+            out.extend(c.sub_criteria.iter());
         }
     }
     out
@@ -188,8 +187,15 @@ pub fn enter_coefficients(conn: &mut PgConnection, ctx: &AuditCtx, who: &Princip
             return Err(ProcedureError::invalid("coefficients_required", "coefficients", "Nessun coefficiente"));
         }
         for (code, value) in &input.coefficients {
-            if !leaves.iter().any(|(c, _, _)| c == code) {
+            let Some(leaf) = leaves.iter().find(|c| c.code == *code) else {
                 return Err(ProcedureError::invalid("criterion_unknown", &format!("coefficients.{code}"), format!("Criterio sconosciuto: {code}")));
+            };
+            if leaf.kind != CriterionKind::Discretionary {
+                return Err(ProcedureError::invalid(
+                    "criterion_not_discretionary",
+                    &format!("coefficients.{code}"),
+                    format!("Il criterio {code} è {}: il coefficiente lo calcola la piattaforma dai valori dichiarati nella busta B", leaf.kind),
+                ));
             }
             if *value < Decimal::ZERO || *value > Decimal::ONE || value.scale() > 6 {
                 return Err(ProcedureError::invalid("coefficient_range", &format!("coefficients.{code}"), "Il coefficiente è compreso tra 0 e 1 (al massimo 6 decimali)"));
@@ -243,7 +249,10 @@ pub(crate) fn require_admin_phase_done(conn: &mut PgConnection, bando: Uuid) -> 
 
 /// The president (or the RUP) closes the technical phase: averages, riparametrazione and
 /// soglia di sbarramento by the engine; offers below the soglia are excluded.
-pub fn close_technical(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid) -> Result<Procedura> {
+/// Quantitative and tabular criteria are computed from the values each bidder declared in
+/// envelope B (read from the blob store under `store_dir`); per-criterion riparametrazione
+/// applies to discretionary criteria, the one on the total when the tender says so.
+pub fn close_technical(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, store_dir: &Path) -> Result<Procedura> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         let oepv = oepv_of(&row)?;
@@ -284,25 +293,65 @@ pub fn close_technical(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal,
             latest.insert((b, c, u), v);
         }
         let leaves = leaves(&oepv);
+        if let Some(c) = leaves.iter().find(|c| c.kind != CriterionKind::Discretionary && technical_values::coefficient(c, None).is_err()) {
+            return Err(ProcedureError::conflict(
+                "criterion_rule_missing",
+                format!("Il criterio {} è {} ma il bando non ne indica la formula o la tabella: la piattaforma non può calcolarlo", c.code, c.kind),
+            ));
+        }
+        // Envelope B's declared values, only when some criterion is computed from them.
+        let mut declared: BTreeMap<Uuid, std::result::Result<serde_json::Map<String, serde_json::Value>, String>> = BTreeMap::new();
+        if leaves.iter().any(|c| c.kind != CriterionKind::Discretionary) {
+            let bids = active_bid_ids(conn, &row)?;
+            let found: Vec<(Uuid, Option<String>)> = opened_envelopes::table
+                .inner_join(envelopes::table)
+                .filter(envelopes::bid_id.eq_any(bids))
+                .filter(opened_envelopes::kind.eq("B"))
+                .filter(envelopes::bidder_id.eq_any(&admitted))
+                .select((envelopes::bidder_id, opened_envelopes::plaintext_path))
+                .load(conn)?;
+            for (bidder, rel) in found {
+                declared.insert(bidder, technical_values::read_values(rel.map(|r| store_dir.join(r)).as_deref()));
+            }
+        }
+        let mut computed = Vec::new();
         let mut offers = Vec::new();
         for bidder in &admitted {
             let mut coefficients = BTreeMap::new();
-            for (code, _, kind) in &leaves {
+            for c in &leaves {
+                let code = &c.code;
+                if c.kind != CriterionKind::Discretionary {
+                    let values = declared.get(bidder).cloned().unwrap_or_else(|| Err("busta B assente".into()));
+                    let value = values.as_ref().ok().and_then(|v| v.get(code));
+                    let (coefficient, note, inexact) =
+                        technical_values::coefficient(c, value).map_err(|_| ProcedureError::conflict("criterion_rule_missing", code.clone()))?;
+                    let note = match (&values, note) {
+                        (Err(why), Some(_)) => Some(why.clone()),
+                        (_, n) => n,
+                    };
+                    computed.push(technical_values::ComputedCoefficient {
+                        bidder_id: *bidder,
+                        criterion: code.clone(),
+                        kind: c.kind,
+                        declared: value.cloned().unwrap_or(serde_json::Value::Null),
+                        coefficient,
+                        note,
+                        inexact,
+                    });
+                    coefficients.insert(code.clone(), vec![coefficient]);
+                    continue;
+                }
                 let mut values = Vec::new();
                 for (member, _, _) in &m {
                     match latest.get(&(*bidder, code.clone(), *member)) {
                         Some(v) => values.push(*v),
-                        None if *kind == CriterionKind::Discretionary => {
+                        None => {
                             return Err(ProcedureError::conflict(
                                 "coefficients_missing",
                                 format!("Manca il coefficiente del commissario {member} per il criterio {code} dell'offerta {bidder}"),
                             ));
                         }
-                        None => {}
                     }
-                }
-                if values.is_empty() {
-                    return Err(ProcedureError::conflict("coefficients_missing", format!("Manca il coefficiente del criterio {code} dell'offerta {bidder}")));
                 }
                 coefficients.insert(code.clone(), values);
             }
@@ -311,16 +360,20 @@ pub fn close_technical(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal,
         let request = TechnicalRequest {
             criteria: leaves
                 .iter()
-                .map(|(code, weight, _)| TechnicalCriterion { id: code.clone(), max_points: *weight, reparametrize: oepv.reparametrization })
+                .map(|c| TechnicalCriterion {
+                    id: c.code.clone(),
+                    max_points: c.weight,
+                    reparametrize: oepv.reparametrization && c.kind == CriterionKind::Discretionary,
+                })
                 .collect(),
             offers,
             minimum_score: oepv.technical_threshold,
             minimum_score_stage: MinimumScoreStage::default(),
-            second_reparametrization: false,
+            second_reparametrization: oepv.reparametrize_total,
             max_technical_points: None,
         };
         let report = compute_technical_scores(&request)?;
-        let stored = serde_json::json!({ "request": request, "report": report });
+        let stored = serde_json::json!({ "request": request, "report": report, "computed": computed });
         diesel::insert_into(agg_evaluations::table)
             .values((
                 agg_evaluations::scope_id.eq(bando),

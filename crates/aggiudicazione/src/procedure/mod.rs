@@ -19,6 +19,7 @@ pub mod error;
 pub mod evaluation;
 pub mod model;
 pub mod schema;
+pub mod technical_values;
 pub mod admission;
 
 use accounts::{Principal, UserKind};

@@ -163,7 +163,8 @@ pub struct RawCoefficient {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Evaluation {
     pub criterion: Option<String>,
-    /// `{request, report}` of the technical engine (averages, riparametrazione, soglia).
+    /// `{request, report, computed}`: the technical engine's input and result (averages,
+    /// riparametrazione, soglia) and the coefficients computed from envelope B's declared values.
     #[schema(value_type = Option<Object>)]
     pub technical: Option<serde_json::Value>,
     pub technical_closed_at: Option<DateTime<Utc>>,

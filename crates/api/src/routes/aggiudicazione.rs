@@ -308,7 +308,7 @@ pub async fn declare(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// A commissioner's coefficients (0–1) per leaf criterion for one admitted offer. Every raw value is kept.
+/// A commissioner's coefficients (0–1) per discretionary leaf criterion for one admitted offer (422 `criterion_not_discretionary` for a quantitative or tabular one: the platform computes those). Every raw value is kept.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/coefficienti", tag = "aggiudicazione", request_body = CoefficientsInput,
     params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 201, body = Vec<RawCoefficient>), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -331,7 +331,7 @@ pub async fn coefficients(
     Ok(HttpResponse::Created().json(out))
 }
 
-/// Close the technical phase (president or RUP): averages, riparametrazione, soglia di sbarramento by the engine; offers below the soglia are excluded.
+/// Close the technical phase (president or RUP): quantitative and tabular criteria computed from the values declared in envelope B (`computed`), averages of the discretionary coefficients, riparametrazione per criterion and, where the tender says so (`reparametrize_total`), on the technical total, soglia di sbarramento by the engine; offers below the soglia are excluded.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/tecnica/chiusura", tag = "aggiudicazione",
     params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -350,7 +350,8 @@ pub async fn close_technical(
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::close_technical(conn, &ctx, &p, id) }).await?;
+    let dir = state.seal.dir().to_path_buf();
+    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::close_technical(conn, &ctx, &p, id, &dir) }).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
