@@ -1065,3 +1065,32 @@ fn art110_explanations_not_given_within_fifteen_days_exclude_the_best_offer() {
     assert!(exclusion["actor_user_id"].is_null());
     assert_eq!(exclusion["details"]["phase"], "art110");
 }
+
+#[test]
+fn a_single_offer_above_the_threshold_is_awarded_without_standstill() {
+    let mut w = world();
+    // Works above the EU threshold (5,404,000 from 2026): the standstill would apply, but
+    // with a single offer art. 18 c.3 lett. a lifts it; no automatic exclusion either.
+    let mut body = works_tender(&w, 9);
+    body["base_amount"] = json!("6000000.00");
+    body["anomaly_method"] = Value::Null;
+    let bando = tender(&w, body);
+    let email = "sola@costruzioni.it";
+    let uid = supplier(&w.app, email);
+    let c = w.login(email);
+    submit(&c, &bando, "A", b"domanda e DGUE");
+    submit(&c, &bando, "C", &offer_c("7.250"));
+    past_opening(&mut w, &bando);
+    open(&w, &bando, "A");
+    admit(&w, &bando, &uid);
+    open(&w, &bando, "C");
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({})).expect(200);
+    assert_eq!(p["evaluation"]["anomaly_applies"], false, "{p}");
+    assert_eq!(p["evaluation"]["ranking"][0]["bidder_id"], uid.as_str());
+    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect(200);
+    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({})).expect(200);
+    assert_eq!(p["award"]["winner_id"], uid.as_str());
+    assert_eq!(p["award"]["standstill_applies"], false, "{p}");
+    assert!(p["award"]["standstill_why"].as_str().expect("why").contains("una sola offerta"), "{p}");
+    assert!(p["award"]["standstill_end"].is_null());
+}
