@@ -110,12 +110,19 @@ impl From<EnteRow> for Ente {
 
 fn validated(input: &NewEnte) -> Result<(String, Option<String>, String), AccountsError> {
     if input.nome.trim().is_empty() {
-        return Err(AccountsError::invalid("nome_required", "nome", "Il nome dell'ente è obbligatorio"));
+        return Err(AccountsError::invalid(
+            "nome_required",
+            "nome",
+            "Il nome dell'ente è obbligatorio",
+        ));
     }
-    let cf = PartitaIva::from_str(input.codice_fiscale.trim())
-        .map_err(|e| {
-            AccountsError::invalid(e.code(), "codice_fiscale", format!("Codice fiscale dell'ente non valido ({e})"))
-        })?;
+    let cf = PartitaIva::from_str(input.codice_fiscale.trim()).map_err(|e| {
+        AccountsError::invalid(
+            e.code(),
+            "codice_fiscale",
+            format!("Codice fiscale dell'ente non valido ({e})"),
+        )
+    })?;
     let istat = match (&input.istat_code, input.tipo) {
         (Some(code), _) => Some(
             IstatComune::from_str(code.trim())
@@ -131,8 +138,7 @@ fn validated(input: &NewEnte) -> Result<(String, Option<String>, String), Accoun
         }
         (None, _) => None,
     };
-    let pec = Pec::from_str(input.pec.trim())
-        .map_err(|e| AccountsError::invalid(e.code(), "pec", e.to_string()))?;
+    let pec = Pec::from_str(input.pec.trim()).map_err(|e| AccountsError::invalid(e.code(), "pec", e.to_string()))?;
     Ok((cf.to_string(), istat, pec.to_string()))
 }
 

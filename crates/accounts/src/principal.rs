@@ -91,9 +91,7 @@ impl Principal {
     }
 
     pub fn has_role_in(&self, role: Role, ente: Uuid) -> bool {
-        self.grants
-            .iter()
-            .any(|g| g.role == role && g.ente_id == Some(ente))
+        self.grants.iter().any(|g| g.role == role && g.ente_id == Some(ente))
     }
 
     /// Any role at all in this ente (officials only).

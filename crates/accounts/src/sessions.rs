@@ -50,7 +50,10 @@ pub fn login(
     let ok = match &row {
         Some(r) => password::verify(&credentials.password, &r.password_hash) && r.active,
         None => {
-            password::verify(&credentials.password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+            password::verify(
+                &credentials.password,
+                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            );
             false
         }
     };

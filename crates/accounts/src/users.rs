@@ -120,10 +120,7 @@ fn insert_user(
     password_hash: &str,
     kind: UserKind,
 ) -> Result<UserRow, AccountsError> {
-    let taken: i64 = users::table
-        .filter(users::email.eq(email))
-        .count()
-        .get_result(conn)?;
+    let taken: i64 = users::table.filter(users::email.eq(email)).count().get_result(conn)?;
     if taken > 0 {
         return Err(AccountsError::Conflict {
             code: "email_taken",
@@ -172,7 +169,11 @@ fn insert_grant(conn: &mut PgConnection, ctx: &AuditCtx, user: Uuid, grant: &Gra
 fn required_name(full_name: &str) -> Result<&str, AccountsError> {
     let name = full_name.trim();
     if name.is_empty() {
-        return Err(AccountsError::invalid("full_name_required", "full_name", "Il nome è obbligatorio"));
+        return Err(AccountsError::invalid(
+            "full_name_required",
+            "full_name",
+            "Il nome è obbligatorio",
+        ));
     }
     Ok(name)
 }
@@ -296,7 +297,10 @@ pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<User, AccountsError> {
 #[derive(Debug)]
 pub enum Bootstrap {
     AlreadyHasAdmin,
-    Created { email: String, generated_password: Option<String> },
+    Created {
+        email: String,
+        generated_password: Option<String>,
+    },
 }
 
 /// Creates the centrale's first admin when there is none. The password comes from config;
@@ -327,7 +331,14 @@ pub fn bootstrap_admin(
             }
         };
         password::validate(&password)?;
-        let row = insert_user(conn, ctx, &email, "Amministratore della centrale", &password::hash(&password)?, UserKind::Official)?;
+        let row = insert_user(
+            conn,
+            ctx,
+            &email,
+            "Amministratore della centrale",
+            &password::hash(&password)?,
+            UserKind::Official,
+        )?;
         audit::record(
             conn,
             ctx,
@@ -339,7 +350,15 @@ pub fn bootstrap_admin(
                 details: serde_json::json!({ "email": row.email }),
             },
         )?;
-        insert_grant(conn, ctx, row.id, &Grant { role: Role::Admin, ente_id: None })?;
+        insert_grant(
+            conn,
+            ctx,
+            row.id,
+            &Grant {
+                role: Role::Admin,
+                ente_id: None,
+            },
+        )?;
         Ok(Bootstrap::Created {
             email,
             generated_password: generated,

@@ -10,7 +10,11 @@ use rust_decimal::Decimal;
 fn main() {
     for n in [16usize, 200, 2_000] {
         let discounts: Vec<DiscountEntry> = (0..n)
-            .map(|i| DiscountEntry::Plain(Decimal::new(500 + ((i as i64 * 7919) % 3000), 2) + Decimal::new(i as i64 % 1000, 6)))
+            .map(|i| {
+                DiscountEntry::Plain(
+                    Decimal::new(500 + ((i as i64 * 7919) % 3000), 2) + Decimal::new(i as i64 % 1000, 6),
+                )
+            })
             .collect();
         let request = AnomalyRequest::new(AnomalyMethod::A, discounts);
         let rounds = 50;

@@ -54,7 +54,9 @@ pub enum EvalError {
     UnexpectedParameter { field: String },
 
     /// The Method C reference table has no entry for the requested key.
-    #[error("Sconto di riferimento non presente in tabella (categoria {category}, fascia {band}, percentile {percentile})")]
+    #[error(
+        "Sconto di riferimento non presente in tabella (categoria {category}, fascia {band}, percentile {percentile})"
+    )]
     UnknownReference {
         category: String,
         band: String,
@@ -81,9 +83,7 @@ pub enum EvalError {
 impl EvalError {
     /// Wrap a JSON parsing error as `invalid_request`.
     pub(crate) fn from_serde(e: serde_json::Error) -> Self {
-        EvalError::InvalidRequest {
-            message: e.to_string(),
-        }
+        EvalError::InvalidRequest { message: e.to_string() }
     }
 
     /// Stable machine-readable code, suitable for API clients.

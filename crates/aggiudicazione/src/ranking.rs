@@ -47,10 +47,8 @@ pub struct RankedOffer {
 
 /// Rank score lines (exact comparisons on the given decimals).
 pub fn rank_scores(lines: &[ScoreLine], seed: Option<u64>) -> Vec<RankedOffer> {
-    let keys: Vec<(String, Decimal, Option<Decimal>)> = lines
-        .iter()
-        .map(|l| (l.id.clone(), l.total, l.technical))
-        .collect();
+    let keys: Vec<(String, Decimal, Option<Decimal>)> =
+        lines.iter().map(|l| (l.id.clone(), l.total, l.technical)).collect();
     rank_by(&keys, seed)
 }
 
@@ -58,12 +56,7 @@ pub fn rank_scores(lines: &[ScoreLine], seed: Option<u64>) -> Vec<RankedOffer> {
 pub(crate) fn rank_by<T: Ord + Clone>(items: &[(String, T, Option<T>)], seed: Option<u64>) -> Vec<RankedOffer> {
     let mut order: Vec<usize> = (0..items.len()).collect();
     // Descending total, then descending technical score (None counts as lowest); stable.
-    order.sort_by(|&a, &b| {
-        items[b]
-            .1
-            .cmp(&items[a].1)
-            .then_with(|| items[b].2.cmp(&items[a].2))
-    });
+    order.sort_by(|&a, &b| items[b].1.cmp(&items[a].1).then_with(|| items[b].2.cmp(&items[a].2)));
 
     let mut result = Vec::with_capacity(items.len());
     let mut position = 0;
@@ -82,10 +75,7 @@ pub(crate) fn rank_by<T: Ord + Clone>(items: &[(String, T, Option<T>)], seed: Op
             while sub_end < total_group.len() && &items[total_group[sub_end]].2 == technical {
                 sub_end += 1;
             }
-            let tied: Vec<String> = total_group[sub..sub_end]
-                .iter()
-                .map(|&i| items[i].0.clone())
-                .collect();
+            let tied: Vec<String> = total_group[sub..sub_end].iter().map(|&i| items[i].0.clone()).collect();
             let first_rank = position + sub + 1;
             if tied.len() == 1 {
                 let tie_break = if total_group.len() > 1 {
@@ -197,15 +187,34 @@ mod tests {
     #[test]
     fn ties_broken_by_technical_then_draw() {
         let lines = vec![
-            ScoreLine { id: "A".into(), total: dec!(80), technical: Some(dec!(50)) },
-            ScoreLine { id: "B".into(), total: dec!(80), technical: Some(dec!(55)) },
-            ScoreLine { id: "C".into(), total: dec!(90), technical: Some(dec!(60)) },
-            ScoreLine { id: "D".into(), total: dec!(70), technical: Some(dec!(40)) },
-            ScoreLine { id: "E".into(), total: dec!(70), technical: Some(dec!(40)) },
+            ScoreLine {
+                id: "A".into(),
+                total: dec!(80),
+                technical: Some(dec!(50)),
+            },
+            ScoreLine {
+                id: "B".into(),
+                total: dec!(80),
+                technical: Some(dec!(55)),
+            },
+            ScoreLine {
+                id: "C".into(),
+                total: dec!(90),
+                technical: Some(dec!(60)),
+            },
+            ScoreLine {
+                id: "D".into(),
+                total: dec!(70),
+                technical: Some(dec!(40)),
+            },
+            ScoreLine {
+                id: "E".into(),
+                total: dec!(70),
+                technical: Some(dec!(40)),
+            },
         ];
         let ranked = rank_scores(&lines, None);
-        let view: Vec<(&str, usize, TieBreak)> =
-            ranked.iter().map(|r| (r.id.as_str(), r.rank, r.tie_break)).collect();
+        let view: Vec<(&str, usize, TieBreak)> = ranked.iter().map(|r| (r.id.as_str(), r.rank, r.tie_break)).collect();
         assert_eq!(
             view,
             vec![

@@ -5,28 +5,52 @@ use aggiudicazione::scoring::oepv::{evaluate_oepv, OepvRequest};
 use aggiudicazione::scoring::technical::{
     compute_technical_scores, MinimumScoreStage, TechnicalCriterion, TechnicalOffer, TechnicalRequest,
 };
-use aggiudicazione::scoring::{EconomicFormula, EconomicParameters, EconomicScoresRequest, IdentifiedValue, ValueEntry};
+use aggiudicazione::scoring::{
+    EconomicFormula, EconomicParameters, EconomicScoresRequest, IdentifiedValue, ValueEntry,
+};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 fn offer(id: &str, c1: &[Decimal], c2: &[Decimal]) -> TechnicalOffer {
     TechnicalOffer {
         id: id.into(),
-        coefficients: [("C1".to_owned(), c1.to_vec()), ("C2".to_owned(), c2.to_vec())].into_iter().collect(),
+        coefficients: [("C1".to_owned(), c1.to_vec()), ("C2".to_owned(), c2.to_vec())]
+            .into_iter()
+            .collect(),
     }
 }
 
 fn request() -> TechnicalRequest {
     TechnicalRequest {
         criteria: vec![
-            TechnicalCriterion { id: "C1".into(), max_points: dec!(40), reparametrize: true },
-            TechnicalCriterion { id: "C2".into(), max_points: dec!(30), reparametrize: true },
+            TechnicalCriterion {
+                id: "C1".into(),
+                max_points: dec!(40),
+                reparametrize: true,
+            },
+            TechnicalCriterion {
+                id: "C2".into(),
+                max_points: dec!(30),
+                reparametrize: true,
+            },
         ],
         offers: vec![
             // C1 averages 0.8, 0.6, 0.2; C2 averages 0.5, 1/3, 0.25.
-            offer("A", &[dec!(0.8), dec!(0.7), dec!(0.9)], &[dec!(0.5), dec!(0.5), dec!(0.5)]),
-            offer("B", &[dec!(0.6), dec!(0.6), dec!(0.6)], &[dec!(0.3), dec!(0.3), dec!(0.4)]),
-            offer("C", &[dec!(0.2), dec!(0.2), dec!(0.2)], &[dec!(0.25), dec!(0.25), dec!(0.25)]),
+            offer(
+                "A",
+                &[dec!(0.8), dec!(0.7), dec!(0.9)],
+                &[dec!(0.5), dec!(0.5), dec!(0.5)],
+            ),
+            offer(
+                "B",
+                &[dec!(0.6), dec!(0.6), dec!(0.6)],
+                &[dec!(0.3), dec!(0.3), dec!(0.4)],
+            ),
+            offer(
+                "C",
+                &[dec!(0.2), dec!(0.2), dec!(0.2)],
+                &[dec!(0.25), dec!(0.25), dec!(0.25)],
+            ),
         ],
         minimum_score: None,
         minimum_score_stage: MinimumScoreStage::default(),
@@ -84,14 +108,23 @@ fn full_oepv_with_ranking_and_tie_rule() {
     technical.minimum_score = Some(dec!(35));
     let economic = EconomicScoresRequest {
         formula: EconomicFormula::Linear,
-        parameters: EconomicParameters { max_points: dec!(30), x: None, alpha: None },
+        parameters: EconomicParameters {
+            max_points: dec!(30),
+            x: None,
+            alpha: None,
+        },
         offers: [("A", dec!(10)), ("B", dec!(20)), ("C", dec!(40))]
             .into_iter()
             .map(|(id, value)| ValueEntry::Identified(IdentifiedValue { id: id.into(), value }))
             .collect(),
         draw_seed: None,
     };
-    let r = evaluate_oepv(&OepvRequest { technical, economic, draw_seed: None }).expect("oepv");
+    let r = evaluate_oepv(&OepvRequest {
+        technical,
+        economic,
+        draw_seed: None,
+    })
+    .expect("oepv");
     // C (25 technical) is not admitted, so Rmax = 20 among A and B.
     assert_eq!(r.not_admitted, vec!["C".to_owned()]);
     // A: 70 + 15 = 85; B: 50 + 30 = 80.
@@ -108,14 +141,23 @@ fn equal_totals_decided_by_technical_score() {
     // A: 70 technical; B: 50 technical. Economic: A gets 10, B 30 -> both 80.
     let economic = EconomicScoresRequest {
         formula: EconomicFormula::Linear,
-        parameters: EconomicParameters { max_points: dec!(30), x: None, alpha: None },
+        parameters: EconomicParameters {
+            max_points: dec!(30),
+            x: None,
+            alpha: None,
+        },
         offers: [("A", dec!(10)), ("B", dec!(30)), ("C", dec!(0))]
             .into_iter()
             .map(|(id, value)| ValueEntry::Identified(IdentifiedValue { id: id.into(), value }))
             .collect(),
         draw_seed: None,
     };
-    let r = evaluate_oepv(&OepvRequest { technical, economic, draw_seed: Some(1) }).expect("oepv");
+    let r = evaluate_oepv(&OepvRequest {
+        technical,
+        economic,
+        draw_seed: Some(1),
+    })
+    .expect("oepv");
     assert_eq!(r.totals[0].total, dec!(80));
     assert_eq!(r.totals[1].total, dec!(80));
     assert_eq!(r.ranking[0].id, "A");

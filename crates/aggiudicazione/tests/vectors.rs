@@ -73,7 +73,11 @@ fn assert_subset(case: &str, path: &str, expected: &Value, actual: &Value) {
         }
         (Value::Object(_), Value::Null) => panic!("{case} {path}: missing, expected {expected}"),
         (Value::Array(e), Value::Array(a)) => {
-            assert_eq!(e.len(), a.len(), "{case} {path}: length differs: {expected} vs {actual}");
+            assert_eq!(
+                e.len(),
+                a.len(),
+                "{case} {path}: length differs: {expected} vs {actual}"
+            );
             for (i, (ev, av)) in e.iter().zip(a).enumerate() {
                 assert_subset(case, &format!("{path}[{i}]"), ev, av);
             }
@@ -105,7 +109,11 @@ const META_KEYS: &[&str] = &[
 ];
 
 fn anomaly_request(case: &Value) -> AnomalyRequest {
-    let method = case["method"].as_str().expect("method").parse::<AnomalyMethod>().expect("method");
+    let method = case["method"]
+        .as_str()
+        .expect("method")
+        .parse::<AnomalyMethod>()
+        .expect("method");
     let discounts = case["inputs"]["discounts"]
         .as_array()
         .expect("discounts")
@@ -144,7 +152,11 @@ fn check_anomaly_case(case: &Value) {
 
     // Exclusion rule.
     if let Some(rule) = case.get("exclusion_rule").and_then(Value::as_str) {
-        let expected = if rule.starts_with(">=") { "at_or_above_threshold" } else { "above_threshold" };
+        let expected = if rule.starts_with(">=") {
+            "at_or_above_threshold"
+        } else {
+            "above_threshold"
+        };
         assert_eq!(actual["exclusion_rule"], expected, "{id} exclusion_rule");
     }
 
@@ -174,7 +186,12 @@ fn check_anomaly_case(case: &Value) {
         let mut strict = request.clone();
         strict.options.equal_to_threshold = Some(EqualToThreshold::Kept);
         let alt_report = serde_json::to_value(evaluate_anomaly(&strict).expect("strict")).expect("json");
-        assert_subset(id, "alt_strict_rule.excluded", &alt["excluded"], &alt_report["excluded"]);
+        assert_subset(
+            id,
+            "alt_strict_rule.excluded",
+            &alt["excluded"],
+            &alt_report["excluded"],
+        );
         assert_subset(id, "alt_strict_rule.winner", &alt["winner"], &alt_report["winner"]);
         assert_eq!(alt_report["exclusion_rule"], "above_threshold");
     }
@@ -184,7 +201,12 @@ fn check_anomaly_case(case: &Value) {
         let mut distinct = request.clone();
         distinct.options.wing_ties = WingTies::DistinctValues;
         let alt_report = serde_json::to_value(evaluate_anomaly(&distinct).expect("distinct")).expect("json");
-        assert_subset(id, "alt_trim_distinct_values.trimmed_set", &alt["trimmed_set"], &alt_report["trimmed_set"]);
+        assert_subset(
+            id,
+            "alt_trim_distinct_values.trimmed_set",
+            &alt["trimmed_set"],
+            &alt_report["trimmed_set"],
+        );
     }
 
     // Rejected multiplicative reading (TAR Marche 622/2019) is not implemented; the vector's
@@ -260,7 +282,10 @@ fn check_offer_values(id: &str, what: &str, expected: &Value, report: &Value) {
             // that value rounded half-even to 20 places.
             Some(fraction) => {
                 let exact = q_of(fraction.as_str().expect("str")).expect("fraction");
-                let vector_decimals = value.as_str().and_then(|s| s.split_once('.')).map_or(0, |(_, f)| f.len());
+                let vector_decimals = value
+                    .as_str()
+                    .and_then(|s| s.split_once('.'))
+                    .map_or(0, |(_, f)| f.len());
                 if vector_decimals > 20 {
                     // Vector value is the exact (30-dp) figure.
                     assert_eq!(exact, expected, "{id} {offer} {what} exact");
@@ -306,10 +331,18 @@ fn scoring_vectors() {
         }
         check_offer_values(id, "coefficient", &case["coefficients"], &actual);
         check_offer_values(id, "points", &case["points"], &actual);
-        check_offer_values(id, "points_rounded_3dp_half_up", &case["points_rounded_3dp_half_up"], &actual);
+        check_offer_values(
+            id,
+            "points_rounded_3dp_half_up",
+            &case["points_rounded_3dp_half_up"],
+            &actual,
+        );
         assert_subset(id, "ranking", &case["ranking"], &actual["ranking"]);
         if let Some(list) = case.get("inexact_coefficients").and_then(Value::as_array) {
-            let listed: Vec<String> = list.iter().map(|v| format!("{}.coefficient", v.as_str().expect("id"))).collect();
+            let listed: Vec<String> = list
+                .iter()
+                .map(|v| format!("{}.coefficient", v.as_str().expect("id")))
+                .collect();
             let mine: Vec<String> = report
                 .inexact_fields
                 .iter()

@@ -1,20 +1,38 @@
 //! Worked examples of domain.md §6 (Method A), with the rounding stated there: none — the
 //! values are exact (T = 15.7534 and T = 13.53 are exact results, not roundings).
 
-use aggiudicazione::anomaly::{evaluate_anomaly, AnomalyMethod, AnomalyOutcome, AnomalyRequest, DiscountEntry, MethodABranch};
+use aggiudicazione::anomaly::{
+    evaluate_anomaly, AnomalyMethod, AnomalyOutcome, AnomalyRequest, DiscountEntry, MethodABranch,
+};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 fn request(values: &[Decimal]) -> AnomalyRequest {
-    AnomalyRequest::new(AnomalyMethod::A, values.iter().copied().map(DiscountEntry::from).collect())
+    AnomalyRequest::new(
+        AnomalyMethod::A,
+        values.iter().copied().map(DiscountEntry::from).collect(),
+    )
 }
 
 #[test]
 fn sixteen_offers() {
     let r = evaluate_anomaly(&request(&[
-        dec!(10.125), dec!(11.300), dec!(12.450), dec!(12.900), dec!(13.250), dec!(13.800),
-        dec!(14.100), dec!(14.650), dec!(15.270), dec!(15.420), dec!(16.050), dec!(16.780),
-        dec!(17.300), dec!(18.900), dec!(21.500), dec!(24.750),
+        dec!(10.125),
+        dec!(11.300),
+        dec!(12.450),
+        dec!(12.900),
+        dec!(13.250),
+        dec!(13.800),
+        dec!(14.100),
+        dec!(14.650),
+        dec!(15.270),
+        dec!(15.420),
+        dec!(16.050),
+        dec!(16.780),
+        dec!(17.300),
+        dec!(18.900),
+        dec!(21.500),
+        dec!(24.750),
     ]))
     .expect("evaluation");
     assert_eq!(r.branch, Some(MethodABranch::AtLeast15));
@@ -43,7 +61,14 @@ fn sixteen_offers() {
 #[test]
 fn eight_offers() {
     let r = evaluate_anomaly(&request(&[
-        dec!(8.10), dec!(9.25), dec!(10.40), dec!(10.95), dec!(11.30), dec!(12.05), dec!(13.70), dec!(19.80),
+        dec!(8.10),
+        dec!(9.25),
+        dec!(10.40),
+        dec!(10.95),
+        dec!(11.30),
+        dec!(12.05),
+        dec!(13.70),
+        dec!(19.80),
     ]))
     .expect("evaluation");
     assert_eq!(r.branch, Some(MethodABranch::FewerThan15));

@@ -47,7 +47,10 @@ impl SubmissionWindow {
 
 pub fn submission_window(conn: &mut PgConnection, bando: Uuid) -> Result<SubmissionWindow, BandoError> {
     let row = store::find(conn, bando)?;
-    let lots = store::lots(conn, bando)?.into_iter().map(|l| (l.id, l.numero, l.cig)).collect();
+    let lots = store::lots(conn, bando)?
+        .into_iter()
+        .map(|l| (l.id, l.numero, l.cig))
+        .collect();
     Ok(SubmissionWindow {
         bando_id: row.id,
         ente_id: row.ente_id,
@@ -69,7 +72,13 @@ pub fn submission_window(conn: &mut PgConnection, bando: Uuid) -> Result<Submiss
 /// a bid inserted in that transaction cannot race the scheduler closing submissions.
 pub fn submission_window_locked(conn: &mut PgConnection, bando: Uuid) -> Result<SubmissionWindow, BandoError> {
     use crate::schema::bandi;
-    bandi::table.find(bando).select(bandi::id).for_share().first::<Uuid>(conn).optional()?.ok_or(BandoError::NotFound { what: "Bando" })?;
+    bandi::table
+        .find(bando)
+        .select(bandi::id)
+        .for_share()
+        .first::<Uuid>(conn)
+        .optional()?
+        .ok_or(BandoError::NotFound { what: "Bando" })?;
     submission_window(conn, bando)
 }
 
@@ -82,7 +91,11 @@ pub struct Amendment {
 
 /// Rettifiche published after `since` that require bids to be confirmed: a bid submitted
 /// at `since` is flagged when this is not empty (its supplier must confirm or replace it).
-pub fn amendments_after(conn: &mut PgConnection, bando: Uuid, since: DateTime<Utc>) -> Result<Vec<Amendment>, BandoError> {
+pub fn amendments_after(
+    conn: &mut PgConnection,
+    bando: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<Amendment>, BandoError> {
     let rows: Vec<(i32, DateTime<Utc>)> = bando_versioni::table
         .filter(bando_versioni::bando_id.eq(bando))
         .filter(bando_versioni::requires_bid_confirmation.eq(true))
@@ -90,5 +103,8 @@ pub fn amendments_after(conn: &mut PgConnection, bando: Uuid, since: DateTime<Ut
         .order(bando_versioni::version.asc())
         .select((bando_versioni::version, bando_versioni::published_at))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(version, published_at)| Amendment { version, published_at }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(version, published_at)| Amendment { version, published_at })
+        .collect())
 }

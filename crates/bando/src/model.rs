@@ -201,10 +201,18 @@ pub struct QuantitativeRule {
 pub struct TableRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub option: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de_opt_decimal")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de_opt_decimal"
+    )]
     #[schema(value_type = Option<String>)]
     pub from: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de_opt_decimal")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de_opt_decimal"
+    )]
     #[schema(value_type = Option<String>)]
     pub to: Option<Decimal>,
     #[serde(deserialize_with = "de_decimal")]

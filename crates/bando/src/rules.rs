@@ -112,12 +112,19 @@ fn opt_time(field: &str, input: &Option<String>) -> Result<Option<DateTime<Utc>>
 }
 
 fn amount(field: &str, value: Decimal, allow_zero: bool) -> Result<Decimal, BandoError> {
-    let ok = if allow_zero { value >= Decimal::ZERO } else { value > Decimal::ZERO };
+    let ok = if allow_zero {
+        value >= Decimal::ZERO
+    } else {
+        value > Decimal::ZERO
+    };
     if !ok || value.normalize().scale() > 2 || value >= Decimal::from(10_000_000_000_000_i64) {
         return Err(BandoError::invalid(
             "amount_invalid",
             field,
-            format!("{field}: importo non valido (euro, al più 2 decimali{})", if allow_zero { "" } else { ", maggiore di zero" }),
+            format!(
+                "{field}: importo non valido (euro, al più 2 decimali{})",
+                if allow_zero { "" } else { ", maggiore di zero" }
+            ),
         ));
     }
     Ok(value.round_dp(2))
@@ -128,10 +135,18 @@ fn check_criteria(criteria: &[Criterion], path: &str) -> Result<(), BandoError> 
     for (i, c) in criteria.iter().enumerate() {
         let field = format!("{path}[{i}]");
         if c.code.trim().is_empty() || !codes.insert(c.code.trim().to_string()) {
-            return Err(BandoError::invalid("oepv_criterion_code", &field, "Ogni criterio ha un codice, unico al suo livello"));
+            return Err(BandoError::invalid(
+                "oepv_criterion_code",
+                &field,
+                "Ogni criterio ha un codice, unico al suo livello",
+            ));
         }
         if c.weight <= Decimal::ZERO {
-            return Err(BandoError::invalid("oepv_weight_invalid", &field, "Il peso di un criterio deve essere positivo"));
+            return Err(BandoError::invalid(
+                "oepv_weight_invalid",
+                &field,
+                "Il peso di un criterio deve essere positivo",
+            ));
         }
         if !c.sub_criteria.is_empty() {
             let sum: Decimal = c.sub_criteria.iter().map(|s| s.weight).sum();
@@ -139,7 +154,10 @@ fn check_criteria(criteria: &[Criterion], path: &str) -> Result<(), BandoError> 
                 return Err(BandoError::invalid(
                     "oepv_subcriteria_sum",
                     &field,
-                    format!("art. 108 c.7–8: i sub-criteri di {} sommano {sum}, non {}", c.code, c.weight),
+                    format!(
+                        "art. 108 c.7–8: i sub-criteri di {} sommano {sum}, non {}",
+                        c.code, c.weight
+                    ),
                 ));
             }
             check_criteria(&c.sub_criteria, &format!("{field}.sub_criteria"))?;
@@ -157,51 +175,92 @@ fn check_rule(c: &Criterion, field: &str) -> Result<(), BandoError> {
     let rule = |m: &str| BandoError::invalid("oepv_criterion_rule", field, m.to_string());
     match c.kind {
         CriterionKind::Discretionary if c.quantitative.is_some() || !c.table.is_empty() => {
-            return Err(rule("Un criterio discrezionale non ha formula né tabella: i coefficienti sono dei commissari"));
+            return Err(rule(
+                "Un criterio discrezionale non ha formula né tabella: i coefficienti sono dei commissari",
+            ));
         }
-        CriterionKind::Quantitative if !c.table.is_empty() => return Err(rule("Un criterio quantitativo ha una formula, non una tabella")),
-        CriterionKind::Tabular if c.quantitative.is_some() => return Err(rule("Un criterio tabellare ha una tabella, non una formula")),
+        CriterionKind::Quantitative if !c.table.is_empty() => {
+            return Err(rule("Un criterio quantitativo ha una formula, non una tabella"))
+        }
+        CriterionKind::Tabular if c.quantitative.is_some() => {
+            return Err(rule("Un criterio tabellare ha una tabella, non una formula"))
+        }
         _ => {}
     }
     if !c.sub_criteria.is_empty() && (c.quantitative.is_some() || !c.table.is_empty()) {
-        return Err(rule("Formula e tabella stanno nei sub-criteri, non nel criterio che li raggruppa"));
+        return Err(rule(
+            "Formula e tabella stanno nei sub-criteri, non nel criterio che li raggruppa",
+        ));
     }
     if let Some(q) = &c.quantitative {
         if q.min >= q.max {
-            return Err(BandoError::invalid("oepv_quantitative_range", &format!("{field}.quantitative"), "L'intervallo della formula richiede min < max"));
+            return Err(BandoError::invalid(
+                "oepv_quantitative_range",
+                &format!("{field}.quantitative"),
+                "L'intervallo della formula richiede min < max",
+            ));
         }
     }
     let mut options = HashSet::new();
     let mut ranges: Vec<(Option<Decimal>, Option<Decimal>)> = Vec::new();
     for (r, row) in c.table.iter().enumerate() {
         let rf = format!("{field}.table[{r}]");
-        if row.coefficient < Decimal::ZERO || row.coefficient > Decimal::ONE || row.coefficient.normalize().scale() > 10 {
-            return Err(BandoError::invalid("oepv_table_coefficient", &rf, "Il coefficiente di una riga è compreso tra 0 e 1 (al più 10 decimali)"));
+        if row.coefficient < Decimal::ZERO || row.coefficient > Decimal::ONE || row.coefficient.normalize().scale() > 10
+        {
+            return Err(BandoError::invalid(
+                "oepv_table_coefficient",
+                &rf,
+                "Il coefficiente di una riga è compreso tra 0 e 1 (al più 10 decimali)",
+            ));
         }
         let is_range = row.from.is_some() || row.to.is_some();
         match (&row.option, is_range) {
             (Some(o), false) => {
                 if o.trim().is_empty() || !options.insert(o.trim().to_string()) {
-                    return Err(BandoError::invalid("oepv_table_row", &rf, "Ogni opzione della tabella è un testo non vuoto e unico"));
+                    return Err(BandoError::invalid(
+                        "oepv_table_row",
+                        &rf,
+                        "Ogni opzione della tabella è un testo non vuoto e unico",
+                    ));
                 }
             }
             (None, true) => {
                 if let (Some(f), Some(t)) = (row.from, row.to) {
                     if f >= t {
-                        return Err(BandoError::invalid("oepv_table_row", &rf, "Un intervallo richiede from < to"));
+                        return Err(BandoError::invalid(
+                            "oepv_table_row",
+                            &rf,
+                            "Un intervallo richiede from < to",
+                        ));
                     }
                 }
                 let overlaps = ranges.iter().any(|(f2, t2)| {
-                    let starts_before_other_ends = match (row.from, t2) { (Some(a), Some(b)) => a < *b, _ => true };
-                    let other_starts_before_end = match (f2, row.to) { (Some(a), Some(b)) => *a < b, _ => true };
+                    let starts_before_other_ends = match (row.from, t2) {
+                        (Some(a), Some(b)) => a < *b,
+                        _ => true,
+                    };
+                    let other_starts_before_end = match (f2, row.to) {
+                        (Some(a), Some(b)) => *a < b,
+                        _ => true,
+                    };
                     starts_before_other_ends && other_starts_before_end
                 });
                 if overlaps {
-                    return Err(BandoError::invalid("oepv_table_overlap", &rf, "Gli intervalli della tabella non si sovrappongono"));
+                    return Err(BandoError::invalid(
+                        "oepv_table_overlap",
+                        &rf,
+                        "Gli intervalli della tabella non si sovrappongono",
+                    ));
                 }
                 ranges.push((row.from, row.to));
             }
-            _ => return Err(BandoError::invalid("oepv_table_row", &rf, "Ogni riga indica un'opzione oppure un intervallo (from/to), non entrambi")),
+            _ => {
+                return Err(BandoError::invalid(
+                    "oepv_table_row",
+                    &rf,
+                    "Ogni riga indica un'opzione oppure un intervallo (from/to), non entrambi",
+                ))
+            }
         }
     }
     if !options.is_empty() && !ranges.is_empty() {
@@ -212,11 +271,19 @@ fn check_rule(c: &Criterion, field: &str) -> Result<(), BandoError> {
 
 fn check_oepv(o: &Oepv) -> Result<(), BandoError> {
     if o.criteria.is_empty() {
-        return Err(BandoError::invalid("oepv_criteria_required", "oepv.criteria", "L'OEPV richiede almeno un criterio tecnico"));
+        return Err(BandoError::invalid(
+            "oepv_criteria_required",
+            "oepv.criteria",
+            "L'OEPV richiede almeno un criterio tecnico",
+        ));
     }
     check_criteria(&o.criteria, "oepv.criteria")?;
     if o.economic_weight <= Decimal::ZERO {
-        return Err(BandoError::invalid("oepv_weight_invalid", "oepv.economic_weight", "Il peso economico deve essere positivo"));
+        return Err(BandoError::invalid(
+            "oepv_weight_invalid",
+            "oepv.economic_weight",
+            "Il peso economico deve essere positivo",
+        ));
     }
     let total = o.technical_weight() + o.economic_weight;
     if total != Decimal::from(100) {
@@ -228,21 +295,39 @@ fn check_oepv(o: &Oepv) -> Result<(), BandoError> {
     }
     if let Some(t) = o.technical_threshold {
         if t < Decimal::ZERO || t > o.technical_weight() {
-            return Err(BandoError::invalid("oepv_threshold_invalid", "oepv.technical_threshold", "La soglia di sbarramento deve essere tra 0 e il punteggio tecnico massimo"));
+            return Err(BandoError::invalid(
+                "oepv_threshold_invalid",
+                "oepv.technical_threshold",
+                "La soglia di sbarramento deve essere tra 0 e il punteggio tecnico massimo",
+            ));
         }
     }
     let f = &o.economic_formula;
     match f.kind {
         FormulaKind::Concave if !f.alpha.is_some_and(|a| a > Decimal::ZERO && a < Decimal::ONE) => {
-            return Err(BandoError::invalid("formula_alpha", "oepv.economic_formula.alpha", "La formula concava richiede 0 < alpha < 1"));
+            return Err(BandoError::invalid(
+                "formula_alpha",
+                "oepv.economic_formula.alpha",
+                "La formula concava richiede 0 < alpha < 1",
+            ));
         }
         FormulaKind::Interpolation if f.alpha.is_some_and(|a| a <= Decimal::ZERO) => {
-            return Err(BandoError::invalid("formula_alpha", "oepv.economic_formula.alpha", "alpha deve essere positivo"));
+            return Err(BandoError::invalid(
+                "formula_alpha",
+                "oepv.economic_formula.alpha",
+                "alpha deve essere positivo",
+            ));
         }
         FormulaKind::Bilinear
-            if !f.x.is_some_and(|x| [Decimal::new(80, 2), Decimal::new(85, 2), Decimal::new(90, 2)].contains(&x)) =>
+            if !f
+                .x
+                .is_some_and(|x| [Decimal::new(80, 2), Decimal::new(85, 2), Decimal::new(90, 2)].contains(&x)) =>
         {
-            return Err(BandoError::invalid("formula_x", "oepv.economic_formula.x", "La formula bilineare richiede X pari a 0.80, 0.85 o 0.90"));
+            return Err(BandoError::invalid(
+                "formula_x",
+                "oepv.economic_formula.x",
+                "La formula bilineare richiede X pari a 0.80, 0.85 o 0.90",
+            ));
         }
         _ => {}
     }
@@ -253,13 +338,26 @@ fn check_oepv(o: &Oepv) -> Result<(), BandoError> {
 pub fn validate(input: &NewBando, default_validity: i64) -> Result<Spec, BandoError> {
     let oggetto = input.oggetto.trim().to_string();
     if oggetto.is_empty() {
-        return Err(BandoError::invalid("oggetto_required", "oggetto", "L'oggetto dell'appalto è obbligatorio"));
+        return Err(BandoError::invalid(
+            "oggetto_required",
+            "oggetto",
+            "L'oggetto dell'appalto è obbligatorio",
+        ));
     }
     let cig = input.cig.as_deref().map(|c| id_err("cig", Cig::parse(c))).transpose()?;
     if cig.is_none() && input.lotti.is_empty() {
-        return Err(BandoError::invalid("cig_required", "cig", "Il CIG è obbligatorio (o un CIG per ciascun lotto)"));
+        return Err(BandoError::invalid(
+            "cig_required",
+            "cig",
+            "Il CIG è obbligatorio (o un CIG per ciascun lotto)",
+        ));
     }
-    let cup = input.cup.as_deref().filter(|c| !c.trim().is_empty()).map(|c| id_err("cup", Cup::parse(c))).transpose()?;
+    let cup = input
+        .cup
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| id_err("cup", Cup::parse(c)))
+        .transpose()?;
     let cpv_main = id_err("cpv_main", Cpv::parse(&input.cpv_main))?;
     let mut cpv_additional = Vec::new();
     for (i, c) in input.cpv_additional.iter().enumerate() {
@@ -272,14 +370,26 @@ pub fn validate(input: &NewBando, default_validity: i64) -> Result<Spec, BandoEr
     let base_amount = amount("base_amount", input.base_amount, false)?;
     let safety_costs = amount("safety_costs", input.safety_costs, true)?;
     if safety_costs >= base_amount {
-        return Err(BandoError::invalid("safety_costs_too_high", "safety_costs", "Gli oneri della sicurezza sono parte dell'importo a base e devono essere minori di esso"));
+        return Err(BandoError::invalid(
+            "safety_costs_too_high",
+            "safety_costs",
+            "Gli oneri della sicurezza sono parte dell'importo a base e devono essere minori di esso",
+        ));
     }
     match (input.award_criterion, &input.oepv) {
         (AwardCriterion::Oepv, None) => {
-            return Err(BandoError::invalid("oepv_required", "oepv", "Con il criterio OEPV servono i criteri, i pesi e la formula economica"));
+            return Err(BandoError::invalid(
+                "oepv_required",
+                "oepv",
+                "Con il criterio OEPV servono i criteri, i pesi e la formula economica",
+            ));
         }
         (AwardCriterion::MinorPrezzo, Some(_)) => {
-            return Err(BandoError::invalid("oepv_not_allowed", "oepv", "Con il minor prezzo non si indicano criteri OEPV"));
+            return Err(BandoError::invalid(
+                "oepv_not_allowed",
+                "oepv",
+                "Con il minor prezzo non si indicano criteri OEPV",
+            ));
         }
         (AwardCriterion::Oepv, Some(o)) => check_oepv(o)?,
         _ => {}
@@ -289,17 +399,29 @@ pub fn validate(input: &NewBando, default_validity: i64) -> Result<Spec, BandoEr
     let opening_at = opt_time("opening_at", &input.opening_at)?;
     if let (Some(q), Some(s)) = (questions_deadline, submission_deadline) {
         if q >= s {
-            return Err(BandoError::invalid("deadline_order", "questions_deadline", "Il termine per i quesiti deve precedere la scadenza delle offerte"));
+            return Err(BandoError::invalid(
+                "deadline_order",
+                "questions_deadline",
+                "Il termine per i quesiti deve precedere la scadenza delle offerte",
+            ));
         }
     }
     if let (Some(s), Some(o)) = (submission_deadline, opening_at) {
         if o < s {
-            return Err(BandoError::invalid("deadline_order", "opening_at", "L'apertura non può precedere la scadenza delle offerte"));
+            return Err(BandoError::invalid(
+                "deadline_order",
+                "opening_at",
+                "L'apertura non può precedere la scadenza delle offerte",
+            ));
         }
     }
     let offer_validity_days = input.offer_validity_days.unwrap_or(default_validity as i32);
     if !(1..=3650).contains(&offer_validity_days) {
-        return Err(BandoError::invalid("offer_validity_invalid", "offer_validity_days", "La validità dell'offerta deve essere un numero di giorni positivo"));
+        return Err(BandoError::invalid(
+            "offer_validity_invalid",
+            "offer_validity_days",
+            "La validità dell'offerta deve essere un numero di giorni positivo",
+        ));
     }
     let mut envelopes = Vec::new();
     for e in Envelope::ALL {
@@ -308,39 +430,71 @@ pub fn validate(input: &NewBando, default_validity: i64) -> Result<Spec, BandoEr
         }
     }
     if envelopes.len() != input.envelopes.len() {
-        return Err(BandoError::invalid("envelopes_duplicate", "envelopes", "Ogni busta si indica una sola volta"));
+        return Err(BandoError::invalid(
+            "envelopes_duplicate",
+            "envelopes",
+            "Ogni busta si indica una sola volta",
+        ));
     }
     let mut seen = HashSet::new();
     if !input.custodians.iter().all(|c| seen.insert(*c)) {
-        return Err(BandoError::invalid("custodians_duplicate", "custodians", "Un custode compare più volte"));
+        return Err(BandoError::invalid(
+            "custodians_duplicate",
+            "custodians",
+            "Un custode compare più volte",
+        ));
     }
     let n = input.custodians.len() as i32;
     let k = input.custodian_threshold.unwrap_or(if n == 0 { 1 } else { n / 2 + 1 });
     if k < 1 || (n > 0 && k > n) {
-        return Err(BandoError::invalid("custodian_threshold_invalid", "custodian_threshold", format!("Soglia k-di-n non valida: k={k}, n={n}")));
+        return Err(BandoError::invalid(
+            "custodian_threshold_invalid",
+            "custodian_threshold",
+            format!("Soglia k-di-n non valida: k={k}, n={n}"),
+        ));
     }
     let mut seen = HashSet::new();
     if !input.invitees.iter().all(|c| seen.insert(*c)) {
-        return Err(BandoError::invalid("invitees_duplicate", "invitees", "Un operatore è invitato più volte"));
+        return Err(BandoError::invalid(
+            "invitees_duplicate",
+            "invitees",
+            "Un operatore è invitato più volte",
+        ));
     }
     if !input.invitees.is_empty() && !input.procedure_type.is_by_invitation() {
-        return Err(BandoError::invalid("invitees_not_allowed", "invitees", "Gli inviti riguardano solo l'affidamento diretto e la procedura negoziata senza bando"));
+        return Err(BandoError::invalid(
+            "invitees_not_allowed",
+            "invitees",
+            "Gli inviti riguardano solo l'affidamento diretto e la procedura negoziata senza bando",
+        ));
     }
     let mut lotti = Vec::new();
     let mut cigs: HashSet<String> = cig.iter().map(|c| c.to_string()).collect();
     for (i, l) in input.lotti.iter().enumerate() {
         let field = format!("lotti[{i}]");
         if l.oggetto.trim().is_empty() {
-            return Err(BandoError::invalid("oggetto_required", &format!("{field}.oggetto"), "Ogni lotto ha un oggetto"));
+            return Err(BandoError::invalid(
+                "oggetto_required",
+                &format!("{field}.oggetto"),
+                "Ogni lotto ha un oggetto",
+            ));
         }
         let lcig = id_err(&format!("{field}.cig"), Cig::parse(&l.cig))?;
         if !cigs.insert(lcig.to_string()) {
-            return Err(BandoError::invalid("cig_duplicate", &format!("{field}.cig"), "Ogni lotto ha un CIG diverso dagli altri e da quello del bando"));
+            return Err(BandoError::invalid(
+                "cig_duplicate",
+                &format!("{field}.cig"),
+                "Ogni lotto ha un CIG diverso dagli altri e da quello del bando",
+            ));
         }
         let base = amount(&format!("{field}.base_amount"), l.base_amount, false)?;
         let safety = amount(&format!("{field}.safety_costs"), l.safety_costs, true)?;
         if safety >= base {
-            return Err(BandoError::invalid("safety_costs_too_high", &format!("{field}.safety_costs"), "Gli oneri della sicurezza del lotto devono essere minori del suo importo"));
+            return Err(BandoError::invalid(
+                "safety_costs_too_high",
+                &format!("{field}.safety_costs"),
+                "Gli oneri della sicurezza del lotto devono essere minori del suo importo",
+            ));
         }
         lotti.push(LottoSpec {
             oggetto: l.oggetto.trim().to_string(),
@@ -376,7 +530,12 @@ pub fn validate(input: &NewBando, default_validity: i64) -> Result<Spec, BandoEr
         safety_costs,
         labour_intensive: input.labour_intensive,
         intellectual_services: input.intellectual_services,
-        urgency_reason: input.urgency_reason.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        urgency_reason: input
+            .urgency_reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
         questions_deadline,
         submission_deadline,
         opening_at,
@@ -432,7 +591,10 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
         Some(deadline) if deadline <= now => v.push(Violation::new(
             "deadline_in_past",
             "submission_deadline",
-            format!("{procedure_article}: il termine per le offerte ({}) è già trascorso", deadlines::rome_rfc3339(deadline)),
+            format!(
+                "{procedure_article}: il termine per le offerte ({}) è già trascorso",
+                deadlines::rome_rfc3339(deadline)
+            ),
         )),
         Some(deadline) => {
             if let Some(min) = minimum_days(t, s.procedure_type, s.urgency_reason.is_some()) {
@@ -471,7 +633,11 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
                 }
             }
             if s.opening_at.is_none() {
-                v.push(Violation::new("opening_required", "opening_at", "art. 92 c.1: manca la data di apertura delle offerte"));
+                v.push(Violation::new(
+                    "opening_required",
+                    "opening_at",
+                    "art. 92 c.1: manca la data di apertura delle offerte",
+                ));
             }
         }
     }
@@ -486,11 +652,20 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
                 v.push(Violation::new(
                     "direct_award_above_limit",
                     "base_amount",
-                    format!("{}: l'affidamento diretto è ammesso sotto {} per {}; l'importo è {amount} €", limit.article, eur(limit.value), kind_it(s.contract_type)),
+                    format!(
+                        "{}: l'affidamento diretto è ammesso sotto {} per {}; l'importo è {amount} €",
+                        limit.article,
+                        eur(limit.value),
+                        kind_it(s.contract_type)
+                    ),
                 ));
             }
             if s.invitees.is_empty() {
-                v.push(Violation::new("invitees_required", "invitees", format!("{}: indicare l'operatore economico affidatario", limit.article)));
+                v.push(Violation::new(
+                    "invitees_required",
+                    "invitees",
+                    format!("{}: indicare l'operatore economico affidatario", limit.article),
+                ));
             }
         }
         ProcedureType::NegoziataSenzaBando => {
@@ -505,11 +680,20 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
                     v.push(Violation::new(
                         "too_few_invitees",
                         "invitees",
-                        format!("{}: per questo importo vanno consultati almeno {} operatori, ne sono invitati {}", min.article, min.value, s.invitees.len()),
+                        format!(
+                            "{}: per questo importo vanno consultati almeno {} operatori, ne sono invitati {}",
+                            min.article,
+                            min.value,
+                            s.invitees.len()
+                        ),
                     ));
                 }
             } else if s.invitees.is_empty() {
-                v.push(Violation::new("invitees_required", "invitees", "art. 50 c.1: indicare gli operatori invitati"));
+                v.push(Violation::new(
+                    "invitees_required",
+                    "invitees",
+                    "art. 50 c.1: indicare gli operatori invitati",
+                ));
             }
         }
         _ => {}
@@ -539,7 +723,12 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
         }
     }
     let eng = t.award.oepv_mandatory_engineering_from;
-    if competitive && services && s.intellectual_services && s.award_criterion == AwardCriterion::MinorPrezzo && amount >= Decimal::from(eng.value) {
+    if competitive
+        && services
+        && s.intellectual_services
+        && s.award_criterion == AwardCriterion::MinorPrezzo
+        && amount >= Decimal::from(eng.value)
+    {
         v.push(Violation::new(
             "intellectual_services_lowest_price",
             "award_criterion",
@@ -549,13 +738,21 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
 
     // Envelopes (art. 91 for A and C; the technical offer for OEPV).
     if !s.envelopes.contains(&Envelope::A) {
-        v.push(Violation::new("envelope_a_required", "envelopes", "art. 91: la busta A (documentazione amministrativa, DGUE) è obbligatoria"));
+        v.push(Violation::new(
+            "envelope_a_required",
+            "envelopes",
+            "art. 91: la busta A (documentazione amministrativa, DGUE) è obbligatoria",
+        ));
     }
     if !s.envelopes.contains(&Envelope::C) {
         v.push(Violation::new("envelope_c_required", "envelopes", "art. 91 e art. 108 c.9: la busta C (offerta economica, costi della manodopera e della sicurezza) è obbligatoria"));
     }
     if s.award_criterion == AwardCriterion::Oepv && !s.envelopes.contains(&Envelope::B) {
-        v.push(Violation::new("envelope_b_required", "envelopes", "art. 108 c.1: con l'OEPV serve la busta B (offerta tecnica)"));
+        v.push(Violation::new(
+            "envelope_b_required",
+            "envelopes",
+            "art. 108 c.1: con l'OEPV serve la busta B (offerta tecnica)",
+        ));
     }
 
     // Automatic exclusion of abnormal offers (art. 54).
@@ -640,13 +837,19 @@ mod tests {
 
     fn codes(b: &NewBando) -> Vec<&'static str> {
         let spec = validate(b, 180).expect("valid shape");
-        legal_violations(&spec.facts(), now()).into_iter().map(|v| v.code).collect()
+        legal_violations(&spec.facts(), now())
+            .into_iter()
+            .map(|v| v.code)
+            .collect()
     }
 
     #[test]
     fn a_correct_open_procedure_has_no_violations() {
         assert_eq!(codes(&open_services()), Vec::<&str>::new());
-        assert_eq!(validate(&open_services(), 180).map(|s| s.offer_validity_days).ok(), Some(180));
+        assert_eq!(
+            validate(&open_services(), 180).map(|s| s.offer_validity_days).ok(),
+            Some(180)
+        );
     }
 
     #[test]
@@ -712,7 +915,11 @@ mod tests {
                 sub_criteria: vec![],
             }],
             economic_weight: dec!(40),
-            economic_formula: EconomicFormula { kind: FormulaKind::Inverse, alpha: None, x: None },
+            economic_formula: EconomicFormula {
+                kind: FormulaKind::Inverse,
+                alpha: None,
+                x: None,
+            },
             technical_threshold: None,
             reparametrization: true,
             reparametrize_total: false,
@@ -729,36 +936,83 @@ mod tests {
     fn quantitative_and_tabular_rules_are_checked() {
         let crit = |v: serde_json::Value| -> Criterion { serde_json::from_value(v).expect("criterion") };
         let code = |c: Criterion| check_criteria(&[c], "oepv.criteria").err().map(|e| e.code());
-        assert_eq!(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10 })).kind, CriterionKind::Discretionary);
-        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "quantitative",
-            "quantitative": { "better": "lower", "min": "0", "max": "40" } }))), None);
-        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "quantitative",
-            "quantitative": { "better": "higher", "min": "5", "max": "5" } }))), Some("oepv_quantitative_range"));
-        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10,
-            "quantitative": { "better": "higher", "min": "0", "max": "5" } }))), Some("oepv_criterion_rule"));
-        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
-            "table": [ { "from": "0", "to": "10", "coefficient": "0.5" }, { "from": "10", "coefficient": "1" } ] }))), None);
-        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
-            "table": [ { "from": "0", "to": "10", "coefficient": "0.5" }, { "from": "9", "coefficient": "1" } ] }))), Some("oepv_table_overlap"));
-        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
-            "table": [ { "option": "ISO 14001", "coefficient": "1.5" } ] }))), Some("oepv_table_coefficient"));
-        assert_eq!(code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
-            "table": [ { "option": "ISO 14001", "from": "1", "coefficient": "1" } ] }))), Some("oepv_table_row"));
+        assert_eq!(
+            crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10 })).kind,
+            CriterionKind::Discretionary
+        );
+        assert_eq!(
+            code(crit(
+                serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "quantitative",
+            "quantitative": { "better": "lower", "min": "0", "max": "40" } })
+            )),
+            None
+        );
+        assert_eq!(
+            code(crit(
+                serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "quantitative",
+            "quantitative": { "better": "higher", "min": "5", "max": "5" } })
+            )),
+            Some("oepv_quantitative_range")
+        );
+        assert_eq!(
+            code(crit(serde_json::json!({ "code": "T", "description": "d", "weight": 10,
+            "quantitative": { "better": "higher", "min": "0", "max": "5" } }))),
+            Some("oepv_criterion_rule")
+        );
+        assert_eq!(
+            code(crit(
+                serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
+            "table": [ { "from": "0", "to": "10", "coefficient": "0.5" }, { "from": "10", "coefficient": "1" } ] })
+            )),
+            None
+        );
+        assert_eq!(
+            code(crit(
+                serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
+            "table": [ { "from": "0", "to": "10", "coefficient": "0.5" }, { "from": "9", "coefficient": "1" } ] })
+            )),
+            Some("oepv_table_overlap")
+        );
+        assert_eq!(
+            code(crit(
+                serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
+            "table": [ { "option": "ISO 14001", "coefficient": "1.5" } ] })
+            )),
+            Some("oepv_table_coefficient")
+        );
+        assert_eq!(
+            code(crit(
+                serde_json::json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
+            "table": [ { "option": "ISO 14001", "from": "1", "coefficient": "1" } ] })
+            )),
+            Some("oepv_table_row")
+        );
     }
 
     #[test]
     fn shape_errors_name_their_field() {
         let mut b = open_services();
         b.cig = Some("915282916E".into());
-        assert_eq!(validate(&b, 180).err().map(|e| (e.code(), e.field().map(str::to_string))), Some(("cig_check", Some("cig".into()))));
+        assert_eq!(
+            validate(&b, 180)
+                .err()
+                .map(|e| (e.code(), e.field().map(str::to_string))),
+            Some(("cig_check", Some("cig".into())))
+        );
         let mut b = open_services();
         b.submission_deadline = Some("2026-03-29T02:30".into());
-        assert_eq!(validate(&b, 180).err().map(|e| e.code()), Some("datetime_nonexistent_in_rome"));
+        assert_eq!(
+            validate(&b, 180).err().map(|e| e.code()),
+            Some("datetime_nonexistent_in_rome")
+        );
         let mut b = open_services();
         b.cig = None;
-        b.lotti = vec![
-            NewLotto { oggetto: "Lotto 1".into(), cig: "915282916F".into(), base_amount: dec!(100000), safety_costs: dec!(0) },
-        ];
+        b.lotti = vec![NewLotto {
+            oggetto: "Lotto 1".into(),
+            cig: "915282916F".into(),
+            base_amount: dec!(100000),
+            safety_costs: dec!(0),
+        }];
         assert_eq!(validate(&b, 180).err().map(|e| e.code()), Some("lots_amount_mismatch"));
     }
 }

@@ -58,14 +58,21 @@ pub fn run_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Vec<Moved>
     };
     conn.transaction(|conn| {
         let mut moved = Vec::new();
-        for (from, to) in [(State::Published, State::SubmissionsClosed), (State::SubmissionsClosed, State::Opening)] {
+        for (from, to) in [
+            (State::Published, State::SubmissionsClosed),
+            (State::SubmissionsClosed, State::Opening),
+        ] {
             for row in due(conn, from, now)? {
                 let reason = match to {
                     State::SubmissionsClosed => "scadenza del termine per le offerte",
                     _ => "data di apertura delle offerte",
                 };
                 if store::set_state(conn, &ctx, &row, to, Some(reason))? {
-                    moved.push(Moved { bando_id: row.id, from, to });
+                    moved.push(Moved {
+                        bando_id: row.id,
+                        from,
+                        to,
+                    });
                 }
             }
         }

@@ -19,7 +19,8 @@ use crate::store::{self, BandoRow, NewVersion};
 
 /// The RUP of the tender's ente, or an admin.
 pub fn require_manager(who: &Principal, ente: Uuid) -> Result<(), BandoError> {
-    who.require_any_in(&[Role::Rup], ente).map_err(|_| BandoError::Forbidden)
+    who.require_any_in(&[Role::Rup], ente)
+        .map_err(|_| BandoError::Forbidden)
 }
 
 /// Officials of the ente (any role) and admins see everything about its tenders.
@@ -137,22 +138,39 @@ pub fn create(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, input: &
 }
 
 /// Replaces a draft (drafts only; a published tender changes through rettifiche).
-pub fn update_draft(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid, input: &NewBando) -> Result<Bando, BandoError> {
+pub fn update_draft(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    input: &NewBando,
+) -> Result<Bando, BandoError> {
     conn.transaction(|conn| {
         let old = store::lock(conn, id)?;
         require_manager(who, old.ente_id)?;
         if input.ente_id != old.ente_id {
-            return Err(BandoError::invalid("ente_immutable", "ente_id", "L'ente di un bando non cambia"));
+            return Err(BandoError::invalid(
+                "ente_immutable",
+                "ente_id",
+                "L'ente di un bando non cambia",
+            ));
         }
         if old.state() != State::Draft {
-            return Err(BandoError::illegal(old.state(), "draft", Some("un bando pubblicato si modifica con una rettifica".into())));
+            return Err(BandoError::illegal(
+                old.state(),
+                "draft",
+                Some("un bando pubblicato si modifica con una rettifica".into()),
+            ));
         }
         let table = today_table(ctx.at);
         let spec = rules::validate(input, table.after_deadline.offer_validity_default_days.value)?;
         check_custodians(conn, spec.ente_id, &spec.custodians)?;
         let mut row = BandoRow::from_spec(old.id, old.created_by, &spec, old.created_at);
         row.updated_at = ctx.at;
-        diesel::update(bandi::table.find(id)).set(&row).execute(conn).map_err(cig_taken)?;
+        diesel::update(bandi::table.find(id))
+            .set(&row)
+            .execute(conn)
+            .map_err(cig_taken)?;
         // Draft lots have no history worth keeping beyond the audit event: replace them.
         diesel::delete(bando_lotti::table.filter(bando_lotti::bando_id.eq(id))).execute(conn)?;
         insert_lots(conn, id, &spec).map_err(|e| match e {
@@ -193,7 +211,12 @@ pub fn get_public(conn: &mut PgConnection, who: Option<&Principal>, id: Uuid) ->
 }
 
 /// The legal check without publishing: what would block publication now.
-pub fn check(conn: &mut PgConnection, who: &Principal, id: Uuid, now: DateTime<Utc>) -> Result<Vec<Violation>, BandoError> {
+pub fn check(
+    conn: &mut PgConnection,
+    who: &Principal,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Violation>, BandoError> {
     let row = store::find(conn, id)?;
     require_manager(who, row.ente_id)?;
     Ok(rules::legal_violations(&row.facts(), now))
@@ -220,12 +243,26 @@ pub fn publish(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uui
             ))
             .execute(conn)?;
         let row = store::find(conn, id)?;
-        store::record_state(conn, ctx, &row, None, Some(State::Draft.as_str()), State::Published.as_str(), None)?;
+        store::record_state(
+            conn,
+            ctx,
+            &row,
+            None,
+            Some(State::Draft.as_str()),
+            State::Published.as_str(),
+            None,
+        )?;
         store::add_version(
             conn,
             ctx,
             &row,
-            NewVersion { version: 1, kind: "publication", reason: None, changes: &[], requires_bid_confirmation: false },
+            NewVersion {
+                version: 1,
+                kind: "publication",
+                reason: None,
+                changes: &[],
+                requires_bid_confirmation: false,
+            },
         )?;
         audit::record(
             conn,
@@ -246,7 +283,13 @@ pub fn publish(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uui
 /// Manual transitions and their guards. Deadline-driven ones (published → submissions
 /// closed → opening) are normally made by the scheduler; a RUP may make them too once the
 /// deadline has passed.
-pub fn transition(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid, req: &TransitionRequest) -> Result<Bando, BandoError> {
+pub fn transition(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    req: &TransitionRequest,
+) -> Result<Bando, BandoError> {
     if req.to == State::Published.as_str() {
         return publish(conn, ctx, who, id);
     }
@@ -255,10 +298,17 @@ pub fn transition(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: 
         require_manager(who, row.ente_id)?;
         let current = row.state();
         let Some(to) = State::parse(&req.to) else {
-            return Err(BandoError::invalid("state_unknown", "to", format!("Stato sconosciuto: {}", req.to)));
+            return Err(BandoError::invalid(
+                "state_unknown",
+                "to",
+                format!("Stato sconosciuto: {}", req.to),
+            ));
         };
         let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-        let lot_states: Vec<LotState> = store::lots(conn, id)?.iter().filter_map(|l| LotState::parse(&l.state)).collect();
+        let lot_states: Vec<LotState> = store::lots(conn, id)?
+            .iter()
+            .filter_map(|l| LotState::parse(&l.state))
+            .collect();
         let lots_in = |bad: &[LotState]| lot_states.iter().any(|s| bad.contains(s));
         use State::*;
         let guard: Result<(), String> = match (current, to) {
@@ -281,20 +331,37 @@ pub fn transition(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: 
                 Err("ci sono lotti la cui aggiudicazione non è ancora efficace".into())
             }
             (Awarded, Effective) => Ok(()),
-            (SubmissionsClosed | Opening | Evaluation, Deserted) if reason.is_none() => Err("indicare il motivo".into()),
+            (SubmissionsClosed | Opening | Evaluation, Deserted) if reason.is_none() => {
+                Err("indicare il motivo".into())
+            }
             (SubmissionsClosed | Opening | Evaluation, Deserted) => Ok(()),
-            (Draft | Published | SubmissionsClosed | Opening | Evaluation | ProposedAward | Awarded, Cancelled) if reason.is_none() => {
+            (Draft | Published | SubmissionsClosed | Opening | Evaluation | ProposedAward | Awarded, Cancelled)
+                if reason.is_none() =>
+            {
                 Err("indicare il motivo dell'annullamento".into())
             }
-            (Draft | Published | SubmissionsClosed | Opening | Evaluation | ProposedAward | Awarded, Cancelled) => Ok(()),
+            (Draft | Published | SubmissionsClosed | Opening | Evaluation | ProposedAward | Awarded, Cancelled) => {
+                Ok(())
+            }
             _ => Err("transizione non prevista".into()),
         };
         guard.map_err(|why| BandoError::illegal(current, to.as_str(), Some(why)))?;
         if !store::set_state(conn, ctx, &row, to, reason)? {
-            return Err(BandoError::illegal(current, to.as_str(), Some("stato cambiato nel frattempo".into())));
+            return Err(BandoError::illegal(
+                current,
+                to.as_str(),
+                Some("stato cambiato nel frattempo".into()),
+            ));
         }
         match to {
-            Cancelled => store::cascade_lots(conn, ctx, &row, &[LotState::Active, LotState::ProposedAward, LotState::Awarded], LotState::Cancelled, reason)?,
+            Cancelled => store::cascade_lots(
+                conn,
+                ctx,
+                &row,
+                &[LotState::Active, LotState::ProposedAward, LotState::Awarded],
+                LotState::Cancelled,
+                reason,
+            )?,
             Deserted => store::cascade_lots(conn, ctx, &row, &[LotState::Active], LotState::Deserted, reason)?,
             _ => {}
         }
@@ -321,12 +388,19 @@ pub fn lot_transition(
             .ok_or(BandoError::NotFound { what: "Lotto" })?;
         let current = LotState::parse(&lot.state).unwrap_or(LotState::Active);
         let Some(to) = LotState::parse(&req.to) else {
-            return Err(BandoError::invalid("state_unknown", "to", format!("Stato del lotto sconosciuto: {}", req.to)));
+            return Err(BandoError::invalid(
+                "state_unknown",
+                "to",
+                format!("Stato del lotto sconosciuto: {}", req.to),
+            ));
         };
         let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
         let tender = row.state();
         use LotState::*;
-        let after_deadline = matches!(tender, State::SubmissionsClosed | State::Opening | State::Evaluation | State::ProposedAward | State::Awarded);
+        let after_deadline = matches!(
+            tender,
+            State::SubmissionsClosed | State::Opening | State::Evaluation | State::ProposedAward | State::Awarded
+        );
         let ok = match (current, to) {
             (Active, ProposedAward) => matches!(tender, State::Evaluation),
             (ProposedAward, Awarded) => matches!(tender, State::Evaluation | State::ProposedAward),
@@ -339,16 +413,46 @@ pub fn lot_transition(
             return Err(BandoError::IllegalTransition {
                 current: current.as_str().to_string(),
                 requested: to.as_str().to_string(),
-                why: Some(format!("lotto {} (bando nello stato «{}»){}", lot.numero, tender, if reason.is_none() { "; il motivo è obbligatorio per deserto e annullato" } else { "" })),
+                why: Some(format!(
+                    "lotto {} (bando nello stato «{}»){}",
+                    lot.numero,
+                    tender,
+                    if reason.is_none() {
+                        "; il motivo è obbligatorio per deserto e annullato"
+                    } else {
+                        ""
+                    }
+                )),
             });
         }
-        diesel::update(bando_lotti::table.find(lotto).filter(bando_lotti::state.eq(current.as_str())))
-            .set((bando_lotti::state.eq(to.as_str()), bando_lotti::outcome_note.eq(reason.or(lot.outcome_note.as_deref()))))
-            .execute(conn)?;
-        store::record_state(conn, ctx, &row, Some(lotto), Some(current.as_str()), to.as_str(), reason)?;
+        diesel::update(
+            bando_lotti::table
+                .find(lotto)
+                .filter(bando_lotti::state.eq(current.as_str())),
+        )
+        .set((
+            bando_lotti::state.eq(to.as_str()),
+            bando_lotti::outcome_note.eq(reason.or(lot.outcome_note.as_deref())),
+        ))
+        .execute(conn)?;
+        store::record_state(
+            conn,
+            ctx,
+            &row,
+            Some(lotto),
+            Some(current.as_str()),
+            to.as_str(),
+            reason,
+        )?;
         let all_deserted = store::lots(conn, id)?.iter().all(|l| l.state == Deserted.as_str());
         if all_deserted && matches!(tender, State::SubmissionsClosed | State::Opening | State::Evaluation) {
-            store::set_state(conn, ctx, &row, State::Deserted, Some("tutti i lotti sono andati deserti"))?;
+            store::set_state(
+                conn,
+                ctx,
+                &row,
+                State::Deserted,
+                Some("tutti i lotti sono andati deserti"),
+            )?;
         }
         let row = store::find(conn, id)?;
         store::view(conn, &row, true)
@@ -372,20 +476,33 @@ fn apply_deadline_changes(
     extra: Vec<Change>,
     reason: &str,
 ) -> Result<BandoRow, BandoError> {
-    let NewDeadlines { submission, questions, opening } = new;
+    let NewDeadlines {
+        submission,
+        questions,
+        opening,
+    } = new;
     if row.state() != State::Published {
         return Err(BandoError::Conflict {
             code: "not_amendable",
             field: Some("state".into()),
-            message: format!("Si rettifica solo un bando pubblicato prima della scadenza; lo stato attuale è «{}»", row.state()),
+            message: format!(
+                "Si rettifica solo un bando pubblicato prima della scadenza; lo stato attuale è «{}»",
+                row.state()
+            ),
         });
     }
     let t = today_table(ctx.at);
-    let old_deadline = row.submission_deadline.ok_or(BandoError::conflict("not_amendable", "Bando senza scadenza"))?;
+    let old_deadline = row
+        .submission_deadline
+        .ok_or(BandoError::conflict("not_amendable", "Bando senza scadenza"))?;
     let mut changes = extra;
     let new_deadline = submission.unwrap_or(old_deadline);
     if new_deadline < old_deadline {
-        return Err(BandoError::invalid("deadline_shortened", "submission_deadline", "art. 92 c.1: una rettifica può prorogare la scadenza, non anticiparla"));
+        return Err(BandoError::invalid(
+            "deadline_shortened",
+            "submission_deadline",
+            "art. 92 c.1: una rettifica può prorogare la scadenza, non anticiparla",
+        ));
     }
     if submission.is_some_and(|s| s != old_deadline) {
         changes.push(Change {
@@ -411,11 +528,19 @@ fn apply_deadline_changes(
         });
     }
     if changes.is_empty() {
-        return Err(BandoError::invalid("rettifica_empty", "reason", "La rettifica non cambia nulla"));
+        return Err(BandoError::invalid(
+            "rettifica_empty",
+            "reason",
+            "La rettifica non cambia nulla",
+        ));
     }
     if let Some(q) = new_questions {
         if q >= new_deadline {
-            return Err(BandoError::invalid("deadline_order", "questions_deadline", "Il termine per i quesiti deve precedere la scadenza delle offerte"));
+            return Err(BandoError::invalid(
+                "deadline_order",
+                "questions_deadline",
+                "Il termine per i quesiti deve precedere la scadenza delle offerte",
+            ));
         }
     }
     let info = t.days.information_before_deadline;
@@ -446,7 +571,13 @@ fn apply_deadline_changes(
         conn,
         ctx,
         &updated,
-        NewVersion { version, kind: "rettifica", reason: Some(reason), changes: &changes, requires_bid_confirmation: true },
+        NewVersion {
+            version,
+            kind: "rettifica",
+            reason: Some(reason),
+            changes: &changes,
+            requires_bid_confirmation: true,
+        },
     )?;
     audit::record(
         conn,
@@ -480,10 +611,20 @@ fn opt_time(field: &str, v: &Option<String>) -> Result<Option<DateTime<Utc>>, Ba
 }
 
 /// A rettifica: new deadlines, versioned and visible as such.
-pub fn amend(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid, input: &NewRettifica) -> Result<Bando, BandoError> {
+pub fn amend(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    input: &NewRettifica,
+) -> Result<Bando, BandoError> {
     let reason = input.reason.trim();
     if reason.is_empty() {
-        return Err(BandoError::invalid("reason_required", "reason", "Indicare il motivo della rettifica"));
+        return Err(BandoError::invalid(
+            "reason_required",
+            "reason",
+            "Indicare il motivo della rettifica",
+        ));
     }
     let submission = opt_time("submission_deadline", &input.submission_deadline)?;
     let questions = opt_time("questions_deadline", &input.questions_deadline)?;
@@ -491,7 +632,18 @@ pub fn amend(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid,
     conn.transaction(|conn| {
         let row = store::lock(conn, id)?;
         require_manager(who, row.ente_id)?;
-        let updated = apply_deadline_changes(conn, ctx, &row, NewDeadlines { submission, questions, opening }, Vec::new(), reason)?;
+        let updated = apply_deadline_changes(
+            conn,
+            ctx,
+            &row,
+            NewDeadlines {
+                submission,
+                questions,
+                opening,
+            },
+            Vec::new(),
+            reason,
+        )?;
         store::view(conn, &updated, true)
     })
 }
@@ -514,15 +666,32 @@ pub struct Upload<'a> {
 
 /// Adds a document (disciplinare, capitolato, allegato) with its SHA-256. On a published
 /// tender it is a rettifica.
-pub fn add_document(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid, up: Upload<'_>) -> Result<DocumentMeta, BandoError> {
+pub fn add_document(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    up: Upload<'_>,
+) -> Result<DocumentMeta, BandoError> {
     let filename = up.filename.trim();
-    if filename.is_empty() || filename.len() > 200 || filename.contains(['/', '\\']) || filename.chars().any(char::is_control) {
-        return Err(BandoError::invalid("filename_invalid", "filename", "Nome del file non valido"));
+    if filename.is_empty()
+        || filename.len() > 200
+        || filename.contains(['/', '\\'])
+        || filename.chars().any(char::is_control)
+    {
+        return Err(BandoError::invalid(
+            "filename_invalid",
+            "filename",
+            "Nome del file non valido",
+        ));
     }
     if up.bytes.is_empty() {
         return Err(BandoError::invalid("document_empty", "body", "Il documento è vuoto"));
     }
-    let extend = up.extend_submission_deadline_to.map(|s| parse_time("extend_submission_deadline_to", s)).transpose()?;
+    let extend = up
+        .extend_submission_deadline_to
+        .map(|s| parse_time("extend_submission_deadline_to", s))
+        .transpose()?;
     let sha = hex::encode(Sha256::digest(up.bytes));
     conn.transaction(|conn| {
         let row = store::lock(conn, id)?;
@@ -593,7 +762,12 @@ pub fn add_document(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id
 }
 
 /// A document's bytes, for whoever may read the tender.
-pub fn document(conn: &mut PgConnection, who: Option<&Principal>, id: Uuid, doc: Uuid) -> Result<(DocumentMeta, Vec<u8>), BandoError> {
+pub fn document(
+    conn: &mut PgConnection,
+    who: Option<&Principal>,
+    id: Uuid,
+    doc: Uuid,
+) -> Result<(DocumentMeta, Vec<u8>), BandoError> {
     visible(conn, who, id)?;
     let meta: store::DocumentRow = bando_documenti::table
         .filter(bando_documenti::bando_id.eq(id))
@@ -602,25 +776,40 @@ pub fn document(conn: &mut PgConnection, who: Option<&Principal>, id: Uuid, doc:
         .first(conn)
         .optional()?
         .ok_or(BandoError::NotFound { what: "Documento" })?;
-    let bytes: Vec<u8> = bando_documenti::table.find(doc).select(bando_documenti::content).first(conn)?;
+    let bytes: Vec<u8> = bando_documenti::table
+        .find(doc)
+        .select(bando_documenti::content)
+        .first(conn)?;
     // Checked on every read: bytes that no longer match the published hash are refused.
     let actual = hex::encode(Sha256::digest(&bytes));
     if actual != meta.sha256 {
         return Err(BandoError::Integrity {
-            message: format!("Il documento {doc} non corrisponde alla sua impronta SHA-256 pubblicata: non viene servito"),
+            message: format!(
+                "Il documento {doc} non corrisponde alla sua impronta SHA-256 pubblicata: non viene servito"
+            ),
         });
     }
     Ok((meta.into(), bytes))
 }
 
 /// A supplier asks a question, until the questions deadline.
-pub fn ask(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid, input: &NewQuestion) -> Result<Chiarimento, BandoError> {
+pub fn ask(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    input: &NewQuestion,
+) -> Result<Chiarimento, BandoError> {
     if who.kind != UserKind::Supplier {
         return Err(BandoError::Forbidden);
     }
     let question = input.question.trim();
     if question.is_empty() || question.len() > 10_000 {
-        return Err(BandoError::invalid("question_invalid", "question", "Il quesito è vuoto o troppo lungo"));
+        return Err(BandoError::invalid(
+            "question_invalid",
+            "question",
+            "Il quesito è vuoto o troppo lungo",
+        ));
     }
     conn.transaction(|conn| {
         let row = store::lock(conn, id)?;
@@ -633,7 +822,9 @@ pub fn ask(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid, i
                 field: Some("questions_deadline".into()),
                 message: format!(
                     "Il termine per i quesiti è scaduto{}",
-                    row.questions_deadline.map(|q| format!(" ({})", deadlines::rome_rfc3339(q))).unwrap_or_default()
+                    row.questions_deadline
+                        .map(|q| format!(" ({})", deadlines::rome_rfc3339(q)))
+                        .unwrap_or_default()
                 ),
             });
         }
@@ -664,19 +855,38 @@ pub fn ask(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid, i
                 details: serde_json::json!({ "bando_id": id, "numero": numero }),
             },
         )?;
-        Ok(Chiarimento { id: q_id, numero, question: question.to_string(), answer: None, answered_at: None })
+        Ok(Chiarimento {
+            id: q_id,
+            numero,
+            question: question.to_string(),
+            answer: None,
+            answered_at: None,
+        })
     })
 }
 
 type QRow = (Uuid, i32, String, Option<String>, Option<DateTime<Utc>>);
 
 fn to_chiarimento((id, numero, question, answer, answered_at): QRow) -> Chiarimento {
-    Chiarimento { id, numero, question, answer, answered_at }
+    Chiarimento {
+        id,
+        numero,
+        question,
+        answer,
+        answered_at,
+    }
 }
 
 /// The RUP answers; the answer is public at once. Less than 6 days before the deadline the
 /// answer needs a new deadline in the same request (art. 92 c.2), published as a rettifica.
-pub fn answer(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid, q: Uuid, input: &NewAnswer) -> Result<Chiarimento, BandoError> {
+pub fn answer(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    q: Uuid,
+    input: &NewAnswer,
+) -> Result<Chiarimento, BandoError> {
     let text = input.answer.trim();
     if text.is_empty() {
         return Err(BandoError::invalid("answer_required", "answer", "La risposta è vuota"));
@@ -747,7 +957,11 @@ pub fn answer(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid
 }
 
 /// Answered clarifications, public, never naming who asked.
-pub fn public_clarifications(conn: &mut PgConnection, who: Option<&Principal>, id: Uuid) -> Result<Vec<Chiarimento>, BandoError> {
+pub fn public_clarifications(
+    conn: &mut PgConnection,
+    who: Option<&Principal>,
+    id: Uuid,
+) -> Result<Vec<Chiarimento>, BandoError> {
     let row = visible(conn, who, id)?;
     if row.state() == State::Draft {
         return Err(BandoError::NotFound { what: "Bando" });
@@ -784,7 +998,8 @@ fn clarifications(conn: &mut PgConnection, id: Uuid, answered_only: bool) -> Res
 
 /// The ente's tenders, drafts included (its officials and admins).
 pub fn list_for_ente(conn: &mut PgConnection, who: &Principal, ente: Uuid) -> Result<Vec<Bando>, BandoError> {
-    who.require_any_in(&[Role::Rup, Role::Commission, Role::Auditor], ente).map_err(|_| BandoError::Forbidden)?;
+    who.require_any_in(&[Role::Rup, Role::Commission, Role::Auditor], ente)
+        .map_err(|_| BandoError::Forbidden)?;
     let rows = bandi::table
         .filter(bandi::ente_id.eq(ente))
         .order((bandi::created_at.desc(), bandi::id.desc()))
@@ -807,14 +1022,26 @@ fn decode_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), BandoError> {
 
 /// Published tenders, newest first, keyset-paginated on (published_at, id), which never
 /// change once set: a cursor stays valid while new tenders are published.
-pub fn list_public(conn: &mut PgConnection, who: Option<&Principal>, f: &PublicFilter) -> Result<BandoPage, BandoError> {
+pub fn list_public(
+    conn: &mut PgConnection,
+    who: Option<&Principal>,
+    f: &PublicFilter,
+) -> Result<BandoPage, BandoError> {
     let limit = f.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(BandoError::invalid("limit_invalid", "limit", "limit deve essere tra 1 e 100"));
+        return Err(BandoError::invalid(
+            "limit_invalid",
+            "limit",
+            "limit deve essere tra 1 e 100",
+        ));
     }
     let mut q = bandi::table.filter(bandi::published_at.is_not_null()).into_boxed();
     // Procedures by invitation: only their invitees and the ente's officials.
-    let open_procs: Vec<&str> = ProcedureType::ALL.iter().filter(|p| !p.is_by_invitation()).map(|p| p.as_str()).collect();
+    let open_procs: Vec<&str> = ProcedureType::ALL
+        .iter()
+        .filter(|p| !p.is_by_invitation())
+        .map(|p| p.as_str())
+        .collect();
     match who {
         Some(p) if p.kind == UserKind::Official && p.is_admin() => {}
         Some(p) if p.kind == UserKind::Official => {
@@ -822,7 +1049,11 @@ pub fn list_public(conn: &mut PgConnection, who: Option<&Principal>, f: &PublicF
             q = q.filter(bandi::procedure_type.eq_any(open_procs).or(bandi::ente_id.eq_any(enti)));
         }
         Some(p) => {
-            q = q.filter(bandi::procedure_type.eq_any(open_procs).or(bandi::invitees.contains(vec![p.user_id])));
+            q = q.filter(
+                bandi::procedure_type
+                    .eq_any(open_procs)
+                    .or(bandi::invitees.contains(vec![p.user_id])),
+            );
         }
         None => q = q.filter(bandi::procedure_type.eq_any(open_procs)),
     }
@@ -833,14 +1064,21 @@ pub fn list_public(conn: &mut PgConnection, who: Option<&Principal>, f: &PublicF
         let cpv = Cpv::parse(c).map_err(|e| BandoError::invalid(e.code(), "cpv", e.to_string()))?;
         let stem = cpv.stem().trim_end_matches('0');
         let prefix = if stem.len() < 2 { &cpv.stem()[..2] } else { stem };
-        q = q.filter(bandi::cpv_main.like(format!("{prefix}%")).or(bandi::cpv_additional.contains(vec![cpv.to_string()])));
+        q = q.filter(
+            bandi::cpv_main
+                .like(format!("{prefix}%"))
+                .or(bandi::cpv_additional.contains(vec![cpv.to_string()])),
+        );
     }
     if let Some(p) = f.procedure.as_deref() {
-        let p = ProcedureType::parse(p).ok_or_else(|| BandoError::invalid("procedure_unknown", "procedure", format!("Procedura sconosciuta: {p}")))?;
+        let p = ProcedureType::parse(p).ok_or_else(|| {
+            BandoError::invalid("procedure_unknown", "procedure", format!("Procedura sconosciuta: {p}"))
+        })?;
         q = q.filter(bandi::procedure_type.eq(p.as_str()));
     }
     if let Some(s) = f.state.as_deref() {
-        let s = State::parse(s).ok_or_else(|| BandoError::invalid("state_unknown", "state", format!("Stato sconosciuto: {s}")))?;
+        let s = State::parse(s)
+            .ok_or_else(|| BandoError::invalid("state_unknown", "state", format!("Stato sconosciuto: {s}")))?;
         q = q.filter(bandi::state.eq(s.as_str()));
     }
     if let Some(from) = f.deadline_from.as_deref() {
@@ -851,7 +1089,11 @@ pub fn list_public(conn: &mut PgConnection, who: Option<&Principal>, f: &PublicF
     }
     if let Some(c) = f.cursor.as_deref() {
         let (at, id) = decode_cursor(c)?;
-        q = q.filter(bandi::published_at.lt(at).or(bandi::published_at.eq(at).and(bandi::id.lt(id))));
+        q = q.filter(
+            bandi::published_at
+                .lt(at)
+                .or(bandi::published_at.eq(at).and(bandi::id.lt(id))),
+        );
     }
     let rows: Vec<BandoRow> = q
         .order((bandi::published_at.desc(), bandi::id.desc()))
@@ -859,10 +1101,14 @@ pub fn list_public(conn: &mut PgConnection, who: Option<&Principal>, f: &PublicF
         .select(BandoRow::as_select())
         .load(conn)?;
     let next_cursor = if rows.len() as i64 == limit {
-        rows.last().and_then(|r| r.published_at.map(|at| encode_cursor(at, r.id)))
+        rows.last()
+            .and_then(|r| r.published_at.map(|at| encode_cursor(at, r.id)))
     } else {
         None
     };
-    let items = rows.iter().map(|r| store::view(conn, r, false)).collect::<Result<Vec<_>, _>>()?;
+    let items = rows
+        .iter()
+        .map(|r| store::view(conn, r, false))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(BandoPage { items, next_cursor })
 }

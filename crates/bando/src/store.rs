@@ -214,7 +214,14 @@ pub fn lots(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<LottoRow>, Bando
 }
 
 pub fn history(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<StateChange>, BandoError> {
-    type Row = (Option<Uuid>, Option<String>, String, DateTime<Utc>, Option<Uuid>, Option<String>);
+    type Row = (
+        Option<Uuid>,
+        Option<String>,
+        String,
+        DateTime<Utc>,
+        Option<Uuid>,
+        Option<String>,
+    );
     let rows: Vec<Row> = bando_state_history::table
         .filter(bando_state_history::bando_id.eq(bando))
         .order(bando_state_history::id.asc())
@@ -229,14 +236,16 @@ pub fn history(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<StateChange>,
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(lotto_id, from_state, to_state, occurred_at, actor_user_id, reason)| StateChange {
-            lotto_id,
-            from_state,
-            to_state,
-            occurred_at,
-            actor_user_id,
-            reason,
-        })
+        .map(
+            |(lotto_id, from_state, to_state, occurred_at, actor_user_id, reason)| StateChange {
+                lotto_id,
+                from_state,
+                to_state,
+                occurred_at,
+                actor_user_id,
+                reason,
+            },
+        )
         .collect())
 }
 
@@ -265,7 +274,9 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
         .map(DocumentMeta::from)
         .collect();
     let state_history = if full { Some(history(conn, row.id)?) } else { None };
-    let cpv_main_label = Cpv::parse(&row.cpv_main).map(|c| c.label_it().to_string()).unwrap_or_default();
+    let cpv_main_label = Cpv::parse(&row.cpv_main)
+        .map(|c| c.label_it().to_string())
+        .unwrap_or_default();
     Ok(Bando {
         id: row.id,
         ente_id: row.ente_id,
@@ -337,7 +348,11 @@ pub fn record_state(
         conn,
         ctx,
         AuditEvent {
-            action: if lotto.is_some() { "lotto.state_changed" } else { "bando.state_changed" },
+            action: if lotto.is_some() {
+                "lotto.state_changed"
+            } else {
+                "bando.state_changed"
+            },
             object_type: if lotto.is_some() { "lotto" } else { "bando" },
             object_id: lotto.unwrap_or(row.id).to_string(),
             ente_id: Some(row.ente_id),
@@ -358,9 +373,13 @@ pub fn set_state(
     reason: Option<&str>,
 ) -> Result<bool, BandoError> {
     let from = row.state();
-    let changed = diesel::update(bandi::table.filter(bandi::id.eq(row.id)).filter(bandi::state.eq(from.as_str())))
-        .set((bandi::state.eq(to.as_str()), bandi::updated_at.eq(ctx.at)))
-        .execute(conn)?;
+    let changed = diesel::update(
+        bandi::table
+            .filter(bandi::id.eq(row.id))
+            .filter(bandi::state.eq(from.as_str())),
+    )
+    .set((bandi::state.eq(to.as_str()), bandi::updated_at.eq(ctx.at)))
+    .execute(conn)?;
     if changed == 0 {
         return Ok(false);
     }
@@ -397,7 +416,12 @@ pub struct NewVersion<'a> {
 }
 
 /// Records a published version with a snapshot of the tender as the public sees it.
-pub fn add_version(conn: &mut PgConnection, ctx: &AuditCtx, row: &BandoRow, v: NewVersion<'_>) -> Result<(), BandoError> {
+pub fn add_version(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    row: &BandoRow,
+    v: NewVersion<'_>,
+) -> Result<(), BandoError> {
     let snapshot = serde_json::to_value(view(conn, row, false)?).unwrap_or_default();
     diesel::insert_into(bando_versioni::table)
         .values((
@@ -431,13 +455,15 @@ pub fn versions(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<Versione>, B
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(version, kind, reason, changes, published_at, requires_bid_confirmation)| Versione {
-            version,
-            kind,
-            reason,
-            changes: serde_json::from_value(changes).unwrap_or_default(),
-            published_at,
-            requires_bid_confirmation,
-        })
+        .map(
+            |(version, kind, reason, changes, published_at, requires_bid_confirmation)| Versione {
+                version,
+                kind,
+                reason,
+                changes: serde_json::from_value(changes).unwrap_or_default(),
+                published_at,
+                requires_bid_confirmation,
+            },
+        )
         .collect())
 }

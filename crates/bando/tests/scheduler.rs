@@ -20,7 +20,10 @@ fn two_schedulers_on_one_database_move_each_tender_once() {
     let admin_url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => url,
         None => {
-            let spec = ClusterSpec { root: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pg"), port: 54329 };
+            let spec = ClusterSpec {
+                root: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pg"),
+                port: 54329,
+            };
             spec.ensure_running().expect("cluster");
             spec.admin_url()
         }
@@ -32,13 +35,26 @@ fn two_schedulers_on_one_database_move_each_tender_once() {
     let ente = Uuid::new_v4();
     let user = Uuid::new_v4();
     diesel::insert_into(enti::table)
-        .values((enti::id.eq(ente), enti::nome.eq("Comune di Milano"), enti::codice_fiscale.eq("01199250158"),
-                 enti::tipo.eq("comune"), enti::istat_code.eq("015146"), enti::pec.eq("a@pec.it"), enti::created_at.eq(at)))
+        .values((
+            enti::id.eq(ente),
+            enti::nome.eq("Comune di Milano"),
+            enti::codice_fiscale.eq("01199250158"),
+            enti::tipo.eq("comune"),
+            enti::istat_code.eq("015146"),
+            enti::pec.eq("a@pec.it"),
+            enti::created_at.eq(at),
+        ))
         .execute(&mut conn)
         .expect("ente");
     diesel::insert_into(users::table)
-        .values((users::id.eq(user), users::email.eq("rup@x.it"), users::full_name.eq("RUP"), users::password_hash.eq("x"),
-                 users::kind.eq("official"), users::created_at.eq(at)))
+        .values((
+            users::id.eq(user),
+            users::email.eq("rup@x.it"),
+            users::full_name.eq("RUP"),
+            users::password_hash.eq("x"),
+            users::kind.eq("official"),
+            users::created_at.eq(at),
+        ))
         .execute(&mut conn)
         .expect("user");
     let deadline = utc("2026-06-05T10:00:00Z");
@@ -77,11 +93,15 @@ fn two_schedulers_on_one_database_move_each_tender_once() {
         })
         .collect();
     let total: usize = handles.into_iter().map(|h| h.join().expect("thread")).sum();
-    assert_eq!(total, n as usize, "every tender moved exactly once across both instances");
-    let history: i64 = diesel::sql_query("SELECT count(*) AS c FROM bando_state_history WHERE to_state = 'submissions_closed'")
-        .get_result::<Count>(&mut conn)
-        .expect("count")
-        .c;
+    assert_eq!(
+        total, n as usize,
+        "every tender moved exactly once across both instances"
+    );
+    let history: i64 =
+        diesel::sql_query("SELECT count(*) AS c FROM bando_state_history WHERE to_state = 'submissions_closed'")
+            .get_result::<Count>(&mut conn)
+            .expect("count")
+            .c;
     assert_eq!(history, n);
     let events: i64 = audit_events::table
         .filter(audit_events::action.eq("bando.state_changed"))

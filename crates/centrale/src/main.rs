@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "centrale", version, about = "E-procurement for centrali di committenza (D.Lgs. 36/2023)")]
+#[command(
+    name = "centrale",
+    version,
+    about = "E-procurement for centrali di committenza (D.Lgs. 36/2023)"
+)]
 struct Cli {
     /// Overlay settings file (TOML), on top of config/default.toml. Also CENTRALE_CONFIG.
     #[arg(long, global = true, env = "CENTRALE_CONFIG")]
@@ -89,8 +93,18 @@ fn main() -> ExitCode {
         }
         Command::Anomaly => calculators::anomaly(),
         Command::Keys { action } => seal_tools::keys(action),
-        Command::Seal { recipient, input, output } => seal_tools::seal_file(&recipient, &input, &output),
-        Command::Verify { bundle, envelope, older_checkpoint, platform_key, log_key } => seal_tools::verify(
+        Command::Seal {
+            recipient,
+            input,
+            output,
+        } => seal_tools::seal_file(&recipient, &input, &output),
+        Command::Verify {
+            bundle,
+            envelope,
+            older_checkpoint,
+            platform_key,
+            log_key,
+        } => seal_tools::verify(
             &bundle,
             &envelope,
             older_checkpoint.as_deref(),

@@ -86,7 +86,11 @@ pub fn keys(action: KeysAction) -> Result<(), String> {
                 let (id, key) = c
                     .split_once('=')
                     .ok_or_else(|| format!("custode «{c}»: usare USER_ID=age1..."))?;
-                ids.push(id.trim().parse::<uuid::Uuid>().map_err(|e| format!("custode «{id}»: {e}"))?);
+                ids.push(
+                    id.trim()
+                        .parse::<uuid::Uuid>()
+                        .map_err(|e| format!("custode «{id}»: {e}"))?,
+                );
                 publics.push(envelope::parse_recipient(key).map_err(|e| e.to_string())?);
             }
             let out = custody::ceremony(&publics, k).map_err(|e| e.to_string())?;
@@ -111,7 +115,8 @@ pub fn keys(action: KeysAction) -> Result<(), String> {
         KeysAction::DecryptShare { identity, share } => {
             let id = identity_from_file(&identity)?;
             let me = id.to_public().to_string();
-            let json: serde_json::Value = serde_json::from_str(&read(&share)?).map_err(|e| format!("{}: {e}", share.display()))?;
+            let json: serde_json::Value =
+                serde_json::from_str(&read(&share)?).map_err(|e| format!("{}: {e}", share.display()))?;
             let list = json.get("shares").unwrap_or(&json);
             let entry = list
                 .as_array()
@@ -122,7 +127,14 @@ pub fn keys(action: KeysAction) -> Result<(), String> {
             let ciphertext = B64
                 .decode(entry["ciphertext"].as_str().unwrap_or_default())
                 .map_err(|e| format!("quota non in base64: {e}"))?;
-            let plain = custody::decrypt_share(&id, &EncryptedShare { custodian: me, ciphertext }).map_err(|e| e.to_string())?;
+            let plain = custody::decrypt_share(
+                &id,
+                &EncryptedShare {
+                    custodian: me,
+                    ciphertext,
+                },
+            )
+            .map_err(|e| e.to_string())?;
             println!("{}", B64.encode(plain.as_bytes()));
             Ok(())
         }

@@ -24,7 +24,9 @@ pub fn load(overlay: Option<&Path>) -> Result<Settings, String> {
 fn init_logs(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log.filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match settings.log.format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -59,7 +61,11 @@ pub fn prepare_database(settings: &Settings) -> Result<String, String> {
             spec.ensure_running().map_err(|e| e.to_string())?;
             db::testdb::ensure_database(&spec.admin_url(), &settings.database.database_name)
                 .map_err(|e| e.to_string())?;
-            tracing::info!(port = spec.port, "using the private PostgreSQL cluster under {}", spec.root.display());
+            tracing::info!(
+                port = spec.port,
+                "using the private PostgreSQL cluster under {}",
+                spec.root.display()
+            );
             spec.database_url(&settings.database.database_name)
         }
     };
@@ -105,16 +111,26 @@ fn first_admin(settings: &Settings, pool: &db::PgPool, clock: &dyn Clock) -> Res
         request_id: "bootstrap".into(),
         at: clock.now(),
     };
-    let password = settings.bootstrap.admin_password.as_ref().map(|p| p.expose_secret().to_string());
+    let password = settings
+        .bootstrap
+        .admin_password
+        .as_ref()
+        .map(|p| p.expose_secret().to_string());
     match bootstrap_admin(&mut conn, &ctx, &settings.bootstrap.admin_email, password.as_deref())
         .map_err(|e| e.to_string())?
     {
         Bootstrap::AlreadyHasAdmin => {}
-        Bootstrap::Created { email, generated_password: Some(p) } => {
+        Bootstrap::Created {
+            email,
+            generated_password: Some(p),
+        } => {
             // Printed once, on stdout only, never logged: it exists nowhere else.
             println!("\n  First admin created: {email}\n  Password (shown only now): {p}\n");
         }
-        Bootstrap::Created { email, generated_password: None } => {
+        Bootstrap::Created {
+            email,
+            generated_password: None,
+        } => {
             tracing::info!(%email, "first admin created with the configured password");
         }
     }

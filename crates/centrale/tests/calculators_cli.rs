@@ -35,12 +35,19 @@ fn anomaly_offline_gives_the_eight_offer_example() {
     let report: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
     let t: rust_decimal::Decimal = report["threshold"].as_str().expect("T").parse().expect("decimal");
     assert_eq!(t, "13.53".parse().expect("decimal"), "{out}");
-    assert_eq!(report["winner"]["discount"].as_str().map(|s| s.trim_end_matches('0')), Some("12.05"), "{out}");
+    assert_eq!(
+        report["winner"]["discount"].as_str().map(|s| s.trim_end_matches('0')),
+        Some("12.05"),
+        "{out}"
+    );
 }
 
 #[test]
 fn scores_offline_and_errors_exit_non_zero_saying_why() {
-    let (ok, out, err) = run("scores", r#"{"formula":"inverse_proportional","parameters":{"max_points":"20"},"offers":["100","200"]}"#);
+    let (ok, out, err) = run(
+        "scores",
+        r#"{"formula":"inverse_proportional","parameters":{"max_points":"20"},"offers":["100","200"]}"#,
+    );
     assert!(ok, "{err}");
     assert!(out.contains("\"ranking\""), "{out}");
     let (ok, _, err) = run("anomaly", r#"{"method":"A","discounts":["-1","2","3","4","5"]}"#);

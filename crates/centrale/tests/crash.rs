@@ -39,8 +39,13 @@ fn database() -> TestDatabase {
         None => {
             let settings = api::settings::Settings::load(None, std::env::vars()).expect("settings");
             let embedded = settings.database.embedded;
-            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(embedded.dir);
-            let spec = ClusterSpec { root, port: embedded.port };
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(embedded.dir);
+            let spec = ClusterSpec {
+                root,
+                port: embedded.port,
+            };
             spec.ensure_running().expect("the private PostgreSQL cluster starts");
             let admin_url = spec.admin_url();
             let base = admin_url.trim_end_matches("/postgres").to_string();
@@ -50,7 +55,11 @@ fn database() -> TestDatabase {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// `centrale serve`, killed when dropped.
@@ -61,7 +70,11 @@ struct Server {
 
 impl Server {
     fn start(db_url: &str, seal_dir: &Path, port: u16, log: &Path) -> Server {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_centrale"))
             .arg("serve")
             .env("DATABASE_URL", db_url)
@@ -75,7 +88,10 @@ impl Server {
             .stderr(log)
             .spawn()
             .expect("centrale serve starts");
-        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         let t0 = Instant::now();
         while ureq::get(&format!("{}/healthz", server.base)).call().is_err() {
             assert!(t0.elapsed() < Duration::from_secs(60), "the server did not come up");
@@ -132,8 +148,16 @@ impl Http {
     }
 
     fn login(&self, email: &str, password: &str) -> Http {
-        let v = self.ok("POST", "/api/v1/auth/login", Some(&json!({ "email": email, "password": password })), 200);
-        Http { base: self.base.clone(), token: Some(v["token"].as_str().expect("token").to_string()) }
+        let v = self.ok(
+            "POST",
+            "/api/v1/auth/login",
+            Some(&json!({ "email": email, "password": password })),
+            200,
+        );
+        Http {
+            base: self.base.clone(),
+            token: Some(v["token"].as_str().expect("token").to_string()),
+        }
     }
 
     fn bytes(&self, path: &str) -> Vec<u8> {
@@ -157,7 +181,11 @@ fn psql(db_url: &str, sql: &str) -> String {
         .args([db_url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
         .output()
         .expect("psql runs");
-    assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -166,15 +194,31 @@ fn psql(db_url: &str, sql: &str) -> String {
 /// and the suppliers' logged-in clients.
 fn setup(anon: &Http) -> (String, Vec<Http>) {
     let admin = anon.login(ADMIN, ADMIN_PASSWORD);
-    let ente = id(&admin.ok("POST", "/api/v1/enti", Some(&json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158",
-        "tipo": "comune", "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" })), 201));
-    let officials: Vec<String> = [("rup@comune.milano.it", "rup"), ("c2@comune.milano.it", "commission"), ("c3@comune.milano.it", "auditor")]
-        .iter()
-        .map(|(email, role)| {
-            id(&admin.ok("POST", "/api/v1/users", Some(&json!({ "email": email, "full_name": "Funzionario", "password": PASSWORD,
-                "roles": [{ "role": role, "ente_id": ente }] })), 201))
-        })
-        .collect();
+    let ente = id(&admin.ok(
+        "POST",
+        "/api/v1/enti",
+        Some(&json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158",
+        "tipo": "comune", "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" })),
+        201,
+    ));
+    let officials: Vec<String> = [
+        ("rup@comune.milano.it", "rup"),
+        ("c2@comune.milano.it", "commission"),
+        ("c3@comune.milano.it", "auditor"),
+    ]
+    .iter()
+    .map(|(email, role)| {
+        id(&admin.ok(
+            "POST",
+            "/api/v1/users",
+            Some(
+                &json!({ "email": email, "full_name": "Funzionario", "password": PASSWORD,
+                "roles": [{ "role": role, "ente_id": ente }] }),
+            ),
+            201,
+        ))
+    })
+    .collect();
     let rup = anon.login("rup@comune.milano.it", PASSWORD);
     let day = |days: i64, time: &str| format!("{}T{time}", (Utc::now() + Span::days(days)).format("%Y-%m-%d"));
     let body = json!({
@@ -204,21 +248,45 @@ fn setup(anon: &Http) -> (String, Vec<Http>) {
         .enumerate()
         .map(|(n, piva)| {
             let email = format!("gare{n}@fornitore.it");
-            anon.ok("POST", "/api/v1/auth/register", Some(&json!({ "email": email, "full_name": "Operatore", "password": PASSWORD })), 201);
+            anon.ok(
+                "POST",
+                "/api/v1/auth/register",
+                Some(&json!({ "email": email, "full_name": "Operatore", "password": PASSWORD })),
+                201,
+            );
             let s = anon.login(&email, PASSWORD);
-            let op = id(&s.ok("POST", "/api/v1/registry/operatori", Some(&json!({
+            let op = id(&s.ok(
+                "POST",
+                "/api/v1/registry/operatori",
+                Some(&json!({
                 "ragione_sociale": format!("Operatore {n} S.r.l."), "forma_giuridica": "srl", "partita_iva": piva,
                 "codice_fiscale": piva, "sede_istat": "015146", "pec": format!("{piva}@legalmail.it"),
-                "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } })), 201));
-            for (tipo, scad) in [("durc", format!("&scadenza={durc_until}")), ("visura_camerale", String::new())] {
-                let url = format!("{}/api/v1/registry/operatori/{op}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scad}", s.base);
+                "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } })),
+                201,
+            ));
+            for (tipo, scad) in [
+                ("durc", format!("&scadenza={durc_until}")),
+                ("visura_camerale", String::new()),
+            ] {
+                let url = format!(
+                    "{}/api/v1/registry/operatori/{op}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scad}",
+                    s.base
+                );
                 ureq::post(&url)
-                    .set("Authorization", &format!("Bearer {}", s.token.as_deref().expect("token")))
+                    .set(
+                        "Authorization",
+                        &format!("Bearer {}", s.token.as_deref().expect("token")),
+                    )
                     .set("Content-Type", "application/pdf")
                     .send_bytes(format!("{tipo} {op}").as_bytes())
                     .expect("document uploaded");
             }
-            admin.ok("POST", &format!("/api/v1/registry/operatori/{op}/qualification"), Some(&json!({ "action": "qualify" })), 200);
+            admin.ok(
+                "POST",
+                &format!("/api/v1/registry/operatori/{op}/qualification"),
+                Some(&json!({ "action": "qualify" })),
+                200,
+            );
             s
         })
         .collect();
@@ -240,7 +308,10 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
     let log = seal_dir.with_extension("log");
     let port = free_port();
     let server = Server::start(db.url(), &seal_dir, port, &log);
-    let anon = Http { base: server.base.clone(), token: None };
+    let anon = Http {
+        base: server.base.clone(),
+        token: None,
+    };
     let (bando, suppliers) = setup(&anon);
 
     // The burst: each supplier submits A, B, C over and over (replacements) from its thread
@@ -262,7 +333,10 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
                     let url = format!("{}/api/v1/bandi/{bando}/offerta/buste/{kind}?sealed=server", s.base);
                     let res = ureq::post(&url)
                         .timeout(Duration::from_secs(30))
-                        .set("Authorization", &format!("Bearer {}", s.token.as_deref().expect("token")))
+                        .set(
+                            "Authorization",
+                            &format!("Bearer {}", s.token.as_deref().expect("token")),
+                        )
                         .set("Content-Type", "application/octet-stream")
                         .send_bytes(&body);
                     match res {
@@ -271,7 +345,9 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
                             held.lock().expect("lock").push(Held { supplier: n, receipt });
                         }
                         Ok(r) => panic!("unexpected {} during the burst", r.status()),
-                        Err(ureq::Error::Status(code, r)) => panic!("refused {code}: {}", r.into_string().unwrap_or_default()),
+                        Err(ureq::Error::Status(code, r)) => {
+                            panic!("refused {code}: {}", r.into_string().unwrap_or_default())
+                        }
                         Err(_) => return, // the server is gone
                     }
                     i += 1;
@@ -297,7 +373,9 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
     let keys = anon.ok("GET", "/api/v1/log/keys", None, 200);
     let pins = || Pins {
         platform_key: Some(parse_platform_key(keys["platform_key"].as_str().expect("pk")).expect("platform key")),
-        log_key: Some(seal::checkpoint::NoteVerifier::from_vkey(keys["log_key"].as_str().expect("vkey")).expect("log key")),
+        log_key: Some(
+            seal::checkpoint::NoteVerifier::from_vkey(keys["log_key"].as_str().expect("vkey")).expect("log key"),
+        ),
     };
 
     // 1. Every receipt returned before the kill verifies against what the server now serves.
@@ -307,20 +385,38 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
         let t0 = Instant::now();
         let mut bundle: VerificationBundle = loop {
             let b: VerificationBundle =
-                serde_json::from_value(s.ok("GET", &format!("/api/v1/buste/{envelope}/ricevuta"), None, 200)).expect("bundle");
+                serde_json::from_value(s.ok("GET", &format!("/api/v1/buste/{envelope}/ricevuta"), None, 200))
+                    .expect("bundle");
             if b.leaf_index.is_some() && b.checkpoint.is_some() {
                 break b;
             }
-            assert!(t0.elapsed() < Duration::from_secs(30), "leaf of {envelope} never integrated after the restart");
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "leaf of {envelope} never integrated after the restart"
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
         // The receipt the supplier holds, not the one the server serves now.
-        assert_eq!(bundle.receipt, h.receipt["receipt"].as_str().expect("receipt"), "stored receipt changed");
+        assert_eq!(
+            bundle.receipt,
+            h.receipt["receipt"].as_str().expect("receipt"),
+            "stored receipt changed"
+        );
         bundle.receipt = h.receipt["receipt"].as_str().expect("receipt").to_string();
         bundle.tsa_token = h.receipt["tsa_token"].as_str().expect("token").to_string();
         let ciphertext = s.bytes(&format!("/api/v1/buste/{envelope}/cifrato"));
-        let report = verify_bundle(&bundle, &ciphertext[..], None, pins()).unwrap_or_else(|e| panic!("receipt of {envelope}: {e}"));
-        assert_eq!(report.checks, vec!["receipt-signature", "envelope-digest", "leaf-hash", "checkpoint-signature", "inclusion"]);
+        let report = verify_bundle(&bundle, &ciphertext[..], None, pins())
+            .unwrap_or_else(|e| panic!("receipt of {envelope}: {e}"));
+        assert_eq!(
+            report.checks,
+            vec![
+                "receipt-signature",
+                "envelope-digest",
+                "leaf-hash",
+                "checkpoint-signature",
+                "inclusion"
+            ]
+        );
     }
 
     // 1b. The same check with the offline tool a supplier would run: `centrale verify` on the
@@ -351,7 +447,10 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
                 .arg(keys["log_key"].as_str().expect("vkey"))
                 .output()
                 .expect("centrale verify runs");
-            (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+            )
         };
         let (ok, text) = verify(&bundle_path, &envelope_path);
         assert!(ok, "centrale verify refused a good receipt: {text}");
@@ -361,28 +460,67 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
         let tampered_envelope = work.join("tampered.age");
         std::fs::write(&tampered_envelope, &ciphertext).expect("write tampered");
         let (ok, text) = verify(&bundle_path, &tampered_envelope);
-        assert!(!ok && text.contains("envelope-digest"), "a changed envelope must fail envelope-digest: {text}");
+        assert!(
+            !ok && text.contains("envelope-digest"),
+            "a changed envelope must fail envelope-digest: {text}"
+        );
         let mut forged = bundle.clone();
-        let receipt = forged["receipt"].as_str().expect("receipt").replacen("size ", "size 1", 1);
+        let receipt = forged["receipt"]
+            .as_str()
+            .expect("receipt")
+            .replacen("size ", "size 1", 1);
         forged["receipt"] = Value::String(receipt);
         let forged_path = work.join("forged.json");
         std::fs::write(&forged_path, forged.to_string()).expect("write forged");
         let (ok, text) = verify(&forged_path, &envelope_path);
-        assert!(!ok && text.contains("receipt-signature"), "a changed receipt must fail receipt-signature: {text}");
+        assert!(
+            !ok && text.contains("receipt-signature"),
+            "a changed receipt must fail receipt-signature: {text}"
+        );
     }
 
     // 2. No half bid: every envelope row has its receipt and leaf, its blob is there with the
     //    recorded digest and size, and no bid is without envelopes.
     let url = db.url();
-    assert_eq!(psql(url, "SELECT count(*) FROM envelopes e LEFT JOIN receipts r ON r.envelope_id = e.id WHERE r.envelope_id IS NULL"), "0");
-    assert_eq!(psql(url, "SELECT count(*) FROM envelopes e LEFT JOIN log_leaves l ON l.id = e.leaf_id WHERE l.id IS NULL"), "0");
-    assert_eq!(psql(url, "SELECT count(*) FROM bids b WHERE NOT EXISTS (SELECT 1 FROM envelopes e WHERE e.bid_id = b.id)"), "0");
-    let rows = psql(url, "SELECT blob_path || ' ' || sha256 || ' ' || size_bytes FROM envelopes");
+    assert_eq!(
+        psql(
+            url,
+            "SELECT count(*) FROM envelopes e LEFT JOIN receipts r ON r.envelope_id = e.id WHERE r.envelope_id IS NULL"
+        ),
+        "0"
+    );
+    assert_eq!(
+        psql(
+            url,
+            "SELECT count(*) FROM envelopes e LEFT JOIN log_leaves l ON l.id = e.leaf_id WHERE l.id IS NULL"
+        ),
+        "0"
+    );
+    assert_eq!(
+        psql(
+            url,
+            "SELECT count(*) FROM bids b WHERE NOT EXISTS (SELECT 1 FROM envelopes e WHERE e.bid_id = b.id)"
+        ),
+        "0"
+    );
+    let rows = psql(
+        url,
+        "SELECT blob_path || ' ' || sha256 || ' ' || size_bytes FROM envelopes",
+    );
     let stored: Vec<&str> = rows.lines().collect();
-    assert!(stored.len() >= held.len(), "{} rows for {} receipts", stored.len(), held.len());
+    assert!(
+        stored.len() >= held.len(),
+        "{} rows for {} receipts",
+        stored.len(),
+        held.len()
+    );
     for row in &stored {
         let mut parts = row.split(' ');
-        let (path, sha, size) = (parts.next().expect("path"), parts.next().expect("sha"), parts.next().expect("size"));
+        let (path, sha, size) = (
+            parts.next().expect("path"),
+            parts.next().expect("sha"),
+            parts.next().expect("size"),
+        );
         let bytes = std::fs::read(seal_dir.join(path)).unwrap_or_else(|e| panic!("blob {path}: {e}"));
         assert_eq!(bytes.len().to_string(), size, "{path}");
         assert_eq!(hex(&sha256(&bytes)), sha, "{path}");
@@ -394,8 +532,13 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
             let envs = bid["envelopes"].as_array().expect("envelopes");
             assert!(!envs.is_empty(), "a visible bid without envelopes");
             for e in envs {
-                assert!(e["receipt"].as_str().is_some_and(|r| r.starts_with("centrale-receipt/v1\n")));
-                let ct = s.bytes(&format!("/api/v1/buste/{}/cifrato", e["envelope_id"].as_str().expect("id")));
+                assert!(e["receipt"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("centrale-receipt/v1\n")));
+                let ct = s.bytes(&format!(
+                    "/api/v1/buste/{}/cifrato",
+                    e["envelope_id"].as_str().expect("id")
+                ));
                 assert_eq!(hex(&sha256(&ct)), e["sha256"].as_str().expect("sha"));
             }
         }
@@ -415,7 +558,10 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
     let s = &suppliers[0];
     let url_a = format!("{}/api/v1/bandi/{bando}/offerta/buste/A", s.base);
     let r = ureq::post(&url_a)
-        .set("Authorization", &format!("Bearer {}", s.token.as_deref().expect("token")))
+        .set(
+            "Authorization",
+            &format!("Bearer {}", s.token.as_deref().expect("token")),
+        )
         .send_bytes(b"dopo il riavvio")
         .expect("accepted after the restart");
     assert_eq!(r.status(), 201);
@@ -425,7 +571,10 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
 }
 
 fn stored_ids(url: &str) -> Vec<String> {
-    psql(url, "SELECT id FROM envelopes").lines().map(str::to_string).collect()
+    psql(url, "SELECT id FROM envelopes")
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {

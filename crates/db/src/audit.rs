@@ -56,12 +56,7 @@ pub struct AuditRow {
 }
 
 /// Events of one ente, oldest first, keyset-paginated by id.
-pub fn list_for_ente(
-    conn: &mut PgConnection,
-    ente: Uuid,
-    after_id: i64,
-    limit: i64,
-) -> QueryResult<Vec<AuditRow>> {
+pub fn list_for_ente(conn: &mut PgConnection, ente: Uuid, after_id: i64, limit: i64) -> QueryResult<Vec<AuditRow>> {
     audit_events::table
         .filter(audit_events::ente_id.eq(ente))
         .filter(audit_events::id.gt(after_id))

@@ -26,10 +26,7 @@ pub enum ClusterError {
     #[error("{step} failed: {detail}")]
     Step { step: &'static str, detail: String },
     #[error("I/O on {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 impl ClusterSpec {
@@ -104,7 +101,10 @@ impl ClusterSpec {
     pub fn stop(&self) -> Result<(), ClusterError> {
         let bin = find_bin_dir()?;
         let mut stop = as_postgres(running_as_root(), &bin.join("pg_ctl"));
-        stop.arg("stop").arg("-D").arg(self.data_dir()).args(["-m", "fast", "-w"]);
+        stop.arg("stop")
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-m", "fast", "-w"]);
         run("pg_ctl stop", &mut stop)
     }
 
@@ -175,9 +175,7 @@ fn find_bin_dir() -> Result<PathBuf, ClusterError> {
         )
         .map_err(|e| ClusterError::NoBinaries(e.to_string()))?;
     }
-    locate().ok_or_else(|| {
-        ClusterError::NoBinaries("install PostgreSQL or set DATABASE_URL".to_string())
-    })
+    locate().ok_or_else(|| ClusterError::NoBinaries("install PostgreSQL or set DATABASE_URL".to_string()))
 }
 
 fn locate() -> Option<PathBuf> {

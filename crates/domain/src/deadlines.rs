@@ -51,7 +51,12 @@ pub fn parse_rome(input: &str) -> Result<DateTime<Utc>, LocalTimeError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(local) = NaiveDateTime::parse_from_str(s, fmt) {
             return rome_to_utc(local);
         }
@@ -120,8 +125,14 @@ mod tests {
         // 29 March 2026: 02:00 CET -> 03:00 CEST. 25 October 2026: 03:00 CEST -> 02:00 CET.
         assert_eq!(parse_rome("2026-03-29T01:30"), Ok(utc("2026-03-29T00:30:00Z")));
         assert_eq!(parse_rome("2026-03-29T03:30"), Ok(utc("2026-03-29T01:30:00Z")));
-        assert_eq!(parse_rome("2026-03-29T02:30").map_err(|e| e.code()), Err("datetime_nonexistent_in_rome"));
-        assert_eq!(parse_rome("2026-10-25T02:30").map_err(|e| e.code()), Err("datetime_ambiguous_in_rome"));
+        assert_eq!(
+            parse_rome("2026-03-29T02:30").map_err(|e| e.code()),
+            Err("datetime_nonexistent_in_rome")
+        );
+        assert_eq!(
+            parse_rome("2026-10-25T02:30").map_err(|e| e.code()),
+            Err("datetime_ambiguous_in_rome")
+        );
         assert_eq!(parse_rome("2026-10-25T02:30:00+01:00"), Ok(utc("2026-10-25T01:30:00Z")));
         assert_eq!(parse_rome("2026-06-05 12:00"), Ok(utc("2026-06-05T10:00:00Z")));
         assert_eq!(parse_rome("2026-12-05T12:00:00"), Ok(utc("2026-12-05T11:00:00Z")));
@@ -137,7 +148,10 @@ mod tests {
         // One hour short of 30×24 hours, yet 30 calendar days as the law counts them.
         assert_eq!((deadline - sent).num_hours(), 30 * 24 - 1);
         assert_eq!(calendar_days(sent, deadline), 30);
-        assert_eq!(earliest_day(sent, 30), NaiveDate::from_ymd_opt(2026, 4, 9).expect("date"));
+        assert_eq!(
+            earliest_day(sent, 30),
+            NaiveDate::from_ymd_opt(2026, 4, 9).expect("date")
+        );
         let day_before = parse_rome("2026-04-08T23:59").expect("valid");
         assert_eq!(calendar_days(sent, day_before), 29);
     }
@@ -158,8 +172,14 @@ mod tests {
         let validity_end = add_calendar_days(deadline, 180);
         assert_eq!(rome_rfc3339(validity_end), "2026-09-16T12:00:00+02:00");
         let before_switch = parse_rome("2026-03-28T12:00").expect("valid");
-        assert_eq!(rome_rfc3339(add_calendar_days(before_switch, 1)), "2026-03-29T12:00:00+02:00");
+        assert_eq!(
+            rome_rfc3339(add_calendar_days(before_switch, 1)),
+            "2026-03-29T12:00:00+02:00"
+        );
         let gap_source = parse_rome("2026-03-28T02:30").expect("valid");
-        assert_eq!(rome_rfc3339(add_calendar_days(gap_source, 1)), "2026-03-29T03:30:00+02:00");
+        assert_eq!(
+            rome_rfc3339(add_calendar_days(gap_source, 1)),
+            "2026-03-29T03:30:00+02:00"
+        );
     }
 }

@@ -309,10 +309,20 @@ mod tests {
         assert_eq!(t.direct_award_limit(ContractKind::Works).value, 150_000);
         assert_eq!(t.direct_award_limit(ContractKind::Services).value, 140_000);
         assert_eq!(t.min_invitees(ContractKind::Services, dec!(139_999.99)), None);
-        assert_eq!(t.min_invitees(ContractKind::Services, dec!(140_000)).map(|r| r.value), Some(5));
-        assert_eq!(t.min_invitees(ContractKind::Services, dec!(215_999.99)).map(|r| r.value), Some(5));
+        assert_eq!(
+            t.min_invitees(ContractKind::Services, dec!(140_000)).map(|r| r.value),
+            Some(5)
+        );
+        assert_eq!(
+            t.min_invitees(ContractKind::Services, dec!(215_999.99))
+                .map(|r| r.value),
+            Some(5)
+        );
         assert_eq!(t.min_invitees(ContractKind::Services, dec!(216_000)), None);
-        assert_eq!(t.min_invitees(ContractKind::Works, dec!(999_999)).map(|r| r.value), Some(5));
+        assert_eq!(
+            t.min_invitees(ContractKind::Works, dec!(999_999)).map(|r| r.value),
+            Some(5)
+        );
         let high = t.min_invitees(ContractKind::Works, dec!(1_000_000)).expect("band d");
         assert_eq!((high.value, high.article), (10, "art. 50 c.1 lett. d"));
         assert_eq!(t.min_invitees(ContractKind::Works, dec!(5_404_000)), None);
@@ -325,7 +335,10 @@ mod tests {
     #[test]
     fn days_caps_and_terms_cite_their_articles() {
         let t = LegalTable::at(date(2026, 5, 4));
-        assert_eq!((t.days.open_offers.value, t.days.open_offers.article), (30, "art. 71 c.2"));
+        assert_eq!(
+            (t.days.open_offers.value, t.days.open_offers.article),
+            (30, "art. 71 c.2")
+        );
         assert_eq!(t.days.open_offers_urgent.value, 15);
         assert_eq!(t.days.restricted_requests.value, 30);
         assert_eq!(t.days.negotiation_offers.value, 25);
@@ -354,11 +367,26 @@ mod tests {
         for (rule, value, article) in days {
             assert_eq!((rule.value, rule.article), (value, article));
         }
-        assert_eq!(t.award.oepv_mandatory_labour_intensive, Rule { value: true, article: "art. 108 c.2 lett. a e c.3" });
-        assert_eq!(t.award.anomaly_method_below_threshold, Rule { value: true, article: "art. 54 c.1–2" });
+        assert_eq!(
+            t.award.oepv_mandatory_labour_intensive,
+            Rule {
+                value: true,
+                article: "art. 108 c.2 lett. a e c.3"
+            }
+        );
+        assert_eq!(
+            t.award.anomaly_method_below_threshold,
+            Rule {
+                value: true,
+                article: "art. 54 c.1–2"
+            }
+        );
         // The same numbers in every version of the table (only the thresholds move).
         for table in &TABLES {
-            assert_eq!((table.days, table.award, table.after_deadline, table.art50), (t.days, t.award, t.after_deadline, t.art50));
+            assert_eq!(
+                (table.days, table.award, table.after_deadline, table.art50),
+                (t.days, t.award, t.after_deadline, t.art50)
+            );
         }
     }
 }

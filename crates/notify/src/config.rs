@@ -52,7 +52,11 @@ impl Config {
             .timeout(Some(self.timeout))
             .hello_name(ClientId::Domain(hello_domain.to_string()));
         if let Some(user) = self.username.as_deref().filter(|u| !u.is_empty()) {
-            let password = self.password.as_ref().map(|p| p.expose_secret().to_string()).unwrap_or_default();
+            let password = self
+                .password
+                .as_ref()
+                .map(|p| p.expose_secret().to_string())
+                .unwrap_or_default();
             builder = builder.credentials(Credentials::new(user.to_string(), password));
         }
         Ok(builder.build())

@@ -69,6 +69,10 @@ impl Mailer {
     fn send(&self, message: &lettre::Message) -> Result<String, Error> {
         use lettre::Transport;
         let reply = self.transport.send(message)?;
-        Ok(format!("{} {}", reply.code(), reply.message().collect::<Vec<_>>().join(" ")))
+        Ok(format!(
+            "{} {}",
+            reply.code(),
+            reply.message().collect::<Vec<_>>().join(" ")
+        ))
     }
 }

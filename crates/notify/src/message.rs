@@ -92,7 +92,9 @@ mod tests {
     use mail_parser::{MessageParser, MimeHeaders};
 
     fn sender() -> Mailbox {
-        "Centrale di committenza <protocollo@pec.centrale.test>".parse().expect("from")
+        "Centrale di committenza <protocollo@pec.centrale.test>"
+            .parse()
+            .expect("from")
     }
 
     fn row() -> Outgoing {
@@ -122,8 +124,15 @@ mod tests {
         // Lines travel as CRLF, as SMTP requires.
         let text = parsed.body_text(0).expect("text").replace("\r\n", "\n");
         assert_eq!(text, row().body);
-        assert_eq!(parsed.message_id(), Some("00000000-0000-0000-0000-000000001234@pec.centrale.test"));
-        let to = parsed.to().and_then(|a| a.first()).and_then(|a| a.address()).expect("to");
+        assert_eq!(
+            parsed.message_id(),
+            Some("00000000-0000-0000-0000-000000001234@pec.centrale.test")
+        );
+        let to = parsed
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .expect("to");
         assert_eq!(to, "00514490010@legalmail.it");
         let from = parsed.from().and_then(|a| a.first()).expect("from");
         assert_eq!(from.name(), Some("Centrale di committenza"));
@@ -136,7 +145,10 @@ mod tests {
         let ct = parsed.content_type().expect("content type");
         assert_eq!(ct.ctype(), "text");
         assert_eq!(ct.subtype(), Some("plain"));
-        assert_eq!(ct.attribute("charset").map(str::to_ascii_lowercase).as_deref(), Some("utf-8"));
+        assert_eq!(
+            ct.attribute("charset").map(str::to_ascii_lowercase).as_deref(),
+            Some("utf-8")
+        );
         assert_eq!(parsed.date().map(|d| d.to_timestamp()), Some(at().timestamp()));
     }
 

@@ -13,7 +13,9 @@ use diesel::sql_types::BigInt;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::schema::{bandi, bando_versioni, bid_amendment_notices, bid_confirmations, bids, envelopes, notifications_outbox, operatori};
+use crate::schema::{
+    bandi, bando_versioni, bid_amendment_notices, bid_confirmations, bids, envelopes, notifications_outbox, operatori,
+};
 use crate::OfferteError;
 
 const NOTIFY_LOCK: i64 = 0x5EA1_0006;
@@ -122,7 +124,13 @@ pub fn notify_bidders(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<usiz
             .filter(bandi::state.eq("published"))
             .filter(bandi::submission_deadline.gt(at))
             .order((bando_versioni::bando_id, bando_versioni::version))
-            .select((bando_versioni::bando_id, bando_versioni::version, bando_versioni::published_at, bandi::oggetto, bandi::submission_deadline))
+            .select((
+                bando_versioni::bando_id,
+                bando_versioni::version,
+                bando_versioni::published_at,
+                bandi::oggetto,
+                bandi::submission_deadline,
+            ))
             .load(conn)?;
         let mut written = 0;
         for (bando_id, version, published_at, oggetto, deadline) in versions {
@@ -152,7 +160,9 @@ pub fn notify_bidders(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<usiz
                         .select(crate::schema::users::email)
                         .first(conn)?,
                 };
-                let deadline = deadline.map(|d| domain::deadlines::to_rome(d).format("%d/%m/%Y %H:%M").to_string()).unwrap_or_default();
+                let deadline = deadline
+                    .map(|d| domain::deadlines::to_rome(d).format("%d/%m/%Y %H:%M").to_string())
+                    .unwrap_or_default();
                 let published = domain::deadlines::to_rome(published_at).format("%d/%m/%Y %H:%M");
                 let notification = Uuid::new_v4();
                 diesel::insert_into(notifications_outbox::table)
@@ -160,7 +170,9 @@ pub fn notify_bidders(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<usiz
                         notifications_outbox::id.eq(notification),
                         notifications_outbox::recipient_user_id.eq(Some(bidder)),
                         notifications_outbox::recipient_address.eq(&address),
-                        notifications_outbox::subject.eq(format!("Rettifica del bando «{oggetto}»: confermare o sostituire l'offerta")),
+                        notifications_outbox::subject.eq(format!(
+                            "Rettifica del bando «{oggetto}»: confermare o sostituire l'offerta"
+                        )),
                         notifications_outbox::body.eq(format!(
                             "Il bando «{oggetto}» è stato rettificato il {published} (versione {version}).\n\
                              L'offerta presentata prima della rettifica va confermata o sostituita entro il termine \

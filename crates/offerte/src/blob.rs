@@ -86,7 +86,9 @@ impl StagedBlob {
     /// already there (same ciphertext uploaded again) is kept as it is.
     pub fn persist(&mut self, dir: &Path) -> Result<(), OfferteError> {
         let target = dir.join(self.relative_path());
-        let parent = target.parent().ok_or_else(|| OfferteError::Internal("percorso del blob".into()))?;
+        let parent = target
+            .parent()
+            .ok_or_else(|| OfferteError::Internal("percorso del blob".into()))?;
         fs::create_dir_all(parent)?;
         let Some(tmp) = self.tmp.take() else {
             return Ok(());
@@ -131,7 +133,10 @@ pub fn stage<R: Read>(dir: &Path, recipient: &str, mode: SealMode, mut reader: R
     let mut staged = StagedBlob {
         tmp: Some(tmp),
         placed: None,
-        info: SealedInfo { sha256: [0; 32], size: 0 },
+        info: SealedInfo {
+            sha256: [0; 32],
+            size: 0,
+        },
         mode,
     };
     let (file, info) = match mode {

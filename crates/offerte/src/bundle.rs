@@ -76,7 +76,11 @@ pub fn build(
                     Vec::new()
                 },
             });
-            (Some(cp.note.clone()), proof.iter().map(hex::encode).collect(), consistency)
+            (
+                Some(cp.note.clone()),
+                proof.iter().map(hex::encode).collect(),
+                consistency,
+            )
         }
         _ => (None, Vec::new(), None),
     };
@@ -143,7 +147,8 @@ pub fn parse_platform_key(b64: &str) -> Result<VerifyingKey, SealError> {
         .ok()
         .and_then(|v| <[u8; 32]>::try_from(v).ok())
         .ok_or_else(|| SealError::ReceiptMalformed("chiave pubblica della piattaforma non valida".into()))?;
-    VerifyingKey::from_bytes(&raw).map_err(|_| SealError::ReceiptMalformed("chiave pubblica della piattaforma non valida".into()))
+    VerifyingKey::from_bytes(&raw)
+        .map_err(|_| SealError::ReceiptMalformed("chiave pubblica della piattaforma non valida".into()))
 }
 
 /// Offline: receipt signature, envelope digest and size, leaf hash, checkpoint signature,
@@ -183,7 +188,9 @@ pub fn verify_bundle<R: Read>(
     if let Some(older) = older_checkpoint {
         let older = open_checkpoint(older, &log_key).map_err(fail("consistency"))?;
         let proof = match &bundle.consistency {
-            Some(c) if c.first == older.size && c.second == checkpoint.size => hashes(&c.proof).map_err(fail("consistency"))?,
+            Some(c) if c.first == older.size && c.second == checkpoint.size => {
+                hashes(&c.proof).map_err(fail("consistency"))?
+            }
             _ if older.size == 0 || older.size == checkpoint.size => Vec::new(),
             _ => {
                 return Err(VerifyFailure {

@@ -140,7 +140,11 @@ pub fn upload(
     ids.sort_unstable();
     ids.dedup();
     if ids.len() != input.n {
-        return Err(OfferteError::invalid("custodian_duplicate", "shares", "Ogni custode deve avere una sola quota"));
+        return Err(OfferteError::invalid(
+            "custodian_duplicate",
+            "shares",
+            "Ogni custode deve avere una sola quota",
+        ));
     }
     if !t.custodians.is_empty() {
         let mut named = t.custodians.clone();
@@ -168,16 +172,28 @@ pub fn upload(
         .count()
         .get_result(conn)?;
     if officials as usize != ids.len() {
-        return Err(OfferteError::invalid("custodian_not_official", "shares", "I custodi devono essere funzionari attivi"));
+        return Err(OfferteError::invalid(
+            "custodian_not_official",
+            "shares",
+            "I custodi devono essere funzionari attivi",
+        ));
     }
     let mut ciphertexts = Vec::with_capacity(input.n);
     for (i, s) in input.shares.iter().enumerate() {
         seal::envelope::parse_recipient(&s.custodian_key)?;
-        let ct = B64
-            .decode(s.ciphertext.trim())
-            .map_err(|_| OfferteError::invalid("share_not_base64", &format!("shares[{i}].ciphertext"), "Quota non in base64"))?;
+        let ct = B64.decode(s.ciphertext.trim()).map_err(|_| {
+            OfferteError::invalid(
+                "share_not_base64",
+                &format!("shares[{i}].ciphertext"),
+                "Quota non in base64",
+            )
+        })?;
         if !ct.starts_with(b"age-encryption.org/v1\n") {
-            return Err(OfferteError::invalid("share_not_age", &format!("shares[{i}].ciphertext"), "La quota non è un file age"));
+            return Err(OfferteError::invalid(
+                "share_not_age",
+                &format!("shares[{i}].ciphertext"),
+                "La quota non è un file age",
+            ));
         }
         ciphertexts.push(ct);
     }
@@ -189,7 +205,8 @@ pub fn upload(
                 "La chiave del bando è già stata caricata e non si può sostituire",
             ));
         }
-        let data = format!(
+        let data =
+            format!(
             "centrale-tender-published/v1\ntender {bando_id}\nrecipient {}\nk {}\nn {}\ndeadline {}\ncustodians {}\n",
             input.recipient.trim(),
             input.k,
@@ -197,7 +214,8 @@ pub fn upload(
             canonical_time(&deadline),
             input.shares.iter().map(|s| s.custodian_key.trim()).collect::<Vec<_>>().join(",")
         );
-        let (leaf_id, leaf_hash) = log::append_pending(conn, kind::TENDER_PUBLISHED, Some(bando_id), data.as_bytes(), ctx.at)?;
+        let (leaf_id, leaf_hash) =
+            log::append_pending(conn, kind::TENDER_PUBLISHED, Some(bando_id), data.as_bytes(), ctx.at)?;
         diesel::insert_into(seal_tender_keys::table)
             .values((
                 seal_tender_keys::bando_id.eq(bando_id),
@@ -251,7 +269,9 @@ pub fn get(conn: &mut PgConnection, bando_id: Uuid) -> Result<TenderKey, Offerte
         ))
         .first(conn)
         .optional()?
-        .ok_or(OfferteError::NotFound { what: "Chiave del bando" })?;
+        .ok_or(OfferteError::NotFound {
+            what: "Chiave del bando",
+        })?;
     let custodians = seal_key_shares::table
         .filter(seal_key_shares::bando_id.eq(bando_id))
         .order(seal_key_shares::position.asc())

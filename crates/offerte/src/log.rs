@@ -179,7 +179,11 @@ pub struct StoredCheckpoint {
 /// The latest signed checkpoint, or the one at exactly `size`.
 pub fn checkpoint(conn: &mut PgConnection, size: Option<u64>) -> Result<StoredCheckpoint, OfferteError> {
     let mut q = log_checkpoints::table
-        .select((log_checkpoints::tree_size, log_checkpoints::note, log_checkpoints::created_at))
+        .select((
+            log_checkpoints::tree_size,
+            log_checkpoints::note,
+            log_checkpoints::created_at,
+        ))
         .order(log_checkpoints::tree_size.desc())
         .into_boxed();
     if let Some(s) = size {
@@ -227,11 +231,7 @@ fn out_of_range(e: seal::SealError) -> OfferteError {
     }
 }
 
-pub fn inclusion_proof(
-    conn: &mut PgConnection,
-    index: u64,
-    tree_size: u64,
-) -> Result<InclusionProof, OfferteError> {
+pub fn inclusion_proof(conn: &mut PgConnection, index: u64, tree_size: u64) -> Result<InclusionProof, OfferteError> {
     let leaves = DbLeaves::load(conn, tree_size)?;
     if leaves.leaf_count() < tree_size {
         return Err(OfferteError::invalid(
@@ -314,10 +314,18 @@ pub fn inclusion_proof_for(
             let hash: Hash = hex::decode(h.trim())
                 .ok()
                 .and_then(|v| v.try_into().ok())
-                .ok_or_else(|| OfferteError::invalid("leaf_hash_invalid", "leaf_hash", "Hash della foglia non valido"))?;
+                .ok_or_else(|| {
+                    OfferteError::invalid("leaf_hash_invalid", "leaf_hash", "Hash della foglia non valido")
+                })?;
             index_of(conn, &hash)?.ok_or(OfferteError::NotFound { what: "Foglia" })?
         }
-        (None, None) => return Err(OfferteError::invalid("index_required", "index", "Indicare index o leaf_hash")),
+        (None, None) => {
+            return Err(OfferteError::invalid(
+                "index_required",
+                "index",
+                "Indicare index o leaf_hash",
+            ))
+        }
     };
     inclusion_proof(conn, index, tree_size)
 }

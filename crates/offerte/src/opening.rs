@@ -138,7 +138,10 @@ pub fn open(
     if now < deadline {
         return Err(OfferteError::conflict(
             "opening_before_deadline",
-            format!("Le buste si aprono solo dopo il termine ({})", canonical_time(&deadline)),
+            format!(
+                "Le buste si aprono solo dopo il termine ({})",
+                canonical_time(&deadline)
+            ),
         ));
     }
     let (recipient, k): (String, i32) = seal_tender_keys::table
@@ -146,24 +149,37 @@ pub fn open(
         .select((seal_tender_keys::recipient, seal_tender_keys::k))
         .first(conn)
         .optional()?
-        .ok_or(OfferteError::NotFound { what: "Chiave del bando" })?;
+        .ok_or(OfferteError::NotFound {
+            what: "Chiave del bando",
+        })?;
     // Everything received before the deadline is in the log before anything is opened.
     sequencer::close_tender(conn, svc, bando_id, now)?;
 
-    let mut required: Vec<&str> = KINDS.iter().copied().filter(|k| t.envelopes.iter().any(|e| e == k)).collect();
+    let mut required: Vec<&str> = KINDS
+        .iter()
+        .copied()
+        .filter(|k| t.envelopes.iter().any(|e| e == k))
+        .collect();
     if required.is_empty() {
         required = KINDS.to_vec();
     }
     let letter = envelope_kind.as_str();
     let Some(pos) = required.iter().position(|k| *k == letter) else {
-        return Err(OfferteError::invalid("envelope_kind_not_in_tender", "kind", "Il bando non prevede questa busta"));
+        return Err(OfferteError::invalid(
+            "envelope_kind_not_in_tender",
+            "kind",
+            "Il bando non prevede questa busta",
+        ));
     };
     let opened: Vec<String> = openings::table
         .filter(openings::bando_id.eq(bando_id))
         .select(openings::kind)
         .load(conn)?;
     if opened.iter().any(|k| k == letter) {
-        return Err(OfferteError::conflict("already_opened", format!("La busta {letter} è già stata aperta")));
+        return Err(OfferteError::conflict(
+            "already_opened",
+            format!("La busta {letter} è già stata aperta"),
+        ));
     }
     if let Some(missing) = required[..pos].iter().find(|k| !opened.iter().any(|o| o == *k)) {
         return Err(OfferteError::conflict(
@@ -329,7 +345,13 @@ pub fn list(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Result<
     let rows: Vec<(String, DateTime<Utc>, Uuid, i32, i64)> = openings::table
         .filter(openings::bando_id.eq(bando_id))
         .order(openings::kind.asc())
-        .select((openings::kind, openings::opened_at, openings::opened_by, openings::shares_used, openings::leaf_id))
+        .select((
+            openings::kind,
+            openings::opened_at,
+            openings::opened_by,
+            openings::shares_used,
+            openings::leaf_id,
+        ))
         .load(conn)?;
     let mut out = Vec::with_capacity(rows.len());
     for (kind, opened_at, opened_by, shares_used, leaf_id) in rows {
@@ -337,7 +359,15 @@ pub fn list(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Result<
             .find(leaf_id)
             .select(crate::schema::log_leaves::leaf_hash)
             .first(conn)?;
-        type Row = (Uuid, Uuid, String, Option<String>, Option<i64>, Option<String>, Option<serde_json::Value>);
+        type Row = (
+            Uuid,
+            Uuid,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<serde_json::Value>,
+        );
         let envs: Vec<Row> = opened_envelopes::table
             .inner_join(envelopes::table)
             .filter(opened_envelopes::bando_id.eq(bando_id))
@@ -381,13 +411,22 @@ pub fn list(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Result<
 /// The caller is a member of the tender's appointed commission and every member has filed
 /// the declaration of no incompatibility (art. 93 c.1, c.5): 403 `not_commission_member`,
 /// 409 `declarations_missing`.
-fn require_declared_member(conn: &mut PgConnection, who: &Principal, bando_id: Uuid, scope: Option<Uuid>) -> Result<(), OfferteError> {
+fn require_declared_member(
+    conn: &mut PgConnection,
+    who: &Principal,
+    bando_id: Uuid,
+    scope: Option<Uuid>,
+) -> Result<(), OfferteError> {
     // One commission per scope (the tender, or each of its lots): the caller must sit on the
     // scope's (any of the tender's when `scope` is None), and every member of that commission
     // must have declared.
     let members: Vec<(Uuid, Uuid, Option<DateTime<Utc>>)> = agg_commission::table
         .filter(agg_commission::bando_id.eq(bando_id))
-        .select((agg_commission::scope_id, agg_commission::user_id, agg_commission::declared_at))
+        .select((
+            agg_commission::scope_id,
+            agg_commission::user_id,
+            agg_commission::declared_at,
+        ))
         .load(conn)?;
     let mine: Vec<Uuid> = members
         .iter()
@@ -400,7 +439,12 @@ fn require_declared_member(conn: &mut PgConnection, who: &Principal, bando_id: U
             message: "art. 93: solo i componenti della commissione giudicatrice nominata per questa gara accedono alla busta B".into(),
         });
     }
-    let complete = |scope: &Uuid| members.iter().filter(|(s, _, _)| s == scope).all(|(_, _, d)| d.is_some());
+    let complete = |scope: &Uuid| {
+        members
+            .iter()
+            .filter(|(s, _, _)| s == scope)
+            .all(|(_, _, d)| d.is_some())
+    };
     if !mine.iter().any(complete) {
         return Err(OfferteError::conflict(
             "declarations_missing",
@@ -413,7 +457,12 @@ fn require_declared_member(conn: &mut PgConnection, who: &Principal, bando_id: U
 /// Who may read an opened envelope B (the technical offer): with OEPV, only the declared
 /// members of the appointed commission (not the RUP, not an admin, not another holder of the
 /// `commission` role); with the lowest price there is no technical offer to read.
-fn require_envelope_b_reader(conn: &mut PgConnection, who: &Principal, bando_id: Uuid, scope: Uuid) -> Result<(), OfferteError> {
+fn require_envelope_b_reader(
+    conn: &mut PgConnection,
+    who: &Principal,
+    bando_id: Uuid,
+    scope: Uuid,
+) -> Result<(), OfferteError> {
     let criterion: String = bandi::table.find(bando_id).select(bandi::award_criterion).first(conn)?;
     if criterion != "oepv" {
         return Err(OfferteError::Refused {
@@ -427,7 +476,12 @@ fn require_envelope_b_reader(conn: &mut PgConnection, who: &Principal, bando_id:
 /// Path of an opened envelope's plaintext, after its opening: A and C to the RUP, the
 /// commission and admins of the ente; B only to the declared members of the appointed
 /// commission, under OEPV.
-pub fn plaintext_path(conn: &mut PgConnection, svc: &SealService, who: &Principal, envelope_id: Uuid) -> Result<PathBuf, OfferteError> {
+pub fn plaintext_path(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    who: &Principal,
+    envelope_id: Uuid,
+) -> Result<PathBuf, OfferteError> {
     let (bando_id, kind): (Uuid, String) = envelopes::table
         .find(envelope_id)
         .select((envelopes::bando_id, envelopes::kind))
@@ -452,7 +506,13 @@ pub fn plaintext_path(conn: &mut PgConnection, svc: &SealService, who: &Principa
         .optional()?;
     match path {
         Some(Some(rel)) => Ok(svc.dir().join(rel)),
-        Some(None) => Err(OfferteError::conflict("envelope_undecryptable", "La busta non si è potuta decifrare")),
-        None => Err(OfferteError::conflict("envelope_not_opened", "La busta non è ancora stata aperta")),
+        Some(None) => Err(OfferteError::conflict(
+            "envelope_undecryptable",
+            "La busta non si è potuta decifrare",
+        )),
+        None => Err(OfferteError::conflict(
+            "envelope_not_opened",
+            "La busta non è ancora stata aperta",
+        )),
     }
 }

@@ -105,7 +105,9 @@ impl SealService {
             write_private(&key_path, hex::encode(key.to_bytes()).as_bytes())?;
         }
         let seed = hex::decode(fs::read_to_string(&key_path)?.trim()).map_err(internal)?;
-        let seed: [u8; 32] = seed.try_into().map_err(|_| internal("chiave della piattaforma non valida"))?;
+        let seed: [u8; 32] = seed
+            .try_into()
+            .map_err(|_| internal("chiave della piattaforma non valida"))?;
         let key = SigningKey::from_bytes(&seed);
 
         if !config.dir.join(TSA_KEY).exists() {

@@ -29,7 +29,8 @@ pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 pub fn parse_kind(s: &str) -> Result<EnvelopeKind, OfferteError> {
-    EnvelopeKind::parse(s).map_err(|_| OfferteError::invalid("envelope_kind_invalid", "kind", "La busta deve essere A, B o C"))
+    EnvelopeKind::parse(s)
+        .map_err(|_| OfferteError::invalid("envelope_kind_invalid", "kind", "La busta deve essere A, B o C"))
 }
 
 /// What a bidder gets for an accepted envelope.
@@ -67,7 +68,10 @@ fn supplier_on_open_tender(t: &Tender, who: &Principal) -> Result<(), OfferteErr
         return Err(AccountsError::Forbidden.into());
     }
     if t.state != "published" {
-        return Err(OfferteError::conflict("tender_not_open", "Il bando non è aperto alla presentazione delle offerte"));
+        return Err(OfferteError::conflict(
+            "tender_not_open",
+            "Il bando non è aperto alla presentazione delle offerte",
+        ));
     }
     Ok(())
 }
@@ -163,7 +167,10 @@ fn eligible(conn: &mut PgConnection, t: &Tender, who: &Principal, now: DateTime<
 
 fn check_deadline(t: &Tender, now: DateTime<Utc>) -> Result<DateTime<Utc>, OfferteError> {
     let deadline = t.submission_deadline.ok_or_else(|| {
-        OfferteError::conflict("deadline_missing", "Il bando non ha un termine di presentazione delle offerte")
+        OfferteError::conflict(
+            "deadline_missing",
+            "Il bando non ha un termine di presentazione delle offerte",
+        )
     })?;
     if now >= deadline {
         return Err(OfferteError::DeadlinePassed {
@@ -174,7 +181,13 @@ fn check_deadline(t: &Tender, now: DateTime<Utc>) -> Result<DateTime<Utc>, Offer
 }
 
 /// Before the upload: may this supplier submit now? Returns the tender recipient.
-pub fn prepare(conn: &mut PgConnection, who: &Principal, bando_id: Uuid, lotto: Option<Uuid>, now: DateTime<Utc>) -> Result<String, OfferteError> {
+pub fn prepare(
+    conn: &mut PgConnection,
+    who: &Principal,
+    bando_id: Uuid,
+    lotto: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<String, OfferteError> {
     let t = tender(conn, bando_id)?;
     if who.kind != UserKind::Supplier {
         return Err(AccountsError::Forbidden.into());
@@ -187,24 +200,30 @@ pub fn prepare(conn: &mut PgConnection, who: &Principal, bando_id: Uuid, lotto: 
         .select(seal_tender_keys::recipient)
         .first(conn)
         .optional()?
-        .ok_or_else(|| OfferteError::conflict("tender_key_missing", "Il bando non ha ancora la chiave di cifratura delle buste"))
+        .ok_or_else(|| {
+            OfferteError::conflict(
+                "tender_key_missing",
+                "Il bando non ha ancora la chiave di cifratura delle buste",
+            )
+        })
 }
 
 /// Locks the tender key row for the rest of the transaction (shared: submissions do not wait
 /// for each other, only for a closing) and refuses a closed tender or a passed deadline.
 /// Returns the time of receipt.
-fn lock_open_tender(
-    conn: &mut PgConnection,
-    t: &Tender,
-    clock: &dyn Clock,
-) -> Result<DateTime<Utc>, OfferteError> {
+fn lock_open_tender(conn: &mut PgConnection, t: &Tender, clock: &dyn Clock) -> Result<DateTime<Utc>, OfferteError> {
     seal_tender_keys::table
         .find(t.id)
         .select(seal_tender_keys::bando_id)
         .for_share()
         .first::<Uuid>(conn)
         .optional()?
-        .ok_or_else(|| OfferteError::conflict("tender_key_missing", "Il bando non ha ancora la chiave di cifratura delle buste"))?;
+        .ok_or_else(|| {
+            OfferteError::conflict(
+                "tender_key_missing",
+                "Il bando non ha ancora la chiave di cifratura delle buste",
+            )
+        })?;
     // The clock is read after the last byte and after the lock: this is the time of receipt.
     let now = micros(clock.now());
     let deadline = check_deadline(t, now)?;
@@ -277,7 +296,8 @@ pub fn commit(
         receipt.leaf_hash = leaf_hash;
         receipt.position = LogPosition::Promise(InclusionPromise::sign(key, &leaf_hash, integrate_by));
         let token = svc.timestamp(&receipt.receipt_digest()?, now)?;
-        let canonical = String::from_utf8(receipt.canonical_bytes()?).map_err(|e| OfferteError::Internal(e.to_string()))?;
+        let canonical =
+            String::from_utf8(receipt.canonical_bytes()?).map_err(|e| OfferteError::Internal(e.to_string()))?;
         let signed = receipt.sign(key)?;
         let (leaf_id, _) = log::append_pending(conn, kind::ENVELOPE_RECEIVED, Some(bando_id), &data, now)?;
 
@@ -357,9 +377,7 @@ type ReceiptRow = (
 
 fn receipt_rows(
     conn: &mut PgConnection,
-    filter: impl FnOnce(
-        envelopes::BoxedQuery<'static, diesel::pg::Pg>,
-    ) -> envelopes::BoxedQuery<'static, diesel::pg::Pg>,
+    filter: impl FnOnce(envelopes::BoxedQuery<'static, diesel::pg::Pg>) -> envelopes::BoxedQuery<'static, diesel::pg::Pg>,
 ) -> Result<Vec<ReceiptView>, OfferteError> {
     let ids: Vec<Uuid> = filter(envelopes::table.into_boxed()).select(envelopes::id).load(conn)?;
     let rows: Vec<ReceiptRow> = envelopes::table
@@ -564,7 +582,8 @@ pub fn withdraw(
             who.user_id,
             canonical_time(&now)
         );
-        let (leaf_id, leaf_hash) = log::append_pending(conn, kind::BID_WITHDRAWN, Some(bando_id), data.as_bytes(), now)?;
+        let (leaf_id, leaf_hash) =
+            log::append_pending(conn, kind::BID_WITHDRAWN, Some(bando_id), data.as_bytes(), now)?;
         diesel::update(bids::table.find(bid_id))
             .set((bids::withdrawn_at.eq(now), bids::withdrawal_leaf_id.eq(leaf_id)))
             .execute(conn)?;
@@ -580,7 +599,11 @@ pub fn withdraw(
 
 /// Who may see an envelope's receipt and ciphertext: its bidder always; the tender's
 /// officials (RUP, commission, auditor) and admins once the tender is closed.
-pub(crate) fn may_see(conn: &mut PgConnection, who: &Principal, envelope_id: Uuid) -> Result<(Uuid, String), OfferteError> {
+pub(crate) fn may_see(
+    conn: &mut PgConnection,
+    who: &Principal,
+    envelope_id: Uuid,
+) -> Result<(Uuid, String), OfferteError> {
     let (bando_id, bidder, path): (Uuid, Uuid, String) = envelopes::table
         .find(envelope_id)
         .select((envelopes::bando_id, envelopes::bidder_id, envelopes::blob_path))
@@ -601,7 +624,12 @@ pub(crate) fn may_see(conn: &mut PgConnection, who: &Principal, envelope_id: Uui
 }
 
 /// Path of the envelope's ciphertext in the blob store (for download).
-pub fn ciphertext_path(conn: &mut PgConnection, svc: &SealService, who: &Principal, envelope_id: Uuid) -> Result<std::path::PathBuf, OfferteError> {
+pub fn ciphertext_path(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    who: &Principal,
+    envelope_id: Uuid,
+) -> Result<std::path::PathBuf, OfferteError> {
     let (_, rel) = may_see(conn, who, envelope_id)?;
     Ok(svc.dir().join(rel))
 }

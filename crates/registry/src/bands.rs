@@ -69,16 +69,51 @@ fn bands_at(contract: ContractType, on: NaiveDate) -> Vec<Band> {
         ContractType::Works => {
             let eu = euros(table.eu_threshold(ContractKind::Works).value);
             vec![
-                Band { code: "works_direct", label: "Lavori: affidamento diretto (art. 50 c.1 lett. a)", from: Decimal::ZERO, below: euros(a.direct_award_works_below.value), min_invitees: 0, direct_award: true },
-                Band { code: "works_150k_1m", label: "Lavori: procedura negoziata, almeno 5 operatori (art. 50 c.1 lett. c)", from: euros(a.direct_award_works_below.value), below: euros(a.works_low_band_below.value), min_invitees: a.invitees_works_low.value, direct_award: false },
-                Band { code: "works_1m_eu", label: "Lavori: procedura negoziata, almeno 10 operatori (art. 50 c.1 lett. d)", from: euros(a.works_low_band_below.value), below: eu, min_invitees: a.invitees_works_high.value, direct_award: false },
+                Band {
+                    code: "works_direct",
+                    label: "Lavori: affidamento diretto (art. 50 c.1 lett. a)",
+                    from: Decimal::ZERO,
+                    below: euros(a.direct_award_works_below.value),
+                    min_invitees: 0,
+                    direct_award: true,
+                },
+                Band {
+                    code: "works_150k_1m",
+                    label: "Lavori: procedura negoziata, almeno 5 operatori (art. 50 c.1 lett. c)",
+                    from: euros(a.direct_award_works_below.value),
+                    below: euros(a.works_low_band_below.value),
+                    min_invitees: a.invitees_works_low.value,
+                    direct_award: false,
+                },
+                Band {
+                    code: "works_1m_eu",
+                    label: "Lavori: procedura negoziata, almeno 10 operatori (art. 50 c.1 lett. d)",
+                    from: euros(a.works_low_band_below.value),
+                    below: eu,
+                    min_invitees: a.invitees_works_high.value,
+                    direct_award: false,
+                },
             ]
         }
         ContractType::Services | ContractType::Supplies => {
             let eu = euros(table.eu_threshold(ContractKind::Services).value);
             vec![
-                Band { code: "services_supplies_direct", label: "Servizi e forniture: affidamento diretto (art. 50 c.1 lett. b)", from: Decimal::ZERO, below: euros(a.direct_award_services_below.value), min_invitees: 0, direct_award: true },
-                Band { code: "services_supplies_140k_eu", label: "Servizi e forniture: procedura negoziata, almeno 5 operatori (art. 50 c.1 lett. e)", from: euros(a.direct_award_services_below.value), below: eu, min_invitees: a.invitees_services.value, direct_award: false },
+                Band {
+                    code: "services_supplies_direct",
+                    label: "Servizi e forniture: affidamento diretto (art. 50 c.1 lett. b)",
+                    from: Decimal::ZERO,
+                    below: euros(a.direct_award_services_below.value),
+                    min_invitees: 0,
+                    direct_award: true,
+                },
+                Band {
+                    code: "services_supplies_140k_eu",
+                    label: "Servizi e forniture: procedura negoziata, almeno 5 operatori (art. 50 c.1 lett. e)",
+                    from: euros(a.direct_award_services_below.value),
+                    below: eu,
+                    min_invitees: a.invitees_services.value,
+                    direct_award: false,
+                },
             ]
         }
     }
@@ -137,7 +172,9 @@ mod tests {
         assert_eq!((b.code, b.min_invitees), ("works_1m_eu", 10));
         assert_eq!(
             band_for(ContractType::Works, dec!(5404000), on()),
-            Err(BandError::AboveEuThreshold { threshold: dec!(5404000) })
+            Err(BandError::AboveEuThreshold {
+                threshold: dec!(5404000)
+            })
         );
         // In 2025 the works threshold was higher.
         let b = band_for(ContractType::Works, dec!(5404000), date(2025, 6, 1)).expect("band");
@@ -151,7 +188,10 @@ mod tests {
         let b = band_for(ContractType::Supplies, dec!(140000), on()).expect("band");
         assert_eq!((b.code, b.min_invitees), ("services_supplies_140k_eu", 5));
         assert!(band_for(ContractType::Services, dec!(216000), on()).is_err());
-        assert_eq!(band_for(ContractType::Services, dec!(0), on()), Err(BandError::NotPositive));
+        assert_eq!(
+            band_for(ContractType::Services, dec!(0), on()),
+            Err(BandError::NotPositive)
+        );
     }
 
     #[test]

@@ -351,7 +351,12 @@ pub fn content(
 }
 
 /// Whether the entry has a current, unexpired document of this kind.
-pub fn has_valid(conn: &mut PgConnection, operatore: Uuid, tipo: DocumentTipo, today: NaiveDate) -> Result<bool, RegistryError> {
+pub fn has_valid(
+    conn: &mut PgConnection,
+    operatore: Uuid,
+    tipo: DocumentTipo,
+    today: NaiveDate,
+) -> Result<bool, RegistryError> {
     let n: i64 = operatore_documenti::table
         .filter(operatore_documenti::operatore_id.eq(operatore))
         .filter(operatore_documenti::tipo.eq(tipo.as_str()))

@@ -100,6 +100,12 @@ mod tests {
         assert_eq!(e.code(), "partita_iva_check_digit");
         assert_eq!(e.field(), Some("partita_iva"));
         assert_eq!(e.to_string(), "Partita IVA non valida: cifra di controllo errata");
-        assert_eq!(RegistryError::NotFound { what: "Operatore economico" }.to_string(), "Operatore economico non trovato");
+        assert_eq!(
+            RegistryError::NotFound {
+                what: "Operatore economico"
+            }
+            .to_string(),
+            "Operatore economico non trovato"
+        );
     }
 }

@@ -287,7 +287,11 @@ pub fn propose(
         ));
     }
     if count > 200 {
-        return Err(RegistryError::invalid("count_too_large", "count", "Al più 200 operatori per proposta"));
+        return Err(RegistryError::invalid(
+            "count_too_large",
+            "count",
+            "Al più 200 operatori per proposta",
+        ));
     }
     let seed = match input.seed.as_deref().map(str::trim) {
         Some(s) if !s.is_empty() && s.chars().count() <= 128 => s.to_string(),
@@ -559,8 +563,14 @@ fn view(row: ProposalRow) -> Result<Proposal, RegistryError> {
 
 fn find(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<ProposalRow, RegistryError> {
     let q = invitation_proposals::table.find(id).select(ProposalRow::as_select());
-    let row = if lock { q.for_update().first(conn).optional()? } else { q.first(conn).optional()? };
-    row.ok_or(RegistryError::NotFound { what: "Proposta di invito" })
+    let row = if lock {
+        q.for_update().first(conn).optional()?
+    } else {
+        q.first(conn).optional()?
+    };
+    row.ok_or(RegistryError::NotFound {
+        what: "Proposta di invito",
+    })
 }
 
 /// The ente's RUPs and admins read a proposal.
@@ -683,7 +693,12 @@ pub struct Award {
 
 /// Records a past award, which makes its operatore the outgoing contractor for the ente,
 /// category and band (admins, or a RUP of the ente).
-pub fn record_award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, input: &NewAward) -> Result<Award, RegistryError> {
+pub fn record_award(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    input: &NewAward,
+) -> Result<Award, RegistryError> {
     who.require_any_in(&[Role::Rup], input.ente_id)?;
     let (kind, category, _) = parse_category(&input.category, "category")?;
     if kind == CategoryKind::Soa && input.contract_type != ContractType::Works {
@@ -706,7 +721,9 @@ pub fn record_award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, in
         ente_exists(conn, input.ente_id)?;
         let n: i64 = operatori_t::table.find(input.operatore_id).count().get_result(conn)?;
         if n == 0 {
-            return Err(RegistryError::NotFound { what: "Operatore economico" });
+            return Err(RegistryError::NotFound {
+                what: "Operatore economico",
+            });
         }
         let award = Award {
             id: Uuid::new_v4(),

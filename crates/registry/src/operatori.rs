@@ -228,7 +228,11 @@ fn required(value: &str, code: &'static str, field: &str, what: &str) -> Result<
         return Err(RegistryError::invalid(code, field, format!("{what} è obbligatorio")));
     }
     if v.chars().count() > 300 {
-        return Err(RegistryError::invalid(code, field, format!("{what} è troppo lungo (massimo 300 caratteri)")));
+        return Err(RegistryError::invalid(
+            code,
+            field,
+            format!("{what} è troppo lungo (massimo 300 caratteri)"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -241,7 +245,10 @@ fn forma(value: &str) -> Result<String, RegistryError> {
         Err(RegistryError::invalid(
             "forma_giuridica_unknown",
             "forma_giuridica",
-            format!("Forma giuridica non riconosciuta; valori ammessi: {}", FORME_GIURIDICHE.join(", ")),
+            format!(
+                "Forma giuridica non riconosciuta; valori ammessi: {}",
+                FORME_GIURIDICHE.join(", ")
+            ),
         ))
     }
 }
@@ -282,11 +289,17 @@ fn comune(value: &str) -> Result<IstatComune, RegistryError> {
 }
 
 fn pec(value: &str) -> Result<String, RegistryError> {
-    Ok(Pec::from_str(value).map_err(|e| RegistryError::id("pec", e))?.to_string())
+    Ok(Pec::from_str(value)
+        .map_err(|e| RegistryError::id("pec", e))?
+        .to_string())
 }
 
 fn indirizzo(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn validated(input: &NewOperatore) -> Result<(String, Valid), RegistryError> {
@@ -411,11 +424,15 @@ pub(crate) fn visible_row(conn: &mut PgConnection, who: &Principal, id: Uuid) ->
         .select(OperatoreRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or(RegistryError::NotFound { what: "Operatore economico" })?;
+        .ok_or(RegistryError::NotFound {
+            what: "Operatore economico",
+        })?;
     if who.kind == UserKind::Official || row.owner_user_id == who.user_id {
         Ok(row)
     } else {
-        Err(RegistryError::NotFound { what: "Operatore economico" })
+        Err(RegistryError::NotFound {
+            what: "Operatore economico",
+        })
     }
 }
 
@@ -441,7 +458,9 @@ pub fn mine(conn: &mut PgConnection, who: &Principal, now: DateTime<Utc>) -> Res
         .select(OperatoreRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or(RegistryError::NotFound { what: "Operatore economico" })?;
+        .ok_or(RegistryError::NotFound {
+            what: "Operatore economico",
+        })?;
     Ok(assemble(conn, vec![row], now)?.remove(0))
 }
 
@@ -451,7 +470,9 @@ pub(crate) fn load(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Res
         .select(OperatoreRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or(RegistryError::NotFound { what: "Operatore economico" })?;
+        .ok_or(RegistryError::NotFound {
+            what: "Operatore economico",
+        })?;
     Ok(assemble(conn, vec![row], now)?.remove(0))
 }
 
@@ -485,7 +506,10 @@ pub fn update(
         let pec = pec(input.pec.as_deref().unwrap_or(&row.pec))?;
         let (lr_nome, lr_cf) = match &input.legale_rappresentante {
             Some(lr) => legale_rappresentante(lr)?,
-            None => (row.legale_rappresentante_nome.clone(), row.legale_rappresentante_cf.clone()),
+            None => (
+                row.legale_rappresentante_nome.clone(),
+                row.legale_rappresentante_cf.clone(),
+            ),
         };
         let mut changes = BTreeMap::new();
         let mut note = |field: &str, old: &str, new: &str| {
@@ -504,7 +528,11 @@ pub fn update(
         );
         note("pec", &row.pec, &pec);
         note("legale_rappresentante.nome", &row.legale_rappresentante_nome, &lr_nome);
-        note("legale_rappresentante.codice_fiscale", &row.legale_rappresentante_cf, &lr_cf);
+        note(
+            "legale_rappresentante.codice_fiscale",
+            &row.legale_rappresentante_cf,
+            &lr_cf,
+        );
         if !changes.is_empty() {
             diesel::update(operatori::table.find(id))
                 .set((
@@ -574,8 +602,10 @@ pub fn set_categories(
     }
     let mut soas: BTreeMap<String, SoaClassifica> = BTreeMap::new();
     for (i, s) in input.soa.iter().enumerate() {
-        let cat = SoaCategoria::from_str(&s.categoria).map_err(|e| RegistryError::id(format!("soa[{i}].categoria"), e))?;
-        let cl = SoaClassifica::from_str(&s.classifica).map_err(|e| RegistryError::id(format!("soa[{i}].classifica"), e))?;
+        let cat =
+            SoaCategoria::from_str(&s.categoria).map_err(|e| RegistryError::id(format!("soa[{i}].categoria"), e))?;
+        let cl =
+            SoaClassifica::from_str(&s.classifica).map_err(|e| RegistryError::id(format!("soa[{i}].classifica"), e))?;
         if soas.insert(cat.to_string(), cl).is_some() {
             return Err(RegistryError::invalid(
                 "soa_categoria_repeated",
@@ -673,7 +703,10 @@ pub fn set_categories(
 
 /// I = 1 … VIII = 10, as stored in `operatore_soa.classifica_rank`.
 pub fn classifica_rank(c: SoaClassifica) -> i32 {
-    SoaClassifica::ALL.iter().position(|x| *x == c).map_or(0, |p| p as i32 + 1)
+    SoaClassifica::ALL
+        .iter()
+        .position(|x| *x == c)
+        .map_or(0, |p| p as i32 + 1)
 }
 
 /// The stem prefix shared by a CPV code and all its descendants: the stem without its
@@ -700,7 +733,9 @@ pub(crate) fn assemble(
         .select((operatore_cpv::operatore_id, operatore_cpv::cpv))
         .load::<(Uuid, String)>(conn)?
     {
-        let descrizione = Cpv::from_str(&code).map(|c| c.label_it().to_string()).unwrap_or_default();
+        let descrizione = Cpv::from_str(&code)
+            .map(|c| c.label_it().to_string())
+            .unwrap_or_default();
         cpv_by.entry(op).or_default().push(CpvDeclared { code, descrizione });
     }
     let mut soa_by: HashMap<Uuid, Vec<SoaDeclared>> = HashMap::new();
@@ -708,7 +743,11 @@ pub(crate) fn assemble(
         .filter(operatore_soa::operatore_id.eq_any(&ids))
         .filter(operatore_soa::withdrawn_at.is_null())
         .order(operatore_soa::categoria.asc())
-        .select((operatore_soa::operatore_id, operatore_soa::categoria, operatore_soa::classifica))
+        .select((
+            operatore_soa::operatore_id,
+            operatore_soa::categoria,
+            operatore_soa::classifica,
+        ))
         .load::<(Uuid, String, String)>(conn)?
     {
         let descrizione = SoaCategoria::from_str(&categoria)
@@ -727,7 +766,8 @@ pub(crate) fn assemble(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let (documents_status, documents_issues) = docs.remove(&r.id).unwrap_or((DocumentsStatus::Missing, Vec::new()));
+            let (documents_status, documents_issues) =
+                docs.remove(&r.id).unwrap_or((DocumentsStatus::Missing, Vec::new()));
             let status = r.status();
             Operatore {
                 id: r.id,
@@ -814,7 +854,11 @@ pub fn search(
     who.require_official()?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(RegistryError::invalid("limit_out_of_range", "limit", "Il limite deve essere tra 1 e 200"));
+        return Err(RegistryError::invalid(
+            "limit_out_of_range",
+            "limit",
+            "Il limite deve essere tra 1 e 200",
+        ));
     }
     let mut q = operatori::table.into_boxed();
     if let Some(c) = query.cpv.as_deref() {
@@ -833,7 +877,9 @@ pub fn search(
         (Some(s), min) => {
             let cat = SoaCategoria::from_str(s).map_err(|e| RegistryError::id("soa", e))?;
             let rank = match min {
-                Some(m) => classifica_rank(SoaClassifica::from_str(m).map_err(|e| RegistryError::id("min_classifica", e))?),
+                Some(m) => {
+                    classifica_rank(SoaClassifica::from_str(m).map_err(|e| RegistryError::id("min_classifica", e))?)
+                }
                 None => 1,
             };
             q = q.filter(
@@ -978,7 +1024,14 @@ mod tests {
 
     #[test]
     fn sql_prefix_agrees_with_cpv_covers() {
-        let samples = ["45000000-7", "45200000-9", "45210000-2", "03000000-1", "72000000-5", "30000000-9"];
+        let samples = [
+            "45000000-7",
+            "45200000-9",
+            "45210000-2",
+            "03000000-1",
+            "72000000-5",
+            "30000000-9",
+        ];
         for a in samples {
             let a = Cpv::parse(a).expect("valid");
             let prefix = cpv_prefix(&a);
@@ -998,7 +1051,10 @@ mod tests {
     #[test]
     fn cursors_round_trip() {
         let id = Uuid::new_v4();
-        assert_eq!(decode_cursor(&encode_cursor("Edil Rossi S.r.l.", id)), Some(("Edil Rossi S.r.l.".to_string(), id)));
+        assert_eq!(
+            decode_cursor(&encode_cursor("Edil Rossi S.r.l.", id)),
+            Some(("Edil Rossi S.r.l.".to_string(), id))
+        );
         assert_eq!(decode_cursor("zz"), None);
     }
 }

@@ -122,7 +122,9 @@ pub fn decide(
             .for_update()
             .first(conn)
             .optional()?
-            .ok_or(RegistryError::NotFound { what: "Operatore economico" })?;
+            .ok_or(RegistryError::NotFound {
+                what: "Operatore economico",
+            })?;
         let from = row.status();
         let to = action.target(from).ok_or_else(|| {
             RegistryError::conflict(

@@ -16,7 +16,10 @@ impl Read for Generator {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = buf.len().min(self.remaining as usize);
         for b in &mut buf[..n] {
-            self.state = self.state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.state = self
+                .state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             *b = (self.state >> 56) as u8;
         }
         self.remaining -= n as u64;
@@ -29,8 +32,15 @@ fn main() {
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public();
     let started = Instant::now();
-    let info = seal::envelope::seal_stream(&recipient, Generator { remaining: size, state: 1 }, io::sink())
-        .expect("seal");
+    let info = seal::envelope::seal_stream(
+        &recipient,
+        Generator {
+            remaining: size,
+            state: 1,
+        },
+        io::sink(),
+    )
+    .expect("seal");
     let secs = started.elapsed().as_secs_f64();
     println!(
         "seal_stream: {} MiB sealed and hashed in {:.2} s = {:.0} MiB/s (ciphertext {} bytes)",

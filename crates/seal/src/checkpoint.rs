@@ -60,19 +60,10 @@ impl Checkpoint {
         if self.origin.is_empty() || !is_clean_line(&self.origin) {
             return bad("origine vuota o con caratteri non ammessi");
         }
-        if self
-            .extensions
-            .iter()
-            .any(|e| e.is_empty() || !is_clean_line(e))
-        {
+        if self.extensions.iter().any(|e| e.is_empty() || !is_clean_line(e)) {
             return bad("riga di estensione vuota o con caratteri non ammessi");
         }
-        let mut body = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            B64.encode(self.root)
-        );
+        let mut body = format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root));
         for e in &self.extensions {
             body.push_str(e);
             body.push('\n');
@@ -98,16 +89,10 @@ impl Checkpoint {
         if !canonical_decimal {
             return Err(bad("dimensione non decimale"));
         }
-        let size: u64 = size_line
-            .parse()
-            .map_err(|_| bad("dimensione fuori intervallo"))?;
+        let size: u64 = size_line.parse().map_err(|_| bad("dimensione fuori intervallo"))?;
         let root_line = lines.next().ok_or_else(|| bad("hash radice mancante"))?;
-        let root_bytes = B64
-            .decode(root_line)
-            .map_err(|_| bad("hash radice non in base64"))?;
-        let root: Hash = root_bytes
-            .try_into()
-            .map_err(|_| bad("hash radice non di 32 byte"))?;
+        let root_bytes = B64.decode(root_line).map_err(|_| bad("hash radice non in base64"))?;
+        let root: Hash = root_bytes.try_into().map_err(|_| bad("hash radice non di 32 byte"))?;
         let mut extensions = Vec::new();
         for line in lines {
             if line.is_empty() || !is_clean_line(line) {
@@ -131,11 +116,7 @@ fn is_clean_line(s: &str) -> bool {
 
 /// Signed-note key names: non-empty, no whitespace, no `+`.
 fn check_key_name(name: &str) -> Result<()> {
-    if name.is_empty()
-        || name
-            .chars()
-            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
-    {
+    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control()) {
         return Err(SealError::InvalidKeyName(name.to_string()));
     }
     Ok(())
@@ -223,12 +204,7 @@ impl NoteVerifier {
     pub fn to_vkey(&self) -> String {
         let mut blob = vec![ED25519_TYPE];
         blob.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.key_hash()),
-            B64.encode(blob)
-        )
+        format!("{}+{}+{}", self.name, hex::encode(self.key_hash()), B64.encode(blob))
     }
 
     /// Parses the vkey form, checking that the key hash matches.
@@ -313,9 +289,7 @@ impl SignedNote {
             let rest = line
                 .strip_prefix(SIGNATURE_PREFIX)
                 .ok_or_else(|| bad("riga di firma senza «— »"))?;
-            let (name, b64) = rest
-                .split_once(' ')
-                .ok_or_else(|| bad("riga di firma senza spazio"))?;
+            let (name, b64) = rest.split_once(' ').ok_or_else(|| bad("riga di firma senza spazio"))?;
             check_key_name(name).map_err(|_| bad("nome di chiave non valido nella firma"))?;
             let blob = B64.decode(b64).map_err(|_| bad("firma non in base64"))?;
             if blob.len() < 5 {
@@ -377,9 +351,7 @@ fn check_note_text(text: &str) -> Result<()> {
         ));
     }
     if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(SealError::NoteMalformed(
-            "caratteri di controllo nel testo".into(),
-        ));
+        return Err(SealError::NoteMalformed("caratteri di controllo nel testo".into()));
     }
     Ok(())
 }
@@ -465,9 +437,7 @@ mod tests {
     /// The reference vector of the Go `golang.org/x/mod/sumdb/note` documentation.
     #[test]
     fn go_sumdb_note_reference_vector() {
-        let skey_blob = B64
-            .decode("AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz")
-            .expect("b64");
+        let skey_blob = B64.decode("AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz").expect("b64");
         assert_eq!(skey_blob[0], 0x01);
         let seed: [u8; 32] = skey_blob[1..].try_into().expect("seed");
         let s = NoteSigner::new("PeterNeumann", SigningKey::from_bytes(&seed)).expect("signer");
@@ -481,14 +451,9 @@ mod tests {
             "{text}\n\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
         );
         assert_eq!(SignedNote::sign(text, &[&s]).expect("sign"), expected);
-        let v = NoteVerifier::from_vkey(
-            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-        )
-        .expect("vkey");
-        SignedNote::parse(&expected)
-            .expect("parse")
-            .verify(&v)
-            .expect("verify");
+        let v = NoteVerifier::from_vkey("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+            .expect("vkey");
+        SignedNote::parse(&expected).expect("parse").verify(&v).expect("verify");
     }
 
     #[test]
@@ -530,9 +495,7 @@ mod tests {
         blob.extend_from_slice(&sig);
         let forged = format!("{}\n\u{2014} log {}\n", parsed.text, B64.encode(blob));
         assert_eq!(
-            open_checkpoint(&forged, &s.verifier())
-                .expect_err("bad sig")
-                .code(),
+            open_checkpoint(&forged, &s.verifier()).expect_err("bad sig").code(),
             "checkpoint.signature_invalid"
         );
     }
@@ -552,9 +515,7 @@ mod tests {
         let impostor = signer("log", 3);
         let fake = SignedNote::sign(&text, &[&impostor]).expect("sign");
         assert_eq!(
-            open_checkpoint(&fake, &ours.verifier())
-                .expect_err("impostor")
-                .code(),
+            open_checkpoint(&fake, &ours.verifier()).expect_err("impostor").code(),
             "checkpoint.signature_missing"
         );
     }

@@ -64,18 +64,12 @@ impl KeyShare {
     /// Parses plaintext share bytes (see module docs).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         if bytes.len() != SHARE_LEN || &bytes[..4] != SHARE_MAGIC {
-            return Err(SealError::ShareMalformed(
-                "formato della quota sconosciuto".into(),
-            ));
+            return Err(SealError::ShareMalformed("formato della quota sconosciuto".into()));
         }
-        let share = KeyShare {
-            bytes: bytes.to_vec(),
-        };
+        let share = KeyShare { bytes: bytes.to_vec() };
         let (k, n, id) = (share.k(), share.n(), share.id());
         if k < 2 || k > n || id == 0 {
-            return Err(SealError::ShareMalformed(
-                "parametri della quota incoerenti".into(),
-            ));
+            return Err(SealError::ShareMalformed("parametri della quota incoerenti".into()));
         }
         Ok(share)
     }
@@ -124,13 +118,11 @@ fn secret_of(identity: &AgeIdentity) -> Result<Zeroizing<Vec<u8>>> {
     use bech32::FromBase32;
     let s = identity.to_string();
     let lower = Zeroizing::new(s.expose_secret().to_lowercase());
-    let (hrp, data, variant) =
-        bech32::decode(&lower).map_err(|e| SealError::SecretSharing(e.to_string()))?;
+    let (hrp, data, variant) = bech32::decode(&lower).map_err(|e| SealError::SecretSharing(e.to_string()))?;
     if hrp != AGE_SECRET_HRP || variant != Variant::Bech32 {
         return Err(SealError::SecretSharing("chiave age inattesa".into()));
     }
-    let bytes =
-        Vec::<u8>::from_base32(&data).map_err(|e| SealError::SecretSharing(e.to_string()))?;
+    let bytes = Vec::<u8>::from_base32(&data).map_err(|e| SealError::SecretSharing(e.to_string()))?;
     Ok(Zeroizing::new(bytes))
 }
 
@@ -217,8 +209,7 @@ pub fn combine(shares: &[KeyShare], k: usize) -> Result<AgeIdentity> {
     }
     let raw: Vec<Vec<u8>> = shares.iter().map(KeyShare::vsss_share).collect();
     let raw = Zeroizing::new(raw);
-    let secret = vsss_rs::Gf256::combine_array(&*raw)
-        .map_err(|e| SealError::SecretSharing(format!("{e:?}")))?;
+    let secret = vsss_rs::Gf256::combine_array(&*raw).map_err(|e| SealError::SecretSharing(format!("{e:?}")))?;
     let secret = Zeroizing::new(secret);
     let mut raw = raw;
     raw.iter_mut().for_each(|s| s.zeroize());
@@ -226,11 +217,7 @@ pub fn combine(shares: &[KeyShare], k: usize) -> Result<AgeIdentity> {
 }
 
 /// Like [`combine`], then checks the rebuilt key against the published recipient.
-pub fn combine_for_recipient(
-    shares: &[KeyShare],
-    k: usize,
-    recipient: &str,
-) -> Result<AgeIdentity> {
+pub fn combine_for_recipient(shares: &[KeyShare], k: usize, recipient: &str) -> Result<AgeIdentity> {
     let identity = combine(shares, k)?;
     if identity.to_public().to_string() != recipient.trim() {
         return Err(SealError::RecipientMismatch);
@@ -298,11 +285,7 @@ mod tests {
     #[test]
     fn three_of_five() {
         let s = setup(3, 5);
-        let three = [
-            s.shares[4].clone(),
-            s.shares[1].clone(),
-            s.shares[2].clone(),
-        ];
+        let three = [s.shares[4].clone(), s.shares[1].clone(), s.shares[2].clone()];
         combine_for_recipient(&three, 3, &s.out.recipient).expect("3 of 5");
         let err = err_of(combine(&three[..2], 3));
         assert_eq!(err.code(), "custody.not_enough_shares");
@@ -313,16 +296,10 @@ mod tests {
         let s = setup(2, 3);
         let err = err_of(combine(&s.shares[..1], 2));
         assert_eq!(err.code(), "custody.not_enough_shares");
-        assert_eq!(
-            err.to_string(),
-            "Quote insufficienti: ne servono 2, ricevute 1"
-        );
+        assert_eq!(err.to_string(), "Quote insufficienti: ne servono 2, ricevute 1");
         // The same share twice does not count as two.
         let twice = [s.shares[0].clone(), s.shares[0].clone()];
-        assert_eq!(
-            err_of(combine(&twice, 2)).code(),
-            "custody.not_enough_shares"
-        );
+        assert_eq!(err_of(combine(&twice, 2)).code(), "custody.not_enough_shares");
         // Asking for a lower threshold than the ceremony's is refused too.
         let s3 = setup(3, 3);
         assert!(combine(&s3.shares[..2], 2).is_err());
@@ -358,9 +335,7 @@ mod tests {
 
     #[test]
     fn invalid_parameters() {
-        let publics: Vec<AgeRecipient> = (0..3)
-            .map(|_| AgeIdentity::generate().to_public())
-            .collect();
+        let publics: Vec<AgeRecipient> = (0..3).map(|_| AgeIdentity::generate().to_public()).collect();
         assert_eq!(
             ceremony(&publics, 1).expect_err("k=1").code(),
             "custody.invalid_threshold"

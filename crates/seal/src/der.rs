@@ -71,9 +71,7 @@ pub fn contents(encoded: &[u8]) -> Result<&[u8]> {
         if n == 0 || n > 8 || encoded.len() < 2 + n {
             return Err(bad());
         }
-        let len = encoded[2..2 + n]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        let len = encoded[2..2 + n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
         (len, 2 + n)
     };
     encoded.get(header..header + len).ok_or_else(bad)
@@ -149,15 +147,9 @@ pub fn oid(dotted: &str) -> Result<Vec<u8>> {
 /// Time as X.509 wants it: UTCTime before 2050, GeneralizedTime from 2050 (whole seconds).
 pub fn x509_time(t: &DateTime<Utc>) -> Vec<u8> {
     if t.year() < 2050 {
-        tlv(
-            TAG_UTC_TIME,
-            t.format("%y%m%d%H%M%SZ").to_string().as_bytes(),
-        )
+        tlv(TAG_UTC_TIME, t.format("%y%m%d%H%M%SZ").to_string().as_bytes())
     } else {
-        tlv(
-            TAG_GENERALIZED_TIME,
-            t.format("%Y%m%d%H%M%SZ").to_string().as_bytes(),
-        )
+        tlv(TAG_GENERALIZED_TIME, t.format("%Y%m%d%H%M%SZ").to_string().as_bytes())
     }
 }
 
@@ -197,10 +189,7 @@ mod tests {
         assert_eq!(tlv(4, &[0u8; 300])[..4], [4, 0x82, 1, 44]);
         let big = tlv(4, &[7u8; 300]);
         assert_eq!(contents(&big).expect("contents"), &[7u8; 300][..]);
-        let t = Utc
-            .with_ymd_and_hms(2026, 3, 14, 12, 0, 5)
-            .single()
-            .expect("t");
+        let t = Utc.with_ymd_and_hms(2026, 3, 14, 12, 0, 5).single().expect("t");
         assert_eq!(&x509_time(&t)[2..], b"260314120005Z");
         assert_eq!(&generalized_time_fraction(&t)[2..], b"20260314120005Z");
         let t2 = t + chrono::Duration::milliseconds(120);

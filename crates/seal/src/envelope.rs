@@ -81,11 +81,7 @@ pub fn parse_identity(s: &str) -> Result<AgeIdentity> {
 /// Encrypts everything from `reader` to `recipient`, writing age ciphertext to `writer`.
 /// Returns the SHA-256 and size of the ciphertext written. The writer is flushed but not
 /// synced: the caller fsyncs files before issuing a receipt.
-pub fn seal_stream<R: Read, W: Write>(
-    recipient: &AgeRecipient,
-    mut reader: R,
-    writer: W,
-) -> Result<SealedInfo> {
+pub fn seal_stream<R: Read, W: Write>(recipient: &AgeRecipient, mut reader: R, writer: W) -> Result<SealedInfo> {
     let encryptor = age::Encryptor::with_recipients(iter::once(recipient as &dyn age::Recipient))
         .map_err(|e| SealError::EnvelopeEncrypt(e.to_string()))?;
     let hashing = HashingWriter::new(writer);
@@ -100,20 +96,13 @@ pub fn seal_stream<R: Read, W: Write>(
 /// Decrypts an age ciphertext from `reader` with `identity`, writing plaintext to `writer`.
 /// Returns the plaintext size. Authentication is per chunk: on error, part of the plaintext
 /// may already have been written, and the caller must discard it.
-pub fn open_stream<R: Read, W: Write>(
-    identity: &AgeIdentity,
-    reader: R,
-    mut writer: W,
-) -> Result<u64> {
-    let decryptor =
-        age::Decryptor::new(reader).map_err(|e| SealError::EnvelopeDecrypt(e.to_string()))?;
+pub fn open_stream<R: Read, W: Write>(identity: &AgeIdentity, reader: R, mut writer: W) -> Result<u64> {
+    let decryptor = age::Decryptor::new(reader).map_err(|e| SealError::EnvelopeDecrypt(e.to_string()))?;
     let mut plain = decryptor
         .decrypt(iter::once(identity as &dyn age::Identity))
         .map_err(|e| SealError::EnvelopeDecrypt(e.to_string()))?;
     let n = io::copy(&mut plain, &mut writer).map_err(|e| match e.kind() {
-        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
-            SealError::EnvelopeDecrypt(e.to_string())
-        }
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => SealError::EnvelopeDecrypt(e.to_string()),
         _ => SealError::Io(e),
     })?;
     writer.flush()?;
@@ -171,8 +160,7 @@ mod tests {
         let recipient = identity.to_public();
         let len = 5 * 1024 * 1024 + 123;
         let mut ciphertext = Vec::new();
-        let info =
-            seal_stream(&recipient, Plaintext { pos: 0, len }, &mut ciphertext).expect("seal");
+        let info = seal_stream(&recipient, Plaintext { pos: 0, len }, &mut ciphertext).expect("seal");
 
         assert_eq!(info.size, ciphertext.len() as u64);
         assert_eq!(info.sha256, <[u8; 32]>::from(Sha256::digest(&ciphertext)));
@@ -184,9 +172,7 @@ mod tests {
         let n = open_stream(&identity, &ciphertext[..], &mut plain).expect("open");
         assert_eq!(n, len);
         let mut expected = Vec::new();
-        Plaintext { pos: 0, len }
-            .read_to_end(&mut expected)
-            .expect("gen");
+        Plaintext { pos: 0, len }.read_to_end(&mut expected).expect("gen");
         assert!(plain == expected);
     }
 

@@ -103,9 +103,7 @@ pub enum SealError {
     #[error("L'impronta SHA-256 della busta non corrisponde alla ricevuta")]
     EnvelopeDigestMismatch,
     /// The envelope file's size differs from the one on the receipt.
-    #[error(
-        "La dimensione della busta ({actual} byte) non corrisponde alla ricevuta ({expected} byte)"
-    )]
+    #[error("La dimensione della busta ({actual} byte) non corrisponde alla ricevuta ({expected} byte)")]
     EnvelopeSizeMismatch { expected: u64, actual: u64 },
     /// The receipt's leaf hash is not the hash of the receipt's log entry.
     #[error("L'hash della foglia non corrisponde al contenuto della ricevuta")]

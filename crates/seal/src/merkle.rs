@@ -119,17 +119,10 @@ pub fn tree_root<S: LeafSource + ?Sized>(source: &S, tree_size: u64) -> Result<H
 
 /// Inclusion proof (audit path) of leaf `index` in the tree of the first `tree_size` leaves,
 /// ordered from the leaf's sibling up to the root's child (RFC 6962 §2.1.1).
-pub fn inclusion_proof<S: LeafSource + ?Sized>(
-    source: &S,
-    index: u64,
-    tree_size: u64,
-) -> Result<Vec<Hash>> {
+pub fn inclusion_proof<S: LeafSource + ?Sized>(source: &S, index: u64, tree_size: u64) -> Result<Vec<Hash>> {
     check_size(source, tree_size)?;
     if index >= tree_size {
-        return Err(SealError::IndexOutOfRange {
-            index,
-            size: tree_size,
-        });
+        return Err(SealError::IndexOutOfRange { index, size: tree_size });
     }
     let mut proof = Vec::new();
     path(source, index, 0, tree_size, &mut proof)?;
@@ -137,13 +130,7 @@ pub fn inclusion_proof<S: LeafSource + ?Sized>(
 }
 
 /// PATH(m, D[start..end]); `m` is relative to `start`. Appends deepest sibling first.
-fn path<S: LeafSource + ?Sized>(
-    source: &S,
-    m: u64,
-    start: u64,
-    end: u64,
-    out: &mut Vec<Hash>,
-) -> Result<()> {
+fn path<S: LeafSource + ?Sized>(source: &S, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) -> Result<()> {
     let n = end - start;
     if n <= 1 {
         return Ok(());
@@ -161,11 +148,7 @@ fn path<S: LeafSource + ?Sized>(
 
 /// Consistency proof between the trees of the first `old_size` and `new_size` leaves
 /// (RFC 6962 §2.1.2). Empty when `old_size` is 0 or equals `new_size`.
-pub fn consistency_proof<S: LeafSource + ?Sized>(
-    source: &S,
-    old_size: u64,
-    new_size: u64,
-) -> Result<Vec<Hash>> {
+pub fn consistency_proof<S: LeafSource + ?Sized>(source: &S, old_size: u64, new_size: u64) -> Result<Vec<Hash>> {
     check_size(source, new_size)?;
     if old_size > new_size {
         return Err(SealError::InvalidTreeSizes {
@@ -208,12 +191,7 @@ fn subproof<S: LeafSource + ?Sized>(
 }
 
 /// Root that an inclusion proof leads to (RFC 9162 §2.1.3.2, steps 1–3).
-pub fn root_from_inclusion_proof(
-    leaf: &Hash,
-    index: u64,
-    tree_size: u64,
-    proof: &[Hash],
-) -> Result<Hash> {
+pub fn root_from_inclusion_proof(leaf: &Hash, index: u64, tree_size: u64, proof: &[Hash]) -> Result<Hash> {
     if index >= tree_size {
         return Err(SealError::InclusionProofInvalid);
     }
@@ -245,13 +223,7 @@ pub fn root_from_inclusion_proof(
 }
 
 /// Checks that `leaf` is at `index` in the tree of size `tree_size` whose root is `root`.
-pub fn verify_inclusion(
-    leaf: &Hash,
-    index: u64,
-    tree_size: u64,
-    proof: &[Hash],
-    root: &Hash,
-) -> Result<()> {
+pub fn verify_inclusion(leaf: &Hash, index: u64, tree_size: u64, proof: &[Hash], root: &Hash) -> Result<()> {
     let computed = root_from_inclusion_proof(leaf, index, tree_size, proof)?;
     if &computed != root {
         return Err(SealError::InclusionProofInvalid);
@@ -354,8 +326,7 @@ mod tests {
             &[0x40, 0x41, 0x42, 0x43],
             &[0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57],
             &[
-                0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d,
-                0x6e, 0x6f,
+                0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
             ],
         ];
         data.iter().map(|d| leaf_hash(d)).collect()
@@ -438,8 +409,7 @@ mod tests {
             let expected: Vec<Hash> = expected.iter().map(|s| h(s)).collect();
             assert_eq!(proof, expected, "leaf {index} in tree {size}");
             let root = h(REFERENCE_ROOTS[size as usize - 1]);
-            verify_inclusion(&leaves[index as usize], index, size, &proof, &root)
-                .expect("verifies");
+            verify_inclusion(&leaves[index as usize], index, size, &proof, &root).expect("verifies");
         }
     }
 
@@ -508,10 +478,7 @@ mod tests {
                 assert!(verify_inclusion(&flip(leaf), m, n, &proof, &root).is_err());
                 if n > 1 {
                     let other = (m + 1) % n;
-                    assert!(
-                        verify_inclusion(&leaf, other, n, &proof, &root).is_err(),
-                        "m={m} n={n}"
-                    );
+                    assert!(verify_inclusion(&leaf, other, n, &proof, &root).is_err(), "m={m} n={n}");
                 }
                 // The same path against the next, larger tree (a tree size is only meaningful
                 // together with its own root, as in a signed checkpoint).
@@ -542,9 +509,7 @@ mod tests {
     #[test]
     fn every_consistency_proof_up_to_20_verifies_and_tampering_fails() {
         let all = leaves(20);
-        let roots: Vec<Hash> = (0..=20)
-            .map(|n| tree_root(&all, n).expect("root"))
-            .collect();
+        let roots: Vec<Hash> = (0..=20).map(|n| tree_root(&all, n).expect("root")).collect();
         for n in 1..=20u64 {
             for m in 1..=n {
                 let proof = consistency_proof(&all, m, n).expect("proof");
@@ -572,18 +537,14 @@ mod tests {
                     // A proof for different sizes does not fit.
                     if n < 20 {
                         let next_root = roots[n as usize + 1];
-                        assert!(
-                            verify_consistency(m, n + 1, &old_root, &next_root, &proof).is_err()
-                        );
+                        assert!(verify_consistency(m, n + 1, &old_root, &next_root, &proof).is_err());
                     }
                     // A rewritten history (different leaf m-1) is not consistent.
                     let mut forged = all.clone();
                     forged[(m - 1) as usize] = flip(forged[(m - 1) as usize]);
                     let forged_root = tree_root(&forged, n).expect("root");
                     let forged_proof = consistency_proof(&forged, m, n).expect("proof");
-                    assert!(
-                        verify_consistency(m, n, &old_root, &forged_root, &forged_proof).is_err()
-                    );
+                    assert!(verify_consistency(m, n, &old_root, &forged_root, &forged_proof).is_err());
                 }
             }
             // The empty tree is consistent with any tree, with an empty proof only.
@@ -626,10 +587,7 @@ mod tests {
         let all = leaves(19);
         let store = CachedStore(all.clone());
         for n in 1..=19 {
-            assert_eq!(
-                tree_root(&store, n).expect("r"),
-                tree_root(&all, n).expect("r")
-            );
+            assert_eq!(tree_root(&store, n).expect("r"), tree_root(&all, n).expect("r"));
             for m in 0..n {
                 assert_eq!(
                     inclusion_proof(&store, m, n).expect("p"),

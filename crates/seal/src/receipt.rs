@@ -159,17 +159,14 @@ fn parse_hex_hash(s: &str) -> Result<Hash> {
 }
 
 fn parse_decimal(s: &str) -> Result<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
         return Err(malformed("numero non decimale canonico"));
     }
     s.parse().map_err(|_| malformed("numero fuori intervallo"))
 }
 
 fn parse_signature(s: &str) -> Result<[u8; 64]> {
-    let v = B64
-        .decode(s)
-        .map_err(|_| malformed("firma non in base64"))?;
+    let v = B64.decode(s).map_err(|_| malformed("firma non in base64"))?;
     if B64.encode(&v) != s {
         return Err(malformed("firma non in base64 canonico"));
     }
@@ -281,9 +278,7 @@ impl Receipt {
             LogPosition::Index(parse_decimal(idx)?)
         } else {
             let rest = field(8, "promise")?;
-            let (t, sig) = rest
-                .split_once(' ')
-                .ok_or_else(|| malformed("promessa incompleta"))?;
+            let (t, sig) = rest.split_once(' ').ok_or_else(|| malformed("promessa incompleta"))?;
             LogPosition::Promise(InclusionPromise {
                 integrate_by: parse_canonical_time(t)?,
                 signature: parse_signature(sig)?,
@@ -319,8 +314,7 @@ impl SignedReceipt {
 
     /// Transport form: canonical bytes plus a final `signature <base64>` line.
     pub fn to_text(&self) -> Result<String> {
-        let mut s = String::from_utf8(self.receipt.canonical_bytes()?)
-            .map_err(|_| malformed("non UTF-8"))?;
+        let mut s = String::from_utf8(self.receipt.canonical_bytes()?).map_err(|_| malformed("non UTF-8"))?;
         s.push_str(&format!("signature {}\n", B64.encode(self.signature)));
         Ok(s)
     }
@@ -356,10 +350,7 @@ pub(crate) mod tests {
             envelope_kind: EnvelopeKind::C,
             ciphertext_sha256: [0xab; 32],
             size: 1_048_576,
-            received_at: Utc
-                .with_ymd_and_hms(2026, 3, 14, 11, 59, 58)
-                .single()
-                .expect("time")
+            received_at: Utc.with_ymd_and_hms(2026, 3, 14, 11, 59, 58).single().expect("time")
                 + chrono::Duration::microseconds(123_456),
             leaf_hash: [0; 32],
             position,
@@ -388,10 +379,7 @@ pub(crate) mod tests {
             r.receipt_digest().expect("digest"),
             <[u8; 32]>::from(Sha256::digest(expected.as_bytes()))
         );
-        assert_eq!(
-            Receipt::from_canonical_bytes(expected.as_bytes()).expect("parse"),
-            r
-        );
+        assert_eq!(Receipt::from_canonical_bytes(expected.as_bytes()).expect("parse"), r);
     }
 
     #[test]
@@ -402,9 +390,7 @@ pub(crate) mod tests {
             LogPosition::Promise(InclusionPromise::sign(
                 &k,
                 &[5; 32],
-                Utc.with_ymd_and_hms(2026, 3, 14, 12, 0, 30)
-                    .single()
-                    .expect("t"),
+                Utc.with_ymd_and_hms(2026, 3, 14, 12, 0, 30).single().expect("t"),
             )),
         ] {
             let signed = sample_receipt(position).sign(&k).expect("sign");
@@ -419,9 +405,7 @@ pub(crate) mod tests {
     #[test]
     fn tampering_breaks_the_signature() {
         let k = key();
-        let signed = sample_receipt(LogPosition::Index(3))
-            .sign(&k)
-            .expect("sign");
+        let signed = sample_receipt(LogPosition::Index(3)).sign(&k).expect("sign");
         let mut t = signed.clone();
         t.receipt.size += 1;
         let err = t.verify(&k.verifying_key()).expect_err("tampered");
@@ -435,10 +419,7 @@ pub(crate) mod tests {
         assert!(t.verify(&k.verifying_key()).is_err());
         let other = SigningKey::from_bytes(&[10; 32]);
         assert!(signed.verify(&other.verifying_key()).is_err());
-        let text = signed
-            .to_text()
-            .expect("text")
-            .replace("size 1048576", "size 1048577");
+        let text = signed.to_text().expect("text").replace("size 1048576", "size 1048577");
         let parsed = SignedReceipt::from_text(&text).expect("parses");
         assert!(parsed.verify(&k.verifying_key()).is_err());
     }
@@ -446,16 +427,11 @@ pub(crate) mod tests {
     #[test]
     fn promise_signature() {
         let k = key();
-        let deadline = Utc
-            .with_ymd_and_hms(2026, 3, 14, 12, 0, 0)
-            .single()
-            .expect("t");
+        let deadline = Utc.with_ymd_and_hms(2026, 3, 14, 12, 0, 0).single().expect("t");
         let p = InclusionPromise::sign(&k, &[1; 32], deadline);
         p.verify(&k.verifying_key(), &[1; 32]).expect("valid");
         assert_eq!(
-            p.verify(&k.verifying_key(), &[2; 32])
-                .expect_err("other leaf")
-                .code(),
+            p.verify(&k.verifying_key(), &[2; 32]).expect_err("other leaf").code(),
             "receipt.promise_signature_invalid"
         );
     }
@@ -473,16 +449,10 @@ pub(crate) mod tests {
             good.replace("leaf-index 7\n", "leaf-index 7\nextra 1\n"),
             good.trim_end().to_string(),
         ] {
-            assert!(
-                Receipt::from_canonical_bytes(bad.as_bytes()).is_err(),
-                "{bad}"
-            );
+            assert!(Receipt::from_canonical_bytes(bad.as_bytes()).is_err(), "{bad}");
         }
         let mut r2 = r.clone();
         r2.tender_id = "gara 42".into();
-        assert_eq!(
-            r2.canonical_bytes().expect_err("space").code(),
-            "receipt.malformed"
-        );
+        assert_eq!(r2.canonical_bytes().expect_err("space").code(), "receipt.malformed");
     }
 }

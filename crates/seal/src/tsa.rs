@@ -108,8 +108,7 @@ fn algorithm(oid_str: &str) -> Result<Vec<u8>> {
 
 /// X.501 Name: C, O, CN (each RDN a single attribute).
 fn name(country: &str, organization: &str, common_name: &str) -> Result<Vec<u8>> {
-    let rdn =
-        |o: &str, v: Vec<u8>| -> Result<Vec<u8>> { Ok(set_of(&[&sequence(&[&oid(o)?, &v])])) };
+    let rdn = |o: &str, v: Vec<u8>| -> Result<Vec<u8>> { Ok(set_of(&[&sequence(&[&oid(o)?, &v])])) };
     Ok(sequence(&[
         &rdn(OID_COUNTRY, der::printable_string(country))?,
         &rdn(OID_ORGANIZATION, der::utf8_string(organization))?,
@@ -198,11 +197,7 @@ impl TsaCredentials {
         let ca_name = name("IT", organization, &format!("{organization} Root CA"))?;
         let ca_kid = ca_key.key_identifier();
         let ca_exts = vec![
-            extension(
-                OID_BASIC_CONSTRAINTS,
-                true,
-                &sequence(&[&der::boolean(true)]),
-            )?,
+            extension(OID_BASIC_CONSTRAINTS, true, &sequence(&[&der::boolean(true)]))?,
             // keyCertSign (bit 5) and cRLSign (bit 6): 0b0000_0110, 1 unused bit.
             extension(OID_KEY_USAGE, true, &der::bit_string(1, &[0x06]))?,
             extension(OID_SUBJECT_KEY_ID, false, &octet_string(&ca_kid))?,
@@ -219,30 +214,14 @@ impl TsaCredentials {
         )?;
 
         let tsa_key = EcKey::generate()?;
-        let tsa_name = name(
-            "IT",
-            organization,
-            &format!("{organization} Time-Stamp Authority"),
-        )?;
+        let tsa_name = name("IT", organization, &format!("{organization} Time-Stamp Authority"))?;
         let tsa_exts = vec![
             extension(OID_BASIC_CONSTRAINTS, false, &sequence(&[]))?,
             // digitalSignature (bit 0): 0b1000_0000, 7 unused bits.
             extension(OID_KEY_USAGE, true, &der::bit_string(7, &[0x80]))?,
-            extension(
-                OID_EXT_KEY_USAGE,
-                true,
-                &sequence(&[&oid(OID_KP_TIME_STAMPING)?]),
-            )?,
-            extension(
-                OID_SUBJECT_KEY_ID,
-                false,
-                &octet_string(&tsa_key.key_identifier()),
-            )?,
-            extension(
-                OID_AUTHORITY_KEY_ID,
-                false,
-                &sequence(&[&der::tlv(0x80, &ca_kid)]),
-            )?,
+            extension(OID_EXT_KEY_USAGE, true, &sequence(&[&oid(OID_KP_TIME_STAMPING)?]))?,
+            extension(OID_SUBJECT_KEY_ID, false, &octet_string(&tsa_key.key_identifier()))?,
+            extension(OID_AUTHORITY_KEY_ID, false, &sequence(&[&der::tlv(0x80, &ca_kid)]))?,
         ];
         let tsa_cert = certificate(
             random_serial(),
@@ -337,12 +316,7 @@ impl Tsa {
     }
 
     /// Issues a DER TimeStampToken for a SHA-256 `digest` with the given serial and time.
-    pub fn timestamp(
-        &self,
-        digest: &[u8; 32],
-        serial: u128,
-        gen_time: DateTime<Utc>,
-    ) -> Result<Vec<u8>> {
+    pub fn timestamp(&self, digest: &[u8; 32], serial: u128, gen_time: DateTime<Utc>) -> Result<Vec<u8>> {
         let sha256 = algorithm(OID_SHA256)?;
         let tst_info = sequence(&[
             &der::integer(1),
@@ -353,19 +327,13 @@ impl Tsa {
         ]);
 
         // Signed attributes.
-        let content_type = sequence(&[
-            &oid(OID_ATTR_CONTENT_TYPE)?,
-            &set_of(&[&oid(OID_CT_TST_INFO)?]),
-        ]);
+        let content_type = sequence(&[&oid(OID_ATTR_CONTENT_TYPE)?, &set_of(&[&oid(OID_CT_TST_INFO)?])]);
         let message_digest = sequence(&[
             &oid(OID_ATTR_MESSAGE_DIGEST)?,
             &set_of(&[&octet_string(&Sha256::digest(&tst_info))]),
         ]);
         // ESSCertIDv2: hashAlgorithm omitted (DEFAULT sha256), certHash, issuerSerial.
-        let issuer_serial = sequence(&[
-            &sequence(&[&context(4, &self.ids.issuer)]),
-            &self.ids.serial,
-        ]);
+        let issuer_serial = sequence(&[&sequence(&[&context(4, &self.ids.issuer)]), &self.ids.serial]);
         let ess_cert_id = sequence(&[&octet_string(&Sha256::digest(&self.cert)), &issuer_serial]);
         let signing_cert_v2 = sequence(&[
             &oid(OID_ATTR_SIGNING_CERT_V2)?,
@@ -388,17 +356,11 @@ impl Tsa {
         let signed_data = sequence(&[
             &der::integer(3),
             &set_of(&[&sha256]),
-            &sequence(&[
-                &oid(OID_CT_TST_INFO)?,
-                &context(0, &octet_string(&tst_info)),
-            ]),
+            &sequence(&[&oid(OID_CT_TST_INFO)?, &context(0, &octet_string(&tst_info))]),
             &context(0, &self.cert),
             &set_of(&[&signer_info]),
         ]);
-        Ok(sequence(&[
-            &oid(OID_SIGNED_DATA)?,
-            &context(0, &signed_data),
-        ]))
+        Ok(sequence(&[&oid(OID_SIGNED_DATA)?, &context(0, &signed_data)]))
     }
 }
 
@@ -416,11 +378,7 @@ mod tests {
     }
 
     fn temp_dir(tag: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "seal-tsa-{tag}-{}-{}",
-            std::process::id(),
-            random_serial()
-        ));
+        let dir = std::env::temp_dir().join(format!("seal-tsa-{tag}-{}-{}", std::process::id(), random_serial()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         dir
     }
@@ -449,9 +407,7 @@ mod tests {
     #[test]
     fn openssl_ts_verify_accepts_token_and_rejects_changed_data() {
         if !openssl_available() {
-            eprintln!(
-                "SKIPPED: the `openssl` binary is not installed; RFC 3161 interop not checked"
-            );
+            eprintln!("SKIPPED: the `openssl` binary is not installed; RFC 3161 interop not checked");
             return;
         }
         let creds = TsaCredentials::generate("Centrale Test", 5).expect("credentials");
@@ -473,10 +429,7 @@ mod tests {
         changed[5] ^= 0x01;
         std::fs::write(dir.join("data.bin"), &changed).expect("write");
         let (ok, text) = openssl_verify(&dir);
-        assert!(
-            !ok && text.contains("FAILED"),
-            "changed data still verified:\n{text}"
-        );
+        assert!(!ok && text.contains("FAILED"), "changed data still verified:\n{text}");
 
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -497,17 +450,12 @@ mod tests {
             .expect("openssl x509");
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         assert!(text.contains("Time Stamping"), "{text}");
-        assert!(
-            text.contains("X509v3 Extended Key Usage: critical"),
-            "{text}"
-        );
+        assert!(text.contains("X509v3 Extended Key Usage: critical"), "{text}");
         assert!(text.contains("X509v3 Key Usage: critical"), "{text}");
         assert!(text.contains("Digital Signature"), "{text}");
 
         let tsa = creds.into_tsa().expect("tsa");
-        let token = tsa
-            .timestamp(&[0x42; 32], 12345, Utc::now())
-            .expect("token");
+        let token = tsa.timestamp(&[0x42; 32], 12345, Utc::now()).expect("token");
         std::fs::write(dir.join("token.der"), &token).expect("write");
         let out = Command::new("openssl")
             .args(["ts", "-reply", "-token_in", "-token_out", "-text", "-in"])

@@ -73,22 +73,13 @@ pub fn check_inclusion(
             size: checkpoint.size,
         });
     }
-    merkle::verify_inclusion(
-        &receipt.leaf_hash,
-        index,
-        checkpoint.size,
-        proof,
-        &checkpoint.root,
-    )
+    merkle::verify_inclusion(&receipt.leaf_hash, index, checkpoint.size, proof, &checkpoint.root)
 }
 
 /// Checks that `newer` only appends to `older` (same log, no shrinking, valid proof).
 pub fn check_consistency(older: &Checkpoint, newer: &Checkpoint, proof: &[Hash]) -> Result<()> {
     if older.origin != newer.origin {
-        return Err(SealError::OriginMismatch(
-            older.origin.clone(),
-            newer.origin.clone(),
-        ));
+        return Err(SealError::OriginMismatch(older.origin.clone(), newer.origin.clone()));
     }
     if newer.size < older.size {
         return Err(SealError::LogShrunk {
@@ -125,12 +116,7 @@ pub fn audit_receipt<R: Read>(audit: ReceiptAudit<'_, R>) -> Result<Checkpoint> 
     check_envelope_file(receipt, audit.envelope)?;
     check_leaf_hash(receipt)?;
     let checkpoint = open_checkpoint(audit.checkpoint_note, audit.log_key)?;
-    check_inclusion(
-        receipt,
-        audit.served_index,
-        audit.inclusion_proof,
-        &checkpoint,
-    )?;
+    check_inclusion(receipt, audit.served_index, audit.inclusion_proof, &checkpoint)?;
     Ok(checkpoint)
 }
 
@@ -173,12 +159,7 @@ mod tests {
         let platform = SigningKey::from_bytes(&[21; 32]);
         let log = NoteSigner::new(ORIGIN, SigningKey::from_bytes(&[22; 32])).expect("log key");
         let mut envelope = Vec::new();
-        let info = seal_stream(
-            &AgeIdentity::generate().to_public(),
-            &b"busta C"[..],
-            &mut envelope,
-        )
-        .expect("seal");
+        let info = seal_stream(&AgeIdentity::generate().to_public(), &b"busta C"[..], &mut envelope).expect("seal");
         let index = 9;
         let mut receipt = sample_receipt(LogPosition::Index(index));
         receipt.ciphertext_sha256 = info.sha256;
@@ -191,9 +172,7 @@ mod tests {
                 Utc::now() + Duration::seconds(30),
             ));
         }
-        let mut leaves: Vec<Hash> = (0..13u64)
-            .map(|i| merkle::leaf_hash(&i.to_be_bytes()))
-            .collect();
+        let mut leaves: Vec<Hash> = (0..13u64).map(|i| merkle::leaf_hash(&i.to_be_bytes())).collect();
         leaves[index as usize] = receipt.leaf_hash;
         let signed = receipt.sign(&platform).expect("sign");
         World {
@@ -207,11 +186,7 @@ mod tests {
     }
 
     fn note(w: &World, size: u64) -> String {
-        let cp = Checkpoint::new(
-            ORIGIN,
-            size,
-            merkle::tree_root(&w.leaves, size).expect("root"),
-        );
+        let cp = Checkpoint::new(ORIGIN, size, merkle::tree_root(&w.leaves, size).expect("root"));
         sign_checkpoint(&cp, &w.log).expect("sign")
     }
 
@@ -244,8 +219,7 @@ mod tests {
             let served = promise.then_some(w.index);
             let pk = w.platform.verifying_key();
             let lk = w.log.verifier();
-            let cp =
-                audit_receipt(audit(&w, &w.envelope, &note, &lk, &pk, &proof, served)).expect("ok");
+            let cp = audit_receipt(audit(&w, &w.envelope, &note, &lk, &pk, &proof, served)).expect("ok");
             assert_eq!(cp.size, 12);
         }
     }
@@ -289,30 +263,14 @@ mod tests {
             .expect("k")
             .verifier();
         assert_eq!(
-            code(audit(
-                &w,
-                &w.envelope,
-                &note12,
-                &stranger,
-                &pk,
-                &proof,
-                None
-            )),
+            code(audit(&w, &w.envelope, &note12, &stranger, &pk, &proof, None)),
             "checkpoint.signature_missing"
         );
 
         // Proof not matching the checkpoint, or checkpoint not covering the leaf.
         let wrong_proof = merkle::inclusion_proof(&w.leaves, w.index, 11).expect("proof");
         assert_eq!(
-            code(audit(
-                &w,
-                &w.envelope,
-                &note12,
-                &lk,
-                &pk,
-                &wrong_proof,
-                None
-            )),
+            code(audit(&w, &w.envelope, &note12, &lk, &pk, &wrong_proof, None)),
             "merkle.inclusion_proof_invalid"
         );
         let note9 = note(&w, 9);
@@ -363,9 +321,7 @@ mod tests {
 
         // Swapped order: the log would have shrunk.
         assert_eq!(
-            audit_checkpoints(&n12, &n5, &lk, &proof)
-                .expect_err("shrunk")
-                .code(),
+            audit_checkpoints(&n12, &n5, &lk, &proof).expect_err("shrunk").code(),
             "verify.log_shrunk"
         );
         // A rewritten history.
@@ -381,16 +337,10 @@ mod tests {
             "merkle.consistency_proof_invalid"
         );
         // Another log.
-        let other = Checkpoint::new(
-            "other.example/log",
-            12,
-            merkle::tree_root(&w.leaves, 12).expect("root"),
-        );
+        let other = Checkpoint::new("other.example/log", 12, merkle::tree_root(&w.leaves, 12).expect("root"));
         let older = open_checkpoint(&n5, &lk).expect("open");
         assert_eq!(
-            check_consistency(&older, &other, &proof)
-                .expect_err("origin")
-                .code(),
+            check_consistency(&older, &other, &proof).expect_err("origin").code(),
             "verify.origin_mismatch"
         );
     }

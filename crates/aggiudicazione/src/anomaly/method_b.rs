@@ -60,9 +60,5 @@ pub(crate) fn threshold(
 /// Unverified second-price reading: the next lower DISTINCT discount among the non-excluded
 /// offers (`remaining`), below the winner's discount. Reported only, never applied.
 pub(crate) fn second_price(remaining: &[Entry], winning: Decimal) -> Option<Decimal> {
-    remaining
-        .iter()
-        .map(|e| e.discount)
-        .filter(|d| *d < winning)
-        .max()
+    remaining.iter().map(|e| e.discount).filter(|d| *d < winning).max()
 }

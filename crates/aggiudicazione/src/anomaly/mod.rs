@@ -140,8 +140,7 @@ pub fn evaluate_anomaly(request: &AnomalyRequest) -> Result<AnomalyReport, EvalE
     } else {
         let winner = best_offer(&remaining, request.options.lottery_seed);
         if method == AnomalyMethod::B {
-            report.award_discount_second_price_unverified =
-                method_b::second_price(&remaining, winner.discount);
+            report.award_discount_second_price_unverified = method_b::second_price(&remaining, winner.discount);
         }
         report.winner = Some(winner);
     }
@@ -210,12 +209,7 @@ fn offers_of(entries: &[Entry]) -> Vec<Offer> {
 /// Highest discount among `candidates` (sorted ascending); ties are reported for a lot and,
 /// when a seed is given, drawn with [`crate::ranking::draw_order`].
 fn best_offer(candidates: &[Entry], seed: Option<u64>) -> Winner {
-    let best = candidates
-        .iter()
-        .map(|e| &e.value)
-        .max()
-        .cloned()
-        .unwrap_or_default();
+    let best = candidates.iter().map(|e| &e.value).max().cloned().unwrap_or_default();
     let tied: Vec<&Entry> = candidates.iter().filter(|e| e.value == best).collect();
     let ids: Vec<String> = tied.iter().map(|e| e.id.clone()).collect();
     let tie_lottery = ids.len() > 1;

@@ -73,9 +73,7 @@ pub fn method_c_reference_discount(key: &ReferenceKey) -> Result<Decimal, EvalEr
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
         .map(|line| line.split('\t').collect::<Vec<_>>())
         .find(|cols| {
-            cols.len() == 2 + PERCENTILES.len()
-                && cols[0].eq_ignore_ascii_case(category)
-                && cols[1] == key.band.label()
+            cols.len() == 2 + PERCENTILES.len() && cols[0].eq_ignore_ascii_case(category) && cols[1] == key.band.label()
         })
         .and_then(|cols| Decimal::from_str(cols[2 + column]).ok())
         .ok_or_else(not_found)
@@ -88,11 +86,7 @@ pub fn method_c_reference_rows() -> Vec<(String, String, Vec<Decimal>)> {
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
         .filter_map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
-            let values: Option<Vec<Decimal>> = cols
-                .get(2..)?
-                .iter()
-                .map(|v| Decimal::from_str(v).ok())
-                .collect();
+            let values: Option<Vec<Decimal>> = cols.get(2..)?.iter().map(|v| Decimal::from_str(v).ok()).collect();
             Some((cols[0].to_owned(), cols[1].to_owned(), values?))
         })
         .collect()

@@ -58,11 +58,7 @@ impl TrimmedStatistics {
     /// E = sum of the digits of the integer part of S, plus d1 and d2 (Methods B and C).
     pub(crate) fn digit_sum_e(&self) -> u32 {
         let integer_part = self.sum.floor().to_integer();
-        let digits: u32 = integer_part
-            .to_string()
-            .chars()
-            .filter_map(|c| c.to_digit(10))
-            .sum();
+        let digits: u32 = integer_part.to_string().chars().filter_map(|c| c.to_digit(10)).sum();
         let [d1, d2] = self.first_two_decimals();
         digits + u32::from(d1) + u32::from(d2)
     }

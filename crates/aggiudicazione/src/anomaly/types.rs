@@ -196,7 +196,6 @@ impl AnomalyRequest {
     }
 }
 
-
 /// An offer as listed in the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Offer {

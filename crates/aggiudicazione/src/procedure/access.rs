@@ -28,10 +28,16 @@ pub struct Access {
 
 pub fn accessible(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Result<Access> {
     let row = tender(conn, bando)?;
-    let outcome: Option<(String, Option<Uuid>)> =
-        agg_awards::table.find(bando).select((agg_awards::outcome, agg_awards::winner_id)).first(conn).optional()?;
+    let outcome: Option<(String, Option<Uuid>)> = agg_awards::table
+        .find(bando)
+        .select((agg_awards::outcome, agg_awards::winner_id))
+        .first(conn)
+        .optional()?;
     let Some((state, Some(winner))) = outcome.filter(|(s, _)| s == "awarded" || s == "effective") else {
-        return Err(ProcedureError::conflict("access_before_award", "art. 35 c.2: le offerte sono accessibili solo dopo l'aggiudicazione"));
+        return Err(ProcedureError::conflict(
+            "access_before_award",
+            "art. 35 c.2: le offerte sono accessibili solo dopo l'aggiudicazione",
+        ));
     };
     let _ = state;
     let bids = active_bid_ids(conn, &row)?;
@@ -44,7 +50,10 @@ pub fn accessible(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Resu
         .select((envelopes::id, envelopes::bidder_id, envelopes::kind))
         .load(conn)?;
     if is_insider(who, &row) {
-        return Ok(Access { basis: "insider".into(), envelopes: all });
+        return Ok(Access {
+            basis: "insider".into(),
+            envelopes: all,
+        });
     }
     let status: Option<String> = agg_participants::table
         .find((bando, who.user_id))
@@ -54,7 +63,11 @@ pub fn accessible(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Resu
     if status.is_none() || status.as_deref() == Some("excluded") {
         return Err(ProcedureError::Forbidden);
     }
-    let ranking: Option<Option<serde_json::Value>> = agg_evaluations::table.find(bando).select(agg_evaluations::ranking).first(conn).optional()?;
+    let ranking: Option<Option<serde_json::Value>> = agg_evaluations::table
+        .find(bando)
+        .select(agg_evaluations::ranking)
+        .first(conn)
+        .optional()?;
     let excluded: Vec<Uuid> = agg_participants::table
         .filter(agg_participants::scope_id.eq(bando))
         .filter(agg_participants::status.eq("excluded"))
@@ -76,18 +89,38 @@ pub fn accessible(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Resu
     };
     Ok(Access {
         basis: basis.into(),
-        envelopes: all.into_iter().filter(|e| allowed.contains(&e.bidder_id) || e.bidder_id == who.user_id).collect(),
+        envelopes: all
+            .into_iter()
+            .filter(|e| allowed.contains(&e.bidder_id) || e.bidder_id == who.user_id)
+            .collect(),
     })
 }
 
 /// The stored plaintext path (relative to the seal directory) of an accessible envelope.
-pub fn plaintext(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, envelope: Uuid) -> Result<String> {
+pub fn plaintext(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    envelope: Uuid,
+) -> Result<String> {
     let access = accessible(conn, who, bando)?;
     if !access.envelopes.iter().any(|e| e.envelope_id == envelope) {
         return Err(ProcedureError::Forbidden);
     }
     let row = tender(conn, bando)?;
-    let path: Option<String> = opened_envelopes::table.find(envelope).select(opened_envelopes::plaintext_path).first(conn)?;
-    audit_only(conn, ctx, &row, "aggiudicazione.accesso_atti", serde_json::json!({ "envelope_id": envelope, "by": who.user_id, "basis": access.basis }))?;
-    path.ok_or(ProcedureError::NotFound { what: "Contenuto della busta" })
+    let path: Option<String> = opened_envelopes::table
+        .find(envelope)
+        .select(opened_envelopes::plaintext_path)
+        .first(conn)?;
+    audit_only(
+        conn,
+        ctx,
+        &row,
+        "aggiudicazione.accesso_atti",
+        serde_json::json!({ "envelope_id": envelope, "by": who.user_id, "basis": access.basis }),
+    )?;
+    path.ok_or(ProcedureError::NotFound {
+        what: "Contenuto della busta",
+    })
 }

@@ -10,7 +10,10 @@ use uuid::Uuid;
 
 use super::model::*;
 use super::schema::{agg_evaluations, agg_participants, agg_soccorso};
-use super::{enter_evaluation, event, exclude, model, notify, require_opened, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
+use super::{
+    enter_evaluation, event, exclude, model, notify, require_opened, require_rup, sweep, sync_participants, tender,
+    ProcedureError, Result,
+};
 
 fn participant_status(conn: &mut PgConnection, bando: Uuid, bidder: Uuid) -> Result<String> {
     agg_participants::table
@@ -31,11 +34,20 @@ fn economic_done(conn: &mut PgConnection, bando: Uuid) -> Result<bool> {
 }
 
 fn trimmed(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
 }
 
 /// The seggio di gara (the RUP) admits or excludes a bidder after opening envelope A.
-pub fn decide(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, input: &AdmissionDecision) -> Result<Procedura> {
+pub fn decide(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    input: &AdmissionDecision,
+) -> Result<Procedura> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
@@ -44,7 +56,10 @@ pub fn decide(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: U
         sync_participants(conn, &row)?;
         sweep(conn, ctx, &row)?;
         if economic_done(conn, bando)? {
-            return Err(ProcedureError::conflict("administrative_phase_closed", "La fase amministrativa è chiusa: le offerte economiche sono già state valutate"));
+            return Err(ProcedureError::conflict(
+                "administrative_phase_closed",
+                "La fase amministrativa è chiusa: le offerte economiche sono già state valutate",
+            ));
         }
         let status = participant_status(conn, bando, input.bidder_id)?;
         let open_soccorso: i64 = agg_soccorso::table
@@ -54,10 +69,16 @@ pub fn decide(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: U
             .count()
             .get_result(conn)?;
         if open_soccorso > 0 {
-            return Err(ProcedureError::conflict("soccorso_pending", "C'è un soccorso istruttorio in corso per questo offerente: decidere prima il suo esito"));
+            return Err(ProcedureError::conflict(
+                "soccorso_pending",
+                "C'è un soccorso istruttorio in corso per questo offerente: decidere prima il suo esito",
+            ));
         }
         if status == "excluded" {
-            return Err(ProcedureError::conflict("already_excluded", "L'offerente è già escluso"));
+            return Err(ProcedureError::conflict(
+                "already_excluded",
+                "L'offerente è già escluso",
+            ));
         }
         match input.decision.as_str() {
             "admitted" => {
@@ -69,15 +90,26 @@ pub fn decide(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: U
                         agg_participants::decided_at.eq(Some(ctx.at)),
                     ))
                     .execute(conn)?;
-                event(conn, ctx, &row, "aggiudicazione.ammissione", serde_json::json!({ "bidder_id": input.bidder_id }))?;
+                event(
+                    conn,
+                    ctx,
+                    &row,
+                    "aggiudicazione.ammissione",
+                    serde_json::json!({ "bidder_id": input.bidder_id }),
+                )?;
             }
             "excluded" => {
-                let reason = trimmed(&input.reason)
-                    .ok_or_else(|| ProcedureError::invalid("reason_required", "reason", "L'esclusione richiede la motivazione"))?;
+                let reason = trimmed(&input.reason).ok_or_else(|| {
+                    ProcedureError::invalid("reason_required", "reason", "L'esclusione richiede la motivazione")
+                })?;
                 exclude(conn, ctx, &row, input.bidder_id, "administrative", &reason)?;
             }
             other => {
-                return Err(ProcedureError::invalid("decision_unknown", "decision", format!("Decisione sconosciuta: {other} (admitted o excluded)")));
+                return Err(ProcedureError::invalid(
+                    "decision_unknown",
+                    "decision",
+                    format!("Decisione sconosciuta: {other} (admitted o excluded)"),
+                ));
             }
         }
         model::load(conn, &row, ctx.at, None)
@@ -85,7 +117,13 @@ pub fn decide(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: U
 }
 
 /// Art. 101 c.1: a request to complete envelope A, with 5 to 10 days to answer.
-pub fn request_soccorso(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, input: &SoccorsoRequest) -> Result<Soccorso> {
+pub fn request_soccorso(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    input: &SoccorsoRequest,
+) -> Result<Soccorso> {
     let envelope = input.envelope.as_deref().unwrap_or("A").trim().to_ascii_uppercase();
     if envelope != "A" {
         return Err(ProcedureError::invalid(
@@ -95,11 +133,19 @@ pub fn request_soccorso(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal
         ));
     }
     if !(5..=10).contains(&input.days) {
-        return Err(ProcedureError::invalid("soccorso_days", "days", "art. 101 c.1: il termine è tra 5 e 10 giorni"));
+        return Err(ProcedureError::invalid(
+            "soccorso_days",
+            "days",
+            "art. 101 c.1: il termine è tra 5 e 10 giorni",
+        ));
     }
     let request = input.request.trim();
     if request.is_empty() {
-        return Err(ProcedureError::invalid("request_required", "request", "Indicare cosa integrare o regolarizzare"));
+        return Err(ProcedureError::invalid(
+            "request_required",
+            "request",
+            "Indicare cosa integrare o regolarizzare",
+        ));
     }
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
@@ -169,11 +215,20 @@ fn one(conn: &mut PgConnection, id: Uuid) -> Result<Soccorso> {
         ))
         .first(conn)
         .optional()?
-        .ok_or(ProcedureError::NotFound { what: "Soccorso istruttorio" })
+        .ok_or(ProcedureError::NotFound {
+            what: "Soccorso istruttorio",
+        })
 }
 
 /// The bidder answers through the platform, before the deadline (timestamped, logged).
-pub fn answer_soccorso(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, id: Uuid, input: &Answer) -> Result<Soccorso> {
+pub fn answer_soccorso(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    id: Uuid,
+    input: &Answer,
+) -> Result<Soccorso> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         let s = one(conn, id)?;
@@ -183,37 +238,70 @@ pub fn answer_soccorso(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal,
         sweep(conn, ctx, &row)?;
         let s = one(conn, id)?;
         if s.outcome.is_some() || s.answered_at.is_some() || ctx.at >= s.deadline {
-            return Err(ProcedureError::conflict("soccorso_closed", "Il termine per rispondere al soccorso istruttorio è scaduto o la risposta è già stata data"));
+            return Err(ProcedureError::conflict(
+                "soccorso_closed",
+                "Il termine per rispondere al soccorso istruttorio è scaduto o la risposta è già stata data",
+            ));
         }
         let answer = input.answer.trim();
         if answer.is_empty() {
-            return Err(ProcedureError::invalid("answer_required", "answer", "La risposta è vuota"));
+            return Err(ProcedureError::invalid(
+                "answer_required",
+                "answer",
+                "La risposta è vuota",
+            ));
         }
         diesel::update(agg_soccorso::table.find(id))
-            .set((agg_soccorso::answer.eq(Some(answer)), agg_soccorso::answered_at.eq(Some(ctx.at))))
+            .set((
+                agg_soccorso::answer.eq(Some(answer)),
+                agg_soccorso::answered_at.eq(Some(ctx.at)),
+            ))
             .execute(conn)?;
-        event(conn, ctx, &row, "aggiudicazione.soccorso_risposta", serde_json::json!({ "soccorso_id": id, "bidder_id": who.user_id }))?;
+        event(
+            conn,
+            ctx,
+            &row,
+            "aggiudicazione.soccorso_risposta",
+            serde_json::json!({ "soccorso_id": id, "bidder_id": who.user_id }),
+        )?;
         one(conn, id)
     })
 }
 
 /// The RUP decides on the answer: admitted, or excluded with the reason.
-pub fn decide_soccorso(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, id: Uuid, input: &Outcome) -> Result<Procedura> {
+pub fn decide_soccorso(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    id: Uuid,
+    input: &Outcome,
+) -> Result<Procedura> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
         sweep(conn, ctx, &row)?;
         let s = one(conn, id)?;
         if s.outcome.is_some() {
-            return Err(ProcedureError::conflict("soccorso_closed", "Il soccorso istruttorio ha già un esito"));
+            return Err(ProcedureError::conflict(
+                "soccorso_closed",
+                "Il soccorso istruttorio ha già un esito",
+            ));
         }
         if s.answered_at.is_none() {
-            return Err(ProcedureError::conflict("soccorso_unanswered", "L'offerente non ha ancora risposto e il termine non è scaduto"));
+            return Err(ProcedureError::conflict(
+                "soccorso_unanswered",
+                "L'offerente non ha ancora risposto e il termine non è scaduto",
+            ));
         }
         let reason = trimmed(&input.reason);
         if input.accepted {
             diesel::update(agg_soccorso::table.find(id))
-                .set((agg_soccorso::outcome.eq(Some("accepted")), agg_soccorso::outcome_reason.eq(&reason), agg_soccorso::outcome_at.eq(Some(ctx.at))))
+                .set((
+                    agg_soccorso::outcome.eq(Some("accepted")),
+                    agg_soccorso::outcome_reason.eq(&reason),
+                    agg_soccorso::outcome_at.eq(Some(ctx.at)),
+                ))
                 .execute(conn)?;
             diesel::update(agg_participants::table.find((bando, s.bidder_id)))
                 .set((
@@ -223,12 +311,30 @@ pub fn decide_soccorso(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal,
                     agg_participants::decided_at.eq(Some(ctx.at)),
                 ))
                 .execute(conn)?;
-            event(conn, ctx, &row, "aggiudicazione.soccorso_accolto", serde_json::json!({ "soccorso_id": id, "bidder_id": s.bidder_id }))?;
-            event(conn, ctx, &row, "aggiudicazione.ammissione", serde_json::json!({ "bidder_id": s.bidder_id, "after_soccorso": id }))?;
+            event(
+                conn,
+                ctx,
+                &row,
+                "aggiudicazione.soccorso_accolto",
+                serde_json::json!({ "soccorso_id": id, "bidder_id": s.bidder_id }),
+            )?;
+            event(
+                conn,
+                ctx,
+                &row,
+                "aggiudicazione.ammissione",
+                serde_json::json!({ "bidder_id": s.bidder_id, "after_soccorso": id }),
+            )?;
         } else {
-            let reason = reason.ok_or_else(|| ProcedureError::invalid("reason_required", "reason", "L'esclusione richiede la motivazione"))?;
+            let reason = reason.ok_or_else(|| {
+                ProcedureError::invalid("reason_required", "reason", "L'esclusione richiede la motivazione")
+            })?;
             diesel::update(agg_soccorso::table.find(id))
-                .set((agg_soccorso::outcome.eq(Some("rejected")), agg_soccorso::outcome_reason.eq(Some(&reason)), agg_soccorso::outcome_at.eq(Some(ctx.at))))
+                .set((
+                    agg_soccorso::outcome.eq(Some("rejected")),
+                    agg_soccorso::outcome_reason.eq(Some(&reason)),
+                    agg_soccorso::outcome_at.eq(Some(ctx.at)),
+                ))
                 .execute(conn)?;
             exclude(conn, ctx, &row, s.bidder_id, "soccorso", &format!("art. 101: {reason}"))?;
         }

@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use super::model::*;
 use super::schema::{agg_art110, agg_awards, agg_evaluations, agg_participants, agg_requirements};
-use super::{active_bid_ids, below_threshold, best, event, model, move_to, notify, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
+use super::{
+    active_bid_ids, below_threshold, best, event, model, move_to, notify, require_rup, sweep, sync_participants,
+    tender, ProcedureError, Result,
+};
 
 fn outcome(conn: &mut PgConnection, bando: Uuid) -> Result<Option<(String, Option<Uuid>)>> {
     Ok(agg_awards::table
@@ -35,10 +38,19 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
         if outcome(conn, bando)?.is_some() {
-            return Err(ProcedureError::conflict("outcome_exists", "L'esito della gara è già stato deciso"));
+            return Err(ProcedureError::conflict(
+                "outcome_exists",
+                "L'esito della gara è già stato deciso",
+            ));
         }
-        if !matches!(row.state(), State::SubmissionsClosed | State::Opening | State::Evaluation) {
-            return Err(ProcedureError::conflict("not_in_evaluation", format!("Lo stato del bando è «{}»", row.state())));
+        if !matches!(
+            row.state(),
+            State::SubmissionsClosed | State::Opening | State::Evaluation
+        ) {
+            return Err(ProcedureError::conflict(
+                "not_in_evaluation",
+                format!("Lo stato del bando è «{}»", row.state()),
+            ));
         }
         sync_participants(conn, &row)?;
         let all = everyone(conn, bando)?;
@@ -46,22 +58,38 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
             let note = "nessuna offerta presentata entro il termine";
             move_to(conn, ctx, who, &row, State::Deserted, Some(note))?;
             diesel::insert_into(agg_awards::table)
-                .values((agg_awards::scope_id.eq(bando), agg_awards::outcome.eq("deserted"), agg_awards::note.eq(Some(note))))
+                .values((
+                    agg_awards::scope_id.eq(bando),
+                    agg_awards::outcome.eq("deserted"),
+                    agg_awards::note.eq(Some(note)),
+                ))
                 .execute(conn)?;
-            event(conn, ctx, &row, "aggiudicazione.deserta", serde_json::json!({ "note": note }))?;
+            event(
+                conn,
+                ctx,
+                &row,
+                "aggiudicazione.deserta",
+                serde_json::json!({ "note": note }),
+            )?;
             let row = tender(conn, bando)?;
             return model::load(conn, &row, ctx.at, None);
         }
         sweep(conn, ctx, &row)?;
-        let computed: Option<Option<chrono::DateTime<chrono::Utc>>> =
-            agg_evaluations::table.find(bando).select(agg_evaluations::computed_at).first(conn).optional()?;
+        let computed: Option<Option<chrono::DateTime<chrono::Utc>>> = agg_evaluations::table
+            .find(bando)
+            .select(agg_evaluations::computed_at)
+            .first(conn)
+            .optional()?;
         let admitted: i64 = agg_participants::table
             .filter(agg_participants::scope_id.eq(bando))
             .filter(agg_participants::status.ne("excluded"))
             .count()
             .get_result(conn)?;
         if admitted > 0 && computed.flatten().is_none() {
-            return Err(ProcedureError::conflict("evaluation_missing", "Le offerte non sono ancora state valutate"));
+            return Err(ProcedureError::conflict(
+                "evaluation_missing",
+                "Le offerte non sono ancora state valutate",
+            ));
         }
         let open: i64 = agg_art110::table
             .filter(agg_art110::scope_id.eq(bando))
@@ -69,18 +97,37 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
             .count()
             .get_result(conn)?;
         if open > 0 {
-            return Err(ProcedureError::conflict("art110_pending", "C'è una verifica di anomalia (art. 110) in corso"));
+            return Err(ProcedureError::conflict(
+                "art110_pending",
+                "C'è una verifica di anomalia (art. 110) in corso",
+            ));
         }
         let Some(winner) = best(conn, bando)? else {
             let note = "tutte le offerte sono state escluse";
             move_to(conn, ctx, who, &row, State::Deserted, Some(note))?;
             diesel::insert_into(agg_awards::table)
-                .values((agg_awards::scope_id.eq(bando), agg_awards::outcome.eq("all_excluded"), agg_awards::note.eq(Some(note))))
+                .values((
+                    agg_awards::scope_id.eq(bando),
+                    agg_awards::outcome.eq("all_excluded"),
+                    agg_awards::note.eq(Some(note)),
+                ))
                 .execute(conn)?;
-            event(conn, ctx, &row, "aggiudicazione.non_aggiudicata", serde_json::json!({ "note": note }))?;
+            event(
+                conn,
+                ctx,
+                &row,
+                "aggiudicazione.non_aggiudicata",
+                serde_json::json!({ "note": note }),
+            )?;
             for b in &all {
-                notify(conn, ctx, &row, *b, &format!("Esito della gara «{}» (art. 90)", row.oggetto),
-                       "La gara non è stata aggiudicata: tutte le offerte sono state escluse.")?;
+                notify(
+                    conn,
+                    ctx,
+                    &row,
+                    *b,
+                    &format!("Esito della gara «{}» (art. 90)", row.oggetto),
+                    "La gara non è stata aggiudicata: tutte le offerte sono state escluse.",
+                )?;
             }
             let row = tender(conn, bando)?;
             return model::load(conn, &row, ctx.at, None);
@@ -95,7 +142,13 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
                 agg_awards::proposed_at.eq(Some(ctx.at)),
             ))
             .execute(conn)?;
-        event(conn, ctx, &row, "aggiudicazione.proposta", serde_json::json!({ "winner_id": winner }))?;
+        event(
+            conn,
+            ctx,
+            &row,
+            "aggiudicazione.proposta",
+            serde_json::json!({ "winner_id": winner }),
+        )?;
         let row = tender(conn, bando)?;
         model::load(conn, &row, ctx.at, None)
     })
@@ -154,7 +207,13 @@ pub fn award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uu
 }
 
 /// One requirement checked on the winner, with its evidence (RUP, after the award).
-pub fn check_requirement(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, input: &RequirementCheck) -> Result<Procedura> {
+pub fn check_requirement(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    input: &RequirementCheck,
+) -> Result<Procedura> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
@@ -195,25 +254,50 @@ pub fn make_effective(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
             return Err(ProcedureError::conflict("not_awarded", "La gara non è aggiudicata"));
         };
         if state != "awarded" {
-            return Err(ProcedureError::conflict("not_awarded", format!("Esito attuale: {state}")));
+            return Err(ProcedureError::conflict(
+                "not_awarded",
+                format!("Esito attuale: {state}"),
+            ));
         }
         let checks: Vec<(String, bool)> = agg_requirements::table
             .filter(agg_requirements::scope_id.eq(bando))
             .select((agg_requirements::requirement, agg_requirements::satisfied))
             .load(conn)?;
         if checks.is_empty() {
-            return Err(ProcedureError::conflict("requirements_unchecked", "art. 17 c.5: l'aggiudicazione è efficace dopo la verifica dei requisiti; nessun requisito verificato"));
+            return Err(ProcedureError::conflict(
+                "requirements_unchecked",
+                "art. 17 c.5: l'aggiudicazione è efficace dopo la verifica dei requisiti; nessun requisito verificato",
+            ));
         }
         if let Some((r, _)) = checks.iter().find(|(_, ok)| !ok) {
-            return Err(ProcedureError::conflict("requirement_not_met", format!("Requisito non soddisfatto: {r}")));
+            return Err(ProcedureError::conflict(
+                "requirement_not_met",
+                format!("Requisito non soddisfatto: {r}"),
+            ));
         }
         move_to(conn, ctx, who, &row, State::Effective, None)?;
         diesel::update(agg_awards::table.find(bando))
-            .set((agg_awards::outcome.eq("effective"), agg_awards::effective_by.eq(Some(who.user_id)), agg_awards::effective_at.eq(Some(ctx.at))))
+            .set((
+                agg_awards::outcome.eq("effective"),
+                agg_awards::effective_by.eq(Some(who.user_id)),
+                agg_awards::effective_at.eq(Some(ctx.at)),
+            ))
             .execute(conn)?;
-        event(conn, ctx, &row, "aggiudicazione.efficace", serde_json::json!({ "winner_id": winner, "requirements": checks.len() }))?;
-        notify(conn, ctx, &row, winner, &format!("Efficacia dell'aggiudicazione - gara «{}»", row.oggetto),
-               "La verifica dei requisiti è conclusa: l'aggiudicazione è efficace (art. 17 c.5).")?;
+        event(
+            conn,
+            ctx,
+            &row,
+            "aggiudicazione.efficace",
+            serde_json::json!({ "winner_id": winner, "requirements": checks.len() }),
+        )?;
+        notify(
+            conn,
+            ctx,
+            &row,
+            winner,
+            &format!("Efficacia dell'aggiudicazione - gara «{}»", row.oggetto),
+            "La verifica dei requisiti è conclusa: l'aggiudicazione è efficace (art. 17 c.5).",
+        )?;
         let row = tender(conn, bando)?;
         model::load(conn, &row, ctx.at, None)
     })
@@ -228,7 +312,14 @@ pub fn communications(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> 
         .filter(n::object_type.eq("bando"))
         .filter(n::object_id.eq(row.id.to_string()))
         .order((n::created_at.asc(), n::id.asc()))
-        .select((n::id, n::recipient_user_id, n::recipient_address, n::subject, n::body, n::created_at))
+        .select((
+            n::id,
+            n::recipient_user_id,
+            n::recipient_address,
+            n::subject,
+            n::body,
+            n::created_at,
+        ))
         .into_boxed();
     if !super::is_insider(who, &row) {
         q = q.filter(n::recipient_user_id.eq(who.user_id));

@@ -14,9 +14,17 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::model::*;
-use super::schema::{agg_coefficients, agg_commission, agg_evaluations, agg_participants, agg_soccorso, envelopes, opened_envelopes, users};
-use super::{active_bid_ids, technical_values, event, exclude, model, require_opened, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
-use crate::scoring::technical::{compute_technical_scores, MinimumScoreStage, TechnicalCriterion, TechnicalOffer, TechnicalRequest};
+use super::schema::{
+    agg_coefficients, agg_commission, agg_evaluations, agg_participants, agg_soccorso, envelopes, opened_envelopes,
+    users,
+};
+use super::{
+    active_bid_ids, event, exclude, model, require_opened, require_rup, sweep, sync_participants, technical_values,
+    tender, ProcedureError, Result,
+};
+use crate::scoring::technical::{
+    compute_technical_scores, MinimumScoreStage, TechnicalCriterion, TechnicalOffer, TechnicalRequest,
+};
 
 /// Leaf criteria of the tender's scheme: sub-criteria where present, else the criterion.
 pub(crate) fn leaves(oepv: &Oepv) -> Vec<&Criterion> {
@@ -33,15 +41,23 @@ pub(crate) fn leaves(oepv: &Oepv) -> Vec<&Criterion> {
 
 fn oepv_of(row: &bando::store::BandoRow) -> Result<Oepv> {
     if row.award_criterion() != AwardCriterion::Oepv {
-        return Err(ProcedureError::conflict("not_oepv", "La commissione giudicatrice si nomina solo per l'offerta economicamente più vantaggiosa (art. 93 c.1)"));
+        return Err(ProcedureError::conflict(
+            "not_oepv",
+            "La commissione giudicatrice si nomina solo per l'offerta economicamente più vantaggiosa (art. 93 c.1)",
+        ));
     }
-    row.oepv().ok_or_else(|| ProcedureError::conflict("not_oepv", "Il bando non ha i criteri dell'OEPV"))
+    row.oepv()
+        .ok_or_else(|| ProcedureError::conflict("not_oepv", "Il bando non ha i criteri dell'OEPV"))
 }
 
 pub(crate) fn members(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<(Uuid, bool, bool)>> {
     let rows: Vec<(Uuid, bool, Option<chrono::DateTime<chrono::Utc>>)> = agg_commission::table
         .filter(agg_commission::scope_id.eq(bando))
-        .select((agg_commission::user_id, agg_commission::president, agg_commission::declared_at))
+        .select((
+            agg_commission::user_id,
+            agg_commission::president,
+            agg_commission::declared_at,
+        ))
         .load(conn)?;
     Ok(rows.into_iter().map(|(u, p, d)| (u, p, d.is_some())).collect())
 }
@@ -62,25 +78,46 @@ fn require_member(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Resu
 }
 
 /// The RUP appoints the commission, after the submission deadline (art. 93 c.3).
-pub fn appoint(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, input: &CommissionAppointment) -> Result<Procedura> {
+pub fn appoint(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    input: &CommissionAppointment,
+) -> Result<Procedura> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
         oepv_of(&row)?;
         if row.submission_deadline.is_none_or(|d| ctx.at < d) {
-            return Err(ProcedureError::conflict("commission_before_deadline", "art. 93 c.3: la commissione si nomina dopo la scadenza del termine per le offerte"));
+            return Err(ProcedureError::conflict(
+                "commission_before_deadline",
+                "art. 93 c.3: la commissione si nomina dopo la scadenza del termine per le offerte",
+            ));
         }
         let mut ids = input.members.clone();
         ids.sort_unstable();
         ids.dedup();
         if ids.len() != input.members.len() {
-            return Err(ProcedureError::invalid("commission_duplicate", "members", "Un commissario è indicato due volte"));
+            return Err(ProcedureError::invalid(
+                "commission_duplicate",
+                "members",
+                "Un commissario è indicato due volte",
+            ));
         }
         if ids.is_empty() || ids.len() > 5 || ids.len().is_multiple_of(2) {
-            return Err(ProcedureError::invalid("commission_size", "members", "art. 93 c.3: la commissione ha un numero dispari di componenti, al massimo 5"));
+            return Err(ProcedureError::invalid(
+                "commission_size",
+                "members",
+                "art. 93 c.3: la commissione ha un numero dispari di componenti, al massimo 5",
+            ));
         }
         if !ids.contains(&input.president) {
-            return Err(ProcedureError::invalid("president_not_member", "president", "Il presidente deve essere un componente della commissione"));
+            return Err(ProcedureError::invalid(
+                "president_not_member",
+                "president",
+                "Il presidente deve essere un componente della commissione",
+            ));
         }
         let officials: i64 = users::table
             .filter(users::id.eq_any(&ids))
@@ -89,11 +126,21 @@ pub fn appoint(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
             .count()
             .get_result(conn)?;
         if officials as usize != ids.len() {
-            return Err(ProcedureError::invalid("commissioner_not_official", "members", "I commissari devono essere funzionari attivi"));
+            return Err(ProcedureError::invalid(
+                "commissioner_not_official",
+                "members",
+                "I commissari devono essere funzionari attivi",
+            ));
         }
-        let existing: i64 = agg_commission::table.filter(agg_commission::scope_id.eq(bando)).count().get_result(conn)?;
+        let existing: i64 = agg_commission::table
+            .filter(agg_commission::scope_id.eq(bando))
+            .count()
+            .get_result(conn)?;
         if existing > 0 {
-            return Err(ProcedureError::conflict("commission_exists", "La commissione è già stata nominata"));
+            return Err(ProcedureError::conflict(
+                "commission_exists",
+                "La commissione è già stata nominata",
+            ));
         }
         for m in &ids {
             diesel::insert_into(agg_commission::table)
@@ -106,13 +153,25 @@ pub fn appoint(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
                 ))
                 .execute(conn)?;
         }
-        event(conn, ctx, &row, "aggiudicazione.commissione_nominata", serde_json::json!({ "members": ids, "president": input.president }))?;
+        event(
+            conn,
+            ctx,
+            &row,
+            "aggiudicazione.commissione_nominata",
+            serde_json::json!({ "members": ids, "president": input.president }),
+        )?;
         model::load(conn, &row, ctx.at, None)
     })
 }
 
 /// A member records the declaration of no incompatibility.
-pub fn declare(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, input: &Declaration) -> Result<Procedura> {
+pub fn declare(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    input: &Declaration,
+) -> Result<Procedura> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         let m = members(conn, bando)?;
@@ -163,7 +222,13 @@ pub fn envelopes_b(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Res
 }
 
 /// A commissioner enters coefficients (0–1) for one admitted offer. Each entry is kept.
-pub fn enter_coefficients(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, input: &CoefficientsInput) -> Result<Vec<RawCoefficient>> {
+pub fn enter_coefficients(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    input: &CoefficientsInput,
+) -> Result<Vec<RawCoefficient>> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         let oepv = oepv_of(&row)?;
@@ -242,7 +307,10 @@ pub(crate) fn require_admin_phase_done(conn: &mut PgConnection, bando: Uuid) -> 
         .count()
         .get_result(conn)?;
     if pending > 0 || open > 0 {
-        return Err(ProcedureError::conflict("administrative_phase_open", format!("Fase amministrativa non conclusa: {pending} offerenti senza decisione, {open} soccorsi in corso")));
+        return Err(ProcedureError::conflict(
+            "administrative_phase_open",
+            format!("Fase amministrativa non conclusa: {pending} offerenti senza decisione, {open} soccorsi in corso"),
+        ));
     }
     Ok(())
 }
@@ -252,7 +320,13 @@ pub(crate) fn require_admin_phase_done(conn: &mut PgConnection, bando: Uuid) -> 
 /// Quantitative and tabular criteria are computed from the values each bidder declared in
 /// envelope B (read from the blob store under `store_dir`); per-criterion riparametrazione
 /// applies to discretionary criteria, the one on the total when the tender says so.
-pub fn close_technical(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, store_dir: &Path) -> Result<Procedura> {
+pub fn close_technical(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    store_dir: &Path,
+) -> Result<Procedura> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         let oepv = oepv_of(&row)?;

@@ -11,7 +11,11 @@ pub enum ProcedureError {
     #[error("{what} non trovato")]
     NotFound { what: &'static str },
     #[error("{message}")]
-    Invalid { code: &'static str, field: String, message: String },
+    Invalid {
+        code: &'static str,
+        field: String,
+        message: String,
+    },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error(transparent)]
@@ -27,11 +31,18 @@ pub enum ProcedureError {
 
 impl ProcedureError {
     pub fn invalid(code: &'static str, field: &str, message: impl Into<String>) -> Self {
-        ProcedureError::Invalid { code, field: field.into(), message: message.into() }
+        ProcedureError::Invalid {
+            code,
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        ProcedureError::Conflict { code, message: message.into() }
+        ProcedureError::Conflict {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn code(&self) -> &'static str {

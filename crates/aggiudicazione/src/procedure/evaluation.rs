@@ -14,7 +14,10 @@ use uuid::Uuid;
 use super::commission::require_admin_phase_done;
 use super::model::*;
 use super::schema::{agg_art110, agg_evaluations, agg_participants, envelopes, opened_envelopes};
-use super::{active_bid_ids, below_threshold, best, enter_evaluation, event, exclude, model, notify, require_opened, require_rup, sweep, sync_participants, tender, ProcedureError, Result};
+use super::{
+    active_bid_ids, below_threshold, best, enter_evaluation, event, exclude, model, notify, require_opened,
+    require_rup, sweep, sync_participants, tender, ProcedureError, Result,
+};
 use crate::anomaly::{AnomalyOptions, DiscountEntry, IdentifiedDiscount};
 use crate::ranking::{rank_scores, ScoreLine};
 use crate::scoring::oepv::{evaluate_oepv, OepvRequest};
@@ -30,7 +33,9 @@ struct EconomicOffer {
 }
 
 fn dec(v: &serde_json::Value, key: &str) -> Option<Decimal> {
-    v.get(key).and_then(|x| x.as_str()).and_then(|s| Decimal::from_str(s).ok())
+    v.get(key)
+        .and_then(|x| x.as_str())
+        .and_then(|s| Decimal::from_str(s).ok())
 }
 
 /// Why the automatic exclusion (art. 54 c.1) does not apply, if it does not.
@@ -62,7 +67,13 @@ fn seed_from(input: &EconomicPhase) -> u64 {
 
 /// Opens the economic phase: reads envelope C of every admitted bidder and computes, stores
 /// and shows everything (RUP / seggio di gara).
-pub fn economic(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, input: &EconomicPhase) -> Result<Procedura> {
+pub fn economic(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    input: &EconomicPhase,
+) -> Result<Procedura> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
@@ -165,7 +176,13 @@ pub fn economic(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando:
     })
 }
 
-type Phase = (bool, String, Option<serde_json::Value>, serde_json::Value, serde_json::Value);
+type Phase = (
+    bool,
+    String,
+    Option<serde_json::Value>,
+    serde_json::Value,
+    serde_json::Value,
+);
 
 fn discount_of(o: &EconomicOffer, subject: Decimal) -> Decimal {
     match (o.discount, o.price) {
@@ -183,7 +200,14 @@ fn price_of(o: &EconomicOffer, subject: Decimal) -> Decimal {
     }
 }
 
-fn lowest_price(conn: &mut PgConnection, ctx: &AuditCtx, row: &super::Tender, offers: &[EconomicOffer], subject: Decimal, seed: u64) -> Result<Phase> {
+fn lowest_price(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    row: &super::Tender,
+    offers: &[EconomicOffer],
+    subject: Decimal,
+    seed: u64,
+) -> Result<Phase> {
     let values: Vec<(Uuid, Decimal)> = offers.iter().map(|o| (o.bidder, discount_of(o, subject))).collect();
     let blocker = anomaly_blocker(row);
     let mut excluded: Vec<Uuid> = Vec::new();
@@ -199,11 +223,19 @@ fn lowest_price(conn: &mut PgConnection, ctx: &AuditCtx, row: &super::Tender, of
                 method,
                 discounts: values
                     .iter()
-                    .map(|(b, d)| DiscountEntry::Identified(IdentifiedDiscount { id: b.to_string(), discount: *d }))
+                    .map(|(b, d)| {
+                        DiscountEntry::Identified(IdentifiedDiscount {
+                            id: b.to_string(),
+                            discount: *d,
+                        })
+                    })
                     .collect(),
                 reference_discount: None,
                 reference: None,
-                options: AnomalyOptions { lottery_seed: Some(seed), ..AnomalyOptions::default() },
+                options: AnomalyOptions {
+                    lottery_seed: Some(seed),
+                    ..AnomalyOptions::default()
+                },
             };
             if values.is_empty() {
                 (false, "nessuna offerta ammessa".to_string(), None)
@@ -213,7 +245,10 @@ fn lowest_price(conn: &mut PgConnection, ctx: &AuditCtx, row: &super::Tender, of
                 let why = if applies {
                     format!("art. 54 c.1–2: {} offerte ammesse (almeno 5), lavori o servizi sotto soglia, metodo {method} dell'Allegato II.2", report.n_admitted)
                 } else {
-                    format!("art. 54 c.1: {} offerte ammesse, meno di 5: nessuna esclusione automatica", report.n_admitted)
+                    format!(
+                        "art. 54 c.1: {} offerte ammesse, meno di 5: nessuna esclusione automatica",
+                        report.n_admitted
+                    )
                 };
                 let threshold = report.threshold;
                 for x in &report.excluded {
@@ -223,17 +258,37 @@ fn lowest_price(conn: &mut PgConnection, ctx: &AuditCtx, row: &super::Tender, of
                         AnomalyMethod::A => "pari o superiore",
                         _ => "superiore",
                     };
-                    exclude(conn, ctx, row, bidder, "anomaly",
-                            &format!("art. 54, Allegato II.2 metodo {method}: ribasso {} {rel} alla soglia di anomalia {}", x.discount,
-                                     threshold.map(|t| t.to_string()).unwrap_or_default()))?;
+                    exclude(
+                        conn,
+                        ctx,
+                        row,
+                        bidder,
+                        "anomaly",
+                        &format!(
+                            "art. 54, Allegato II.2 metodo {method}: ribasso {} {rel} alla soglia di anomalia {}",
+                            x.discount,
+                            threshold.map(|t| t.to_string()).unwrap_or_default()
+                        ),
+                    )?;
                 }
                 let report = serde_json::to_value(&report).unwrap_or_default();
-                (applies, why, Some(serde_json::json!({ "request": request, "report": report })))
+                (
+                    applies,
+                    why,
+                    Some(serde_json::json!({ "request": request, "report": report })),
+                )
             }
         }
     };
     let remaining: Vec<&(Uuid, Decimal)> = values.iter().filter(|(b, _)| !excluded.contains(b)).collect();
-    let lines: Vec<ScoreLine> = remaining.iter().map(|(b, d)| ScoreLine { id: b.to_string(), total: *d, technical: None }).collect();
+    let lines: Vec<ScoreLine> = remaining
+        .iter()
+        .map(|(b, d)| ScoreLine {
+            id: b.to_string(),
+            total: *d,
+            technical: None,
+        })
+        .collect();
     let ranked = rank_scores(&lines, Some(seed));
     let ranking: Vec<serde_json::Value> = ranked
         .iter()
@@ -250,8 +305,16 @@ fn lowest_price(conn: &mut PgConnection, ctx: &AuditCtx, row: &super::Tender, of
     Ok((applies, why, report, economic, serde_json::Value::Array(ranking)))
 }
 
-fn oepv_phase(row: &bando::store::BandoRow, technical: serde_json::Value, offers: &[EconomicOffer], subject: Decimal, seed: u64) -> Result<Phase> {
-    let scheme = row.oepv().ok_or_else(|| ProcedureError::conflict("not_oepv", "Il bando non ha i criteri dell'OEPV"))?;
+fn oepv_phase(
+    row: &bando::store::BandoRow,
+    technical: serde_json::Value,
+    offers: &[EconomicOffer],
+    subject: Decimal,
+    seed: u64,
+) -> Result<Phase> {
+    let scheme = row
+        .oepv()
+        .ok_or_else(|| ProcedureError::conflict("not_oepv", "Il bando non ha i criteri dell'OEPV"))?;
     let mut request: TechnicalRequest = serde_json::from_value(technical["request"].clone())
         .map_err(|e| ProcedureError::conflict("technical_report_unreadable", e.to_string()))?;
     // Only offers still admitted at the economic phase take part.
@@ -275,10 +338,16 @@ fn oepv_phase(row: &bando::store::BandoRow, technical: serde_json::Value, offers
     let economic_offers: Vec<ValueEntry> = offers
         .iter()
         .filter(|o| request.offers.iter().any(|t| t.id == o.bidder.to_string()))
-        .map(|o| ValueEntry::Identified(IdentifiedValue {
-            id: o.bidder.to_string(),
-            value: if on_price { price_of(o, subject) } else { discount_of(o, subject) },
-        }))
+        .map(|o| {
+            ValueEntry::Identified(IdentifiedValue {
+                id: o.bidder.to_string(),
+                value: if on_price {
+                    price_of(o, subject)
+                } else {
+                    discount_of(o, subject)
+                },
+            })
+        })
         .collect();
     let oepv_request = OepvRequest {
         technical: request,
@@ -286,8 +355,16 @@ fn oepv_phase(row: &bando::store::BandoRow, technical: serde_json::Value, offers
             formula,
             parameters: EconomicParameters {
                 max_points: scheme.economic_weight,
-                x: if formula == EconomicFormula::Bilinear { f.x } else { None },
-                alpha: if formula == EconomicFormula::Concave { f.alpha } else { None },
+                x: if formula == EconomicFormula::Bilinear {
+                    f.x
+                } else {
+                    None
+                },
+                alpha: if formula == EconomicFormula::Concave {
+                    f.alpha
+                } else {
+                    None
+                },
             },
             offers: economic_offers,
             draw_seed: None,
@@ -307,7 +384,13 @@ fn oepv_phase(row: &bando::store::BandoRow, technical: serde_json::Value, offers
         .collect();
     let economic = serde_json::json!({ "basis": if on_price { "price" } else { "discount" }, "request": oepv_request, "report": report,
                                        "offers": offers.iter().map(|o| serde_json::json!({ "bidder_id": o.bidder, "offer": o.raw })).collect::<Vec<_>>() });
-    Ok((false, anomaly_blocker(row).unwrap_or_default(), None, economic, serde_json::Value::Array(ranking)))
+    Ok((
+        false,
+        anomaly_blocker(row).unwrap_or_default(),
+        None,
+        economic,
+        serde_json::Value::Array(ranking),
+    ))
 }
 
 fn art110_one(conn: &mut PgConnection, id: Uuid) -> Result<Art110> {
@@ -327,23 +410,41 @@ fn art110_one(conn: &mut PgConnection, id: Uuid) -> Result<Art110> {
         ))
         .first(conn)
         .optional()?
-        .ok_or(ProcedureError::NotFound { what: "Verifica di anomalia" })
+        .ok_or(ProcedureError::NotFound {
+            what: "Verifica di anomalia",
+        })
 }
 
 /// Art. 110: the RUP asks the best offer for written explanations, within 15 days.
-pub fn request_art110(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, input: &Art110Request) -> Result<Art110> {
+pub fn request_art110(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    input: &Art110Request,
+) -> Result<Art110> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
         sweep(conn, ctx, &row)?;
         if row.state() != bando::State::Evaluation {
-            return Err(ProcedureError::conflict("not_in_evaluation", "La verifica dell'anomalia precede la proposta di aggiudicazione"));
+            return Err(ProcedureError::conflict(
+                "not_in_evaluation",
+                "La verifica dell'anomalia precede la proposta di aggiudicazione",
+            ));
         }
         let Some(first) = best(conn, bando)? else {
-            return Err(ProcedureError::conflict("evaluation_missing", "Nessuna graduatoria: valutare prima le offerte economiche"));
+            return Err(ProcedureError::conflict(
+                "evaluation_missing",
+                "Nessuna graduatoria: valutare prima le offerte economiche",
+            ));
         };
         if first != input.bidder_id {
-            return Err(ProcedureError::invalid("not_best_offer", "bidder_id", "art. 110 c.1: si verifica la migliore offerta in graduatoria"));
+            return Err(ProcedureError::invalid(
+                "not_best_offer",
+                "bidder_id",
+                "art. 110 c.1: si verifica la migliore offerta in graduatoria",
+            ));
         }
         let open: i64 = agg_art110::table
             .filter(agg_art110::scope_id.eq(bando))
@@ -351,11 +452,18 @@ pub fn request_art110(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
             .count()
             .get_result(conn)?;
         if open > 0 {
-            return Err(ProcedureError::conflict("art110_pending", "C'è già una verifica di anomalia in corso"));
+            return Err(ProcedureError::conflict(
+                "art110_pending",
+                "C'è già una verifica di anomalia in corso",
+            ));
         }
         let request = input.request.trim();
         if request.is_empty() {
-            return Err(ProcedureError::invalid("request_required", "request", "Indicare gli elementi da giustificare"));
+            return Err(ProcedureError::invalid(
+                "request_required",
+                "request",
+                "Indicare gli elementi da giustificare",
+            ));
         }
         let id = Uuid::new_v4();
         let deadline = domain::deadlines::add_calendar_days(ctx.at, 15);
@@ -370,15 +478,40 @@ pub fn request_art110(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
                 agg_art110::requested_at.eq(ctx.at),
             ))
             .execute(conn)?;
-        event(conn, ctx, &row, "aggiudicazione.art110_richiesta", serde_json::json!({ "id": id, "bidder_id": input.bidder_id, "deadline": deadline, "request": request }))?;
-        notify(conn, ctx, &row, input.bidder_id, &format!("Verifica dell'offerta anormalmente bassa - gara «{}» (art. 110)", row.oggetto),
-               &format!("Si chiedono spiegazioni scritte entro il {} (15 giorni): {request}", domain::deadlines::rome_rfc3339(deadline)))?;
+        event(
+            conn,
+            ctx,
+            &row,
+            "aggiudicazione.art110_richiesta",
+            serde_json::json!({ "id": id, "bidder_id": input.bidder_id, "deadline": deadline, "request": request }),
+        )?;
+        notify(
+            conn,
+            ctx,
+            &row,
+            input.bidder_id,
+            &format!(
+                "Verifica dell'offerta anormalmente bassa - gara «{}» (art. 110)",
+                row.oggetto
+            ),
+            &format!(
+                "Si chiedono spiegazioni scritte entro il {} (15 giorni): {request}",
+                domain::deadlines::rome_rfc3339(deadline)
+            ),
+        )?;
         art110_one(conn, id)
     })
 }
 
 /// The bidder's explanations, before the deadline.
-pub fn answer_art110(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, id: Uuid, input: &Answer) -> Result<Art110> {
+pub fn answer_art110(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    id: Uuid,
+    input: &Answer,
+) -> Result<Art110> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         let a = art110_one(conn, id)?;
@@ -386,22 +519,45 @@ pub fn answer_art110(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, b
             return Err(ProcedureError::Forbidden);
         }
         if a.outcome.is_some() || a.answered_at.is_some() || ctx.at >= a.deadline {
-            return Err(ProcedureError::conflict("art110_closed", "Il termine per le spiegazioni è scaduto o sono già state date"));
+            return Err(ProcedureError::conflict(
+                "art110_closed",
+                "Il termine per le spiegazioni è scaduto o sono già state date",
+            ));
         }
         let answer = input.answer.trim();
         if answer.is_empty() {
-            return Err(ProcedureError::invalid("answer_required", "answer", "La risposta è vuota"));
+            return Err(ProcedureError::invalid(
+                "answer_required",
+                "answer",
+                "La risposta è vuota",
+            ));
         }
         diesel::update(agg_art110::table.find(id))
-            .set((agg_art110::answer.eq(Some(answer)), agg_art110::answered_at.eq(Some(ctx.at))))
+            .set((
+                agg_art110::answer.eq(Some(answer)),
+                agg_art110::answered_at.eq(Some(ctx.at)),
+            ))
             .execute(conn)?;
-        event(conn, ctx, &row, "aggiudicazione.art110_spiegazioni", serde_json::json!({ "id": id, "bidder_id": who.user_id }))?;
+        event(
+            conn,
+            ctx,
+            &row,
+            "aggiudicazione.art110_spiegazioni",
+            serde_json::json!({ "id": id, "bidder_id": who.user_id }),
+        )?;
         art110_one(conn, id)
     })
 }
 
 /// The RUP accepts the explanations or excludes the offer (art. 110 c.5).
-pub fn decide_art110(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid, id: Uuid, input: &Outcome) -> Result<Procedura> {
+pub fn decide_art110(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    bando: Uuid,
+    id: Uuid,
+    input: &Outcome,
+) -> Result<Procedura> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
@@ -411,20 +567,46 @@ pub fn decide_art110(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, b
             return Err(ProcedureError::conflict("art110_closed", "La verifica ha già un esito"));
         }
         if a.answered_at.is_none() {
-            return Err(ProcedureError::conflict("art110_unanswered", "L'offerente non ha ancora risposto e il termine non è scaduto"));
+            return Err(ProcedureError::conflict(
+                "art110_unanswered",
+                "L'offerente non ha ancora risposto e il termine non è scaduto",
+            ));
         }
         let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
         if input.accepted {
             diesel::update(agg_art110::table.find(id))
-                .set((agg_art110::outcome.eq(Some("accepted")), agg_art110::outcome_reason.eq(reason), agg_art110::outcome_at.eq(Some(ctx.at))))
+                .set((
+                    agg_art110::outcome.eq(Some("accepted")),
+                    agg_art110::outcome_reason.eq(reason),
+                    agg_art110::outcome_at.eq(Some(ctx.at)),
+                ))
                 .execute(conn)?;
-            event(conn, ctx, &row, "aggiudicazione.art110_congrua", serde_json::json!({ "id": id, "bidder_id": a.bidder_id }))?;
+            event(
+                conn,
+                ctx,
+                &row,
+                "aggiudicazione.art110_congrua",
+                serde_json::json!({ "id": id, "bidder_id": a.bidder_id }),
+            )?;
         } else {
-            let reason = reason.ok_or_else(|| ProcedureError::invalid("reason_required", "reason", "L'esclusione richiede la motivazione"))?;
+            let reason = reason.ok_or_else(|| {
+                ProcedureError::invalid("reason_required", "reason", "L'esclusione richiede la motivazione")
+            })?;
             diesel::update(agg_art110::table.find(id))
-                .set((agg_art110::outcome.eq(Some("excluded")), agg_art110::outcome_reason.eq(Some(reason)), agg_art110::outcome_at.eq(Some(ctx.at))))
+                .set((
+                    agg_art110::outcome.eq(Some("excluded")),
+                    agg_art110::outcome_reason.eq(Some(reason)),
+                    agg_art110::outcome_at.eq(Some(ctx.at)),
+                ))
                 .execute(conn)?;
-            exclude(conn, ctx, &row, a.bidder_id, "art110", &format!("art. 110 c.5: {reason}"))?;
+            exclude(
+                conn,
+                ctx,
+                &row,
+                a.bidder_id,
+                "art110",
+                &format!("art. 110 c.5: {reason}"),
+            )?;
         }
         model::load(conn, &row, ctx.at, None)
     })

@@ -13,6 +13,7 @@
 //! scope = the lot); a tender with lots is refused without a lot (`lot_required`).
 
 pub mod access;
+pub mod admission;
 pub mod award;
 pub mod commission;
 pub mod error;
@@ -20,7 +21,6 @@ pub mod evaluation;
 pub mod model;
 pub mod schema;
 pub mod technical_values;
-pub mod admission;
 
 use accounts::{Principal, UserKind};
 use bando::store::{self as bstore, BandoRow};
@@ -71,7 +71,11 @@ impl std::ops::Deref for Tender {
 /// (scope = the lot's id) being evaluated.
 pub(crate) fn tender(conn: &mut PgConnection, scope: Uuid) -> Result<Tender> {
     use bando::schema::bando_lotti;
-    let of_lot: Option<Uuid> = bando_lotti::table.find(scope).select(bando_lotti::bando_id).first(conn).optional()?;
+    let of_lot: Option<Uuid> = bando_lotti::table
+        .find(scope)
+        .select(bando_lotti::bando_id)
+        .first(conn)
+        .optional()?;
     if let Some(bando) = of_lot {
         let row = bstore::find(conn, bando)?;
         let lot = bstore::lots(conn, bando)?.into_iter().find(|l| l.id == scope);
@@ -126,8 +130,18 @@ pub(crate) fn active_bid_ids(conn: &mut PgConnection, t: &Tender) -> Result<Vec<
 /// (evaluation → proposed_award when no lot is active, → awarded when none is active or
 /// proposed, → effective when every lot is effective, deserted or cancelled; every lot
 /// deserted makes the tender deserted in bando itself).
-pub(crate) fn move_to(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, t: &Tender, to: State, reason: Option<&str>) -> Result<()> {
-    let req = |to: &str| TransitionRequest { to: to.into(), reason: reason.map(str::to_string) };
+pub(crate) fn move_to(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    t: &Tender,
+    to: State,
+    reason: Option<&str>,
+) -> Result<()> {
+    let req = |to: &str| TransitionRequest {
+        to: to.into(),
+        reason: reason.map(str::to_string),
+    };
     let Some(lot) = &t.lot else {
         bando::service::transition(conn, ctx, who, t.row.id, &req(to.as_str()))?;
         return Ok(());
@@ -137,7 +151,12 @@ pub(crate) fn move_to(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
         State::Awarded => "awarded",
         State::Effective => "effective",
         State::Deserted => "deserted",
-        other => return Err(ProcedureError::conflict("illegal_transition", format!("Stato non previsto per un lotto: {other}"))),
+        other => {
+            return Err(ProcedureError::conflict(
+                "illegal_transition",
+                format!("Stato non previsto per un lotto: {other}"),
+            ))
+        }
     };
     bando::service::lot_transition(conn, ctx, who, t.row.id, lot.id, &req(lot_to))?;
     loop {
@@ -150,7 +169,16 @@ pub(crate) fn move_to(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
             State::Awarded if !any(&["active", "proposed_award", "awarded"]) => State::Effective,
             _ => return Ok(()),
         };
-        bando::service::transition(conn, ctx, who, t.row.id, &TransitionRequest { to: next.as_str().into(), reason: None })?;
+        bando::service::transition(
+            conn,
+            ctx,
+            who,
+            t.row.id,
+            &TransitionRequest {
+                to: next.as_str().into(),
+                reason: None,
+            },
+        )?;
     }
 }
 
@@ -179,7 +207,10 @@ pub(crate) fn require_opened(conn: &mut PgConnection, bando: Uuid, kind: &str) -
     if opened(conn, bando, kind)? {
         Ok(())
     } else {
-        Err(ProcedureError::conflict("envelope_not_opened", format!("La busta {kind} non è ancora stata aperta")))
+        Err(ProcedureError::conflict(
+            "envelope_not_opened",
+            format!("La busta {kind} non è ancora stata aperta"),
+        ))
     }
 }
 
@@ -205,7 +236,16 @@ pub(crate) fn enter_evaluation(conn: &mut PgConnection, ctx: &AuditCtx, who: &Pr
     match row.state() {
         State::Evaluation => Ok(()),
         State::Opening => {
-            bando::service::transition(conn, ctx, who, row.id, &TransitionRequest { to: State::Evaluation.as_str().into(), reason: None })?;
+            bando::service::transition(
+                conn,
+                ctx,
+                who,
+                row.id,
+                &TransitionRequest {
+                    to: State::Evaluation.as_str().into(),
+                    reason: None,
+                },
+            )?;
             Ok(())
         }
         other => Err(ProcedureError::conflict(
@@ -218,7 +258,13 @@ pub(crate) fn enter_evaluation(conn: &mut PgConnection, ctx: &AuditCtx, who: &Pr
 /// A decision: its audit event and, in the same transaction, a `decision` leaf of the seal's
 /// log whose data carries the SHA-256 of the same `details` (issue 6 point 9;
 /// `offerte::log::decision_leaf_data`). Every write of the procedure goes through here.
-pub(crate) fn event(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, action: &str, mut details: serde_json::Value) -> Result<()> {
+pub(crate) fn event(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    row: &Tender,
+    action: &str,
+    mut details: serde_json::Value,
+) -> Result<()> {
     if let (Some(lot), Some(map)) = (&row.lot, details.as_object_mut()) {
         map.insert("lotto_id".into(), serde_json::json!(lot.id));
         map.insert("lotto".into(), serde_json::json!(lot.numero));
@@ -229,7 +275,13 @@ pub(crate) fn event(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, actio
 }
 
 /// An audit event that is not a decision (a download under art. 36): no log leaf.
-pub(crate) fn audit_only(conn: &mut PgConnection, ctx: &AuditCtx, row: &BandoRow, action: &str, details: serde_json::Value) -> Result<()> {
+pub(crate) fn audit_only(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    row: &BandoRow,
+    action: &str,
+    details: serde_json::Value,
+) -> Result<()> {
     audit::record(
         conn,
         ctx,
@@ -245,7 +297,14 @@ pub(crate) fn audit_only(conn: &mut PgConnection, ctx: &AuditCtx, row: &BandoRow
 }
 
 /// An art. 90 communication, written to the outbox in the caller's transaction.
-pub(crate) fn notify(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, user: Uuid, subject: &str, body: &str) -> Result<()> {
+pub(crate) fn notify(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    row: &Tender,
+    user: Uuid,
+    subject: &str,
+    body: &str,
+) -> Result<()> {
     let subject = match &row.lot {
         Some(l) => format!("{subject} — lotto {} (CIG {})", l.numero, l.cig),
         None => subject.to_string(),
@@ -284,7 +343,13 @@ pub(crate) fn exclude(
             agg_participants::decided_at.eq(Some(ctx.at)),
         ))
         .execute(conn)?;
-    event(conn, ctx, row, "aggiudicazione.esclusione", serde_json::json!({ "bidder_id": bidder, "phase": phase, "reason": reason }))?;
+    event(
+        conn,
+        ctx,
+        row,
+        "aggiudicazione.esclusione",
+        serde_json::json!({ "bidder_id": bidder, "phase": phase, "reason": reason }),
+    )?;
     notify(
         conn,
         ctx,
@@ -300,7 +365,10 @@ pub(crate) fn exclude(
 /// within their term.
 pub(crate) fn sweep(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender) -> Result<()> {
     // Deadline effects are the platform's, not the caller's.
-    let ctx = &AuditCtx { actor: None, ..ctx.clone() };
+    let ctx = &AuditCtx {
+        actor: None,
+        ..ctx.clone()
+    };
     let expired: Vec<(Uuid, Uuid, DateTime<Utc>)> = agg_soccorso::table
         .filter(agg_soccorso::scope_id.eq(row.scope()))
         .filter(agg_soccorso::outcome.is_null())

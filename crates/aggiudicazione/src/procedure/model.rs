@@ -299,26 +299,38 @@ pub(crate) fn award_view(conn: &mut PgConnection, bando: Uuid, now: DateTime<Utc
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(outcome, winner_id, proposed_at, awarded_at, standstill_applies, standstill_why, standstill_end, effective_at, note)| {
-        let ready_from = match (effective_at, standstill_end) {
-            (Some(e), Some(s)) => Some(e.max(s)),
-            (Some(e), None) => Some(e),
-            _ => None,
-        };
-        Award {
-            ready_for_contract: outcome == "effective" && ready_from.is_some_and(|r| r <= now),
-            contract_ready_from: ready_from.map(Deadline::of),
+    Ok(row.map(
+        |(
             outcome,
             winner_id,
             proposed_at,
             awarded_at,
             standstill_applies,
             standstill_why,
-            standstill_end: standstill_end.map(Deadline::of),
+            standstill_end,
             effective_at,
             note,
-        }
-    }))
+        )| {
+            let ready_from = match (effective_at, standstill_end) {
+                (Some(e), Some(s)) => Some(e.max(s)),
+                (Some(e), None) => Some(e),
+                _ => None,
+            };
+            Award {
+                ready_for_contract: outcome == "effective" && ready_from.is_some_and(|r| r <= now),
+                contract_ready_from: ready_from.map(Deadline::of),
+                outcome,
+                winner_id,
+                proposed_at,
+                awarded_at,
+                standstill_applies,
+                standstill_why,
+                standstill_end: standstill_end.map(Deadline::of),
+                effective_at,
+                note,
+            }
+        },
+    ))
 }
 
 pub(crate) fn evaluation_view(conn: &mut PgConnection, bando: Uuid) -> Result<Option<Evaluation>> {
@@ -380,7 +392,12 @@ pub(crate) fn participants(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<P
 }
 
 /// Everything about the procedure; `only` restricts the per-bidder rows to one supplier.
-pub(crate) fn load(conn: &mut PgConnection, row: &super::Tender, now: DateTime<Utc>, only: Option<Uuid>) -> Result<Procedura> {
+pub(crate) fn load(
+    conn: &mut PgConnection,
+    row: &super::Tender,
+    now: DateTime<Utc>,
+    only: Option<Uuid>,
+) -> Result<Procedura> {
     let bando = row.scope();
     let mut participants = participants(conn, bando)?;
     let mut soccorsi: Vec<Soccorso> = agg_soccorso::table
@@ -461,8 +478,17 @@ pub(crate) fn load(conn: &mut PgConnection, row: &super::Tender, now: DateTime<U
             .load(conn)?
     };
     // A bidder sees the outcome only once the award is communicated (art. 90).
-    let awarded = award.as_ref().is_some_and(|a| matches!(a.outcome.as_str(), "awarded" | "effective" | "deserted" | "all_excluded"));
-    let evaluation = if only.is_none() || awarded { evaluation_view(conn, bando)? } else { None };
+    let awarded = award.as_ref().is_some_and(|a| {
+        matches!(
+            a.outcome.as_str(),
+            "awarded" | "effective" | "deserted" | "all_excluded"
+        )
+    });
+    let evaluation = if only.is_none() || awarded {
+        evaluation_view(conn, bando)?
+    } else {
+        None
+    };
     if let Some(me) = only {
         participants.retain(|p| p.bidder_id == me);
         soccorsi.retain(|s| s.bidder_id == me);
@@ -470,7 +496,12 @@ pub(crate) fn load(conn: &mut PgConnection, row: &super::Tender, now: DateTime<U
     }
     Ok(Procedura {
         bando_id: row.id,
-        lotto: row.lot.as_ref().map(|l| Lotto { id: l.id, numero: l.numero, cig: l.cig.clone(), state: l.state.clone() }),
+        lotto: row.lot.as_ref().map(|l| Lotto {
+            id: l.id,
+            numero: l.numero,
+            cig: l.cig.clone(),
+            state: l.state.clone(),
+        }),
         state: row.state(),
         award_criterion: row.award_criterion(),
         participants,

@@ -97,8 +97,12 @@ pub fn coefficient(c: &Criterion, value: Option<&serde_json::Value>) -> Result<C
         CriterionKind::Discretionary => Err(NoRule),
         CriterionKind::Quantitative => {
             let rule = c.quantitative.as_ref().ok_or(NoRule)?;
-            let Some(v) = value else { return zero("valore non dichiarato") };
-            let Some(v) = number(v) else { return zero("valore non numerico") };
+            let Some(v) = value else {
+                return zero("valore non dichiarato");
+            };
+            let Some(v) = number(v) else {
+                return zero("valore non numerico");
+            };
             let v = v.clamp(rule.min, rule.max);
             let num = match rule.better {
                 Better::Higher => v - rule.min,
@@ -111,16 +115,22 @@ pub fn coefficient(c: &Criterion, value: Option<&serde_json::Value>) -> Result<C
             if c.table.is_empty() {
                 return Err(NoRule);
             }
-            let Some(v) = value else { return zero("valore non dichiarato") };
+            let Some(v) = value else {
+                return zero("valore non dichiarato");
+            };
             let options = c.table.iter().any(|r| r.option.is_some());
             let row = if options {
                 let text = match v {
                     serde_json::Value::String(s) => s.trim().to_string(),
                     other => other.to_string(),
                 };
-                c.table.iter().find(|r| r.option.as_deref().map(str::trim) == Some(text.as_str()))
+                c.table
+                    .iter()
+                    .find(|r| r.option.as_deref().map(str::trim) == Some(text.as_str()))
             } else {
-                let Some(n) = number(v) else { return zero("valore non numerico") };
+                let Some(n) = number(v) else {
+                    return zero("valore non numerico");
+                };
                 c.table
                     .iter()
                     .find(|r| r.from.is_none_or(|f| f <= n) && r.to.is_none_or(|t| n < t))
@@ -148,23 +158,34 @@ mod tests {
 
     #[test]
     fn linear_in_the_range_both_ways_and_tables() {
-        let lower = crit(json!({ "code": "Q", "description": "d", "weight": 10, "kind": "quantitative",
-                                  "quantitative": { "better": "lower", "min": "0", "max": "40" } }));
+        let lower = crit(
+            json!({ "code": "Q", "description": "d", "weight": 10, "kind": "quantitative",
+                                  "quantitative": { "better": "lower", "min": "0", "max": "40" } }),
+        );
         let c = |cr: &Criterion, v: serde_json::Value| coefficient(cr, Some(&v)).expect("rule");
         assert_eq!(c(&lower, json!("10")).0, dec("0.75"));
         assert_eq!(c(&lower, json!(50)).0, Decimal::ZERO);
-        let higher = crit(json!({ "code": "Q", "description": "d", "weight": 10, "kind": "quantitative",
-                                   "quantitative": { "better": "higher", "min": "0", "max": "3" } }));
+        let higher = crit(
+            json!({ "code": "Q", "description": "d", "weight": 10, "kind": "quantitative",
+                                   "quantitative": { "better": "higher", "min": "0", "max": "3" } }),
+        );
         let (q, _, inexact) = c(&higher, json!(1));
         assert_eq!(q, dec("0.3333333333"));
         assert!(inexact);
-        assert_eq!(coefficient(&higher, None).expect("rule").1.as_deref(), Some("valore non dichiarato"));
-        let ranges = crit(json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
-            "table": [ { "to": "12", "coefficient": "0" }, { "from": "12", "to": "24", "coefficient": "0.5" }, { "from": "24", "coefficient": "1" } ] }));
+        assert_eq!(
+            coefficient(&higher, None).expect("rule").1.as_deref(),
+            Some("valore non dichiarato")
+        );
+        let ranges = crit(
+            json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
+            "table": [ { "to": "12", "coefficient": "0" }, { "from": "12", "to": "24", "coefficient": "0.5" }, { "from": "24", "coefficient": "1" } ] }),
+        );
         assert_eq!(c(&ranges, json!(12)).0, dec("0.5"));
         assert_eq!(c(&ranges, json!("30")).0, Decimal::ONE);
-        let options = crit(json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
-            "table": [ { "option": "ISO 14001", "coefficient": "1" }, { "option": "nessuna", "coefficient": "0" } ] }));
+        let options = crit(
+            json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular",
+            "table": [ { "option": "ISO 14001", "coefficient": "1" }, { "option": "nessuna", "coefficient": "0" } ] }),
+        );
         assert_eq!(c(&options, json!("ISO 14001")).0, Decimal::ONE);
         assert!(c(&options, json!("EMAS")).1.is_some());
         let bare = crit(json!({ "code": "T", "description": "d", "weight": 10, "kind": "tabular" }));

@@ -206,12 +206,20 @@ pub(crate) fn technical_exact(request: &TechnicalRequest) -> Result<TechnicalExa
                 .zip(&admitted)
                 .map(|(t, a)| a.then(|| t.clone()))
                 .collect();
-            let totals = if request.second_reparametrization { rescale(&kept) } else { kept };
+            let totals = if request.second_reparametrization {
+                rescale(&kept)
+            } else {
+                kept
+            };
             (admitted, totals)
         }
         MinimumScoreStage::AfterSecondReparametrization => {
             let all: Vec<Option<Q>> = totals_first.iter().cloned().map(Some).collect();
-            let rescaled = if request.second_reparametrization { rescale(&all) } else { all };
+            let rescaled = if request.second_reparametrization {
+                rescale(&all)
+            } else {
+                all
+            };
             let admitted: Vec<bool> = rescaled.iter().map(|t| t.as_ref().is_some_and(passes)).collect();
             let totals = rescaled
                 .into_iter()
@@ -231,7 +239,10 @@ pub(crate) fn technical_exact(request: &TechnicalRequest) -> Result<TechnicalExa
     })
 }
 
-pub(crate) fn render_technical(request: &TechnicalRequest, exact: &TechnicalExact) -> Result<TechnicalReport, EvalError> {
+pub(crate) fn render_technical(
+    request: &TechnicalRequest,
+    exact: &TechnicalExact,
+) -> Result<TechnicalReport, EvalError> {
     let mut renderer = Renderer::default();
     let mut offers = Vec::with_capacity(exact.ids.len());
     for (o, id) in exact.ids.iter().enumerate() {

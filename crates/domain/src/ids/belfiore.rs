@@ -73,15 +73,13 @@ fn table() -> &'static HashMap<String, BelfiorePlace> {
                 },
             );
         }
-        let foreign: Vec<ForeignRow> = parse_rows(
-            "belfiore_esteri.csv",
-            include_str!("../../data/belfiore_esteri.csv"),
-        );
+        let foreign: Vec<ForeignRow> =
+            parse_rows("belfiore_esteri.csv", include_str!("../../data/belfiore_esteri.csv"));
         for row in foreign {
             // Z000 (Italia) and the non-numeric ZZZZ/ZAA1/ZAA2 are ANAC PCP pseudo-codes,
             // not places of birth (data/SOURCES.md).
-            let is_state_code = row.codice_belfiore.len() == 4
-                && row.codice_belfiore[1..].bytes().all(|b| b.is_ascii_digit());
+            let is_state_code =
+                row.codice_belfiore.len() == 4 && row.codice_belfiore[1..].bytes().all(|b| b.is_ascii_digit());
             if !is_state_code || row.codice_belfiore == "Z000" {
                 continue;
             }
@@ -140,10 +138,7 @@ mod tests {
     fn renamed_comune_keeps_active_name() {
         // A001 has rows "ABANO BAGNI" (inactive) and "ABANO TERME" (active); it is also
         // a current comune, so the ISTAT spelling wins.
-        assert_eq!(
-            belfiore_place("A001").map(|p| p.name.as_str()),
-            Some("Abano Terme")
-        );
+        assert_eq!(belfiore_place("A001").map(|p| p.name.as_str()), Some("Abano Terme"));
     }
 
     #[test]
@@ -151,10 +146,7 @@ mod tests {
         let usa = belfiore_place("Z404").expect("USA");
         assert!(usa.is_foreign());
         assert_eq!(usa.province, None);
-        assert!(
-            belfiore_place("Z000").is_none(),
-            "Italia is not a foreign birthplace"
-        );
+        assert!(belfiore_place("Z000").is_none(), "Italia is not a foreign birthplace");
         assert!(belfiore_place("ZZZZ").is_none());
     }
 

@@ -123,10 +123,7 @@ mod tests {
         for c in REAL {
             assert_eq!(Cig::parse(c).map(String::from), Ok(c.to_owned()), "{c}");
         }
-        assert_eq!(
-            Cig::parse("915282916F").map(|c| c.kind()),
-            Ok(CigKind::Ordinary)
-        );
+        assert_eq!(Cig::parse("915282916F").map(|c| c.kind()), Ok(CigKind::Ordinary));
         assert_eq!(Cig::parse("B0E1AD1F10").map(|c| c.kind()), Ok(CigKind::Pcp));
     }
 
@@ -184,17 +181,12 @@ mod tests {
     #[test]
     fn pcp_letters_beyond_b() {
         // Built with the full-alphabet index (A=1): F=6, M=13.
-        let build = |letter: char, index: u64, n: u64| {
-            format!("{letter}{n:06X}{:03X}", (n + index) * 211 % 4091)
-        };
+        let build = |letter: char, index: u64, n: u64| format!("{letter}{n:06X}{:03X}", (n + index) * 211 % 4091);
         assert!(Cig::parse(&build('F', 6, 0x00ABCD)).is_ok());
         assert!(Cig::parse(&build('M', 13, 0x123456)).is_ok());
         // M is 11th in the Italian alphabet variant: accepted as well (see pcp_check_ok).
         assert!(Cig::parse(&build('M', 11, 0x123456)).is_ok());
-        assert_eq!(
-            Cig::parse(&build('M', 12, 0x123456)),
-            Err(IdError::CigCheck)
-        );
+        assert_eq!(Cig::parse(&build('M', 12, 0x123456)), Err(IdError::CigCheck));
     }
 
     #[test]

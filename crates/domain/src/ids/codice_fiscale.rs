@@ -73,8 +73,7 @@ impl PersonData {
         let century = reference.year().div_euclid(100) * 100;
         let year = century + i32::from(self.year_2digits);
         // Compare (month, day) rather than dates, so 29 February is handled uniformly.
-        let after_reference =
-            (year, self.month, self.day) > (reference.year(), reference.month(), reference.day());
+        let after_reference = (year, self.month, self.day) > (reference.year(), reference.month(), reference.day());
         let year = if after_reference { year - 100 } else { year };
         NaiveDate::from_ymd_opt(year, self.month, self.day)
     }
@@ -132,10 +131,7 @@ impl CodiceFiscale {
     /// Whether omocodia letters replace some digits (the code was reissued to resolve a
     /// clash with another person's code).
     pub fn is_omocodia(&self) -> bool {
-        self.is_person()
-            && DIGIT_POSITIONS
-                .iter()
-                .any(|&i| !self.0.as_bytes()[i].is_ascii_digit())
+        self.is_person() && DIGIT_POSITIONS.iter().any(|&i| !self.0.as_bytes()[i].is_ascii_digit())
     }
 
     /// Birth data of a person's code; `None` for an 11-digit code.
@@ -165,11 +161,7 @@ fn check_char(first15: &[u8; 15]) -> u8 {
         .enumerate()
         .map(|(i, &c)| {
             // Digits score like the letters A–J.
-            let letter = if c.is_ascii_digit() {
-                c - b'0' + b'A'
-            } else {
-                c
-            };
+            let letter = if c.is_ascii_digit() { c - b'0' + b'A' } else { c };
             if i % 2 == 0 {
                 ODD_SCORES.iter().position(|&x| x == letter).unwrap_or(0)
             } else {
@@ -299,9 +291,7 @@ mod tests {
         // Omocodia in the year and day too: 8->U, 5->R, 1->M, 0->L.
         let code = with_check("RSSMRAURTMLA562");
         assert_eq!(code, "RSSMRAURTMLA562P"); // computed independently
-        let p = CodiceFiscale::parse(&code)
-            .expect("omocodia everywhere")
-            .person();
+        let p = CodiceFiscale::parse(&code).expect("omocodia everywhere").person();
         let p = p.expect("person");
         assert_eq!((p.birth_year_2digits(), p.birth_day()), (85, 10));
     }
@@ -309,11 +299,7 @@ mod tests {
     #[test]
     fn wrong_check_char() {
         for bad in ["RSSMRA85T10A562T", "RSSMRA85T10A562A", "RSSMRA85T10A56NS"] {
-            assert_eq!(
-                CodiceFiscale::parse(bad),
-                Err(IdError::CodiceFiscaleCheckChar),
-                "{bad}"
-            );
+            assert_eq!(CodiceFiscale::parse(bad), Err(IdError::CodiceFiscaleCheckChar), "{bad}");
         }
         // A transposition of two letters is caught.
         assert_eq!(
@@ -334,11 +320,7 @@ mod tests {
             "RSSMRA85T10A56-S",
             "00000000000",
         ] {
-            assert_eq!(
-                CodiceFiscale::parse(bad),
-                Err(IdError::CodiceFiscaleFormat),
-                "{bad:?}"
-            );
+            assert_eq!(CodiceFiscale::parse(bad), Err(IdError::CodiceFiscaleFormat), "{bad:?}");
         }
     }
 
@@ -384,10 +366,7 @@ mod tests {
     fn suppressed_comune_is_a_valid_birthplace() {
         // A002 (Abbadia, CO) no longer exists but people born there keep their code.
         let cf = CodiceFiscale::parse(&with_check("RSSMRA85T10A002")).expect("valid");
-        assert_eq!(
-            cf.person().map(|p| p.belfiore().to_owned()),
-            Some("A002".into())
-        );
+        assert_eq!(cf.person().map(|p| p.belfiore().to_owned()), Some("A002".into()));
     }
 
     #[test]
@@ -423,10 +402,7 @@ mod tests {
     #[test]
     fn serde_validates() {
         let cf: CodiceFiscale = serde_json::from_str("\"rssmra85t10a562s\"").expect("valid");
-        assert_eq!(
-            serde_json::to_string(&cf).expect("serialize"),
-            "\"RSSMRA85T10A562S\""
-        );
+        assert_eq!(serde_json::to_string(&cf).expect("serialize"), "\"RSSMRA85T10A562S\"");
         assert!(serde_json::from_str::<CodiceFiscale>("\"RSSMRA85T10A562T\"").is_err());
     }
 }

@@ -131,9 +131,7 @@ mod tests {
     #[test]
     fn table_loads_every_comune() {
         assert_eq!(comuni().len(), 7896);
-        assert!(comuni()
-            .iter()
-            .all(|c| c.istat.len() == 6 && c.belfiore.len() == 4));
+        assert!(comuni().iter().all(|c| c.istat.len() == 6 && c.belfiore.len() == 4));
     }
 
     #[test]
@@ -144,10 +142,7 @@ mod tests {
         assert_eq!(roma.region(), "Lazio");
         assert_eq!(roma.belfiore(), "H501");
         assert_eq!(roma.info().nuts3_2021, "ITI43");
-        assert_eq!(
-            comune_by_belfiore("H501").map(|c| c.istat.as_str()),
-            Some("058091")
-        );
+        assert_eq!(comune_by_belfiore("H501").map(|c| c.istat.as_str()), Some("058091"));
     }
 
     #[test]
@@ -174,9 +169,7 @@ mod tests {
         assert_eq!(IstatComune::parse("05809A"), Err(IdError::IstatFormat));
         assert_eq!(
             IstatComune::parse("058999"),
-            Err(IdError::IstatUnknown {
-                code: "058999".into()
-            })
+            Err(IdError::IstatUnknown { code: "058999".into() })
         );
         assert_eq!(
             IstatComune::parse("058999").err().map(|e| e.code()),

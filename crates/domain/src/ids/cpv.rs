@@ -65,9 +65,7 @@ impl Cpv {
             return Err(IdError::CpvFormat);
         }
         let stem = &s[..8];
-        let row = row(stem).ok_or_else(|| IdError::CpvUnknown {
-            stem: stem.to_owned(),
-        })?;
+        let row = row(stem).ok_or_else(|| IdError::CpvUnknown { stem: stem.to_owned() })?;
         let official = char::from(row.code.as_bytes()[9]);
         match given_check {
             Some(c) if c != official => Err(IdError::CpvCheckDigit {

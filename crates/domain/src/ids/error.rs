@@ -97,10 +97,7 @@ mod tests {
     fn codes_are_stable_and_messages_italian() {
         let e = IdError::PartitaIvaCheckDigit;
         assert_eq!(e.code(), "partita_iva_check_digit");
-        assert_eq!(
-            e.to_string(),
-            "Partita IVA non valida: cifra di controllo errata"
-        );
+        assert_eq!(e.to_string(), "Partita IVA non valida: cifra di controllo errata");
         let e = IdError::CpvCheckDigit {
             stem: "45000000".into(),
             expected: '7',

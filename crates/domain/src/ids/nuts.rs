@@ -32,9 +32,7 @@ fn known_codes() -> &'static HashSet<String> {
 impl Nuts {
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let s = input.trim().to_ascii_uppercase();
-        let well_formed = s.len() <= 5
-            && s.starts_with("IT")
-            && s.bytes().skip(2).all(|b| b.is_ascii_alphanumeric());
+        let well_formed = s.len() <= 5 && s.starts_with("IT") && s.bytes().skip(2).all(|b| b.is_ascii_alphanumeric());
         if !well_formed {
             return Err(IdError::NutsFormat);
         }
@@ -62,13 +60,7 @@ mod tests {
 
     #[test]
     fn known_levels() {
-        for (code, level) in [
-            ("IT", 0),
-            ("ITC", 1),
-            ("ITC4", 2),
-            ("ITC4C", 3),
-            ("ITI43", 3),
-        ] {
+        for (code, level) in [("IT", 0), ("ITC", 1), ("ITC4", 2), ("ITC4C", 3), ("ITI43", 3)] {
             let nuts = Nuts::parse(code).expect(code);
             assert_eq!(nuts.level(), level);
         }

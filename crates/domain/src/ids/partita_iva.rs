@@ -108,32 +108,16 @@ mod tests {
     #[test]
     fn swapped_adjacent_digits_are_rejected() {
         // 0636 -> 6036: odd/even weighting catches this transposition.
-        assert_eq!(
-            PartitaIva::parse("60363391001"),
-            Err(IdError::PartitaIvaCheckDigit)
-        );
+        assert_eq!(PartitaIva::parse("60363391001"), Err(IdError::PartitaIvaCheckDigit));
     }
 
     #[test]
     fn rejects_wrong_format_and_zero() {
-        for bad in [
-            "",
-            "0636339100",
-            "063633910011",
-            "0636339100A",
-            "IT06363391001",
-        ] {
-            assert_eq!(
-                PartitaIva::parse(bad),
-                Err(IdError::PartitaIvaFormat),
-                "{bad}"
-            );
+        for bad in ["", "0636339100", "063633910011", "0636339100A", "IT06363391001"] {
+            assert_eq!(PartitaIva::parse(bad), Err(IdError::PartitaIvaFormat), "{bad}");
         }
         // All zeros passes the checksum, so it needs its own rule.
-        assert_eq!(
-            PartitaIva::parse("00000000000"),
-            Err(IdError::PartitaIvaZero)
-        );
+        assert_eq!(PartitaIva::parse("00000000000"), Err(IdError::PartitaIvaZero));
     }
 
     #[test]

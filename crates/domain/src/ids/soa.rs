@@ -28,15 +28,8 @@ struct CategorieTable {
 fn categorie() -> &'static CategorieTable {
     static TABLE: OnceLock<CategorieTable> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let rows: Vec<CategoriaRow> = parse_rows(
-            "soa_categories.csv",
-            include_str!("../../data/soa_categories.csv"),
-        );
-        let by_code = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.codice.clone(), i))
-            .collect();
+        let rows: Vec<CategoriaRow> = parse_rows("soa_categories.csv", include_str!("../../data/soa_categories.csv"));
+        let by_code = rows.iter().enumerate().map(|(i, r)| (r.codice.clone(), i)).collect();
         CategorieTable { rows, by_code }
     })
 }
@@ -79,10 +72,7 @@ impl SoaCategoria {
 
     /// All 52 categories, OG first, in the order of the legal list.
     pub fn all() -> impl Iterator<Item = SoaCategoria> {
-        categorie()
-            .rows
-            .iter()
-            .map(|r| SoaCategoria(r.codice.clone()))
+        categorie().rows.iter().map(|r| SoaCategoria(r.codice.clone()))
     }
 
     fn row(&self) -> &'static CategoriaRow {
@@ -185,10 +175,8 @@ struct ClassificaRow {
 fn classifica_amounts() -> &'static HashMap<String, Option<u64>> {
     static AMOUNTS: OnceLock<HashMap<String, Option<u64>>> = OnceLock::new();
     AMOUNTS.get_or_init(|| {
-        let rows: Vec<ClassificaRow> = parse_rows(
-            "soa_classifiche.csv",
-            include_str!("../../data/soa_classifiche.csv"),
-        );
+        let rows: Vec<ClassificaRow> =
+            parse_rows("soa_classifiche.csv", include_str!("../../data/soa_classifiche.csv"));
         rows.into_iter()
             .map(|r| (r.classifica, r.importo_massimo_eur))
             .collect()
@@ -248,10 +236,7 @@ mod tests {
     #[test]
     fn categories_load() {
         assert_eq!(SoaCategoria::all().count(), 52);
-        assert_eq!(
-            SoaCategoria::all().filter(SoaCategoria::is_general).count(),
-            13
-        );
+        assert_eq!(SoaCategoria::all().filter(SoaCategoria::is_general).count(), 13);
     }
 
     #[test]
@@ -265,10 +250,7 @@ mod tests {
             assert_eq!(c.code_pcp(), "OS 18-A");
             assert!(!c.is_general());
         }
-        assert_eq!(
-            SoaCategoria::parse("OS2-B").map(String::from),
-            Ok("OS2-B".into())
-        );
+        assert_eq!(SoaCategoria::parse("OS2-B").map(String::from), Ok("OS2-B".into()));
     }
 
     #[test]
@@ -297,10 +279,7 @@ mod tests {
         assert_eq!(SoaClassifica::VII.max_amount(), Some(dec!(15494000)));
         assert_eq!(SoaClassifica::VIII.max_amount(), None);
         // Amounts increase with the classifica.
-        let amounts: Vec<Decimal> = SoaClassifica::ALL
-            .iter()
-            .filter_map(|c| c.max_amount())
-            .collect();
+        let amounts: Vec<Decimal> = SoaClassifica::ALL.iter().filter_map(|c| c.max_amount()).collect();
         assert_eq!(amounts.len(), 9);
         assert!(amounts.windows(2).all(|w| w[0] < w[1]));
     }
