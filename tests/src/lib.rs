@@ -21,7 +21,9 @@ pub use mailbox::{Mail, Mailbox};
 
 /// Where tests start: a Monday morning in Rome, well clear of any DST change.
 pub fn default_start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).single().expect("valid instant")
+    Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0)
+        .single()
+        .expect("valid instant")
 }
 
 pub const ADMIN_EMAIL: &str = "admin@centrale.test";
@@ -43,10 +45,7 @@ fn server() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => {
             let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(url.clone());
-            Server {
-                admin_url: url,
-                base,
-            }
+            Server { admin_url: url, base }
         }
         None => {
             // The same cluster settings as `make run` (so CENTRALE__DATABASE__EMBEDDED__PORT
@@ -54,7 +53,10 @@ fn server() -> &'static Server {
             let settings = api::settings::Settings::load(None, std::env::vars()).expect("settings");
             let embedded = settings.database.embedded;
             let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(embedded.dir);
-            let spec = ClusterSpec { root, port: embedded.port };
+            let spec = ClusterSpec {
+                root,
+                port: embedded.port,
+            };
             spec.ensure_running().expect("the private PostgreSQL cluster starts");
             let admin_url = spec.admin_url();
             let base = admin_url.trim_end_matches("/postgres").to_string();
@@ -94,7 +96,8 @@ impl TestApp {
                 request_id: "test-bootstrap".into(),
                 at: default_start(),
             };
-            accounts::users::bootstrap_admin(&mut conn, &ctx, ADMIN_EMAIL, Some(ADMIN_PASSWORD)).expect("bootstrap admin");
+            accounts::users::bootstrap_admin(&mut conn, &ctx, ADMIN_EMAIL, Some(ADMIN_PASSWORD))
+                .expect("bootstrap admin");
         }
         let mailbox = Mailbox::start();
         let mut state = AppState {
@@ -104,7 +107,8 @@ impl TestApp {
             max_json_bytes: 64 * 1024,
             openapi: Arc::new(api::openapi::document()),
             seal: Arc::new(
-                offerte::SealService::open(offerte::SealConfig::new(&seal_dir, "centrale.test/log")).expect("seal service"),
+                offerte::SealService::open(offerte::SealConfig::new(&seal_dir, "centrale.test/log"))
+                    .expect("seal service"),
             ),
             notify: Some(Arc::new(mailbox.mailer())),
         };
@@ -268,6 +272,10 @@ impl Client {
 
     /// A raw body with an explicit content type (for malformed-input tests).
     pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> Reply {
-        Self::reply(self.request("POST", path).set("Content-Type", content_type).send_bytes(body))
+        Self::reply(
+            self.request("POST", path)
+                .set("Content-Type", content_type)
+                .send_bytes(body),
+        )
     }
 }

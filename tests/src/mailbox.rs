@@ -19,7 +19,9 @@ pub struct Mail {
 
 impl Mail {
     fn parsed(&self) -> mail_parser::Message<'_> {
-        MessageParser::default().parse(&self.raw).expect("a well-formed message")
+        MessageParser::default()
+            .parse(&self.raw)
+            .expect("a well-formed message")
     }
 
     /// The decoded Subject.
@@ -29,7 +31,10 @@ impl Mail {
 
     /// The decoded plain-text body, with lines ending in `\n`.
     pub fn text(&self) -> String {
-        self.parsed().body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default()
+        self.parsed()
+            .body_text(0)
+            .map(|t| t.replace("\r\n", "\n"))
+            .unwrap_or_default()
     }
 
     /// The To addresses of the header.
@@ -95,7 +100,10 @@ impl Mailbox {
         };
         std::thread::spawn(move || {
             let mut server = Server::new(handler);
-            server.with_name("smtp.centrale.test").with_num_threads(2).with_tcp_listener(listener);
+            server
+                .with_name("smtp.centrale.test")
+                .with_num_threads(2)
+                .with_tcp_listener(listener);
             let _ = server.serve();
         });
         Mailbox { addr, state }
@@ -139,7 +147,11 @@ impl Mailbox {
             if messages.len() >= n {
                 return messages;
             }
-            assert!(Instant::now() < deadline, "expected {n} messages, got {}", messages.len());
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} messages, got {}",
+                messages.len()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -181,7 +193,11 @@ impl Handler for Session {
             envelope_to: std::mem::take(&mut self.to),
             raw: std::mem::take(&mut self.data),
         };
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).messages.push(mail);
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .messages
+            .push(mail);
         response::OK
     }
 }

@@ -29,7 +29,10 @@ fn cig(n: u64) -> String {
 }
 
 fn dec(v: &Value) -> Decimal {
-    v.as_str().unwrap_or_else(|| panic!("decimal string, got {v}")).parse().expect("decimal")
+    v.as_str()
+        .unwrap_or_else(|| panic!("decimal string, got {v}"))
+        .parse()
+        .expect("decimal")
 }
 
 fn d(s: &str) -> Decimal {
@@ -57,8 +60,11 @@ impl World {
 
 fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
     id(&admin
-        .post("/api/v1/users", &json!({ "email": email, "full_name": "Funzionario", "password": PASSWORD,
-                                          "roles": [{ "role": role, "ente_id": ente }] }))
+        .post(
+            "/api/v1/users",
+            &json!({ "email": email, "full_name": "Funzionario", "password": PASSWORD,
+                                          "roles": [{ "role": role, "ente_id": ente }] }),
+        )
         .expect(201))
 }
 
@@ -66,14 +72,27 @@ fn world() -> World {
     let app = TestApp::start();
     let admin = app.admin();
     let ente = id(&admin
-        .post("/api/v1/enti", &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
-                                        "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }))
+        .post(
+            "/api/v1/enti",
+            &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
+                                        "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
+        )
         .expect(201));
     let rup_id = official(&admin, "rup@comune.milano.it", "rup", &ente);
     let custode = official(&admin, "custode@comune.milano.it", "commission", &ente);
     let rup = app.client().logged_in("rup@comune.milano.it", PASSWORD);
-    let custodian_keys = vec![(rup_id.clone(), AgeIdentity::generate()), (custode.clone(), AgeIdentity::generate())];
-    World { app, rup, rup_id, custode, ente, custodian_keys }
+    let custodian_keys = vec![
+        (rup_id.clone(), AgeIdentity::generate()),
+        (custode.clone(), AgeIdentity::generate()),
+    ];
+    World {
+        app,
+        rup,
+        rup_id,
+        custode,
+        ente,
+        custodian_keys,
+    }
 }
 
 /// A valid partita IVA built from `n` (domain.md §10: Luhn-style check digit).
@@ -96,7 +115,10 @@ fn partita_iva(n: usize) -> String {
 fn supplier(app: &TestApp, email: &str) -> String {
     let uid = id(&app
         .client()
-        .post("/api/v1/auth/register", &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }))
+        .post(
+            "/api/v1/auth/register",
+            &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }),
+        )
         .expect(201));
     let c = app.client().logged_in(email, PASSWORD);
     let n = SUPPLIERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -108,11 +130,24 @@ fn supplier(app: &TestApp, email: &str) -> String {
             "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } }))
         .expect(201));
     for (tipo, scad) in [("durc", "&scadenza=2027-01-31"), ("visura_camerale", "")] {
-        c.post_raw(&format!("/api/v1/registry/operatori/{op}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scad}"), "application/pdf", tipo.as_bytes())
-            .expect(201);
+        c.post_raw(
+            &format!("/api/v1/registry/operatori/{op}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scad}"),
+            "application/pdf",
+            tipo.as_bytes(),
+        )
+        .expect(201);
     }
-    c.put(&format!("/api/v1/registry/operatori/{op}/categorie"), &json!({ "cpv": ["45000000-7", "90910000-9"], "soa": [] })).expect(200);
-    app.admin().post(&format!("/api/v1/registry/operatori/{op}/qualification"), &json!({ "action": "qualify" })).expect(200);
+    c.put(
+        &format!("/api/v1/registry/operatori/{op}/categorie"),
+        &json!({ "cpv": ["45000000-7", "90910000-9"], "soa": [] }),
+    )
+    .expect(200);
+    app.admin()
+        .post(
+            &format!("/api/v1/registry/operatori/{op}/qualification"),
+            &json!({ "action": "qualify" }),
+        )
+        .expect(200);
     uid
 }
 
@@ -121,7 +156,9 @@ static SUPPLIERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 /// Creates, publishes and seals a tender (the key ceremony run here, as custodians would).
 fn tender(w: &World, body: Value) -> String {
     let bando = id(&w.rup.post("/api/v1/bandi", &body).expect(201));
-    w.rup.post(&format!("/api/v1/bandi/{bando}/publish"), &json!({})).expect(200);
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/publish"), &json!({}))
+        .expect(200);
     let publics: Vec<_> = w.custodian_keys.iter().map(|(_, k)| k.to_public()).collect();
     let out = ceremony(&publics, 2).expect("ceremony");
     let shares: Vec<Value> = out
@@ -131,17 +168,27 @@ fn tender(w: &World, body: Value) -> String {
         .map(|(s, (user, _))| json!({ "custodian_user_id": user, "custodian_key": s.custodian, "ciphertext": B64.encode(&s.ciphertext) }))
         .collect();
     w.rup
-        .put(&format!("/api/v1/bandi/{bando}/sigillo"), &json!({ "recipient": out.recipient, "k": 2, "n": 2, "shares": shares }))
+        .put(
+            &format!("/api/v1/bandi/{bando}/sigillo"),
+            &json!({ "recipient": out.recipient, "k": 2, "n": 2, "shares": shares }),
+        )
         .expect(201);
     bando
 }
 
 fn submit(c: &Client, bando: &str, kind: &str, body: &[u8]) {
-    c.post_raw(&format!("/api/v1/bandi/{bando}/offerta/buste/{kind}"), "application/octet-stream", body).expect(201);
+    c.post_raw(
+        &format!("/api/v1/bandi/{bando}/offerta/buste/{kind}"),
+        "application/octet-stream",
+        body,
+    )
+    .expect(201);
 }
 
 fn offer_c(discount: &str) -> Vec<u8> {
-    json!({ "discount": discount, "labour_costs": "100000.00", "safety_costs": "5000.00" }).to_string().into_bytes()
+    json!({ "discount": discount, "labour_costs": "100000.00", "safety_costs": "5000.00" })
+        .to_string()
+        .into_bytes()
 }
 
 /// The custodians decrypt their shares and the RUP opens envelope `kind`.
@@ -151,14 +198,30 @@ fn open(w: &World, bando: &str, kind: &str) -> Value {
         .custodian_keys
         .iter()
         .map(|(user, key)| {
-            let s = all.as_array().expect("shares").iter().find(|s| s["custodian_user_id"] == user.as_str()).expect("share");
+            let s = all
+                .as_array()
+                .expect("shares")
+                .iter()
+                .find(|s| s["custodian_user_id"] == user.as_str())
+                .expect("share");
             let ct = B64.decode(s["ciphertext"].as_str().expect("ct")).expect("b64");
-            let plain = decrypt_share(key, &EncryptedShare { custodian: s["custodian_key"].as_str().expect("key").into(), ciphertext: ct })
-                .expect("decrypt share");
+            let plain = decrypt_share(
+                key,
+                &EncryptedShare {
+                    custodian: s["custodian_key"].as_str().expect("key").into(),
+                    ciphertext: ct,
+                },
+            )
+            .expect("decrypt share");
             B64.encode(plain.as_bytes())
         })
         .collect();
-    w.rup.post(&format!("/api/v1/bandi/{bando}/aperture/{kind}"), &json!({ "shares": shares })).expect(201)
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/aperture/{kind}"),
+            &json!({ "shares": shares }),
+        )
+        .expect(201)
 }
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -172,7 +235,11 @@ fn wait_for_state(c: &Client, bando: &str, state: &str) {
         if b["state"] == state {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(5), "still {} instead of {state}", b["state"]);
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "still {} instead of {state}",
+            b["state"]
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -190,12 +257,20 @@ fn procedura(w: &World, bando: &str) -> Value {
 
 fn admit(w: &World, bando: &str, bidder: &str) -> Value {
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"), &json!({ "bidder_id": bidder, "decision": "admitted" }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
+            &json!({ "bidder_id": bidder, "decision": "admitted" }),
+        )
         .expect(200)
 }
 
 fn participant<'a>(p: &'a Value, bidder: &str) -> &'a Value {
-    p["participants"].as_array().expect("participants").iter().find(|x| x["bidder_id"] == bidder).expect("participant")
+    p["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .find(|x| x["bidder_id"] == bidder)
+        .expect("participant")
 }
 
 fn works_tender(w: &World, seed: u64) -> Value {
@@ -221,8 +296,8 @@ fn works_tender(w: &World, seed: u64) -> Value {
 }
 
 const SIXTEEN: [&str; 16] = [
-    "10.125", "11.300", "12.450", "12.900", "13.250", "13.800", "14.100", "14.650", "15.270", "15.420", "16.050", "16.780",
-    "17.300", "18.900", "21.500", "24.750",
+    "10.125", "11.300", "12.450", "12.900", "13.250", "13.800", "14.100", "14.650", "15.270", "15.420", "16.050",
+    "16.780", "17.300", "18.900", "21.500", "24.750",
 ];
 
 #[test]
@@ -240,21 +315,34 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
         submit(&c, &bando, "C", &offer_c(SIXTEEN[i]));
         bidders[i] = (uid, email);
     }
-    let by_discount = |s: &str| bidders[SIXTEEN.iter().position(|x| *x == s).expect("discount")].0.clone();
+    let by_discount = |s: &str| {
+        bidders[SIXTEEN.iter().position(|x| *x == s).expect("discount")]
+            .0
+            .clone()
+    };
 
     // Nothing to evaluate before the opening of envelope A.
     past_opening(&mut w, &bando);
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"), &json!({ "bidder_id": bidders[0].0, "decision": "admitted" }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
+            &json!({ "bidder_id": bidders[0].0, "decision": "admitted" }),
+        )
         .expect_problem(409, "envelope_not_opened");
     open(&w, &bando, "A");
     // A supplier is not the seggio di gara.
     w.login(&bidders[0].1)
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"), &json!({ "bidder_id": bidders[0].0, "decision": "admitted" }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
+            &json!({ "bidder_id": bidders[0].0, "decision": "admitted" }),
+        )
         .expect_problem(403, "forbidden");
     // An exclusion needs its reason.
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"), &json!({ "bidder_id": bidders[0].0, "decision": "excluded" }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
+            &json!({ "bidder_id": bidders[0].0, "decision": "excluded" }),
+        )
         .expect_problem(422, "reason_required");
     for (uid, _) in &bidders {
         admit(&w, &bando, uid);
@@ -262,12 +350,24 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     let p = procedura(&w, &bando);
     assert_eq!(p["state"], "evaluation");
     assert_eq!(p["participants"].as_array().expect("list").len(), 16);
-    assert!(p["participants"].as_array().expect("list").iter().all(|x| x["status"] == "admitted"));
+    assert!(p["participants"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .all(|x| x["status"] == "admitted"));
 
     // Economic phase: envelope C first.
-    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({})).expect_problem(409, "envelope_not_opened");
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
+        .expect_problem(409, "envelope_not_opened");
     open(&w, &bando, "C");
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({ "draw_seed": 20260605 })).expect(200);
+    let p = w
+        .rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/economica"),
+            &json!({ "draw_seed": 20260605 }),
+        )
+        .expect(200);
     let e = &p["evaluation"];
     assert_eq!(e["anomaly_applies"], true, "{e}");
     assert_eq!(e["draw_seed"], 20260605);
@@ -277,10 +377,20 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     assert_eq!(r["n_admitted"], 16);
     assert_eq!(r["branch"], ">=15");
     assert_eq!(r["wing_size_k"], 2);
-    let wing = |k: &str| -> Vec<Decimal> { r[k].as_array().expect("wing").iter().map(|o| dec(&o["discount"])).collect() };
+    let wing = |k: &str| -> Vec<Decimal> {
+        r[k].as_array()
+            .expect("wing")
+            .iter()
+            .map(|o| dec(&o["discount"]))
+            .collect()
+    };
     assert_eq!(wing("lower_wing"), vec![d("10.125"), d("11.300")]);
     assert_eq!(wing("upper_wing"), vec![d("21.500"), d("24.750")]);
-    assert_eq!(r["lower_wing"][0]["id"], by_discount("10.125").as_str(), "ids are bidder ids");
+    assert_eq!(
+        r["lower_wing"][0]["id"],
+        by_discount("10.125").as_str(),
+        "ids are bidder ids"
+    );
     assert_eq!(dec(&r["sum"]), d("180.870"));
     assert_eq!(r["sum_first_two_decimals"], json!([8, 7]));
     assert_eq!(r["product_d1_d2"], 56);
@@ -291,7 +401,12 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     assert_eq!(dec(&r["decrement"]), d("0.8666"));
     assert_eq!(dec(&r["threshold"]), d("15.7534"));
     assert_eq!(r["exclusion_rule"], "at_or_above_threshold");
-    let excluded: Vec<Decimal> = r["excluded"].as_array().expect("excluded").iter().map(|o| dec(&o["discount"])).collect();
+    let excluded: Vec<Decimal> = r["excluded"]
+        .as_array()
+        .expect("excluded")
+        .iter()
+        .map(|o| dec(&o["discount"]))
+        .collect();
     assert_eq!(excluded.len(), 6);
     for x in ["16.050", "16.780", "17.300", "18.900", "21.500", "24.750"] {
         assert!(excluded.contains(&d(x)), "{x} excluded");
@@ -304,38 +419,59 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     let ranking = e["ranking"].as_array().expect("ranking");
     assert_eq!(ranking.len(), 10);
     let ranked: Vec<Decimal> = ranking.iter().map(|l| dec(&l["discount"])).collect();
-    let expected: Vec<Decimal> = ["15.420", "15.270", "14.650", "14.100", "13.800", "13.250", "12.900", "12.450", "11.300", "10.125"]
-        .iter()
-        .map(|s| d(s))
-        .collect();
+    let expected: Vec<Decimal> = [
+        "15.420", "15.270", "14.650", "14.100", "13.800", "13.250", "12.900", "12.450", "11.300", "10.125",
+    ]
+    .iter()
+    .map(|s| d(s))
+    .collect();
     assert_eq!(ranked, expected);
     let winner = by_discount("15.420");
     assert_eq!(ranking[0]["bidder_id"], winner.as_str());
     assert_eq!(ranking[0]["rank"], 1);
     // The computation is stored: the same on a second read, and not recomputed.
     assert_eq!(procedura(&w, &bando)["evaluation"]["anomaly"], e["anomaly"]);
-    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({})).expect_problem(409, "economic_phase_done");
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
+        .expect_problem(409, "economic_phase_done");
     // The outcome is not shown to bidders before the award.
     let loser = w.login(&bidders[0].1);
     assert!(loser.get(&format!("/api/v1/bandi/{bando}/valutazione")).expect(200)["evaluation"].is_null());
 
     // Access to the offers only after the award (art. 36).
-    w.rup.get(&format!("/api/v1/bandi/{bando}/accesso-atti")).expect_problem(409, "access_before_award");
+    w.rup
+        .get(&format!("/api/v1/bandi/{bando}/accesso-atti"))
+        .expect_problem(409, "access_before_award");
 
     // Proposal → award (below threshold: no standstill, art. 55 c.2) → requirements → effective.
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect(200);
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
+        .expect(200);
     assert_eq!(p["state"], "proposed_award");
     assert_eq!(p["award"]["winner_id"], winner.as_str());
-    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({})).expect_problem(409, "not_awarded");
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({})).expect(200);
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({}))
+        .expect_problem(409, "not_awarded");
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))
+        .expect(200);
     assert_eq!(p["state"], "awarded");
     assert_eq!(p["award"]["standstill_applies"], false);
-    assert!(p["award"]["standstill_why"].as_str().expect("why").contains("art. 55 c.2"));
+    assert!(p["award"]["standstill_why"]
+        .as_str()
+        .expect("why")
+        .contains("art. 55 c.2"));
     assert!(p["award"]["standstill_end"].is_null());
-    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({})).expect_problem(409, "requirements_unchecked");
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
-              &json!({ "requirement": "Attestazione SOA OG3 classifica III", "evidence": "", "satisfied": true }))
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({}))
+        .expect_problem(409, "requirements_unchecked");
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+            &json!({ "requirement": "Attestazione SOA OG3 classifica III", "evidence": "", "satisfied": true }),
+        )
         .expect_problem(422, "evidence_required");
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
@@ -345,20 +481,33 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
         .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
               &json!({ "requirement": "Assenza di cause di esclusione (artt. 94-95)", "evidence": "FVOE, esito regolare", "satisfied": true }))
         .expect(201);
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({})).expect(200);
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({}))
+        .expect(200);
     assert_eq!(p["state"], "effective");
     assert_eq!(p["award"]["outcome"], "effective");
     assert_eq!(p["award"]["ready_for_contract"], true);
     assert_eq!(p["requirements"].as_array().expect("req").len(), 2);
 
     // Art. 90: every bidder has its award communication; the six excluded their exclusion.
-    let all = w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
+    let all = w
+        .rup
+        .get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni"))
+        .expect(200);
     let all = all.as_array().expect("communications");
-    let count = |prefix: &str| all.iter().filter(|n| n["subject"].as_str().expect("subject").starts_with(prefix)).count();
+    let count = |prefix: &str| {
+        all.iter()
+            .filter(|n| n["subject"].as_str().expect("subject").starts_with(prefix))
+            .count()
+    };
     assert_eq!(count("Esclusione"), 6);
     assert_eq!(count("Aggiudicazione"), 16);
     assert_eq!(count("Efficacia"), 1);
-    let mine = w.login(&bidders[0].1).get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
+    let mine = w
+        .login(&bidders[0].1)
+        .get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni"))
+        .expect(200);
     assert_eq!(mine.as_array().expect("mine").len(), 1, "a bidder sees only its own");
     assert!(mine[0]["body"].as_str().expect("body").contains(&winner));
 
@@ -367,28 +516,63 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     let last = w.login(&bidders[0].1);
     let acc = last.get(&format!("/api/v1/bandi/{bando}/accesso-atti")).expect(200);
     assert_eq!(acc["basis"], "non_excluded");
-    let owners: std::collections::BTreeSet<String> =
-        acc["envelopes"].as_array().expect("env").iter().map(|e| e["bidder_id"].as_str().expect("b").to_string()).collect();
+    let owners: std::collections::BTreeSet<String> = acc["envelopes"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .map(|e| e["bidder_id"].as_str().expect("b").to_string())
+        .collect();
     assert_eq!(owners, [winner.clone(), bidders[0].0.clone()].into_iter().collect());
-    let winner_c = acc["envelopes"].as_array().expect("env").iter().find(|e| e["bidder_id"] == winner.as_str() && e["kind"] == "C").expect("C");
-    let reply = last.get(&format!("/api/v1/bandi/{bando}/accesso-atti/{}", winner_c["envelope_id"].as_str().expect("id")));
+    let winner_c = acc["envelopes"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .find(|e| e["bidder_id"] == winner.as_str() && e["kind"] == "C")
+        .expect("C");
+    let reply = last.get(&format!(
+        "/api/v1/bandi/{bando}/accesso-atti/{}",
+        winner_c["envelope_id"].as_str().expect("id")
+    ));
     assert_eq!(reply.status, 200);
     assert!(reply.text.contains("15.420"));
-    let second = bidders.iter().find(|(u, _)| *u == by_discount("15.270")).expect("second");
-    let acc = w.login(&second.1).get(&format!("/api/v1/bandi/{bando}/accesso-atti")).expect(200);
+    let second = bidders
+        .iter()
+        .find(|(u, _)| *u == by_discount("15.270"))
+        .expect("second");
+    let acc = w
+        .login(&second.1)
+        .get(&format!("/api/v1/bandi/{bando}/accesso-atti"))
+        .expect(200);
     assert_eq!(acc["basis"], "top_five");
-    let owners: std::collections::BTreeSet<String> =
-        acc["envelopes"].as_array().expect("env").iter().map(|e| e["bidder_id"].as_str().expect("b").to_string()).collect();
+    let owners: std::collections::BTreeSet<String> = acc["envelopes"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .map(|e| e["bidder_id"].as_str().expect("b").to_string())
+        .collect();
     assert_eq!(owners.len(), 5);
-    let excluded_bidder = bidders.iter().find(|(u, _)| *u == by_discount("24.750")).expect("excluded");
-    w.login(&excluded_bidder.1).get(&format!("/api/v1/bandi/{bando}/accesso-atti")).expect_problem(403, "forbidden");
+    let excluded_bidder = bidders
+        .iter()
+        .find(|(u, _)| *u == by_discount("24.750"))
+        .expect("excluded");
+    w.login(&excluded_bidder.1)
+        .get(&format!("/api/v1/bandi/{bando}/accesso-atti"))
+        .expect_problem(403, "forbidden");
 
     // Everything is in the audit trail.
     let events = audit_events(&w);
     let text = Value::Array(events.clone()).to_string();
-    for action in ["aggiudicazione.ammissione", "aggiudicazione.soglia_anomalia", "aggiudicazione.valutazione_economica", "aggiudicazione.esclusione",
-                   "aggiudicazione.proposta", "aggiudicazione.aggiudicata", "aggiudicazione.requisito_verificato", "aggiudicazione.efficace",
-                   "aggiudicazione.accesso_atti"] {
+    for action in [
+        "aggiudicazione.ammissione",
+        "aggiudicazione.soglia_anomalia",
+        "aggiudicazione.valutazione_economica",
+        "aggiudicazione.esclusione",
+        "aggiudicazione.proposta",
+        "aggiudicazione.aggiudicata",
+        "aggiudicazione.requisito_verificato",
+        "aggiudicazione.efficace",
+        "aggiudicazione.accesso_atti",
+    ] {
         assert!(text.contains(action), "audit has {action}");
     }
 
@@ -398,13 +582,22 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     let decisions: Vec<&Value> = events
         .iter()
         .filter(|e| e["object_id"] == bando.as_str())
-        .filter(|e| e["action"].as_str().is_some_and(|a| a.starts_with("aggiudicazione.") && a != "aggiudicazione.accesso_atti"))
+        .filter(|e| {
+            e["action"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("aggiudicazione.") && a != "aggiudicazione.accesso_atti")
+        })
         .collect();
     let count = |a: &str| decisions.iter().filter(|e| e["action"] == a).count();
     assert_eq!(count("aggiudicazione.ammissione"), 16);
     assert_eq!(count("aggiudicazione.esclusione"), 6);
-    for a in ["aggiudicazione.soglia_anomalia", "aggiudicazione.valutazione_economica", "aggiudicazione.proposta", "aggiudicazione.aggiudicata",
-              "aggiudicazione.efficace"] {
+    for a in [
+        "aggiudicazione.soglia_anomalia",
+        "aggiudicazione.valutazione_economica",
+        "aggiudicazione.proposta",
+        "aggiudicazione.aggiudicata",
+        "aggiudicazione.efficace",
+    ] {
         assert_eq!(count(a), 1, "{a}");
     }
     let anon = w.app.client();
@@ -423,11 +616,18 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
         let cp = seal::checkpoint::open_checkpoint(&note, &verifier).expect("signed checkpoint");
         let size = cp.size;
         let last = leaf_of(decisions.last().expect("decisions"));
-        let found = anon.get(&format!("/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={size}", hex(&last)));
+        let found = anon.get(&format!(
+            "/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={size}",
+            hex(&last)
+        ));
         if found.status == 200 {
             break (cp, size);
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "decision leaves not integrated: {}", found.text);
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "decision leaves not integrated: {}",
+            found.text
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let public: Vec<String> = anon
@@ -440,18 +640,38 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
         .collect();
     for e in &decisions {
         let leaf = leaf_of(e);
-        assert!(public.contains(&hex(&leaf)), "leaf of {} is public (as a hash)", e["action"]);
-        let p = anon.get(&format!("/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={size}", hex(&leaf))).expect(200);
-        let proof: Vec<[u8; 32]> = p["proof"].as_array().expect("proof").iter().map(|h| unhex(h.as_str().expect("hex"))).collect();
+        assert!(
+            public.contains(&hex(&leaf)),
+            "leaf of {} is public (as a hash)",
+            e["action"]
+        );
+        let p = anon
+            .get(&format!(
+                "/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={size}",
+                hex(&leaf)
+            ))
+            .expect(200);
+        let proof: Vec<[u8; 32]> = p["proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(|h| unhex(h.as_str().expect("hex")))
+            .collect();
         let index = p["leaf_index"].as_u64().expect("index");
         seal::merkle::verify_inclusion(&leaf, index, size, &proof, &cp.root).expect("inclusion of the decision leaf");
     }
     // A decision whose details were changed afterwards would not be in the log.
-    let award = decisions.iter().find(|e| e["action"] == "aggiudicazione.aggiudicata").expect("award");
+    let award = decisions
+        .iter()
+        .find(|e| e["action"] == "aggiudicazione.aggiudicata")
+        .expect("award");
     let mut forged = (*award).clone();
     forged["details"]["winner_id"] = json!(bidders[0].0);
-    anon.get(&format!("/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={size}", hex(&leaf_of(&forged))))
-        .expect_problem(404, "not_found");
+    anon.get(&format!(
+        "/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={size}",
+        hex(&leaf_of(&forged))
+    ))
+    .expect_problem(404, "not_found");
 }
 
 fn hex(h: &[u8]) -> String {
@@ -459,7 +679,10 @@ fn hex(h: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> [u8; 32] {
-    let v: Vec<u8> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect();
+    let v: Vec<u8> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect();
     v.try_into().expect("32 bytes")
 }
 
@@ -469,7 +692,9 @@ fn audit_events(w: &World) -> Vec<Value> {
     let mut out = Vec::new();
     let mut after = 0;
     loop {
-        let page = admin.get(&format!("/api/v1/enti/{}/audit-events?after={after}&limit=500", w.ente)).expect(200);
+        let page = admin
+            .get(&format!("/api/v1/enti/{}/audit-events?after={after}&limit=500", w.ente))
+            .expect(200);
         out.extend(page["events"].as_array().expect("events").iter().cloned());
         match page["next_after"].as_i64() {
             Some(n) => after = n,
@@ -502,21 +727,47 @@ fn soccorso_istruttorio_answered_accepted_unanswered_excluded_never_on_offers() 
         .post(&path, &json!({ "bidder_id": bidders[1].0, "request": "Integrare l'offerta economica", "days": 7, "envelope": "C" }))
         .expect_problem(422, "soccorso_not_for_offers");
     w.rup
-        .post(&path, &json!({ "bidder_id": bidders[1].0, "request": "DGUE non firmato", "days": 4 }))
+        .post(
+            &path,
+            &json!({ "bidder_id": bidders[1].0, "request": "DGUE non firmato", "days": 4 }),
+        )
         .expect_problem(422, "soccorso_days");
     w.rup
-        .post(&path, &json!({ "bidder_id": bidders[1].0, "request": "DGUE non firmato", "days": 11 }))
+        .post(
+            &path,
+            &json!({ "bidder_id": bidders[1].0, "request": "DGUE non firmato", "days": 11 }),
+        )
         .expect_problem(422, "soccorso_days");
     admit(&w, &bando, &bidders[0].0);
-    let s1 = w.rup.post(&path, &json!({ "bidder_id": bidders[1].0, "request": "DGUE non firmato digitalmente", "days": 5 })).expect(201);
-    assert_eq!(s1["deadline"], "2026-06-10T13:30:00Z", "5 calendar days, same Rome wall time");
-    let s2 = w.rup.post(&path, &json!({ "bidder_id": bidders[2].0, "request": "Manca la garanzia provvisoria", "days": 5 })).expect(201);
+    let s1 = w
+        .rup
+        .post(
+            &path,
+            &json!({ "bidder_id": bidders[1].0, "request": "DGUE non firmato digitalmente", "days": 5 }),
+        )
+        .expect(201);
+    assert_eq!(
+        s1["deadline"], "2026-06-10T13:30:00Z",
+        "5 calendar days, same Rome wall time"
+    );
+    let s2 = w
+        .rup
+        .post(
+            &path,
+            &json!({ "bidder_id": bidders[2].0, "request": "Manca la garanzia provvisoria", "days": 5 }),
+        )
+        .expect(201);
     // No admission while the soccorso is open, and no economic phase.
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"), &json!({ "bidder_id": bidders[1].0, "decision": "admitted" }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
+            &json!({ "bidder_id": bidders[1].0, "decision": "admitted" }),
+        )
         .expect_problem(409, "soccorso_pending");
     open(&w, &bando, "C");
-    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({})).expect_problem(409, "administrative_phase_open");
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
+        .expect_problem(409, "administrative_phase_open");
     // The bidder sees the request (and only its own) and answers through the platform.
     let b1 = w.login(&bidders[1].1);
     let mine = b1.get(&format!("/api/v1/bandi/{bando}/valutazione")).expect(200);
@@ -527,32 +778,60 @@ fn soccorso_istruttorio_answered_accepted_unanswered_excluded_never_on_offers() 
         .expect_problem(403, "forbidden");
     w.app.clock.set(at("2026-06-08T09:00:00Z"));
     let b1 = w.login(&bidders[1].1);
-    let answered = b1.post(&format!("{path}/{}/risposta", id(&s1)), &json!({ "answer": "Si allega il DGUE firmato" })).expect(200);
+    let answered = b1
+        .post(
+            &format!("{path}/{}/risposta", id(&s1)),
+            &json!({ "answer": "Si allega il DGUE firmato" }),
+        )
+        .expect(200);
     assert_eq!(answered["answered_at"], "2026-06-08T09:00:00Z");
     // Past the deadline: the unanswered one excludes its bidder; a late answer is refused.
     w.app.clock.set(at("2026-06-10T14:00:00Z"));
     w.relogin();
     w.login(&bidders[2].1)
-        .post(&format!("{path}/{}/risposta", id(&s2)), &json!({ "answer": "in ritardo" }))
+        .post(
+            &format!("{path}/{}/risposta", id(&s2)),
+            &json!({ "answer": "in ritardo" }),
+        )
         .expect_problem(409, "soccorso_closed");
     let p = procedura(&w, &bando);
     let b2 = participant(&p, &bidders[2].0);
     assert_eq!(b2["status"], "excluded");
     assert_eq!(b2["excluded_phase"], "soccorso");
     assert!(b2["reason"].as_str().expect("reason").starts_with("art. 101"));
-    let p = w.rup.post(&format!("{path}/{}/esito", id(&s1)), &json!({ "accepted": true })).expect(200);
+    let p = w
+        .rup
+        .post(&format!("{path}/{}/esito", id(&s1)), &json!({ "accepted": true }))
+        .expect(200);
     assert_eq!(participant(&p, &bidders[1].0)["status"], "admitted");
     // Three offers: fewer than 5 admitted, so no automatic exclusion (art. 54 c.1).
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({})).expect(200);
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
+        .expect(200);
     let e = &p["evaluation"];
     assert_eq!(e["anomaly_applies"], false);
     assert!(e["anomaly_why"].as_str().expect("why").contains("meno di 5"));
     assert_eq!(e["anomaly"]["report"]["outcome"], "NOT_APPLICABLE_LESS_THAN_5_OFFERS");
     assert!(e["draw_seed"].is_u64(), "a generated seed is recorded");
     assert_eq!(e["ranking"][0]["bidder_id"], bidders[1].0.as_str());
-    let comms = w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
-    let subjects: Vec<&str> = comms.as_array().expect("c").iter().map(|n| n["subject"].as_str().expect("s")).collect();
-    assert_eq!(subjects.iter().filter(|s| s.starts_with("Soccorso istruttorio")).count(), 2);
+    let comms = w
+        .rup
+        .get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni"))
+        .expect(200);
+    let subjects: Vec<&str> = comms
+        .as_array()
+        .expect("c")
+        .iter()
+        .map(|n| n["subject"].as_str().expect("s"))
+        .collect();
+    assert_eq!(
+        subjects
+            .iter()
+            .filter(|s| s.starts_with("Soccorso istruttorio"))
+            .count(),
+        2
+    );
     assert_eq!(subjects.iter().filter(|s| s.starts_with("Esclusione")).count(), 1);
 }
 
@@ -569,18 +848,29 @@ fn a_tender_with_no_bids_is_deserted_and_one_with_every_offer_excluded_ends_unaw
     submit(&c, &bando, "A", b"documenti");
     submit(&c, &bando, "C", &offer_c("3.000"));
     past_opening(&mut w, &bando);
-    let p = w.rup.post(&format!("/api/v1/bandi/{empty}/valutazione/proposta"), &json!({})).expect(200);
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{empty}/valutazione/proposta"), &json!({}))
+        .expect(200);
     assert_eq!(p["state"], "deserted");
     assert_eq!(p["award"]["outcome"], "deserted");
     open(&w, &bando, "A");
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
-              &json!({ "bidder_id": uid, "decision": "excluded", "reason": "art. 94 c.1: condanna definitiva" }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
+            &json!({ "bidder_id": uid, "decision": "excluded", "reason": "art. 94 c.1: condanna definitiva" }),
+        )
         .expect(200);
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect(200);
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
+        .expect(200);
     assert_eq!(p["state"], "deserted");
     assert_eq!(p["award"]["outcome"], "all_excluded");
-    let comms = w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
+    let comms = w
+        .rup
+        .get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni"))
+        .expect(200);
     assert_eq!(comms.as_array().expect("c").len(), 2, "exclusion and outcome: {comms}");
 }
 
@@ -625,26 +915,59 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
     let bando = tender(&w, oepv_tender(&w));
     // Discounts and coefficients (T1, T2) per commissioner; hand computation below.
     let discounts = ["10", "20", "25", "15", "30", "25"];
-    let t1: [[&str; 3]; 6] = [["0.8"; 3], ["0.5", "0.6", "0.7"], ["0.4"; 3], ["0.2"; 3], ["0.1"; 3], ["0.4"; 3]];
-    let t2: [[&str; 3]; 6] = [["0.5"; 3], ["0.5"; 3], ["0.25"; 3], ["0.4", "0.5", "0.6"], ["0.1"; 3], ["0.25"; 3]];
+    let t1: [[&str; 3]; 6] = [
+        ["0.8"; 3],
+        ["0.5", "0.6", "0.7"],
+        ["0.4"; 3],
+        ["0.2"; 3],
+        ["0.1"; 3],
+        ["0.4"; 3],
+    ];
+    let t2: [[&str; 3]; 6] = [
+        ["0.5"; 3],
+        ["0.5"; 3],
+        ["0.25"; 3],
+        ["0.4", "0.5", "0.6"],
+        ["0.1"; 3],
+        ["0.25"; 3],
+    ];
     let mut bidders = Vec::new();
     for (i, disc) in discounts.iter().enumerate() {
         let email = format!("studio{}@verde.it", i + 1);
         let uid = supplier(&w.app, &email);
         let c = w.login(&email);
         submit(&c, &bando, "A", b"domanda e DGUE");
-        submit(&c, &bando, "B", format!("Relazione tecnica dello studio {}", i + 1).as_bytes());
+        submit(
+            &c,
+            &bando,
+            "B",
+            format!("Relazione tecnica dello studio {}", i + 1).as_bytes(),
+        );
         submit(&c, &bando, "C", &offer_c(disc));
         bidders.push((uid, email));
     }
     // The commission only after the deadline (art. 93 c.3).
     let path = format!("/api/v1/bandi/{bando}/valutazione/commissione");
-    w.rup.post(&path, &json!({ "members": [c1, c2, c3], "president": c1 })).expect_problem(409, "commission_before_deadline");
+    w.rup
+        .post(&path, &json!({ "members": [c1, c2, c3], "president": c1 }))
+        .expect_problem(409, "commission_before_deadline");
     past_opening(&mut w, &bando);
-    w.rup.post(&path, &json!({ "members": [c1, c2], "president": c1 })).expect_problem(422, "commission_size");
-    w.rup.post(&path, &json!({ "members": [c1, c2, c3, w.rup_id, bidders[0].0, bidders[1].0], "president": c1 })).expect_problem(422, "commission_size");
-    w.rup.post(&path, &json!({ "members": [c1, c2, bidders[0].0], "president": c1 })).expect_problem(422, "commissioner_not_official");
-    let p = w.rup.post(&path, &json!({ "members": [c1, c2, c3], "president": c1 })).expect(201);
+    w.rup
+        .post(&path, &json!({ "members": [c1, c2], "president": c1 }))
+        .expect_problem(422, "commission_size");
+    w.rup
+        .post(
+            &path,
+            &json!({ "members": [c1, c2, c3, w.rup_id, bidders[0].0, bidders[1].0], "president": c1 }),
+        )
+        .expect_problem(422, "commission_size");
+    w.rup
+        .post(&path, &json!({ "members": [c1, c2, bidders[0].0], "president": c1 }))
+        .expect_problem(422, "commissioner_not_official");
+    let p = w
+        .rup
+        .post(&path, &json!({ "members": [c1, c2, c3], "president": c1 }))
+        .expect(201);
     assert_eq!(p["commission"].as_array().expect("c").len(), 3);
 
     open(&w, &bando, "A");
@@ -656,57 +979,115 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
     let k2 = w.login("ingegnere@comune.milano.it");
     let k3 = w.login("agronomo@comune.milano.it");
     // Only declared members reach envelope B; the RUP is not a member.
-    k1.get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b")).expect_problem(409, "declarations_missing");
+    k1.get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b"))
+        .expect_problem(409, "declarations_missing");
     let decl = format!("{path}/dichiarazione");
-    k1.post(&decl, &json!({ "no_incompatibility": false, "text": "conflitto" })).expect_problem(422, "incompatible_commissioner");
+    k1.post(&decl, &json!({ "no_incompatibility": false, "text": "conflitto" }))
+        .expect_problem(422, "incompatible_commissioner");
     for k in [&k1, &k2, &k3] {
         k.post(&decl, &json!({ "no_incompatibility": true, "text": "Dichiaro l'assenza di cause di incompatibilità (art. 93 c.5)" })).expect(200);
     }
-    w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b")).expect_problem(403, "forbidden");
-    let b = k2.get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b")).expect(200);
+    w.rup
+        .get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b"))
+        .expect_problem(403, "forbidden");
+    let b = k2
+        .get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b"))
+        .expect(200);
     assert_eq!(b.as_array().expect("b").len(), 6);
     let first = b[0].clone();
-    let reply = k2.get(&format!("/api/v1/bandi/{bando}/valutazione/buste-b/{}", first["envelope_id"].as_str().expect("id")));
+    let reply = k2.get(&format!(
+        "/api/v1/bandi/{bando}/valutazione/buste-b/{}",
+        first["envelope_id"].as_str().expect("id")
+    ));
     assert_eq!(reply.status, 200);
     assert!(reply.text.starts_with("Relazione tecnica"));
 
     // Coefficients: every commissioner, every offer, every criterion; raw values kept.
     let coeff = format!("/api/v1/bandi/{bando}/valutazione/coefficienti");
-    k1.post(&coeff, &json!({ "bidder_id": bidders[0].0, "coefficients": { "T1": "1.2" } })).expect_problem(422, "coefficient_range");
-    k1.post(&coeff, &json!({ "bidder_id": bidders[0].0, "coefficients": { "T9": "0.5" } })).expect_problem(422, "criterion_unknown");
-    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"), &json!({})).expect_problem(409, "coefficients_missing");
+    k1.post(
+        &coeff,
+        &json!({ "bidder_id": bidders[0].0, "coefficients": { "T1": "1.2" } }),
+    )
+    .expect_problem(422, "coefficient_range");
+    k1.post(
+        &coeff,
+        &json!({ "bidder_id": bidders[0].0, "coefficients": { "T9": "0.5" } }),
+    )
+    .expect_problem(422, "criterion_unknown");
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"),
+            &json!({}),
+        )
+        .expect_problem(409, "coefficients_missing");
     for (i, (uid, _)) in bidders.iter().enumerate() {
         for (m, k) in [&k1, &k2, &k3].iter().enumerate() {
-            k.post(&coeff, &json!({ "bidder_id": uid, "coefficients": { "T1": t1[i][m], "T2": t2[i][m] } })).expect(201);
+            k.post(
+                &coeff,
+                &json!({ "bidder_id": uid, "coefficients": { "T1": t1[i][m], "T2": t2[i][m] } }),
+            )
+            .expect(201);
         }
     }
-    let p = k1.post(&format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"), &json!({})).expect(200);
+    let p = k1
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"),
+            &json!({}),
+        )
+        .expect(200);
     assert_eq!(p["coefficients"].as_array().expect("raw").len(), 36);
     let tech = &p["evaluation"]["technical"]["report"]["offers"];
-    let tech_of = |i: usize| tech.as_array().expect("t").iter().find(|o| o["id"] == bidders[i].0.as_str()).expect("offer").clone();
+    let tech_of = |i: usize| {
+        tech.as_array()
+            .expect("t")
+            .iter()
+            .find(|o| o["id"] == bidders[i].0.as_str())
+            .expect("offer")
+            .clone()
+    };
     // T1 averages 0.8, 0.6, 0.4, 0.2, 0.1, 0.4 → riparametrate on 0.8: 40, 30, 20, 10, 5, 20.
     // T2 averages 0.5, 0.5, 0.25, 0.5, 0.1, 0.25 → on 0.5: 30, 30, 15, 30, 6, 15.
     let totals = ["70", "60", "35", "40", "11", "35"];
     for (i, t) in totals.iter().enumerate() {
-        assert_eq!(dec(&tech_of(i)["total_before_second_reparametrization"]), d(t), "bidder {i}");
+        assert_eq!(
+            dec(&tech_of(i)["total_before_second_reparametrization"]),
+            d(t),
+            "bidder {i}"
+        );
     }
     assert_eq!(dec(&tech_of(1)["criteria"][0]["average"]), d("0.6"));
     assert_eq!(dec(&tech_of(1)["criteria"][0]["coefficient"]), d("0.75"));
     // Soglia 20: the fifth offer (11 points) is excluded.
     assert_eq!(tech_of(4)["admitted"], false);
     assert_eq!(participant(&p, &bidders[4].0)["excluded_phase"], "technical");
-    k1.post(&coeff, &json!({ "bidder_id": bidders[0].0, "coefficients": { "T1": "0.9" } })).expect_problem(409, "technical_phase_closed");
+    k1.post(
+        &coeff,
+        &json!({ "bidder_id": bidders[0].0, "coefficients": { "T1": "0.9" } }),
+    )
+    .expect_problem(409, "technical_phase_closed");
 
     // Economic phase, linear on the discount (30 points), Rmax = 25 among the admitted:
     // 12, 24, 30, 18, —, 30 → totals 82, 84, 65, 58, —, 65. The 3rd and 6th tie on total and
     // technical score: the recorded seed decides.
     open(&w, &bando, "C");
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({ "draw_seed": 7 })).expect(200);
+    let p = w
+        .rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/economica"),
+            &json!({ "draw_seed": 7 }),
+        )
+        .expect(200);
     let e = &p["evaluation"];
     assert_eq!(e["anomaly_applies"], false);
     let ranking = e["ranking"].as_array().expect("ranking");
     assert_eq!(ranking.len(), 5);
-    let line = |i: usize| ranking.iter().find(|l| l["bidder_id"] == bidders[i].0.as_str()).expect("line").clone();
+    let line = |i: usize| {
+        ranking
+            .iter()
+            .find(|l| l["bidder_id"] == bidders[i].0.as_str())
+            .expect("line")
+            .clone()
+    };
     assert_eq!(dec(&line(1)["total"]), d("84"));
     assert_eq!(line(1)["rank"], 1);
     assert_eq!(dec(&line(0)["total"]), d("82"));
@@ -716,7 +1097,10 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
     assert_eq!(dec(&line(5)["total"]), d("65"));
     assert_eq!(line(2)["tie_break"], "draw");
     assert_eq!(line(5)["tie_break"], "draw");
-    let mut tied = vec![line(2)["rank"].as_u64().expect("r"), line(5)["rank"].as_u64().expect("r")];
+    let mut tied = vec![
+        line(2)["rank"].as_u64().expect("r"),
+        line(5)["rank"].as_u64().expect("r"),
+    ];
     tied.sort_unstable();
     assert_eq!(tied, vec![3, 4]);
     assert_eq!(line(3)["rank"], 5);
@@ -724,39 +1108,84 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
 
     // Art. 110 on the best offer: explanations within 15 days, accepted.
     let a110 = format!("/api/v1/bandi/{bando}/valutazione/art110");
-    w.rup.post(&a110, &json!({ "bidder_id": bidders[0].0, "request": "costo del personale" })).expect_problem(422, "not_best_offer");
-    let req = w.rup.post(&a110, &json!({ "bidder_id": bidders[1].0, "request": "Giustificare il costo del personale" })).expect(201);
-    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect_problem(409, "art110_pending");
+    w.rup
+        .post(
+            &a110,
+            &json!({ "bidder_id": bidders[0].0, "request": "costo del personale" }),
+        )
+        .expect_problem(422, "not_best_offer");
+    let req = w
+        .rup
+        .post(
+            &a110,
+            &json!({ "bidder_id": bidders[1].0, "request": "Giustificare il costo del personale" }),
+        )
+        .expect(201);
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
+        .expect_problem(409, "art110_pending");
     let best = w.login(&bidders[1].1);
-    best.post(&format!("{a110}/{}/risposta", id(&req)), &json!({ "answer": "Si allegano le tabelle del CCNL applicato" })).expect(200);
-    w.rup.post(&format!("{a110}/{}/esito", id(&req)), &json!({ "accepted": true })).expect(200);
+    best.post(
+        &format!("{a110}/{}/risposta", id(&req)),
+        &json!({ "answer": "Si allegano le tabelle del CCNL applicato" }),
+    )
+    .expect(200);
+    w.rup
+        .post(&format!("{a110}/{}/esito", id(&req)), &json!({ "accepted": true }))
+        .expect(200);
 
     // Award above threshold with six offers: standstill of 35 days (art. 18 c.3).
-    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect(200);
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
+        .expect(200);
     w.app.clock.set(at("2026-06-20T08:00:00Z"));
     w.relogin();
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({})).expect(200);
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))
+        .expect(200);
     let award = &p["award"];
     assert_eq!(award["winner_id"], bidders[1].0.as_str());
     assert_eq!(award["standstill_applies"], true);
     assert_eq!(award["standstill_end"]["utc"], "2026-07-25T08:00:00Z");
-    assert!(award["standstill_why"].as_str().expect("why").starts_with("art. 18 c.3"));
+    assert!(award["standstill_why"]
+        .as_str()
+        .expect("why")
+        .starts_with("art. 18 c.3"));
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
               &json!({ "requirement": "Iscrizione all'albo professionale", "evidence": "Ordine degli architetti, n. 1234", "satisfied": true }))
         .expect(201);
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({})).expect(200);
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({}))
+        .expect(200);
     assert_eq!(p["state"], "effective");
-    assert_eq!(p["award"]["ready_for_contract"], false, "the standstill has not run yet");
-    w.app.clock.set(Utc.with_ymd_and_hms(2026, 7, 25, 8, 0, 0).single().expect("t"));
+    assert_eq!(
+        p["award"]["ready_for_contract"], false,
+        "the standstill has not run yet"
+    );
+    w.app
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 7, 25, 8, 0, 0).single().expect("t"));
     w.relogin();
     let p = procedura(&w, &bando);
     assert_eq!(p["award"]["ready_for_contract"], true);
     // The award communication states the standstill end to every bidder (six).
-    let comms = w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
-    let awards: Vec<&Value> = comms.as_array().expect("c").iter().filter(|n| n["subject"].as_str().expect("s").starts_with("Aggiudicazione")).collect();
+    let comms = w
+        .rup
+        .get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni"))
+        .expect(200);
+    let awards: Vec<&Value> = comms
+        .as_array()
+        .expect("c")
+        .iter()
+        .filter(|n| n["subject"].as_str().expect("s").starts_with("Aggiudicazione"))
+        .collect();
     assert_eq!(awards.len(), 6);
-    assert!(awards.iter().all(|n| n["body"].as_str().expect("b").contains("2026-07-25")));
+    assert!(awards
+        .iter()
+        .all(|n| n["body"].as_str().expect("b").contains("2026-07-25")));
 }
 
 /// Issue 6 point 3: quantitative and tabular criteria are computed by the platform from the
@@ -790,7 +1219,9 @@ fn quantitative_and_tabular_criteria_come_from_envelope_b_and_the_total_is_ripar
     // A table whose ranges overlap is refused when the tender is written.
     let mut bad = body.clone();
     bad["oepv"]["criteria"][3]["table"][1]["from"] = json!("4");
-    w.rup.post("/api/v1/bandi", &bad).expect_problem(422, "oepv_table_overlap");
+    w.rup
+        .post("/api/v1/bandi", &bad)
+        .expect_problem(422, "oepv_table_overlap");
     let bando = tender(&w, body);
     let c1 = w.custode.clone();
     // Envelope B: the declared values (the fourth bidder sends a plain report, no values).
@@ -812,35 +1243,60 @@ fn quantitative_and_tabular_criteria_come_from_envelope_b_and_the_total_is_ripar
     }
     past_opening(&mut w, &bando);
     let path = format!("/api/v1/bandi/{bando}/valutazione/commissione");
-    w.rup.post(&path, &json!({ "members": [c1], "president": c1 })).expect(201);
+    w.rup
+        .post(&path, &json!({ "members": [c1], "president": c1 }))
+        .expect(201);
     open(&w, &bando, "A");
     for uid in &bidders {
         admit(&w, &bando, uid);
     }
     open(&w, &bando, "B");
     let k1 = w.login("custode@comune.milano.it");
-    k1.post(&format!("{path}/dichiarazione"), &json!({ "no_incompatibility": true, "text": "Nessuna incompatibilità (art. 93 c.5)" })).expect(200);
+    k1.post(
+        &format!("{path}/dichiarazione"),
+        &json!({ "no_incompatibility": true, "text": "Nessuna incompatibilità (art. 93 c.5)" }),
+    )
+    .expect(200);
     let coeff = format!("/api/v1/bandi/{bando}/valutazione/coefficienti");
     // Only the discretionary criterion takes a commissioner's coefficient.
     for code in ["T2", "T3", "T4"] {
-        let p = k1.post(&coeff, &json!({ "bidder_id": bidders[0], "coefficients": { "T1": "0.5", code: "1" } }))
+        let p = k1
+            .post(
+                &coeff,
+                &json!({ "bidder_id": bidders[0], "coefficients": { "T1": "0.5", code: "1" } }),
+            )
             .expect_problem(422, "criterion_not_discretionary");
         assert_eq!(p["field"], format!("coefficients.{code}"));
     }
     for (uid, t1) in bidders.iter().zip(["0.5", "0.8", "0.4", "0.6"]) {
-        k1.post(&coeff, &json!({ "bidder_id": uid, "coefficients": { "T1": t1 } })).expect(201);
+        k1.post(&coeff, &json!({ "bidder_id": uid, "coefficients": { "T1": t1 } }))
+            .expect(201);
     }
-    let p = k1.post(&format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"), &json!({})).expect(200);
+    let p = k1
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"),
+            &json!({}),
+        )
+        .expect(200);
     assert_eq!(p["coefficients"].as_array().expect("raw").len(), 4, "only T1 was typed");
     let technical = &p["evaluation"]["technical"];
     let computed = technical["computed"].as_array().expect("computed");
     assert_eq!(computed.len(), 12);
     let comp = |i: usize, code: &str| {
-        computed.iter().find(|c| c["bidder_id"] == bidders[i].as_str() && c["criterion"] == code).expect("computed").clone()
+        computed
+            .iter()
+            .find(|c| c["bidder_id"] == bidders[i].as_str() && c["criterion"] == code)
+            .expect("computed")
+            .clone()
     };
     // T2, lower is better on [0, 40]: 10 h → 30/40 = 0.75; 20 h → 0.5; 50 h → brought to 40 → 0.
     // T3: ISO 14001 → 0.625, nessuna → 0, not declared → 0. T4: 12 → 1, 7 → 0.5, 3 → 0.
-    let expected = [["0.75", "0.625", "1"], ["0.5", "0", "0.5"], ["0", "0", "0"], ["0", "0", "0"]];
+    let expected = [
+        ["0.75", "0.625", "1"],
+        ["0.5", "0", "0.5"],
+        ["0", "0", "0"],
+        ["0", "0", "0"],
+    ];
     for (i, row) in expected.iter().enumerate() {
         for (code, c) in ["T2", "T3", "T4"].iter().zip(row) {
             assert_eq!(dec(&comp(i, code)["coefficient"]), d(c), "bidder {i} {code}");
@@ -850,7 +1306,14 @@ fn quantitative_and_tabular_criteria_come_from_envelope_b_and_the_total_is_ripar
     assert_eq!(comp(2, "T3")["note"], "valore non dichiarato");
     assert!(comp(3, "T2")["note"].as_str().expect("note").contains("JSON"));
     let tech = &technical["report"]["offers"];
-    let tech_of = |i: usize| tech.as_array().expect("t").iter().find(|o| o["id"] == bidders[i].as_str()).expect("offer").clone();
+    let tech_of = |i: usize| {
+        tech.as_array()
+            .expect("t")
+            .iter()
+            .find(|o| o["id"] == bidders[i].as_str())
+            .expect("offer")
+            .clone()
+    };
     // T1 (30) riparametrato on the best average 0.8: 0.625, 1, 0.5, 0.75 → 18.75, 30, 15, 22.5.
     // T2 (20) is not riparametrato (the best stays 0.75 → 15): 15, 10, 0, 0. T3 (10): 6.25, 0, 0, 0.
     // T4 (10): 10, 5, 0, 0. Totals 50, 45, 15, 22.5; the third is below the soglia of 20.
@@ -858,7 +1321,11 @@ fn quantitative_and_tabular_criteria_come_from_envelope_b_and_the_total_is_ripar
     let first = ["50", "45", "15", "22.5"];
     let total = [Some("70"), Some("63"), None, Some("31.5")];
     for i in 0..4 {
-        assert_eq!(dec(&tech_of(i)["total_before_second_reparametrization"]), d(first[i]), "bidder {i}");
+        assert_eq!(
+            dec(&tech_of(i)["total_before_second_reparametrization"]),
+            d(first[i]),
+            "bidder {i}"
+        );
         match total[i] {
             Some(t) => assert_eq!(dec(&tech_of(i)["total"]), d(t), "bidder {i}"),
             None => assert!(tech_of(i).get("total").is_none(), "bidder {i}"),
@@ -892,7 +1359,12 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
     let lot1 = public["lotti"][0]["id"].as_str().expect("lot 1").to_string();
     let lot2 = public["lotti"][1]["id"].as_str().expect("lot 2").to_string();
     let lot_submit = |c: &Client, lot: &str, kind: &str, body: &[u8]| {
-        c.post_raw(&format!("/api/v1/bandi/{bando}/lotti/{lot}/offerta/buste/{kind}"), "application/octet-stream", body).expect(201)
+        c.post_raw(
+            &format!("/api/v1/bandi/{bando}/lotti/{lot}/offerta/buste/{kind}"),
+            "application/octet-stream",
+            body,
+        )
+        .expect(201)
     };
 
     // Lot 1: three bidders; lot 2: a fourth, and the first bids on both lots.
@@ -904,14 +1376,29 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
     }
     let c0 = w.login(&bidders[0].1);
     // A tender with lots takes bids only for a lot; a lot of another tender does not exist.
-    c0.post_raw(&format!("/api/v1/bandi/{bando}/offerta/buste/A"), "application/octet-stream", b"x").expect_problem(422, "lot_required");
-    c0.post_raw(&format!("/api/v1/bandi/{bando}/lotti/{}/offerta/buste/A", w.ente), "application/octet-stream", b"x")
-        .expect_problem(404, "not_found");
+    c0.post_raw(
+        &format!("/api/v1/bandi/{bando}/offerta/buste/A"),
+        "application/octet-stream",
+        b"x",
+    )
+    .expect_problem(422, "lot_required");
+    c0.post_raw(
+        &format!("/api/v1/bandi/{bando}/lotti/{}/offerta/buste/A", w.ente),
+        "application/octet-stream",
+        b"x",
+    )
+    .expect_problem(404, "not_found");
     for (i, discount) in ["10.500", "12.250", "11.000"].iter().enumerate() {
         let c = w.login(&bidders[i].1);
         let r = lot_submit(&c, &lot1, "A", format!("documentazione {i} lotto 1").as_bytes());
         // The signed receipt names the lot: tender <tender>/<lot>.
-        assert!(r["receipt"].as_str().expect("receipt").contains(&format!("\ntender {bando}/{lot1}\n")), "{r}");
+        assert!(
+            r["receipt"]
+                .as_str()
+                .expect("receipt")
+                .contains(&format!("\ntender {bando}/{lot1}\n")),
+            "{r}"
+        );
         lot_submit(&c, &lot1, "C", &offer_c(discount));
     }
     for i in [0usize, 3] {
@@ -920,25 +1407,44 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
         lot_submit(&c, &lot2, "C", &offer_c(if i == 0 { "9.000" } else { "30.000" }));
     }
     let mine = c0.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
-    let lots_of_0: std::collections::BTreeSet<String> =
-        mine.as_array().expect("bids").iter().map(|b| b["lotto_id"].as_str().expect("lot").to_string()).collect();
-    assert_eq!(lots_of_0, [lot1.clone(), lot2.clone()].into_iter().collect(), "one bid per lot");
+    let lots_of_0: std::collections::BTreeSet<String> = mine
+        .as_array()
+        .expect("bids")
+        .iter()
+        .map(|b| b["lotto_id"].as_str().expect("lot").to_string())
+        .collect();
+    assert_eq!(
+        lots_of_0,
+        [lot1.clone(), lot2.clone()].into_iter().collect(),
+        "one bid per lot"
+    );
 
     past_opening(&mut w, &bando);
     // One opening per tender and kind: every lot's envelopes.
     assert_eq!(open(&w, &bando, "A")["envelopes"].as_array().expect("A").len(), 5);
     // The evaluation is per lot.
-    w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione")).expect_problem(409, "lot_required");
+    w.rup
+        .get(&format!("/api/v1/bandi/{bando}/valutazione"))
+        .expect_problem(409, "lot_required");
     let in_lot = |lot: &str, path: &str| format!("/api/v1/bandi/{bando}/valutazione{path}?lotto={lot}");
     for (uid, _) in &bidders[..3] {
-        w.rup.post(&in_lot(&lot1, "/ammissioni"), &json!({ "bidder_id": uid, "decision": "admitted" })).expect(200);
+        w.rup
+            .post(
+                &in_lot(&lot1, "/ammissioni"),
+                &json!({ "bidder_id": uid, "decision": "admitted" }),
+            )
+            .expect(200);
     }
     let p1 = w.rup.get(&in_lot(&lot1, "")).expect(200);
     assert_eq!(p1["lotto"]["id"], lot1.as_str());
     assert_eq!(p1["participants"].as_array().expect("p").len(), 3);
     // Lot 2: bidder 0 (admitted in lot 1) and bidder 3 are both excluded here.
     let p2 = w.rup.get(&in_lot(&lot2, "")).expect(200);
-    assert_eq!(p2["participants"].as_array().expect("p").len(), 0, "no participant rows before the first decision");
+    assert_eq!(
+        p2["participants"].as_array().expect("p").len(),
+        0,
+        "no participant rows before the first decision"
+    );
     for i in [0usize, 3] {
         w.rup
             .post(&in_lot(&lot2, "/ammissioni"),
@@ -946,15 +1452,30 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
             .expect(200);
     }
     let p2 = w.rup.get(&in_lot(&lot2, "")).expect(200);
-    assert!(p2["participants"].as_array().expect("p").iter().all(|x| x["status"] == "excluded"));
-    assert_eq!(participant(&w.rup.get(&in_lot(&lot1, "")).expect(200), &bidders[0].0)["status"], "admitted");
+    assert!(p2["participants"]
+        .as_array()
+        .expect("p")
+        .iter()
+        .all(|x| x["status"] == "excluded"));
+    assert_eq!(
+        participant(&w.rup.get(&in_lot(&lot1, "")).expect(200), &bidders[0].0)["status"],
+        "admitted"
+    );
 
     // Lot 1, economic phase on its own offers: 3 offers, no automatic exclusion; 12.250 wins.
     open(&w, &bando, "C");
-    let p1 = w.rup.post(&in_lot(&lot1, "/economica"), &json!({ "draw_seed": 1 })).expect(200);
+    let p1 = w
+        .rup
+        .post(&in_lot(&lot1, "/economica"), &json!({ "draw_seed": 1 }))
+        .expect(200);
     let e = &p1["evaluation"];
     assert_eq!(e["anomaly_applies"], false, "{e}");
-    let ranked: Vec<Decimal> = e["ranking"].as_array().expect("ranking").iter().map(|l| dec(&l["discount"])).collect();
+    let ranked: Vec<Decimal> = e["ranking"]
+        .as_array()
+        .expect("ranking")
+        .iter()
+        .map(|l| dec(&l["discount"]))
+        .collect();
     assert_eq!(ranked, vec![d("12.250"), d("11.000"), d("10.500")]);
     assert_eq!(e["ranking"][0]["bidder_id"], bidders[1].0.as_str());
     let p1 = w.rup.post(&in_lot(&lot1, "/proposta"), &json!({})).expect(200);
@@ -971,9 +1492,14 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
     assert_eq!(p2["state"], "awarded", "lot 1 awarded, lot 2 deserted");
 
     // Lot 1 becomes effective; so does the tender.
-    w.rup.post(&in_lot(&lot1, "/efficacia"), &json!({})).expect_problem(409, "requirements_unchecked");
     w.rup
-        .post(&in_lot(&lot1, "/requisiti"), &json!({ "requirement": "Attestazione SOA OG1", "evidence": "Casellario ANAC", "satisfied": true }))
+        .post(&in_lot(&lot1, "/efficacia"), &json!({}))
+        .expect_problem(409, "requirements_unchecked");
+    w.rup
+        .post(
+            &in_lot(&lot1, "/requisiti"),
+            &json!({ "requirement": "Attestazione SOA OG1", "evidence": "Casellario ANAC", "satisfied": true }),
+        )
         .expect(201);
     let p1 = w.rup.post(&in_lot(&lot1, "/efficacia"), &json!({})).expect(200);
     assert_eq!(p1["lotto"]["state"], "effective");
@@ -988,12 +1514,22 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
         all.as_array()
             .expect("communications")
             .iter()
-            .filter(|n| n["subject"].as_str().is_some_and(|s| s.starts_with(prefix) && s.contains(lot)))
+            .filter(|n| {
+                n["subject"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with(prefix) && s.contains(lot))
+            })
             .map(|n| n["recipient_user_id"].as_str().expect("recipient").to_string())
             .collect()
     };
-    assert_eq!(to("Aggiudicazione", "lotto 1"), bidders[..3].iter().map(|b| b.0.clone()).collect());
-    assert_eq!(to("Esito", "lotto 2"), [bidders[0].0.clone(), bidders[3].0.clone()].into_iter().collect());
+    assert_eq!(
+        to("Aggiudicazione", "lotto 1"),
+        bidders[..3].iter().map(|b| b.0.clone()).collect()
+    );
+    assert_eq!(
+        to("Esito", "lotto 2"),
+        [bidders[0].0.clone(), bidders[3].0.clone()].into_iter().collect()
+    );
     assert_eq!(to("Esclusione", "lotto 2").len(), 2);
     assert!(to("Esclusione", "lotto 1").is_empty());
 }
@@ -1023,12 +1559,27 @@ fn art110_explanations_not_given_within_fifteen_days_exclude_the_best_offer() {
         admit(&w, &bando, uid);
     }
     open(&w, &bando, "C");
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({ "draw_seed": 3 })).expect(200);
+    let p = w
+        .rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/economica"),
+            &json!({ "draw_seed": 3 }),
+        )
+        .expect(200);
     assert_eq!(p["evaluation"]["ranking"][0]["bidder_id"], bidders[0].0.as_str());
 
     let a110 = format!("/api/v1/bandi/{bando}/valutazione/art110");
-    let req = w.rup.post(&a110, &json!({ "bidder_id": bidders[0].0, "request": "Giustificare il ribasso del 18%" })).expect(201);
-    assert_eq!(req["deadline"], "2026-06-20T13:30:00Z", "15 calendar days, same Rome wall time");
+    let req = w
+        .rup
+        .post(
+            &a110,
+            &json!({ "bidder_id": bidders[0].0, "request": "Giustificare il ribasso del 18%" }),
+        )
+        .expect(201);
+    assert_eq!(
+        req["deadline"], "2026-06-20T13:30:00Z",
+        "15 calendar days, same Rome wall time"
+    );
 
     // One second before the term: still pending, nobody excluded, no proposal.
     w.app.clock.set(at("2026-06-20T13:29:59Z"));
@@ -1036,7 +1587,9 @@ fn art110_explanations_not_given_within_fifteen_days_exclude_the_best_offer() {
     let p = procedura(&w, &bando);
     assert_eq!(participant(&p, &bidders[0].0)["status"], "admitted");
     assert!(p["art110"][0]["outcome"].is_null());
-    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect_problem(409, "art110_pending");
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
+        .expect_problem(409, "art110_pending");
 
     // At the term, with no answer: excluded by the platform, and the second offer is the best.
     w.app.clock.set(at("2026-06-20T13:30:00Z"));
@@ -1045,18 +1598,36 @@ fn art110_explanations_not_given_within_fifteen_days_exclude_the_best_offer() {
     let first = participant(&p, &bidders[0].0);
     assert_eq!(first["status"], "excluded", "{first}");
     assert_eq!(first["excluded_phase"], "art110");
-    assert!(first["reason"].as_str().expect("reason").starts_with("art. 110 c.3"), "{first}");
+    assert!(
+        first["reason"].as_str().expect("reason").starts_with("art. 110 c.3"),
+        "{first}"
+    );
     assert!(first["decided_by"].is_null(), "decided by the platform: {first}");
     assert_eq!(p["art110"][0]["outcome"], "excluded");
     // Too late to answer.
     w.login(&bidders[0].1)
-        .post(&format!("{a110}/{}/risposta", id(&req)), &json!({ "answer": "Tardiva" }))
+        .post(
+            &format!("{a110}/{}/risposta", id(&req)),
+            &json!({ "answer": "Tardiva" }),
+        )
         .expect_problem(409, "art110_closed");
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect(200);
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
+        .expect(200);
     assert_eq!(p["award"]["winner_id"], bidders[1].0.as_str());
     // The bidder was told (art. 90), and the exclusion is in the audit trail and the log.
-    let mine = w.login(&bidders[0].1).get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
-    assert!(mine.as_array().expect("mine").iter().any(|n| n["subject"].as_str().is_some_and(|s| s.starts_with("Esclusione"))), "{mine}");
+    let mine = w
+        .login(&bidders[0].1)
+        .get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni"))
+        .expect(200);
+    assert!(
+        mine.as_array()
+            .expect("mine")
+            .iter()
+            .any(|n| n["subject"].as_str().is_some_and(|s| s.starts_with("Esclusione"))),
+        "{mine}"
+    );
     let events = audit_events(&w);
     let exclusion = events
         .iter()
@@ -1084,13 +1655,27 @@ fn a_single_offer_above_the_threshold_is_awarded_without_standstill() {
     open(&w, &bando, "A");
     admit(&w, &bando, &uid);
     open(&w, &bando, "C");
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({})).expect(200);
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
+        .expect(200);
     assert_eq!(p["evaluation"]["anomaly_applies"], false, "{p}");
     assert_eq!(p["evaluation"]["ranking"][0]["bidder_id"], uid.as_str());
-    w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({})).expect(200);
-    let p = w.rup.post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({})).expect(200);
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
+        .expect(200);
+    let p = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))
+        .expect(200);
     assert_eq!(p["award"]["winner_id"], uid.as_str());
     assert_eq!(p["award"]["standstill_applies"], false, "{p}");
-    assert!(p["award"]["standstill_why"].as_str().expect("why").contains("una sola offerta"), "{p}");
+    assert!(
+        p["award"]["standstill_why"]
+            .as_str()
+            .expect("why")
+            .contains("una sola offerta"),
+        "{p}"
+    );
     assert!(p["award"]["standstill_end"].is_null());
 }

@@ -24,7 +24,10 @@ fn roma() -> Value {
 }
 
 fn create_ente(admin: &Client, body: &Value) -> String {
-    admin.post("/api/v1/enti", body).expect(201)["id"].as_str().expect("id").to_string()
+    admin.post("/api/v1/enti", body).expect(201)["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
 }
 
 fn create_official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
@@ -70,10 +73,16 @@ fn admin_creates_an_ente_and_a_rup_who_logs_in() {
 fn wrong_password_unknown_user_and_logout() {
     let app = TestApp::start();
     let c = app.client();
-    c.post("/api/v1/auth/login", &json!({ "email": journeys::ADMIN_EMAIL, "password": "wrong-password!" }))
-        .expect_problem(401, "invalid_credentials");
-    c.post("/api/v1/auth/login", &json!({ "email": "nobody@x.it", "password": "wrong-password!" }))
-        .expect_problem(401, "invalid_credentials");
+    c.post(
+        "/api/v1/auth/login",
+        &json!({ "email": journeys::ADMIN_EMAIL, "password": "wrong-password!" }),
+    )
+    .expect_problem(401, "invalid_credentials");
+    c.post(
+        "/api/v1/auth/login",
+        &json!({ "email": "nobody@x.it", "password": "wrong-password!" }),
+    )
+    .expect_problem(401, "invalid_credentials");
     let admin = app.admin();
     admin.get("/api/v1/auth/me").expect(200);
     admin.post("/api/v1/auth/logout", &json!({})).expect(204);
@@ -84,7 +93,8 @@ fn wrong_password_unknown_user_and_logout() {
 fn tokens_expire_when_the_clock_moves_past_their_ttl() {
     let app = TestApp::start();
     let admin = app.admin();
-    app.clock.advance(chrono::Duration::hours(11) + chrono::Duration::minutes(59));
+    app.clock
+        .advance(chrono::Duration::hours(11) + chrono::Duration::minutes(59));
     admin.get("/api/v1/auth/me").expect(200);
     app.clock.advance(chrono::Duration::minutes(2));
     admin.get("/api/v1/auth/me").expect_problem(401, "unauthenticated");
@@ -96,7 +106,9 @@ fn unauthenticated_calls_get_401() {
     let c = app.client();
     c.get("/api/v1/enti").expect_problem(401, "unauthenticated");
     c.post("/api/v1/enti", &milano()).expect_problem(401, "unauthenticated");
-    c.with_token("forged-token").get("/api/v1/users").expect_problem(401, "unauthenticated");
+    c.with_token("forged-token")
+        .get("/api/v1/users")
+        .expect_problem(401, "unauthenticated");
 }
 
 #[test]
@@ -109,14 +121,21 @@ fn a_rup_cannot_touch_another_entes_data() {
     create_official(&admin, "auditor@roma.it", "auditor", &roma);
     let rup = app.client().logged_in("rup@milano.it", "una-password-lunga");
     rup.get(&format!("/api/v1/enti/{milano}/members")).expect(200);
-    rup.get(&format!("/api/v1/enti/{roma}/members")).expect_problem(403, "forbidden");
-    rup.get(&format!("/api/v1/enti/{milano}/audit-events")).expect_problem(403, "forbidden");
-    rup.post("/api/v1/enti", &json!({"nome": "x", "codice_fiscale": "00514490010", "tipo": "altro", "pec": "a@b.it"}))
+    rup.get(&format!("/api/v1/enti/{roma}/members"))
         .expect_problem(403, "forbidden");
+    rup.get(&format!("/api/v1/enti/{milano}/audit-events"))
+        .expect_problem(403, "forbidden");
+    rup.post(
+        "/api/v1/enti",
+        &json!({"nome": "x", "codice_fiscale": "00514490010", "tipo": "altro", "pec": "a@b.it"}),
+    )
+    .expect_problem(403, "forbidden");
     rup.get("/api/v1/users").expect_problem(403, "forbidden");
     let auditor = app.client().logged_in("auditor@roma.it", "una-password-lunga");
     auditor.get(&format!("/api/v1/enti/{roma}/audit-events")).expect(200);
-    auditor.get(&format!("/api/v1/enti/{milano}/audit-events")).expect_problem(403, "forbidden");
+    auditor
+        .get(&format!("/api/v1/enti/{milano}/audit-events"))
+        .expect_problem(403, "forbidden");
 }
 
 #[test]
@@ -126,20 +145,32 @@ fn a_supplier_cannot_reach_officials_endpoints() {
     let milano = create_ente(&admin, &milano());
     let c = app.client();
     let registered = c
-        .post("/api/v1/auth/register", &json!({ "email": "gare@edilrossi.it", "full_name": "Edil Rossi", "password": "fornitore-password" }))
+        .post(
+            "/api/v1/auth/register",
+            &json!({ "email": "gare@edilrossi.it", "full_name": "Edil Rossi", "password": "fornitore-password" }),
+        )
         .expect(201);
     assert_eq!(registered["kind"], "supplier");
     let supplier = c.logged_in("gare@edilrossi.it", "fornitore-password");
     supplier.get("/api/v1/auth/me").expect(200);
     supplier.get("/api/v1/enti").expect_problem(403, "forbidden");
-    supplier.get(&format!("/api/v1/enti/{milano}")).expect_problem(403, "forbidden");
-    supplier.get(&format!("/api/v1/enti/{milano}/members")).expect_problem(403, "forbidden");
-    supplier.get(&format!("/api/v1/enti/{milano}/audit-events")).expect_problem(403, "forbidden");
+    supplier
+        .get(&format!("/api/v1/enti/{milano}"))
+        .expect_problem(403, "forbidden");
+    supplier
+        .get(&format!("/api/v1/enti/{milano}/members"))
+        .expect_problem(403, "forbidden");
+    supplier
+        .get(&format!("/api/v1/enti/{milano}/audit-events"))
+        .expect_problem(403, "forbidden");
     supplier.get("/api/v1/users").expect_problem(403, "forbidden");
     // Nor can an admin turn a supplier account into an official.
     let id = registered["id"].as_str().expect("id");
     admin
-        .post(&format!("/api/v1/users/{id}/roles"), &json!({ "role": "rup", "ente_id": milano }))
+        .post(
+            &format!("/api/v1/users/{id}/roles"),
+            &json!({ "role": "rup", "ente_id": milano }),
+        )
         .expect_problem(422, "role_for_supplier");
 }
 
@@ -154,12 +185,17 @@ fn every_state_change_is_audited_with_its_request_id() {
     create_official(&admin, "rup@milano.it", "rup", ente_id);
     let trail = admin.get(&format!("/api/v1/enti/{ente_id}/audit-events")).expect(200);
     let events = trail["events"].as_array().expect("events");
-    let created = events.iter().find(|e| e["action"] == "ente.created").expect("ente.created event");
+    let created = events
+        .iter()
+        .find(|e| e["action"] == "ente.created")
+        .expect("ente.created event");
     assert_eq!(created["request_id"], request_id.as_str());
     assert_eq!(created["object_id"], ente_id);
     assert!(created["actor_user_id"].is_string());
     assert_eq!(created["occurred_at"], "2026-05-04T08:00:00Z");
-    assert!(events.iter().any(|e| e["action"] == "role.granted" && e["details"]["role"] == "rup"));
+    assert!(events
+        .iter()
+        .any(|e| e["action"] == "role.granted" && e["details"]["role"] == "rup"));
 }
 
 #[test]
@@ -168,29 +204,44 @@ fn invalid_identifiers_get_422_naming_the_field_and_change_nothing() {
     let admin = app.admin();
     let mut bad_cf = milano();
     bad_cf["codice_fiscale"] = json!("01199250159");
-    let p = admin.post("/api/v1/enti", &bad_cf).expect_problem(422, "partita_iva_check_digit");
+    let p = admin
+        .post("/api/v1/enti", &bad_cf)
+        .expect_problem(422, "partita_iva_check_digit");
     assert_eq!(p["field"], "codice_fiscale");
     let mut bad_pec = milano();
     bad_pec["pec"] = json!("not an address");
     assert_eq!(admin.post("/api/v1/enti", &bad_pec).expect(422)["field"], "pec");
     let mut bad_istat = milano();
     bad_istat["istat_code"] = json!("999999");
-    assert_eq!(admin.post("/api/v1/enti", &bad_istat).expect(422)["field"], "istat_code");
+    assert_eq!(
+        admin.post("/api/v1/enti", &bad_istat).expect(422)["field"],
+        "istat_code"
+    );
     let mut no_istat = milano();
     no_istat["istat_code"] = Value::Null;
-    admin.post("/api/v1/enti", &no_istat).expect_problem(422, "istat_code_required");
+    admin
+        .post("/api/v1/enti", &no_istat)
+        .expect_problem(422, "istat_code_required");
     assert_eq!(admin.get("/api/v1/enti").expect(200), json!([]));
     // Duplicates are refused too, and the first ente stays as it was.
     create_ente(&admin, &milano());
-    admin.post("/api/v1/enti", &milano()).expect_problem(409, "ente_duplicate");
+    admin
+        .post("/api/v1/enti", &milano())
+        .expect_problem(409, "ente_duplicate");
     assert_eq!(admin.get("/api/v1/enti").expect(200).as_array().map(Vec::len), Some(1));
     // Weak passwords and bad role shapes for officials.
     let id = admin.get("/api/v1/enti").expect(200)[0]["id"].clone();
     admin
-        .post("/api/v1/users", &json!({"email": "a@b.it", "full_name": "A", "password": "short", "roles": []}))
+        .post(
+            "/api/v1/users",
+            &json!({"email": "a@b.it", "full_name": "A", "password": "short", "roles": []}),
+        )
         .expect_problem(422, "password_too_short");
     admin
-        .post("/api/v1/users", &json!({"email": "a@b.it", "full_name": "A", "password": "abbastanza-lunga", "roles": [{"role": "rup"}]}))
+        .post(
+            "/api/v1/users",
+            &json!({"email": "a@b.it", "full_name": "A", "password": "abbastanza-lunga", "roles": [{"role": "rup"}]}),
+        )
         .expect_problem(422, "role_needs_ente");
     admin
         .post("/api/v1/users", &json!({"email": "a@b.it", "full_name": "A", "password": "abbastanza-lunga", "roles": [{"role": "admin", "ente_id": id}]}))
@@ -202,29 +253,49 @@ fn invalid_identifiers_get_422_naming_the_field_and_change_nothing() {
 fn malformed_requests_get_4xx_problems_never_500() {
     let app = TestApp::start();
     let admin = app.admin();
-    admin.post_raw("/api/v1/enti", "application/json", b"{\"nome\": ").expect_problem(400, "json_malformed");
-    admin.post_raw("/api/v1/enti", "application/json", b"\xff\xfe").expect_problem(400, "json_malformed");
-    admin.post_raw("/api/v1/enti", "text/plain", b"{}").expect_problem(415, "content_type_not_json");
+    admin
+        .post_raw("/api/v1/enti", "application/json", b"{\"nome\": ")
+        .expect_problem(400, "json_malformed");
+    admin
+        .post_raw("/api/v1/enti", "application/json", b"\xff\xfe")
+        .expect_problem(400, "json_malformed");
+    admin
+        .post_raw("/api/v1/enti", "text/plain", b"{}")
+        .expect_problem(415, "content_type_not_json");
     let mut wrong_type = milano();
     wrong_type["nome"] = json!(42);
-    admin.post("/api/v1/enti", &wrong_type).expect_problem(400, "json_invalid");
+    admin
+        .post("/api/v1/enti", &wrong_type)
+        .expect_problem(400, "json_invalid");
     let mut unknown = milano();
     unknown["sindaco"] = json!("x");
-    assert_eq!(admin.post("/api/v1/enti", &unknown).expect_problem(400, "json_invalid")["field"], "sindaco");
+    assert_eq!(
+        admin.post("/api/v1/enti", &unknown).expect_problem(400, "json_invalid")["field"],
+        "sindaco"
+    );
     let missing = json!({ "nome": "Comune" });
-    assert_eq!(admin.post("/api/v1/enti", &missing).expect_problem(400, "json_invalid")["field"], "codice_fiscale");
+    assert_eq!(
+        admin.post("/api/v1/enti", &missing).expect_problem(400, "json_invalid")["field"],
+        "codice_fiscale"
+    );
     let mut bad_enum = milano();
     bad_enum["tipo"] = json!("impero");
-    admin.post("/api/v1/enti", &bad_enum).expect_problem(400, "json_invalid");
+    admin
+        .post("/api/v1/enti", &bad_enum)
+        .expect_problem(400, "json_invalid");
     let big = "x".repeat(70 * 1024);
     let mut huge = milano();
     huge["nome"] = json!(big);
     admin.post("/api/v1/enti", &huge).expect_problem(413, "body_too_large");
     admin.get("/api/v1/enti/not-a-uuid").expect_problem(400, "path_invalid");
-    admin.get(&format!("/api/v1/enti/{}", uuid::Uuid::new_v4())).expect_problem(404, "not_found");
+    admin
+        .get(&format!("/api/v1/enti/{}", uuid::Uuid::new_v4()))
+        .expect_problem(404, "not_found");
     let p = admin.get("/api/v1/nothing-here").expect_problem(404, "route_not_found");
     assert!(p["request_id"].is_string());
-    admin.get("/api/v1/enti/00000000-0000-0000-0000-000000000000/audit-events?limit=abc").expect_problem(400, "query_invalid");
+    admin
+        .get("/api/v1/enti/00000000-0000-0000-0000-000000000000/audit-events?limit=abc")
+        .expect_problem(400, "query_invalid");
     assert_eq!(admin.get("/api/v1/enti").expect(200), json!([]));
 }
 
@@ -255,7 +326,10 @@ fn the_committed_openapi_document_is_current_and_docs_render() {
     let page = c.get("/api/docs/");
     assert_eq!(page.status, 200);
     assert!(page.text.contains("swagger-ui"), "{}", page.text);
-    assert!(!page.text.contains("https://"), "docs page must load nothing from the internet");
+    assert!(
+        !page.text.contains("https://"),
+        "docs page must load nothing from the internet"
+    );
     assert_eq!(c.get("/api/docs/swagger-ui.css").status, 200);
     assert_eq!(c.get("/api/docs/swagger-ui-bundle.js").status, 200);
 }

@@ -16,7 +16,11 @@ fn psql(app: &TestApp, sql: &str) -> String {
         .args([app.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
         .output()
         .expect("psql runs");
-    assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -51,8 +55,11 @@ fn pending_supplier(app: &TestApp, email: &str, name: &str, piva: &str) -> (Clie
         )
         .expect(201);
     }
-    c.put(&format!("/api/v1/registry/operatori/{id}/categorie"), &json!({ "cpv": ["45210000-2"], "soa": [] }))
-        .expect(200);
+    c.put(
+        &format!("/api/v1/registry/operatori/{id}/categorie"),
+        &json!({ "cpv": ["45210000-2"], "soa": [] }),
+    )
+    .expect(200);
     (c, id)
 }
 
@@ -84,7 +91,12 @@ fn row(app: &TestApp, id: &str) -> (bool, i32, String, String) {
     );
     let parts: Vec<&str> = line.splitn(4, '|').collect();
     assert_eq!(parts.len(), 4, "one row expected, got {line:?}");
-    (parts[0] == "true", parts[1].parse().expect("attempts"), parts[2].to_string(), parts[3].to_string())
+    (
+        parts[0] == "true",
+        parts[1].parse().expect("attempts"),
+        parts[2].to_string(),
+        parts[3].to_string(),
+    )
 }
 
 #[track_caller]
@@ -106,7 +118,10 @@ fn a_qualification_decision_is_delivered_once_to_the_suppliers_pec_and_audited()
     let app = TestApp::start();
     let admin = app.admin();
     let (c, id) = pending_supplier(&app, "a@x.it", "Alfa Costruzioni S.r.l.", PIVA[0]);
-    assert!(app.mailbox().messages().is_empty(), "nothing to send before the decision");
+    assert!(
+        app.mailbox().messages().is_empty(),
+        "nothing to send before the decision"
+    );
     decide(&admin, &id, json!({ "action": "qualify" }));
 
     let mails = app.mailbox().wait_for(1);
@@ -125,8 +140,14 @@ fn a_qualification_decision_is_delivered_once_to_the_suppliers_pec_and_audited()
 
     // Traceable: the header names the outbox row the decision's audit event names.
     let decided = events(&c, &id, "registry.operatore.qualified");
-    let notification = decided[0]["details"]["notification_id"].as_str().expect("notification id").to_string();
-    assert_eq!(mail.header("X-Centrale-Notification-Id").as_deref(), Some(notification.as_str()));
+    let notification = decided[0]["details"]["notification_id"]
+        .as_str()
+        .expect("notification id")
+        .to_string();
+    assert_eq!(
+        mail.header("X-Centrale-Notification-Id").as_deref(),
+        Some(notification.as_str())
+    );
     assert_eq!(mail.header("X-Centrale-Object"), Some(format!("operatore/{id}")));
     assert_eq!(mail.message_id(), format!("{notification}@pec.centrale.test"));
 
@@ -147,10 +168,21 @@ fn a_qualification_decision_is_delivered_once_to_the_suppliers_pec_and_audited()
     assert!(delivered[0]["actor_user_id"].is_null());
 
     // A second decision is a second message, with its own id.
-    decide(&admin, &id, json!({ "action": "suspend", "reason": "DURC irregolare: verifica in corso presso l'INPS — città di Forlì" }));
+    decide(
+        &admin,
+        &id,
+        json!({ "action": "suspend", "reason": "DURC irregolare: verifica in corso presso l'INPS — città di Forlì" }),
+    );
     let mails = app.mailbox().wait_for(2);
     assert_eq!(mails[1].subject(), "Albo operatori economici: iscrizione sospesa");
-    assert!(mails[1].text().trim_end().ends_with("Motivazione: DURC irregolare: verifica in corso presso l'INPS — città di Forlì"), "{}", mails[1].text());
+    assert!(
+        mails[1]
+            .text()
+            .trim_end()
+            .ends_with("Motivazione: DURC irregolare: verifica in corso presso l'INPS — città di Forlì"),
+        "{}",
+        mails[1].text()
+    );
     assert_ne!(mails[1].message_id(), mails[0].message_id());
     some_ticks();
     assert_eq!(app.mailbox().messages().len(), 2);
@@ -219,7 +251,9 @@ fn two_dispatchers_on_one_database_never_send_a_row_twice() {
         decide(&admin, &id, json!({ "action": "reinstate" }));
         ids.push(id);
     }
-    let queued: usize = psql(&app, "SELECT count(*) FROM notifications_outbox WHERE sent_at IS NULL").parse().expect("count");
+    let queued: usize = psql(&app, "SELECT count(*) FROM notifications_outbox WHERE sent_at IS NULL")
+        .parse()
+        .expect("count");
     assert_eq!(queued, 6);
     let pool = db::pool::build(&app.db_url, 4).expect("pool");
     let now = journeys::default_start();
@@ -245,12 +279,23 @@ fn two_dispatchers_on_one_database_never_send_a_row_twice() {
     assert_eq!(total, 6);
     let mails = app.mailbox().messages();
     assert_eq!(mails.len(), 6);
-    let mut notification_ids: Vec<String> =
-        mails.iter().map(|m| m.header("X-Centrale-Notification-Id").expect("id header")).collect();
+    let mut notification_ids: Vec<String> = mails
+        .iter()
+        .map(|m| m.header("X-Centrale-Notification-Id").expect("id header"))
+        .collect();
     notification_ids.sort();
     notification_ids.dedup();
     assert_eq!(notification_ids.len(), 6, "every row sent exactly once");
-    assert_eq!(psql(&app, "SELECT count(*) FROM notifications_outbox WHERE sent_at IS NULL"), "0");
-    assert_eq!(psql(&app, "SELECT count(*) FROM audit_events WHERE action = 'notify.delivered'"), "6");
+    assert_eq!(
+        psql(&app, "SELECT count(*) FROM notifications_outbox WHERE sent_at IS NULL"),
+        "0"
+    );
+    assert_eq!(
+        psql(
+            &app,
+            "SELECT count(*) FROM audit_events WHERE action = 'notify.delivered'"
+        ),
+        "6"
+    );
     assert_eq!(psql(&app, "SELECT max(attempts) FROM notifications_outbox"), "1");
 }

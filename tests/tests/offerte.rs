@@ -27,7 +27,14 @@ const RUP: &str = "rup@comune.milano.it";
 const COMMISSION: &str = "custode2@comune.milano.it";
 
 /// Valid partite IVA (check digits computed with the §10 algorithm).
-const PIVA: [&str; 6] = ["00514490010", "03123456786", "04567890126", "05678901231", "06789012348", "07890123453"];
+const PIVA: [&str; 6] = [
+    "00514490010",
+    "03123456786",
+    "04567890126",
+    "05678901231",
+    "06789012348",
+    "07890123453",
+];
 
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
@@ -38,7 +45,11 @@ fn psql(app: &TestApp, sql: &str) -> String {
         .args([app.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
         .output()
         .expect("psql runs");
-    assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -66,8 +77,11 @@ impl World {
 
 fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
     id(&admin
-        .post("/api/v1/users", &json!({ "email": email, "full_name": "Funzionario", "password": PASSWORD,
-                                          "roles": [{ "role": role, "ente_id": ente }] }))
+        .post(
+            "/api/v1/users",
+            &json!({ "email": email, "full_name": "Funzionario", "password": PASSWORD,
+                                          "roles": [{ "role": role, "ente_id": ente }] }),
+        )
         .expect(201))
 }
 
@@ -90,9 +104,17 @@ impl Bidder {
 fn account(w: &World, email: &str) -> Bidder {
     let c = w.app.client();
     let user = c
-        .post("/api/v1/auth/register", &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }))
+        .post(
+            "/api/v1/auth/register",
+            &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }),
+        )
         .expect(201);
-    Bidder { client: w.login(email), user_id: id(&user), email: email.to_string(), operatore: None }
+    Bidder {
+        client: w.login(email),
+        user_id: id(&user),
+        email: email.to_string(),
+        operatore: None,
+    }
 }
 
 /// An account that registers its operatore economico in the albo (pending) with DURC valid
@@ -104,14 +126,20 @@ fn registered(w: &World, email: &str, durc_until: &str) -> Bidder {
     let piva = PIVA[n];
     let op = b
         .client
-        .post("/api/v1/registry/operatori", &json!({
+        .post(
+            "/api/v1/registry/operatori",
+            &json!({
             "ragione_sociale": format!("Operatore {n} S.r.l."), "forma_giuridica": "srl",
             "partita_iva": piva, "codice_fiscale": piva, "sede_istat": "015146", "sede_indirizzo": "Via Roma 1",
             "pec": format!("{piva}@legalmail.it"),
-            "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } }))
+            "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } }),
+        )
         .expect(201);
     let op_id = id(&op);
-    for (tipo, scadenza) in [("durc", format!("&scadenza={durc_until}")), ("visura_camerale", String::new())] {
+    for (tipo, scadenza) in [
+        ("durc", format!("&scadenza={durc_until}")),
+        ("visura_camerale", String::new()),
+    ] {
         b.client
             .post_raw(
                 &format!("/api/v1/registry/operatori/{op_id}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scadenza}"),
@@ -134,7 +162,10 @@ fn qualified_until(w: &World, email: &str, durc_until: &str) -> Bidder {
     let op = b.operatore.as_deref().expect("operatore");
     let q = w
         .admin
-        .post(&format!("/api/v1/registry/operatori/{op}/qualification"), &json!({ "action": "qualify" }))
+        .post(
+            &format!("/api/v1/registry/operatori/{op}/qualification"),
+            &json!({ "action": "qualify" }),
+        )
         .expect(200);
     assert_eq!(q["status"], "qualified");
     b
@@ -150,18 +181,32 @@ fn world() -> World {
     let app = TestApp::start();
     let admin = app.admin();
     let ente = id(&admin
-        .post("/api/v1/enti", &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
-                                       "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }))
+        .post(
+            "/api/v1/enti",
+            &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
+                                       "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
+        )
         .expect(201));
     let rup_id = official(&admin, RUP, "rup", &ente);
     let c2 = official(&admin, COMMISSION, "commission", &ente);
     let c3 = official(&admin, "custode3@comune.milano.it", "auditor", &ente);
     let custodians = [rup_id.clone(), c2, c3]
         .into_iter()
-        .map(|user_id| Custodian { user_id, identity: AgeIdentity::generate() })
+        .map(|user_id| Custodian {
+            user_id,
+            identity: AgeIdentity::generate(),
+        })
         .collect();
     let rup = app.client().logged_in(RUP, PASSWORD);
-    World { app, admin, rup, custodians, ente, tenders: 0.into(), suppliers: 0.into() }
+    World {
+        app,
+        admin,
+        rup,
+        custodians,
+        ente,
+        tenders: 0.into(),
+        suppliers: 0.into(),
+    }
 }
 
 /// The submission deadline of every tender here: 5 June 2026, 12:00 in Rome.
@@ -214,7 +259,10 @@ fn tender_body(w: &World) -> Value {
 /// Created and published by the RUP through the API; returns its id.
 fn publish(w: &World, body: &Value) -> String {
     let bando = id(&w.rup.post("/api/v1/bandi", body).expect(201));
-    let published = w.rup.post(&format!("/api/v1/bandi/{bando}/publish"), &json!({})).expect(200);
+    let published = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/publish"), &json!({}))
+        .expect(200);
     assert_eq!(published["state"], "published");
     assert_eq!(published["submission_deadline"]["utc"], "2026-06-05T10:00:00Z");
     bando
@@ -240,7 +288,10 @@ fn custody(w: &World, bando: &str) -> Value {
 
 /// The custodians' decrypted shares, base64, as `centrale keys decrypt-share` prints them.
 fn shares(w: &World, bando: &str, which: &[usize]) -> Vec<String> {
-    let all = w.login(RUP).get(&format!("/api/v1/bandi/{bando}/sigillo/quote")).expect(200);
+    let all = w
+        .login(RUP)
+        .get(&format!("/api/v1/bandi/{bando}/sigillo/quote"))
+        .expect(200);
     which
         .iter()
         .map(|&i| {
@@ -255,7 +306,11 @@ fn shares(w: &World, bando: &str, which: &[usize]) -> Vec<String> {
                 custodian: entry["custodian_key"].as_str().expect("key").to_string(),
                 ciphertext: B64.decode(entry["ciphertext"].as_str().expect("ct")).expect("b64"),
             };
-            B64.encode(custody::decrypt_share(&c.identity, &share).expect("decrypt share").as_bytes())
+            B64.encode(
+                custody::decrypt_share(&c.identity, &share)
+                    .expect("decrypt share")
+                    .as_bytes(),
+            )
         })
         .collect()
 }
@@ -266,9 +321,15 @@ struct Upload {
 }
 
 fn send(app: &TestApp, who: &Client, bando: &str, kind: &str, sealed: &str, body: impl Read) -> Upload {
-    let url = format!("{}/api/v1/bandi/{bando}/offerta/buste/{kind}?sealed={sealed}", app.base_url);
+    let url = format!(
+        "{}/api/v1/bandi/{bando}/offerta/buste/{kind}?sealed={sealed}",
+        app.base_url
+    );
     let req = ureq::post(&url)
-        .set("Authorization", &format!("Bearer {}", who.token.as_deref().expect("token")))
+        .set(
+            "Authorization",
+            &format!("Bearer {}", who.token.as_deref().expect("token")),
+        )
         .set("Content-Type", "application/octet-stream");
     let resp = match req.send(body) {
         Ok(r) => r,
@@ -277,7 +338,10 @@ fn send(app: &TestApp, who: &Client, bando: &str, kind: &str, sealed: &str, body
     };
     let status = resp.status();
     let text = resp.into_string().unwrap_or_default();
-    Upload { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    Upload {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+    }
 }
 
 fn submit(app: &TestApp, who: &Client, bando: &str, kind: &str, plaintext: &[u8]) -> Value {
@@ -286,7 +350,14 @@ fn submit(app: &TestApp, who: &Client, bando: &str, kind: &str, plaintext: &[u8]
     u.body
 }
 
-fn submit_client_sealed(app: &TestApp, who: &Client, bando: &str, kind: &str, recipient: &str, plaintext: &[u8]) -> (Value, Vec<u8>) {
+fn submit_client_sealed(
+    app: &TestApp,
+    who: &Client,
+    bando: &str,
+    kind: &str,
+    recipient: &str,
+    plaintext: &[u8],
+) -> (Value, Vec<u8>) {
     let r = envelope::parse_recipient(recipient).expect("recipient");
     let mut sealed = Vec::new();
     envelope::seal_stream(&r, plaintext, &mut sealed).expect("seal");
@@ -296,8 +367,10 @@ fn submit_client_sealed(app: &TestApp, who: &Client, bando: &str, kind: &str, re
 }
 
 fn get_bytes(app: &TestApp, who: &Client, path: &str) -> (u16, Vec<u8>) {
-    let req = ureq::get(&format!("{}{path}", app.base_url))
-        .set("Authorization", &format!("Bearer {}", who.token.as_deref().expect("token")));
+    let req = ureq::get(&format!("{}{path}", app.base_url)).set(
+        "Authorization",
+        &format!("Bearer {}", who.token.as_deref().expect("token")),
+    );
     let resp = match req.call() {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
@@ -354,8 +427,11 @@ fn custody_submission_and_receipts_that_verify_offline_and_with_openssl() {
     let u = send(&w.app, &acme, &bando, "A", "server", &b"x"[..]);
     assert_eq!((u.status, u.body["code"].as_str()), (409, Some("tender_key_missing")));
     // Only the RUP of the ente (or an admin) uploads the key; a supplier cannot.
-    acme.put(&format!("/api/v1/bandi/{bando}/sigillo"), &json!({ "recipient": "age1x", "k": 2, "n": 3, "shares": [] }))
-        .expect_problem(403, "forbidden");
+    acme.put(
+        &format!("/api/v1/bandi/{bando}/sigillo"),
+        &json!({ "recipient": "age1x", "k": 2, "n": 3, "shares": [] }),
+    )
+    .expect_problem(403, "forbidden");
     let key = custody(&w, &bando);
     assert_eq!((key["k"].as_u64(), key["n"].as_u64()), (Some(2), Some(3)));
     let recipient = key["recipient"].as_str().expect("recipient").to_string();
@@ -365,21 +441,32 @@ fn custody_submission_and_receipts_that_verify_offline_and_with_openssl() {
     let body = json!({ "recipient": again.recipient, "k": 2, "n": 3,
         "shares": again.shares.iter().zip(&w.custodians).map(|(s, c)| json!({
             "custodian_user_id": c.user_id, "custodian_key": s.custodian, "ciphertext": B64.encode(&s.ciphertext) })).collect::<Vec<_>>() });
-    w.rup.put(&format!("/api/v1/bandi/{bando}/sigillo"), &body).expect_problem(409, "tender_key_exists");
+    w.rup
+        .put(&format!("/api/v1/bandi/{bando}/sigillo"), &body)
+        .expect_problem(409, "tender_key_exists");
     // Officials cannot submit bids.
     let u = send(&w.app, &w.rup, &bando, "A", "server", &b"x"[..]);
     assert_eq!(u.status, 403);
 
     let a = submit(&w.app, &acme, &bando, "A", b"documentazione amministrativa");
     let (b, b_file) = submit_client_sealed(&w.app, &acme, &bando, "B", &recipient, b"offerta tecnica");
-    let c = submit(&w.app, &acme, &bando, "C", br#"{"discount": "12.5", "labour_costs": "1000", "safety_costs": "200"}"#);
+    let c = submit(
+        &w.app,
+        &acme,
+        &bando,
+        "C",
+        br#"{"discount": "12.5", "labour_costs": "1000", "safety_costs": "200"}"#,
+    );
     for (r, kind) in [(&a, "A"), (&b, "B"), (&c, "C")] {
         assert_eq!(r["kind"], kind);
         assert_eq!(r["bando_id"], bando.as_str());
         assert_eq!(r["bidder_id"], acme_id.as_str());
         assert_eq!(r["received_at"], "2026-05-04T08:00:00Z");
         assert!(r["integrate_by"].is_string(), "the receipt carries a signed promise");
-        assert!(r["receipt"].as_str().expect("receipt").starts_with("centrale-receipt/v1\n"));
+        assert!(r["receipt"]
+            .as_str()
+            .expect("receipt")
+            .starts_with("centrale-receipt/v1\n"));
         assert!(!r["tsa_token"].as_str().expect("token").is_empty());
     }
     assert_eq!(b["sealed_by"], "client");
@@ -391,12 +478,25 @@ fn custody_submission_and_receipts_that_verify_offline_and_with_openssl() {
     // The receipt verifies offline, with keys pinned from /log/keys.
     let keys = w.app.client().get("/api/v1/log/keys").expect(200);
     let pins = || Pins {
-        platform_key: Some(offerte::bundle::parse_platform_key(keys["platform_key"].as_str().expect("pk")).expect("pk")),
-        log_key: Some(seal::checkpoint::NoteVerifier::from_vkey(keys["log_key"].as_str().expect("vkey")).expect("vkey")),
+        platform_key: Some(
+            offerte::bundle::parse_platform_key(keys["platform_key"].as_str().expect("pk")).expect("pk"),
+        ),
+        log_key: Some(
+            seal::checkpoint::NoteVerifier::from_vkey(keys["log_key"].as_str().expect("vkey")).expect("vkey"),
+        ),
     };
     let bundle_b = bundle_when_integrated(&acme, b["envelope_id"].as_str().expect("id"));
     let report = verify_bundle(&bundle_b, &b_file[..], None, pins()).expect("receipt B verifies");
-    assert_eq!(report.checks, vec!["receipt-signature", "envelope-digest", "leaf-hash", "checkpoint-signature", "inclusion"]);
+    assert_eq!(
+        report.checks,
+        vec![
+            "receipt-signature",
+            "envelope-digest",
+            "leaf-hash",
+            "checkpoint-signature",
+            "inclusion"
+        ]
+    );
     let a_id = a["envelope_id"].as_str().expect("id");
     let bundle_a = bundle_when_integrated(&acme, a_id);
     let a_file = envelope_file(&w.app, &acme, a_id);
@@ -404,14 +504,19 @@ fn custody_submission_and_receipts_that_verify_offline_and_with_openssl() {
     // Consistency with an older checkpoint: the first one signed.
     let older = w.app.client().get("/api/v1/log/checkpoint?size=0").text;
     let b2: VerificationBundle =
-        serde_json::from_value(acme.get(&format!("/api/v1/buste/{a_id}/ricevuta?since=0")).expect(200)).expect("bundle");
+        serde_json::from_value(acme.get(&format!("/api/v1/buste/{a_id}/ricevuta?since=0")).expect(200))
+            .expect("bundle");
     let r = verify_bundle(&b2, &a_file[..], Some(&older), pins()).expect("consistent");
     assert!(r.checks.contains(&"consistency"));
 
     // Another supplier cannot see the receipt; the officials cannot before the deadline.
     let (other, _) = supplier(&w, "gare@other.it");
-    other.get(&format!("/api/v1/buste/{a_id}/ricevuta")).expect_problem(403, "forbidden");
-    w.rup.get(&format!("/api/v1/buste/{a_id}/ricevuta")).expect_problem(404, "not_found");
+    other
+        .get(&format!("/api/v1/buste/{a_id}/ricevuta"))
+        .expect_problem(403, "forbidden");
+    w.rup
+        .get(&format!("/api/v1/buste/{a_id}/ricevuta"))
+        .expect_problem(404, "not_found");
 
     // openssl ts -verify on the token, against the TSA certificates served by the API.
     let dir = tempdir("openssl");
@@ -421,16 +526,37 @@ fn custody_submission_and_receipts_that_verify_offline_and_with_openssl() {
     let receipt_text = a["receipt"].as_str().expect("receipt");
     let canonical = &receipt_text[..receipt_text.rfind("signature ").expect("signature line")];
     std::fs::write(dir.join("receipt.txt"), canonical).expect("write");
-    std::fs::write(dir.join("token.der"), B64.decode(a["tsa_token"].as_str().expect("token")).expect("b64")).expect("write");
+    std::fs::write(
+        dir.join("token.der"),
+        B64.decode(a["tsa_token"].as_str().expect("token")).expect("b64"),
+    )
+    .expect("write");
     let verify = |data: &str| {
         Command::new("openssl")
-            .args(["ts", "-verify", "-data", data, "-in", "token.der", "-token_in", "-CAfile", "ca.pem", "-untrusted", "tsa.pem"])
+            .args([
+                "ts",
+                "-verify",
+                "-data",
+                data,
+                "-in",
+                "token.der",
+                "-token_in",
+                "-CAfile",
+                "ca.pem",
+                "-untrusted",
+                "tsa.pem",
+            ])
             .current_dir(&dir)
             .output()
             .expect("openssl runs")
     };
     let ok = verify("receipt.txt");
-    assert!(ok.status.success(), "{}{}", String::from_utf8_lossy(&ok.stdout), String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
     std::fs::write(dir.join("tampered.txt"), canonical.replace("envelope A", "envelope B")).expect("write");
     let bad = verify("tampered.txt");
     assert!(!bad.status.success(), "a tampered receipt must fail openssl ts -verify");
@@ -471,7 +597,11 @@ fn the_deadline_holds_one_second_before_and_after_and_at_the_last_byte() {
     }
 
     w.app.clock.set(deadline() - Span::seconds(1));
-    let (acme, slow, late) = (w.login("gare@acme.it"), w.login("gare@slow.it"), w.login("gare@late.it"));
+    let (acme, slow, late) = (
+        w.login("gare@acme.it"),
+        w.login("gare@slow.it"),
+        w.login("gare@late.it"),
+    );
     let ok = submit(&w.app, &acme, &bando, "A", b"in tempo");
     assert_eq!(ok["received_at"], "2026-06-05T09:59:59Z");
 
@@ -486,18 +616,30 @@ fn the_deadline_holds_one_second_before_and_after_and_at_the_last_byte() {
         moved: false,
     };
     let u = send(&w.app, &slow, &bando, "A", "server", reader);
-    assert_eq!((u.status, u.body["code"].as_str()), (409, Some("deadline_passed")), "{}", u.body);
-    assert_eq!(slow.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200), json!([]));
+    assert_eq!(
+        (u.status, u.body["code"].as_str()),
+        (409, Some("deadline_passed")),
+        "{}",
+        u.body
+    );
+    assert_eq!(
+        slow.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200),
+        json!([])
+    );
 
     w.app.clock.set(deadline() + Span::seconds(1));
     let u = send(&w.app, &late, &bando, "A", "server", &b"in ritardo"[..]);
     assert_eq!((u.status, u.body["code"].as_str()), (409, Some("deadline_passed")));
     assert!(u.body["detail"].as_str().expect("detail").contains("scaduto"));
-    assert_eq!(late.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200), json!([]));
+    assert_eq!(
+        late.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200),
+        json!([])
+    );
     // Nor can a bid be replaced or withdrawn any more.
     let u = send(&w.app, &acme, &bando, "A", "server", &b"ripensamento"[..]);
     assert_eq!(u.status, 409);
-    acme.delete(&format!("/api/v1/bandi/{bando}/offerta")).expect_problem(409, "deadline_passed");
+    acme.delete(&format!("/api/v1/bandi/{bando}/offerta"))
+        .expect_problem(409, "deadline_passed");
     // No refused upload left a file behind: the blob store holds exactly the accepted one.
     let blobs = files_under(&w.app.seal_dir.join("blobs"));
     assert_eq!(blobs.len(), 1, "{blobs:?}");
@@ -524,8 +666,12 @@ fn replace_and_withdraw_until_the_deadline_only_the_last_counts_and_history_stay
     assert_eq!(envs[1]["envelope_id"], second["envelope_id"]);
 
     let withdrawal = acme.delete(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
-    assert!(withdrawal["leaf_data"].as_str().expect("leaf").starts_with("centrale-bid-withdrawn/v1\n"));
-    acme.delete(&format!("/api/v1/bandi/{bando}/offerta")).expect_problem(404, "not_found");
+    assert!(withdrawal["leaf_data"]
+        .as_str()
+        .expect("leaf")
+        .starts_with("centrale-bid-withdrawn/v1\n"));
+    acme.delete(&format!("/api/v1/bandi/{bando}/offerta"))
+        .expect_problem(404, "not_found");
     w.app.clock.advance(Span::minutes(1));
     let third = submit(&w.app, &acme, &bando, "A", b"terza versione");
     let bids = acme.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
@@ -536,11 +682,20 @@ fn replace_and_withdraw_until_the_deadline_only_the_last_counts_and_history_stay
     // Only the last envelope of the active bid is opened.
     w.app.clock.set(deadline() + Span::seconds(1));
     let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
-    let opened = rup.post(&format!("/api/v1/bandi/{bando}/aperture/A"), &json!({ "shares": shares(&w, &bando, &[0, 1]) })).expect(201);
+    let opened = rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/aperture/A"),
+            &json!({ "shares": shares(&w, &bando, &[0, 1]) }),
+        )
+        .expect(201);
     let envs = opened["envelopes"].as_array().expect("envelopes");
     assert_eq!(envs.len(), 1);
     assert_eq!(envs[0]["envelope_id"], third["envelope_id"]);
-    let (status, text) = get_bytes(&w.app, &rup, &format!("/api/v1/buste/{}/contenuto", third["envelope_id"].as_str().expect("id")));
+    let (status, text) = get_bytes(
+        &w.app,
+        &rup,
+        &format!("/api/v1/buste/{}/contenuto", third["envelope_id"].as_str().expect("id")),
+    );
     assert_eq!((status, text.as_slice()), (200, &b"terza versione"[..]));
 }
 
@@ -570,12 +725,20 @@ fn the_log_serves_proofs_and_only_hashes_and_closes_each_tender_at_its_deadline(
     }
     // Every leaf's inclusion proof leads to the signed root.
     for i in 0..size {
-        let p = anon.get(&format!("/api/v1/log/proof/inclusion?index={i}&tree_size={size}")).expect(200);
+        let p = anon
+            .get(&format!("/api/v1/log/proof/inclusion?index={i}&tree_size={size}"))
+            .expect(200);
         let leaf: [u8; 32] = hex32(p["leaf_hash"].as_str().expect("hash"));
-        let proof: Vec<[u8; 32]> = p["proof"].as_array().expect("proof").iter().map(|h| hex32(h.as_str().expect("h"))).collect();
+        let proof: Vec<[u8; 32]> = p["proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(|h| hex32(h.as_str().expect("h")))
+            .collect();
         seal::merkle::verify_inclusion(&leaf, i, size, &proof, &cp.root).expect("inclusion");
     }
-    anon.get(&format!("/api/v1/log/proof/inclusion?index={size}&tree_size={size}")).expect_problem(422, "proof_out_of_range");
+    anon.get(&format!("/api/v1/log/proof/inclusion?index={size}&tree_size={size}"))
+        .expect_problem(422, "proof_out_of_range");
 
     // The deadline: TenderClosed and a checkpoint right after, without any request.
     w.app.clock.set(deadline() + Span::seconds(1));
@@ -583,11 +746,30 @@ fn the_log_serves_proofs_and_only_hashes_and_closes_each_tender_at_its_deadline(
     assert_eq!(closed, size + 1);
     let newer = anon.get("/api/v1/log/checkpoint").text;
     let new_cp = seal::checkpoint::open_checkpoint(&newer, &verifier).expect("signed");
-    let c = anon.get(&format!("/api/v1/log/proof/consistency?first={size}&second={closed}")).expect(200);
-    let proof: Vec<[u8; 32]> = c["proof"].as_array().expect("proof").iter().map(|h| hex32(h.as_str().expect("h"))).collect();
+    let c = anon
+        .get(&format!("/api/v1/log/proof/consistency?first={size}&second={closed}"))
+        .expect(200);
+    let proof: Vec<[u8; 32]> = c["proof"]
+        .as_array()
+        .expect("proof")
+        .iter()
+        .map(|h| hex32(h.as_str().expect("h")))
+        .collect();
     seal::merkle::verify_consistency(size, closed, &cp.root, &new_cp.root, &proof).expect("consistent");
-    assert_eq!(psql(&w.app, &format!("SELECT kind FROM log_leaves WHERE leaf_index = {size}")), "tender_closed");
-    assert_eq!(psql(&w.app, &format!("SELECT tree_size FROM seal_closures WHERE bando_id = '{bando}'")), closed.to_string());
+    assert_eq!(
+        psql(
+            &w.app,
+            &format!("SELECT kind FROM log_leaves WHERE leaf_index = {size}")
+        ),
+        "tender_closed"
+    );
+    assert_eq!(
+        psql(
+            &w.app,
+            &format!("SELECT tree_size FROM seal_closures WHERE bando_id = '{bando}'")
+        ),
+        closed.to_string()
+    );
 }
 
 #[test]
@@ -599,40 +781,74 @@ fn opening_needs_k_shares_after_the_deadline_in_order_and_is_logged() {
     let (beta, _) = supplier(&w, "gare@beta.it");
     submit(&w.app, &acme, &bando, "A", b"amministrativa acme");
     submit(&w.app, &acme, &bando, "B", b"tecnica acme");
-    let c = submit(&w.app, &acme, &bando, "C", br#"{"discount": 12.5, "labour_costs": "1000.00", "safety_costs": 200}"#);
+    let c = submit(
+        &w.app,
+        &acme,
+        &bando,
+        "C",
+        br#"{"discount": 12.5, "labour_costs": "1000.00", "safety_costs": 200}"#,
+    );
     submit(&w.app, &beta, &bando, "A", b"amministrativa beta");
     submit(&w.app, &beta, &bando, "B", b"tecnica beta");
     submit(&w.app, &beta, &bando, "C", b"not json");
     let two = shares(&w, &bando, &[1, 2]);
     let path = |k: &str| format!("/api/v1/bandi/{bando}/aperture/{k}");
 
-    w.rup.post(&path("A"), &json!({ "shares": two })).expect_problem(409, "opening_before_deadline");
+    w.rup
+        .post(&path("A"), &json!({ "shares": two }))
+        .expect_problem(409, "opening_before_deadline");
     w.app.clock.set(deadline() + Span::seconds(1));
     let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
     let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
     let acme = w.login("gare@acme.it");
-    rup.post(&path("B"), &json!({ "shares": two })).expect_problem(409, "opening_out_of_order");
-    rup.post(&path("A"), &json!({ "shares": shares(&w, &bando, &[0]) })).expect_problem(422, "custody.not_enough_shares");
-    acme.post(&path("A"), &json!({ "shares": two })).expect_problem(403, "forbidden");
-    assert_eq!(rup.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200), json!([]));
+    rup.post(&path("B"), &json!({ "shares": two }))
+        .expect_problem(409, "opening_out_of_order");
+    rup.post(&path("A"), &json!({ "shares": shares(&w, &bando, &[0]) }))
+        .expect_problem(422, "custody.not_enough_shares");
+    acme.post(&path("A"), &json!({ "shares": two }))
+        .expect_problem(403, "forbidden");
+    assert_eq!(
+        rup.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200),
+        json!([])
+    );
 
     let a = commission.post(&path("A"), &json!({ "shares": two })).expect(201);
     assert_eq!(a["envelopes"].as_array().map(Vec::len), Some(2));
-    rup.post(&path("A"), &json!({ "shares": two })).expect_problem(409, "already_opened");
-    rup.post(&path("C"), &json!({ "shares": two })).expect_problem(409, "opening_out_of_order");
-    rup.post(&path("B"), &json!({ "shares": shares(&w, &bando, &[0, 2]) })).expect(201);
+    rup.post(&path("A"), &json!({ "shares": two }))
+        .expect_problem(409, "already_opened");
+    rup.post(&path("C"), &json!({ "shares": two }))
+        .expect_problem(409, "opening_out_of_order");
+    rup.post(&path("B"), &json!({ "shares": shares(&w, &bando, &[0, 2]) }))
+        .expect(201);
     let c_open = rup.post(&path("C"), &json!({ "shares": two })).expect(201);
     let offers: Vec<&Value> = c_open["envelopes"].as_array().expect("envelopes").iter().collect();
-    let acme_offer = offers.iter().find(|e| e["bidder_id"] == acme_id.as_str()).expect("acme");
+    let acme_offer = offers
+        .iter()
+        .find(|e| e["bidder_id"] == acme_id.as_str())
+        .expect("acme");
     assert_eq!(acme_offer["envelope_id"], c["envelope_id"]);
-    assert_eq!(acme_offer["economic_offer"], json!({ "discount": "12.5", "labour_costs": "1000.00", "safety_costs": "200" }));
-    let beta_offer = offers.iter().find(|e| e["bidder_id"] != acme_id.as_str()).expect("beta");
+    assert_eq!(
+        acme_offer["economic_offer"],
+        json!({ "discount": "12.5", "labour_costs": "1000.00", "safety_costs": "200" })
+    );
+    let beta_offer = offers
+        .iter()
+        .find(|e| e["bidder_id"] != acme_id.as_str())
+        .expect("beta");
     assert!(beta_offer["economic_offer"]["error"].is_string());
 
     let all = rup.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200);
-    let kinds: Vec<&str> = all.as_array().expect("openings").iter().map(|o| o["kind"].as_str().expect("kind")).collect();
+    let kinds: Vec<&str> = all
+        .as_array()
+        .expect("openings")
+        .iter()
+        .map(|o| o["kind"].as_str().expect("kind"))
+        .collect();
     assert_eq!(kinds, vec!["A", "B", "C"]);
-    assert_eq!(psql(&w.app, "SELECT count(*) FROM log_leaves WHERE kind = 'envelope_opened'"), "3");
+    assert_eq!(
+        psql(&w.app, "SELECT count(*) FROM log_leaves WHERE kind = 'envelope_opened'"),
+        "3"
+    );
     // Suppliers never read the plaintext; the commission does.
     let env = acme_offer["envelope_id"].as_str().expect("id");
     let (status, _) = get_bytes(&w.app, &acme, &format!("/api/v1/buste/{env}/contenuto"));
@@ -649,10 +865,37 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
     let key = custody(&w, &bando);
     let recipient = key["recipient"].as_str().expect("recipient").to_string();
     let (acme, _) = supplier(&w, "gare@acme.it");
-    let markers = ["MARKER-AMMINISTRATIVA-7f3a", "MARKER-TECNICA-91bc", "MARKER-ECONOMICA-22d0"];
-    submit(&w.app, &acme, &bando, "A", format!("documenti {}", markers[0]).as_bytes());
-    submit_client_sealed(&w.app, &acme, &bando, "B", &recipient, format!("relazione {}", markers[1]).as_bytes());
-    let c = submit(&w.app, &acme, &bando, "C", format!(r#"{{"price": "1000", "labour_costs": "10", "safety_costs": "1", "note": "{}"}}"#, markers[2]).as_bytes());
+    let markers = [
+        "MARKER-AMMINISTRATIVA-7f3a",
+        "MARKER-TECNICA-91bc",
+        "MARKER-ECONOMICA-22d0",
+    ];
+    submit(
+        &w.app,
+        &acme,
+        &bando,
+        "A",
+        format!("documenti {}", markers[0]).as_bytes(),
+    );
+    submit_client_sealed(
+        &w.app,
+        &acme,
+        &bando,
+        "B",
+        &recipient,
+        format!("relazione {}", markers[1]).as_bytes(),
+    );
+    let c = submit(
+        &w.app,
+        &acme,
+        &bando,
+        "C",
+        format!(
+            r#"{{"price": "1000", "labour_costs": "10", "safety_costs": "1", "note": "{}"}}"#,
+            markers[2]
+        )
+        .as_bytes(),
+    );
     wait_for_size(&w.app, 4);
 
     let dump = pg_dump(&w.app);
@@ -673,7 +916,12 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
     appoint_and_declare(&w, &bando, &commission, &w.custodians[1].user_id);
     let two = shares(&w, &bando, &[0, 1]);
     for kind in ["A", "B", "C"] {
-        commission.post(&format!("/api/v1/bandi/{bando}/aperture/{kind}"), &json!({ "shares": two })).expect(201);
+        commission
+            .post(
+                &format!("/api/v1/bandi/{bando}/aperture/{kind}"),
+                &json!({ "shares": two }),
+            )
+            .expect(201);
     }
     let openings = commission.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200);
     for (i, o) in openings.as_array().expect("openings").iter().enumerate() {
@@ -688,8 +936,11 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
 /// The RUP appoints a one-member commission (art. 93) and the member declares.
 fn appoint_and_declare(w: &World, bando: &str, member: &Client, member_id: &str) {
     let rup = w.login(RUP);
-    rup.post(&format!("/api/v1/bandi/{bando}/valutazione/commissione"), &json!({ "members": [member_id], "president": member_id }))
-        .expect(201);
+    rup.post(
+        &format!("/api/v1/bandi/{bando}/valutazione/commissione"),
+        &json!({ "members": [member_id], "president": member_id }),
+    )
+    .expect(201);
     member
         .post(&format!("/api/v1/bandi/{bando}/valutazione/commissione/dichiarazione"),
               &json!({ "no_incompatibility": true, "text": "Dichiaro l'assenza di cause di incompatibilità (art. 93 c.5)" }))
@@ -707,7 +958,13 @@ fn envelope_b_only_reaches_the_declared_members_of_the_appointed_commission() {
     let (acme, _) = supplier(&w, "gare@acme.it");
     submit(&w.app, &acme, &bando, "A", b"amministrativa acme");
     let b = submit(&w.app, &acme, &bando, "B", b"tecnica acme");
-    submit(&w.app, &acme, &bando, "C", br#"{"discount": "10", "labour_costs": "1000", "safety_costs": "100"}"#);
+    submit(
+        &w.app,
+        &acme,
+        &bando,
+        "C",
+        br#"{"discount": "10", "labour_costs": "1000", "safety_costs": "100"}"#,
+    );
     official(&w.admin, "commissario.altro@comune.milano.it", "commission", &w.ente);
     w.app.clock.set(deadline() + Span::seconds(1));
     let rup = w.login(RUP);
@@ -717,7 +974,9 @@ fn envelope_b_only_reaches_the_declared_members_of_the_appointed_commission() {
     let path = |k: &str| format!("/api/v1/bandi/{bando}/aperture/{k}");
     let a = rup.post(&path("A"), &json!({ "shares": two })).expect(201);
     // A commission-role official who is not on this tender's commission may not open B.
-    outsider.post(&path("B"), &json!({ "shares": two })).expect_problem(403, "not_commission_member");
+    outsider
+        .post(&path("B"), &json!({ "shares": two }))
+        .expect_problem(403, "not_commission_member");
     rup.post(&path("B"), &json!({ "shares": two })).expect(201);
     let b_env = b["envelope_id"].as_str().expect("id");
     let a_env = a["envelopes"][0]["envelope_id"].as_str().expect("id");
@@ -730,20 +989,27 @@ fn envelope_b_only_reaches_the_declared_members_of_the_appointed_commission() {
     // Before any appointment nobody reads B.
     assert_eq!(commission_of(&member), (403, "not_commission_member".to_string()));
     // Appointed but not declared yet: 409.
-    rup.post(&format!("/api/v1/bandi/{bando}/valutazione/commissione"),
-             &json!({ "members": [w.custodians[1].user_id], "president": w.custodians[1].user_id }))
-        .expect(201);
+    rup.post(
+        &format!("/api/v1/bandi/{bando}/valutazione/commissione"),
+        &json!({ "members": [w.custodians[1].user_id], "president": w.custodians[1].user_id }),
+    )
+    .expect(201);
     assert_eq!(commission_of(&member), (409, "declarations_missing".to_string()));
     member
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/commissione/dichiarazione"),
-              &json!({ "no_incompatibility": true, "text": "Nessuna incompatibilità" }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/commissione/dichiarazione"),
+            &json!({ "no_incompatibility": true, "text": "Nessuna incompatibilità" }),
+        )
         .expect(200);
     // The declared member reads B; the outsider with the same role, the RUP and the admin do not.
     let (status, text) = content(&member, b_env);
     assert_eq!((status, text.as_slice()), (200, &b"tecnica acme"[..]));
     assert_eq!(commission_of(&outsider), (403, "not_commission_member".to_string()));
     assert_eq!(commission_of(&rup), (403, "not_commission_member".to_string()));
-    assert_eq!(commission_of(&w.app.admin()), (403, "not_commission_member".to_string()));
+    assert_eq!(
+        commission_of(&w.app.admin()),
+        (403, "not_commission_member".to_string())
+    );
     // Envelope A stays readable by the ente's RUP and commission role (the seggio di gara).
     assert_eq!(content(&outsider, a_env).0, 200);
     assert_eq!(content(&rup, a_env).0, 200);
@@ -767,7 +1033,10 @@ fn tampering_with_a_blob_a_receipt_or_a_leaf_is_reported_by_the_offline_verifier
     verify_bundle(&bundle_b, &file_b[..], None, Pins::default()).expect("B verifies");
 
     // 1. One byte of a stored blob.
-    let blob = w.app.seal_dir.join(psql(&w.app, &format!("SELECT blob_path FROM envelopes WHERE id = '{a_id}'")));
+    let blob = w.app.seal_dir.join(psql(
+        &w.app,
+        &format!("SELECT blob_path FROM envelopes WHERE id = '{a_id}'"),
+    ));
     let mut bytes = std::fs::read(&blob).expect("blob");
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
@@ -777,17 +1046,24 @@ fn tampering_with_a_blob_a_receipt_or_a_leaf_is_reported_by_the_offline_verifier
     assert_eq!(err.check, "envelope-digest", "{err}");
 
     // 2. A receipt row (the envelope kind rewritten).
-    psql(&w.app, &format!(
-        "ALTER TABLE receipts DISABLE TRIGGER receipts_append_only;
-         UPDATE receipts SET canonical = replace(canonical, 'envelope B', 'envelope A') WHERE envelope_id = '{b_id}';"));
+    psql(
+        &w.app,
+        &format!(
+            "ALTER TABLE receipts DISABLE TRIGGER receipts_append_only;
+         UPDATE receipts SET canonical = replace(canonical, 'envelope B', 'envelope A') WHERE envelope_id = '{b_id}';"
+        ),
+    );
     let served: VerificationBundle =
         serde_json::from_value(acme.get(&format!("/api/v1/buste/{b_id}/ricevuta")).expect(200)).expect("bundle");
     let err = verify_bundle(&served, &file_b[..], None, Pins::default()).expect_err("tampered receipt");
     assert_eq!(err.check, "receipt-signature", "{err}");
 
     // 3. A dropped leaf (the tender's TenderPublished, index 0).
-    psql(&w.app, "ALTER TABLE log_leaves DISABLE TRIGGER log_leaves_append_only;
-                  DELETE FROM log_leaves WHERE leaf_index = 0;");
+    psql(
+        &w.app,
+        "ALTER TABLE log_leaves DISABLE TRIGGER log_leaves_append_only;
+                  DELETE FROM log_leaves WHERE leaf_index = 0;",
+    );
     let served: VerificationBundle =
         serde_json::from_value(acme.get(&format!("/api/v1/buste/{a_id}/ricevuta")).expect(200)).expect("bundle");
     let err = verify_bundle(&served, &file_a[..], None, Pins::default()).expect_err("dropped leaf");
@@ -801,7 +1077,10 @@ fn refused(w: &World, who: &Client, bando: &str, expected: &str) {
     let u = send(&w.app, who, bando, "A", "server", &b"offerta"[..]);
     assert_eq!((u.status, u.body["code"].as_str()), (403, Some(expected)), "{}", u.body);
     assert!(u.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
-    assert_eq!(who.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200), json!([]));
+    assert_eq!(
+        who.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200),
+        json!([])
+    );
 }
 
 #[test]
@@ -817,7 +1096,10 @@ fn on_an_open_procedure_only_suppliers_qualified_in_the_albo_with_valid_document
     let suspended = qualified(&w, "gare@sospesa.it");
     w.admin
         .post(
-            &format!("/api/v1/registry/operatori/{}/qualification", suspended.operatore.as_deref().expect("op")),
+            &format!(
+                "/api/v1/registry/operatori/{}/qualification",
+                suspended.operatore.as_deref().expect("op")
+            ),
             &json!({ "action": "suspend", "reason": "DURC irregolare" }),
         )
         .expect(200);
@@ -826,15 +1108,33 @@ fn on_an_open_procedure_only_suppliers_qualified_in_the_albo_with_valid_document
     let mut durc = qualified_until(&w, "gare@durc.it", "2026-05-10");
     let ok = submit(&w.app, &durc.client, &bando, "A", b"in regola");
     assert_eq!(ok["kind"], "A");
-    w.app.clock.set(Utc.with_ymd_and_hms(2026, 5, 10, 21, 59, 0).single().expect("instant"));
+    w.app
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 5, 10, 21, 59, 0).single().expect("instant"));
     durc.relogin(&w);
     submit(&w.app, &durc.client, &bando, "B", b"ultimo giorno di validita' a Roma");
-    w.app.clock.set(Utc.with_ymd_and_hms(2026, 5, 10, 22, 0, 0).single().expect("instant"));
+    w.app
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 5, 10, 22, 0, 0).single().expect("instant"));
     let u = send(&w.app, &durc.client, &bando, "C", "server", &b"{}"[..]);
-    assert_eq!((u.status, u.body["code"].as_str()), (403, Some("supplier_documents_expired")), "{}", u.body);
-    assert!(u.body["detail"].as_str().expect("detail").contains("10/05/2026"), "{}", u.body);
+    assert_eq!(
+        (u.status, u.body["code"].as_str()),
+        (403, Some("supplier_documents_expired")),
+        "{}",
+        u.body
+    );
+    assert!(
+        u.body["detail"].as_str().expect("detail").contains("10/05/2026"),
+        "{}",
+        u.body
+    );
     let mine = durc.client.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
-    let kinds: Vec<&str> = mine[0]["envelopes"].as_array().expect("envelopes").iter().map(|e| e["kind"].as_str().expect("kind")).collect();
+    let kinds: Vec<&str> = mine[0]["envelopes"]
+        .as_array()
+        .expect("envelopes")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
     assert_eq!(kinds, vec!["A", "B"], "the refused envelope left nothing");
     // Refused uploads left no file behind.
     assert_eq!(files_under(&w.app.seal_dir.join("blobs")).len(), 2);
@@ -842,7 +1142,10 @@ fn on_an_open_procedure_only_suppliers_qualified_in_the_albo_with_valid_document
     // A renewed DURC lets it bid again.
     durc.client
         .post_raw(
-            &format!("/api/v1/registry/operatori/{}/documenti?tipo=durc&nome_file=durc.pdf&scadenza=2026-12-31", durc.operatore.as_deref().expect("op")),
+            &format!(
+                "/api/v1/registry/operatori/{}/documenti?tipo=durc&nome_file=durc.pdf&scadenza=2026-12-31",
+                durc.operatore.as_deref().expect("op")
+            ),
             "application/pdf",
             b"DURC rinnovato",
         )
@@ -870,8 +1173,14 @@ fn on_a_procedure_by_invitation_the_invitation_list_decides() {
     // Qualified in the albo but not invited: refused, and the tender is not even visible to it.
     refused(&w, &outsider.client, &bando, "supplier_not_invited");
     // Nor may it read the tender's key and custodians.
-    outsider.client.get(&format!("/api/v1/bandi/{bando}/sigillo")).expect_problem(404, "not_found");
-    invited.client.get(&format!("/api/v1/bandi/{bando}/sigillo")).expect(200);
+    outsider
+        .client
+        .get(&format!("/api/v1/bandi/{bando}/sigillo"))
+        .expect_problem(404, "not_found");
+    invited
+        .client
+        .get(&format!("/api/v1/bandi/{bando}/sigillo"))
+        .expect(200);
 }
 
 fn outbox(w: &World, bando: &str) -> Vec<String> {
@@ -904,11 +1213,21 @@ fn wait_for_outbox(w: &World, bando: &str, n: usize) -> Vec<String> {
 
 fn bid(c: &Client, bando: &str) -> Value {
     let all = c.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
-    all.as_array().expect("bids").iter().find(|b| b["withdrawn_at"].is_null()).cloned().expect("active bid")
+    all.as_array()
+        .expect("bids")
+        .iter()
+        .find(|b| b["withdrawn_at"].is_null())
+        .cloned()
+        .expect("active bid")
 }
 
 fn versions(b: &Value) -> Vec<i64> {
-    b["amendments_to_confirm"].as_array().expect("amendments").iter().map(|a| a["version"].as_i64().expect("version")).collect()
+    b["amendments_to_confirm"]
+        .as_array()
+        .expect("amendments")
+        .iter()
+        .map(|a| a["version"].as_i64().expect("version"))
+        .collect()
 }
 
 #[test]
@@ -921,15 +1240,23 @@ fn a_rettifica_after_bids_flags_them_until_confirmed_or_replaced_and_tells_their
     submit(&w.app, &acme.client, &bando, "A", b"acme");
     submit(&w.app, &beta.client, &bando, "A", b"beta");
     let before = bid(&acme.client, &bando);
-    assert_eq!((before["requires_confirmation"].as_bool(), versions(&before)), (Some(false), vec![]));
+    assert_eq!(
+        (before["requires_confirmation"].as_bool(), versions(&before)),
+        (Some(false), vec![])
+    );
     let confirm = format!("/api/v1/bandi/{bando}/offerta/conferma");
-    acme.client.post(&confirm, &json!({})).expect_problem(409, "nothing_to_confirm");
+    acme.client
+        .post(&confirm, &json!({}))
+        .expect_problem(409, "nothing_to_confirm");
 
     // The RUP extends the deadline: rettifica, version 2.
     w.app.clock.advance(Span::minutes(5));
     let amended = w
         .rup
-        .post(&format!("/api/v1/bandi/{bando}/rettifiche"), &json!({ "reason": "Proroga", "submission_deadline": "2026-06-12T12:00" }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/rettifiche"),
+            &json!({ "reason": "Proroga", "submission_deadline": "2026-06-12T12:00" }),
+        )
         .expect(200);
     assert_eq!(amended["version"], 2);
     for b in [&acme, &beta] {
@@ -942,7 +1269,13 @@ fn a_rettifica_after_bids_flags_them_until_confirmed_or_replaced_and_tells_their
     let expected: Vec<String> = [&acme, &beta]
         .iter()
         .map(|b| {
-            let pec = w.admin.get(&format!("/api/v1/registry/operatori/{}", b.operatore.as_deref().expect("op"))).expect(200)["pec"]
+            let pec = w
+                .admin
+                .get(&format!(
+                    "/api/v1/registry/operatori/{}",
+                    b.operatore.as_deref().expect("op")
+                ))
+                .expect(200)["pec"]
                 .as_str()
                 .expect("pec")
                 .to_string();
@@ -952,20 +1285,36 @@ fn a_rettifica_after_bids_flags_them_until_confirmed_or_replaced_and_tells_their
     let mut sorted = expected.clone();
     sorted.sort_by_key(|r| r.split(' ').nth(1).map(str::to_string));
     assert_eq!(rows, sorted);
-    let subject = psql(&w.app, &format!("SELECT DISTINCT subject FROM notifications_outbox WHERE object_id = '{bando}'"));
+    let subject = psql(
+        &w.app,
+        &format!("SELECT DISTINCT subject FROM notifications_outbox WHERE object_id = '{bando}'"),
+    );
     assert!(subject.contains("confermare o sostituire"), "{subject}");
 
     // Acme confirms (audited); Beta replaces its envelope. Neither is flagged any more.
     w.app.clock.advance(Span::minutes(1));
     let after = acme.client.post(&confirm, &json!({})).expect(200);
-    let mine = after.as_array().expect("bids").iter().find(|b| b["withdrawn_at"].is_null()).expect("active");
+    let mine = after
+        .as_array()
+        .expect("bids")
+        .iter()
+        .find(|b| b["withdrawn_at"].is_null())
+        .expect("active");
     assert_eq!(mine["requires_confirmation"], false);
     assert_eq!(mine["confirmations"][0]["version"], 2);
     assert_eq!(
-        psql(&w.app, &format!("SELECT count(*) FROM audit_events WHERE action = 'offerte.bid_confirmed' AND actor_user_id = '{}'", acme.user_id)),
+        psql(
+            &w.app,
+            &format!(
+                "SELECT count(*) FROM audit_events WHERE action = 'offerte.bid_confirmed' AND actor_user_id = '{}'",
+                acme.user_id
+            )
+        ),
         "1"
     );
-    acme.client.post(&confirm, &json!({})).expect_problem(409, "nothing_to_confirm");
+    acme.client
+        .post(&confirm, &json!({}))
+        .expect_problem(409, "nothing_to_confirm");
     submit(&w.app, &beta.client, &bando, "A", b"beta, sostituita");
     assert_eq!(bid(&beta.client, &bando)["requires_confirmation"], false);
     // A supplier that bids after the rettifica is not flagged; officials cannot confirm.
@@ -979,19 +1328,29 @@ fn a_rettifica_after_bids_flags_them_until_confirmed_or_replaced_and_tells_their
     // A second rettifica flags all three again and tells each of them once more.
     w.app.clock.advance(Span::minutes(1));
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/rettifiche"), &json!({ "reason": "Seconda proroga", "submission_deadline": "2026-06-19T12:00" }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/rettifiche"),
+            &json!({ "reason": "Seconda proroga", "submission_deadline": "2026-06-19T12:00" }),
+        )
         .expect(200);
     for b in [&acme, &beta, &gamma] {
         assert_eq!(versions(&bid(&b.client, &bando)), vec![3]);
     }
     wait_for_outbox(&w, &bando, 5);
     // After the deadline nothing can be confirmed any more.
-    w.app.clock.set(Utc.with_ymd_and_hms(2026, 6, 19, 10, 0, 1).single().expect("instant"));
-    w.login("gare@acme.it").post(&confirm, &json!({})).expect_problem(409, "deadline_passed");
+    w.app
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 6, 19, 10, 0, 1).single().expect("instant"));
+    w.login("gare@acme.it")
+        .post(&confirm, &json!({}))
+        .expect_problem(409, "deadline_passed");
 }
 
 fn hex32(s: &str) -> [u8; 32] {
-    let v: Vec<u8> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect();
+    let v: Vec<u8> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect();
     v.try_into().expect("32 bytes")
 }
 
@@ -1030,7 +1389,10 @@ fn pg_dump(app: &TestApp) -> String {
         candidates.extend(v);
     }
     for bin in candidates {
-        if let Ok(out) = Command::new(&bin).args(["--no-owner", "--dbname", app.db_url.as_str()]).output() {
+        if let Ok(out) = Command::new(&bin)
+            .args(["--no-owner", "--dbname", app.db_url.as_str()])
+            .output()
+        {
             if out.status.success() {
                 return String::from_utf8_lossy(&out.stdout).into_owned();
             }

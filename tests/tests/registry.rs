@@ -64,16 +64,32 @@ fn complete(c: &Client, id: &str, durc_until: &str, cpv: &[&str], soa: &[(&str, 
     upload(c, id, "durc", Some(durc_until), format!("DURC {id}").as_bytes()).expect(201);
     upload(c, id, "visura_camerale", None, format!("visura {id}").as_bytes()).expect(201);
     if !soa.is_empty() {
-        upload(c, id, "soa_attestazione", Some("2029-01-31"), format!("SOA {id}").as_bytes()).expect(201);
+        upload(
+            c,
+            id,
+            "soa_attestazione",
+            Some("2029-01-31"),
+            format!("SOA {id}").as_bytes(),
+        )
+        .expect(201);
     }
-    let soa: Vec<Value> = soa.iter().map(|(c, cl)| json!({ "categoria": c, "classifica": cl })).collect();
-    c.put(&format!("/api/v1/registry/operatori/{id}/categorie"), &json!({ "cpv": cpv, "soa": soa }))
-        .expect(200);
+    let soa: Vec<Value> = soa
+        .iter()
+        .map(|(c, cl)| json!({ "categoria": c, "classifica": cl }))
+        .collect();
+    c.put(
+        &format!("/api/v1/registry/operatori/{id}/categorie"),
+        &json!({ "cpv": cpv, "soa": soa }),
+    )
+    .expect(200);
 }
 
 fn qualify(admin: &Client, id: &str) -> Value {
     admin
-        .post(&format!("/api/v1/registry/operatori/{id}/qualification"), &json!({ "action": "qualify" }))
+        .post(
+            &format!("/api/v1/registry/operatori/{id}/qualification"),
+            &json!({ "action": "qualify" }),
+        )
         .expect(200)
 }
 
@@ -122,7 +138,10 @@ fn registration_with_valid_identifiers_is_pending_and_audited() {
     let app = TestApp::start();
     let c = supplier_account(&app, "gare@edilrossi.it");
     let op = c
-        .post("/api/v1/registry/operatori", &operatore("Edil Rossi S.r.l.", PIVA[0], "015146"))
+        .post(
+            "/api/v1/registry/operatori",
+            &operatore("Edil Rossi S.r.l.", PIVA[0], "015146"),
+        )
         .expect(201);
     assert_eq!(op["partita_iva"], PIVA[0]);
     assert_eq!(op["sede"]["comune"], "Milano");
@@ -146,8 +165,11 @@ fn registration_with_valid_identifiers_is_pending_and_audited() {
     );
     assert!(!ditta.is_empty());
     // One entry per supplier account.
-    c.post("/api/v1/registry/operatori", &operatore("Altra S.r.l.", PIVA[1], "015146"))
-        .expect_problem(409, "operatore_already_registered");
+    c.post(
+        "/api/v1/registry/operatori",
+        &operatore("Altra S.r.l.", PIVA[1], "015146"),
+    )
+    .expect_problem(409, "operatore_already_registered");
     let history = c.get(&format!("/api/v1/registry/operatori/{id}/history")).expect(200);
     assert_eq!(history["events"][0]["action"], "registry.operatore.registered");
     assert_eq!(history["status_changes"][0]["to_status"], "pending");
@@ -161,7 +183,12 @@ fn wrong_identifiers_are_refused_naming_the_field_and_nothing_is_stored() {
         ("partita_iva", json!("00514490011"), 422, "partita_iva_check_digit"),
         ("partita_iva", json!("0051449001"), 422, "partita_iva_format"),
         ("pec", json!("gare@@legalmail"), 422, "pec_format"),
-        ("codice_fiscale", json!("RSSMRA80A01F205X"), 422, "codice_fiscale_not_company"),
+        (
+            "codice_fiscale",
+            json!("RSSMRA80A01F205X"),
+            422,
+            "codice_fiscale_not_company",
+        ),
         ("sede_istat", json!("999999"), 422, "istat_unknown"),
         ("forma_giuridica", json!("impresa"), 422, "forma_giuridica_unknown"),
     ];
@@ -173,7 +200,9 @@ fn wrong_identifiers_are_refused_naming_the_field_and_nothing_is_stored() {
     }
     let mut body = operatore("Edil Rossi S.r.l.", PIVA[0], "015146");
     body["legale_rappresentante"]["codice_fiscale"] = json!("RSSMRA80A01F205Y");
-    let p = c.post("/api/v1/registry/operatori", &body).expect_problem(422, "codice_fiscale_check_char");
+    let p = c
+        .post("/api/v1/registry/operatori", &body)
+        .expect_problem(422, "codice_fiscale_check_char");
     assert_eq!(p["field"], "legale_rappresentante.codice_fiscale");
     body["legale_rappresentante"]["codice_fiscale"] = json!("00514490010");
     c.post("/api/v1/registry/operatori", &body)
@@ -190,11 +219,17 @@ fn duplicate_partita_iva_is_a_conflict_and_officials_cannot_register() {
     register(&app, "a@edil.it", &operatore("Edil Rossi S.r.l.", PIVA[0], "015146"));
     let b = supplier_account(&app, "b@edil.it");
     let p = b
-        .post("/api/v1/registry/operatori", &operatore("Copia S.r.l.", PIVA[0], "058091"))
+        .post(
+            "/api/v1/registry/operatori",
+            &operatore("Copia S.r.l.", PIVA[0], "058091"),
+        )
         .expect_problem(409, "partita_iva_duplicate");
     assert_eq!(p["field"], "partita_iva");
     app.admin()
-        .post("/api/v1/registry/operatori", &operatore("Admin S.r.l.", PIVA[1], "015146"))
+        .post(
+            "/api/v1/registry/operatori",
+            &operatore("Admin S.r.l.", PIVA[1], "015146"),
+        )
         .expect_problem(403, "forbidden");
 }
 
@@ -204,9 +239,12 @@ fn categories_are_validated_on_the_official_lists() {
     let (c, id) = register(&app, "a@edil.it", &operatore("Edil Rossi S.r.l.", PIVA[0], "015146"));
     let path = format!("/api/v1/registry/operatori/{id}/categorie");
     // The formula-computed check digit (0) is wrong: the official code is 45000000-7.
-    let p = c.put(&path, &json!({ "cpv": ["45210000-2", "45000000-0"] })).expect_problem(422, "cpv_check_digit");
+    let p = c
+        .put(&path, &json!({ "cpv": ["45210000-2", "45000000-0"] }))
+        .expect_problem(422, "cpv_check_digit");
     assert_eq!(p["field"], "cpv[1]");
-    c.put(&path, &json!({ "cpv": ["45999999-1"] })).expect_problem(422, "cpv_unknown");
+    c.put(&path, &json!({ "cpv": ["45999999-1"] }))
+        .expect_problem(422, "cpv_unknown");
     let p = c
         .put(&path, &json!({ "soa": [{ "categoria": "OG99", "classifica": "II" }] }))
         .expect_problem(422, "soa_categoria_unknown");
@@ -220,7 +258,10 @@ fn categories_are_validated_on_the_official_lists() {
     assert_eq!(p["field"], "soa");
     upload(&c, &id, "soa_attestazione", Some("2029-01-31"), b"attestazione").expect(201);
     let op = c
-        .put(&path, &json!({ "cpv": ["45210000"], "soa": [{ "categoria": "og 1", "classifica": "iii bis" }] }))
+        .put(
+            &path,
+            &json!({ "cpv": ["45210000"], "soa": [{ "categoria": "og 1", "classifica": "iii bis" }] }),
+        )
         .expect(200);
     assert_eq!(op["cpv"][0]["code"], "45210000-2");
     assert_eq!(op["soa"][0]["categoria"], "OG1");
@@ -242,7 +283,10 @@ fn search_by_cpv_descendants_soa_place_and_status_with_stable_pages() {
 
     let q = |query: &str| names(&admin.get(&format!("/api/v1/registry/operatori?{query}")).expect(200));
     // 45000000-7 covers 45210000-2; 45210000-2 does not cover its parent.
-    assert_eq!(q("cpv=45000000-7"), ["Alfa Costruzioni S.r.l.", "Gamma Edilizia S.r.l."]);
+    assert_eq!(
+        q("cpv=45000000-7"),
+        ["Alfa Costruzioni S.r.l.", "Gamma Edilizia S.r.l."]
+    );
     assert_eq!(q("cpv=45210000-2"), ["Alfa Costruzioni S.r.l."]);
     assert_eq!(q("cpv=45200000"), ["Alfa Costruzioni S.r.l."]);
     assert_eq!(q("soa=OG1"), ["Alfa Costruzioni S.r.l.", "Gamma Edilizia S.r.l."]);
@@ -252,12 +296,23 @@ fn search_by_cpv_descendants_soa_place_and_status_with_stable_pages() {
     assert_eq!(q("provincia=RM"), ["Beta Informatica S.p.A."]);
     assert_eq!(q("regione=Lombardia"), ["Alfa Costruzioni S.r.l."]);
     assert_eq!(q("status=qualified"), ["Beta Informatica S.p.A."]);
-    assert_eq!(q("status=pending&cpv=45000000-7&regione=Piemonte"), ["Gamma Edilizia S.r.l."]);
+    assert_eq!(
+        q("status=pending&cpv=45000000-7&regione=Piemonte"),
+        ["Gamma Edilizia S.r.l."]
+    );
 
-    admin.get("/api/v1/registry/operatori?cpv=45000000-0").expect_problem(422, "cpv_check_digit");
-    admin.get("/api/v1/registry/operatori?min_classifica=II").expect_problem(422, "min_classifica_requires_soa");
-    admin.get("/api/v1/registry/operatori?status=boh").expect_problem(422, "status_unknown");
-    admin.get("/api/v1/registry/operatori?cursor=zz").expect_problem(422, "cursor_invalid");
+    admin
+        .get("/api/v1/registry/operatori?cpv=45000000-0")
+        .expect_problem(422, "cpv_check_digit");
+    admin
+        .get("/api/v1/registry/operatori?min_classifica=II")
+        .expect_problem(422, "min_classifica_requires_soa");
+    admin
+        .get("/api/v1/registry/operatori?status=boh")
+        .expect_problem(422, "status_unknown");
+    admin
+        .get("/api/v1/registry/operatori?cursor=zz")
+        .expect_problem(422, "cursor_invalid");
 
     // Pages of one, in a stable order, cover everything once.
     let mut seen = Vec::new();
@@ -270,7 +325,14 @@ fn search_by_cpv_descendants_soa_place_and_status_with_stable_pages() {
             None => break,
         }
     }
-    assert_eq!(seen, ["Alfa Costruzioni S.r.l.", "Beta Informatica S.p.A.", "Gamma Edilizia S.r.l."]);
+    assert_eq!(
+        seen,
+        [
+            "Alfa Costruzioni S.r.l.",
+            "Beta Informatica S.p.A.",
+            "Gamma Edilizia S.r.l."
+        ]
+    );
     // Suppliers do not search the albo.
     a.get("/api/v1/registry/operatori").expect_problem(403, "forbidden");
 }
@@ -284,25 +346,38 @@ fn qualification_transitions_are_audited_and_notified() {
     let (c, id) = register(&app, "a@x.it", &operatore("Alfa Costruzioni S.r.l.", PIVA[0], "015146"));
     let path = format!("/api/v1/registry/operatori/{id}/qualification");
     // Not before the mandatory documents are in.
-    admin.post(&path, &json!({ "action": "qualify" })).expect_problem(409, "documents_not_valid");
+    admin
+        .post(&path, &json!({ "action": "qualify" }))
+        .expect_problem(409, "documents_not_valid");
     complete(&c, &id, "2026-12-31", &["45210000-2"], &[]);
     // Illegal: a pending entry cannot be suspended or reinstated.
     let p = admin
         .post(&path, &json!({ "action": "suspend", "reason": "verifica" }))
         .expect_problem(409, "illegal_transition");
     assert_eq!(p["field"], "action");
-    admin.post(&path, &json!({ "action": "reinstate" })).expect_problem(409, "illegal_transition");
-    admin.post(&path, &json!({ "action": "reject" })).expect_problem(422, "reason_required");
+    admin
+        .post(&path, &json!({ "action": "reinstate" }))
+        .expect_problem(409, "illegal_transition");
+    admin
+        .post(&path, &json!({ "action": "reject" }))
+        .expect_problem(422, "reason_required");
     // Only admins decide.
-    c.post(&path, &json!({ "action": "qualify" })).expect_problem(403, "forbidden");
-    rup.post(&path, &json!({ "action": "qualify" })).expect_problem(403, "forbidden");
+    c.post(&path, &json!({ "action": "qualify" }))
+        .expect_problem(403, "forbidden");
+    rup.post(&path, &json!({ "action": "qualify" }))
+        .expect_problem(403, "forbidden");
 
     let op = admin.post(&path, &json!({ "action": "qualify" })).expect(200);
     assert_eq!(op["status"], "qualified");
     assert_eq!(op["invitable"], true);
-    admin.post(&path, &json!({ "action": "qualify" })).expect_problem(409, "illegal_transition");
+    admin
+        .post(&path, &json!({ "action": "qualify" }))
+        .expect_problem(409, "illegal_transition");
     let op = admin
-        .post(&path, &json!({ "action": "suspend", "reason": "DURC irregolare segnalato dall'INPS" }))
+        .post(
+            &path,
+            &json!({ "action": "suspend", "reason": "DURC irregolare segnalato dall'INPS" }),
+        )
         .expect(200);
     assert_eq!(op["status"], "suspended");
     assert_eq!(op["status_reason"], "DURC irregolare segnalato dall'INPS");
@@ -320,7 +395,10 @@ fn qualification_transitions_are_audited_and_notified() {
         .expect(200);
     assert_eq!(op["status"], "rejected");
     admin
-        .post(&format!("/api/v1/registry/operatori/{other}/qualification"), &json!({ "action": "qualify" }))
+        .post(
+            &format!("/api/v1/registry/operatori/{other}/qualification"),
+            &json!({ "action": "qualify" }),
+        )
         .expect_problem(409, "illegal_transition");
 
     // The owner reads the history: every decision is an audit event naming the notification.
@@ -329,7 +407,12 @@ fn qualification_transitions_are_audited_and_notified() {
         .as_array()
         .expect("changes")
         .iter()
-        .map(|s| (s["from_status"].as_str().unwrap_or("").to_string(), s["to_status"].as_str().unwrap_or("").to_string()))
+        .map(|s| {
+            (
+                s["from_status"].as_str().unwrap_or("").to_string(),
+                s["to_status"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         changes,
@@ -377,7 +460,8 @@ fn a_supplier_sees_and_edits_only_its_own_entry() {
     let a_path = format!("/api/v1/registry/operatori/{a_id}");
     // B cannot read, edit, declare categories for, upload to, or list A's documents.
     b.get(&a_path).expect_problem(404, "not_found");
-    b.patch(&a_path, &json!({ "pec": "preso@pec.it" })).expect_problem(404, "not_found");
+    b.patch(&a_path, &json!({ "pec": "preso@pec.it" }))
+        .expect_problem(404, "not_found");
     b.put(&format!("{a_path}/categorie"), &json!({ "cpv": ["45000000-7"] }))
         .expect_problem(404, "not_found");
     upload(&b, &a_id, "durc", Some("2026-12-31"), b"falso").expect_problem(404, "not_found");
@@ -387,8 +471,13 @@ fn a_supplier_sees_and_edits_only_its_own_entry() {
     app.client().get(&a_path).expect_problem(401, "unauthenticated");
     // Officials read every entry but do not edit suppliers' data.
     assert_eq!(rup.get(&a_path).expect(200)["ragione_sociale"], "Alfa S.r.l.");
-    assert_eq!(admin.get(&format!("/api/v1/registry/operatori/{b_id}")).expect(200)["id"], b_id.as_str());
-    admin.patch(&a_path, &json!({ "pec": "admin@pec.it" })).expect_problem(403, "forbidden");
+    assert_eq!(
+        admin.get(&format!("/api/v1/registry/operatori/{b_id}")).expect(200)["id"],
+        b_id.as_str()
+    );
+    admin
+        .patch(&a_path, &json!({ "pec": "admin@pec.it" }))
+        .expect_problem(403, "forbidden");
     // A edits its own data; the partita IVA is not editable, and A's data is unchanged by B.
     let op = a
         .patch(&a_path, &json!({ "pec": "nuova@legalmail.it", "sede_istat": "108033" }))
@@ -396,13 +485,18 @@ fn a_supplier_sees_and_edits_only_its_own_entry() {
     assert_eq!(op["pec"], "nuova@legalmail.it");
     assert_eq!(op["sede"]["provincia"], "MB");
     a.patch(&a_path, &json!({ "partita_iva": PIVA[1] })).expect(400);
-    a.patch(&a_path, &json!({ "pec": "non-una-pec" })).expect_problem(422, "pec_format");
+    a.patch(&a_path, &json!({ "pec": "non-una-pec" }))
+        .expect_problem(422, "pec_format");
     // Documents: the owner uploads and downloads; the content is addressed by its SHA-256.
     let doc = upload(&a, &a_id, "durc", Some("2026-12-31"), b"%PDF-1.7 durc").expect(201);
-    assert_eq!(doc["sha256"], "3b15d066ac9d7b53fd649a22648462fdb5018c2fea7cf3425432b40c75babd8b");
+    assert_eq!(
+        doc["sha256"],
+        "3b15d066ac9d7b53fd649a22648462fdb5018c2fea7cf3425432b40c75babd8b"
+    );
     assert_eq!(doc["size_bytes"], 13);
     let doc_id = doc["id"].as_str().expect("id");
-    b.get(&format!("{a_path}/documenti/{doc_id}/content")).expect_problem(404, "not_found");
+    b.get(&format!("{a_path}/documenti/{doc_id}/content"))
+        .expect_problem(404, "not_found");
     let docs = rup.get(&format!("{a_path}/documenti")).expect(200);
     assert_eq!(docs.as_array().map(Vec::len), Some(1));
 }
@@ -434,7 +528,9 @@ fn document_uploads_are_checked() {
 
 /// A qualified supplier with OG1 (classifica II) and the works CPV, valid until `durc`.
 fn works_supplier(app: &TestApp, admin: &Client, n: usize, name: &str, durc: &str) -> (Client, String) {
-    let istat = ["015146", "058091", "001272", "108033", "016024", "015182", "015146", "058091"][n];
+    let istat = [
+        "015146", "058091", "001272", "108033", "016024", "015182", "015146", "058091",
+    ][n];
     let (c, id) = register(app, &format!("gare{n}@fornitore.it"), &operatore(name, PIVA[n], istat));
     complete(&c, &id, durc, &["45210000-2"], &[("OG1", "II")]);
     assert_eq!(qualify(admin, &id)["invitable"], true);
@@ -461,7 +557,10 @@ fn done_means_three_suppliers_and_a_rotation_aware_draw_for_og1_works() {
 
     let wrong = supplier_account(&app, "sbaglio@fornitore.it");
     let p = wrong
-        .post("/api/v1/registry/operatori", &operatore("Errata S.r.l.", "00514490011", "015146"))
+        .post(
+            "/api/v1/registry/operatori",
+            &operatore("Errata S.r.l.", "00514490011", "015146"),
+        )
         .expect_problem(422, "partita_iva_check_digit");
     assert_eq!(p["field"], "partita_iva");
     assert!(p["detail"].as_str().unwrap_or("").contains("Partita IVA"));
@@ -501,8 +600,11 @@ fn done_means_three_suppliers_and_a_rotation_aware_draw_for_og1_works() {
     assert_eq!(p["sufficient"], false);
     assert!(!p["warnings"].as_array().expect("warnings").is_empty());
     let pid = p["id"].as_str().expect("id");
-    rup.post(&format!("/api/v1/registry/invitation-proposals/{pid}/confirm"), &json!({}))
-        .expect_problem(409, "invitees_below_minimum");
+    rup.post(
+        &format!("/api/v1/registry/invitation-proposals/{pid}/confirm"),
+        &json!({}),
+    )
+    .expect_problem(409, "invitees_below_minimum");
 
     // Same seed, same registry: same list, same order.
     let again = rup.post("/api/v1/registry/invitation-proposals", &request).expect(201);
@@ -512,14 +614,18 @@ fn done_means_three_suppliers_and_a_rotation_aware_draw_for_og1_works() {
     let mut with_exception = request.clone();
     with_exception["exceptions"] = json!([{ "operatore_id": alfa,
         "motivation": "Mercato ristretto: pochi operatori OG1 in zona, esecuzione precedente a regola d'arte" }]);
-    let p = rup.post("/api/v1/registry/invitation-proposals", &with_exception).expect(201);
+    let p = rup
+        .post("/api/v1/registry/invitation-proposals", &with_exception)
+        .expect(201);
     assert_eq!(ids(&p["invitees"]).len(), 3);
     assert_eq!(by_id(&p, &alfa)["selected"], true);
     assert!(by_id(&p, &alfa)["exception_motivation"].as_str().is_some());
     // An exception must name the outgoing contractor and be motivated.
     let mut bad = request.clone();
     bad["exceptions"] = json!([{ "operatore_id": beta, "motivation": "perché sì, va bene così" }]);
-    let e = rup.post("/api/v1/registry/invitation-proposals", &bad).expect_problem(422, "exception_not_outgoing");
+    let e = rup
+        .post("/api/v1/registry/invitation-proposals", &bad)
+        .expect_problem(422, "exception_not_outgoing");
     assert_eq!(e["field"], "exceptions[0].operatore_id");
     bad["exceptions"] = json!([{ "operatore_id": alfa, "motivation": "no" }]);
     rup.post("/api/v1/registry/invitation-proposals", &bad)
@@ -551,19 +657,31 @@ fn invitation_requests_are_checked() {
         }
         c.post("/api/v1/registry/invitation-proposals", &body)
     };
-    supplier.post("/api/v1/registry/invitation-proposals", &base).expect_problem(403, "forbidden");
+    supplier
+        .post("/api/v1/registry/invitation-proposals", &base)
+        .expect_problem(403, "forbidden");
     post(&rup, json!({ "value": "6000000" })).expect_problem(422, "above_eu_threshold");
     post(&rup, json!({ "value": "-5" })).expect_problem(422, "value_invalid");
     post(&rup, json!({ "value": "quattrocentomila" })).expect_problem(422, "value_invalid");
     post(&rup, json!({ "count": 3 })).expect_problem(422, "count_below_minimum");
-    post(&rup, json!({ "category": "OG1", "contract_type": "services", "value": "150000" }))
-        .expect_problem(422, "soa_requires_works");
+    post(
+        &rup,
+        json!({ "category": "OG1", "contract_type": "services", "value": "150000" }),
+    )
+    .expect_problem(422, "soa_requires_works");
     post(&rup, json!({ "category": "45000000-0" })).expect_problem(422, "cpv_check_digit");
     // 1.2 million of works: at least 10.
     let p = post(&admin, json!({ "value": "1200000" })).expect(201);
-    assert_eq!((p["band"]["code"].as_str(), p["minimum"].as_u64()), (Some("works_1m_eu"), Some(10)));
+    assert_eq!(
+        (p["band"]["code"].as_str(), p["minimum"].as_u64()),
+        (Some("works_1m_eu"), Some(10))
+    );
     // Services of 180,000: at least 5; no seed given, one is generated and returned.
-    let p = post(&rup, json!({ "category": "72000000-5", "contract_type": "services", "value": "180000" })).expect(201);
+    let p = post(
+        &rup,
+        json!({ "category": "72000000-5", "contract_type": "services", "value": "180000" }),
+    )
+    .expect(201);
     assert_eq!(p["minimum"], 5);
     assert!(p["seed"].as_str().is_some_and(|s| s.len() == 32));
 }
@@ -576,15 +694,28 @@ fn an_expired_durc_blocks_invitations_until_renewed() {
     let admin = app.admin();
     let (ente, _) = ente_and_rup(&app, &admin);
     let mut ops = Vec::new();
-    for (n, name) in ["Alfa S.r.l.", "Beta S.r.l.", "Gamma S.r.l.", "Delta S.r.l.", "Epsilon S.r.l."].iter().enumerate() {
+    for (n, name) in [
+        "Alfa S.r.l.",
+        "Beta S.r.l.",
+        "Gamma S.r.l.",
+        "Delta S.r.l.",
+        "Epsilon S.r.l.",
+    ]
+    .iter()
+    .enumerate()
+    {
         let durc = if n == 0 { "2026-06-01" } else { "2026-12-31" };
         ops.push(works_supplier(&app, &admin, n, name, durc).1);
     }
     let alfa = ops[0].clone();
     // Sessions last 12 hours: log in again after each move of the clock.
     let at = |d: u32, h: u32, m: u32| {
-        app.clock.set(Utc.with_ymd_and_hms(2026, 6, d, h, m, 0).single().expect("instant"));
-        (app.admin(), app.client().logged_in("rup@comune.milano.it", "una-password-lunga"))
+        app.clock
+            .set(Utc.with_ymd_and_hms(2026, 6, d, h, m, 0).single().expect("instant"));
+        (
+            app.admin(),
+            app.client().logged_in("rup@comune.milano.it", "una-password-lunga"),
+        )
     };
     let request = json!({ "ente_id": ente, "category": "45000000-7", "contract_type": "works",
                           "value": "200000", "seed": "s" });
@@ -596,7 +727,10 @@ fn an_expired_durc_blocks_invitations_until_renewed() {
     assert!(ids(&before["invitees"]).contains(&alfa));
     // 23:30 in Rome on 1 June: still valid.
     let (admin, _) = at(1, 21, 30);
-    assert_eq!(admin.get(&format!("/api/v1/registry/operatori/{alfa}")).expect(200)["documents_status"], "valid");
+    assert_eq!(
+        admin.get(&format!("/api/v1/registry/operatori/{alfa}")).expect(200)["documents_status"],
+        "valid"
+    );
     // 00:30 in Rome on 2 June: expired.
     let (admin, rup) = at(1, 22, 30);
     let op = admin.get(&format!("/api/v1/registry/operatori/{alfa}")).expect(200);
@@ -608,8 +742,14 @@ fn an_expired_durc_blocks_invitations_until_renewed() {
     assert_eq!(by_id(&p, &alfa)["exclusion"], "documents_expired");
     assert_eq!(p["sufficient"], false);
     // The proposal made before the expiry can no longer be confirmed with Alfa in it.
-    rup.post(&format!("/api/v1/registry/invitation-proposals/{}/confirm", before["id"].as_str().expect("id")), &json!({}))
-        .expect_problem(409, "invitee_not_invitable");
+    rup.post(
+        &format!(
+            "/api/v1/registry/invitation-proposals/{}/confirm",
+            before["id"].as_str().expect("id")
+        ),
+        &json!({}),
+    )
+    .expect_problem(409, "invitee_not_invitable");
 
     // The renewed DURC makes Alfa invitable again.
     let (admin, rup) = at(2, 8, 0);
@@ -627,7 +767,14 @@ fn confirmed_invitations_rotate_towards_the_less_invited() {
     let app = TestApp::start();
     let admin = app.admin();
     let (ente, rup) = ente_and_rup(&app, &admin);
-    let names = ["Alfa S.r.l.", "Beta S.r.l.", "Gamma S.r.l.", "Delta S.r.l.", "Epsilon S.r.l.", "Zeta S.r.l."];
+    let names = [
+        "Alfa S.r.l.",
+        "Beta S.r.l.",
+        "Gamma S.r.l.",
+        "Delta S.r.l.",
+        "Epsilon S.r.l.",
+        "Zeta S.r.l.",
+    ];
     let all: Vec<String> = names
         .iter()
         .enumerate()
@@ -644,13 +791,23 @@ fn confirmed_invitations_rotate_towards_the_less_invited() {
     assert_eq!(left_out.len(), 1);
     let pid = p["id"].as_str().expect("id");
     let confirmed = rup
-        .post(&format!("/api/v1/registry/invitation-proposals/{pid}/confirm"), &json!({}))
+        .post(
+            &format!("/api/v1/registry/invitation-proposals/{pid}/confirm"),
+            &json!({}),
+        )
         .expect(200);
     assert_eq!(confirmed["status"], "confirmed");
     assert_eq!(confirmed["invitees"], p["invitees"]);
-    rup.post(&format!("/api/v1/registry/invitation-proposals/{pid}/confirm"), &json!({}))
-        .expect_problem(409, "proposal_already_confirmed");
-    assert_eq!(rup.get(&format!("/api/v1/registry/invitation-proposals/{pid}")).expect(200)["status"], "confirmed");
+    rup.post(
+        &format!("/api/v1/registry/invitation-proposals/{pid}/confirm"),
+        &json!({}),
+    )
+    .expect_problem(409, "proposal_already_confirmed");
+    assert_eq!(
+        rup.get(&format!("/api/v1/registry/invitation-proposals/{pid}"))
+            .expect(200)["status"],
+        "confirmed"
+    );
 
     // Next procedure: whatever the seed, the one left out comes first.
     for seed in ["secondo", "terzo", "quarto"] {

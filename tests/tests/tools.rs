@@ -11,7 +11,10 @@ fn dec_str(s: &str) -> Decimal {
 
 #[track_caller]
 fn dec(v: &Value) -> Decimal {
-    v.as_str().unwrap_or_else(|| panic!("decimal string expected, got {v}")).parse().expect("decimal")
+    v.as_str()
+        .unwrap_or_else(|| panic!("decimal string expected, got {v}"))
+        .parse()
+        .expect("decimal")
 }
 
 const SIXTEEN: [&str; 16] = [
@@ -24,7 +27,10 @@ fn the_worked_example_of_method_a_matches_by_hand() {
     let app = TestApp::start();
     let report = app
         .client()
-        .post("/api/v1/tools/anomaly-threshold", &json!({ "method": "A", "discounts": SIXTEEN }))
+        .post(
+            "/api/v1/tools/anomaly-threshold",
+            &json!({ "method": "A", "discounts": SIXTEEN }),
+        )
         .expect(200);
     let text = report.to_string();
     assert_eq!(report["automatic_exclusion_applies"], true, "{text}");
@@ -35,7 +41,12 @@ fn the_worked_example_of_method_a_matches_by_hand() {
     assert_eq!(dec(&report["threshold"]), dec_str("15.7534"), "{text}");
     assert_eq!(dec(&report["winner"]["discount"]), dec_str("15.420"), "{text}");
     // Offers at or above T are excluded: 16.05 and the four above it (21.5 and 24.75 were in the wings).
-    let excluded: Vec<Decimal> = report["excluded"].as_array().expect("excluded").iter().map(|e| dec(&e["discount"])).collect();
+    let excluded: Vec<Decimal> = report["excluded"]
+        .as_array()
+        .expect("excluded")
+        .iter()
+        .map(|e| dec(&e["discount"]))
+        .collect();
     for d in ["16.050", "16.780", "17.300", "18.900"] {
         assert!(excluded.contains(&dec_str(d)), "{d} must be excluded: {text}");
     }
@@ -47,7 +58,10 @@ fn fewer_than_five_offers_means_no_automatic_exclusion() {
     let app = TestApp::start();
     let report = app
         .client()
-        .post("/api/v1/tools/anomaly-threshold", &json!({ "method": "A", "discounts": ["10.5", "11", "12", "13"] }))
+        .post(
+            "/api/v1/tools/anomaly-threshold",
+            &json!({ "method": "A", "discounts": ["10.5", "11", "12", "13"] }),
+        )
         .expect(200);
     assert_eq!(report["automatic_exclusion_applies"], false, "{report}");
 }
@@ -57,15 +71,27 @@ fn bad_calculator_input_says_why() {
     let app = TestApp::start();
     let c = app.client();
     let p = c
-        .post("/api/v1/tools/anomaly-threshold", &json!({ "method": "A", "discounts": ["10", "101", "12", "13", "14"] }))
+        .post(
+            "/api/v1/tools/anomaly-threshold",
+            &json!({ "method": "A", "discounts": ["10", "101", "12", "13", "14"] }),
+        )
         .expect_problem(422, "discount_out_of_range");
     assert_eq!(p["field"], "discounts[1]");
-    c.post("/api/v1/tools/anomaly-threshold", &json!({ "method": "Z", "discounts": ["10"] }))
-        .expect_problem(422, "unknown_method");
-    c.post("/api/v1/tools/anomaly-threshold", &json!({ "method": "A", "discounts": ["dieci", "11", "12", "13", "14"] }))
-        .expect(422);
-    c.post("/api/v1/tools/economic-scores", &json!({ "formula": "magic", "parameters": {}, "offers": [] }))
-        .expect_problem(422, "unknown_formula");
+    c.post(
+        "/api/v1/tools/anomaly-threshold",
+        &json!({ "method": "Z", "discounts": ["10"] }),
+    )
+    .expect_problem(422, "unknown_method");
+    c.post(
+        "/api/v1/tools/anomaly-threshold",
+        &json!({ "method": "A", "discounts": ["dieci", "11", "12", "13", "14"] }),
+    )
+    .expect(422);
+    c.post(
+        "/api/v1/tools/economic-scores",
+        &json!({ "formula": "magic", "parameters": {}, "offers": [] }),
+    )
+    .expect_problem(422, "unknown_formula");
 }
 
 #[test]
@@ -79,7 +105,12 @@ fn economic_scores_by_linear_interpolation() {
         )
         .expect(200);
     // Linear on the discount: the best discount gets full points, half of it half the points.
-    let points: Vec<Decimal> = report["offers"].as_array().expect("offers").iter().map(|o| dec(&o["points"])).collect();
+    let points: Vec<Decimal> = report["offers"]
+        .as_array()
+        .expect("offers")
+        .iter()
+        .map(|o| dec(&o["points"]))
+        .collect();
     assert_eq!(points, vec![dec_str("15"), dec_str("30"), dec_str("7.5")], "{report}");
     assert_eq!(report["ranking"][0]["id"], "O2", "{report}");
 }

@@ -17,7 +17,11 @@ pub struct Auth {
 }
 
 pub fn bearer(req: &HttpRequest) -> Option<String> {
-    let header = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = header.split_once(' ')?;
     (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string())
 }
@@ -33,9 +37,7 @@ fn resolve(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<Auth>
         };
         let now = state.clock.now();
         let lookup = token.clone();
-        let principal = state
-            .db(move |conn| sessions::authenticate(conn, &lookup, now))
-            .await?;
+        let principal = state.db(move |conn| sessions::authenticate(conn, &lookup, now)).await?;
         Ok(Some(Auth { principal, token }))
     })
 }

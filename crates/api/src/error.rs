@@ -82,11 +82,7 @@ impl ApiError {
     pub fn problem(&self, request_id: Option<String>) -> Problem {
         Problem {
             type_: format!("urn:centrale:problem:{}", self.code),
-            title: self
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_string(),
+            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
             status: self.status.as_u16(),
             detail: self.message.clone(),
             code: self.code.clone(),

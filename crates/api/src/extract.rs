@@ -87,7 +87,10 @@ mod tests {
             field_from_serde_message("unknown field `pecc`, expected one of `pec`").as_deref(),
             Some("pecc")
         );
-        assert_eq!(field_from_serde_message("missing field `nome` at line 1").as_deref(), Some("nome"));
+        assert_eq!(
+            field_from_serde_message("missing field `nome` at line 1").as_deref(),
+            Some("nome")
+        );
         assert_eq!(field_from_serde_message("expected a string"), None);
     }
 }

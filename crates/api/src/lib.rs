@@ -21,7 +21,11 @@ pub use error::{ApiError, Problem};
 pub use state::AppState;
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "Risorsa inesistente"))
+    Err(ApiError::new(
+        StatusCode::NOT_FOUND,
+        "route_not_found",
+        "Risorsa inesistente",
+    ))
 }
 
 /// Mounts every route; used by [`app`].
@@ -47,7 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(tools::configure)
             .configure(routes::aggiudicazione::configure)
             .configure(routes::offerte::configure)
-            .configure(routes::log::configure),
+            .configure(routes::log::configure)
+            .configure(routes::documents::configure),
     );
 }
 

@@ -67,6 +67,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(routes::aggiudicazione::Doc::openapi());
     doc.merge(routes::offerte::Doc::openapi());
     doc.merge(routes::log::Doc::openapi());
+    doc.merge(routes::documents::Doc::openapi());
     doc
 }
 

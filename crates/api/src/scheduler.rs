@@ -28,9 +28,16 @@ pub async fn run_once(state: &AppState) -> Result<usize, ApiError> {
     for m in &moved {
         tracing::info!(bando = %m.bando_id, from = %m.from, to = %m.to, "deadline reached: tender moved");
     }
-    state.db({ let seal = state.seal.clone(); move |conn| offerte::sequencer::tick(conn, &seal, now) }).await?;
+    state
+        .db({
+            let seal = state.seal.clone();
+            move |conn| offerte::sequencer::tick(conn, &seal, now)
+        })
+        .await?;
     if let Some(mailer) = state.notify.clone() {
-        state.db(move |conn| notify::dispatch(conn, &mailer, now).map_err(accounts::AccountsError::from)).await?;
+        state
+            .db(move |conn| notify::dispatch(conn, &mailer, now).map_err(accounts::AccountsError::from))
+            .await?;
     }
     Ok(moved.len())
 }

@@ -144,8 +144,8 @@ impl Settings {
         overlay: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, SettingsError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(path) = overlay {
             builder = builder.add_source(config::File::from(path).required(true));
         }
@@ -201,7 +201,10 @@ impl Settings {
             }
         }
         if !notify::valid_from(&self.notify.from) {
-            return invalid("notify.from", "must be an e-mail address, optionally as `Name <address>`");
+            return invalid(
+                "notify.from",
+                "must be an e-mail address, optionally as `Name <address>`",
+            );
         }
         if self.notify.batch_size == 0 {
             return invalid("notify.batch_size", "must be at least 1");

@@ -7,9 +7,10 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use aggiudicazione::procedure::access::{self, Access, AccessibleEnvelope};
 use aggiudicazione::procedure::{
-    self as procedure, admission, award, commission, evaluation, AdmissionDecision, Answer, Art110, Art110Request, Award,
-    CoefficientsInput, CommissionAppointment, Communication, Declaration, EconomicPhase, Evaluation, Member, Outcome,
-    Participant, Procedura, ProcedureError, RawCoefficient, Requirement, RequirementCheck, Soccorso, SoccorsoRequest,
+    self as procedure, admission, award, commission, evaluation, AdmissionDecision, Answer, Art110, Art110Request,
+    Award, CoefficientsInput, CommissionAppointment, Communication, Declaration, EconomicPhase, Evaluation, Member,
+    Outcome, Participant, Procedura, ProcedureError, RawCoefficient, Requirement, RequirementCheck, Soccorso,
+    SoccorsoRequest,
 };
 use serde::Serialize;
 use utoipa::OpenApi;
@@ -27,7 +28,10 @@ impl From<ProcedureError> for ApiError {
             ProcedureError::NotFound { .. } => StatusCode::NOT_FOUND,
             ProcedureError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ProcedureError::Conflict { .. } => StatusCode::CONFLICT,
-            ProcedureError::Bando(_) | ProcedureError::Eval(_) | ProcedureError::Database(_) | ProcedureError::Seal(_) => {
+            ProcedureError::Bando(_)
+            | ProcedureError::Eval(_)
+            | ProcedureError::Database(_)
+            | ProcedureError::Seal(_) => {
                 return match e {
                     ProcedureError::Bando(inner) => inner.into(),
                     ProcedureError::Eval(inner) => inner.into(),
@@ -71,8 +75,7 @@ pub struct Doc;
 
 /// Mounted under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg
-        .service(get_procedure)
+    cfg.service(get_procedure)
         .service(decide_admission)
         .service(soccorso)
         .service(soccorso_answer)
@@ -111,11 +114,24 @@ fn read_plaintext(state: &AppState, rel: String) -> impl std::future::Future<Out
 #[utoipa::path(get, path = "/api/v1/bandi/{id}/valutazione/buste-b", tag = "aggiudicazione", params(("id" = Uuid, Path), LotQuery),
     security(("bearer" = [])), responses((status = 200, body = Vec<EnvelopeB>), (status = 403, body = Problem), (status = 409, body = Problem)))]
 #[get("/bandi/{id}/valutazione/buste-b")]
-pub async fn envelopes_b(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, lot: web::Query<LotQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn envelopes_b(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    lot: web::Query<LotQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let lotto = lot.lotto;
-    let list = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::envelopes_b(conn, &auth.principal, id) }).await?;
-    let out: Vec<EnvelopeB> = list.into_iter().map(|(envelope_id, bidder_id, _)| EnvelopeB { envelope_id, bidder_id }).collect();
+    let list = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            commission::envelopes_b(conn, &auth.principal, id)
+        })
+        .await?;
+    let out: Vec<EnvelopeB> = list
+        .into_iter()
+        .map(|(envelope_id, bidder_id, _)| EnvelopeB { envelope_id, bidder_id })
+        .collect();
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -124,10 +140,20 @@ pub async fn envelopes_b(state: web::Data<AppState>, auth: Auth, id: web::Path<U
     params(("id" = Uuid, Path), LotQuery, ("envelope" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[get("/bandi/{id}/valutazione/buste-b/{envelope}")]
-pub async fn envelope_b(state: web::Data<AppState>, auth: Auth, path: web::Path<(Uuid, Uuid)>, lot: web::Query<LotQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn envelope_b(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+    lot: web::Query<LotQuery>,
+) -> Result<HttpResponse, ApiError> {
     let (id, envelope) = path.into_inner();
     let lotto = lot.lotto;
-    let list = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::envelopes_b(conn, &auth.principal, id) }).await?;
+    let list = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            commission::envelopes_b(conn, &auth.principal, id)
+        })
+        .await?;
     let Some((_, _, Some(rel))) = list.into_iter().find(|(e, _, _)| *e == envelope) else {
         return Err(ProcedureError::NotFound { what: "Busta B" }.into());
     };
@@ -139,11 +165,22 @@ pub async fn envelope_b(state: web::Data<AppState>, auth: Auth, path: web::Path<
     params(("id" = Uuid, Path), LotQuery, ("envelope" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = Problem), (status = 409, body = Problem)))]
 #[get("/bandi/{id}/accesso-atti/{envelope}")]
-pub async fn access_download(state: web::Data<AppState>, rid: RequestId, auth: Auth, path: web::Path<(Uuid, Uuid)>, lot: web::Query<LotQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn access_download(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+    lot: web::Query<LotQuery>,
+) -> Result<HttpResponse, ApiError> {
     let (id, envelope) = path.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let lotto = lot.lotto;
-    let rel = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; access::plaintext(conn, &ctx, &auth.principal, id, envelope) }).await?;
+    let rel = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            access::plaintext(conn, &ctx, &auth.principal, id, envelope)
+        })
+        .await?;
     read_plaintext(&state, rel).await
 }
 
@@ -159,14 +196,18 @@ pub async fn get_procedure(
     auth: Auth,
     lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
-
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; procedure::view(conn, &ctx, &p, id) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            procedure::view(conn, &ctx, &p, id)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -189,7 +230,12 @@ pub async fn decide_admission(
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; admission::decide(conn, &ctx, &p, id, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            admission::decide(conn, &ctx, &p, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -212,7 +258,12 @@ pub async fn soccorso(
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; admission::request_soccorso(conn, &ctx, &p, id, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            admission::request_soccorso(conn, &ctx, &p, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -235,7 +286,12 @@ pub async fn soccorso_answer(
     let p = auth.principal;
     let (id, sid) = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; admission::answer_soccorso(conn, &ctx, &p, id, sid, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            admission::answer_soccorso(conn, &ctx, &p, id, sid, &body)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -258,7 +314,12 @@ pub async fn soccorso_outcome(
     let p = auth.principal;
     let (id, sid) = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; admission::decide_soccorso(conn, &ctx, &p, id, sid, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            admission::decide_soccorso(conn, &ctx, &p, id, sid, &body)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -281,7 +342,12 @@ pub async fn appoint(
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::appoint(conn, &ctx, &p, id, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            commission::appoint(conn, &ctx, &p, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -304,7 +370,12 @@ pub async fn declare(
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::declare(conn, &ctx, &p, id, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            commission::declare(conn, &ctx, &p, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -327,7 +398,12 @@ pub async fn coefficients(
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::enter_coefficients(conn, &ctx, &p, id, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            commission::enter_coefficients(conn, &ctx, &p, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -343,7 +419,6 @@ pub async fn close_technical(
     auth: Auth,
     lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
-
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let _ = &ctx;
@@ -351,7 +426,12 @@ pub async fn close_technical(
     let id = path.into_inner();
     let lotto = lot.lotto;
     let dir = state.seal.dir().to_path_buf();
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; commission::close_technical(conn, &ctx, &p, id, &dir) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            commission::close_technical(conn, &ctx, &p, id, &dir)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -374,7 +454,12 @@ pub async fn economic(
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; evaluation::economic(conn, &ctx, &p, id, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            evaluation::economic(conn, &ctx, &p, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -397,7 +482,12 @@ pub async fn art110(
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; evaluation::request_art110(conn, &ctx, &p, id, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            evaluation::request_art110(conn, &ctx, &p, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -420,7 +510,12 @@ pub async fn art110_answer(
     let p = auth.principal;
     let (id, sid) = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; evaluation::answer_art110(conn, &ctx, &p, id, sid, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            evaluation::answer_art110(conn, &ctx, &p, id, sid, &body)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -443,7 +538,12 @@ pub async fn art110_outcome(
     let p = auth.principal;
     let (id, sid) = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; evaluation::decide_art110(conn, &ctx, &p, id, sid, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            evaluation::decide_art110(conn, &ctx, &p, id, sid, &body)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -459,14 +559,18 @@ pub async fn propose(
     auth: Auth,
     lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
-
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; award::propose(conn, &ctx, &p, id) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            award::propose(conn, &ctx, &p, id)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -482,14 +586,18 @@ pub async fn award_tender(
     auth: Auth,
     lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
-
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; award::award(conn, &ctx, &p, id) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            award::award(conn, &ctx, &p, id)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -512,7 +620,12 @@ pub async fn requirement(
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; award::check_requirement(conn, &ctx, &p, id, &body) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            award::check_requirement(conn, &ctx, &p, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -528,14 +641,18 @@ pub async fn effective(
     auth: Auth,
     lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
-
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; award::make_effective(conn, &ctx, &p, id) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            award::make_effective(conn, &ctx, &p, id)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -551,14 +668,18 @@ pub async fn communications(
     auth: Auth,
     lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
-
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; award::communications(conn, &p, id) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            award::communications(conn, &p, id)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -574,13 +695,17 @@ pub async fn access_list(
     auth: Auth,
     lot: web::Query<LotQuery>,
     path: web::Path<Uuid>,
-
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let _ = &ctx;
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let out = state.db(move |conn| { let id = procedure::scope(conn, id, lotto)?; access::accessible(conn, &p, id) }).await?;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            access::accessible(conn, &p, id)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }

@@ -52,6 +52,8 @@ pub async fn register(
     body: web::Json<NewSupplierAccount>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(None, &rid);
-    let user = state.db(move |conn| users::register_supplier(conn, &ctx, &body)).await?;
+    let user = state
+        .db(move |conn| users::register_supplier(conn, &ctx, &body))
+        .await?;
     Ok(HttpResponse::Created().json(user))
 }

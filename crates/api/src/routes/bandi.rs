@@ -4,8 +4,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use bando::service::{self, Upload};
 use bando::{
-    Bando, BandoError, BandoPage, Chiarimento, DocumentKind, DocumentMeta, NewAnswer, NewBando, NewQuestion, NewRettifica,
-    PublicFilter, TransitionRequest, Versione,
+    Bando, BandoError, BandoPage, Chiarimento, DocumentKind, DocumentMeta, NewAnswer, NewBando, NewQuestion,
+    NewRettifica, PublicFilter, TransitionRequest, Versione,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
@@ -31,7 +31,9 @@ impl From<BandoError> for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             BandoError::Accounts(_) => {
-                let BandoError::Accounts(inner) = e else { return ApiError::internal() };
+                let BandoError::Accounts(inner) = e else {
+                    return ApiError::internal();
+                };
                 return inner.into();
             }
             BandoError::Database(inner) => {
@@ -45,11 +47,19 @@ impl From<BandoError> for ApiError {
             BandoError::Legal(violations) => {
                 out.errors = violations
                     .into_iter()
-                    .map(|v| Violation { code: v.code.to_string(), field: Some(v.field), message: v.message })
+                    .map(|v| Violation {
+                        code: v.code.to_string(),
+                        field: Some(v.field),
+                        message: v.message,
+                    })
                     .collect();
             }
             BandoError::IllegalTransition { current, .. } => {
-                out.errors = vec![Violation { code: "current_state".into(), field: Some("state".into()), message: current }];
+                out.errors = vec![Violation {
+                    code: "current_state".into(),
+                    field: Some("state".into()),
+                    message: current,
+                }];
             }
             _ => {}
         }
@@ -109,9 +119,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses((status = 201, body = Bando), (status = 401, body = Problem), (status = 403, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi")]
-pub async fn create(state: web::Data<AppState>, rid: RequestId, auth: Auth, body: web::Json<NewBando>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    body: web::Json<NewBando>,
+) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let out = state.db(move |conn| service::create(conn, &ctx, &auth.principal, &body)).await?;
+    let out = state
+        .db(move |conn| service::create(conn, &ctx, &auth.principal, &body))
+        .await?;
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -119,9 +136,15 @@ pub async fn create(state: web::Data<AppState>, rid: RequestId, auth: Auth, body
 #[utoipa::path(get, path = "/api/v1/enti/{id}/bandi", tag = "bandi", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<Bando>), (status = 403, body = Problem)))]
 #[get("/enti/{id}/bandi")]
-pub async fn list_for_ente(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn list_for_ente(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let out = state.db(move |conn| service::list_for_ente(conn, &auth.principal, id)).await?;
+    let out = state
+        .db(move |conn| service::list_for_ente(conn, &auth.principal, id))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -149,7 +172,9 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let out = state.db(move |conn| service::update_draft(conn, &ctx, &auth.principal, id, &body)).await?;
+    let out = state
+        .db(move |conn| service::update_draft(conn, &ctx, &auth.principal, id, &body))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -160,12 +185,21 @@ pub async fn update(
 pub async fn check(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let now = state.clock.now();
-    let found = state.db(move |conn| service::check(conn, &auth.principal, id, now)).await?;
+    let found = state
+        .db(move |conn| service::check(conn, &auth.principal, id, now))
+        .await?;
     let violations: Vec<Violation> = found
         .into_iter()
-        .map(|v| Violation { code: v.code.to_string(), field: Some(v.field), message: v.message })
+        .map(|v| Violation {
+            code: v.code.to_string(),
+            field: Some(v.field),
+            message: v.message,
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(CheckReport { publishable: violations.is_empty(), violations }))
+    Ok(HttpResponse::Ok().json(CheckReport {
+        publishable: violations.is_empty(),
+        violations,
+    }))
 }
 
 /// Publish a draft. A tender breaking the Code gets 422 with every violation in `errors`,
@@ -173,10 +207,17 @@ pub async fn check(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) 
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/publish", tag = "bandi", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Bando), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/publish")]
-pub async fn publish(state: web::Data<AppState>, rid: RequestId, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn publish(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let out = state.db(move |conn| service::publish(conn, &ctx, &auth.principal, id)).await?;
+    let out = state
+        .db(move |conn| service::publish(conn, &ctx, &auth.principal, id))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -194,7 +235,9 @@ pub async fn transition(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let out = state.db(move |conn| service::transition(conn, &ctx, &auth.principal, id, &body)).await?;
+    let out = state
+        .db(move |conn| service::transition(conn, &ctx, &auth.principal, id, &body))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -232,7 +275,9 @@ pub async fn amend(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let out = state.db(move |conn| service::amend(conn, &ctx, &auth.principal, id, &body)).await?;
+    let out = state
+        .db(move |conn| service::amend(conn, &ctx, &auth.principal, id, &body))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -307,7 +352,9 @@ pub async fn ask(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let out = state.db(move |conn| service::ask(conn, &ctx, &auth.principal, id, &body)).await?;
+    let out = state
+        .db(move |conn| service::ask(conn, &ctx, &auth.principal, id, &body))
+        .await?;
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -317,7 +364,9 @@ pub async fn ask(
 #[get("/bandi/{id}/chiarimenti")]
 pub async fn questions(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let out = state.db(move |conn| service::all_clarifications(conn, &auth.principal, id)).await?;
+    let out = state
+        .db(move |conn| service::all_clarifications(conn, &auth.principal, id))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -335,7 +384,9 @@ pub async fn answer(
 ) -> Result<HttpResponse, ApiError> {
     let (id, q) = path.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let out = state.db(move |conn| service::answer(conn, &ctx, &auth.principal, id, q, &body)).await?;
+    let out = state
+        .db(move |conn| service::answer(conn, &ctx, &auth.principal, id, q, &body))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -344,17 +395,29 @@ pub async fn answer(
 #[utoipa::path(get, path = "/api/v1/public/bandi", tag = "public", params(PublicFilter),
     responses((status = 200, body = BandoPage), (status = 422, body = Problem)))]
 #[get("/public/bandi")]
-pub async fn public_list(state: web::Data<AppState>, who: MaybeAuth, filter: web::Query<PublicFilter>) -> Result<HttpResponse, ApiError> {
-    let out = state.db(move |conn| service::list_public(conn, who.0.as_ref(), &filter)).await?;
+pub async fn public_list(
+    state: web::Data<AppState>,
+    who: MaybeAuth,
+    filter: web::Query<PublicFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let out = state
+        .db(move |conn| service::list_public(conn, who.0.as_ref(), &filter))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 #[utoipa::path(get, path = "/api/v1/public/bandi/{id}", tag = "public", params(("id" = Uuid, Path)),
     responses((status = 200, body = Bando), (status = 404, body = Problem)))]
 #[get("/public/bandi/{id}")]
-pub async fn public_get(state: web::Data<AppState>, who: MaybeAuth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn public_get(
+    state: web::Data<AppState>,
+    who: MaybeAuth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let out = state.db(move |conn| service::get_public(conn, who.0.as_ref(), id)).await?;
+    let out = state
+        .db(move |conn| service::get_public(conn, who.0.as_ref(), id))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -362,9 +425,15 @@ pub async fn public_get(state: web::Data<AppState>, who: MaybeAuth, id: web::Pat
 #[utoipa::path(get, path = "/api/v1/public/bandi/{id}/rettifiche", tag = "public", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<Versione>), (status = 404, body = Problem)))]
 #[get("/public/bandi/{id}/rettifiche")]
-pub async fn public_versions(state: web::Data<AppState>, who: MaybeAuth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn public_versions(
+    state: web::Data<AppState>,
+    who: MaybeAuth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let out = state.db(move |conn| service::versions(conn, who.0.as_ref(), id)).await?;
+    let out = state
+        .db(move |conn| service::versions(conn, who.0.as_ref(), id))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -372,9 +441,15 @@ pub async fn public_versions(state: web::Data<AppState>, who: MaybeAuth, id: web
 #[utoipa::path(get, path = "/api/v1/public/bandi/{id}/chiarimenti", tag = "public", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<Chiarimento>), (status = 404, body = Problem)))]
 #[get("/public/bandi/{id}/chiarimenti")]
-pub async fn public_clarifications(state: web::Data<AppState>, who: MaybeAuth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn public_clarifications(
+    state: web::Data<AppState>,
+    who: MaybeAuth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let out = state.db(move |conn| service::public_clarifications(conn, who.0.as_ref(), id)).await?;
+    let out = state
+        .db(move |conn| service::public_clarifications(conn, who.0.as_ref(), id))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -384,9 +459,15 @@ pub async fn public_clarifications(state: web::Data<AppState>, who: MaybeAuth, i
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem),
               (status = 500, description = "`document_integrity`: the stored bytes no longer match their SHA-256", body = Problem)))]
 #[get("/public/bandi/{id}/documenti/{doc}")]
-pub async fn public_document(state: web::Data<AppState>, who: MaybeAuth, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+pub async fn public_document(
+    state: web::Data<AppState>,
+    who: MaybeAuth,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
     let (id, doc) = path.into_inner();
-    let (meta, bytes) = state.db(move |conn| service::document(conn, who.0.as_ref(), id, doc)).await?;
+    let (meta, bytes) = state
+        .db(move |conn| service::document(conn, who.0.as_ref(), id, doc))
+        .await?;
     let disposition = format!("attachment; filename=\"{}\"", meta.filename.replace('"', "'"));
     Ok(HttpResponse::Ok()
         .content_type(meta.content_type.as_str())

@@ -39,10 +39,15 @@ pub struct CheckpointQuery {
 #[utoipa::path(get, path = "/api/v1/log/checkpoint", tag = "log", params(CheckpointQuery),
     responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = Problem)))]
 #[get("/log/checkpoint")]
-pub async fn checkpoint(state: web::Data<AppState>, query: web::Query<CheckpointQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn checkpoint(
+    state: web::Data<AppState>,
+    query: web::Query<CheckpointQuery>,
+) -> Result<HttpResponse, ApiError> {
     let size = query.size;
     let cp = state.db(move |conn| log::checkpoint(conn, size)).await?;
-    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(cp.note))
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(cp.note))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -59,7 +64,10 @@ pub struct InclusionQuery {
 #[utoipa::path(get, path = "/api/v1/log/proof/inclusion", tag = "log", params(InclusionQuery),
     responses((status = 200, body = InclusionProof), (status = 404, body = Problem), (status = 422, body = Problem)))]
 #[get("/log/proof/inclusion")]
-pub async fn inclusion(state: web::Data<AppState>, query: web::Query<InclusionQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn inclusion(
+    state: web::Data<AppState>,
+    query: web::Query<InclusionQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let proof = state
         .db(move |conn| log::inclusion_proof_for(conn, q.index, q.leaf_hash.as_deref(), q.tree_size))
@@ -78,9 +86,14 @@ pub struct ConsistencyQuery {
 #[utoipa::path(get, path = "/api/v1/log/proof/consistency", tag = "log", params(ConsistencyQuery),
     responses((status = 200, body = ConsistencyProof), (status = 422, body = Problem)))]
 #[get("/log/proof/consistency")]
-pub async fn consistency(state: web::Data<AppState>, query: web::Query<ConsistencyQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn consistency(
+    state: web::Data<AppState>,
+    query: web::Query<ConsistencyQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let proof = state.db(move |conn| log::consistency_proof(conn, q.first, q.second)).await?;
+    let proof = state
+        .db(move |conn| log::consistency_proof(conn, q.first, q.second))
+        .await?;
     Ok(HttpResponse::Ok().json(proof))
 }
 
@@ -99,7 +112,9 @@ pub struct LeavesQuery {
 pub async fn leaves(state: web::Data<AppState>, query: web::Query<LeavesQuery>) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     if q.end < q.start {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "range_invalid", "end precede start").with_field("end"));
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "range_invalid", "end precede start").with_field("end"),
+        );
     }
     let found = state.db(move |conn| log::leaves(conn, q.start, q.end)).await?;
     Ok(HttpResponse::Ok().json(found))

@@ -1,8 +1,9 @@
-pub mod audit;
 pub mod aggiudicazione;
+pub mod audit;
 pub mod auth;
 pub mod bandi;
 pub mod docs;
+pub mod documents;
 pub mod enti;
 pub mod health;
 pub mod log;

@@ -192,7 +192,9 @@ async fn submit_stream(
     let mode = query.sealed.unwrap_or(SealMode::Server);
     let now = state.clock.now();
     let who = auth.principal.clone();
-    let recipient = state.db(move |conn| submit::prepare(conn, &who, bando, lotto, now)).await?;
+    let recipient = state
+        .db(move |conn| submit::prepare(conn, &who, bando, lotto, now))
+        .await?;
 
     let (tx, reader) = blob::channel(8);
     let dir = state.seal.dir().to_path_buf();
@@ -260,7 +262,12 @@ pub struct LotQuery {
     security(("bearer" = [])),
     responses((status = 200, body = Withdrawal), (status = 404, body = Problem), (status = 409, body = Problem)))]
 #[delete("/bandi/{id}/offerta")]
-pub async fn withdraw(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, lot: web::Query<LotQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    lot: web::Query<LotQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let lotto = lot.lotto;
     let svc = state.seal.clone();
@@ -357,7 +364,18 @@ pub async fn open(
     let clock = state.clock.clone();
     let request_id = rid.0.clone();
     let o = state
-        .db(move |conn| opening::open(conn, &svc, clock.as_ref(), &request_id, &auth.principal, id, &kind, &body))
+        .db(move |conn| {
+            opening::open(
+                conn,
+                &svc,
+                clock.as_ref(),
+                &request_id,
+                &auth.principal,
+                id,
+                &kind,
+                &body,
+            )
+        })
         .await?;
     Ok(HttpResponse::Created().json(o))
 }
@@ -366,7 +384,11 @@ pub async fn open(
 #[utoipa::path(get, path = "/api/v1/bandi/{id}/aperture", tag = "offerte", params(("id" = Uuid, Path)),
     security(("bearer" = [])), responses((status = 200, body = Vec<Opening>), (status = 403, body = Problem)))]
 #[get("/bandi/{id}/aperture")]
-pub async fn list_openings(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn list_openings(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let o = state.db(move |conn| opening::list(conn, &auth.principal, id)).await?;
     Ok(HttpResponse::Ok().json(o))
@@ -404,8 +426,13 @@ async fn stream_file(path: PathBuf) -> Result<HttpResponse, ApiError> {
         match read {
             Ok(Ok((_, buf))) if buf.is_empty() => None,
             Ok(Ok((file, buf))) => Some((Ok::<_, actix_web::Error>(web::Bytes::from(buf)), Some(file))),
-            _ => Some((Err(actix_web::error::ErrorInternalServerError("lettura non riuscita")), None)),
+            _ => Some((
+                Err(actix_web::error::ErrorInternalServerError("lettura non riuscita")),
+                None,
+            )),
         }
     });
-    Ok(HttpResponse::Ok().content_type("application/octet-stream").streaming(stream))
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .streaming(stream))
 }

@@ -5,7 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
 use registry::documents::{self, Documento, UploadMeta};
 use registry::invitations::{self, Award, NewAward, Proposal, ProposalRequest};
-use registry::operatori::{self, Categorie, NewOperatore, Operatore, OperatoreHistory, OperatoreUpdate, OperatoriPage, SearchQuery};
+use registry::operatori::{
+    self, Categorie, NewOperatore, Operatore, OperatoreHistory, OperatoreUpdate, OperatoriPage, SearchQuery,
+};
 use registry::qualification::{self, Decision};
 use registry::RegistryError;
 use utoipa::OpenApi;
@@ -83,7 +85,9 @@ pub async fn search(
 #[get("/registry/operatori/me")]
 pub async fn mine(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let op = state.db(move |conn| operatori::mine(conn, &auth.principal, now)).await?;
+    let op = state
+        .db(move |conn| operatori::mine(conn, &auth.principal, now))
+        .await?;
     Ok(HttpResponse::Ok().json(op))
 }
 
@@ -95,7 +99,9 @@ pub async fn mine(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse
 pub async fn get(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let now = state.clock.now();
-    let op = state.db(move |conn| operatori::get(conn, &auth.principal, id, now)).await?;
+    let op = state
+        .db(move |conn| operatori::get(conn, &auth.principal, id, now))
+        .await?;
     Ok(HttpResponse::Ok().json(op))
 }
 
@@ -176,7 +182,11 @@ pub async fn upload_document(
 #[utoipa::path(get, path = "/api/v1/registry/operatori/{id}/documenti", tag = "registry",
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<Documento>), (status = 404, body = Problem)))]
-pub async fn list_documents(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn list_documents(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let now = state.clock.now();
     let docs = state
@@ -205,7 +215,10 @@ pub async fn document_content(
         .insert_header(("X-Content-SHA256", meta.sha256.clone()))
         .insert_header((
             "Content-Disposition",
-            format!("attachment; filename=\"{}\"", meta.nome_file.replace(['"', '\r', '\n'], "_")),
+            format!(
+                "attachment; filename=\"{}\"",
+                meta.nome_file.replace(['"', '\r', '\n'], "_")
+            ),
         ))
         .body(bytes))
 }
@@ -238,7 +251,9 @@ pub async fn decide(
 #[get("/registry/operatori/{id}/history")]
 pub async fn history(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let h = state.db(move |conn| operatori::history(conn, &auth.principal, id)).await?;
+    let h = state
+        .db(move |conn| operatori::history(conn, &auth.principal, id))
+        .await?;
     Ok(HttpResponse::Ok().json(h))
 }
 
@@ -286,9 +301,15 @@ pub async fn propose(
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Proposal), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[get("/registry/invitation-proposals/{id}")]
-pub async fn get_proposal(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get_proposal(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let p = state.db(move |conn| invitations::get(conn, &auth.principal, id)).await?;
+    let p = state
+        .db(move |conn| invitations::get(conn, &auth.principal, id))
+        .await?;
     Ok(HttpResponse::Ok().json(p))
 }
 

@@ -1,0 +1,109 @@
+//! Generated documents: the award report (verbale di aggiudicazione) as PDF, and the CSV export
+//! of an ente's audit trail. Both carry `X-Content-SHA256`; the report's issue is an audit
+//! event and a `decision` leaf of the seal's log. Thin handlers over the `documents` crate.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+use crate::auth::Auth;
+use crate::error::{ApiError, Problem};
+use crate::request_id::RequestId;
+use crate::state::AppState;
+
+/// The SHA-256 (hex) of the response body.
+pub const SHA256_HEADER: &str = "X-Content-SHA256";
+
+/// Tenders with lots: the lot of the report.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct VerbaleQuery {
+    pub lotto: Option<Uuid>,
+}
+
+/// Period of the export: `from` ≤ occurred_at < `to` (RFC 3339; both optional).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(verbale, audit_export),
+    tags((name = "documenti", description = "Generated documents: award report (PDF), audit export (CSV)"))
+)]
+pub struct Doc;
+
+/// Mounted under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(verbale).service(audit_export);
+}
+
+/// The award report (verbale di aggiudicazione) as PDF: tender data, deadline, bids received with
+/// their receipts, admissions and exclusions, the anomaly computation with every intermediate
+/// value, ranking, award, and the log's checkpoints at closing and at generation. RUP, commission
+/// and auditors of the ente, admins; from the proposal of award on. Each issue is recorded (audit
+/// event `documenti.verbale_aggiudicazione` and a `decision` leaf whose details carry the PDF's
+/// SHA-256, also returned in `X-Content-SHA256`).
+#[utoipa::path(get, path = "/api/v1/bandi/{id}/verbale.pdf", tag = "documenti",
+    params(("id" = Uuid, Path), VerbaleQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>,
+               headers(("X-Content-SHA256" = String, description = "Hex SHA-256 of the PDF"))),
+              (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[get("/bandi/{id}/verbale.pdf")]
+pub async fn verbale(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    path: web::Path<Uuid>,
+    q: web::Query<VerbaleQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let id = path.into_inner();
+    let lotto = q.lotto;
+    let issued = state
+        .db(move |conn| documents::verbale::issue(conn, &ctx, &auth.principal, id, lotto))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((SHA256_HEADER, issued.sha256))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{}\"", issued.file_name),
+        ))
+        .body(issued.pdf))
+}
+
+/// The ente's audit events as CSV (RFC 4180, CRLF, UTC timestamps, in id order), optionally
+/// within `from` ≤ occurred_at < `to`. Auditors of the ente and admins.
+#[utoipa::path(get, path = "/api/v1/enti/{id}/audit-export", tag = "documenti",
+    params(("id" = Uuid, Path), ExportQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "text/csv", body = String,
+               headers(("X-Content-SHA256" = String, description = "Hex SHA-256 of the CSV"))),
+              (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[get("/enti/{id}/audit-export")]
+pub async fn audit_export(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ente = path.into_inner();
+    let (from, to) = (q.from, q.to);
+    let rows = state
+        .db(move |conn| documents::export::audit_events(conn, &auth.principal, ente, from, to))
+        .await?;
+    let csv = documents::export::audit_csv(&rows);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((SHA256_HEADER, documents::sha256_hex(&csv)))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"audit-{ente}.csv\""),
+        ))
+        .body(csv))
+}
