@@ -25,8 +25,7 @@ fn centrale(args: &[&str]) -> String {
 fn last_line_starting(text: &str, prefix: &str) -> String {
     text.lines()
         .map(str::trim)
-        .filter(|l| l.starts_with(prefix))
-        .last()
+        .rfind(|l| l.starts_with(prefix))
         .unwrap_or_else(|| panic!("no line starting with {prefix} in {text}"))
         .to_string()
 }
