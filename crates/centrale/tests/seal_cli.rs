@@ -88,12 +88,7 @@ fn a_two_of_three_ceremony_seal_and_opening_with_the_cli() {
             "--share",
             path(&ceremony_path),
         ]);
-        let b64 = out
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .last()
-            .expect("share line");
+        let b64 = out.lines().map(str::trim).rfind(|l| !l.is_empty()).expect("share line");
         KeyShare::from_bytes(&B64.decode(b64).expect("base64 share")).expect("a share")
     };
     let (first, third) = (share(0), share(2));
