@@ -65,6 +65,13 @@ fn server() -> &'static Server {
     })
 }
 
+/// A fresh, migrated database of its own on the test server (dropped with the value), for
+/// tests that drive the domain crates or the real binary directly.
+pub fn fresh_database() -> TestDatabase {
+    let server = server();
+    TestDatabase::create(&server.admin_url, |name| server.url_for(name)).expect("test database")
+}
+
 /// A running Centrale on its own database.
 pub struct TestApp {
     pub base_url: String,
@@ -84,8 +91,7 @@ impl TestApp {
 
     /// `tweak` may change the state before the server starts (e.g. a smaller body limit).
     pub fn start_with(tweak: impl FnOnce(&mut AppState)) -> Self {
-        let server = server();
-        let db = TestDatabase::create(&server.admin_url, |name| server.url_for(name)).expect("test database");
+        let db = fresh_database();
         let pool = db::pool::build(db.url(), 4).expect("pool");
         let clock = ManualClock::starting_at(default_start());
         let seal_dir = std::env::temp_dir().join(format!("centrale-seal-{}", uuid::Uuid::new_v4()));

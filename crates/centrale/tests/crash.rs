@@ -8,7 +8,7 @@
 //! The real clock runs here: the submission deadline is two months away.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use chrono::{Duration as Span, Utc};
-use db::cluster::ClusterSpec;
 use db::testdb::TestDatabase;
 use offerte::bundle::{parse_platform_key, verify_bundle, Pins, VerificationBundle};
 use seal::custody;
@@ -29,29 +28,9 @@ const ADMIN_PASSWORD: &str = "password-admin-crash-test";
 const PASSWORD: &str = "una-password-lunga";
 const PIVA: [&str; 3] = ["00514490010", "03123456786", "04567890126"];
 
-/// A fresh database on `DATABASE_URL`'s server or the private cluster, as tests/src/lib.rs.
+/// A fresh database on `DATABASE_URL`'s server or the private cluster, from the harness.
 fn database() -> TestDatabase {
-    match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-        Some(url) => {
-            let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(url.clone());
-            TestDatabase::create(&url, |name| format!("{base}/{name}")).expect("test database")
-        }
-        None => {
-            let settings = api::settings::Settings::load(None, std::env::vars()).expect("settings");
-            let embedded = settings.database.embedded;
-            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../..")
-                .join(embedded.dir);
-            let spec = ClusterSpec {
-                root,
-                port: embedded.port,
-            };
-            spec.ensure_running().expect("the private PostgreSQL cluster starts");
-            let admin_url = spec.admin_url();
-            let base = admin_url.trim_end_matches("/postgres").to_string();
-            TestDatabase::create(&admin_url, |name| format!("{base}/{name}")).expect("test database")
-        }
-    }
+    journeys::fresh_database()
 }
 
 fn free_port() -> u16 {

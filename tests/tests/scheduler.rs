@@ -1,13 +1,10 @@
 //! Two "server instances" (two connections on two threads) run the scheduler at once on one
 //! database: each due tender moves exactly once, with one history row and one audit event.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, Duration, Utc};
-use db::cluster::ClusterSpec;
 use db::schema::{audit_events, enti, users};
-use db::testdb::TestDatabase;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -17,19 +14,7 @@ fn utc(s: &str) -> DateTime<Utc> {
 
 #[test]
 fn two_schedulers_on_one_database_move_each_tender_once() {
-    let admin_url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-        Some(url) => url,
-        None => {
-            let spec = ClusterSpec {
-                root: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pg"),
-                port: 54329,
-            };
-            spec.ensure_running().expect("cluster");
-            spec.admin_url()
-        }
-    };
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("url");
-    let db = TestDatabase::create(&admin_url, |name| format!("{base}/{name}")).expect("test database");
+    let db = journeys::fresh_database();
     let mut conn = PgConnection::establish(db.url()).expect("connect");
     let at = utc("2026-05-04T08:00:00Z");
     let ente = Uuid::new_v4();
