@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 pub use serde_json;
 
 mod mailbox;
+pub mod tender_world;
 pub use mailbox::{Mail, Mailbox};
 
 /// Where tests start: a Monday morning in Rome, well clear of any DST change.

@@ -1,0 +1,235 @@
+//! A centrale with one ente, its RUP and two custodians, ready to publish sealed tenders:
+//! shared by the award and document journeys (tests/tests/aggiudicazione.rs, documents.rs).
+
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use seal::custody::{ceremony, decrypt_share, EncryptedShare};
+use seal::envelope::AgeIdentity;
+use serde_json::{json, Value};
+
+use crate::{Client, TestApp};
+
+pub const PASSWORD: &str = "una-password-lunga";
+
+pub fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+pub fn cig(n: u64) -> String {
+    format!("{n:07}{:03X}", n * 211 % 4091)
+}
+
+pub struct World {
+    pub app: TestApp,
+    pub rup: Client,
+    pub rup_id: String,
+    pub custode: String,
+    pub ente: String,
+    pub custodian_keys: Vec<(String, AgeIdentity)>,
+}
+
+impl World {
+    pub fn relogin(&mut self) {
+        self.rup = self.app.client().logged_in("rup@comune.milano.it", PASSWORD);
+    }
+
+    pub fn login(&self, email: &str) -> Client {
+        self.app.client().logged_in(email, PASSWORD)
+    }
+}
+
+pub fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
+    id(&admin
+        .post(
+            "/api/v1/users",
+            &json!({ "email": email, "full_name": "Funzionario", "password": PASSWORD,
+                                          "roles": [{ "role": role, "ente_id": ente }] }),
+        )
+        .expect(201))
+}
+
+pub fn world() -> World {
+    let app = TestApp::start();
+    let admin = app.admin();
+    let ente = id(&admin
+        .post(
+            "/api/v1/enti",
+            &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
+                                        "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
+        )
+        .expect(201));
+    let rup_id = official(&admin, "rup@comune.milano.it", "rup", &ente);
+    let custode = official(&admin, "custode@comune.milano.it", "commission", &ente);
+    let rup = app.client().logged_in("rup@comune.milano.it", PASSWORD);
+    let custodian_keys = vec![
+        (rup_id.clone(), AgeIdentity::generate()),
+        (custode.clone(), AgeIdentity::generate()),
+    ];
+    World {
+        app,
+        rup,
+        rup_id,
+        custode,
+        ente,
+        custodian_keys,
+    }
+}
+
+/// A valid partita IVA built from `n` (domain.md §10: Luhn-style check digit).
+pub fn partita_iva(n: usize) -> String {
+    let base = format!("{:07}015", 1_234_000 + n);
+    let digits: Vec<u32> = base.chars().map(|c| c.to_digit(10).expect("digit")).collect();
+    let mut sum = 0;
+    for (i, d) in digits.iter().enumerate() {
+        if i % 2 == 0 {
+            sum += d;
+        } else {
+            let x = d * 2;
+            sum += if x > 9 { x - 9 } else { x };
+        }
+    }
+    format!("{base}{}", (10 - sum % 10) % 10)
+}
+
+/// A supplier account whose operatore is registered and qualified in the albo (bids need it).
+pub fn supplier(app: &TestApp, email: &str) -> String {
+    let uid = id(&app
+        .client()
+        .post(
+            "/api/v1/auth/register",
+            &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }),
+        )
+        .expect(201));
+    let c = app.client().logged_in(email, PASSWORD);
+    let n = SUPPLIERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let piva = partita_iva(n);
+    let op = id(&c
+        .post("/api/v1/registry/operatori", &json!({
+            "ragione_sociale": format!("Operatore {n} S.r.l."), "forma_giuridica": "srl", "partita_iva": piva, "codice_fiscale": piva,
+            "sede_istat": "015146", "sede_indirizzo": "Via Roma 1", "pec": format!("{piva}@legalmail.it"),
+            "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } }))
+        .expect(201));
+    for (tipo, scad) in [("durc", "&scadenza=2027-01-31"), ("visura_camerale", "")] {
+        c.post_raw(
+            &format!("/api/v1/registry/operatori/{op}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scad}"),
+            "application/pdf",
+            tipo.as_bytes(),
+        )
+        .expect(201);
+    }
+    c.put(
+        &format!("/api/v1/registry/operatori/{op}/categorie"),
+        &json!({ "cpv": ["45000000-7", "90910000-9"], "soa": [] }),
+    )
+    .expect(200);
+    app.admin()
+        .post(
+            &format!("/api/v1/registry/operatori/{op}/qualification"),
+            &json!({ "action": "qualify" }),
+        )
+        .expect(200);
+    uid
+}
+
+static SUPPLIERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Creates, publishes and seals a tender (the key ceremony run here, as custodians would).
+pub fn tender(w: &World, body: Value) -> String {
+    let bando = id(&w.rup.post("/api/v1/bandi", &body).expect(201));
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/publish"), &json!({}))
+        .expect(200);
+    let publics: Vec<_> = w.custodian_keys.iter().map(|(_, k)| k.to_public()).collect();
+    let out = ceremony(&publics, 2).expect("ceremony");
+    let shares: Vec<Value> = out
+        .shares
+        .iter()
+        .zip(&w.custodian_keys)
+        .map(|(s, (user, _))| json!({ "custodian_user_id": user, "custodian_key": s.custodian, "ciphertext": B64.encode(&s.ciphertext) }))
+        .collect();
+    w.rup
+        .put(
+            &format!("/api/v1/bandi/{bando}/sigillo"),
+            &json!({ "recipient": out.recipient, "k": 2, "n": 2, "shares": shares }),
+        )
+        .expect(201);
+    bando
+}
+
+pub fn submit(c: &Client, bando: &str, kind: &str, body: &[u8]) {
+    c.post_raw(
+        &format!("/api/v1/bandi/{bando}/offerta/buste/{kind}"),
+        "application/octet-stream",
+        body,
+    )
+    .expect(201);
+}
+
+pub fn offer_c(discount: &str) -> Vec<u8> {
+    json!({ "discount": discount, "labour_costs": "100000.00", "safety_costs": "5000.00" })
+        .to_string()
+        .into_bytes()
+}
+
+/// The custodians decrypt their shares and the RUP opens envelope `kind`.
+pub fn open(w: &World, bando: &str, kind: &str) -> Value {
+    let all = w.rup.get(&format!("/api/v1/bandi/{bando}/sigillo/quote")).expect(200);
+    let shares: Vec<String> = w
+        .custodian_keys
+        .iter()
+        .map(|(user, key)| {
+            let s = all
+                .as_array()
+                .expect("shares")
+                .iter()
+                .find(|s| s["custodian_user_id"] == user.as_str())
+                .expect("share");
+            let ct = B64.decode(s["ciphertext"].as_str().expect("ct")).expect("b64");
+            let plain = decrypt_share(
+                key,
+                &EncryptedShare {
+                    custodian: s["custodian_key"].as_str().expect("key").into(),
+                    ciphertext: ct,
+                },
+            )
+            .expect("decrypt share");
+            B64.encode(plain.as_bytes())
+        })
+        .collect();
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/aperture/{kind}"),
+            &json!({ "shares": shares }),
+        )
+        .expect(201)
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).expect("instant").with_timezone(&Utc)
+}
+
+pub fn wait_for_state(c: &Client, bando: &str, state: &str) {
+    let start = Instant::now();
+    loop {
+        let b = c.get(&format!("/api/v1/public/bandi/{bando}")).expect(200);
+        if b["state"] == state {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "still {} instead of {state}",
+            b["state"]
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Deadline 5 June 2026 12:00 Rome, opening 15:00 (13:00Z).
+pub fn past_opening(w: &mut World, bando: &str) {
+    w.app.clock.set(at("2026-06-05T13:30:00Z"));
+    w.relogin();
+    wait_for_state(&w.rup, bando, "opening");
+}
