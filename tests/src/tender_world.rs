@@ -233,3 +233,42 @@ pub fn past_opening(w: &mut World, bando: &str) {
     w.relogin();
     wait_for_state(&w.rup, bando, "opening");
 }
+
+pub fn admit(w: &World, bando: &str, bidder: &str) -> Value {
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
+            &json!({ "bidder_id": bidder, "decision": "admitted" }),
+        )
+        .expect(200)
+}
+
+pub fn hex(h: &[u8]) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn unhex(s: &str) -> [u8; 32] {
+    let v: Vec<u8> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect();
+    v.try_into().expect("32 bytes")
+}
+
+/// The ente's whole audit trail (admin), oldest first.
+pub fn audit_events(w: &World) -> Vec<Value> {
+    let admin = w.app.admin();
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = admin
+            .get(&format!("/api/v1/enti/{}/audit-events?after={after}&limit=500", w.ente))
+            .expect(200);
+        out.extend(page["events"].as_array().expect("events").iter().cloned());
+        match page["next_after"].as_i64() {
+            Some(n) => after = n,
+            None => break,
+        }
+    }
+    out
+}

@@ -31,15 +31,6 @@ fn procedura(w: &World, bando: &str) -> Value {
     w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione")).expect(200)
 }
 
-fn admit(w: &World, bando: &str, bidder: &str) -> Value {
-    w.rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
-            &json!({ "bidder_id": bidder, "decision": "admitted" }),
-        )
-        .expect(200)
-}
-
 fn participant<'a>(p: &'a Value, bidder: &str) -> &'a Value {
     p["participants"]
         .as_array()
@@ -448,36 +439,6 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
         hex(&leaf_of(&forged))
     ))
     .expect_problem(404, "not_found");
-}
-
-fn hex(h: &[u8]) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> [u8; 32] {
-    let v: Vec<u8> = (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect();
-    v.try_into().expect("32 bytes")
-}
-
-/// The ente's whole audit trail (admin), oldest first.
-fn audit_events(w: &World) -> Vec<Value> {
-    let admin = w.app.admin();
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = admin
-            .get(&format!("/api/v1/enti/{}/audit-events?after={after}&limit=500", w.ente))
-            .expect(200);
-        out.extend(page["events"].as_array().expect("events").iter().cloned());
-        match page["next_after"].as_i64() {
-            Some(n) => after = n,
-            None => break,
-        }
-    }
-    out
 }
 
 #[test]

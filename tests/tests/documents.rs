@@ -10,15 +10,6 @@ use journeys::{Client, TestApp};
 
 use journeys::tender_world::*;
 
-fn admit(w: &World, bando: &str, bidder: &str) -> Value {
-    w.rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
-            &json!({ "bidder_id": bidder, "decision": "admitted" }),
-        )
-        .expect(200)
-}
-
 fn works_tender(w: &World, seed: u64) -> Value {
     json!({
         "ente_id": w.ente,
@@ -79,36 +70,6 @@ fn download(app: &TestApp, c: &Client, path: &str) -> Download {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex(&seal::envelope::digest_stream(bytes).expect("digest").sha256)
-}
-
-fn hex(h: &[u8]) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> [u8; 32] {
-    let v: Vec<u8> = (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect();
-    v.try_into().expect("32 bytes")
-}
-
-/// The ente's whole audit trail (admin), oldest first.
-fn audit_events(w: &World) -> Vec<Value> {
-    let admin = w.app.admin();
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = admin
-            .get(&format!("/api/v1/enti/{}/audit-events?after={after}&limit=500", w.ente))
-            .expect(200);
-        out.extend(page["events"].as_array().expect("events").iter().cloned());
-        match page["next_after"].as_i64() {
-            Some(n) => after = n,
-            None => break,
-        }
-    }
-    out
 }
 
 /// RFC 4180 parser (quoted fields, doubled quotes, CRLF records) for the checks.
