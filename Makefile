@@ -17,6 +17,7 @@ build:
 # Tests bring up PostgreSQL themselves (the harness starts the private cluster when no
 # DATABASE_URL is set); each test gets its own database cloned from a migrated template.
 test:
+	@bash scripts/test-tools.sh
 	@if command -v cargo-nextest >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \
 	else \

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The command-line tools the test suite drives besides PostgreSQL's server (which the harness
+# starts itself): psql and pg_dump (secrecy and tamper tests), openssl (RFC 3161 interop),
+# pdftotext (award report text). Installs the missing ones from Debian when run as root;
+# otherwise says what is missing and lets the tests that can skip do so.
+set -u
+missing=()
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+[ ${#missing[@]} -eq 0 ] && exit 0
+packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing test tools: $packages"
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null \
+        || echo "warning: could not install $packages" >&2
+else
+    echo "warning: missing test tools ($packages); install them for the full suite" >&2
+fi
+exit 0
