@@ -144,6 +144,72 @@ text_enum!(
     }
 );
 
+/// Who may make a move of the state machine. The generic transition routes make only
+/// `Manual` and `Deadline` moves; what follows from the evaluation (the procedure's outcome:
+/// evaluation, proposed award, award, efficacy, deserted) is `Procedure`, reachable only
+/// through the award workflow's functions (`aggiudicazione::procedure`), which check the
+/// ranking, the standstill and the requirements first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// An administrative act of the RUP (publication, cancellation with a reason).
+    Manual,
+    /// Made by the deadline scheduler; the RUP may make it too once the instant has passed.
+    Deadline,
+    /// An outcome of the evaluation, made only by the award procedure.
+    Procedure,
+}
+
+impl State {
+    /// Every move of the tender's state machine and who may make it.
+    pub const TRANSITIONS: &'static [(State, State, Trigger)] = &[
+        (State::Draft, State::Published, Trigger::Manual),
+        (State::Published, State::SubmissionsClosed, Trigger::Deadline),
+        (State::SubmissionsClosed, State::Opening, Trigger::Deadline),
+        (State::Opening, State::Evaluation, Trigger::Procedure),
+        (State::Evaluation, State::ProposedAward, Trigger::Procedure),
+        (State::ProposedAward, State::Awarded, Trigger::Procedure),
+        (State::Awarded, State::Effective, Trigger::Procedure),
+        (State::SubmissionsClosed, State::Deserted, Trigger::Procedure),
+        (State::Opening, State::Deserted, Trigger::Procedure),
+        (State::Evaluation, State::Deserted, Trigger::Procedure),
+        (State::Draft, State::Cancelled, Trigger::Manual),
+        (State::Published, State::Cancelled, Trigger::Manual),
+        (State::SubmissionsClosed, State::Cancelled, Trigger::Manual),
+        (State::Opening, State::Cancelled, Trigger::Manual),
+        (State::Evaluation, State::Cancelled, Trigger::Manual),
+        (State::ProposedAward, State::Cancelled, Trigger::Manual),
+        (State::Awarded, State::Cancelled, Trigger::Manual),
+    ];
+
+    /// Who may move the tender from `self` to `to`; `None` when the move does not exist.
+    pub fn trigger_to(self, to: State) -> Option<Trigger> {
+        Self::TRANSITIONS
+            .iter()
+            .find(|(f, t, _)| *f == self && *t == to)
+            .map(|(_, _, by)| *by)
+    }
+}
+
+impl LotState {
+    /// Every move of a lot and who may make it: the outcomes are the procedure's, the
+    /// cancellation (with a reason) the RUP's.
+    pub const TRANSITIONS: &'static [(LotState, LotState, Trigger)] = &[
+        (LotState::Active, LotState::ProposedAward, Trigger::Procedure),
+        (LotState::ProposedAward, LotState::Awarded, Trigger::Procedure),
+        (LotState::Awarded, LotState::Effective, Trigger::Procedure),
+        (LotState::Active, LotState::Deserted, Trigger::Procedure),
+        (LotState::Active, LotState::Cancelled, Trigger::Manual),
+        (LotState::ProposedAward, LotState::Cancelled, Trigger::Manual),
+    ];
+
+    pub fn trigger_to(self, to: LotState) -> Option<Trigger> {
+        Self::TRANSITIONS
+            .iter()
+            .find(|(f, t, _)| *f == self && *t == to)
+            .map(|(_, _, by)| *by)
+    }
+}
+
 text_enum!(
     DocumentKind {
         Disciplinare = "disciplinare",
@@ -607,4 +673,58 @@ pub struct BandoPage {
     pub items: Vec<Bando>,
     /// Pass as `cursor` for the next page; absent at the end.
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_award_states_and_the_deserted_outcome_are_the_procedures_only() {
+        for to in [State::Evaluation, State::ProposedAward, State::Awarded, State::Effective, State::Deserted] {
+            for from in State::ALL {
+                if let Some(by) = from.trigger_to(to) {
+                    assert_eq!(by, Trigger::Procedure, "{from} -> {to}");
+                }
+            }
+        }
+        for to in [LotState::ProposedAward, LotState::Awarded, LotState::Effective, LotState::Deserted] {
+            for from in LotState::ALL {
+                if let Some(by) = from.trigger_to(to) {
+                    assert_eq!(by, Trigger::Procedure, "lot {from} -> {to}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cancelling_is_manual_from_every_state_before_efficacy_and_nothing_leaves_an_end_state() {
+        for from in [
+            State::Draft,
+            State::Published,
+            State::SubmissionsClosed,
+            State::Opening,
+            State::Evaluation,
+            State::ProposedAward,
+            State::Awarded,
+        ] {
+            assert_eq!(from.trigger_to(State::Cancelled), Some(Trigger::Manual), "{from}");
+        }
+        for end in [State::Effective, State::Cancelled, State::Deserted] {
+            assert!(State::ALL.iter().all(|to| end.trigger_to(*to).is_none()), "{end}");
+        }
+        for end in [LotState::Effective, LotState::Cancelled, LotState::Deserted] {
+            assert!(LotState::ALL.iter().all(|to| end.trigger_to(*to).is_none()), "{end}");
+        }
+    }
+
+    #[test]
+    fn the_deadline_moves_go_forward_one_step_and_nothing_goes_back_to_published() {
+        assert_eq!(State::Published.trigger_to(State::SubmissionsClosed), Some(Trigger::Deadline));
+        assert_eq!(State::SubmissionsClosed.trigger_to(State::Opening), Some(Trigger::Deadline));
+        assert_eq!(State::Published.trigger_to(State::Opening), None);
+        assert!(State::ALL.iter().all(|f| *f == State::Draft || f.trigger_to(State::Published).is_none()));
+        assert_eq!(State::Evaluation.trigger_to(State::Awarded), None, "no step is skipped");
+        assert_eq!(State::Opening.trigger_to(State::ProposedAward), None, "no step is skipped");
+    }
 }

@@ -56,6 +56,24 @@ fn today_table(at: DateTime<Utc>) -> &'static LegalTable {
     LegalTable::at(deadlines::rome_date(at))
 }
 
+/// Nothing changes a published bando once its submission deadline has passed (art. 88 c.3,
+/// art. 92): decided on the clock, not on the state the scheduler writes at its next tick.
+/// Callers hold the tender row `FOR UPDATE` ([`store::lock`]), so this serializes with the
+/// scheduler (which skips locked rows) and with a concurrent rettifica.
+pub fn ensure_before_deadline(row: &BandoRow, now: DateTime<Utc>) -> Result<(), BandoError> {
+    match row.submission_deadline {
+        Some(deadline) if now >= deadline => Err(BandoError::Conflict {
+            code: "deadline_passed",
+            field: Some("submission_deadline".into()),
+            message: format!(
+                "Il termine di presentazione delle offerte è scaduto ({}): il bando, i suoi documenti e i chiarimenti non si modificano più",
+                deadlines::rome_rfc3339(deadline)
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Custodians must be officials holding a role in the ente.
 fn check_custodians(conn: &mut PgConnection, ente: Uuid, custodians: &[Uuid]) -> Result<(), BandoError> {
     use db::schema::role_grants;
@@ -280,9 +298,11 @@ pub fn publish(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uui
     })
 }
 
-/// Manual transitions and their guards. Deadline-driven ones (published → submissions
-/// closed → opening) are normally made by the scheduler; a RUP may make them too once the
-/// deadline has passed.
+/// The generic transition (the `transitions` route): only the RUP's administrative acts
+/// ([`Trigger::Manual`], e.g. cancelling with a reason) and the deadline moves
+/// ([`Trigger::Deadline`], normally the scheduler's; a RUP may make them once the instant has
+/// passed). An outcome of the evaluation is refused with 409 `procedure_only`: it is reached
+/// through the award procedure ([`procedure_transition`]), never asked for directly.
 pub fn transition(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
@@ -293,6 +313,53 @@ pub fn transition(
     if req.to == State::Published.as_str() {
         return publish(conn, ctx, who, id);
     }
+    move_tender(conn, ctx, who, id, req, Trigger::Manual)
+}
+
+/// A [`Trigger::Procedure`] move, for the award workflow (`aggiudicazione::procedure`) only:
+/// it has checked the ranking, the standstill and the requirements before calling.
+pub fn procedure_transition(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    to: State,
+    reason: Option<&str>,
+) -> Result<Bando, BandoError> {
+    let req = TransitionRequest {
+        to: to.as_str().into(),
+        reason: reason.map(str::to_string),
+    };
+    move_tender(conn, ctx, who, id, &req, Trigger::Procedure)
+}
+
+/// Whether a caller of kind `caller` (the route: `Manual`; the award workflow: `Procedure`)
+/// may make a move of kind `by`.
+fn may_trigger(caller: Trigger, by: Trigger) -> bool {
+    match caller {
+        Trigger::Procedure => by == Trigger::Procedure,
+        Trigger::Manual | Trigger::Deadline => by != Trigger::Procedure,
+    }
+}
+
+fn procedure_only(to: &str) -> BandoError {
+    BandoError::Conflict {
+        code: "procedure_only",
+        field: Some("to".into()),
+        message: format!(
+            "«{to}» è un esito della procedura di aggiudicazione: vi si arriva solo con i suoi passi (ammissioni, valutazione, proposta, aggiudicazione, verifica dei requisiti), non con una transizione manuale"
+        ),
+    }
+}
+
+fn move_tender(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    req: &TransitionRequest,
+    caller: Trigger,
+) -> Result<Bando, BandoError> {
     conn.transaction(|conn| {
         let row = store::lock(conn, id)?;
         require_manager(who, row.ente_id)?;
@@ -304,6 +371,14 @@ pub fn transition(
                 format!("Stato sconosciuto: {}", req.to),
             ));
         };
+        match current.trigger_to(to) {
+            Some(by) if !may_trigger(caller, by) && by == Trigger::Procedure => return Err(procedure_only(to.as_str())),
+            Some(by) if !may_trigger(caller, by) => {
+                return Err(BandoError::illegal(current, to.as_str(), Some("non è un passo della procedura".into())))
+            }
+            Some(_) => {}
+            None => return Err(BandoError::illegal(current, to.as_str(), Some("transizione non prevista".into()))),
+        }
         let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
         let lot_states: Vec<LotState> = store::lots(conn, id)?
             .iter()
@@ -370,7 +445,8 @@ pub fn transition(
     })
 }
 
-/// A lot's own outcome. When every lot is deserted, so is the tender.
+/// A lot's move through the generic route: only its cancellation (with a reason); its
+/// outcomes are the procedure's (409 `procedure_only`, see [`lot_procedure_transition`]).
 pub fn lot_transition(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
@@ -378,6 +454,35 @@ pub fn lot_transition(
     id: Uuid,
     lotto: Uuid,
     req: &TransitionRequest,
+) -> Result<Bando, BandoError> {
+    move_lot(conn, ctx, who, id, lotto, req, Trigger::Manual)
+}
+
+/// A lot's outcome, for the award workflow only. When every lot is deserted, so is the tender.
+pub fn lot_procedure_transition(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    lotto: Uuid,
+    to: LotState,
+    reason: Option<&str>,
+) -> Result<Bando, BandoError> {
+    let req = TransitionRequest {
+        to: to.as_str().into(),
+        reason: reason.map(str::to_string),
+    };
+    move_lot(conn, ctx, who, id, lotto, &req, Trigger::Procedure)
+}
+
+fn move_lot(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    lotto: Uuid,
+    req: &TransitionRequest,
+    caller: Trigger,
 ) -> Result<Bando, BandoError> {
     conn.transaction(|conn| {
         let row = store::lock(conn, id)?;
@@ -394,6 +499,17 @@ pub fn lot_transition(
                 format!("Stato del lotto sconosciuto: {}", req.to),
             ));
         };
+        match current.trigger_to(to) {
+            Some(by) if !may_trigger(caller, by) && by == Trigger::Procedure => return Err(procedure_only(to.as_str())),
+            Some(by) if !may_trigger(caller, by) => {
+                return Err(BandoError::IllegalTransition {
+                    current: current.as_str().to_string(),
+                    requested: to.as_str().to_string(),
+                    why: Some(format!("lotto {}: non è un passo della procedura", lot.numero)),
+                })
+            }
+            _ => {}
+        }
         let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
         let tender = row.state();
         use LotState::*;
@@ -481,6 +597,7 @@ fn apply_deadline_changes(
         questions,
         opening,
     } = new;
+    ensure_before_deadline(row, ctx.at)?;
     if row.state() != State::Published {
         return Err(BandoError::Conflict {
             code: "not_amendable",
@@ -696,6 +813,9 @@ pub fn add_document(
     conn.transaction(|conn| {
         let row = store::lock(conn, id)?;
         require_manager(who, row.ente_id)?;
+        if row.state() != State::Draft {
+            ensure_before_deadline(&row, ctx.at)?;
+        }
         let doc_id = Uuid::new_v4();
         let version = match row.state() {
             State::Draft => 0,
@@ -828,6 +948,7 @@ pub fn ask(
                 ),
             });
         }
+        ensure_before_deadline(&row, ctx.at)?;
         let last: Option<i32> = bando_chiarimenti::table
             .filter(bando_chiarimenti::bando_id.eq(id))
             .select(diesel::dsl::max(bando_chiarimenti::numero))
@@ -911,6 +1032,9 @@ pub fn answer(
         if found.3.is_some() {
             return Err(BandoError::conflict("already_answered", "Il quesito ha già una risposta pubblicata"));
         }
+        // art. 88: answers are due before the deadline; after it nothing changes the documents
+        // the offers were made on, so a late answer is refused (the question stays unanswered).
+        ensure_before_deadline(&row, ctx.at)?;
         if row.state() != State::Published {
             return Err(BandoError::Conflict {
                 code: "not_amendable",

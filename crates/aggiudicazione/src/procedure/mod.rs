@@ -7,7 +7,7 @@
 //! The arithmetic is the crate's pure engine ([`crate::evaluate_anomaly`],
 //! [`crate::compute_technical_scores`], [`crate::evaluate_oepv`], [`crate::ranking`]); this module
 //! only reads the bids, stores every input and report, and moves the tender's state through
-//! `bando::service::transition`. Every write runs in one transaction with its audit event.
+//! `bando::service::procedure_transition`. Every write runs in one transaction with its audit event.
 //!
 //! Lots: a bid names its lot, and each lot is evaluated and decided on its own ([`Tender`],
 //! scope = the lot); a tender with lots is refused without a lot (`lot_required`).
@@ -19,12 +19,13 @@ pub mod commission;
 pub mod error;
 pub mod evaluation;
 pub mod model;
+pub mod order;
 pub mod schema;
 pub mod technical_values;
 
 use accounts::{Principal, UserKind};
 use bando::store::{self as bstore, BandoRow};
-use bando::{State, TransitionRequest};
+use bando::{LotState, State};
 use chrono::{DateTime, Utc};
 use db::audit::{self, AuditCtx, AuditEvent};
 use diesel::prelude::*;
@@ -126,7 +127,7 @@ pub(crate) fn active_bid_ids(conn: &mut PgConnection, t: &Tender) -> Result<Vec<
 }
 
 /// Moves the scope: the tender's state for a tender without lots; for a lot, the lot's state
-/// (`bando::service::lot_transition`), then the tender as far as bando's rules allow
+/// (`bando::service::lot_procedure_transition`), then the tender as far as bando's rules allow
 /// (evaluation → proposed_award when no lot is active, → awarded when none is active or
 /// proposed, → effective when every lot is effective, deserted or cancelled; every lot
 /// deserted makes the tender deserted in bando itself).
@@ -138,19 +139,15 @@ pub(crate) fn move_to(
     to: State,
     reason: Option<&str>,
 ) -> Result<()> {
-    let req = |to: &str| TransitionRequest {
-        to: to.into(),
-        reason: reason.map(str::to_string),
-    };
     let Some(lot) = &t.lot else {
-        bando::service::transition(conn, ctx, who, t.row.id, &req(to.as_str()))?;
+        bando::service::procedure_transition(conn, ctx, who, t.row.id, to, reason)?;
         return Ok(());
     };
     let lot_to = match to {
-        State::ProposedAward => "proposed_award",
-        State::Awarded => "awarded",
-        State::Effective => "effective",
-        State::Deserted => "deserted",
+        State::ProposedAward => LotState::ProposedAward,
+        State::Awarded => LotState::Awarded,
+        State::Effective => LotState::Effective,
+        State::Deserted => LotState::Deserted,
         other => {
             return Err(ProcedureError::conflict(
                 "illegal_transition",
@@ -158,7 +155,7 @@ pub(crate) fn move_to(
             ))
         }
     };
-    bando::service::lot_transition(conn, ctx, who, t.row.id, lot.id, &req(lot_to))?;
+    bando::service::lot_procedure_transition(conn, ctx, who, t.row.id, lot.id, lot_to, reason)?;
     loop {
         let row = bstore::find(conn, t.row.id)?;
         let lots = bstore::lots(conn, t.row.id)?;
@@ -169,16 +166,7 @@ pub(crate) fn move_to(
             State::Awarded if !any(&["active", "proposed_award", "awarded"]) => State::Effective,
             _ => return Ok(()),
         };
-        bando::service::transition(
-            conn,
-            ctx,
-            who,
-            t.row.id,
-            &TransitionRequest {
-                to: next.as_str().into(),
-                reason: None,
-            },
-        )?;
+        bando::service::procedure_transition(conn, ctx, who, t.row.id, next, None)?;
     }
 }
 
@@ -236,16 +224,7 @@ pub(crate) fn enter_evaluation(conn: &mut PgConnection, ctx: &AuditCtx, who: &Pr
     match row.state() {
         State::Evaluation => Ok(()),
         State::Opening => {
-            bando::service::transition(
-                conn,
-                ctx,
-                who,
-                row.id,
-                &TransitionRequest {
-                    to: State::Evaluation.as_str().into(),
-                    reason: None,
-                },
-            )?;
+            bando::service::procedure_transition(conn, ctx, who, row.id, State::Evaluation, None)?;
             Ok(())
         }
         other => Err(ProcedureError::conflict(
