@@ -598,11 +598,12 @@ fn illegal_transitions_are_refused_with_the_current_state_and_lots_have_their_ow
     w.app.clock.set(utc("2026-06-05T13:00:00Z"));
     wait_for_state(&w.app.client(), &bando, "opening");
     w.relogin();
-    t(&w.rup, "evaluation", None).expect(200);
+    // The evaluation and its outcomes are the award procedure's (issue 9, see
+    // tests/tests/procedure_order.rs), never a manual move.
+    t(&w.rup, "evaluation", None).expect_problem(409, "procedure_only");
     let full = w.rup.get(&format!("/api/v1/bandi/{bando}")).expect(200);
     let lot1 = id(&full["lotti"][0]);
     let lot2 = id(&full["lotti"][1]);
-    // A tender with an undecided lot cannot be proposed for award.
     t(&w.rup, "proposed_award", None).expect_problem(409, "illegal_transition");
     let lt = |rup: &Client, lot: &str, to: &str, reason: Option<&str>| {
         rup.post(
@@ -611,20 +612,16 @@ fn illegal_transitions_are_refused_with_the_current_state_and_lots_have_their_ow
         )
     };
     lt(&w.rup, &lot1, "awarded", None).expect_problem(409, "illegal_transition");
-    lt(&w.rup, &lot1, "proposed_award", None).expect(200);
-    lt(&w.rup, &lot2, "deserted", None).expect_problem(409, "illegal_transition");
-    let after = lt(&w.rup, &lot2, "deserted", Some("Nessuna offerta valida")).expect(200);
-    assert_eq!(after["lotti"][1]["state"], "deserted");
-    assert_eq!(after["state"], "evaluation", "one lot still has an outcome");
-    t(&w.rup, "proposed_award", None).expect(200);
-    t(&w.rup, "awarded", None).expect_problem(409, "illegal_transition");
-    lt(&w.rup, &lot1, "awarded", None).expect(200);
-    t(&w.rup, "awarded", None).expect(200);
-    lt(&w.rup, &lot1, "effective", None).expect(200);
-    let done = t(&w.rup, "effective", None).expect(200);
-    assert_eq!(done["state"], "effective");
+    lt(&w.rup, &lot1, "proposed_award", None).expect_problem(409, "procedure_only");
+    lt(&w.rup, &lot2, "deserted", Some("Nessuna offerta valida")).expect_problem(409, "procedure_only");
+    lt(&w.rup, &lot2, "cancelled", None).expect_problem(409, "illegal_transition");
+    let after = lt(&w.rup, &lot2, "cancelled", Some("Lotto annullato")).expect(200);
+    assert_eq!(after["lotti"][1]["state"], "cancelled");
+    assert_eq!(after["state"], "opening");
+    let done = t(&w.rup, "cancelled", Some("Annullamento in autotutela")).expect(200);
+    assert_eq!(done["state"], "cancelled");
     let p = t(&w.rup, "cancelled", Some("Annullamento in autotutela")).expect_problem(409, "illegal_transition");
-    assert_eq!(p["errors"][0]["message"], "effective");
+    assert_eq!(p["errors"][0]["message"], "cancelled");
 
     // Cancelling needs a reason and cascades to the lots (the other tender is now opening).
     w.rup

@@ -680,7 +680,7 @@ fn replace_and_withdraw_until_the_deadline_only_the_last_counts_and_history_stay
     assert!(bids[1]["withdrawn_at"].is_null());
 
     // Only the last envelope of the active bid is opened.
-    w.app.clock.set(deadline() + Span::seconds(1));
+    w.app.clock.set(deadline() + Span::hours(3));  // the opening session (15:00 Rome)
     let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
     let opened = rup
         .post(
@@ -797,7 +797,7 @@ fn opening_needs_k_shares_after_the_deadline_in_order_and_is_logged() {
     w.rup
         .post(&path("A"), &json!({ "shares": two }))
         .expect_problem(409, "opening_before_deadline");
-    w.app.clock.set(deadline() + Span::seconds(1));
+    w.app.clock.set(deadline() + Span::hours(3));  // the opening session (15:00 Rome)
     let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
     let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
     let acme = w.login("gare@acme.it");
@@ -820,6 +820,11 @@ fn opening_needs_k_shares_after_the_deadline_in_order_and_is_logged() {
         .expect_problem(409, "opening_out_of_order");
     rup.post(&path("B"), &json!({ "shares": shares(&w, &bando, &[0, 2]) }))
         .expect(201);
+    // OEPV: C only once the commission has closed the technical phase (as in
+    // tests/tests/aggiudicazione.rs; here recorded directly, the seal is under test).
+    rup.post(&path("C"), &json!({ "shares": two }))
+        .expect_problem(409, "technical_phase_open");
+    technical_phase_closed(&w.app, &bando);
     let c_open = rup.post(&path("C"), &json!({ "shares": two })).expect(201);
     let offers: Vec<&Value> = c_open["envelopes"].as_array().expect("envelopes").iter().collect();
     let acme_offer = offers
@@ -911,9 +916,10 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
     }
 
     // After the opening the commission reads them (envelope B: once appointed and declared).
-    w.app.clock.set(deadline() + Span::seconds(1));
+    w.app.clock.set(deadline() + Span::hours(3));  // the opening session (15:00 Rome)
     let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
     appoint_and_declare(&w, &bando, &commission, &w.custodians[1].user_id);
+    technical_phase_closed(&w.app, &bando);
     let two = shares(&w, &bando, &[0, 1]);
     for kind in ["A", "B", "C"] {
         commission
@@ -931,6 +937,15 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
         assert!(contains(&text, markers[i].as_bytes()));
     }
     assert_eq!(openings[2]["envelopes"][0]["envelope_id"], c["envelope_id"]);
+}
+
+/// The commission's closing of the technical phase, recorded directly: on OEPV envelope C
+/// opens only after it (the whole procedure is in tests/tests/aggiudicazione.rs).
+fn technical_phase_closed(app: &TestApp, bando: &str) {
+    psql(
+        app,
+        &format!("INSERT INTO agg_evaluations (scope_id, technical_closed_at) VALUES ('{bando}', now())"),
+    );
 }
 
 /// The RUP appoints a one-member commission (art. 93) and the member declares.
@@ -966,7 +981,7 @@ fn envelope_b_only_reaches_the_declared_members_of_the_appointed_commission() {
         br#"{"discount": "10", "labour_costs": "1000", "safety_costs": "100"}"#,
     );
     official(&w.admin, "commissario.altro@comune.milano.it", "commission", &w.ente);
-    w.app.clock.set(deadline() + Span::seconds(1));
+    w.app.clock.set(deadline() + Span::hours(3));  // the opening session (15:00 Rome)
     let rup = w.login(RUP);
     let member = w.login(COMMISSION);
     let outsider = w.login("commissario.altro@comune.milano.it");

@@ -104,35 +104,69 @@ pub fn economic_offer(json: &[u8]) -> serde_json::Value {
 struct Decrypted {
     envelope_id: Uuid,
     sha256: String,
-    path: Option<PathBuf>,
     rel: Option<String>,
     plaintext: Option<(String, u64)>,
     error: Option<String>,
     offer: Option<serde_json::Value>,
 }
 
-/// Opens envelope `kind` of every active bid. RUP or commission of the ente, or admin.
-#[allow(clippy::too_many_arguments)]
-pub fn open(
-    conn: &mut PgConnection,
-    svc: &SealService,
-    clock: &dyn Clock,
-    request_id: &str,
-    who: &Principal,
-    bando_id: Uuid,
-    kind_str: &str,
-    req: &OpeningRequest,
-) -> Result<Opening, OfferteError> {
-    let envelope_kind = crate::submit::parse_kind(kind_str)?;
-    let t = tender(conn, bando_id)?;
-    who.require_any_in(&[Role::Rup, Role::Commission], t.ente_id)?;
-    if kind_str == "B" && !who.has_role_in(Role::Rup, t.ente_id) && !who.is_admin() {
-        // The RUP (seggio di gara) opens B in the public session; of the commission role,
-        // only the appointed, declared members of this tender's commission (art. 93).
-        require_declared_member(conn, who, bando_id, None)?;
+/// Whether the technical phase of every scope (each lot, or the tender) of an OEPV tender is
+/// closed. The award workflow decides it and sits above this crate
+/// (`aggiudicazione::procedure::order::TechnicalGate` implements this); the opening route
+/// passes its implementation to [`open`] and to [`ensure_may_open`].
+pub trait TechnicalPhase {
+    /// The scopes whose technical phase is still open, named for the message ("lotto 2",
+    /// "il bando"); empty when envelope C may be opened.
+    fn still_open(&self, conn: &mut PgConnection, bando_id: Uuid) -> Result<Vec<String>, OfferteError>;
+}
+
+/// The envelope kinds of the tender, in opening order.
+fn kinds_of(envelopes: &[String]) -> Vec<&'static str> {
+    let required: Vec<&'static str> = KINDS
+        .iter()
+        .copied()
+        .filter(|k| envelopes.iter().any(|e| e == k))
+        .collect();
+    if required.is_empty() {
+        KINDS.to_vec()
+    } else {
+        required
     }
-    let now = micros(clock.now());
-    let deadline = t
+}
+
+/// Every precondition of opening envelope `kind` of tender `bando_id` at `now`, in one place
+/// (the opening itself and whatever accepts a custodian's share for it call this):
+/// the tender is in its opening session (not cancelled, deserted, decided or in draft:
+/// 409 `tender_not_in_opening`; after the submission deadline: `opening_before_deadline`;
+/// at or after `opening_at`, on the clock whatever the scheduler has written yet:
+/// `opening_before_session`), envelopes open A → B → C (`opening_out_of_order`), once
+/// (`already_opened`), and on OEPV C only once every scope's technical phase is closed
+/// (`technical_phase_open`). Changes nothing.
+pub fn ensure_may_open(
+    conn: &mut PgConnection,
+    bando_id: Uuid,
+    kind: &str,
+    now: DateTime<Utc>,
+    technical: &dyn TechnicalPhase,
+) -> Result<(), OfferteError> {
+    use bando::State;
+    let letter = crate::submit::parse_kind(kind)?.as_str();
+    let row = bando::store::find(conn, bando_id).map_err(|e| match e {
+        bando::BandoError::NotFound { .. } => OfferteError::NotFound { what: "Bando" },
+        other => OfferteError::other_area(other),
+    })?;
+    let state = row.state();
+    // Published or submissions_closed: the scheduler may not have ticked yet; the clock decides.
+    if !matches!(
+        state,
+        State::Published | State::SubmissionsClosed | State::Opening | State::Evaluation
+    ) {
+        return Err(OfferteError::conflict(
+            "tender_not_in_opening",
+            format!("Le buste si aprono solo nella seduta di apertura; lo stato del bando è «{state}»"),
+        ));
+    }
+    let deadline = row
         .submission_deadline
         .ok_or_else(|| OfferteError::conflict("deadline_missing", "Il bando non ha un termine di presentazione"))?;
     if now < deadline {
@@ -140,30 +174,21 @@ pub fn open(
             "opening_before_deadline",
             format!(
                 "Le buste si aprono solo dopo il termine ({})",
-                canonical_time(&deadline)
+                domain::deadlines::rome_rfc3339(deadline)
             ),
         ));
     }
-    let (recipient, k): (String, i32) = seal_tender_keys::table
-        .find(bando_id)
-        .select((seal_tender_keys::recipient, seal_tender_keys::k))
-        .first(conn)
-        .optional()?
-        .ok_or(OfferteError::NotFound {
-            what: "Chiave del bando",
-        })?;
-    // Everything received before the deadline is in the log before anything is opened.
-    sequencer::close_tender(conn, svc, bando_id, now)?;
-
-    let mut required: Vec<&str> = KINDS
-        .iter()
-        .copied()
-        .filter(|k| t.envelopes.iter().any(|e| e == k))
-        .collect();
-    if required.is_empty() {
-        required = KINDS.to_vec();
+    let session = row.opening_at.unwrap_or(deadline).max(deadline);
+    if now < session {
+        return Err(OfferteError::conflict(
+            "opening_before_session",
+            format!(
+                "La seduta di apertura delle offerte è fissata per il {} (ora di Roma): prima non si apre nessuna busta",
+                domain::deadlines::rome_rfc3339(session)
+            ),
+        ));
     }
-    let letter = envelope_kind.as_str();
+    let required = kinds_of(&tender(conn, bando_id)?.envelopes);
     let Some(pos) = required.iter().position(|k| *k == letter) else {
         return Err(OfferteError::invalid(
             "envelope_kind_not_in_tender",
@@ -187,6 +212,60 @@ pub fn open(
             format!("Prima della busta {letter} va aperta la busta {missing}"),
         ));
     }
+    if letter == "C" && row.award_criterion() == bando::AwardCriterion::Oepv {
+        let open = technical.still_open(conn, bando_id)?;
+        if !open.is_empty() {
+            return Err(OfferteError::conflict(
+                "technical_phase_open",
+                format!(
+                    "Con l'offerta economicamente più vantaggiosa la busta C si apre solo dopo la chiusura della valutazione tecnica da parte della commissione; ancora aperta per: {}",
+                    open.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Opens envelope `kind` of every active bid. RUP or commission of the ente, or admin.
+///
+/// Openings of one tender are serialized on its key row (`FOR UPDATE`), and the
+/// preconditions are checked again under that lock; each attempt decrypts into a directory
+/// of its own, so a refused or failed attempt removes only its own files, never those a
+/// committed opening points to.
+#[allow(clippy::too_many_arguments)]
+pub fn open(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    clock: &dyn Clock,
+    request_id: &str,
+    who: &Principal,
+    bando_id: Uuid,
+    kind_str: &str,
+    req: &OpeningRequest,
+    technical: &dyn TechnicalPhase,
+) -> Result<Opening, OfferteError> {
+    let envelope_kind = crate::submit::parse_kind(kind_str)?;
+    let t = tender(conn, bando_id)?;
+    who.require_any_in(&[Role::Rup, Role::Commission], t.ente_id)?;
+    if kind_str == "B" && !who.has_role_in(Role::Rup, t.ente_id) && !who.is_admin() {
+        // The RUP (seggio di gara) opens B in the public session; of the commission role,
+        // only the appointed, declared members of this tender's commission (art. 93).
+        require_declared_member(conn, who, bando_id, None)?;
+    }
+    let now = micros(clock.now());
+    ensure_may_open(conn, bando_id, kind_str, now, technical)?;
+    let (recipient, k): (String, i32) = seal_tender_keys::table
+        .find(bando_id)
+        .select((seal_tender_keys::recipient, seal_tender_keys::k))
+        .first(conn)
+        .optional()?
+        .ok_or(OfferteError::NotFound {
+            what: "Chiave del bando",
+        })?;
+    // Everything received before the deadline is in the log before anything is opened.
+    sequencer::close_tender(conn, svc, bando_id, now)?;
+    let letter = envelope_kind.as_str();
 
     let mut shares = Vec::with_capacity(req.shares.len());
     for (i, s) in req.shares.iter().enumerate() {
@@ -198,84 +277,84 @@ pub fn open(
     let identity = combine_for_recipient(&shares, k as usize, &recipient)?;
     drop(shares);
 
-    let to_open: Vec<(Uuid, String, String)> = envelopes::table
-        .inner_join(bids::table)
-        .filter(envelopes::bando_id.eq(bando_id))
-        .filter(envelopes::kind.eq(letter))
-        .filter(envelopes::superseded_at.is_null())
-        .filter(bids::withdrawn_at.is_null())
-        .order((envelopes::received_at.asc(), envelopes::id.asc()))
-        .select((envelopes::id, envelopes::sha256, envelopes::blob_path))
-        .load(conn)?;
-    let out_dir = svc.dir().join("opened").join(bando_id.to_string());
-    fs::create_dir_all(&out_dir)?;
-    let mut done: Vec<Decrypted> = Vec::with_capacity(to_open.len());
-    let cleanup = |done: &[Decrypted]| {
-        for d in done {
-            if let Some(p) = &d.path {
-                let _ = fs::remove_file(p);
-            }
-        }
-    };
-    for (envelope_id, sha256, blob) in to_open {
-        let rel = format!("opened/{bando_id}/{envelope_id}");
-        let target = svc.dir().join(&rel);
-        let tmp = svc.dir().join("tmp").join(format!("open-{envelope_id}"));
-        let attempt = (|| -> Result<(String, u64), OfferteError> {
-            let input = File::open(svc.dir().join(&blob))?;
-            let mut w = HashingWriter::new(File::create(&tmp)?);
-            open_stream(&identity, input, &mut w)?;
-            let (file, info) = w.finish();
-            file.sync_all()?;
-            fs::rename(&tmp, &target)?;
-            Ok((hex::encode(info.sha256), info.size))
-        })();
-        let mut d = Decrypted {
-            envelope_id,
-            sha256,
-            path: None,
-            rel: None,
-            plaintext: None,
-            error: None,
-            offer: None,
-        };
-        match attempt {
-            Ok(p) => {
-                d.path = Some(target.clone());
-                d.rel = Some(rel);
-                d.plaintext = Some(p);
-                if letter == "C" {
-                    let mut buf = Vec::new();
-                    let read = File::open(&target).and_then(|f| f.take(MAX_OFFER_JSON).read_to_end(&mut buf));
-                    d.offer = Some(match read {
-                        Ok(_) => economic_offer(&buf),
-                        Err(e) => serde_json::json!({ "error": e.to_string() }),
-                    });
-                }
-            }
-            Err(OfferteError::Seal(e)) => {
-                let _ = fs::remove_file(&tmp);
-                d.error = Some(e.to_string());
-            }
-            Err(other) => {
-                let _ = fs::remove_file(&tmp);
-                cleanup(&done);
-                return Err(other);
-            }
-        }
-        done.push(d);
-    }
-    drop(identity);
-    if let Ok(dir) = File::open(&out_dir) {
-        let _ = dir.sync_all();
-    }
-
+    let attempt = Uuid::new_v4();
+    let out_rel = format!("opened/{bando_id}/{letter}-{attempt}");
+    let out_dir = svc.dir().join(&out_rel);
+    let mut written: Vec<PathBuf> = Vec::new();
     let ctx = AuditCtx {
         actor: Some(who.user_id),
         request_id: request_id.to_string(),
         at: now,
     };
     let committed = conn.transaction(|conn| {
+        // One opening of this tender at a time: a second click waits here, then finds the
+        // envelope opened (409 `already_opened`) instead of racing the first.
+        seal_tender_keys::table
+            .find(bando_id)
+            .select(seal_tender_keys::bando_id)
+            .for_update()
+            .first::<Uuid>(conn)?;
+        ensure_may_open(conn, bando_id, kind_str, now, technical)?;
+        let to_open: Vec<(Uuid, String, String)> = envelopes::table
+            .inner_join(bids::table)
+            .filter(envelopes::bando_id.eq(bando_id))
+            .filter(envelopes::kind.eq(letter))
+            .filter(envelopes::superseded_at.is_null())
+            .filter(bids::withdrawn_at.is_null())
+            .order((envelopes::received_at.asc(), envelopes::id.asc()))
+            .select((envelopes::id, envelopes::sha256, envelopes::blob_path))
+            .load(conn)?;
+        fs::create_dir_all(&out_dir)?;
+        let mut done: Vec<Decrypted> = Vec::with_capacity(to_open.len());
+        for (envelope_id, sha256, blob) in to_open {
+            let rel = format!("{out_rel}/{envelope_id}");
+            let target = svc.dir().join(&rel);
+            let tmp = svc.dir().join("tmp").join(format!("open-{attempt}-{envelope_id}"));
+            let decrypted = (|| -> Result<(String, u64), OfferteError> {
+                let input = File::open(svc.dir().join(&blob))?;
+                let mut w = HashingWriter::new(File::create(&tmp)?);
+                open_stream(&identity, input, &mut w)?;
+                let (file, info) = w.finish();
+                file.sync_all()?;
+                fs::rename(&tmp, &target)?;
+                Ok((hex::encode(info.sha256), info.size))
+            })();
+            let mut d = Decrypted {
+                envelope_id,
+                sha256,
+                rel: None,
+                plaintext: None,
+                error: None,
+                offer: None,
+            };
+            match decrypted {
+                Ok(p) => {
+                    written.push(target.clone());
+                    d.rel = Some(rel);
+                    d.plaintext = Some(p);
+                    if letter == "C" {
+                        let mut buf = Vec::new();
+                        let read = File::open(&target).and_then(|f| f.take(MAX_OFFER_JSON).read_to_end(&mut buf));
+                        d.offer = Some(match read {
+                            Ok(_) => economic_offer(&buf),
+                            Err(e) => serde_json::json!({ "error": e.to_string() }),
+                        });
+                    }
+                }
+                Err(OfferteError::Seal(e)) => {
+                    let _ = fs::remove_file(&tmp);
+                    d.error = Some(e.to_string());
+                }
+                Err(other) => {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(other);
+                }
+            }
+            done.push(d);
+        }
+        if let Ok(dir) = File::open(&out_dir) {
+            let _ = dir.sync_all();
+        }
         let mut data = format!(
             "centrale-envelope-opened/v1\ntender {bando_id}\nenvelope {letter}\nopened-at {}\nopened-by {}\nshares {}\n",
             canonical_time(&now),
@@ -328,8 +407,13 @@ pub fn open(
         )?;
         Ok::<_, OfferteError>(leaf_hash)
     });
+    drop(identity);
     if let Err(e) = committed {
-        cleanup(&done);
+        // Only this attempt's own files: nothing a committed opening references.
+        for p in &written {
+            let _ = fs::remove_file(p);
+        }
+        let _ = fs::remove_dir(&out_dir);
         return Err(e);
     }
     list(conn, who, bando_id)?

@@ -234,6 +234,7 @@ pub fn enter_coefficients(
         let oepv = oepv_of(&row)?;
         require_member(conn, who, bando)?;
         require_opened(conn, row.id, "B")?;
+        super::order::require_scores_open(conn, row.id)?;
         let closed: Option<Option<chrono::DateTime<chrono::Utc>>> =
             agg_evaluations::table.find(bando).select(agg_evaluations::technical_closed_at).first(conn).optional()?;
         if closed.flatten().is_some() {
@@ -339,6 +340,7 @@ pub fn close_technical(
             return Err(ProcedureError::conflict("declarations_missing", "Commissione non nominata o dichiarazioni mancanti (art. 93)"));
         }
         require_opened(conn, row.id, "B")?;
+        super::order::require_scores_open(conn, row.id)?;
         sync_participants(conn, &row)?;
         sweep(conn, ctx, &row)?;
         require_admin_phase_done(conn, bando)?;

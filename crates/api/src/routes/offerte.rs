@@ -374,6 +374,7 @@ pub async fn open(
                 id,
                 &kind,
                 &body,
+                &aggiudicazione::procedure::order::TechnicalGate,
             )
         })
         .await?;
