@@ -153,6 +153,8 @@ fn on_oepv_the_prices_open_only_after_the_technical_phase_is_closed_and_then_the
     for k in &members {
         k.post(&format!("{commission}/dichiarazione"), &json!({ "no_incompatibility": true, "text": "Dichiaro l'assenza di cause di incompatibilità (art. 93 c.5)" }))
             .expect(200);
+    }
+    for k in &members {
         k.post(&coeff, &json!({ "bidder_id": uid, "coefficients": { "T1": "0.7" } }))
             .expect(201);
     }
