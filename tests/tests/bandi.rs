@@ -370,13 +370,13 @@ fn open_procedure_with_two_lots_published_questioned_extended_and_closed_by_the_
         && e["details"]["to"] == "submissions_closed"));
     assert!(events.iter().any(|e| e["action"] == "bando.amended_after_bids"));
     assert!(events.iter().any(|e| e["action"] == "bando.published"));
-    // Late rettifiche are refused.
+    // Late rettifiche are refused (on the clock: issue 9, tests/tests/procedure_order.rs).
     w.rup
         .post(
             &format!("/api/v1/bandi/{bando}/rettifiche"),
             &json!({ "reason": "x", "submission_deadline": "2026-07-12T12:00" }),
         )
-        .expect_problem(409, "not_amendable");
+        .expect_problem(409, "deadline_passed");
 }
 
 #[test]
