@@ -680,7 +680,7 @@ fn replace_and_withdraw_until_the_deadline_only_the_last_counts_and_history_stay
     assert!(bids[1]["withdrawn_at"].is_null());
 
     // Only the last envelope of the active bid is opened.
-    w.app.clock.set(deadline() + Span::hours(3));  // the opening session (15:00 Rome)
+    w.app.clock.set(deadline() + Span::hours(3)); // the opening session (15:00 Rome)
     let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
     let opened = rup
         .post(
@@ -797,7 +797,7 @@ fn opening_needs_k_shares_after_the_deadline_in_order_and_is_logged() {
     w.rup
         .post(&path("A"), &json!({ "shares": two }))
         .expect_problem(409, "opening_before_deadline");
-    w.app.clock.set(deadline() + Span::hours(3));  // the opening session (15:00 Rome)
+    w.app.clock.set(deadline() + Span::hours(3)); // the opening session (15:00 Rome)
     let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
     let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
     let acme = w.login("gare@acme.it");
@@ -916,7 +916,7 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
     }
 
     // After the opening the commission reads them (envelope B: once appointed and declared).
-    w.app.clock.set(deadline() + Span::hours(3));  // the opening session (15:00 Rome)
+    w.app.clock.set(deadline() + Span::hours(3)); // the opening session (15:00 Rome)
     let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
     appoint_and_declare(&w, &bando, &commission, &w.custodians[1].user_id);
     technical_phase_closed(&w.app, &bando);
@@ -981,7 +981,7 @@ fn envelope_b_only_reaches_the_declared_members_of_the_appointed_commission() {
         br#"{"discount": "10", "labour_costs": "1000", "safety_costs": "100"}"#,
     );
     official(&w.admin, "commissario.altro@comune.milano.it", "commission", &w.ente);
-    w.app.clock.set(deadline() + Span::hours(3));  // the opening session (15:00 Rome)
+    w.app.clock.set(deadline() + Span::hours(3)); // the opening session (15:00 Rome)
     let rup = w.login(RUP);
     let member = w.login(COMMISSION);
     let outsider = w.login("commissario.altro@comune.milano.it");

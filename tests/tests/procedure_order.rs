@@ -145,10 +145,14 @@ fn on_oepv_the_prices_open_only_after_the_technical_phase_is_closed_and_then_the
     // Straight after B, before the commission has scored anything: the prices stay sealed.
     let p = try_open(&w, &bando, "C").expect_problem(409, "technical_phase_open");
     assert!(p["detail"].as_str().unwrap_or_default().contains("il bando"), "{p}");
-    let members: Vec<_> = ["custode@comune.milano.it", "ingegnere@comune.milano.it", "agronomo@comune.milano.it"]
-        .iter()
-        .map(|e| w.login(e))
-        .collect();
+    let members: Vec<_> = [
+        "custode@comune.milano.it",
+        "ingegnere@comune.milano.it",
+        "agronomo@comune.milano.it",
+    ]
+    .iter()
+    .map(|e| w.login(e))
+    .collect();
     let coeff = format!("/api/v1/bandi/{bando}/valutazione/coefficienti");
     for k in &members {
         k.post(&format!("{commission}/dichiarazione"), &json!({ "no_incompatibility": true, "text": "Dichiaro l'assenza di cause di incompatibilità (art. 93 c.5)" }))
@@ -163,7 +167,10 @@ fn on_oepv_the_prices_open_only_after_the_technical_phase_is_closed_and_then_the
     let openings = w.rup.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200);
     assert_eq!(openings.as_array().map(Vec::len), Some(2), "A and B only");
     members[0]
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"), &json!({}))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"),
+            &json!({}),
+        )
         .expect(200);
     open(&w, &bando, "C");
     // Prices known: no coefficient and no closing changes the technical scores any more.
@@ -171,7 +178,10 @@ fn on_oepv_the_prices_open_only_after_the_technical_phase_is_closed_and_then_the
         .post(&coeff, &json!({ "bidder_id": uid, "coefficients": { "T1": "1" } }))
         .expect_problem(409, "scores_frozen");
     members[0]
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"), &json!({}))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"),
+            &json!({}),
+        )
         .expect_problem(409, "scores_frozen");
 }
 
@@ -194,7 +204,10 @@ fn no_envelope_opens_before_the_opening_session_or_on_a_cancelled_or_deserted_te
         w.relogin();
         let p = try_open(&w, &bando, "A").expect_problem(409, "opening_before_session");
         assert!(
-            p["detail"].as_str().unwrap_or_default().contains("2026-06-05T15:00:00+02:00"),
+            p["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("2026-06-05T15:00:00+02:00"),
             "{p}"
         );
     }
@@ -315,7 +328,8 @@ fn nothing_changes_the_bando_at_its_deadline_even_before_the_scheduler_ticks() {
     let extend = json!({ "reason": "Proroga", "submission_deadline": "2026-06-20T12:00" });
     let document = format!("/api/v1/bandi/{bando}/documenti?kind=allegato&filename=allegato.pdf&reason=Integrazione");
     let answer = format!("/api/v1/bandi/{bando}/chiarimenti/{q}/risposta");
-    let answer_body = json!({ "answer": "Sì, nei limiti di legge", "extend_submission_deadline_to": "2026-06-20T12:00" });
+    let answer_body =
+        json!({ "answer": "Sì, nei limiti di legge", "extend_submission_deadline_to": "2026-06-20T12:00" });
     // Exactly at the deadline instant: every act that would change the bando is refused.
     w.app.clock.set(deadline());
     w.relogin();
@@ -411,9 +425,18 @@ fn at_the_deadline_instant_the_clock_decides_while_the_state_still_says_publishe
     assert_eq!(row.state(), bando::State::Published, "the scheduler has not ticked");
     assert_eq!(row.submission_deadline, Some(deadline()));
     // One second before, the same rettifica passes (and moves the deadline).
-    let amended = bando::service::amend(&mut conn, &ctx(deadline() - Duration::seconds(1)), &rup, bando, &rettifica)
-        .expect("rettifica one second before the deadline");
-    assert_eq!(amended.submission_deadline.expect("deadline").utc, at("2026-06-20T10:00:00Z"));
+    let amended = bando::service::amend(
+        &mut conn,
+        &ctx(deadline() - Duration::seconds(1)),
+        &rup,
+        bando,
+        &rettifica,
+    )
+    .expect("rettifica one second before the deadline");
+    assert_eq!(
+        amended.submission_deadline.expect("deadline").utc,
+        at("2026-06-20T10:00:00Z")
+    );
 }
 
 #[test]
@@ -454,7 +477,11 @@ fn two_clicks_on_open_at_once_make_one_opening_and_lose_no_bid() {
     assert_eq!(replies.iter().filter(|(s, _)| *s == 201).count(), 1, "{replies:?}");
     for (s, b) in &replies {
         if *s != 201 {
-            assert_eq!((*s, b["code"].as_str().unwrap_or_default()), (409, "already_opened"), "{b}");
+            assert_eq!(
+                (*s, b["code"].as_str().unwrap_or_default()),
+                (409, "already_opened"),
+                "{b}"
+            );
         }
     }
     let openings = w.rup.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200);

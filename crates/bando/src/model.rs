@@ -681,14 +681,25 @@ mod tests {
 
     #[test]
     fn the_award_states_and_the_deserted_outcome_are_the_procedures_only() {
-        for to in [State::Evaluation, State::ProposedAward, State::Awarded, State::Effective, State::Deserted] {
+        for to in [
+            State::Evaluation,
+            State::ProposedAward,
+            State::Awarded,
+            State::Effective,
+            State::Deserted,
+        ] {
             for from in State::ALL {
                 if let Some(by) = from.trigger_to(to) {
                     assert_eq!(by, Trigger::Procedure, "{from} -> {to}");
                 }
             }
         }
-        for to in [LotState::ProposedAward, LotState::Awarded, LotState::Effective, LotState::Deserted] {
+        for to in [
+            LotState::ProposedAward,
+            LotState::Awarded,
+            LotState::Effective,
+            LotState::Deserted,
+        ] {
             for from in LotState::ALL {
                 if let Some(by) = from.trigger_to(to) {
                     assert_eq!(by, Trigger::Procedure, "lot {from} -> {to}");
@@ -720,11 +731,23 @@ mod tests {
 
     #[test]
     fn the_deadline_moves_go_forward_one_step_and_nothing_goes_back_to_published() {
-        assert_eq!(State::Published.trigger_to(State::SubmissionsClosed), Some(Trigger::Deadline));
-        assert_eq!(State::SubmissionsClosed.trigger_to(State::Opening), Some(Trigger::Deadline));
+        assert_eq!(
+            State::Published.trigger_to(State::SubmissionsClosed),
+            Some(Trigger::Deadline)
+        );
+        assert_eq!(
+            State::SubmissionsClosed.trigger_to(State::Opening),
+            Some(Trigger::Deadline)
+        );
         assert_eq!(State::Published.trigger_to(State::Opening), None);
-        assert!(State::ALL.iter().all(|f| *f == State::Draft || f.trigger_to(State::Published).is_none()));
+        assert!(State::ALL
+            .iter()
+            .all(|f| *f == State::Draft || f.trigger_to(State::Published).is_none()));
         assert_eq!(State::Evaluation.trigger_to(State::Awarded), None, "no step is skipped");
-        assert_eq!(State::Opening.trigger_to(State::ProposedAward), None, "no step is skipped");
+        assert_eq!(
+            State::Opening.trigger_to(State::ProposedAward),
+            None,
+            "no step is skipped"
+        );
     }
 }

@@ -372,12 +372,24 @@ fn move_tender(
             ));
         };
         match current.trigger_to(to) {
-            Some(by) if !may_trigger(caller, by) && by == Trigger::Procedure => return Err(procedure_only(to.as_str())),
+            Some(by) if !may_trigger(caller, by) && by == Trigger::Procedure => {
+                return Err(procedure_only(to.as_str()))
+            }
             Some(by) if !may_trigger(caller, by) => {
-                return Err(BandoError::illegal(current, to.as_str(), Some("non è un passo della procedura".into())))
+                return Err(BandoError::illegal(
+                    current,
+                    to.as_str(),
+                    Some("non è un passo della procedura".into()),
+                ))
             }
             Some(_) => {}
-            None => return Err(BandoError::illegal(current, to.as_str(), Some("transizione non prevista".into()))),
+            None => {
+                return Err(BandoError::illegal(
+                    current,
+                    to.as_str(),
+                    Some("transizione non prevista".into()),
+                ))
+            }
         }
         let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
         let lot_states: Vec<LotState> = store::lots(conn, id)?
@@ -500,7 +512,9 @@ fn move_lot(
             ));
         };
         match current.trigger_to(to) {
-            Some(by) if !may_trigger(caller, by) && by == Trigger::Procedure => return Err(procedure_only(to.as_str())),
+            Some(by) if !may_trigger(caller, by) && by == Trigger::Procedure => {
+                return Err(procedure_only(to.as_str()))
+            }
             Some(by) if !may_trigger(caller, by) => {
                 return Err(BandoError::IllegalTransition {
                     current: current.as_str().to_string(),
