@@ -844,7 +844,9 @@ pub fn ask(
                 bando_chiarimenti::asked_at.eq(ctx.at),
             ))
             .execute(conn)?;
-        audit::record(
+        // Art. 88: the stazione appaltante never learns who asked (the row keeps the actor for
+        // the platform's operator; every listing blanks it).
+        audit::record_with(
             conn,
             ctx,
             AuditEvent {
@@ -854,6 +856,7 @@ pub fn ask(
                 ente_id: Some(row.ente_id),
                 details: serde_json::json!({ "bando_id": id, "numero": numero }),
             },
+            audit::Visibility::anonymous_actor(),
         )?;
         Ok(Chiarimento {
             id: q_id,

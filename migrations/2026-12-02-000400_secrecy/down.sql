@@ -1,0 +1,2 @@
+ALTER TABLE audit_events DROP COLUMN actor_hidden;
+ALTER TABLE audit_events DROP COLUMN visible_from;
