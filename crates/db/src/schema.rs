@@ -59,6 +59,7 @@ diesel::table! {
         details -> Jsonb,
         visible_from -> Nullable<Timestamptz>,
         actor_hidden -> Bool,
+        sealed_until_deadline_of -> Nullable<Uuid>,
     }
 }
 

@@ -6,7 +6,7 @@
 //! the rettifiche that need it confirmed are `bando::hooks::amendments_after(since)`.
 
 use chrono::{DateTime, Utc};
-use db::audit::{self, AuditCtx, AuditEvent};
+use db::audit::AuditCtx;
 use diesel::dsl::max;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;

@@ -33,7 +33,7 @@ pub fn record_bid_event(
             ente_id: Some(ente),
             details,
         },
-        Visibility::after_deadline(deadline),
+        Visibility::after_deadline(bando, deadline),
     )?;
     Ok(())
 }
