@@ -10,3 +10,8 @@ ALTER TABLE audit_events ADD COLUMN actor_hidden BOOLEAN NOT NULL DEFAULT false;
 -- event was recorded, and the row cannot be updated, so the listing reads the tender's current
 -- deadline (`visible_from` keeps the deadline in force when the event was recorded).
 ALTER TABLE audit_events ADD COLUMN sealed_until_deadline_of UUID;
+
+-- Draws nobody can choose (issue 9 finding 6): the tie-break draw of an evaluation records
+-- its public inputs (algorithm, purpose, subject, the beacon checkpoint) and the derived seed.
+-- `draw_seed` (a number from the request) is no longer written.
+ALTER TABLE agg_evaluations ADD COLUMN draw JSONB;
