@@ -130,7 +130,7 @@ fn evaluated_tender(w: &mut World) -> (String, String, Vec<(String, String)>) {
         .rup
         .post(
             &format!("/api/v1/bandi/{bando}/valutazione/economica"),
-            &json!({ "draw_seed": 20260605 }),
+            &json!({}),
         )
         .expect(200);
     assert_eq!(p["evaluation"]["anomaly"]["report"]["threshold"], "15.7534");

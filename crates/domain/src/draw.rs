@@ -176,14 +176,11 @@ pub struct BeaconText {
 }
 
 /// Where a crate below the log (the registry) gets a beacon from: implemented by the log's
-/// owner (`offerte`) and passed in from the api layer. `C` is the caller's connection.
+/// owner (`offerte::log::LogBeacon`) and passed in from the api layer. `C` is the caller's
+/// connection.
 pub trait Beacon<C: ?Sized> {
-    /// The first checkpoint signed strictly after `after`, if one was signed yet.
-    fn first_signed_after(
-        &self,
-        conn: &mut C,
-        after: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<BeaconText>, String>;
+    /// The latest signed checkpoint, if one was signed yet.
+    fn latest(&self, conn: &mut C) -> Result<Option<BeaconText>, String>;
 }
 
 #[cfg(test)]

@@ -213,39 +213,19 @@ pub fn closing_checkpoint(conn: &mut PgConnection, bando: Uuid) -> Result<Option
     size.map(|s| checkpoint(conn, Some(s as u64))).transpose()
 }
 
-/// The first checkpoint signed strictly after `after` (by signing time), if any: the beacon
-/// of a draw committed at `after` (`domain::draw::Beacon`).
-pub fn first_checkpoint_after(conn: &mut PgConnection, after: DateTime<Utc>) -> Result<Option<StoredCheckpoint>, OfferteError> {
-    let row: Option<(i64, String, DateTime<Utc>)> = log_checkpoints::table
-        .filter(log_checkpoints::created_at.gt(after))
-        .order(log_checkpoints::tree_size.asc())
-        .select((log_checkpoints::tree_size, log_checkpoints::note, log_checkpoints::created_at))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(tree_size, note, created_at)| StoredCheckpoint {
-        tree_size: tree_size as u64,
-        note,
-        created_at,
-    }))
-}
-
 /// The log as a beacon for the crates below it (the registry's invitation rotation).
 pub struct LogBeacon;
 
 impl domain::draw::Beacon<PgConnection> for LogBeacon {
-    fn first_signed_after(
-        &self,
-        conn: &mut PgConnection,
-        after: DateTime<Utc>,
-    ) -> Result<Option<domain::draw::BeaconText>, String> {
-        first_checkpoint_after(conn, after)
-            .map(|c| {
-                c.map(|c| domain::draw::BeaconText {
-                    text: c.note,
-                    tree_size: c.tree_size,
-                })
-            })
-            .map_err(|e| e.to_string())
+    fn latest(&self, conn: &mut PgConnection) -> Result<Option<domain::draw::BeaconText>, String> {
+        match checkpoint(conn, None) {
+            Ok(c) => Ok(Some(domain::draw::BeaconText {
+                text: c.note,
+                tree_size: c.tree_size,
+            })),
+            Err(OfferteError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 
