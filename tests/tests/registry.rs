@@ -548,7 +548,7 @@ fn by_id<'a>(proposal: &'a Value, id: &str) -> &'a Value {
 
 /// The "Done means": three suppliers registered with valid identifiers, a clear error
 /// for a wrong partita IVA, qualified by the admin, invitees drawn for 400,000 EUR of works in
-/// OG1 with the rotation rule visible, and the same seed giving the same list.
+/// OG1 with the rotation rule visible, and the draw public (no seed from the RUP).
 #[test]
 fn done_means_three_suppliers_and_a_rotation_aware_draw_for_og1_works() {
     let app = TestApp::start();
