@@ -130,14 +130,14 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     open(&w, &bando, "C");
     let p = w
         .rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/valutazione/economica"),
-            &json!({}),
-        )
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
         .expect(200);
     let e = &p["evaluation"];
     assert_eq!(e["anomaly_applies"], true, "{e}");
-    assert_eq!(e["draw"]["purpose"], "tie-break", "the draw comes from the closing checkpoint");
+    assert_eq!(
+        e["draw"]["purpose"], "tie-break",
+        "the draw comes from the closing checkpoint"
+    );
     let r = &e["anomaly"]["report"];
     // Hand computation (domain.md §6): k = 2; wings 10.125, 11.300 | 21.500, 24.750.
     assert_eq!(r["method"], "A");
@@ -809,10 +809,7 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
     open(&w, &bando, "C");
     let p = w
         .rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/valutazione/economica"),
-            &json!({}),
-        )
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
         .expect(200);
     let e = &p["evaluation"];
     assert_eq!(e["anomaly_applies"], false);
@@ -1201,10 +1198,7 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
 
     // Lot 1, economic phase on its own offers: 3 offers, no automatic exclusion; 12.250 wins.
     open(&w, &bando, "C");
-    let p1 = w
-        .rup
-        .post(&in_lot(&lot1, "/economica"), &json!({}))
-        .expect(200);
+    let p1 = w.rup.post(&in_lot(&lot1, "/economica"), &json!({})).expect(200);
     let e = &p1["evaluation"];
     assert_eq!(e["anomaly_applies"], false, "{e}");
     let ranked: Vec<Decimal> = e["ranking"]
@@ -1298,10 +1292,7 @@ fn art110_explanations_not_given_within_fifteen_days_exclude_the_best_offer() {
     open(&w, &bando, "C");
     let p = w
         .rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/valutazione/economica"),
-            &json!({}),
-        )
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
         .expect(200);
     assert_eq!(p["evaluation"]["ranking"][0]["bidder_id"], bidders[0].0.as_str());
 

@@ -815,7 +815,10 @@ fn public_list_filters_paginates_with_a_stable_cursor_and_hides_negotiated_proce
     // A negotiated procedure with five invited suppliers, one of them registered here.
     // Invitees are real operatori qualified in the albo (issue 9 finding 7).
     let invited_id = journeys::tender_world::supplier(&w.app, "invitato@fornitore.it");
-    let invited = w.app.client().logged_in("invitato@fornitore.it", journeys::tender_world::PASSWORD);
+    let invited = w
+        .app
+        .client()
+        .logged_in("invitato@fornitore.it", journeys::tender_world::PASSWORD);
     let others = qualified_invitees(&w.app, 66, 4);
     let (outsider, _) = supplier(&w.app, "estraneo@fornitore.it");
     let mut negotiated = open_services(&w, 66);

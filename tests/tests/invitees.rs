@@ -75,11 +75,17 @@ fn invitees_of_a_negotiated_procedure_must_be_distinct_qualified_suppliers_of_th
         .expect(201));
     let mut with_unregistered = real[..4].to_vec();
     with_unregistered.push(unregistered);
-    refused_naming_the_invitees(publish(&w, &negotiated(&w, 4, &with_unregistered)), "invitee_not_invitable");
+    refused_naming_the_invitees(
+        publish(&w, &negotiated(&w, 4, &with_unregistered)),
+        "invitee_not_invitable",
+    );
 
     // A suspended supplier.
     let suspended = supplier(&w.app, "sospesa@imprese.it");
-    let op = w.login("sospesa@imprese.it").get("/api/v1/registry/operatori/me").expect(200);
+    let op = w
+        .login("sospesa@imprese.it")
+        .get("/api/v1/registry/operatori/me")
+        .expect(200);
     w.app
         .admin()
         .post(
@@ -89,7 +95,10 @@ fn invitees_of_a_negotiated_procedure_must_be_distinct_qualified_suppliers_of_th
         .expect(200);
     let mut with_suspended = real[..4].to_vec();
     with_suspended.push(suspended);
-    refused_naming_the_invitees(publish(&w, &negotiated(&w, 5, &with_suspended)), "invitee_not_invitable");
+    refused_naming_the_invitees(
+        publish(&w, &negotiated(&w, 5, &with_suspended)),
+        "invitee_not_invitable",
+    );
 
     // Five real, distinct, qualified suppliers: the procedure publishes.
     let published = publish(&w, &negotiated(&w, 6, &real)).expect(200);

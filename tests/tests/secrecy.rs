@@ -16,7 +16,11 @@ fn psql(app: &TestApp, sql: &str) -> String {
         .args([app.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
         .output()
         .expect("psql runs");
-    assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -84,9 +88,17 @@ fn counts_bids(v: &Value, path: &str, found: &mut Vec<String>) {
         Value::Object(m) => {
             for (k, x) in m {
                 let key = k.to_lowercase();
-                let about_bids = ["bid", "offert", "offer", "particip", "concorrent", "supplier", "recipient"]
-                    .iter()
-                    .any(|w| key.contains(w));
+                let about_bids = [
+                    "bid",
+                    "offert",
+                    "offer",
+                    "particip",
+                    "concorrent",
+                    "supplier",
+                    "recipient",
+                ]
+                .iter()
+                .any(|w| key.contains(w));
                 let two = x.as_u64() == Some(2) || x.as_array().is_some_and(|a| a.len() == 2);
                 if about_bids && two {
                     found.push(format!("{path}.{k} = {x}"));
@@ -145,7 +157,10 @@ fn assert_nothing_reveals_the_bidders(role: &str, c: &Client, w: &World, bando: 
         }
         let mut counts = Vec::new();
         counts_bids(&reply.body, "", &mut counts);
-        assert!(counts.is_empty(), "{role} {path} counts the bids before the deadline: {counts:?}");
+        assert!(
+            counts.is_empty(),
+            "{role} {path} counts the bids before the deadline: {counts:?}"
+        );
     }
 }
 
@@ -195,7 +210,12 @@ fn secrecy_no_official_learns_who_bid_or_how_many_before_the_deadline_and_the_au
     let rup = w.rup.clone();
     let commission = w.login("custode@comune.milano.it");
     let auditor = w.login("revisore@comune.milano.it");
-    for (role, c) in [("rup", &rup), ("commission", &commission), ("auditor", &auditor), ("admin", &admin)] {
+    for (role, c) in [
+        ("rup", &rup),
+        ("commission", &commission),
+        ("auditor", &auditor),
+        ("admin", &admin),
+    ] {
         assert_nothing_reveals_the_bidders(role, c, &w, &bando, &[&acme, &beta]);
     }
     // The communications view is empty for officials, the bidder still sees its own notice.
@@ -223,7 +243,13 @@ fn secrecy_no_official_learns_who_bid_or_how_many_before_the_deadline_and_the_au
         .get(&format!("/api/v1/enti/{}/audit-events?limit=500", w.ente))
         .expect(200);
     let events = actions(&trail);
-    let of = |a: &str| events.iter().filter(|(x, _)| x == a).map(|(_, e)| e.clone()).collect::<Vec<_>>();
+    let of = |a: &str| {
+        events
+            .iter()
+            .filter(|(x, _)| x == a)
+            .map(|(_, e)| e.clone())
+            .collect::<Vec<_>>()
+    };
     let submitted = of("offerte.envelope_submitted");
     assert_eq!(submitted.len(), 4, "{trail}");
     for b in [&acme, &beta] {
@@ -248,6 +274,12 @@ fn secrecy_no_official_learns_who_bid_or_how_many_before_the_deadline_and_the_au
         .find(|l| l.contains("chiarimento.asked"))
         .expect("asked in the export");
     assert!(!line.contains(&acme.marks[0]), "{line}");
-    let comunicazioni = auditor.get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni")).expect(200);
-    assert_eq!(comunicazioni.as_array().map(Vec::len), Some(2), "after the deadline: {comunicazioni}");
+    let comunicazioni = auditor
+        .get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni"))
+        .expect(200);
+    assert_eq!(
+        comunicazioni.as_array().map(Vec::len),
+        Some(2),
+        "after the deadline: {comunicazioni}"
+    );
 }

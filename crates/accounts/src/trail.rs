@@ -21,5 +21,11 @@ pub fn for_ente(
 ) -> Result<Vec<AuditRow>, AccountsError> {
     who.require_any_in(&[Role::Auditor], ente)?;
     enti::find(conn, ente)?;
-    Ok(audit::list_for_ente(conn, ente, after_id, limit.clamp(1, MAX_PAGE), now)?)
+    Ok(audit::list_for_ente(
+        conn,
+        ente,
+        after_id,
+        limit.clamp(1, MAX_PAGE),
+        now,
+    )?)
 }

@@ -35,7 +35,8 @@ pub fn anomaly() -> Result<(), String> {
 pub fn draw() -> Result<(), String> {
     let request: domain::draw::DrawRequest =
         serde_json::from_str(&stdin()?).map_err(|e| format!("richiesta non valida: {e}"))?;
-    let result = domain::draw::compute(&request).map_err(|(code, field, message)| format!("{code} ({field}): {message}"))?;
+    let result =
+        domain::draw::compute(&request).map_err(|(code, field, message)| format!("{code} ({field}): {message}"))?;
     print(&result)
 }
 

@@ -736,7 +736,11 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
                 )),
             }
             if let Some(seed) = e.draw.as_ref().and_then(|d| d["seed"].as_str()) {
-                field(&mut out, "Seme dell'eventuale sorteggio (dal checkpoint firmato alla chiusura)", seed.to_string());
+                field(
+                    &mut out,
+                    "Seme dell'eventuale sorteggio (dal checkpoint firmato alla chiusura)",
+                    seed.to_string(),
+                );
             }
         }
     }

@@ -86,7 +86,9 @@ pub fn seed_input(purpose: Purpose, subject: &str, beacon: &str) -> Result<Strin
 
 /// The seed of the draw for `purpose` on `subject` from the public `beacon` text.
 pub fn seed(purpose: Purpose, subject: &str, beacon: &str) -> Result<Seed, BadSubject> {
-    Ok(Seed(Sha256::digest(seed_input(purpose, subject, beacon)?.as_bytes()).into()))
+    Ok(Seed(
+        Sha256::digest(seed_input(purpose, subject, beacon)?.as_bytes()).into(),
+    ))
 }
 
 /// The order in which `candidates` are drawn (first = drawn first), steps 2–4.
@@ -152,11 +154,16 @@ pub fn compute(request: &DrawRequest) -> Result<DrawResult, DrawRefusal> {
         "Finalità del sorteggio sconosciuta: tie-break o invitation-rotation".to_string(),
     ))?;
     if request.candidates.len() > 10_000 {
-        return Err(("too_many_candidates", "candidates", "Al più 10.000 candidati".to_string()));
+        return Err((
+            "too_many_candidates",
+            "candidates",
+            "Al più 10.000 candidati".to_string(),
+        ));
     }
     let input = seed_input(purpose, &request.subject, &request.beacon)
         .map_err(|e| ("draw_subject_invalid", "subject", e.to_string()))?;
-    let seed = seed(purpose, &request.subject, &request.beacon).map_err(|e| ("draw_subject_invalid", "subject", e.to_string()))?;
+    let seed = seed(purpose, &request.subject, &request.beacon)
+        .map_err(|e| ("draw_subject_invalid", "subject", e.to_string()))?;
     let order = order(&seed, &request.candidates);
     Ok(DrawResult {
         algorithm: VERSION.to_string(),
@@ -217,7 +224,12 @@ mod tests {
         sorted.sort();
         assert_eq!(sorted, ids(&["O1", "O2", "O3"]));
         let orders: std::collections::HashSet<Vec<String>> = (0..30)
-            .map(|n| order(&seed(Purpose::TieBreak, "t", &format!("checkpoint {n}")).expect("s"), &a))
+            .map(|n| {
+                order(
+                    &seed(Purpose::TieBreak, "t", &format!("checkpoint {n}")).expect("s"),
+                    &a,
+                )
+            })
             .collect();
         assert!(orders.len() > 1, "the beacon matters");
         let other = seed(Purpose::InvitationRotation, "t", "checkpoint").expect("seed");
@@ -229,7 +241,10 @@ mod tests {
         // Pins the whole algorithm (encoding, ChaCha8 stream, Fisher–Yates): a change in any
         // of them would change every published draw, so it must fail here first.
         let s = seed(Purpose::TieBreak, "00000000-0000-0000-0000-000000000001", "checkpoint").expect("seed");
-        assert_eq!(s.hex(), "e49a698c51d50dddf6caa8592b28a7410b62d20b157f347b1327135e89c17f19");
+        assert_eq!(
+            s.hex(),
+            "e49a698c51d50dddf6caa8592b28a7410b62d20b157f347b1327135e89c17f19"
+        );
         assert_eq!(
             order(&s, &ids(&["a", "b", "c", "d", "e"])),
             ids(&["b", "c", "e", "a", "d"])

@@ -197,6 +197,8 @@ pub struct Proposal {
     pub outgoing_contractor: Option<Uuid>,
     /// The public draw among the equally invited: `{algorithm, purpose, subject, beacon,
     /// beacon_tree_size, seed}` (recompute with `POST /api/v1/tools/draw`).
+    /// (Null on proposals made before the public draw, which recorded a `seed`.)
+    #[serde(default)]
     #[schema(value_type = Object)]
     pub draw: serde_json::Value,
     pub method: String,
@@ -290,16 +292,13 @@ pub fn propose(
         ));
     }
     let id = Uuid::new_v4();
-    let beacon_text = beacon
-        .latest(conn)
-        .map_err(RegistryError::Internal)?
-        .ok_or_else(|| {
-            RegistryError::conflict(
-                "draw_beacon_pending",
-                None,
-                "Il registro di trasparenza non ha ancora firmato un checkpoint, fonte del sorteggio: riprovare tra poco",
-            )
-        })?;
+    let beacon_text = beacon.latest(conn).map_err(RegistryError::Internal)?.ok_or_else(|| {
+        RegistryError::conflict(
+            "draw_beacon_pending",
+            None,
+            "Il registro di trasparenza non ha ancora firmato un checkpoint, fonte del sorteggio: riprovare tra poco",
+        )
+    })?;
     let subject = id.to_string();
     let seed = domain::draw::seed(domain::draw::Purpose::InvitationRotation, &subject, &beacon_text.text)
         .map_err(|e| RegistryError::Internal(e.to_string()))?;

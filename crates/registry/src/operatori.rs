@@ -1081,7 +1081,10 @@ impl NotInvitable {
             Self::NotASupplier => "è l'account di un funzionario, non di un operatore economico".into(),
             Self::AccountInactive => "è un account disattivato".into(),
             Self::NotInTheAlbo => "non ha un operatore economico iscritto all'albo".into(),
-            Self::NotQualified { ragione_sociale, reason } => format!("«{ragione_sociale}» {reason}"),
+            Self::NotQualified {
+                ragione_sociale,
+                reason,
+            } => format!("«{ragione_sociale}» {reason}"),
         }
     }
 }

@@ -236,7 +236,16 @@ pub async fn transition(
     let id = id.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let out = state
-        .db(move |conn| service::transition_with(conn, &ctx, &auth.principal, id, &body, &crate::invitees::RegistryInvitees))
+        .db(move |conn| {
+            service::transition_with(
+                conn,
+                &ctx,
+                &auth.principal,
+                id,
+                &body,
+                &crate::invitees::RegistryInvitees,
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }

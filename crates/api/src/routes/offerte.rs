@@ -241,7 +241,17 @@ async fn submit_stream(
     let request_id = rid.0.clone();
     let receipt = state
         .db(move |conn| {
-            submit::commit(conn, &svc, clock.as_ref(), &auth.principal, bando, lotto, kind, staged, &request_id)
+            submit::commit(
+                conn,
+                &svc,
+                clock.as_ref(),
+                &auth.principal,
+                bando,
+                lotto,
+                kind,
+                staged,
+                &request_id,
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(receipt))

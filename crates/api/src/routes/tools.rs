@@ -50,11 +50,13 @@ pub async fn economic_scores(body: web::Json<serde_json::Value>) -> Result<HttpR
 #[post("/tools/draw")]
 pub async fn draw(body: web::Json<domain::draw::DrawRequest>) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
-    let result = web::block(move || domain::draw::compute(&request)).await?.map_err(|(code, field, message)| {
-        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
-        e.field = Some(field.to_string());
-        e
-    })?;
+    let result = web::block(move || domain::draw::compute(&request))
+        .await?
+        .map_err(|(code, field, message)| {
+            let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+            e.field = Some(field.to_string());
+            e
+        })?;
     Ok(HttpResponse::Ok().json(result))
 }
 
