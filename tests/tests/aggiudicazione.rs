@@ -4,7 +4,7 @@
 //!   15.420) from the admissions to an effective award, with every intermediate value shown;
 //! * soccorso istruttorio (art. 101): answered and accepted, unanswered and excluded, never B/C;
 //! * an OEPV tender with 3 commissioners and 6 bidders: commission (art. 93), raw coefficients,
-//!   riparametrazione, soglia, economic scores, ties by the recorded seed, art. 110, standstill
+//!   riparametrazione, soglia, economic scores, ties by the public draw, art. 110, standstill
 //!   (art. 18) and art. 36 access.
 
 use std::time::{Duration, Instant};
@@ -130,14 +130,14 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     open(&w, &bando, "C");
     let p = w
         .rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/valutazione/economica"),
-            &json!({ "draw_seed": 20260605 }),
-        )
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
         .expect(200);
     let e = &p["evaluation"];
     assert_eq!(e["anomaly_applies"], true, "{e}");
-    assert_eq!(e["draw_seed"], 20260605);
+    assert_eq!(
+        e["draw"]["purpose"], "tie-break",
+        "the draw comes from the closing checkpoint"
+    );
     let r = &e["anomaly"]["report"];
     // Hand computation (domain.md §6): k = 2; wings 10.125, 11.300 | 21.500, 24.750.
     assert_eq!(r["method"], "A");
@@ -550,7 +550,7 @@ fn soccorso_istruttorio_answered_accepted_unanswered_excluded_never_on_offers() 
     assert_eq!(e["anomaly_applies"], false);
     assert!(e["anomaly_why"].as_str().expect("why").contains("meno di 5"));
     assert_eq!(e["anomaly"]["report"]["outcome"], "NOT_APPLICABLE_LESS_THAN_5_OFFERS");
-    assert!(e["draw_seed"].is_u64(), "a generated seed is recorded");
+    assert!(e["draw"]["seed"].is_string(), "the public draw is recorded");
     assert_eq!(e["ranking"][0]["bidder_id"], bidders[1].0.as_str());
     let comms = w
         .rup
@@ -805,14 +805,11 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
 
     // Economic phase, linear on the discount (30 points), Rmax = 25 among the admitted:
     // 12, 24, 30, 18, —, 30 → totals 82, 84, 65, 58, —, 65. The 3rd and 6th tie on total and
-    // technical score: the recorded seed decides.
+    // technical score: the public draw decides.
     open(&w, &bando, "C");
     let p = w
         .rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/valutazione/economica"),
-            &json!({ "draw_seed": 7 }),
-        )
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
         .expect(200);
     let e = &p["evaluation"];
     assert_eq!(e["anomaly_applies"], false);
@@ -841,7 +838,7 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
     tied.sort_unstable();
     assert_eq!(tied, vec![3, 4]);
     assert_eq!(line(3)["rank"], 5);
-    assert_eq!(e["draw_seed"], 7);
+    assert!(e["draw"]["beacon"].as_str().is_some_and(|b| !b.is_empty()));
 
     // Art. 110 on the best offer: explanations within 15 days, accepted.
     let a110 = format!("/api/v1/bandi/{bando}/valutazione/art110");
@@ -1201,10 +1198,7 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
 
     // Lot 1, economic phase on its own offers: 3 offers, no automatic exclusion; 12.250 wins.
     open(&w, &bando, "C");
-    let p1 = w
-        .rup
-        .post(&in_lot(&lot1, "/economica"), &json!({ "draw_seed": 1 }))
-        .expect(200);
+    let p1 = w.rup.post(&in_lot(&lot1, "/economica"), &json!({})).expect(200);
     let e = &p1["evaluation"];
     assert_eq!(e["anomaly_applies"], false, "{e}");
     let ranked: Vec<Decimal> = e["ranking"]
@@ -1298,10 +1292,7 @@ fn art110_explanations_not_given_within_fifteen_days_exclude_the_best_offer() {
     open(&w, &bando, "C");
     let p = w
         .rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/valutazione/economica"),
-            &json!({ "draw_seed": 3 }),
-        )
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
         .expect(200);
     assert_eq!(p["evaluation"]["ranking"][0]["bidder_id"], bidders[0].0.as_str());
 

@@ -503,6 +503,13 @@ fn publishing_lists_every_legal_violation_with_its_article() {
         .expect_problem(409, "cig_duplicate");
 }
 
+/// `n` supplier accounts qualified in the albo (what the invitees of a procedure must be).
+fn qualified_invitees(app: &TestApp, tag: u32, n: u32) -> Vec<String> {
+    (0..n)
+        .map(|i| journeys::tender_world::supplier(app, &format!("invitato{tag}-{i}@fornitore.it")))
+        .collect()
+}
+
 fn uuid_like(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
@@ -803,7 +810,13 @@ fn public_list_filters_paginates_with_a_stable_cursor_and_hides_negotiated_proce
     publish(&w, &works_id);
     w.app.clock.advance(chrono::Duration::minutes(1));
     // A negotiated procedure with five invited suppliers, one of them registered here.
-    let (invited, invited_id) = supplier(&w.app, "invitato@fornitore.it");
+    // Invitees are real operatori qualified in the albo (issue 9 finding 7).
+    let invited_id = journeys::tender_world::supplier(&w.app, "invitato@fornitore.it");
+    let invited = w
+        .app
+        .client()
+        .logged_in("invitato@fornitore.it", journeys::tender_world::PASSWORD);
+    let others = qualified_invitees(&w.app, 66, 4);
     let (outsider, _) = supplier(&w.app, "estraneo@fornitore.it");
     let mut negotiated = open_services(&w, 66);
     negotiated["procedure_type"] = json!("negoziata_senza_bando");
@@ -811,7 +824,7 @@ fn public_list_filters_paginates_with_a_stable_cursor_and_hides_negotiated_proce
     negotiated["safety_costs"] = json!("0");
     negotiated["lotti"] = json!([]);
     negotiated["cig"] = json!(cig(1_200_000));
-    negotiated["invitees"] = json!([invited_id, uuid_like(1), uuid_like(2), uuid_like(3), uuid_like(4)]);
+    negotiated["invitees"] = json!([invited_id, others[0], others[1], others[2], others[3]]);
     let neg_id = create(&w, &negotiated);
     publish(&w, &neg_id);
     // A draft never appears.
@@ -927,8 +940,9 @@ fn with(mut b: Value, changes: &[(&str, Value)]) -> Value {
 #[test]
 fn each_publication_check_names_its_code_field_and_article_and_the_fixed_tender_publishes() {
     let w = world();
-    let (_, invited) = supplier(&w.app, "invitato@fornitore.it");
-    let five = json!([invited, uuid_like(1), uuid_like(2), uuid_like(3), uuid_like(4)]);
+    let invited = journeys::tender_world::supplier(&w.app, "invitato@fornitore.it");
+    let others = qualified_invitees(&w.app, 1, 4);
+    let five = json!([invited, others[0], others[1], others[2], others[3]]);
     let twenty_days = [
         ("questions_deadline", json!("2026-05-14T12:00")),
         ("submission_deadline", json!("2026-05-24T12:00")),

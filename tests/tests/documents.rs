@@ -128,10 +128,7 @@ fn evaluated_tender(w: &mut World) -> (String, String, Vec<(String, String)>) {
     open(w, &bando, "C");
     let p = w
         .rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/valutazione/economica"),
-            &json!({ "draw_seed": 20260605 }),
-        )
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
         .expect(200);
     assert_eq!(p["evaluation"]["anomaly"]["report"]["threshold"], "15.7534");
     let winner = p["evaluation"]["ranking"][0]["bidder_id"]

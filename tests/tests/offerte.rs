@@ -1168,19 +1168,19 @@ fn on_an_open_procedure_only_suppliers_qualified_in_the_albo_with_valid_document
     submit(&w.app, &durc.client, &bando, "C", b"{}");
 }
 
-fn uuid_like(n: u32) -> String {
-    format!("00000000-0000-4000-8000-{n:012}")
-}
-
 #[test]
 fn on_a_procedure_by_invitation_the_invitation_list_decides() {
     let w = world();
-    // Invited: an account that never registered in the albo (the RUP's list decides).
-    let invited = account(&w, "invitato@fornitore.it");
+    // Invited: operatori qualified in the albo (issue 9 finding 7: the registry decides who
+    // may be invited); among the qualified, the RUP's list decides who may bid.
+    let invited = qualified(&w, "invitato@fornitore.it");
+    let others: Vec<String> = (0..4)
+        .map(|i| qualified(&w, &format!("invitato{i}@fornitore.it")).user_id)
+        .collect();
     let outsider = qualified(&w, "qualificato@fornitore.it");
     let mut body = tender_body(&w);
     body["procedure_type"] = json!("negoziata_senza_bando");
-    body["invitees"] = json!([invited.user_id, uuid_like(1), uuid_like(2), uuid_like(3), uuid_like(4)]);
+    body["invitees"] = json!([invited.user_id, others[0], others[1], others[2], others[3]]);
     let bando = publish(&w, &body);
     custody(&w, &bando);
     let r = submit(&w.app, &invited.client, &bando, "A", b"invitato");

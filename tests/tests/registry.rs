@@ -548,7 +548,7 @@ fn by_id<'a>(proposal: &'a Value, id: &str) -> &'a Value {
 
 /// The issue's "Done means": three suppliers registered with valid identifiers, a clear error
 /// for a wrong partita IVA, qualified by the admin, invitees drawn for 400,000 EUR of works in
-/// OG1 with the rotation rule visible, and the same seed giving the same list.
+/// OG1 with the rotation rule visible, and the draw public (no seed from the RUP).
 #[test]
 fn done_means_three_suppliers_and_a_rotation_aware_draw_for_og1_works() {
     let app = TestApp::start();
@@ -580,11 +580,14 @@ fn done_means_three_suppliers_and_a_rotation_aware_draw_for_og1_works() {
     assert_eq!(award["band"], "works_150k_1m");
 
     let request = json!({ "ente_id": ente, "category": "OG1", "contract_type": "works",
-                          "value": "400000.00", "seed": "sorteggio-2026-05-04" });
+                          "value": "400000.00" });
     let p = rup.post("/api/v1/registry/invitation-proposals", &request).expect(201);
     assert_eq!(p["band"]["code"], "works_150k_1m");
     assert_eq!(p["minimum"], 5);
-    assert_eq!(p["seed"], "sorteggio-2026-05-04");
+    // No seed from the RUP: the public draw, from the latest signed checkpoint (issue 9).
+    assert_eq!(p["draw"]["purpose"], "invitation-rotation");
+    assert_eq!(p["draw"]["subject"], p["id"]);
+    let p_draw = p["draw"].clone();
     assert_eq!(p["outgoing_contractor"], alfa.as_str());
     let mut invited = ids(&p["invitees"]);
     invited.sort();
@@ -606,9 +609,11 @@ fn done_means_three_suppliers_and_a_rotation_aware_draw_for_og1_works() {
     )
     .expect_problem(409, "invitees_below_minimum");
 
-    // Same seed, same registry: same list, same order.
+    // Same registry: the same invitees (their order is the public draw of each proposal).
     let again = rup.post("/api/v1/registry/invitation-proposals", &request).expect(201);
-    assert_eq!(again["invitees"], p["invitees"]);
+    let mut same = ids(&again["invitees"]);
+    same.sort();
+    assert_eq!(same, invited);
 
     // A motivated exception re-invites the outgoing contractor.
     let mut with_exception = request.clone();
@@ -640,7 +645,7 @@ fn done_means_three_suppliers_and_a_rotation_aware_draw_for_og1_works() {
         .filter(|e| e["action"] == "registry.invitation.proposed")
         .collect();
     assert_eq!(proposed.len(), 3);
-    assert_eq!(proposed[0]["details"]["seed"], "sorteggio-2026-05-04");
+    assert_eq!(proposed[0]["details"]["draw"], p_draw);
 }
 
 #[test]
@@ -676,14 +681,14 @@ fn invitation_requests_are_checked() {
         (p["band"]["code"].as_str(), p["minimum"].as_u64()),
         (Some("works_1m_eu"), Some(10))
     );
-    // Services of 180,000: at least 5; no seed given, one is generated and returned.
+    // Services of 180,000: at least 5; the public draw's seed is returned.
     let p = post(
         &rup,
         json!({ "category": "72000000-5", "contract_type": "services", "value": "180000" }),
     )
     .expect(201);
     assert_eq!(p["minimum"], 5);
-    assert!(p["seed"].as_str().is_some_and(|s| s.len() == 32));
+    assert!(p["draw"]["seed"].as_str().is_some_and(|s| s.len() == 64));
 }
 
 /// Expiry is a Europe/Rome calendar day: a DURC valid until 1 June stops counting at
@@ -718,7 +723,7 @@ fn an_expired_durc_blocks_invitations_until_renewed() {
         )
     };
     let request = json!({ "ente_id": ente, "category": "45000000-7", "contract_type": "works",
-                          "value": "200000", "seed": "s" });
+                          "value": "200000" });
     let propose = |rup: &Client| rup.post("/api/v1/registry/invitation-proposals", &request).expect(201);
 
     // 10:00 in Rome on 1 June: valid; a proposal includes Alfa.
@@ -781,7 +786,7 @@ fn confirmed_invitations_rotate_towards_the_less_invited() {
         .map(|(n, name)| works_supplier(&app, &admin, n, name, "2026-12-31").1)
         .collect();
     let request = json!({ "ente_id": ente, "category": "45000000-7", "contract_type": "works",
-                          "value": "250000", "seed": "primo" });
+                          "value": "250000" });
     let p = rup.post("/api/v1/registry/invitation-proposals", &request).expect(201);
     assert_eq!(p["category"], "45000000-7");
     assert_eq!(p["sufficient"], true);
@@ -809,12 +814,10 @@ fn confirmed_invitations_rotate_towards_the_less_invited() {
         "confirmed"
     );
 
-    // Next procedure: whatever the seed, the one left out comes first.
-    for seed in ["secondo", "terzo", "quarto"] {
-        let mut r = request.clone();
-        r["seed"] = json!(seed);
-        let next = rup.post("/api/v1/registry/invitation-proposals", &r).expect(201);
-        assert_eq!(ids(&next["invitees"])[0], *left_out[0], "{seed}");
+    // Next procedure: whatever the draw, the one left out comes first.
+    for attempt in 0..3 {
+        let next = rup.post("/api/v1/registry/invitation-proposals", &request).expect(201);
+        assert_eq!(ids(&next["invitees"])[0], *left_out[0], "{attempt}");
         assert_eq!(by_id(&next, left_out[0])["times_invited"], 0);
         assert_eq!(by_id(&next, &first[0])["times_invited"], 1);
     }

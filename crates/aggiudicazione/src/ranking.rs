@@ -1,10 +1,13 @@
-//! Final ranking with the tie rule, and a reproducible seeded draw.
+//! Final ranking with the tie rule, and the public draw.
 //!
 //! Order: higher total first; on equal totals, higher technical score first (tender-document
-//! practice for OEPV); offers still tied are ordered by a draw. The draw is deterministic given
-//! a recorded seed ([`draw_order`]), so it can be re-run and verified; without a seed the tied
-//! offers share the rank and are flagged `draw_required`.
+//! practice for OEPV); offers still tied are ordered by a draw. The draw is the platform's one
+//! public algorithm, `domain::draw` ([`draw_order`]): in a procedure its seed comes from the
+//! tender's signed checkpoint at closing ([`tie_break_seed`]), fixed before any envelope is
+//! opened; the calculators take a number instead ([`calculator_seed`]). Without a seed the
+//! tied offers share the rank and are flagged `draw_required`.
 
+use domain::draw::{self, Purpose, Seed};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -46,14 +49,14 @@ pub struct RankedOffer {
 }
 
 /// Rank score lines (exact comparisons on the given decimals).
-pub fn rank_scores(lines: &[ScoreLine], seed: Option<u64>) -> Vec<RankedOffer> {
+pub fn rank_scores(lines: &[ScoreLine], seed: Option<&Seed>) -> Vec<RankedOffer> {
     let keys: Vec<(String, Decimal, Option<Decimal>)> =
         lines.iter().map(|l| (l.id.clone(), l.total, l.technical)).collect();
     rank_by(&keys, seed)
 }
 
 /// Generic ranking over any totally ordered score type (exact fractions internally).
-pub(crate) fn rank_by<T: Ord + Clone>(items: &[(String, T, Option<T>)], seed: Option<u64>) -> Vec<RankedOffer> {
+pub(crate) fn rank_by<T: Ord + Clone>(items: &[(String, T, Option<T>)], seed: Option<&Seed>) -> Vec<RankedOffer> {
     let mut order: Vec<usize> = (0..items.len()).collect();
     // Descending total, then descending technical score (None counts as lowest); stable.
     order.sort_by(|&a, &b| items[b].1.cmp(&items[a].1).then_with(|| items[b].2.cmp(&items[a].2)));
@@ -112,46 +115,24 @@ pub(crate) fn rank_by<T: Ord + Clone>(items: &[(String, T, Option<T>)], seed: Op
     result
 }
 
-/// Reproducible draw: the order in which `ids` are drawn, first = winner of the lot.
-///
-/// Algorithm (documented so it can be re-implemented and verified independently):
-/// 1. sort the ids by byte order and remove duplicates (input order does not matter);
-/// 2. generator: SplitMix64 seeded with `seed`;
-/// 3. Fisher–Yates: for i from n-1 down to 1, draw j uniformly in 0..=i (rejection sampling on
-///    the 64-bit output to avoid modulo bias) and swap positions i and j.
-pub fn draw_order(seed: u64, ids: &[String]) -> Vec<String> {
-    let mut pool: Vec<String> = ids.to_vec();
-    pool.sort();
-    pool.dedup();
-    let mut rng = SplitMix64(seed);
-    for i in (1..pool.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
-        pool.swap(i, j);
-    }
-    pool
+/// The order in which `ids` are drawn (first = winner of the lot): `domain::draw::order`.
+pub fn draw_order(seed: &Seed, ids: &[String]) -> Vec<String> {
+    draw::order(seed, ids)
 }
 
-/// SplitMix64 pseudo-random generator (public-domain algorithm by S. Vigna).
-struct SplitMix64(u64);
+/// The seed of the ties of the evaluation of `scope` (the tender, or the lot): purpose
+/// `tie-break`, subject the scope's id, beacon the tender's signed checkpoint at closing.
+pub fn tie_break_seed(scope: &str, closing_checkpoint: &str) -> Result<Seed, draw::BadSubject> {
+    draw::seed(Purpose::TieBreak, scope, closing_checkpoint)
+}
 
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform value in 0..bound (bound > 0), by rejection.
-    fn below(&mut self, bound: u64) -> u64 {
-        let zone = u64::MAX - (u64::MAX % bound);
-        loop {
-            let x = self.next_u64();
-            if x < zone {
-                return x % bound;
-            }
-        }
+/// The calculators' draw (`draw_seed`/`lottery_seed` of the tools, for what-if
+/// computations, never used by a procedure): the public draw with purpose `tie-break`,
+/// subject `calculator` and the number in decimal as beacon.
+pub fn calculator_seed(n: u64) -> Seed {
+    match draw::seed(Purpose::TieBreak, "calculator", &n.to_string()) {
+        Ok(s) => s,
+        Err(_) => unreachable!("constant one-line subject"),
     }
 }
 
@@ -166,22 +147,21 @@ mod tests {
 
     #[test]
     fn draw_is_reproducible_and_independent_of_input_order() {
-        let a = draw_order(42, &ids(&["O3", "O1", "O2"]));
-        let b = draw_order(42, &ids(&["O1", "O2", "O3"]));
+        let a = draw_order(&calculator_seed(42), &ids(&["O3", "O1", "O2"]));
+        let b = draw_order(&calculator_seed(42), &ids(&["O1", "O2", "O3"]));
         assert_eq!(a, b);
         let mut sorted = a.clone();
         sorted.sort();
         assert_eq!(sorted, ids(&["O1", "O2", "O3"]));
         // Different seeds give (for this input) at least two different orders.
-        let orders: std::collections::HashSet<Vec<String>> =
-            (0..20).map(|s| draw_order(s, &ids(&["O1", "O2", "O3"]))).collect();
+        let orders: std::collections::HashSet<Vec<String>> = (0..20)
+            .map(|s| draw_order(&calculator_seed(s), &ids(&["O1", "O2", "O3"])))
+            .collect();
         assert!(orders.len() > 1);
-    }
-
-    #[test]
-    fn splitmix_reference_output() {
-        // First output of SplitMix64 seeded with 0 (published reference value).
-        assert_eq!(SplitMix64(0).next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(
+            calculator_seed(7),
+            draw::seed(Purpose::TieBreak, "calculator", "7").expect("seed")
+        );
     }
 
     #[test]
@@ -225,10 +205,10 @@ mod tests {
                 ("E", 4, TieBreak::DrawRequired),
             ]
         );
-        let drawn = rank_scores(&lines, Some(7));
+        let drawn = rank_scores(&lines, Some(&calculator_seed(7)));
         assert_eq!(drawn[3].rank, 4);
         assert_eq!(drawn[4].rank, 5);
         assert_eq!(drawn[3].tie_break, TieBreak::Draw);
-        assert_eq!(drawn[3].id, draw_order(7, &ids(&["D", "E"]))[0]);
+        assert_eq!(drawn[3].id, draw_order(&calculator_seed(7), &ids(&["D", "E"]))[0]);
     }
 }

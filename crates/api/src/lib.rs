@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod invitees;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;

@@ -10,6 +10,36 @@ use crate::model::{Envelope, ProcedureType, State};
 use crate::schema::bando_versioni;
 use crate::store;
 
+/// The registry's decision on a procedure's invitees, asked at publication (issue 9 finding 7).
+/// The registry sits above this crate, so the api layer passes its implementation in
+/// (`registry::operatori::not_invitable` decides). Returns each refused invitee with an
+/// Italian reason.
+pub trait InviteeCheck {
+    fn not_invitable(
+        &self,
+        conn: &mut PgConnection,
+        invitees: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, String)>, String>;
+}
+
+/// Fails closed where the registry is not at hand: no invitee passes.
+pub struct RegistryNotConsulted;
+
+impl InviteeCheck for RegistryNotConsulted {
+    fn not_invitable(
+        &self,
+        _conn: &mut PgConnection,
+        invitees: &[Uuid],
+        _now: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, String)>, String> {
+        Ok(invitees
+            .iter()
+            .map(|i| (*i, "non è stato verificato nell'albo".to_string()))
+            .collect())
+    }
+}
+
 /// A tender as seen by the bid submission and opening code.
 #[derive(Debug, Clone)]
 pub struct SubmissionWindow {

@@ -458,7 +458,7 @@ pub fn validate(input: &NewBando, default_validity: i64) -> Result<Spec, BandoEr
         return Err(BandoError::invalid(
             "invitees_duplicate",
             "invitees",
-            "Un operatore è invitato più volte",
+            "art. 50: un operatore è invitato più volte e va contato una volta sola",
         ));
     }
     if !input.invitees.is_empty() && !input.procedure_type.is_by_invitation() {

@@ -240,8 +240,50 @@ pub fn check(
     Ok(rules::legal_violations(&row.facts(), now))
 }
 
-/// Publishes a draft if it breaks no rule of the table in force today.
-pub fn publish(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid) -> Result<Bando, BandoError> {
+/// Art. 50: every invitee of a procedure by invitation is a real, distinct operatore the
+/// registry says may be invited; made-up or repeated ids do not make up the minimum number.
+fn check_invitees(
+    conn: &mut PgConnection,
+    row: &store::BandoRow,
+    check: &dyn crate::hooks::InviteeCheck,
+    now: DateTime<Utc>,
+) -> Result<(), BandoError> {
+    if !row.procedure_type().is_by_invitation() {
+        return Ok(());
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !row.invitees.iter().all(|i| seen.insert(*i)) {
+        return Err(BandoError::invalid(
+            "invitees_duplicate",
+            "invitees",
+            "art. 50: un operatore è invitato più volte e va contato una volta sola",
+        ));
+    }
+    let refused = check
+        .not_invitable(conn, &row.invitees, now)
+        .map_err(|message| BandoError::Integrity { message })?;
+    if let Some((id, why)) = refused.first() {
+        return Err(BandoError::invalid(
+            "invitee_not_invitable",
+            "invitees",
+            format!(
+                "art. 50: gli invitati devono essere operatori economici qualificati nell'albo; l'invitato {id} {why}{}",
+                if refused.len() > 1 { format!(" (e altri {})", refused.len() - 1) } else { String::new() }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Publishes a draft if it breaks no rule of the table in force today and, for a procedure by
+/// invitation, the registry accepts every invitee (`invitees`, see [`crate::hooks::InviteeCheck`]).
+pub fn publish(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    invitees: &dyn crate::hooks::InviteeCheck,
+) -> Result<Bando, BandoError> {
     conn.transaction(|conn| {
         let row = store::lock(conn, id)?;
         require_manager(who, row.ente_id)?;
@@ -252,6 +294,7 @@ pub fn publish(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uui
         if !violations.is_empty() {
             return Err(BandoError::Legal(violations));
         }
+        check_invitees(conn, &row, invitees, ctx.at)?;
         diesel::update(bandi::table.find(id))
             .set((
                 bandi::state.eq(State::Published.as_str()),
@@ -310,8 +353,20 @@ pub fn transition(
     id: Uuid,
     req: &TransitionRequest,
 ) -> Result<Bando, BandoError> {
+    transition_with(conn, ctx, who, id, req, &crate::hooks::RegistryNotConsulted)
+}
+
+/// [`transition`] with the registry's check of the invitees, for a transition to `published`.
+pub fn transition_with(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    req: &TransitionRequest,
+    invitees: &dyn crate::hooks::InviteeCheck,
+) -> Result<Bando, BandoError> {
     if req.to == State::Published.as_str() {
-        return publish(conn, ctx, who, id);
+        return publish(conn, ctx, who, id, invitees);
     }
     move_tender(conn, ctx, who, id, req, Trigger::Manual)
 }
@@ -979,7 +1034,9 @@ pub fn ask(
                 bando_chiarimenti::asked_at.eq(ctx.at),
             ))
             .execute(conn)?;
-        audit::record(
+        // Art. 88: the stazione appaltante never learns who asked (the row keeps the actor for
+        // the platform's operator; every listing blanks it).
+        audit::record_with(
             conn,
             ctx,
             AuditEvent {
@@ -989,6 +1046,7 @@ pub fn ask(
                 ente_id: Some(row.ente_id),
                 details: serde_json::json!({ "bando_id": id, "numero": numero }),
             },
+            audit::Visibility::anonymous_actor(),
         )?;
         Ok(Chiarimento {
             id: q_id,

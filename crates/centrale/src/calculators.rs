@@ -31,6 +31,15 @@ pub fn anomaly() -> Result<(), String> {
     print(&evaluate_anomaly(&request).map_err(explain)?)
 }
 
+/// `centrale draw`: the same computation as `POST /api/v1/tools/draw`.
+pub fn draw() -> Result<(), String> {
+    let request: domain::draw::DrawRequest =
+        serde_json::from_str(&stdin()?).map_err(|e| format!("richiesta non valida: {e}"))?;
+    let result =
+        domain::draw::compute(&request).map_err(|(code, field, message)| format!("{code} ({field}): {message}"))?;
+    print(&result)
+}
+
 pub fn scores() -> Result<(), String> {
     let request = EconomicScoresRequest::from_json(&stdin()?).map_err(explain)?;
     print(&compute_economic_scores(&request).map_err(explain)?)

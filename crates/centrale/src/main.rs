@@ -35,6 +35,9 @@ enum Command {
     Anomaly,
     /// Economic scores by formula, offline: JSON request on stdin, report on stdout.
     Scores,
+    /// The public draw (ties, invitation rotation), offline: the JSON of
+    /// POST /api/v1/tools/draw on stdin (purpose, subject, beacon, candidates), result on stdout.
+    Draw,
     /// Tender keys: custodian key pairs, the k-of-n ceremony, decrypting a share (offline).
     Keys {
         #[command(subcommand)]
@@ -112,6 +115,7 @@ fn main() -> ExitCode {
             log_key.as_deref(),
         ),
         Command::Scores => calculators::scores(),
+        Command::Draw => calculators::draw(),
         Command::Serve => serve::load(cli.config.as_deref()).and_then(serve::serve),
         Command::Migrate => serve::load(cli.config.as_deref()).and_then(|s| serve::prepare_database(&s).map(|_| ())),
         Command::Db { action } => serve::load(cli.config.as_deref()).and_then(|s| serve::cluster(&s, action)),

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use uuid::Uuid;
 
 use crate::schema::audit_events;
@@ -25,7 +26,50 @@ pub struct AuditEvent<'a> {
     pub details: serde_json::Value,
 }
 
+/// Who may read an event in the ente-facing listings, and from when.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Visibility {
+    /// Hidden from the ente's listings until this instant; `None`: visible at once.
+    pub from: Option<DateTime<Utc>>,
+    /// Hidden from the ente's listings until the *current* submission deadline of this tender
+    /// (a rettifica may extend it after the event was recorded); `from` then records the
+    /// deadline in force at the time.
+    pub until_deadline_of: Option<Uuid>,
+    /// The actor is never shown in an API listing (art. 88: who asks a clarification stays
+    /// anonymous to the stazione appaltante). The row keeps it for the platform's operator.
+    pub actor_hidden: bool,
+}
+
+impl Visibility {
+    /// An event about a bid on `bando`: shown to the ente once the tender's deadline has passed.
+    pub fn after_deadline(bando: Uuid, deadline: Option<DateTime<Utc>>) -> Self {
+        Self {
+            from: deadline,
+            until_deadline_of: Some(bando),
+            actor_hidden: false,
+        }
+    }
+
+    /// An event whose actor the ente must never learn.
+    pub fn anonymous_actor() -> Self {
+        Self {
+            actor_hidden: true,
+            ..Self::default()
+        }
+    }
+}
+
 pub fn record(conn: &mut PgConnection, ctx: &AuditCtx, event: AuditEvent<'_>) -> QueryResult<()> {
+    record_with(conn, ctx, event, Visibility::default())
+}
+
+/// [`record`] with a [`Visibility`] other than "visible at once, actor shown".
+pub fn record_with(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    event: AuditEvent<'_>,
+    visibility: Visibility,
+) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::occurred_at.eq(ctx.at),
@@ -36,6 +80,9 @@ pub fn record(conn: &mut PgConnection, ctx: &AuditCtx, event: AuditEvent<'_>) ->
             audit_events::ente_id.eq(event.ente_id),
             audit_events::request_id.eq(&ctx.request_id),
             audit_events::details.eq(event.details),
+            audit_events::visible_from.eq(visibility.from),
+            audit_events::actor_hidden.eq(visibility.actor_hidden),
+            audit_events::sealed_until_deadline_of.eq(visibility.until_deadline_of),
         ))
         .execute(conn)?;
     Ok(())
@@ -55,13 +102,47 @@ pub struct AuditRow {
     pub details: serde_json::Value,
 }
 
-/// Events of one ente, oldest first, keyset-paginated by id.
-pub fn list_for_ente(conn: &mut PgConnection, ente: Uuid, after_id: i64, limit: i64) -> QueryResult<Vec<AuditRow>> {
-    audit_events::table
+/// Whether an event is visible to the ente at `now`: an event sealed until a tender's deadline
+/// once that tender's current deadline has passed (a tender without a deadline never took a
+/// bid: hidden), any other once `visible_from` (if set) has passed. The tenders' table is read
+/// by name: it belongs to `bando`, above this crate, and only its deadline is needed.
+fn visible_at(now: DateTime<Utc>) -> diesel::expression::SqlLiteral<Bool> {
+    // Formatted, not bound: a bound literal cannot be boxed into a typed filter here, and the
+    // instant is ours (RFC 3339 from the clock), never user input.
+    let now = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    diesel::dsl::sql::<Bool>(&format!(
+        "(CASE WHEN audit_events.sealed_until_deadline_of IS NULL \
+              THEN audit_events.visible_from IS NULL OR audit_events.visible_from <= '{now}'::timestamptz \
+              ELSE EXISTS (SELECT 1 FROM bandi b WHERE b.id = audit_events.sealed_until_deadline_of \
+                           AND b.submission_deadline <= '{now}'::timestamptz) END)"
+    ))
+}
+
+/// Events of one ente visible at `now`, oldest first, keyset-paginated by id. This is the one
+/// ente-facing read of the trail (listing and CSV export): events not yet visible
+/// ([`Visibility::from`] after `now`) are left out, hidden actors are blanked.
+pub fn list_for_ente(
+    conn: &mut PgConnection,
+    ente: Uuid,
+    after_id: i64,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<AuditRow>> {
+    let rows: Vec<(AuditRow, bool)> = audit_events::table
         .filter(audit_events::ente_id.eq(ente))
         .filter(audit_events::id.gt(after_id))
+        .filter(visible_at(now))
         .order(audit_events::id.asc())
         .limit(limit)
-        .select(AuditRow::as_select())
-        .load(conn)
+        .select((AuditRow::as_select(), audit_events::actor_hidden))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(mut row, hidden)| {
+            if hidden {
+                row.actor_user_id = None;
+            }
+            row
+        })
+        .collect())
 }

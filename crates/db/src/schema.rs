@@ -57,6 +57,9 @@ diesel::table! {
         ente_id -> Nullable<Uuid>,
         request_id -> Text,
         details -> Jsonb,
+        visible_from -> Nullable<Timestamptz>,
+        actor_hidden -> Bool,
+        sealed_until_deadline_of -> Nullable<Uuid>,
     }
 }
 

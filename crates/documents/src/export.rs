@@ -64,14 +64,16 @@ pub fn audit_csv(rows: &[AuditRow]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// The ente's events with `from <= occurred_at < to` (either bound optional), in id order;
-/// auditors of the ente and admins only (`accounts::trail`).
+/// The ente's events with `from <= occurred_at < to` (either bound optional), in id order, as
+/// visible at `now` (events about bids only after the tender's deadline, anonymous actors
+/// blanked); auditors of the ente and admins only (`accounts::trail`).
 pub fn audit_events(
     conn: &mut PgConnection,
     who: &Principal,
     ente: Uuid,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<AuditRow>, AccountsError> {
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
@@ -85,7 +87,7 @@ pub fn audit_events(
     let mut out = Vec::new();
     let mut after = 0;
     loop {
-        let page = trail::for_ente(conn, who, ente, after, trail::MAX_PAGE)?;
+        let page = trail::for_ente(conn, who, ente, after, trail::MAX_PAGE, now)?;
         let full = page.len() as i64 >= trail::MAX_PAGE;
         after = page.last().map_or(after, |r| r.id);
         out.extend(

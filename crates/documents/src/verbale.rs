@@ -735,8 +735,12 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
                     "Il calcolo della soglia di anomalia non è stato eseguito per questa procedura.".into(),
                 )),
             }
-            if let Some(seed) = e.draw_seed {
-                field(&mut out, "Seme dell'eventuale sorteggio", seed.to_string());
+            if let Some(seed) = e.draw.as_ref().and_then(|d| d["seed"].as_str()) {
+                field(
+                    &mut out,
+                    "Seme dell'eventuale sorteggio (dal checkpoint firmato alla chiusura)",
+                    seed.to_string(),
+                );
             }
         }
     }

@@ -5,5 +5,6 @@
 
 pub mod clock;
 pub mod deadlines;
+pub mod draw;
 pub mod ids;
 pub mod legal;

@@ -6,7 +6,7 @@
 //! the rettifiche that need it confirmed are `bando::hooks::amendments_after(since)`.
 
 use chrono::{DateTime, Utc};
-use db::audit::{self, AuditCtx, AuditEvent};
+use db::audit::AuditCtx;
 use diesel::dsl::max;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -90,21 +90,18 @@ pub(crate) fn confirm_locked(
         ))
         .execute(conn)?;
     let ctx = AuditCtx { at: now, ..ctx.clone() };
-    // No ente on the event: before the deadline the ente's officials must not learn who bid.
-    audit::record(
+    // With the ente, shown to it only after the deadline (`crate::secrecy`).
+    crate::secrecy::record_bid_event(
         conn,
         &ctx,
-        AuditEvent {
-            action: "offerte.bid_confirmed",
-            object_type: "offerta",
-            object_id: bid_id.to_string(),
-            ente_id: None,
-            details: serde_json::json!({
-                "bando_id": bando_id,
-                "confirmation_id": id,
-                "versions": pending.iter().map(|p| p.version).collect::<Vec<_>>(),
-            }),
-        },
+        bando_id,
+        "offerte.bid_confirmed",
+        bid_id.to_string(),
+        serde_json::json!({
+            "bando_id": bando_id,
+            "confirmation_id": id,
+            "versions": pending.iter().map(|p| p.version).collect::<Vec<_>>(),
+        }),
     )?;
     Ok(pending)
 }
@@ -193,6 +190,25 @@ pub fn notify_bidders(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<usiz
                         bid_amendment_notices::created_at.eq(at),
                     ))
                     .execute(conn)?;
+                // The notice names a bidder: the ente sees it once the deadline has passed.
+                let ctx = AuditCtx {
+                    actor: None,
+                    request_id: "sequencer".into(),
+                    at,
+                };
+                crate::secrecy::record_bid_event(
+                    conn,
+                    &ctx,
+                    bando_id,
+                    "offerte.rettifica_notified",
+                    bid_id.to_string(),
+                    serde_json::json!({
+                        "bando_id": bando_id,
+                        "version": version,
+                        "bidder_id": bidder,
+                        "notification_id": notification,
+                    }),
+                )?;
                 written += 1;
             }
         }

@@ -6,6 +6,7 @@
 //! - [`submit`]: envelopes A/B/C, receipts, replacements, withdrawals.
 //! - [`log`] and [`sequencer`]: the transparency log, its checkpoints and the deadline closing.
 //! - [`amendments`]: bids flagged by a later rettifica, confirmations, notifications.
+//! - [`secrecy`]: audit events about bids, hidden from the ente until the deadline.
 //! - [`opening`]: k shares, envelopes opened A, then B, then C.
 //! - [`bundle`]: what `centrale verify` checks offline.
 
@@ -17,6 +18,7 @@ pub mod error;
 pub mod log;
 pub mod opening;
 pub mod schema;
+pub mod secrecy;
 pub mod sequencer;
 pub mod service;
 pub mod submit;

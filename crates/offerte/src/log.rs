@@ -200,6 +200,35 @@ pub fn checkpoint(conn: &mut PgConnection, size: Option<u64>) -> Result<StoredCh
     })
 }
 
+/// The checkpoint signed when the sequencer appended `TenderClosed` for `bando` (at its
+/// deadline, before any envelope can be opened): the public beacon of the tender's draws.
+/// `None` while the tender is not closed in the log.
+pub fn closing_checkpoint(conn: &mut PgConnection, bando: Uuid) -> Result<Option<StoredCheckpoint>, OfferteError> {
+    use crate::schema::seal_closures;
+    let size: Option<i64> = seal_closures::table
+        .find(bando)
+        .select(seal_closures::tree_size)
+        .first(conn)
+        .optional()?;
+    size.map(|s| checkpoint(conn, Some(s as u64))).transpose()
+}
+
+/// The log as a beacon for the crates below it (the registry's invitation rotation).
+pub struct LogBeacon;
+
+impl domain::draw::Beacon<PgConnection> for LogBeacon {
+    fn latest(&self, conn: &mut PgConnection) -> Result<Option<domain::draw::BeaconText>, String> {
+        match checkpoint(conn, None) {
+            Ok(c) => Ok(Some(domain::draw::BeaconText {
+                text: c.note,
+                tree_size: c.tree_size,
+            })),
+            Err(OfferteError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
 /// An inclusion proof, as served.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InclusionProof {

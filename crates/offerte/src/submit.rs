@@ -248,6 +248,7 @@ pub fn commit(
     lotto: Option<Uuid>,
     envelope_kind: EnvelopeKind,
     mut staged: StagedBlob,
+    request_id: &str,
 ) -> Result<ReceiptView, OfferteError> {
     let outcome = conn.transaction(|conn| {
         let t = tender(conn, bando_id)?;
@@ -341,6 +342,26 @@ pub fn commit(
                 receipts::issued_at.eq(now),
             ))
             .execute(conn)?;
+        let ctx = AuditCtx {
+            actor: Some(who.user_id),
+            request_id: request_id.to_string(),
+            at: now,
+        };
+        crate::secrecy::record_bid_event(
+            conn,
+            &ctx,
+            bando_id,
+            if previous.is_some() {
+                "offerte.envelope_replaced"
+            } else {
+                "offerte.envelope_submitted"
+            },
+            bid_id.to_string(),
+            serde_json::json!({
+                "bando_id": bando_id, "lotto_id": lotto, "bidder_id": who.user_id, "kind": envelope_kind.as_str(),
+                "envelope_id": envelope_id, "sha256": hex::encode(staged.info.sha256), "leaf_hash": hex::encode(leaf_hash),
+            }),
+        )?;
         staged.persist(svc.dir())?;
         Ok::<_, OfferteError>(envelope_id)
     });
@@ -561,6 +582,7 @@ pub fn withdraw(
     who: &Principal,
     bando_id: Uuid,
     lotto: Option<Uuid>,
+    request_id: &str,
 ) -> Result<Withdrawal, OfferteError> {
     conn.transaction(|conn| {
         let t = tender(conn, bando_id)?;
@@ -587,6 +609,19 @@ pub fn withdraw(
         diesel::update(bids::table.find(bid_id))
             .set((bids::withdrawn_at.eq(now), bids::withdrawal_leaf_id.eq(leaf_id)))
             .execute(conn)?;
+        let ctx = AuditCtx {
+            actor: Some(who.user_id),
+            request_id: request_id.to_string(),
+            at: now,
+        };
+        crate::secrecy::record_bid_event(
+            conn,
+            &ctx,
+            bando_id,
+            "offerte.bid_withdrawn",
+            bid_id.to_string(),
+            serde_json::json!({ "bando_id": bando_id, "lotto_id": lotto, "bidder_id": who.user_id, "leaf_hash": hex::encode(leaf_hash) }),
+        )?;
         Ok(Withdrawal {
             bid_id,
             withdrawn_at: now,

@@ -10,11 +10,13 @@
 //!    award recorded for the same ente, category and value band) unless the RUP records a
 //!    motivated exception (art. 49 c.4). Direct awards below 5,000 EUR ignore rotation (c.6).
 //! 3. The eligible are ordered by how many times they were invited (confirmed lists) in the
-//!    same category and value band, fewest first. Ties are broken by a reproducible draw:
-//!    candidates sorted by id, shuffled by Fisher–Yates (i from n−1 down to 1, j = next_u64
-//!    mod (i+1)) with ChaCha8 (rand_chacha 0.3) keyed by SHA-256 of the seed's UTF-8 bytes,
-//!    then stably sorted by the invitation count. The same seed on the same registry state
-//!    gives the same list. The seed is recorded and returned.
+//!    same category and value band, fewest first. Ties are broken by the platform's public
+//!    draw (`domain::draw`, purpose `invitation-rotation`, subject the proposal's id, drawn by
+//!    the server, beacon the latest signed checkpoint of the transparency log, passed in
+//!    through `domain::draw::Beacon`): the ids in drawn order, then stably sorted by the
+//!    invitation count. Nobody sends a seed; the inputs are recorded and returned, so anyone
+//!    recomputes the order (`POST /api/v1/tools/draw`). Every proposal is an audit event of
+//!    the ente: a RUP who discards proposals until one suits him leaves them all in the trail.
 //! 4. The first `count` are proposed; confirming the proposal fixes the list and counts the
 //!    invitation for each invitee.
 
@@ -26,12 +28,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use db::audit::{self, AuditCtx, AuditEvent};
 use diesel::prelude::*;
 use domain::ids::{Cpv, SoaCategoria, SoaClassifica};
-use rand::RngCore;
-use rand_chacha::rand_core::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::bands::{self, BandError, ContractType};
@@ -44,8 +42,9 @@ use crate::{rome_today, RegistryError};
 pub const METHOD: &str = "Candidati: operatori qualificati della categoria (CPV: codici che coprono o sono coperti; \
 SOA: classifica sufficiente per l'importo). Esclusi: documenti obbligatori scaduti o mancanti; affidatario uscente \
 della stessa categoria e fascia (art. 49 c.2-3) salvo eccezione motivata (c.4). Ordine: meno inviti nella stessa \
-categoria e fascia per primi; a parità, sorteggio riproducibile: ChaCha8 (rand_chacha 0.3) con chiave SHA-256 del \
-seme, Fisher-Yates sugli id ordinati, poi ordinamento stabile per numero di inviti.";
+categoria e fascia per primi; a parità, sorteggio pubblico centrale-draw/v1 (finalità invitation-rotation, soggetto l'id della proposta, \
+sorgente l'ultimo checkpoint firmato del registro di trasparenza), ricalcolabile con POST /api/v1/tools/draw; \
+poi ordinamento stabile per numero di inviti.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -125,11 +124,10 @@ pub struct ProposalRequest {
     pub value: String,
     /// How many to invite; defaults to (and may not be below) the art. 50 minimum of the band.
     pub count: Option<u32>,
-    /// Motivated re-invitations of the outgoing contractor.
+    /// Motivated re-invitations of the outgoing contractor. (No seed: the draw is public,
+    /// see the module documentation; a body with `seed` is refused.)
     #[serde(default)]
     pub exceptions: Vec<Exception>,
-    /// Seed of the tie-breaking draw; a random one is generated (and returned) when absent.
-    pub seed: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -197,8 +195,12 @@ pub struct Proposal {
     /// False for direct awards below 5,000 EUR (art. 49 c.6).
     pub rotation_applied: bool,
     pub outgoing_contractor: Option<Uuid>,
-    /// The seed of the draw, to publish; the same seed on the same registry state gives the same list.
-    pub seed: String,
+    /// The public draw among the equally invited: `{algorithm, purpose, subject, beacon,
+    /// beacon_tree_size, seed}` (recompute with `POST /api/v1/tools/draw`).
+    /// (Null on proposals made before the public draw, which recorded a `seed`.)
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub draw: serde_json::Value,
     pub method: String,
     /// The proposed invitees, in order.
     pub invitees: Vec<Uuid>,
@@ -221,23 +223,18 @@ fn ente_exists(conn: &mut PgConnection, ente: Uuid) -> Result<(), RegistryError>
     Ok(())
 }
 
-/// The ChaCha8 generator for a seed: key = SHA-256 of the seed's UTF-8 bytes.
-pub fn rng_for(seed: &str) -> ChaCha8Rng {
-    let key: [u8; 32] = Sha256::digest(seed.as_bytes()).into();
-    ChaCha8Rng::from_seed(key)
-}
-
 /// Orders `ids` (each with its invitation count): fewest invitations first, ties by the
-/// seeded draw. See the module documentation.
-pub fn draw_order(mut ids: Vec<(Uuid, i32)>, seed: &str) -> Vec<(Uuid, i32)> {
-    ids.sort_by_key(|(id, _)| *id);
-    let mut rng = rng_for(seed);
-    for i in (1..ids.len()).rev() {
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        ids.swap(i, j);
-    }
-    ids.sort_by_key(|(_, n)| *n);
-    ids
+/// public draw with `seed`. See the module documentation.
+pub fn draw_order(ids: Vec<(Uuid, i32)>, seed: &domain::draw::Seed) -> Vec<(Uuid, i32)> {
+    let counts: HashMap<Uuid, i32> = ids.iter().copied().collect();
+    let names: Vec<String> = ids.iter().map(|(id, _)| id.to_string()).collect();
+    let mut out: Vec<(Uuid, i32)> = domain::draw::order(seed, &names)
+        .iter()
+        .filter_map(|s| Uuid::parse_str(s).ok())
+        .map(|id| (id, counts.get(&id).copied().unwrap_or(0)))
+        .collect();
+    out.sort_by_key(|(_, n)| *n);
+    out
 }
 
 fn cpv_matches(requested: &Cpv, declared: &[String]) -> bool {
@@ -264,6 +261,7 @@ pub fn propose(
     ctx: &AuditCtx,
     who: &Principal,
     input: &ProposalRequest,
+    beacon: &dyn domain::draw::Beacon<PgConnection>,
 ) -> Result<Proposal, RegistryError> {
     who.require_any_in(&[Role::Rup], input.ente_id)?;
     let (kind, category, category_label) = parse_category(&input.category, "category")?;
@@ -293,21 +291,25 @@ pub fn propose(
             "Al più 200 operatori per proposta",
         ));
     }
-    let seed = match input.seed.as_deref().map(str::trim) {
-        Some(s) if !s.is_empty() && s.chars().count() <= 128 => s.to_string(),
-        Some(_) => {
-            return Err(RegistryError::invalid(
-                "seed_invalid",
-                "seed",
-                "Il seme deve essere un testo non vuoto di al più 128 caratteri",
-            ))
-        }
-        None => {
-            let mut bytes = [0u8; 16];
-            rand::thread_rng().fill_bytes(&mut bytes);
-            hex::encode(bytes)
-        }
-    };
+    let id = Uuid::new_v4();
+    let beacon_text = beacon.latest(conn).map_err(RegistryError::Internal)?.ok_or_else(|| {
+        RegistryError::conflict(
+            "draw_beacon_pending",
+            None,
+            "Il registro di trasparenza non ha ancora firmato un checkpoint, fonte del sorteggio: riprovare tra poco",
+        )
+    })?;
+    let subject = id.to_string();
+    let seed = domain::draw::seed(domain::draw::Purpose::InvitationRotation, &subject, &beacon_text.text)
+        .map_err(|e| RegistryError::Internal(e.to_string()))?;
+    let draw = serde_json::json!({
+        "algorithm": domain::draw::VERSION,
+        "purpose": domain::draw::Purpose::InvitationRotation.as_str(),
+        "subject": subject,
+        "beacon": beacon_text.text,
+        "beacon_tree_size": beacon_text.tree_size,
+        "seed": seed.hex(),
+    });
     let rotation_applied = bands::rotation_applies(&band, value, today);
     conn.transaction(|conn| {
         ente_exists(conn, input.ente_id)?;
@@ -430,7 +432,6 @@ pub fn propose(
         if !rotation_applied {
             warnings.push("Affidamento diretto inferiore a 5.000 euro: principio di rotazione non applicato (art. 49 c.6)".into());
         }
-        let id = Uuid::new_v4();
         let proposal = Proposal {
             id,
             ente_id: input.ente_id,
@@ -450,7 +451,7 @@ pub fn propose(
             requested_count: count,
             rotation_applied,
             outgoing_contractor: outgoing_id,
-            seed: seed.clone(),
+            draw: draw.clone(),
             method: METHOD.to_string(),
             invitees: invitees.clone(),
             candidates,
@@ -474,7 +475,7 @@ pub fn propose(
                 invitation_proposals::band.eq(band.code),
                 invitation_proposals::minimum.eq(minimum as i32),
                 invitation_proposals::requested_count.eq(count as i32),
-                invitation_proposals::seed.eq(&seed),
+                invitation_proposals::seed.eq(seed.hex()),
                 invitation_proposals::invitees.eq(&invitees),
                 invitation_proposals::result.eq(&result),
                 invitation_proposals::status.eq("proposed"),
@@ -496,7 +497,7 @@ pub fn propose(
                     "band": band.code,
                     "minimum": minimum,
                     "count": count,
-                    "seed": seed,
+                    "draw": draw,
                     "outgoing_contractor": outgoing_id,
                     "exceptions": exceptions,
                     "invitees": invitees,
@@ -780,13 +781,17 @@ mod tests {
         (1..=n).map(|i| (Uuid::from_bytes([i; 16]), 0)).collect()
     }
 
+    fn seed(beacon: &str) -> domain::draw::Seed {
+        domain::draw::seed(domain::draw::Purpose::InvitationRotation, "proposta", beacon).expect("seed")
+    }
+
     #[test]
-    fn the_same_seed_gives_the_same_order_whatever_the_input_order() {
-        let a = draw_order(ids(8), "seme-2026");
+    fn the_same_beacon_gives_the_same_order_whatever_the_input_order() {
+        let a = draw_order(ids(8), &seed("checkpoint 1"));
         let mut reversed = ids(8);
         reversed.reverse();
-        assert_eq!(a, draw_order(reversed, "seme-2026"));
-        assert_ne!(a, draw_order(ids(8), "un altro seme"));
+        assert_eq!(a, draw_order(reversed, &seed("checkpoint 1")));
+        assert_ne!(a, draw_order(ids(8), &seed("checkpoint 2")));
     }
 
     #[test]
@@ -795,7 +800,7 @@ mod tests {
         input[0].1 = 3;
         input[1].1 = 1;
         for seed in ["a", "b", "c", "d"] {
-            let out = draw_order(input.clone(), seed);
+            let out = draw_order(input.clone(), &super::tests::seed(seed));
             let counts: Vec<i32> = out.iter().map(|(_, n)| *n).collect();
             assert_eq!(counts, vec![0, 0, 0, 0, 1, 3], "{seed}");
         }

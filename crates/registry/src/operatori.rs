@@ -1058,3 +1058,84 @@ mod tests {
         assert_eq!(decode_cursor("zz"), None);
     }
 }
+
+/// Why a user id cannot be invited to a procedure by invitation (art. 50).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotInvitable {
+    /// No such account.
+    UnknownAccount,
+    /// An official's account, not a supplier's.
+    NotASupplier,
+    /// The supplier account is deactivated.
+    AccountInactive,
+    /// The account has no operatore in the albo.
+    NotInTheAlbo,
+    /// The operatore is not qualified (suspended, pending...) or its documents are not valid.
+    NotQualified { ragione_sociale: String, reason: String },
+}
+
+impl NotInvitable {
+    pub fn message_it(&self) -> String {
+        match self {
+            Self::UnknownAccount => "non corrisponde ad alcun account".into(),
+            Self::NotASupplier => "è l'account di un funzionario, non di un operatore economico".into(),
+            Self::AccountInactive => "è un account disattivato".into(),
+            Self::NotInTheAlbo => "non ha un operatore economico iscritto all'albo".into(),
+            Self::NotQualified {
+                ragione_sociale,
+                reason,
+            } => format!("«{ragione_sociale}» {reason}"),
+        }
+    }
+}
+
+/// The registry's decision on the invitees of a procedure by invitation (issue 9 finding 7):
+/// for each supplier user id, why it cannot be invited, if it cannot. Invitable means an
+/// existing, active supplier account whose operatore is qualified in the albo with valid
+/// documents (the same test as [`Operatore::invitable`]).
+pub fn not_invitable(
+    conn: &mut PgConnection,
+    user_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, NotInvitable)>, RegistryError> {
+    use crate::schema::users;
+    let accounts: HashMap<Uuid, (String, bool)> = users::table
+        .filter(users::id.eq_any(user_ids))
+        .select((users::id, users::kind, users::active))
+        .load::<(Uuid, String, bool)>(conn)?
+        .into_iter()
+        .map(|(id, kind, active)| (id, (kind, active)))
+        .collect();
+    let rows: Vec<OperatoreRow> = operatori::table
+        .filter(operatori::owner_user_id.eq_any(user_ids))
+        .select(OperatoreRow::as_select())
+        .load(conn)?;
+    let ops: HashMap<Uuid, Operatore> = assemble(conn, rows, now)?
+        .into_iter()
+        .map(|o| (o.owner_user_id, o))
+        .collect();
+    let mut out = Vec::new();
+    for id in user_ids {
+        let problem = match accounts.get(id) {
+            None => Some(NotInvitable::UnknownAccount),
+            Some((kind, _)) if kind.as_str() != UserKind::Supplier.as_str() => Some(NotInvitable::NotASupplier),
+            Some((_, false)) => Some(NotInvitable::AccountInactive),
+            Some(_) => match ops.get(id) {
+                None => Some(NotInvitable::NotInTheAlbo),
+                Some(op) if op.invitable => None,
+                Some(op) => Some(NotInvitable::NotQualified {
+                    ragione_sociale: op.ragione_sociale.clone(),
+                    reason: if op.status != OperatoreStatus::Qualified {
+                        format!("non è qualificato nell'albo (stato: {})", op.status.label_it())
+                    } else {
+                        "ha documenti obbligatori scaduti o mancanti".into()
+                    },
+                }),
+            },
+        };
+        if let Some(p) = problem {
+            out.push((*id, p));
+        }
+    }
+    Ok(out)
+}

@@ -29,7 +29,7 @@ use std::collections::HashSet;
 
 use crate::error::EvalError;
 use crate::exact::{check_discount, q_from_decimal, Renderer, Q};
-use crate::ranking::draw_order;
+use crate::ranking::{calculator_seed, draw_order};
 
 use statistics::TrimmedStatistics;
 use trimming::{trim_wings, Entry};
@@ -207,14 +207,15 @@ fn offers_of(entries: &[Entry]) -> Vec<Offer> {
 }
 
 /// Highest discount among `candidates` (sorted ascending); ties are reported for a lot and,
-/// when a seed is given, drawn with [`crate::ranking::draw_order`].
+/// when a seed is given, drawn with [`crate::ranking::draw_order`] (a calculator's seed:
+/// [`crate::ranking::calculator_seed`]).
 fn best_offer(candidates: &[Entry], seed: Option<u64>) -> Winner {
     let best = candidates.iter().map(|e| &e.value).max().cloned().unwrap_or_default();
     let tied: Vec<&Entry> = candidates.iter().filter(|e| e.value == best).collect();
     let ids: Vec<String> = tied.iter().map(|e| e.id.clone()).collect();
     let tie_lottery = ids.len() > 1;
     let drawn_id = match (tie_lottery, seed) {
-        (true, Some(seed)) => draw_order(seed, &ids).into_iter().next(),
+        (true, Some(seed)) => draw_order(&calculator_seed(seed), &ids).into_iter().next(),
         _ => None,
     };
     Winner {

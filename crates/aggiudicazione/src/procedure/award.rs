@@ -304,8 +304,15 @@ pub fn make_effective(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, 
 }
 
 /// The art. 90 communications of this tender (all its lots; each subject names its lot): all
-/// for the ente's officials, their own for bidders.
-pub fn communications(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Result<Vec<Communication>> {
+/// for the ente's officials, their own for bidders. Before the submission deadline (`now` from
+/// the clock) the officials see none: the only rows then are the rettifica notices to each
+/// bidder, which would tell who bid and how many (issue 9, finding 1).
+pub fn communications(
+    conn: &mut PgConnection,
+    who: &Principal,
+    bando: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Communication>> {
     use super::schema::notifications_outbox as n;
     let row = tender(conn, bando)?;
     let mut q = n::table
@@ -321,7 +328,8 @@ pub fn communications(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> 
             n::created_at,
         ))
         .into_boxed();
-    if !super::is_insider(who, &row) {
+    let deadline_passed = row.submission_deadline.is_some_and(|d| d <= now);
+    if !super::is_insider(who, &row) || !deadline_passed {
         q = q.filter(n::recipient_user_id.eq(who.user_id));
     }
     Ok(q.load(conn)?)

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::anomaly::{AnomalyOptions, DiscountEntry, IdentifiedDiscount};
 use crate::ranking::{rank_scores, ScoreLine};
-use crate::scoring::oepv::{evaluate_oepv, OepvRequest};
+use crate::scoring::oepv::{evaluate_oepv_drawn, OepvRequest};
 use crate::scoring::technical::TechnicalRequest;
 use crate::scoring::{EconomicFormula, EconomicParameters, EconomicScoresRequest, IdentifiedValue, ValueEntry};
 use crate::{evaluate_anomaly, AnomalyMethod, AnomalyRequest, MAX_INPUT_DECIMALS};
@@ -58,11 +58,29 @@ fn anomaly_blocker(row: &bando::store::BandoRow) -> Option<String> {
     None
 }
 
-fn seed_from(input: &EconomicPhase) -> u64 {
-    input.draw_seed.unwrap_or_else(|| {
-        let b = Uuid::new_v4().into_bytes();
-        u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) >> 1
-    })
+/// The tie-break draw of this evaluation (issue 9 finding 6): its randomness is the tender's
+/// checkpoint signed at closing, fixed at the deadline before any envelope was opened, so
+/// nobody chooses it and anyone recomputes it (`domain::draw`). Returns the seed and the
+/// record stored with the computation.
+fn tie_break_draw(conn: &mut PgConnection, row: &super::Tender) -> Result<(domain::draw::Seed, serde_json::Value)> {
+    let beacon = offerte::log::closing_checkpoint(conn, row.id)?.ok_or_else(|| {
+        ProcedureError::conflict(
+            "closing_checkpoint_missing",
+            "Il registro non ha ancora chiuso la gara: manca il checkpoint firmato alla scadenza, fonte del sorteggio",
+        )
+    })?;
+    let subject = row.scope().to_string();
+    let seed = crate::ranking::tie_break_seed(&subject, &beacon.note)
+        .map_err(|e| ProcedureError::conflict("internal", e.to_string()))?;
+    let record = serde_json::json!({
+        "algorithm": domain::draw::VERSION,
+        "purpose": domain::draw::Purpose::TieBreak.as_str(),
+        "subject": subject,
+        "beacon": beacon.note,
+        "beacon_tree_size": beacon.tree_size,
+        "seed": seed.hex(),
+    });
+    Ok((seed, record))
 }
 
 /// Opens the economic phase: reads envelope C of every admitted bidder and computes, stores
@@ -134,11 +152,12 @@ pub fn economic(
                 exclude(conn, ctx, &row, *bidder, "economic", &p)?;
             }
         }
-        let seed = seed_from(input);
+        let _: &EconomicPhase = input;
+        let (seed, draw) = tie_break_draw(conn, &row)?;
         let (anomaly_applies, anomaly_why, anomaly_report, economic_report, ranking) = if oepv {
-            oepv_phase(&row, technical_stored.unwrap_or_default(), &offers, subject, seed)?
+            oepv_phase(&row, technical_stored.unwrap_or_default(), &offers, subject, &seed)?
         } else {
-            lowest_price(conn, ctx, &row, &offers, subject, seed)?
+            lowest_price(conn, ctx, &row, &offers, subject, &seed)?
         };
         diesel::insert_into(agg_evaluations::table)
             .values((
@@ -149,7 +168,7 @@ pub fn economic(
                 agg_evaluations::anomaly_report.eq(&anomaly_report),
                 agg_evaluations::economic_report.eq(Some(&economic_report)),
                 agg_evaluations::ranking.eq(Some(&ranking)),
-                agg_evaluations::draw_seed.eq(Some(seed as i64)),
+                agg_evaluations::draw.eq(Some(&draw)),
                 agg_evaluations::computed_by.eq(Some(who.user_id)),
                 agg_evaluations::computed_at.eq(Some(ctx.at)),
             ))
@@ -162,7 +181,7 @@ pub fn economic(
                 agg_evaluations::anomaly_report.eq(&anomaly_report),
                 agg_evaluations::economic_report.eq(Some(&economic_report)),
                 agg_evaluations::ranking.eq(Some(&ranking)),
-                agg_evaluations::draw_seed.eq(Some(seed as i64)),
+                agg_evaluations::draw.eq(Some(&draw)),
                 agg_evaluations::computed_by.eq(Some(who.user_id)),
                 agg_evaluations::computed_at.eq(Some(ctx.at)),
             ))
@@ -171,7 +190,7 @@ pub fn economic(
             event(conn, ctx, &row, "aggiudicazione.soglia_anomalia", a.clone())?;
         }
         event(conn, ctx, &row, "aggiudicazione.valutazione_economica",
-              serde_json::json!({ "economic": economic_report, "ranking": ranking, "draw_seed": seed, "anomaly_applies": anomaly_applies, "anomaly_why": anomaly_why }))?;
+              serde_json::json!({ "economic": economic_report, "ranking": ranking, "draw": draw, "anomaly_applies": anomaly_applies, "anomaly_why": anomaly_why }))?;
         model::load(conn, &row, ctx.at, None)
     })
 }
@@ -206,7 +225,7 @@ fn lowest_price(
     row: &super::Tender,
     offers: &[EconomicOffer],
     subject: Decimal,
-    seed: u64,
+    seed: &domain::draw::Seed,
 ) -> Result<Phase> {
     let values: Vec<(Uuid, Decimal)> = offers.iter().map(|o| (o.bidder, discount_of(o, subject))).collect();
     let blocker = anomaly_blocker(row);
@@ -232,10 +251,8 @@ fn lowest_price(
                     .collect(),
                 reference_discount: None,
                 reference: None,
-                options: AnomalyOptions {
-                    lottery_seed: Some(seed),
-                    ..AnomalyOptions::default()
-                },
+                // The anomaly report only lists ties; the ranking below draws them.
+                options: AnomalyOptions::default(),
             };
             if values.is_empty() {
                 (false, "nessuna offerta ammessa".to_string(), None)
@@ -310,7 +327,7 @@ fn oepv_phase(
     technical: serde_json::Value,
     offers: &[EconomicOffer],
     subject: Decimal,
-    seed: u64,
+    seed: &domain::draw::Seed,
 ) -> Result<Phase> {
     let scheme = row
         .oepv()
@@ -369,9 +386,9 @@ fn oepv_phase(
             offers: economic_offers,
             draw_seed: None,
         },
-        draw_seed: Some(seed),
+        draw_seed: None,
     };
-    let report = evaluate_oepv(&oepv_request)?;
+    let report = evaluate_oepv_drawn(&oepv_request, Some(seed))?;
     let ranking: Vec<serde_json::Value> = report
         .ranking
         .iter()

@@ -79,12 +79,12 @@ pub struct CoefficientsInput {
     pub coefficients: BTreeMap<String, Decimal>,
 }
 
-/// The economic phase. Without a seed one is generated; either way it is recorded and shown.
+/// The economic phase. The body carries nothing: ties are drawn from the tender's signed
+/// checkpoint at closing (`domain::draw`), never from a seed the caller chooses; a body that
+/// still sends `draw_seed` is refused (400, unknown field).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EconomicPhase {
-    pub draw_seed: Option<u64>,
-}
+pub struct EconomicPhase {}
 
 /// Art. 110 explanations asked of the best offer.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -181,8 +181,11 @@ pub struct Evaluation {
     /// Final ranking: `[{bidder_id, rank, tie_break, ...}]`.
     #[schema(value_type = Option<Object>)]
     pub ranking: Option<serde_json::Value>,
-    /// The seed of any draw (recorded and published).
-    pub draw_seed: Option<u64>,
+    /// The public draw of any tie: `{algorithm, purpose, subject, beacon (the tender's signed
+    /// checkpoint at closing), beacon_tree_size, seed}`; recompute it with
+    /// `POST /api/v1/tools/draw` or `centrale draw`.
+    #[schema(value_type = Option<Object>)]
+    pub draw: Option<serde_json::Value>,
     pub computed_at: Option<DateTime<Utc>>,
 }
 
@@ -268,10 +271,6 @@ pub struct Procedura {
     pub requirements: Vec<Requirement>,
 }
 
-pub(crate) fn u64_seed(v: Option<i64>) -> Option<u64> {
-    v.map(|s| s as u64)
-}
-
 pub(crate) fn award_view(conn: &mut PgConnection, bando: Uuid, now: DateTime<Utc>) -> Result<Option<Award>> {
     type Row = (
         String,
@@ -343,7 +342,7 @@ pub(crate) fn evaluation_view(conn: &mut PgConnection, bando: Uuid) -> Result<Op
         Option<serde_json::Value>,
         Option<serde_json::Value>,
         Option<serde_json::Value>,
-        Option<i64>,
+        Option<serde_json::Value>,
         Option<DateTime<Utc>>,
     );
     let row: Option<Row> = agg_evaluations::table
@@ -357,7 +356,7 @@ pub(crate) fn evaluation_view(conn: &mut PgConnection, bando: Uuid) -> Result<Op
             agg_evaluations::anomaly_report,
             agg_evaluations::economic_report,
             agg_evaluations::ranking,
-            agg_evaluations::draw_seed,
+            agg_evaluations::draw,
             agg_evaluations::computed_at,
         ))
         .first(conn)
@@ -371,7 +370,7 @@ pub(crate) fn evaluation_view(conn: &mut PgConnection, bando: Uuid) -> Result<Op
         anomaly: r.5,
         economic: r.6,
         ranking: r.7,
-        draw_seed: u64_seed(r.8),
+        draw: r.8,
         computed_at: r.9,
     }))
 }

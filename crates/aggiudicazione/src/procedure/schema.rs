@@ -81,6 +81,8 @@ diesel::table! {
         draw_seed -> Nullable<Int8>,
         computed_by -> Nullable<Uuid>,
         computed_at -> Nullable<Timestamptz>,
+        /// The public draw's inputs and seed (migration 2026-12-02-000400).
+        draw -> Nullable<Jsonb>,
     }
 }
 

@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 
 use crate::error::EvalError;
 use crate::exact::{check_decimals, check_discount, q_from_decimal, round_q, Renderer, Rounding, Q};
-use crate::ranking::{rank_by, RankedOffer};
+use crate::ranking::{calculator_seed, rank_by, RankedOffer};
 
 /// Economic scoring formula.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -275,7 +275,7 @@ pub(crate) fn render_economic(
         max_points: request.parameters.max_points,
         asoglia,
         offers,
-        ranking: rank_by(&keys, request.draw_seed),
+        ranking: rank_by(&keys, request.draw_seed.map(calculator_seed).as_ref()),
         inexact_fields: renderer.inexact_fields,
         fractions: renderer.fractions,
     })

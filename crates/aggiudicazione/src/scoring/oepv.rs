@@ -15,7 +15,8 @@ use super::technical::{render_technical, technical_exact, TechnicalReport, Techn
 use super::{economic_exact, render_economic, EconomicScoresReport, EconomicScoresRequest, ValueEntry};
 use crate::error::EvalError;
 use crate::exact::{Renderer, Q};
-use crate::ranking::{rank_by, RankedOffer};
+use crate::ranking::{calculator_seed, rank_by, RankedOffer};
+use domain::draw::Seed;
 
 /// OEPV evaluation request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -59,6 +60,12 @@ pub struct OepvReport {
 
 /// Evaluate a full OEPV tender.
 pub fn evaluate_oepv(request: &OepvRequest) -> Result<OepvReport, EvalError> {
+    evaluate_oepv_drawn(request, request.draw_seed.map(calculator_seed).as_ref())
+}
+
+/// [`evaluate_oepv`] with the draw's seed given (a procedure's, from its beacon); the
+/// request's own `draw_seed` is then ignored.
+pub fn evaluate_oepv_drawn(request: &OepvRequest, seed: Option<&Seed>) -> Result<OepvReport, EvalError> {
     let technical = technical_exact(&request.technical)?;
 
     let mut economic_values: HashMap<String, Decimal> = HashMap::new();
@@ -136,7 +143,7 @@ pub fn evaluate_oepv(request: &OepvRequest) -> Result<OepvReport, EvalError> {
             });
             keys.push((id.clone(), total, Some(tech)));
         }
-        let ranking = rank_by(&keys, request.draw_seed);
+        let ranking = rank_by(&keys, seed);
         (economic_report, totals, ranking, renderer)
     };
 

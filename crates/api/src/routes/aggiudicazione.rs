@@ -677,7 +677,7 @@ pub async fn communications(
     let out = state
         .db(move |conn| {
             let id = procedure::scope(conn, id, lotto)?;
-            award::communications(conn, &p, id)
+            award::communications(conn, &p, id, ctx.at)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))

@@ -52,8 +52,9 @@ pub async fn list(
     let id = id.into_inner();
     let limit = page.limit.unwrap_or(100);
     let after = page.after.unwrap_or(0);
+    let now = state.clock.now();
     let rows = state
-        .db(move |conn| trail::for_ente(conn, &auth.principal, id, after, limit))
+        .db(move |conn| trail::for_ente(conn, &auth.principal, id, after, limit, now))
         .await?;
     let full = rows.len() as i64 >= limit.clamp(1, trail::MAX_PAGE);
     let next_after = if full { rows.last().map(|r| r.id) } else { None };

@@ -216,7 +216,7 @@ pub async fn publish(
     let id = id.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let out = state
-        .db(move |conn| service::publish(conn, &ctx, &auth.principal, id))
+        .db(move |conn| service::publish(conn, &ctx, &auth.principal, id, &crate::invitees::RegistryInvitees))
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -236,7 +236,16 @@ pub async fn transition(
     let id = id.into_inner();
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let out = state
-        .db(move |conn| service::transition(conn, &ctx, &auth.principal, id, &body))
+        .db(move |conn| {
+            service::transition_with(
+                conn,
+                &ctx,
+                &auth.principal,
+                id,
+                &body,
+                &crate::invitees::RegistryInvitees,
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }

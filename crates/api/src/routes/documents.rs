@@ -94,8 +94,9 @@ pub async fn audit_export(
 ) -> Result<HttpResponse, ApiError> {
     let ente = path.into_inner();
     let (from, to) = (q.from, q.to);
+    let now = state.clock.now();
     let rows = state
-        .db(move |conn| documents::export::audit_events(conn, &auth.principal, ente, from, to))
+        .db(move |conn| documents::export::audit_events(conn, &auth.principal, ente, from, to, now))
         .await?;
     let csv = documents::export::audit_csv(&rows);
     Ok(HttpResponse::Ok()

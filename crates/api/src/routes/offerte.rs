@@ -147,13 +147,14 @@ pub struct SubmitQuery {
 #[post("/bandi/{id}/offerta/buste/{kind}")]
 pub async fn submit_envelope(
     state: web::Data<AppState>,
+    rid: RequestId,
     auth: Auth,
     path: web::Path<(Uuid, String)>,
     query: web::Query<SubmitQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (bando, kind) = path.into_inner();
-    submit_stream(state, auth, bando, None, kind, query.into_inner(), payload).await
+    submit_stream(state, rid, auth, bando, None, kind, query.into_inner(), payload).await
 }
 
 /// Submit (or replace) envelope A, B or C of a bid for one lot of a tender with lots (the
@@ -170,17 +171,20 @@ pub async fn submit_envelope(
 #[post("/bandi/{id}/lotti/{lotto}/offerta/buste/{kind}")]
 pub async fn submit_lot_envelope(
     state: web::Data<AppState>,
+    rid: RequestId,
     auth: Auth,
     path: web::Path<(Uuid, Uuid, String)>,
     query: web::Query<SubmitQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (bando, lotto, kind) = path.into_inner();
-    submit_stream(state, auth, bando, Some(lotto), kind, query.into_inner(), payload).await
+    submit_stream(state, rid, auth, bando, Some(lotto), kind, query.into_inner(), payload).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn submit_stream(
     state: web::Data<AppState>,
+    rid: RequestId,
     auth: Auth,
     bando: Uuid,
     lotto: Option<Uuid>,
@@ -234,8 +238,21 @@ async fn submit_stream(
     let staged = staged?;
     let svc = state.seal.clone();
     let clock = state.clock.clone();
+    let request_id = rid.0.clone();
     let receipt = state
-        .db(move |conn| submit::commit(conn, &svc, clock.as_ref(), &auth.principal, bando, lotto, kind, staged))
+        .db(move |conn| {
+            submit::commit(
+                conn,
+                &svc,
+                clock.as_ref(),
+                &auth.principal,
+                bando,
+                lotto,
+                kind,
+                staged,
+                &request_id,
+            )
+        })
         .await?;
     Ok(HttpResponse::Created().json(receipt))
 }
@@ -264,6 +281,7 @@ pub struct LotQuery {
 #[delete("/bandi/{id}/offerta")]
 pub async fn withdraw(
     state: web::Data<AppState>,
+    rid: RequestId,
     auth: Auth,
     id: web::Path<Uuid>,
     lot: web::Query<LotQuery>,
@@ -272,8 +290,9 @@ pub async fn withdraw(
     let lotto = lot.lotto;
     let svc = state.seal.clone();
     let clock = state.clock.clone();
+    let request_id = rid.0.clone();
     let w = state
-        .db(move |conn| submit::withdraw(conn, &svc, clock.as_ref(), &auth.principal, id, lotto))
+        .db(move |conn| submit::withdraw(conn, &svc, clock.as_ref(), &auth.principal, id, lotto, &request_id))
         .await?;
     Ok(HttpResponse::Ok().json(w))
 }

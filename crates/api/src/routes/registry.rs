@@ -292,7 +292,7 @@ pub async fn propose(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let p = state
-        .db(move |conn| invitations::propose(conn, &ctx, &auth.principal, &body))
+        .db(move |conn| invitations::propose(conn, &ctx, &auth.principal, &body, &offerte::log::LogBeacon))
         .await?;
     Ok(HttpResponse::Created().json(p))
 }

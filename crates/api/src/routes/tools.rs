@@ -42,14 +42,32 @@ pub async fn economic_scores(body: web::Json<serde_json::Value>) -> Result<HttpR
     Ok(HttpResponse::Ok().json(report))
 }
 
+/// The public draw (`domain::draw`): from the purpose, the subject, the beacon (the signed
+/// checkpoint recorded with the draw) and the candidates, the seed and the drawn order. Anyone
+/// recomputes any draw of the platform with it; `centrale draw` does the same offline.
+#[utoipa::path(post, path = "/api/v1/tools/draw", tag = "tools", request_body = domain::draw::DrawRequest,
+    responses((status = 200, body = domain::draw::DrawResult), (status = 400, body = Problem), (status = 422, body = Problem)))]
+#[post("/tools/draw")]
+pub async fn draw(body: web::Json<domain::draw::DrawRequest>) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    let result = web::block(move || domain::draw::compute(&request))
+        .await?
+        .map_err(|(code, field, message)| {
+            let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+            e.field = Some(field.to_string());
+            e
+        })?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
 #[derive(OpenApi)]
 #[openapi(
-    paths(anomaly_threshold, economic_scores),
-    tags((name = "tools", description = "Public calculators: anomaly threshold and economic scores"))
+    paths(anomaly_threshold, economic_scores, draw),
+    tags((name = "tools", description = "Public calculators: anomaly threshold, economic scores, the public draw"))
 )]
 pub struct Doc;
 
 /// Mounted under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(anomaly_threshold).service(economic_scores);
+    cfg.service(anomaly_threshold).service(economic_scores).service(draw);
 }
