@@ -11,8 +11,10 @@
 //! | `evaluated` | A, B, C opened; technical phase closed; economic phase done; art. 110 pending |
 //! | `awarded`   | as evaluated, art. 110 accepted, proposal, award                           |
 //!
-//! The bidder (actor `bidder`) bids on every published tender and is the best offer; a
-//! second bidder (not an actor) keeps the ranking honest. Only one clock: the published
+//! The bidder (actor `bidder`) bids on every published tender, is the best offer and the one
+//! asked for soccorso istruttorio and art. 110 explanations; a second bidder (not an actor)
+//! keeps the ranking honest; a third, the secret bidder, bids on the published tender only,
+//! so nothing may reveal him before its deadline. Only one clock: the published
 //! tender's deadline lies after every instant the others need.
 
 use serde_json::{json, Value};
@@ -65,6 +67,9 @@ pub struct MatrixWorld {
     pub bidder_operatore: String,
     pub bidder_document: String,
     pub proposal: String,
+    /// What identifies the secret bidder (user id, operatore id, e-mail, partita IVA, PEC):
+    /// no answer to any actor may contain it (issue 9 §3).
+    pub secret_markers: Vec<String>,
     /// An official who is none of the actors.
     pub spare_official: String,
 }
@@ -96,6 +101,8 @@ impl MatrixWorld {
 const BIDDER: &str = "offerente@verde.it";
 const SECOND: &str = "secondo@verde.it";
 const OTHER_SUPPLIER: &str = "altro@verde.it";
+/// Bids only on the published tender: before its deadline nobody may learn who he is.
+const SECRET: &str = "riservato@verde.it";
 const COMMISSION: [&str; 3] = [
     "presidente@comune.milano.it",
     "ingegnere@comune.milano.it",
@@ -192,9 +199,19 @@ pub fn matrix_world() -> MatrixWorld {
     let bidder = supplier(&w.app, BIDDER);
     let second = supplier(&w.app, SECOND);
     supplier(&w.app, OTHER_SUPPLIER);
+    let secret = supplier(&w.app, SECRET);
     let b1 = w.login(BIDDER);
     let b2 = w.login(SECOND);
+    let b3 = w.login(SECRET);
     let bidder_operatore = id(&b1.get("/api/v1/registry/operatori/me").expect(200));
+    let secret_op = b3.get("/api/v1/registry/operatori/me").expect(200);
+    let secret_markers = vec![
+        secret,
+        id(&secret_op),
+        SECRET.to_string(),
+        secret_op["partita_iva"].as_str().expect("partita_iva").to_string(),
+        secret_op["pec"].as_str().expect("pec").to_string(),
+    ];
     let docs = b1
         .get(&format!("/api/v1/registry/operatori/{bidder_operatore}/documenti"))
         .expect(200);
@@ -263,8 +280,16 @@ pub fn matrix_world() -> MatrixWorld {
             .expect(201));
         questions.push(q);
     }
+    // The secret bidder bids on the published tender only and asks a question there.
+    bid(&b3, &published, "5");
+    b3.post(
+        &format!("/api/v1/bandi/{published}/chiarimenti"),
+        &json!({ "question": "È ammesso il subappalto?" }),
+    )
+    .expect(201);
     // The published tender: a rettifica after the bids (issue 9 §1: it notifies the bidders),
-    // and an answered clarification.
+    // and an answered clarification. An hour later, so the bids are before the rettifica.
+    w.app.clock.set(at("2026-05-04T09:00:00Z"));
     w.rup
         .post(
             &format!("/api/v1/bandi/{published}/chiarimenti/{}/risposta", questions[0]),
@@ -306,12 +331,12 @@ pub fn matrix_world() -> MatrixWorld {
             )
             .expect(201);
         open(&w, bando, "A");
-        admit(&w, bando, &bidder);
+        admit(&w, bando, &second);
         let soccorso = id(&w
             .rup
             .post(
                 &format!("{v}/soccorsi"),
-                &json!({ "bidder_id": second, "request": "DGUE non firmato digitalmente", "days": 5 }),
+                &json!({ "bidder_id": bidder, "request": "DGUE non firmato digitalmente", "days": 5 }),
             )
             .expect(201));
         let mut fx = Fixture {
@@ -322,7 +347,7 @@ pub fn matrix_world() -> MatrixWorld {
             ..Fixture::default()
         };
         if state != "closed" {
-            b2.post(
+            b1.post(
                 &format!("{v}/soccorsi/{soccorso}/risposta"),
                 &json!({ "answer": "Si allega il DGUE firmato" }),
             )
@@ -413,5 +438,6 @@ pub fn matrix_world() -> MatrixWorld {
         bidder_document,
         proposal,
         spare_official: spare,
+        secret_markers,
     }
 }
