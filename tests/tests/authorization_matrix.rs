@@ -107,11 +107,13 @@ fn operations() -> Vec<Operation> {
                         .collect()
                 })
                 .unwrap_or_default();
-            let json_body = op["requestBody"]["content"]["application/json"]["schema"]
-                .as_object()
-                .map_or(json!({}), |_| {
-                    minimal(&doc, &op["requestBody"]["content"]["application/json"]["schema"])
-                });
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            let mut json_body = if schema.is_object() {
+                minimal(&doc, schema)
+            } else {
+                json!({})
+            };
+            override_body(path, &mut json_body);
             ops.push(Operation {
                 method: method.to_uppercase(),
                 path: path.clone(),
@@ -177,6 +179,19 @@ fn minimal(doc: &Value, schema: &Value) -> Value {
         "boolean" => json!(true),
         "array" => json!([]),
         _ => Value::Null,
+    }
+}
+
+/// Where the minimal body says too little: transitions ask for the state the award procedure
+/// owns (issue 9 §4: reachable only through it), and the tender's enums are written as the
+/// API reads them (the OpenAPI document spells them in Rust case, see the report of H5).
+fn override_body(path: &str, body: &mut Value) {
+    if path.ends_with("/transitions") {
+        body["to"] = json!("proposed_award");
+    }
+    if path == "/api/v1/bandi" || path == "/api/v1/bandi/{id}" {
+        body["award_criterion"] = json!("minor_prezzo");
+        body["procedure_type"] = json!("aperta");
     }
 }
 
@@ -339,7 +354,7 @@ fn url(mw: &MatrixWorld, op: &Operation, state: &str) -> String {
                 "end" | "second" | "tree_size" => "1",
                 "kind" => "allegato",
                 "filename" | "nome_file" => "matrice.pdf",
-                "tipo" => "durc",
+                "tipo" => "visura_camerale",
                 other => panic!("no value for query parameter {other} of {}", op.key()),
             };
             format!("{q}={v}")
