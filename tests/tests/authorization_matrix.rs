@@ -139,11 +139,10 @@ fn minimal(doc: &Value, schema: &Value) -> Value {
         return minimal(doc, &doc["components"]["schemas"][name]);
     }
     for alt in ["oneOf", "anyOf", "allOf"] {
-        if let Some(first) = schema[alt].as_array().and_then(|a| {
-            a.iter()
-                .find(|s| s["type"] != "null")
-                .or_else(|| a.first())
-        }) {
+        if let Some(first) = schema[alt]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["type"] != "null").or_else(|| a.first()))
+        {
             return minimal(doc, first);
         }
     }
