@@ -318,7 +318,6 @@ pub fn matrix_world() -> MatrixWorld {
         past_opening(&mut w, bando);
     }
     let b1 = w.login(BIDDER);
-    let b2 = w.login(SECOND);
     let k: Vec<Client> = COMMISSION.iter().map(|e| w.login(e)).collect();
     let states = ["closed", "evaluated", "awarded"];
     for (i, bando) in later.iter().enumerate() {
