@@ -135,7 +135,8 @@ fn oepv(w: &World, n: u64, deadline: &str, questions: &str, opening: &str) -> Va
         "submission_deadline": deadline,
         "opening_at": opening,
         "envelopes": ["A", "B", "C"],
-        "custodians": [w.rup_id, w.custode],
+        // The world's custodians, whoever they are (the ceremony of `tender` uses the same).
+        "custodians": w.custodian_keys.iter().map(|(user, _)| user.clone()).collect::<Vec<_>>(),
         "custodian_threshold": 2
     })
 }
