@@ -20,6 +20,7 @@ pub mod error;
 pub mod evaluation;
 pub mod model;
 pub mod schema;
+mod scoped;
 pub mod technical_values;
 
 use accounts::{Principal, UserKind};
