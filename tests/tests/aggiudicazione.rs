@@ -512,7 +512,7 @@ fn soccorso_istruttorio_answered_accepted_unanswered_excluded_never_on_offers() 
     assert_eq!(mine["participants"].as_array().expect("p").len(), 1);
     w.login(&bidders[2].1)
         .post(&format!("{path}/{}/risposta", id(&s1)), &json!({ "answer": "non mia" }))
-        .expect_problem(403, "forbidden");
+        .expect_problem(404, "not_found");
     w.app.clock.set(at("2026-06-08T09:00:00Z"));
     let b1 = w.login(&bidders[1].1);
     let answered = b1

@@ -509,11 +509,12 @@ fn custody_submission_and_receipts_that_verify_offline_and_with_openssl() {
     let r = verify_bundle(&b2, &a_file[..], Some(&older), pins()).expect("consistent");
     assert!(r.checks.contains(&"consistency"));
 
-    // Another supplier cannot see the receipt; the officials cannot before the deadline.
+    // Another supplier cannot see the receipt (nor learn that it exists); the officials
+    // cannot before the deadline.
     let (other, _) = supplier(&w, "gare@other.it");
     other
         .get(&format!("/api/v1/buste/{a_id}/ricevuta"))
-        .expect_problem(403, "forbidden");
+        .expect_problem(404, "not_found");
     w.rup
         .get(&format!("/api/v1/buste/{a_id}/ricevuta"))
         .expect_problem(404, "not_found");

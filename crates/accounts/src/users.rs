@@ -122,13 +122,12 @@ fn insert_user(
 ) -> Result<UserRow, AccountsError> {
     let taken: i64 = users::table.filter(users::email.eq(email)).count().get_result(conn)?;
     if taken > 0 {
-        return Err(AccountsError::Conflict {
-            code: "email_taken",
-            field: "email".into(),
-            message: "Esiste già un utente con questo indirizzo email".into(),
-        });
+        return Err(email_taken());
     }
-    Ok(diesel::insert_into(users::table)
+    // The count above answers the common case; two concurrent creations with the same address
+    // both pass it, and the unique index decides: the second insert waits for the first's
+    // commit and does nothing, and is refused like the common case.
+    diesel::insert_into(users::table)
         .values((
             users::id.eq(Uuid::new_v4()),
             users::email.eq(email),
@@ -137,8 +136,19 @@ fn insert_user(
             users::kind.eq(kind.as_str()),
             users::created_at.eq(ctx.at),
         ))
+        .on_conflict_do_nothing()
         .returning(UserRow::as_returning())
-        .get_result(conn)?)
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(email_taken)
+}
+
+fn email_taken() -> AccountsError {
+    AccountsError::Conflict {
+        code: "email_taken",
+        field: "email".into(),
+        message: "Esiste già un utente con questo indirizzo email".into(),
+    }
 }
 
 fn insert_grant(conn: &mut PgConnection, ctx: &AuditCtx, user: Uuid, grant: &Grant) -> Result<(), AccountsError> {

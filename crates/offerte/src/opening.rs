@@ -566,14 +566,23 @@ pub fn plaintext_path(
     who: &Principal,
     envelope_id: Uuid,
 ) -> Result<PathBuf, OfferteError> {
-    let (bando_id, kind): (Uuid, String) = envelopes::table
+    let (bando_id, kind, bidder): (Uuid, String, Uuid) = envelopes::table
         .find(envelope_id)
-        .select((envelopes::bando_id, envelopes::kind))
+        .select((envelopes::bando_id, envelopes::kind, envelopes::bidder_id))
         .first(conn)
         .optional()?
         .ok_or(OfferteError::NotFound { what: "Busta" })?;
     let t = tender(conn, bando_id)?;
-    who.require_any_in(&[Role::Rup, Role::Commission], t.ente_id)?;
+    // Outside the tender's ente the envelope is not found (a 403 would confirm the id to
+    // whoever probes ids); its own bidder, who knows it, is simply refused.
+    who.require_any_in(&[Role::Rup, Role::Commission], t.ente_id)
+        .map_err(|e| {
+            if bidder == who.user_id {
+                e.into()
+            } else {
+                OfferteError::NotFound { what: "Busta" }
+            }
+        })?;
     if kind == "B" {
         // The envelope's lot (its bid's) is the commission's scope; the tender without lots.
         let lot: Option<Uuid> = envelopes::table

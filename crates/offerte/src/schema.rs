@@ -1,27 +1,18 @@
-// The Diesel view of migrations/2026-11-22-000030_offerte, plus a read-only mirror of the few
-// `bandi` columns the seal needs (the table belongs to the bando crate). Written by hand.
+// The Diesel view of migrations/2026-11-22-000030_offerte. Written by hand. The other areas'
+// tables the seal reads are their owners' schema, re-exported (one schema per table):
+// `bandi` and `bando_versioni` (bando), `operatori` and `notifications_outbox` (registry),
+// `users` (db). Queries never join them with the seal's tables (the orphan rule forbids
+// `allow_tables_to_appear_in_same_query!` across crates): they go by id lists (`eq_any`).
+// The one exception is `agg_commission` below: aggiudicazione depends on this crate, so it
+// cannot be imported from there.
 
+pub use bando::schema::{bandi, bando_versioni};
 pub use db::schema::users;
-
-diesel::table! {
-    bandi (id) {
-        id -> Uuid,
-        ente_id -> Uuid,
-        state -> Text,
-        procedure_type -> Text,
-        submission_deadline -> Nullable<Timestamptz>,
-        envelopes -> Array<Text>,
-        custodians -> Array<Uuid>,
-        custodian_threshold -> Int4,
-        invitees -> Array<Uuid>,
-        oggetto -> Text,
-        version -> Int4,
-        award_criterion -> Text,
-    }
-}
+pub use registry::schema::{notifications_outbox, operatori};
 
 // Read-only mirror of the commission appointed by the evaluation area
 // (migrations/2026-11-22-000040_aggiudicazione): only its declared members reach envelope B.
+// A mirror on purpose: aggiudicazione depends on offerte, so its schema cannot be used here.
 diesel::table! {
     agg_commission (scope_id, user_id) {
         bando_id -> Uuid,
@@ -184,46 +175,11 @@ diesel::table! {
     }
 }
 
-// Read-only mirrors of other areas' tables: the rettifiche that require bids to be
-// confirmed (bando), the supplier's PEC (registry). Written only: notifications_outbox.
-diesel::table! {
-    bando_versioni (bando_id, version) {
-        bando_id -> Uuid,
-        version -> Int4,
-        published_at -> Timestamptz,
-        requires_bid_confirmation -> Bool,
-    }
-}
-
-diesel::table! {
-    operatori (id) {
-        id -> Uuid,
-        owner_user_id -> Uuid,
-        ragione_sociale -> Text,
-        pec -> Text,
-    }
-}
-
-diesel::table! {
-    notifications_outbox (id) {
-        id -> Uuid,
-        recipient_user_id -> Nullable<Uuid>,
-        recipient_address -> Text,
-        subject -> Text,
-        body -> Text,
-        object_type -> Text,
-        object_id -> Text,
-        created_at -> Timestamptz,
-        sent_at -> Nullable<Timestamptz>,
-    }
-}
-
 diesel::joinable!(envelopes -> bids (bid_id));
 diesel::joinable!(receipts -> envelopes (envelope_id));
 diesel::joinable!(opened_envelopes -> envelopes (envelope_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    bandi,
     seal_tender_keys,
     seal_key_shares,
     log_leaves,
@@ -237,7 +193,4 @@ diesel::allow_tables_to_appear_in_same_query!(
     seal_platform_keys,
     bid_confirmations,
     bid_amendment_notices,
-    bando_versioni,
-    operatori,
-    notifications_outbox,
 );

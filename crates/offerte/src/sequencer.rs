@@ -117,12 +117,16 @@ pub fn close_tender(
 
 /// Tenders with a seal key whose deadline has passed and that are not closed yet.
 pub fn due_tenders(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<Vec<Uuid>, OfferteError> {
-    Ok(seal_tender_keys::table
-        .inner_join(bandi::table.on(bandi::id.eq(seal_tender_keys::bando_id)))
+    // Two queries: `bandi` is bando's table, which cannot be joined with the seal's.
+    let unclosed: Vec<Uuid> = seal_tender_keys::table
         .left_join(seal_closures::table.on(seal_closures::bando_id.eq(seal_tender_keys::bando_id)))
         .filter(seal_closures::bando_id.is_null())
-        .filter(bandi::submission_deadline.le(at))
         .select(seal_tender_keys::bando_id)
+        .load(conn)?;
+    Ok(bandi::table
+        .filter(bandi::id.eq_any(unclosed))
+        .filter(bandi::submission_deadline.le(at))
+        .select(bandi::id)
         .load(conn)?)
 }
 

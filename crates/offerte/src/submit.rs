@@ -267,6 +267,9 @@ pub fn commit(
         {
             Some(id) => id,
             None => {
+                // Two first uploads of the same bidder race here: the loser's insert waits for
+                // the winner's commit and does nothing (unique `bids_one_active`), then both
+                // envelopes go into the one bid the winner created.
                 let id = Uuid::new_v4();
                 diesel::insert_into(bids::table)
                     .values((
@@ -276,8 +279,16 @@ pub fn commit(
                         bids::created_at.eq(now),
                         bids::lotto_id.eq(lotto),
                     ))
+                    .on_conflict_do_nothing()
                     .execute(conn)?;
-                id
+                bids::table
+                    .filter(bids::bando_id.eq(bando_id))
+                    .filter(bids::lotto_id.is_not_distinct_from(lotto))
+                    .filter(bids::bidder_id.eq(who.user_id))
+                    .filter(bids::withdrawn_at.is_null())
+                    .select(bids::id)
+                    .for_update()
+                    .first::<Uuid>(conn)?
             }
         };
         let key = svc.signing_key();
@@ -649,7 +660,10 @@ pub(crate) fn may_see(
         return Ok((bando_id, path));
     }
     let t = tender(conn, bando_id)?;
-    who.require_any_in(&[Role::Rup, Role::Commission, Role::Auditor], t.ente_id)?;
+    // Not the bidder's nor an official's of the tender's ente: the envelope is not found (a
+    // 403 would confirm that the id exists).
+    who.require_any_in(&[Role::Rup, Role::Commission, Role::Auditor], t.ente_id)
+        .map_err(|_| OfferteError::NotFound { what: "Busta" })?;
     let closed: i64 = seal_closures::table.find(bando_id).count().get_result(conn)?;
     if closed == 0 {
         // Before the deadline nobody but the bidder learns that this envelope exists.

@@ -576,17 +576,25 @@ fn find(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<ProposalRow, Re
 
 /// The ente's RUPs and admins read a proposal.
 pub fn get(conn: &mut PgConnection, who: &Principal, id: Uuid) -> Result<Proposal, RegistryError> {
-    let row = find(conn, id, false)?;
-    who.require_any_in(&[Role::Rup], row.ente_id)?;
-    view(row)
+    view(find_for(conn, who, id, false)?)
+}
+
+/// The proposal `id` of an ente where the caller is RUP (or the caller is an admin); any
+/// other proposal is not found (a 403 would confirm that the id exists in another ente).
+fn find_for(conn: &mut PgConnection, who: &Principal, id: Uuid, lock: bool) -> Result<ProposalRow, RegistryError> {
+    let row = find(conn, id, lock)?;
+    who.require_any_in(&[Role::Rup], row.ente_id)
+        .map_err(|_| RegistryError::NotFound {
+            what: "Proposta di invito",
+        })?;
+    Ok(row)
 }
 
 /// Fixes the final list: every invitee must still be invitable and the legal minimum must be
 /// met. The invitation counters of the category and band go up by one for each invitee.
 pub fn confirm(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid) -> Result<Proposal, RegistryError> {
     conn.transaction(|conn| {
-        let row = find(conn, id, true)?;
-        who.require_any_in(&[Role::Rup], row.ente_id)?;
+        let row = find_for(conn, who, id, true)?;
         if row.status == "confirmed" {
             return Err(RegistryError::conflict(
                 "proposal_already_confirmed",

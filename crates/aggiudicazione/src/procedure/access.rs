@@ -106,7 +106,8 @@ pub fn plaintext(
 ) -> Result<String> {
     let access = accessible(conn, who, bando)?;
     if !access.envelopes.iter().any(|e| e.envelope_id == envelope) {
-        return Err(ProcedureError::Forbidden);
+        // Not one the caller may access (or not of this tender): not found, not "forbidden".
+        return Err(ProcedureError::NotFound { what: "Busta" });
     }
     let row = tender(conn, bando)?;
     let path: Option<String> = opened_envelopes::table

@@ -2,7 +2,7 @@
 //! soccorso istruttorio of art. 101 (5–10 days, answer through the platform, no answer in time
 //! means exclusion; never on envelopes B or C).
 
-use accounts::{Principal, UserKind};
+use accounts::Principal;
 use chrono::{DateTime, Utc};
 use db::audit::AuditCtx;
 use diesel::prelude::*;
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::model::*;
 use super::schema::{agg_evaluations, agg_participants, agg_soccorso};
+use super::scoped::{fetch_own_soccorso, fetch_soccorso};
 use super::{
     enter_evaluation, event, exclude, model, notify, require_opened, require_rup, sweep, sync_participants, tender,
     ProcedureError, Result,
@@ -192,32 +193,8 @@ pub fn request_soccorso(
         notify(conn, ctx, &row, input.bidder_id, &format!("Soccorso istruttorio - gara «{}» (art. 101)", row.oggetto),
                &format!("Si richiede entro il {} (termine di {} giorni): {request}. In mancanza di risposta nel termine l'offerente è escluso.",
                         domain::deadlines::rome_rfc3339(deadline), input.days))?;
-        one(conn, id)
+        fetch_soccorso(conn, row.scope(), id)
     })
-}
-
-fn one(conn: &mut PgConnection, id: Uuid) -> Result<Soccorso> {
-    agg_soccorso::table
-        .find(id)
-        .select((
-            agg_soccorso::id,
-            agg_soccorso::bidder_id,
-            agg_soccorso::envelope,
-            agg_soccorso::request,
-            agg_soccorso::days,
-            agg_soccorso::deadline,
-            agg_soccorso::requested_at,
-            agg_soccorso::answer,
-            agg_soccorso::answered_at,
-            agg_soccorso::outcome,
-            agg_soccorso::outcome_reason,
-            agg_soccorso::outcome_at,
-        ))
-        .first(conn)
-        .optional()?
-        .ok_or(ProcedureError::NotFound {
-            what: "Soccorso istruttorio",
-        })
 }
 
 /// The bidder answers through the platform, before the deadline (timestamped, logged).
@@ -231,12 +208,9 @@ pub fn answer_soccorso(
 ) -> Result<Soccorso> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
-        let s = one(conn, id)?;
-        if who.kind != UserKind::Supplier || s.bidder_id != who.user_id {
-            return Err(ProcedureError::Forbidden);
-        }
+        fetch_own_soccorso(conn, who, row.scope(), id)?;
         sweep(conn, ctx, &row)?;
-        let s = one(conn, id)?;
+        let s = fetch_own_soccorso(conn, who, row.scope(), id)?;
         if s.outcome.is_some() || s.answered_at.is_some() || ctx.at >= s.deadline {
             return Err(ProcedureError::conflict(
                 "soccorso_closed",
@@ -264,7 +238,7 @@ pub fn answer_soccorso(
             "aggiudicazione.soccorso_risposta",
             serde_json::json!({ "soccorso_id": id, "bidder_id": who.user_id }),
         )?;
-        one(conn, id)
+        fetch_soccorso(conn, row.scope(), id)
     })
 }
 
@@ -281,7 +255,7 @@ pub fn decide_soccorso(
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
         sweep(conn, ctx, &row)?;
-        let s = one(conn, id)?;
+        let s = fetch_soccorso(conn, row.scope(), id)?;
         if s.outcome.is_some() {
             return Err(ProcedureError::conflict(
                 "soccorso_closed",

@@ -18,6 +18,7 @@ use super::schema::{
     agg_coefficients, agg_commission, agg_evaluations, agg_participants, agg_soccorso, envelopes, opened_envelopes,
     users,
 };
+use super::scoped::tender_locked;
 use super::{
     active_bid_ids, event, exclude, model, require_opened, require_rup, sweep, sync_participants, technical_values,
     tender, ProcedureError, Result,
@@ -86,7 +87,8 @@ pub fn appoint(
     input: &CommissionAppointment,
 ) -> Result<Procedura> {
     conn.transaction(|conn| {
-        let row = tender(conn, bando)?;
+        // Locked: of two concurrent appointments the second sees the first's commission.
+        let row = tender_locked(conn, bando)?;
         require_rup(who, &row)?;
         oepv_of(&row)?;
         if row.submission_deadline.is_none_or(|d| ctx.at < d) {

@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use accounts::{Principal, UserKind};
+use accounts::Principal;
 use bando::{AwardCriterion, ContractType, FormulaKind, ProcedureType};
 use db::audit::AuditCtx;
 use diesel::prelude::*;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::commission::require_admin_phase_done;
 use super::model::*;
 use super::schema::{agg_art110, agg_evaluations, agg_participants, envelopes, opened_envelopes};
+use super::scoped::{fetch_art110, fetch_own_art110, tender_locked};
 use super::{
     active_bid_ids, below_threshold, best, enter_evaluation, event, exclude, model, notify, require_opened,
     require_rup, sweep, sync_participants, tender, ProcedureError, Result,
@@ -93,7 +94,7 @@ pub fn economic(
     input: &EconomicPhase,
 ) -> Result<Procedura> {
     conn.transaction(|conn| {
-        let row = tender(conn, bando)?;
+        let row = tender_locked(conn, bando)?;
         require_rup(who, &row)?;
         require_opened(conn, row.id, "C")?;
         enter_evaluation(conn, ctx, who, &row)?;
@@ -410,28 +411,6 @@ fn oepv_phase(
     ))
 }
 
-fn art110_one(conn: &mut PgConnection, id: Uuid) -> Result<Art110> {
-    agg_art110::table
-        .find(id)
-        .select((
-            agg_art110::id,
-            agg_art110::bidder_id,
-            agg_art110::request,
-            agg_art110::deadline,
-            agg_art110::requested_at,
-            agg_art110::answer,
-            agg_art110::answered_at,
-            agg_art110::outcome,
-            agg_art110::outcome_reason,
-            agg_art110::outcome_at,
-        ))
-        .first(conn)
-        .optional()?
-        .ok_or(ProcedureError::NotFound {
-            what: "Verifica di anomalia",
-        })
-}
-
 /// Art. 110: the RUP asks the best offer for written explanations, within 15 days.
 pub fn request_art110(
     conn: &mut PgConnection,
@@ -516,7 +495,7 @@ pub fn request_art110(
                 domain::deadlines::rome_rfc3339(deadline)
             ),
         )?;
-        art110_one(conn, id)
+        fetch_art110(conn, row.scope(), id)
     })
 }
 
@@ -531,10 +510,7 @@ pub fn answer_art110(
 ) -> Result<Art110> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
-        let a = art110_one(conn, id)?;
-        if who.kind != UserKind::Supplier || a.bidder_id != who.user_id {
-            return Err(ProcedureError::Forbidden);
-        }
+        let a = fetch_own_art110(conn, who, row.scope(), id)?;
         if a.outcome.is_some() || a.answered_at.is_some() || ctx.at >= a.deadline {
             return Err(ProcedureError::conflict(
                 "art110_closed",
@@ -562,7 +538,7 @@ pub fn answer_art110(
             "aggiudicazione.art110_spiegazioni",
             serde_json::json!({ "id": id, "bidder_id": who.user_id }),
         )?;
-        art110_one(conn, id)
+        fetch_art110(conn, row.scope(), id)
     })
 }
 
@@ -579,7 +555,7 @@ pub fn decide_art110(
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
         sweep(conn, ctx, &row)?;
-        let a = art110_one(conn, id)?;
+        let a = fetch_art110(conn, row.scope(), id)?;
         if a.outcome.is_some() {
             return Err(ProcedureError::conflict("art110_closed", "La verifica ha già un esito"));
         }

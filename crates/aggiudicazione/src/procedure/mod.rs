@@ -21,6 +21,7 @@ pub mod evaluation;
 pub mod model;
 pub mod order;
 pub mod schema;
+mod scoped;
 pub mod technical_values;
 
 use accounts::{Principal, UserKind};

@@ -1,10 +1,15 @@
-// The Diesel view of migrations/2026-11-22-000040_aggiudicazione, plus read-only mirrors of
-// the seal's `bids`, `envelopes`, `openings` and `opened_envelopes` (owned by `offerte`) and of
-// the registry's `notifications_outbox` (written here for art. 90 communications).
-// Written by hand. The agg_* tables are keyed by `scope_id` (the lot, or the tender without
+// The Diesel view of migrations/2026-11-22-000040_aggiudicazione. Written by hand.
+// The other areas' tables the workflow reads are their owners' schema, re-exported here (one
+// schema per table): the seal's `bids`, `envelopes`, `openings` and `opened_envelopes`
+// (offerte), the registry's `notifications_outbox` (written for art. 90 communications) and
+// `users` (db). The only joins across them are offerte's own (`opened_envelopes` → `envelopes`
+// → `bids`), declared by offerte; agg_* rows are matched to bids by id lists (`eq_any`), since
+// `allow_tables_to_appear_in_same_query!` cannot pair tables of two other crates. The agg_* tables are keyed by `scope_id` (the lot, or the tender without
 // lots; migration 2026-11-22-000061_bid_lots); their `bando_id` is filled by a trigger.
 
 pub use db::schema::users;
+pub use offerte::schema::{bids, envelopes, opened_envelopes, openings};
+pub use registry::schema::notifications_outbox;
 
 diesel::table! {
     agg_participants (scope_id, bidder_id) {
@@ -136,65 +141,6 @@ diesel::table! {
     }
 }
 
-// Read-only mirrors (offerte's migration 2026-11-22-000030).
-diesel::table! {
-    bids (id) {
-        id -> Uuid,
-        bando_id -> Uuid,
-        lotto_id -> Nullable<Uuid>,
-        bidder_id -> Uuid,
-        created_at -> Timestamptz,
-        withdrawn_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
-    envelopes (id) {
-        id -> Uuid,
-        bid_id -> Uuid,
-        bando_id -> Uuid,
-        bidder_id -> Uuid,
-        kind -> Text,
-        superseded_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
-    openings (bando_id, kind) {
-        bando_id -> Uuid,
-        kind -> Text,
-        opened_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    opened_envelopes (envelope_id) {
-        envelope_id -> Uuid,
-        bando_id -> Uuid,
-        kind -> Text,
-        plaintext_path -> Nullable<Text>,
-        economic_offer -> Nullable<Jsonb>,
-    }
-}
-
-// The registry's outbox (migration 2026-11-22-000010), reused for art. 90 communications.
-diesel::table! {
-    notifications_outbox (id) {
-        id -> Uuid,
-        recipient_user_id -> Nullable<Uuid>,
-        recipient_address -> Text,
-        subject -> Text,
-        body -> Text,
-        object_type -> Text,
-        object_id -> Text,
-        created_at -> Timestamptz,
-        sent_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::joinable!(envelopes -> bids (bid_id));
-diesel::joinable!(opened_envelopes -> envelopes (envelope_id));
-
 diesel::allow_tables_to_appear_in_same_query!(
     agg_participants,
     agg_soccorso,
@@ -204,9 +150,4 @@ diesel::allow_tables_to_appear_in_same_query!(
     agg_art110,
     agg_awards,
     agg_requirements,
-    bids,
-    envelopes,
-    openings,
-    opened_envelopes,
-    notifications_outbox,
 );
