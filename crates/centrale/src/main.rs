@@ -35,7 +35,7 @@ enum Command {
     Anomaly,
     /// Economic scores by formula, offline: JSON request on stdin, report on stdout.
     Scores,
-    /// Tender keys: custodian key pairs, the k-of-n ceremony, decrypting a share (offline).
+    /// Tender keys, custodian side: transport key pairs, the dealerless ceremony, opening shares (offline).
     Keys {
         #[command(subcommand)]
         action: seal_tools::KeysAction,

@@ -1,36 +1,33 @@
-//! Opening: after the deadline, k custodians' decrypted shares rebuild the tender key in
-//! memory; the envelopes of one kind (A, then B, then C) are decrypted into the blob store's
-//! `opened/` area, the key is dropped, and the opening is logged. Any refusal changes nothing.
+//! Opening: after the deadline, the shares k custodians submitted for one kind
+//! (`custody::submit_opening_share`) rebuild that kind's key in memory; the envelopes of that
+//! kind (A, then B, then C) are decrypted into the blob store's `opened/` area, the key is
+//! dropped, and the opening is logged. Any refusal changes nothing.
 
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::PathBuf;
 
 use accounts::{Principal, Role};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use db::audit::{self, AuditCtx, AuditEvent};
 use diesel::prelude::*;
 use domain::clock::Clock;
-use seal::custody::{combine_for_recipient, KeyShare};
 use seal::envelope::{open_stream, HashingWriter};
 use seal::receipt::canonical_time;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::custody::tender;
+use crate::custody::{tender, Tender};
 use crate::log::{self, kind};
-use crate::schema::{agg_commission, bandi, bids, envelopes, opened_envelopes, openings, seal_tender_keys};
+use crate::schema::{agg_commission, bandi, bids, envelopes, opened_envelopes, openings};
 use crate::submit::micros;
 use crate::{sequencer, OfferteError, SealService};
 
-/// The custodians' decrypted shares (from `centrale keys decrypt-share`), base64.
+/// The opening request carries no key material: the custodians have submitted their own
+/// shares (`POST /bandi/{id}/aperture/{kind}/quote`). Send `{}`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OpeningRequest {
-    pub shares: Vec<String>,
-}
+pub struct OpeningRequest {}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OpenedEnvelope {
@@ -111,27 +108,15 @@ struct Decrypted {
     offer: Option<serde_json::Value>,
 }
 
-/// Opens envelope `kind` of every active bid. RUP or commission of the ente, or admin.
-#[allow(clippy::too_many_arguments)]
-pub fn open(
+/// May envelope `kind` of this tender be opened now? After the deadline, a kind the tender
+/// has, not yet opened, in order A, B, C. The one place for the opening's preconditions: the
+/// opening and a custodian's share submission both pass through it.
+pub fn ensure_may_open(
     conn: &mut PgConnection,
-    svc: &SealService,
-    clock: &dyn Clock,
-    request_id: &str,
-    who: &Principal,
-    bando_id: Uuid,
-    kind_str: &str,
-    req: &OpeningRequest,
-) -> Result<Opening, OfferteError> {
-    let envelope_kind = crate::submit::parse_kind(kind_str)?;
-    let t = tender(conn, bando_id)?;
-    who.require_any_in(&[Role::Rup, Role::Commission], t.ente_id)?;
-    if kind_str == "B" && !who.has_role_in(Role::Rup, t.ente_id) && !who.is_admin() {
-        // The RUP (seggio di gara) opens B in the public session; of the commission role,
-        // only the appointed, declared members of this tender's commission (art. 93).
-        require_declared_member(conn, who, bando_id, None)?;
-    }
-    let now = micros(clock.now());
+    t: &Tender,
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Result<(), OfferteError> {
     let deadline = t
         .submission_deadline
         .ok_or_else(|| OfferteError::conflict("deadline_missing", "Il bando non ha un termine di presentazione"))?;
@@ -144,17 +129,6 @@ pub fn open(
             ),
         ));
     }
-    let (recipient, k): (String, i32) = seal_tender_keys::table
-        .find(bando_id)
-        .select((seal_tender_keys::recipient, seal_tender_keys::k))
-        .first(conn)
-        .optional()?
-        .ok_or(OfferteError::NotFound {
-            what: "Chiave del bando",
-        })?;
-    // Everything received before the deadline is in the log before anything is opened.
-    sequencer::close_tender(conn, svc, bando_id, now)?;
-
     let mut required: Vec<&str> = KINDS
         .iter()
         .copied()
@@ -163,7 +137,7 @@ pub fn open(
     if required.is_empty() {
         required = KINDS.to_vec();
     }
-    let letter = envelope_kind.as_str();
+    let letter = kind;
     let Some(pos) = required.iter().position(|k| *k == letter) else {
         return Err(OfferteError::invalid(
             "envelope_kind_not_in_tender",
@@ -172,7 +146,7 @@ pub fn open(
         ));
     };
     let opened: Vec<String> = openings::table
-        .filter(openings::bando_id.eq(bando_id))
+        .filter(openings::bando_id.eq(t.id))
         .select(openings::kind)
         .load(conn)?;
     if opened.iter().any(|k| k == letter) {
@@ -187,16 +161,35 @@ pub fn open(
             format!("Prima della busta {letter} va aperta la busta {missing}"),
         ));
     }
+    Ok(())
+}
 
-    let mut shares = Vec::with_capacity(req.shares.len());
-    for (i, s) in req.shares.iter().enumerate() {
-        let raw = B64
-            .decode(s.trim())
-            .map_err(|_| OfferteError::invalid("share_not_base64", &format!("shares[{i}]"), "Quota non in base64"))?;
-        shares.push(KeyShare::from_bytes(&raw)?);
+/// Opens envelope `kind` of every active bid. RUP or commission of the ente, or admin.
+#[allow(clippy::too_many_arguments)]
+pub fn open(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    clock: &dyn Clock,
+    request_id: &str,
+    who: &Principal,
+    bando_id: Uuid,
+    kind_str: &str,
+    _req: &OpeningRequest,
+) -> Result<Opening, OfferteError> {
+    let envelope_kind = crate::submit::parse_kind(kind_str)?;
+    let t = tender(conn, bando_id)?;
+    who.require_any_in(&[Role::Rup, Role::Commission], t.ente_id)?;
+    if kind_str == "B" && !who.has_role_in(Role::Rup, t.ente_id) && !who.is_admin() {
+        // The RUP (seggio di gara) opens B in the public session; of the commission role,
+        // only the appointed, declared members of this tender's commission (art. 93).
+        require_declared_member(conn, who, bando_id, None)?;
     }
-    let identity = combine_for_recipient(&shares, k as usize, &recipient)?;
-    drop(shares);
+    let now = micros(clock.now());
+    ensure_may_open(conn, &t, kind_str, now)?;
+    // Everything received before the deadline is in the log before anything is opened.
+    sequencer::close_tender(conn, svc, bando_id, now)?;
+    let letter = envelope_kind.as_str();
+    let (identity, shares_used) = crate::custody::opening_key(conn, bando_id, letter)?;
 
     let to_open: Vec<(Uuid, String, String)> = envelopes::table
         .inner_join(bids::table)
@@ -280,7 +273,7 @@ pub fn open(
             "centrale-envelope-opened/v1\ntender {bando_id}\nenvelope {letter}\nopened-at {}\nopened-by {}\nshares {}\n",
             canonical_time(&now),
             who.user_id,
-            req.shares.len()
+            shares_used
         );
         for d in &done {
             match &d.plaintext {
@@ -295,7 +288,7 @@ pub fn open(
                 openings::kind.eq(letter),
                 openings::opened_at.eq(now),
                 openings::opened_by.eq(who.user_id),
-                openings::shares_used.eq(req.shares.len() as i32),
+                openings::shares_used.eq(shares_used as i32),
                 openings::envelopes.eq(done.len() as i32),
                 openings::leaf_id.eq(leaf_id),
             ))

@@ -20,7 +20,7 @@ use bech32::{ToBase32, Variant};
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as B;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::montgomery::MontgomeryPoint;
-use curve25519_dalek::scalar::Scalar;
+
 use curve25519_dalek::traits::{Identity as _, IsIdentity};
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -28,7 +28,10 @@ use sha2::{Digest, Sha256, Sha512};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::envelope::{open_stream, seal_stream, AgeIdentity, AgeRecipient};
+
 use crate::{Result, SealError};
+/// The group types, for callers that hold shares and keys.
+pub use curve25519_dalek::{edwards::EdwardsPoint as Point, scalar::Scalar};
 
 /// Lower-case human-readable part of age recipients.
 const AGE_RECIPIENT_HRP: &str = "age";
@@ -181,8 +184,12 @@ pub fn verification_share(all: &[Vec<EdwardsPoint>], j: u32) -> EdwardsPoint {
 
 /// The age recipient (`age1...`) of an Edwards point: Bech32 of its Montgomery u-coordinate.
 pub fn recipient_of(point: &EdwardsPoint) -> Result<String> {
-    bech32::encode(AGE_RECIPIENT_HRP, point.to_montgomery().to_bytes().to_base32(), Variant::Bech32)
-        .map_err(|e| SealError::SecretSharing(e.to_string()))
+    bech32::encode(
+        AGE_RECIPIENT_HRP,
+        point.to_montgomery().to_bytes().to_base32(),
+        Variant::Bech32,
+    )
+    .map_err(|e| SealError::SecretSharing(e.to_string()))
 }
 
 /// A Schnorr proof of knowledge of s with S = s·B, bound to `context`.
@@ -293,18 +300,17 @@ impl ThresholdIdentity {
 }
 
 impl age::Identity for ThresholdIdentity {
-    fn unwrap_stanza(&self, stanza: &age_core::format::Stanza) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+    fn unwrap_stanza(
+        &self,
+        stanza: &age_core::format::Stanza,
+    ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
         if stanza.tag != X25519_TAG {
             return None;
         }
         let [arg] = &stanza.args[..] else {
             return Some(Err(age::DecryptError::InvalidHeader));
         };
-        let Some(epk) = B64_NO_PAD
-            .decode(arg)
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        else {
+        let Some(epk) = B64_NO_PAD.decode(arg).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()) else {
             return Some(Err(age::DecryptError::InvalidHeader));
         };
         if stanza.body.len() != FILE_KEY_BYTES + 16 {
@@ -480,7 +486,12 @@ mod tests {
         let sj = verification_share(&commitments, j);
         verify_proof(&sj, &proof, &ctx).expect("valid");
         assert!(verify_proof(&sj, &proof, &proof_context("t1", "C", j)).is_err());
-        assert!(verify_proof(&verification_share(&commitments, 2), &proof, &proof_context("t1", "A", 2)).is_err());
+        assert!(verify_proof(
+            &verification_share(&commitments, 2),
+            &proof,
+            &proof_context("t1", "A", 2)
+        )
+        .is_err());
         let forged = prove(&random_scalar(), &ctx);
         assert_eq!(
             verify_proof(&sj, &forged, &ctx).expect_err("forged").code(),
