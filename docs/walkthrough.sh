@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's "Sealed bids: a walkthrough", end to end, against a running server:
-# a negotiated tender with 2-of-3 key custodians, a bid sealed with `centrale seal`, its
-# receipt verified with `openssl ts -verify` and `centrale verify`, the deadline crossed in
-# real time, envelopes A, B and C opened with two custodians' shares.
+# a negotiated tender with 2-of-3 key custodians who run a dealerless key ceremony (each with
+# his own login), a bid sealed with `centrale seal`, its receipt verified with `openssl ts
+# -verify` and `centrale verify`, the deadline crossed in real time, envelopes A, B and C
+# opened with the shares two custodians submit themselves.
 #
 #   BASE=http://127.0.0.1:8080 ADMIN_PASSWORD='...' docs/walkthrough.sh
 #
@@ -11,6 +12,9 @@
 #                with CENTRALE__BOOTSTRAP__ADMIN_PASSWORD)
 # MINUTES        how far ahead the submission deadline is (default 3); the script then waits
 #                for it by polling the tender's state
+# DEADLINE_SECONDS the same in seconds (overrides MINUTES; the test in
+#                crates/centrale/tests/walkthrough.rs uses a few seconds)
+# POLL_SECONDS   how often to poll while waiting (default 5)
 # CENTRALE       how to run the CLI (default: `centrale` if on PATH, else `cargo run` in this repo)
 # WORK           working directory for keys, envelopes and receipts (default: a new temp dir)
 #
@@ -22,13 +26,16 @@ BASE=${BASE:-http://127.0.0.1:8080}
 API=$BASE/api/v1
 : "${ADMIN_PASSWORD:?set ADMIN_PASSWORD to the admin password}"
 MINUTES=${MINUTES:-3}
+DEADLINE_SECONDS=${DEADLINE_SECONDS:-$((MINUTES * 60))}
+POLL_SECONDS=${POLL_SECONDS:-5}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ -z "${CENTRALE:-}" ]; then
   if command -v centrale >/dev/null; then CENTRALE=centrale
   else CENTRALE="cargo run -q --manifest-path $REPO/Cargo.toml --bin centrale --"; fi
 fi
 read -ra CENTRALE_CMD <<< "$CENTRALE"
-centrale() { "${CENTRALE_CMD[@]}" "$@"; }
+# `command`: with CENTRALE=centrale this function must run the binary, not call itself.
+centrale() { command "${CENTRALE_CMD[@]}" "$@"; }
 for tool in curl jq openssl; do
   command -v $tool >/dev/null || { echo "$tool is required" >&2; exit 1; }
 done
@@ -83,7 +90,12 @@ C3=$(official "revisore.$RUN@comune.it" "Anna Neri" auditor)
 RUP=$(login "rup.$RUN@comune.it" $PW)
 echo "custodians $C1 $C2 $C3"
 
-step "3. each custodian makes an age key pair (on their own machine) and sends the public key"
+T1=$(login "commissario.$RUN@comune.it" $PW)
+T2=$(login "segretario.$RUN@comune.it" $PW)
+T3=$(login "revisore.$RUN@comune.it" $PW)
+TOKENS=("$T1" "$T2" "$T3")
+
+step "3. each custodian makes an age transport key pair, on his own machine"
 for i in 1 2 3; do centrale keys custodian-keygen --out c$i.key; done
 
 step "4. a supplier registers, enters the albo with its documents, and the admin qualifies it"
@@ -105,8 +117,8 @@ curl -sSf -X POST "$API/registry/operatori/$OP/documenti?tipo=visura_camerale&no
 call PUT /registry/operatori/$OP/categorie "$OE" '{"cpv":["30192000-1"],"soa":[]}' >/dev/null
 call POST /registry/operatori/$OP/qualification "$ADMIN" '{"action":"qualify"}' | jq -c '{status,invitable}'
 
-step "5. the RUP drafts a negotiated procedure (deadline in $MINUTES minutes), custodians 2 of 3"
-DEADLINE=$(TZ=Europe/Rome date -d "+$MINUTES minutes" +%Y-%m-%dT%H:%M:%S)
+step "5. the RUP drafts a negotiated procedure (deadline in $DEADLINE_SECONDS s), custodians 2 of 3"
+DEADLINE=$(TZ=Europe/Rome date -d "+$DEADLINE_SECONDS seconds" +%Y-%m-%dT%H:%M:%S)
 QUESTIONS=$(TZ=Europe/Rome date -d '7 days ago' +%Y-%m-%d)T12:00
 BANDO=$(call POST /bandi "$RUP" "{
   \"ente_id\":\"$ENTE\",\"oggetto\":\"Fornitura di materiale per ufficio\",\"cig\":\"$CIG\",
@@ -118,23 +130,33 @@ BANDO=$(call POST /bandi "$RUP" "{
   \"invitees\":[\"$OE_ID\"]}" | jq -r .id)
 echo "bando $BANDO, deadline $DEADLINE (Rome)"
 
-step "6. the key ceremony (offline), the upload of the public key and encrypted shares, publication"
-centrale keys ceremony -k 2 \
-  --custodian "$C1=$(grep -o 'age1.*' c1.key)" \
-  --custodian "$C2=$(grep -o 'age1.*' c2.key)" \
-  --custodian "$C3=$(grep -o 'age1.*' c3.key)" > ceremony.json
-curl -sSf -X PUT "$API/bandi/$BANDO/sigillo" -H "Authorization: Bearer $RUP" "${JSON[@]}" \
-  --data @ceremony.json | jq -c '{recipient,k,n}'
+step "6. publication, then the dealerless key ceremony: each custodian, with his own login,"
+echo "   registers his transport key, contributes, checks what he received and acknowledges"
 call POST /bandi/$BANDO/publish "$RUP" '{}' | jq -c '{state,version}'
+for i in 1 2 3; do
+  call POST /bandi/$BANDO/sigillo/custodi "${TOKENS[i-1]}" \
+    "{\"age_key\":\"$(grep -o 'age1.*' c$i.key)\"}" | jq -c '{status}'
+done
+for i in 1 2 3; do
+  call GET /bandi/$BANDO/sigillo "${TOKENS[i-1]}" > sigillo-$i.json
+  centrale keys contribute --ceremony sigillo-$i.json > contributo-$i.json
+  call POST /bandi/$BANDO/sigillo/contributi "${TOKENS[i-1]}" "$(cat contributo-$i.json)" | jq -c '{status}'
+done
+for i in 1 2 3; do
+  call GET /bandi/$BANDO/sigillo/contributi "${TOKENS[i-1]}" > contributi-$i.json
+  centrale keys ack --identity c$i.key --contributions contributi-$i.json > conferma-$i.json
+  call POST /bandi/$BANDO/sigillo/conferme "${TOKENS[i-1]}" "$(cat conferma-$i.json)" | jq -c '{status,recipients}'
+done
 
 step "7. the supplier seals its envelopes on its own machine and submits them"
-R=$(curl -sSf "$API/bandi/$BANDO/sigillo" -H "Authorization: Bearer $OE" | jq -r .recipient)
+curl -sSf "$API/bandi/$BANDO/sigillo" -H "Authorization: Bearer $OE" > sigillo.json
 printf 'Busta A - documentazione amministrativa, DGUE di Cartoleria %s S.r.l.\n' $RUN > busta-a.txt
 printf 'Busta B - offerta tecnica: carta riciclata FSC, consegna in 48 ore\n' > busta-b.txt
 echo '{"discount":"12.5","labour_costs":"41000","safety_costs":"2500"}' > busta-c.json
-centrale seal --recipient "$R" --in busta-a.txt  --out busta-a.age
-centrale seal --recipient "$R" --in busta-b.txt  --out busta-b.age
-centrale seal --recipient "$R" --in busta-c.json --out busta-c.age
+# One key per envelope kind: whoever opens A learns nothing that reads B or C.
+centrale seal --recipient "$(jq -r .recipients.A sigillo.json)" --in busta-a.txt  --out busta-a.age
+centrale seal --recipient "$(jq -r .recipients.B sigillo.json)" --in busta-b.txt  --out busta-b.age
+centrale seal --recipient "$(jq -r .recipients.C sigillo.json)" --in busta-c.json --out busta-c.age
 for K in A B C; do
   k=$(echo $K | tr A-Z a-z)
   curl -sSf "$API/bandi/$BANDO/offerta/buste/$K?sealed=client" -H "Authorization: Bearer $OE" \
@@ -171,8 +193,8 @@ if centrale verify --bundle bundle-a.json --envelope altered.age \
 echo "altered envelope: refused, as it should"
 
 step "10. waiting for the deadline ($DEADLINE Rome); before it, nothing can be opened"
-call POST /bandi/$BANDO/aperture/A "$RUP" '{"shares":[]}' 2>&1 | grep -o '"code":"[a-z_.]*"' || true
-while [ "$(call GET /bandi/$BANDO "$RUP" | jq -r .state)" = published ]; do sleep 5; done
+call POST /bandi/$BANDO/aperture/A "$RUP" '{}' 2>&1 | grep -o '"code":"[a-z_.]*"' || true
+while [ "$(call GET /bandi/$BANDO "$RUP" | jq -r .state)" = published ]; do sleep "$POLL_SECONDS"; done
 call GET /bandi/$BANDO "$RUP" | jq -c '{state}'
 if curl -sS "$API/bandi/$BANDO/offerta/buste/A?sealed=client" -H "Authorization: Bearer $OE" \
      --data-binary @busta-a.age | tee late.json | jq -e '.code == "deadline_passed"' >/dev/null; then
@@ -184,28 +206,33 @@ curl -sSf "$API/buste/$E_A/ricevuta?since=$(sed -n 2p old.note)" -H "Authorizati
 centrale verify --bundle bundle-a2.json --envelope busta-a.age --older-checkpoint old.note \
   --platform-key "$PLATFORM_KEY" --log-key "$LOG_KEY" | jq -c '{checkpoint_size,checks}'
 
-step "12. two custodians (of three) fetch and decrypt their own share"
-T1=$(login "commissario.$RUN@comune.it" $PW)
-T3=$(login "revisore.$RUN@comune.it" $PW)
-call GET /bandi/$BANDO/sigillo/quote "$T1" > quota-1.json
-call GET /bandi/$BANDO/sigillo/quote "$T3" > quota-3.json
-S1=$(centrale keys decrypt-share --identity c1.key --share quota-1.json)
-S3=$(centrale keys decrypt-share --identity c3.key --share quota-3.json)
-
-step "13. the RUP opens A, then B, then C, with the two shares"
-call POST /bandi/$BANDO/aperture/C "$RUP" "{\"shares\":[\"$S1\",\"$S3\"]}" 2>&1 \
+step "12. the RUP alone cannot open: the custodians' shares are not in"
+call POST /bandi/$BANDO/aperture/A "$RUP" '{}' 2>&1 | grep -o '"code":"[a-z_.]*"' || true
+call POST /bandi/$BANDO/aperture/C "$RUP" '{}' 2>&1 \
   | grep -o '"code":"[a-z_.]*"' || true     # C before A: opening_out_of_order
+
+step "13. for A, then B, then C: two custodians (of three) each submit their own share, the RUP opens"
 for K in A B C; do
-  call POST /bandi/$BANDO/aperture/$K "$RUP" "{\"shares\":[\"$S1\",\"$S3\"]}" > opening-$K.json
+  for i in 1 3; do
+    call GET /bandi/$BANDO/sigillo/contributi "${TOKENS[i-1]}" > contributi-$i.json
+    centrale keys decrypt-share --identity c$i.key --contributions contributi-$i.json --kind $K > quota-$K-$i.json
+    call POST /bandi/$BANDO/aperture/$K/quote "${TOKENS[i-1]}" "$(cat quota-$K-$i.json)" | jq -c '{kind,submitted_by}'
+  done
+  call POST /bandi/$BANDO/aperture/$K "$RUP" '{}' > opening-$K.json
   jq -c '{kind, shares_used, envelopes: [.envelopes[] | {sha256, plaintext_size, error, economic_offer}]}' opening-$K.json
 done
 
-step "14. the RUP (or the commission) reads the opened envelopes: the same bytes the supplier sealed"
-for f in busta-a.txt busta-b.txt busta-c.json; do
+step "14. the RUP reads the opened envelopes A and C: the same bytes the supplier sealed"
+for f in busta-a.txt busta-c.json; do
   k=${f:6:1}
   E=$(jq -r .envelope_id receipt-$k.json)
   curl -sSf "$API/buste/$E/contenuto" -H "Authorization: Bearer $RUP" > opened-$f
   cmp opened-$f $f && echo "busta $k: $(head -c 70 opened-$f)"
 done
+# At the lowest price nobody evaluates B, so nobody reads it (no_technical_envelope); and the
+# ciphertext goes to the bidder and the auditors, not to the RUP who opens.
+E_B=$(jq -r .envelope_id receipt-b.json)
+call GET /buste/$E_B/contenuto "$RUP" 2>&1 | grep -o '"code":"[a-z_.]*"' || true
+call GET /buste/$E_B/cifrato "$RUP" 2>&1 | grep -o '"code":"[a-z_.]*"' || true
 call GET /bandi/$BANDO/aperture "$RUP" | jq -c '[.[] | {kind, opened_at}]'
 echo; echo "walkthrough completed; files in $WORK"

@@ -3,10 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use chrono::{DateTime, Utc};
-use seal::custody::{ceremony, decrypt_share, EncryptedShare};
+use offerte::custodian;
+use offerte::custody::{Contributions, TenderKey};
 use seal::envelope::AgeIdentity;
 use serde_json::{json, Value};
 
@@ -28,7 +27,10 @@ pub struct World {
     pub rup_id: String,
     pub custode: String,
     pub ente: String,
+    /// The custodians (user id, transport identity): the RUP is custodian 1, `custode` 2.
     pub custodian_keys: Vec<(String, AgeIdentity)>,
+    /// Their login e-mails, in the same order: each acts with his own session.
+    pub custodian_emails: Vec<String>,
 }
 
 impl World {
@@ -75,6 +77,7 @@ pub fn world() -> World {
         custode,
         ente,
         custodian_keys,
+        custodian_emails: vec!["rup@comune.milano.it".into(), "custode@comune.milano.it".into()],
     }
 }
 
@@ -136,27 +139,68 @@ pub fn supplier(app: &TestApp, email: &str) -> String {
 
 static SUPPLIERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// Creates, publishes and seals a tender (the key ceremony run here, as custodians would).
+/// Creates, publishes and seals a tender: the dealerless ceremony run by the world's
+/// custodians, each logged in as himself, as `centrale keys contribute` / `ack` would.
 pub fn tender(w: &World, body: Value) -> String {
     let bando = id(&w.rup.post("/api/v1/bandi", &body).expect(201));
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/publish"), &json!({}))
         .expect(200);
-    let publics: Vec<_> = w.custodian_keys.iter().map(|(_, k)| k.to_public()).collect();
-    let out = ceremony(&publics, 2).expect("ceremony");
-    let shares: Vec<Value> = out
-        .shares
+    let custodians: Vec<(Client, &AgeIdentity)> = w
+        .custodian_emails
         .iter()
         .zip(&w.custodian_keys)
-        .map(|(s, (user, _))| json!({ "custodian_user_id": user, "custodian_key": s.custodian, "ciphertext": B64.encode(&s.ciphertext) }))
+        .map(|(email, (_, key))| (w.login(email), key))
         .collect();
-    w.rup
-        .put(
-            &format!("/api/v1/bandi/{bando}/sigillo"),
-            &json!({ "recipient": out.recipient, "k": 2, "n": 2, "shares": shares }),
+    ceremony(&custodians, &bando);
+    bando
+}
+
+/// The three rounds of the ceremony (transport keys, contributions, acknowledgements), each
+/// custodian with his own client and transport identity.
+pub fn ceremony(custodians: &[(Client, &AgeIdentity)], bando: &str) {
+    for (c, key) in custodians {
+        c.post(
+            &format!("/api/v1/bandi/{bando}/sigillo/custodi"),
+            &json!({ "age_key": key.to_public().to_string() }),
         )
         .expect(201);
-    bando
+    }
+    for (c, _) in custodians {
+        let view: TenderKey =
+            serde_json::from_value(c.get(&format!("/api/v1/bandi/{bando}/sigillo")).expect(200)).expect("seal view");
+        let upload = custodian::contribution(&view).expect("contribution");
+        c.post(
+            &format!("/api/v1/bandi/{bando}/sigillo/contributi"),
+            &serde_json::to_value(upload).expect("json"),
+        )
+        .expect(201);
+    }
+    for (c, key) in custodians {
+        let all = contributions(c, bando);
+        let ack = custodian::acknowledgement(key, &all).expect("acknowledgement");
+        c.post(
+            &format!("/api/v1/bandi/{bando}/sigillo/conferme"),
+            &serde_json::to_value(ack).expect("json"),
+        )
+        .expect(201);
+    }
+}
+
+/// The ceremony's contributions as a custodian reads them.
+pub fn contributions(c: &Client, bando: &str) -> Contributions {
+    serde_json::from_value(c.get(&format!("/api/v1/bandi/{bando}/sigillo/contributi")).expect(200))
+        .expect("contributions")
+}
+
+/// A custodian computes his share of `kind` and submits it himself.
+pub fn submit_share(c: &Client, key: &AgeIdentity, bando: &str, kind: &str) {
+    let share = custodian::opening_share(key, &contributions(c, bando), kind).expect("share");
+    c.post(
+        &format!("/api/v1/bandi/{bando}/aperture/{kind}/quote"),
+        &serde_json::to_value(share).expect("json"),
+    )
+    .expect(201);
 }
 
 pub fn submit(c: &Client, bando: &str, kind: &str, body: &[u8]) {
@@ -174,36 +218,13 @@ pub fn offer_c(discount: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-/// The custodians decrypt their shares and the RUP opens envelope `kind`.
+/// Each custodian submits his own share of `kind`, then the RUP opens envelope `kind`.
 pub fn open(w: &World, bando: &str, kind: &str) -> Value {
-    let all = w.rup.get(&format!("/api/v1/bandi/{bando}/sigillo/quote")).expect(200);
-    let shares: Vec<String> = w
-        .custodian_keys
-        .iter()
-        .map(|(user, key)| {
-            let s = all
-                .as_array()
-                .expect("shares")
-                .iter()
-                .find(|s| s["custodian_user_id"] == user.as_str())
-                .expect("share");
-            let ct = B64.decode(s["ciphertext"].as_str().expect("ct")).expect("b64");
-            let plain = decrypt_share(
-                key,
-                &EncryptedShare {
-                    custodian: s["custodian_key"].as_str().expect("key").into(),
-                    ciphertext: ct,
-                },
-            )
-            .expect("decrypt share");
-            B64.encode(plain.as_bytes())
-        })
-        .collect();
+    for (email, (_, key)) in w.custodian_emails.iter().zip(&w.custodian_keys) {
+        submit_share(&w.login(email), key, bando, kind);
+    }
     w.rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/aperture/{kind}"),
-            &json!({ "shares": shares }),
-        )
+        .post(&format!("/api/v1/bandi/{bando}/aperture/{kind}"), &json!({}))
         .expect(201)
 }
 

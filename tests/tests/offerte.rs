@@ -17,9 +17,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use journeys::serde_json::{self, json, Value};
+use journeys::tender_world;
 use journeys::{Client, TestApp};
 use offerte::bundle::{verify_bundle, Pins, VerificationBundle};
-use seal::custody;
+use offerte::custodian;
 use seal::envelope::{self, AgeIdentity};
 
 const PASSWORD: &str = "una-password-lunga";
@@ -55,6 +56,7 @@ fn psql(app: &TestApp, sql: &str) -> String {
 
 struct Custodian {
     user_id: String,
+    email: &'static str,
     identity: AgeIdentity,
 }
 
@@ -190,13 +192,18 @@ fn world() -> World {
     let rup_id = official(&admin, RUP, "rup", &ente);
     let c2 = official(&admin, COMMISSION, "commission", &ente);
     let c3 = official(&admin, "custode3@comune.milano.it", "auditor", &ente);
-    let custodians = [rup_id.clone(), c2, c3]
-        .into_iter()
-        .map(|user_id| Custodian {
-            user_id,
-            identity: AgeIdentity::generate(),
-        })
-        .collect();
+    let custodians = [
+        (rup_id.clone(), RUP),
+        (c2, COMMISSION),
+        (c3, "custode3@comune.milano.it"),
+    ]
+    .into_iter()
+    .map(|(user_id, email)| Custodian {
+        user_id,
+        email,
+        identity: AgeIdentity::generate(),
+    })
+    .collect();
     let rup = app.client().logged_in(RUP, PASSWORD);
     World {
         app,
@@ -273,46 +280,28 @@ fn tender(w: &World) -> String {
     publish(w, &tender_body(w))
 }
 
-/// The ceremony as `centrale keys ceremony` runs it, then the upload by the RUP.
+/// The dealerless ceremony, each custodian logged in as himself; returns the seal view.
 fn custody(w: &World, bando: &str) -> Value {
-    let publics: Vec<_> = w.custodians.iter().map(|c| c.identity.to_public()).collect();
-    let out = custody::ceremony(&publics, 2).expect("ceremony");
-    let body = json!({
-        "recipient": out.recipient, "k": 2, "n": 3,
-        "shares": out.shares.iter().zip(&w.custodians).map(|(s, c)| json!({
-            "custodian_user_id": c.user_id, "custodian_key": s.custodian, "ciphertext": B64.encode(&s.ciphertext)
-        })).collect::<Vec<_>>()
-    });
-    w.rup.put(&format!("/api/v1/bandi/{bando}/sigillo"), &body).expect(201)
+    let custodians: Vec<(Client, &AgeIdentity)> =
+        w.custodians.iter().map(|c| (w.login(c.email), &c.identity)).collect();
+    tender_world::ceremony(&custodians, bando);
+    w.rup.get(&format!("/api/v1/bandi/{bando}/sigillo")).expect(200)
 }
 
-/// The custodians' decrypted shares, base64, as `centrale keys decrypt-share` prints them.
-fn shares(w: &World, bando: &str, which: &[usize]) -> Vec<String> {
-    let all = w
-        .login(RUP)
-        .get(&format!("/api/v1/bandi/{bando}/sigillo/quote"))
-        .expect(200);
-    which
-        .iter()
-        .map(|&i| {
-            let c = &w.custodians[i];
-            let entry = all
-                .as_array()
-                .expect("shares")
-                .iter()
-                .find(|s| s["custodian_user_id"] == c.user_id.as_str())
-                .expect("share of custodian");
-            let share = custody::EncryptedShare {
-                custodian: entry["custodian_key"].as_str().expect("key").to_string(),
-                ciphertext: B64.decode(entry["ciphertext"].as_str().expect("ct")).expect("b64"),
-            };
-            B64.encode(
-                custody::decrypt_share(&c.identity, &share)
-                    .expect("decrypt share")
-                    .as_bytes(),
-            )
-        })
-        .collect()
+/// Custodians `which` (0-based) each submit their own share of `kind`, as `centrale keys
+/// decrypt-share --kind` prints it.
+fn give_shares(w: &World, bando: &str, kind: &str, which: &[usize]) {
+    for &i in which {
+        let c = &w.custodians[i];
+        tender_world::submit_share(&w.login(c.email), &c.identity, bando, kind);
+    }
+}
+
+/// Custodian `i`'s share of `kind`, computed on his side.
+fn share_of(w: &World, bando: &str, kind: &str, i: usize) -> Value {
+    let c = &w.custodians[i];
+    let all = tender_world::contributions(&w.login(c.email), bando);
+    serde_json::to_value(custodian::opening_share(&c.identity, &all, kind).expect("share")).expect("json")
 }
 
 struct Upload {
@@ -425,25 +414,27 @@ fn custody_submission_and_receipts_that_verify_offline_and_with_openssl() {
     let (acme, acme_id) = supplier(&w, "gare@acme.it");
     // No key yet: nothing can be submitted.
     let u = send(&w.app, &acme, &bando, "A", "server", &b"x"[..]);
-    assert_eq!((u.status, u.body["code"].as_str()), (409, Some("tender_key_missing")));
-    // Only the RUP of the ente (or an admin) uploads the key; a supplier cannot.
-    acme.put(
-        &format!("/api/v1/bandi/{bando}/sigillo"),
-        &json!({ "recipient": "age1x", "k": 2, "n": 3, "shares": [] }),
+    assert_eq!(
+        (u.status, u.body["code"].as_str()),
+        (409, Some("seal_ceremony_incomplete"))
+    );
+    // Only the tender's custodians act in the ceremony; a supplier cannot.
+    acme.post(
+        &format!("/api/v1/bandi/{bando}/sigillo/custodi"),
+        &json!({ "age_key": AgeIdentity::generate().to_public().to_string() }),
     )
     .expect_problem(403, "forbidden");
     let key = custody(&w, &bando);
     assert_eq!((key["k"].as_u64(), key["n"].as_u64()), (Some(2), Some(3)));
-    let recipient = key["recipient"].as_str().expect("recipient").to_string();
-    // The key cannot be swapped afterwards.
-    let publics: Vec<_> = w.custodians.iter().map(|c| c.identity.to_public()).collect();
-    let again = custody::ceremony(&publics, 2).expect("ceremony");
-    let body = json!({ "recipient": again.recipient, "k": 2, "n": 3,
-        "shares": again.shares.iter().zip(&w.custodians).map(|(s, c)| json!({
-            "custodian_user_id": c.user_id, "custodian_key": s.custodian, "ciphertext": B64.encode(&s.ciphertext) })).collect::<Vec<_>>() });
+    assert_eq!(key["status"], "complete");
+    let recipient = key["recipients"]["B"].as_str().expect("recipient").to_string();
+    // The keys cannot be swapped afterwards.
     w.rup
-        .put(&format!("/api/v1/bandi/{bando}/sigillo"), &body)
-        .expect_problem(409, "tender_key_exists");
+        .post(
+            &format!("/api/v1/bandi/{bando}/sigillo/custodi"),
+            &json!({ "age_key": AgeIdentity::generate().to_public().to_string() }),
+        )
+        .expect_problem(409, "seal_ceremony_complete");
     // Officials cannot submit bids.
     let u = send(&w.app, &w.rup, &bando, "A", "server", &b"x"[..]);
     assert_eq!(u.status, 403);
@@ -683,11 +674,9 @@ fn replace_and_withdraw_until_the_deadline_only_the_last_counts_and_history_stay
     // Only the last envelope of the active bid is opened.
     w.app.clock.set(deadline() + Span::hours(3)); // the opening session (15:00 Rome)
     let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
+    give_shares(&w, &bando, "A", &[0, 1]);
     let opened = rup
-        .post(
-            &format!("/api/v1/bandi/{bando}/aperture/A"),
-            &json!({ "shares": shares(&w, &bando, &[0, 1]) }),
-        )
+        .post(&format!("/api/v1/bandi/{bando}/aperture/A"), &json!({}))
         .expect(201);
     let envs = opened["envelopes"].as_array().expect("envelopes");
     assert_eq!(envs.len(), 1);
@@ -792,41 +781,44 @@ fn opening_needs_k_shares_after_the_deadline_in_order_and_is_logged() {
     submit(&w.app, &beta, &bando, "A", b"amministrativa beta");
     submit(&w.app, &beta, &bando, "B", b"tecnica beta");
     submit(&w.app, &beta, &bando, "C", b"not json");
-    let two = shares(&w, &bando, &[1, 2]);
     let path = |k: &str| format!("/api/v1/bandi/{bando}/aperture/{k}");
-
+    let early = share_of(&w, &bando, "A", 1);
+    w.login(COMMISSION)
+        .post(&format!("{}/quote", path("A")), &early)
+        .expect_problem(409, "opening_before_deadline");
     w.rup
-        .post(&path("A"), &json!({ "shares": two }))
+        .post(&path("A"), &json!({}))
         .expect_problem(409, "opening_before_deadline");
     w.app.clock.set(deadline() + Span::hours(3)); // the opening session (15:00 Rome)
     let rup = w.app.client().logged_in("rup@comune.milano.it", PASSWORD);
     let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
     let acme = w.login("gare@acme.it");
-    rup.post(&path("B"), &json!({ "shares": two }))
+    rup.post(&path("B"), &json!({}))
         .expect_problem(409, "opening_out_of_order");
-    rup.post(&path("A"), &json!({ "shares": shares(&w, &bando, &[0]) }))
-        .expect_problem(422, "custody.not_enough_shares");
-    acme.post(&path("A"), &json!({ "shares": two }))
-        .expect_problem(403, "forbidden");
+    give_shares(&w, &bando, "A", &[1]);
+    rup.post(&path("A"), &json!({}))
+        .expect_problem(409, "opening_shares_missing");
+    acme.post(&path("A"), &json!({})).expect_problem(403, "forbidden");
+    give_shares(&w, &bando, "A", &[2]);
     assert_eq!(
         rup.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200),
         json!([])
     );
 
-    let a = commission.post(&path("A"), &json!({ "shares": two })).expect(201);
+    let a = commission.post(&path("A"), &json!({})).expect(201);
     assert_eq!(a["envelopes"].as_array().map(Vec::len), Some(2));
-    rup.post(&path("A"), &json!({ "shares": two }))
-        .expect_problem(409, "already_opened");
-    rup.post(&path("C"), &json!({ "shares": two }))
+    rup.post(&path("A"), &json!({})).expect_problem(409, "already_opened");
+    rup.post(&path("C"), &json!({}))
         .expect_problem(409, "opening_out_of_order");
-    rup.post(&path("B"), &json!({ "shares": shares(&w, &bando, &[0, 2]) }))
-        .expect(201);
+    give_shares(&w, &bando, "B", &[0, 2]);
+    rup.post(&path("B"), &json!({})).expect(201);
     // OEPV: C only once the commission has closed the technical phase (as in
     // tests/tests/aggiudicazione.rs; here recorded directly, the seal is under test).
-    rup.post(&path("C"), &json!({ "shares": two }))
+    rup.post(&path("C"), &json!({}))
         .expect_problem(409, "technical_phase_open");
     technical_phase_closed(&w.app, &bando);
-    let c_open = rup.post(&path("C"), &json!({ "shares": two })).expect(201);
+    give_shares(&w, &bando, "C", &[1, 2]);
+    let c_open = rup.post(&path("C"), &json!({})).expect(201);
     let offers: Vec<&Value> = c_open["envelopes"].as_array().expect("envelopes").iter().collect();
     let acme_offer = offers
         .iter()
@@ -869,7 +861,7 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
     let w = world();
     let bando = tender(&w);
     let key = custody(&w, &bando);
-    let recipient = key["recipient"].as_str().expect("recipient").to_string();
+    let recipient = key["recipients"]["B"].as_str().expect("recipient").to_string();
     let (acme, _) = supplier(&w, "gare@acme.it");
     let markers = [
         "MARKER-AMMINISTRATIVA-7f3a",
@@ -921,13 +913,10 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
     let commission = w.app.client().logged_in("custode2@comune.milano.it", PASSWORD);
     appoint_and_declare(&w, &bando, &commission, &w.custodians[1].user_id);
     technical_phase_closed(&w.app, &bando);
-    let two = shares(&w, &bando, &[0, 1]);
     for kind in ["A", "B", "C"] {
+        give_shares(&w, &bando, kind, &[0, 1]);
         commission
-            .post(
-                &format!("/api/v1/bandi/{bando}/aperture/{kind}"),
-                &json!({ "shares": two }),
-            )
+            .post(&format!("/api/v1/bandi/{bando}/aperture/{kind}"), &json!({}))
             .expect(201);
     }
     let openings = commission.get(&format!("/api/v1/bandi/{bando}/aperture")).expect(200);
@@ -986,14 +975,15 @@ fn envelope_b_only_reaches_the_declared_members_of_the_appointed_commission() {
     let rup = w.login(RUP);
     let member = w.login(COMMISSION);
     let outsider = w.login("commissario.altro@comune.milano.it");
-    let two = shares(&w, &bando, &[0, 1]);
     let path = |k: &str| format!("/api/v1/bandi/{bando}/aperture/{k}");
-    let a = rup.post(&path("A"), &json!({ "shares": two })).expect(201);
+    give_shares(&w, &bando, "A", &[0, 1]);
+    let a = rup.post(&path("A"), &json!({})).expect(201);
+    give_shares(&w, &bando, "B", &[0, 1]);
     // A commission-role official who is not on this tender's commission may not open B.
     outsider
-        .post(&path("B"), &json!({ "shares": two }))
+        .post(&path("B"), &json!({}))
         .expect_problem(403, "not_commission_member");
-    rup.post(&path("B"), &json!({ "shares": two })).expect(201);
+    rup.post(&path("B"), &json!({})).expect(201);
     let b_env = b["envelope_id"].as_str().expect("id");
     let a_env = a["envelopes"][0]["envelope_id"].as_str().expect("id");
     let content = |who: &Client, env: &str| get_bytes(&w.app, who, &format!("/api/v1/buste/{env}/contenuto"));

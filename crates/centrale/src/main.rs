@@ -38,7 +38,7 @@ enum Command {
     /// The public draw (ties, invitation rotation), offline: the JSON of
     /// POST /api/v1/tools/draw on stdin (purpose, subject, beacon, candidates), result on stdout.
     Draw,
-    /// Tender keys: custodian key pairs, the k-of-n ceremony, decrypting a share (offline).
+    /// Tender keys, custodian side: transport key pairs, the dealerless ceremony, opening shares (offline).
     Keys {
         #[command(subcommand)]
         action: seal_tools::KeysAction,

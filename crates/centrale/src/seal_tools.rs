@@ -1,4 +1,5 @@
-//! The seal's offline tools: the key ceremony, a custodian's share decryption, sealing an
+//! The seal's offline tools: a custodian's side of the dealerless ceremony and of the
+//! opening, sealing an
 //! envelope on the bidder's machine, and verifying a receipt with no database and no trust
 //! in the server. See docs/seal.md.
 
@@ -6,46 +7,60 @@ use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use clap::Subcommand;
 use offerte::bundle::{self, Pins, VerificationBundle};
-use offerte::custody::{ShareUpload, TenderKeyUpload};
+use offerte::custodian;
+use offerte::custody::{Contributions, TenderKey};
 use seal::checkpoint::NoteVerifier;
-use seal::custody::{self, EncryptedShare};
 use seal::envelope::{self, AgeIdentity};
 
 #[derive(Subcommand)]
 pub enum KeysAction {
-    /// A new age key pair for a custodian: the identity goes to --out (keep it secret), the
-    /// public key (age1...) is printed.
+    /// A new age key pair for a custodian's transport key: the identity goes to --out (keep
+    /// it secret), the public key (age1...) is printed; post it on /bandi/{id}/sigillo/custodi.
     CustodianKeygen {
         #[arg(long)]
         out: PathBuf,
     },
-    /// The tender key ceremony, offline: a fresh tender key split k-of-n, each share encrypted
-    /// to one custodian. Prints the JSON to PUT on /api/v1/bandi/{id}/sigillo. The tender's
-    /// private key exists only in memory, for the time of the split.
-    Ceremony {
-        /// Shares needed to open (k).
-        #[arg(short, long)]
-        k: usize,
-        /// A custodian as USER_ID=AGE_PUBLIC_KEY; repeat once per custodian (n times).
-        #[arg(long = "custodian", required = true)]
-        custodians: Vec<String>,
+    /// A custodian's contribution to the dealerless ceremony. --ceremony is the answer of
+    /// GET /api/v1/bandi/{id}/sigillo once every transport key is registered. Prints the JSON
+    /// to POST on /bandi/{id}/sigillo/contributi; the polynomials exist only in memory.
+    Contribute {
+        #[arg(long)]
+        ceremony: PathBuf,
     },
-    /// A custodian decrypts their share with their age identity. --share is the ceremony JSON,
-    /// or the answer of GET /api/v1/bandi/{id}/sigillo/quote. Prints the share in base64.
+    /// A custodian checks every share sent to him (Feldman) and prints his acknowledgement
+    /// (proofs of knowledge) to POST on /bandi/{id}/sigillo/conferme; names any cheating
+    /// contributor instead. --contributions is GET /bandi/{id}/sigillo/contributi.
+    Ack {
+        #[arg(long)]
+        identity: PathBuf,
+        #[arg(long)]
+        contributions: PathBuf,
+    },
+    /// A custodian's share of one envelope kind, for its opening: prints the JSON to POST on
+    /// /bandi/{id}/aperture/{kind}/quote.
     DecryptShare {
         #[arg(long)]
         identity: PathBuf,
         #[arg(long)]
-        share: PathBuf,
+        contributions: PathBuf,
+        #[arg(long)]
+        kind: String,
     },
 }
 
 fn read(path: &Path) -> Result<String, String> {
     fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
+    serde_json::from_str(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<(), String> {
+    println!("{}", serde_json::to_string_pretty(v).map_err(|e| e.to_string())?);
+    Ok(())
 }
 
 fn identity_from_file(path: &Path) -> Result<AgeIdentity, String> {
@@ -79,64 +94,26 @@ pub fn keys(action: KeysAction) -> Result<(), String> {
             println!("{public}");
             Ok(())
         }
-        KeysAction::Ceremony { k, custodians } => {
-            let mut ids = Vec::new();
-            let mut publics = Vec::new();
-            for c in &custodians {
-                let (id, key) = c
-                    .split_once('=')
-                    .ok_or_else(|| format!("custode «{c}»: usare USER_ID=age1..."))?;
-                ids.push(
-                    id.trim()
-                        .parse::<uuid::Uuid>()
-                        .map_err(|e| format!("custode «{id}»: {e}"))?,
-                );
-                publics.push(envelope::parse_recipient(key).map_err(|e| e.to_string())?);
-            }
-            let out = custody::ceremony(&publics, k).map_err(|e| e.to_string())?;
-            let upload = TenderKeyUpload {
-                recipient: out.recipient,
-                k: out.k,
-                n: out.n,
-                shares: out
-                    .shares
-                    .into_iter()
-                    .zip(ids)
-                    .map(|(s, id)| ShareUpload {
-                        custodian_user_id: id,
-                        custodian_key: s.custodian,
-                        ciphertext: B64.encode(s.ciphertext),
-                    })
-                    .collect(),
-            };
-            println!("{}", serde_json::to_string_pretty(&upload).map_err(|e| e.to_string())?);
-            Ok(())
+        KeysAction::Contribute { ceremony } => {
+            let view: TenderKey = read_json(&ceremony)?;
+            print_json(&custodian::contribution(&view).map_err(|e| e.to_string())?)
         }
-        KeysAction::DecryptShare { identity, share } => {
+        KeysAction::Ack {
+            identity,
+            contributions,
+        } => {
             let id = identity_from_file(&identity)?;
-            let me = id.to_public().to_string();
-            let json: serde_json::Value =
-                serde_json::from_str(&read(&share)?).map_err(|e| format!("{}: {e}", share.display()))?;
-            let list = json.get("shares").unwrap_or(&json);
-            let entry = list
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|s| s["custodian_key"].as_str() == Some(me.as_str()))
-                .ok_or_else(|| format!("nessuna quota cifrata per la chiave {me}"))?;
-            let ciphertext = B64
-                .decode(entry["ciphertext"].as_str().unwrap_or_default())
-                .map_err(|e| format!("quota non in base64: {e}"))?;
-            let plain = custody::decrypt_share(
-                &id,
-                &EncryptedShare {
-                    custodian: me,
-                    ciphertext,
-                },
-            )
-            .map_err(|e| e.to_string())?;
-            println!("{}", B64.encode(plain.as_bytes()));
-            Ok(())
+            let all: Contributions = read_json(&contributions)?;
+            print_json(&custodian::acknowledgement(&id, &all).map_err(|e| e.to_string())?)
+        }
+        KeysAction::DecryptShare {
+            identity,
+            contributions,
+            kind,
+        } => {
+            let id = identity_from_file(&identity)?;
+            let all: Contributions = read_json(&contributions)?;
+            print_json(&custodian::opening_share(&id, &all, &kind).map_err(|e| e.to_string())?)
         }
     }
 }

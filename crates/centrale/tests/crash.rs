@@ -14,12 +14,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use chrono::{Duration as Span, Utc};
 use db::testdb::TestDatabase;
 use offerte::bundle::{parse_platform_key, verify_bundle, Pins, VerificationBundle};
-use seal::custody;
+use offerte::custodian;
+use offerte::custody::{Contributions, TenderKey};
 use seal::envelope::AgeIdentity;
 use serde_json::{json, Value};
 
@@ -213,13 +212,32 @@ fn setup(anon: &Http) -> (String, Vec<Http>) {
     });
     let bando = id(&rup.ok("POST", "/api/v1/bandi", Some(&body), 201));
     rup.ok("POST", &format!("/api/v1/bandi/{bando}/publish"), Some(&json!({})), 200);
+    // The dealerless ceremony, each custodian logged in as himself.
     let identities: Vec<AgeIdentity> = (0..3).map(|_| AgeIdentity::generate()).collect();
-    let publics: Vec<_> = identities.iter().map(AgeIdentity::to_public).collect();
-    let out = custody::ceremony(&publics, 2).expect("ceremony");
-    let key = json!({ "recipient": out.recipient, "k": 2, "n": 3,
-        "shares": out.shares.iter().zip(&officials).map(|(s, u)| json!({
-            "custodian_user_id": u, "custodian_key": s.custodian, "ciphertext": B64.encode(&s.ciphertext) })).collect::<Vec<_>>() });
-    rup.ok("PUT", &format!("/api/v1/bandi/{bando}/sigillo"), Some(&key), 201);
+    let custodians: Vec<Http> = ["rup@comune.milano.it", "c2@comune.milano.it", "c3@comune.milano.it"]
+        .iter()
+        .map(|e| anon.login(e, PASSWORD))
+        .collect();
+    let seal = format!("/api/v1/bandi/{bando}/sigillo");
+    for (c, key) in custodians.iter().zip(&identities) {
+        c.ok(
+            "POST",
+            &format!("{seal}/custodi"),
+            Some(&json!({ "age_key": key.to_public().to_string() })),
+            201,
+        );
+    }
+    for c in &custodians {
+        let view: TenderKey = serde_json::from_value(c.ok("GET", &seal, None, 200)).expect("seal view");
+        let upload = serde_json::to_value(custodian::contribution(&view).expect("contribution")).expect("json");
+        c.ok("POST", &format!("{seal}/contributi"), Some(&upload), 201);
+    }
+    for (c, key) in custodians.iter().zip(&identities) {
+        let all: Contributions =
+            serde_json::from_value(c.ok("GET", &format!("{seal}/contributi"), None, 200)).expect("contributions");
+        let ack = serde_json::to_value(custodian::acknowledgement(key, &all).expect("ack")).expect("json");
+        c.ok("POST", &format!("{seal}/conferme"), Some(&ack), 201);
+    }
 
     let durc_until = (Utc::now() + Span::days(730)).format("%Y-%m-%d").to_string();
     let suppliers = PIVA

@@ -1,13 +1,15 @@
-//! The offline key tools, run as a custodian and a bidder would: `centrale keys
-//! custodian-keygen`, `keys ceremony`, `seal`, `keys decrypt-share`. Two of three shares
-//! rebuild the tender key and open what `centrale seal` sealed; one share does not.
+//! The offline key tools, run as custodians and a bidder would: `centrale keys
+//! custodian-keygen`, `keys contribute`, `keys ack`, `seal`, `keys decrypt-share`. The server's
+//! part (the roster, the key computed from the commitments) is played here with the same
+//! public functions. Two of three custodians' shares open what `centrale seal` sealed; one
+//! does not, and no single run of the CLI ever prints the key.
 
 use std::path::Path;
 use std::process::Command;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-use seal::custody::{combine_for_recipient, KeyShare};
+use offerte::custody::{CeremonyCustodian, Contributions, DealerContribution, OpeningShareUpload, TenderKey};
+use seal::custody::{self as dkg, ThresholdIdentity};
+use uuid::Uuid;
 
 fn centrale(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_centrale"))
@@ -22,51 +24,92 @@ fn centrale(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn last_line_starting(text: &str, prefix: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .rfind(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no line starting with {prefix} in {text}"))
-        .to_string()
-}
-
 fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
 #[test]
-fn a_two_of_three_ceremony_seal_and_opening_with_the_cli() {
+fn a_two_of_three_dealerless_ceremony_seal_and_opening_with_the_cli() {
     let dir = std::env::temp_dir().join(format!("centrale-seal-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut custodians = Vec::new();
-    for i in 0..3 {
-        let identity = dir.join(format!("c{i}.key"));
-        let public = last_line_starting(
-            &centrale(&["keys", "custodian-keygen", "--out", path(&identity)]),
-            "age1",
-        );
-        custodians.push((uuid::Uuid::new_v4().to_string(), public, identity));
+    let bando = Uuid::new_v4();
+    let keys: Vec<_> = (1..=3).map(|i| dir.join(format!("c{i}.key"))).collect();
+    let custodians: Vec<CeremonyCustodian> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| CeremonyCustodian {
+            user_id: Uuid::new_v4(),
+            index: i as u32 + 1,
+            transport_key: Some(
+                centrale(&["keys", "custodian-keygen", "--out", path(k)])
+                    .trim()
+                    .to_string(),
+            ),
+            contributed: false,
+            acked: false,
+        })
+        .collect();
+    let view = TenderKey {
+        bando_id: bando,
+        ceremony_id: Some(Uuid::new_v4()),
+        status: "contributing".into(),
+        k: 2,
+        n: 3,
+        submission_deadline: None,
+        custodians: custodians.clone(),
+        recipients: Default::default(),
+        leaf_hash: None,
+        completed_at: None,
+    };
+    let view_path = dir.join("sigillo.json");
+    std::fs::write(&view_path, serde_json::to_string(&view).expect("json")).expect("write");
+    let mut contributions = Vec::new();
+    for c in &custodians {
+        let out = centrale(&["keys", "contribute", "--ceremony", path(&view_path)]);
+        assert!(!out.contains("AGE-SECRET-KEY"), "no secret leaves a contribution");
+        let upload: offerte::custody::ContributionUpload = serde_json::from_str(&out).expect("contribution");
+        for (kind, kc) in upload.kinds {
+            contributions.push(DealerContribution {
+                dealer_user_id: c.user_id,
+                dealer_index: c.index,
+                kind,
+                commitments: kc.commitments,
+                shares: kc.shares,
+            });
+        }
     }
-    let mut args = vec!["keys".to_string(), "ceremony".into(), "-k".into(), "2".into()];
-    for (user, public, _) in &custodians {
-        args.push("--custodian".into());
-        args.push(format!("{user}={public}"));
+    let all = Contributions {
+        bando_id: bando,
+        ceremony_id: Uuid::new_v4(),
+        k: 2,
+        n: 3,
+        custodians,
+        contributions,
+    };
+    let all_path = dir.join("contributi.json");
+    std::fs::write(&all_path, serde_json::to_string(&all).expect("json")).expect("write");
+    for k in &keys {
+        let ack = centrale(&["keys", "ack", "--identity", path(k), "--contributions", path(&all_path)]);
+        assert!(ack.contains("\"A\"") && ack.contains("\"C\""), "{ack}");
     }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let ceremony_json = centrale(&args);
-    let ceremony: serde_json::Value = serde_json::from_str(&ceremony_json).expect("ceremony JSON");
-    let recipient = ceremony["recipient"].as_str().expect("recipient").to_string();
-    assert!(recipient.starts_with("age1"));
-    assert!(
-        !ceremony_json.contains("AGE-SECRET-KEY"),
-        "the tender's private key never leaves the ceremony"
-    );
-    let ceremony_path = dir.join("ceremony.json");
-    std::fs::write(&ceremony_path, &ceremony_json).expect("write ceremony");
-
-    let plain = dir.join("offerta.txt");
-    std::fs::write(&plain, "Offerta economica: ribasso 12,345%").expect("write plaintext");
-    let sealed = dir.join("offerta.age");
+    // The tender key of C, as the server computes it from the commitments.
+    let commitments: Vec<Vec<_>> = all
+        .contributions
+        .iter()
+        .filter(|c| c.kind == "C")
+        .map(|c| {
+            c.commitments
+                .iter()
+                .map(|p| dkg::parse_point(p).expect("point"))
+                .collect()
+        })
+        .collect();
+    let x = dkg::tender_public_key(&commitments);
+    let recipient = dkg::recipient_of(&x).expect("recipient");
+    let plain = dir.join("c.json");
+    std::fs::write(&plain, "Offerta economica: ribasso 12,345%").expect("write");
+    let sealed = dir.join("c.age");
     centrale(&[
         "seal",
         "--recipient",
@@ -76,29 +119,27 @@ fn a_two_of_three_ceremony_seal_and_opening_with_the_cli() {
         "--out",
         path(&sealed),
     ]);
-    let ciphertext = std::fs::read(&sealed).expect("sealed file");
-    assert!(!String::from_utf8_lossy(&ciphertext).contains("ribasso"));
+    let ciphertext = std::fs::read(&sealed).expect("sealed");
 
-    let share = |i: usize| -> KeyShare {
+    let share = |i: usize| -> (u32, dkg::Scalar) {
         let out = centrale(&[
             "keys",
             "decrypt-share",
             "--identity",
-            path(&custodians[i].2),
-            "--share",
-            path(&ceremony_path),
+            path(&keys[i]),
+            "--contributions",
+            path(&all_path),
+            "--kind",
+            "C",
         ]);
-        let b64 = out.lines().map(str::trim).rfind(|l| !l.is_empty()).expect("share line");
-        KeyShare::from_bytes(&B64.decode(b64).expect("base64 share")).expect("a share")
+        let s: OpeningShareUpload = serde_json::from_str(&out).expect("share json");
+        (i as u32 + 1, dkg::parse_scalar(&s.share).expect("scalar"))
     };
     let (first, third) = (share(0), share(2));
-    assert!(
-        combine_for_recipient(std::slice::from_ref(&first), 2, &recipient).is_err(),
-        "one share must not open"
-    );
-    let key = combine_for_recipient(&[first, third], 2, &recipient).expect("two shares rebuild the tender key");
+    assert!(dkg::combine(&[first], 2).is_err(), "one share must not open");
+    let id = ThresholdIdentity::new(dkg::combine(&[first, third], 2).expect("two shares"), &x).expect("key of C");
     let mut opened = Vec::new();
-    seal::envelope::open_stream(&key, &ciphertext[..], &mut opened).expect("opens");
+    seal::envelope::open_stream(&id, &ciphertext[..], &mut opened).expect("opens");
     assert_eq!(
         String::from_utf8(opened).expect("utf-8"),
         "Offerta economica: ribasso 12,345%"

@@ -71,6 +71,9 @@ impl OfferteError {
                 | SealError::ShareMalformed(_)
                 | SealError::ShareDecrypt(_)
                 | SealError::RecipientMismatch
+                | SealError::CommitmentMalformed(_)
+                | SealError::ProofInvalid
+                | SealError::ShareInvalid
                 | SealError::InvalidAgeKey(_)
         )
     }

@@ -1,18 +1,20 @@
 //! Bids (offerte) and their envelopes, sealed with the `seal` crate and kept in PostgreSQL
 //! plus a blob store of age ciphertext. See docs/seal.md.
 //!
-//! - [`custody`]: the tender key (age recipient) and its k-of-n encrypted shares.
+//! - [`custody`]: the dealerless key ceremony (one key per kind), the custodians' shares at the
+//!   opening. [`custodian`]: the custodian's offline side of it.
 //! - [`blob`]: streaming an upload into the content-addressed blob store (fsync, then rename).
 //! - [`submit`]: envelopes A/B/C, receipts, replacements, withdrawals.
 //! - [`log`] and [`sequencer`]: the transparency log, its checkpoints and the deadline closing.
 //! - [`amendments`]: bids flagged by a later rettifica, confirmations, notifications.
 //! - [`secrecy`]: audit events about bids, hidden from the ente until the deadline.
-//! - [`opening`]: k shares, envelopes opened A, then B, then C.
+//! - [`opening`]: k custodians' shares, envelopes opened A, then B, then C.
 //! - [`bundle`]: what `centrale verify` checks offline.
 
 pub mod amendments;
 pub mod blob;
 pub mod bundle;
+pub mod custodian;
 pub mod custody;
 pub mod error;
 pub mod log;

@@ -1,19 +1,17 @@
-//! Opening: after the deadline, k custodians' decrypted shares rebuild the tender key in
-//! memory; the envelopes of one kind (A, then B, then C) are decrypted into the blob store's
-//! `opened/` area, the key is dropped, and the opening is logged. Any refusal changes nothing.
+//! Opening: after the deadline, the shares k custodians submitted for one kind
+//! (`custody::submit_opening_share`) rebuild that kind's key in memory; the envelopes of that
+//! kind (A, then B, then C) are decrypted into the blob store's `opened/` area, the key is
+//! dropped, and the opening is logged. Any refusal changes nothing.
 
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::PathBuf;
 
 use accounts::{Principal, Role};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use db::audit::{self, AuditCtx, AuditEvent};
 use diesel::prelude::*;
 use domain::clock::Clock;
-use seal::custody::{combine_for_recipient, KeyShare};
 use seal::envelope::{open_stream, HashingWriter};
 use seal::receipt::canonical_time;
 use serde::{Deserialize, Serialize};
@@ -25,12 +23,11 @@ use crate::schema::{agg_commission, bandi, bids, envelopes, opened_envelopes, op
 use crate::submit::micros;
 use crate::{sequencer, OfferteError, SealService};
 
-/// The custodians' decrypted shares (from `centrale keys decrypt-share`), base64.
+/// The opening request carries no key material: the custodians have submitted their own
+/// shares (`POST /bandi/{id}/aperture/{kind}/quote`). Send `{}`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OpeningRequest {
-    pub shares: Vec<String>,
-}
+pub struct OpeningRequest {}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OpenedEnvelope {
@@ -242,7 +239,7 @@ pub fn open(
     who: &Principal,
     bando_id: Uuid,
     kind_str: &str,
-    req: &OpeningRequest,
+    _req: &OpeningRequest,
     technical: &dyn TechnicalPhase,
 ) -> Result<Opening, OfferteError> {
     let envelope_kind = crate::submit::parse_kind(kind_str)?;
@@ -255,27 +252,11 @@ pub fn open(
     }
     let now = micros(clock.now());
     ensure_may_open(conn, bando_id, kind_str, now, technical)?;
-    let (recipient, k): (String, i32) = seal_tender_keys::table
-        .find(bando_id)
-        .select((seal_tender_keys::recipient, seal_tender_keys::k))
-        .first(conn)
-        .optional()?
-        .ok_or(OfferteError::NotFound {
-            what: "Chiave del bando",
-        })?;
     // Everything received before the deadline is in the log before anything is opened.
     sequencer::close_tender(conn, svc, bando_id, now)?;
     let letter = envelope_kind.as_str();
 
-    let mut shares = Vec::with_capacity(req.shares.len());
-    for (i, s) in req.shares.iter().enumerate() {
-        let raw = B64
-            .decode(s.trim())
-            .map_err(|_| OfferteError::invalid("share_not_base64", &format!("shares[{i}]"), "Quota non in base64"))?;
-        shares.push(KeyShare::from_bytes(&raw)?);
-    }
-    let identity = combine_for_recipient(&shares, k as usize, &recipient)?;
-    drop(shares);
+    let (identity, shares_used) = crate::custody::opening_key(conn, bando_id, letter)?;
 
     let attempt = Uuid::new_v4();
     let out_rel = format!("opened/{bando_id}/{letter}-{attempt}");
@@ -359,7 +340,7 @@ pub fn open(
             "centrale-envelope-opened/v1\ntender {bando_id}\nenvelope {letter}\nopened-at {}\nopened-by {}\nshares {}\n",
             canonical_time(&now),
             who.user_id,
-            req.shares.len()
+            shares_used
         );
         for d in &done {
             match &d.plaintext {
@@ -374,7 +355,7 @@ pub fn open(
                 openings::kind.eq(letter),
                 openings::opened_at.eq(now),
                 openings::opened_by.eq(who.user_id),
-                openings::shares_used.eq(req.shares.len() as i32),
+                openings::shares_used.eq(shares_used as i32),
                 openings::envelopes.eq(done.len() as i32),
                 openings::leaf_id.eq(leaf_id),
             ))

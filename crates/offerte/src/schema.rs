@@ -175,6 +175,73 @@ diesel::table! {
     }
 }
 
+// migrations/2026-12-02-000100_custody: the dealerless ceremony and the opening shares.
+diesel::table! {
+    seal_ceremonies (id) {
+        id -> Uuid,
+        bando_id -> Uuid,
+        k -> Int4,
+        custodians -> Array<Uuid>,
+        started_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+        reset_at -> Nullable<Timestamptz>,
+        reset_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    seal_transport_keys (ceremony_id, custodian_user_id) {
+        ceremony_id -> Uuid,
+        custodian_user_id -> Uuid,
+        position -> Int4,
+        age_key -> Text,
+        registered_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    seal_contributions (ceremony_id, dealer_user_id, kind) {
+        ceremony_id -> Uuid,
+        dealer_user_id -> Uuid,
+        kind -> Text,
+        commitments -> Array<Bytea>,
+        shares -> Jsonb,
+        submitted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    seal_acks (ceremony_id, custodian_user_id, kind) {
+        ceremony_id -> Uuid,
+        custodian_user_id -> Uuid,
+        kind -> Text,
+        verification_share -> Bytea,
+        proof -> Bytea,
+        acked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    seal_kind_keys (bando_id, kind) {
+        bando_id -> Uuid,
+        kind -> Text,
+        ceremony_id -> Uuid,
+        public_key -> Bytea,
+        recipient -> Text,
+    }
+}
+
+diesel::table! {
+    seal_opening_shares (bando_id, kind, custodian_user_id) {
+        bando_id -> Uuid,
+        kind -> Text,
+        custodian_user_id -> Uuid,
+        position -> Int4,
+        share -> Bytea,
+        submitted_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(envelopes -> bids (bid_id));
 diesel::joinable!(receipts -> envelopes (envelope_id));
 diesel::joinable!(opened_envelopes -> envelopes (envelope_id));
@@ -182,6 +249,12 @@ diesel::joinable!(opened_envelopes -> envelopes (envelope_id));
 diesel::allow_tables_to_appear_in_same_query!(
     seal_tender_keys,
     seal_key_shares,
+    seal_ceremonies,
+    seal_transport_keys,
+    seal_contributions,
+    seal_acks,
+    seal_kind_keys,
+    seal_opening_shares,
     log_leaves,
     log_checkpoints,
     bids,

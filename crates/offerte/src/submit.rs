@@ -20,7 +20,7 @@ use crate::amendments::{self, PendingAmendment};
 use crate::blob::StagedBlob;
 use crate::custody::{tender, Tender};
 use crate::log::{self, kind};
-use crate::schema::{bid_confirmations, bids, envelopes, log_leaves, receipts, seal_closures, seal_tender_keys};
+use crate::schema::{bid_confirmations, bids, envelopes, log_leaves, receipts, seal_closures};
 use crate::{OfferteError, SealService};
 
 /// Receipt times have microsecond precision, like the database.
@@ -180,12 +180,13 @@ fn check_deadline(t: &Tender, now: DateTime<Utc>) -> Result<DateTime<Utc>, Offer
     Ok(deadline)
 }
 
-/// Before the upload: may this supplier submit now? Returns the tender recipient.
+/// Before the upload: may this supplier submit now? Returns the recipient of `kind`'s key.
 pub fn prepare(
     conn: &mut PgConnection,
     who: &Principal,
     bando_id: Uuid,
     lotto: Option<Uuid>,
+    envelope_kind: EnvelopeKind,
     now: DateTime<Utc>,
 ) -> Result<String, OfferteError> {
     let t = tender(conn, bando_id)?;
@@ -195,35 +196,14 @@ pub fn prepare(
     check_lot(conn, bando_id, lotto)?;
     check_deadline(&t, now)?;
     eligible(conn, &t, who, now)?;
-    seal_tender_keys::table
-        .find(bando_id)
-        .select(seal_tender_keys::recipient)
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| {
-            OfferteError::conflict(
-                "tender_key_missing",
-                "Il bando non ha ancora la chiave di cifratura delle buste",
-            )
-        })
+    crate::custody::recipient_for(conn, bando_id, envelope_kind.as_str())
 }
 
 /// Locks the tender key row for the rest of the transaction (shared: submissions do not wait
 /// for each other, only for a closing) and refuses a closed tender or a passed deadline.
 /// Returns the time of receipt.
 fn lock_open_tender(conn: &mut PgConnection, t: &Tender, clock: &dyn Clock) -> Result<DateTime<Utc>, OfferteError> {
-    seal_tender_keys::table
-        .find(t.id)
-        .select(seal_tender_keys::bando_id)
-        .for_share()
-        .first::<Uuid>(conn)
-        .optional()?
-        .ok_or_else(|| {
-            OfferteError::conflict(
-                "tender_key_missing",
-                "Il bando non ha ancora la chiave di cifratura delle buste",
-            )
-        })?;
+    crate::custody::lock_for_submission(conn, t.id)?;
     // The clock is read after the last byte and after the lock: this is the time of receipt.
     let now = micros(clock.now());
     let deadline = check_deadline(t, now)?;
@@ -672,13 +652,24 @@ pub(crate) fn may_see(
     Ok((bando_id, path))
 }
 
-/// Path of the envelope's ciphertext in the blob store (for download).
+/// Path of the envelope's ciphertext in the blob store (for download): its bidder; after the
+/// closing, the ente's auditors and admins.
 pub fn ciphertext_path(
     conn: &mut PgConnection,
     svc: &SealService,
     who: &Principal,
     envelope_id: Uuid,
 ) -> Result<std::path::PathBuf, OfferteError> {
-    let (_, rel) = may_see(conn, who, envelope_id)?;
+    let (bando_id, rel) = may_see(conn, who, envelope_id)?;
+    let bidder: Uuid = envelopes::table
+        .find(envelope_id)
+        .select(envelopes::bidder_id)
+        .first(conn)?;
+    if bidder != who.user_id {
+        // The ciphertext goes to its bidder and to those who audit the tender, not to the
+        // officials who run the opening: nobody gathers ciphertext and shares together.
+        let t = tender(conn, bando_id)?;
+        who.require_any_in(&[Role::Auditor], t.ente_id)?;
+    }
     Ok(svc.dir().join(rel))
 }

@@ -1,228 +1,355 @@
-//! Key custody: the tender key ceremony and the k-of-n recombination at opening time.
+//! Key custody without a dealer: a Pedersen/Feldman distributed key generation over
+//! Curve25519, and threshold decryption of standard age X25519 envelopes.
 //!
-//! The ceremony generates an age X25519 identity, splits its 32-byte secret with Shamir
-//! secret sharing over GF(256) (`vsss-rs`, byte-wise), and encrypts each share to one
-//! custodian's own age public key. Only the recipient (public key), k, n and the encrypted
-//! shares leave the ceremony; the secret and the plaintext shares are zeroized.
+//! Each of the n custodians (numbered 1..=n) picks a random polynomial `f_i` of degree k-1,
+//! publishes the Feldman commitments `C_i,m = a_i,m·B` of its coefficients and sends `f_i(j)`
+//! to custodian j, encrypted to j's own age transport key. Custodian j checks every share
+//! it received against its dealer's commitments, keeps `s_j = Σ_i f_i(j)` and proves
+//! knowledge of it for the public verification share `S_j = Σ_i Σ_m j^m·C_i,m`.
+//! The tender key is `X = Σ_i C_i,0` (anyone recomputes it from the commitments); its
+//! secret `x = Σ_i a_i,0 = Σ_j λ_j·s_j` exists only when k custodians' shares are combined
+//! at the opening. X, as a Montgomery u-coordinate, is an ordinary age `age1...` recipient:
+//! bidders seal with the unmodified age tools.
 //!
-//! Plaintext share encoding (what a custodian decrypts and submits at the opening):
-//! `"CSS1" || k (1 byte) || n (1 byte) || share id (1 byte) || 32 share bytes`.
+//! Everything here is database-free; the wire forms (hex of 32-byte compressed points and
+//! canonical little-endian scalars) are what the server stores and the CLI prints.
 
+use base64::engine::general_purpose::{STANDARD as B64, STANDARD_NO_PAD as B64_NO_PAD};
+use base64::Engine;
+use bech32::{ToBase32, Variant};
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as B;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::montgomery::MontgomeryPoint;
+
+use curve25519_dalek::traits::{Identity as _, IsIdentity};
 use rand::rngs::OsRng;
 use rand::RngCore;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use sha2::{Digest, Sha256, Sha512};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::envelope::{open_stream, seal_stream, AgeIdentity, AgeRecipient};
+
 use crate::{Result, SealError};
+/// The group types, for callers that hold shares and keys.
+pub use curve25519_dalek::{edwards::EdwardsPoint as Point, scalar::Scalar};
 
-use bech32::{ToBase32, Variant};
+/// Lower-case human-readable part of age recipients.
+const AGE_RECIPIENT_HRP: &str = "age";
+/// The age X25519 stanza: tag and HKDF label (c2sp.org/age, "X25519 recipient stanza").
+const X25519_TAG: &str = "X25519";
+const X25519_LABEL: &[u8] = b"age-encryption.org/v1/X25519";
+const FILE_KEY_BYTES: usize = 16;
+/// Domain separation of the Schnorr challenge.
+const PROOF_DOMAIN: &[u8] = b"centrale-dkg-proof/v1\n";
 
-const SHARE_MAGIC: &[u8; 4] = b"CSS1";
-const SECRET_LEN: usize = 32;
-const SHARE_LEN: usize = SHARE_MAGIC.len() + 3 + SECRET_LEN;
-/// Lower-case human-readable part of age secret keys.
-const AGE_SECRET_HRP: &str = "age-secret-key-";
-
-/// One custodian's share, encrypted to their own age public key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EncryptedShare {
-    /// The custodian's age public key (`age1...`) the share is encrypted to.
-    pub custodian: String,
-    /// Binary age ciphertext of the plaintext share.
-    pub ciphertext: Vec<u8>,
-}
-
-/// What a key ceremony publishes and hands out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CeremonyOutput {
-    /// The tender recipient (`age1...`): bidders encrypt envelopes to it.
-    pub recipient: String,
-    /// Threshold: shares needed to rebuild the key.
-    pub k: usize,
-    /// Number of custodians and shares.
-    pub n: usize,
-    /// One encrypted share per custodian, in the order the custodians were given.
-    pub shares: Vec<EncryptedShare>,
-}
-
-/// A decrypted share, as submitted by a custodian at the opening. Zeroized on drop.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct KeyShare {
-    bytes: Vec<u8>,
-}
-
-impl std::fmt::Debug for KeyShare {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print share material.
-        f.debug_struct("KeyShare")
-            .field("id", &self.id())
-            .finish_non_exhaustive()
-    }
-}
-
-impl KeyShare {
-    /// Parses plaintext share bytes (see module docs).
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() != SHARE_LEN || &bytes[..4] != SHARE_MAGIC {
-            return Err(SealError::ShareMalformed("formato della quota sconosciuto".into()));
-        }
-        let share = KeyShare { bytes: bytes.to_vec() };
-        let (k, n, id) = (share.k(), share.n(), share.id());
-        if k < 2 || k > n || id == 0 {
-            return Err(SealError::ShareMalformed("parametri della quota incoerenti".into()));
-        }
-        Ok(share)
-    }
-
-    /// The plaintext share bytes (secret material: handle with care).
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// Threshold recorded in the share.
-    pub fn k(&self) -> usize {
-        self.bytes[4] as usize
-    }
-
-    /// Number of shares recorded in the share.
-    pub fn n(&self) -> usize {
-        self.bytes[5] as usize
-    }
-
-    /// Share identifier (the x coordinate, 1..=255).
-    pub fn id(&self) -> u8 {
-        self.bytes[6]
-    }
-
-    /// The vsss-rs share: id followed by the share bytes.
-    fn vsss_share(&self) -> Vec<u8> {
-        self.bytes[6..].to_vec()
-    }
-}
-
-/// Builds an age identity from 32 secret bytes (via its Bech32 string form).
-fn identity_from_secret(secret: &[u8]) -> Result<AgeIdentity> {
-    let mut encoded = bech32::encode(AGE_SECRET_HRP, secret.to_base32(), Variant::Bech32)
-        .map_err(|e| SealError::SecretSharing(e.to_string()))?;
-    let upper = Zeroizing::new(encoded.to_uppercase());
-    encoded.zeroize();
-    upper
-        .parse::<AgeIdentity>()
-        .map_err(|e| SealError::SecretSharing(e.to_string()))
-}
-
-/// The 32 secret bytes of an age identity (tests only: the ceremony never exports keys).
-#[cfg(test)]
-fn secret_of(identity: &AgeIdentity) -> Result<Zeroizing<Vec<u8>>> {
-    use age::secrecy::ExposeSecret;
-    use bech32::FromBase32;
-    let s = identity.to_string();
-    let lower = Zeroizing::new(s.expose_secret().to_lowercase());
-    let (hrp, data, variant) = bech32::decode(&lower).map_err(|e| SealError::SecretSharing(e.to_string()))?;
-    if hrp != AGE_SECRET_HRP || variant != Variant::Bech32 {
-        return Err(SealError::SecretSharing("chiave age inattesa".into()));
-    }
-    let bytes = Vec::<u8>::from_base32(&data).map_err(|e| SealError::SecretSharing(e.to_string()))?;
-    Ok(Zeroizing::new(bytes))
-}
-
-fn check_threshold(k: usize, n: usize) -> Result<()> {
+/// Checks the threshold parameters (2 ≤ k ≤ n ≤ 255).
+pub fn check_threshold(k: usize, n: usize) -> Result<()> {
     if k < 2 || k > n || n > 255 {
         return Err(SealError::InvalidThreshold { k, n });
     }
     Ok(())
 }
 
-/// Runs a key ceremony: a fresh tender key, split k-of-n, one share per custodian.
-pub fn ceremony(custodians: &[AgeRecipient], k: usize) -> Result<CeremonyOutput> {
-    let n = custodians.len();
-    check_threshold(k, n)?;
-    let mut secret = Zeroizing::new([0u8; SECRET_LEN]);
-    OsRng.fill_bytes(secret.as_mut());
-    let identity = identity_from_secret(secret.as_ref())?;
-    let recipient = identity.to_public().to_string();
-    drop(identity);
+/// A uniformly random scalar (64 random bytes reduced mod ℓ: no bias).
+pub fn random_scalar() -> Scalar {
+    let mut wide = Zeroizing::new([0u8; 64]);
+    OsRng.fill_bytes(wide.as_mut());
+    Scalar::from_bytes_mod_order_wide(&wide)
+}
 
-    let mut raw = vsss_rs::Gf256::split_array(k, n, secret.as_ref(), OsRng)
-        .map_err(|e| SealError::SecretSharing(format!("{e:?}")))?;
-    drop(secret);
+/// Hex of a compressed Edwards point.
+pub fn point_hex(p: &EdwardsPoint) -> String {
+    hex::encode(p.compress().as_bytes())
+}
 
-    let mut shares = Vec::with_capacity(n);
+/// Parses a point of the prime-order subgroup (not the identity) from hex.
+pub fn parse_point(s: &str) -> Result<EdwardsPoint> {
+    let bytes: [u8; 32] = hex::decode(s.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| SealError::CommitmentMalformed("serve un punto di 32 byte in esadecimale".into()))?;
+    let p = CompressedEdwardsY(bytes)
+        .decompress()
+        .ok_or_else(|| SealError::CommitmentMalformed("il punto non è sulla curva".into()))?;
+    if p.is_identity() || !p.is_torsion_free() {
+        return Err(SealError::CommitmentMalformed(
+            "il punto non appartiene al sottogruppo di ordine primo".into(),
+        ));
+    }
+    Ok(p)
+}
+
+/// Hex of a scalar (canonical little-endian bytes). Secret when the scalar is.
+pub fn scalar_hex(s: &Scalar) -> String {
+    hex::encode(s.as_bytes())
+}
+
+/// Parses a canonical scalar from hex.
+pub fn parse_scalar(s: &str) -> Result<Scalar> {
+    let mut bytes: [u8; 32] = hex::decode(s.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| SealError::ShareMalformed("serve un valore di 32 byte in esadecimale".into()))?;
+    let scalar = Option::<Scalar>::from(Scalar::from_canonical_bytes(bytes));
+    bytes.zeroize();
+    scalar.ok_or_else(|| SealError::ShareMalformed("valore non canonico".into()))
+}
+
+/// A custodian's public material as the dealers need it: number (1..=n) and transport key.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    pub index: u32,
+    pub transport_key: AgeRecipient,
+}
+
+/// One dealer's contribution for one key: the Feldman commitments (k points) and one share
+/// per custodian, each encrypted (age) to that custodian's transport key.
+#[derive(Debug, Clone)]
+pub struct Contribution {
+    pub commitments: Vec<EdwardsPoint>,
+    /// (custodian number, binary age ciphertext of the 32-byte share).
+    pub shares: Vec<(u32, Vec<u8>)>,
+}
+
+/// f(x) for the polynomial with `coeffs` (lowest degree first), by Horner's rule.
+fn evaluate(coeffs: &[Scalar], x: u32) -> Scalar {
+    let x = Scalar::from(x);
+    coeffs.iter().rev().fold(Scalar::ZERO, |acc, c| acc * x + c)
+}
+
+/// A dealer's contribution: a fresh polynomial of degree k-1, committed and shared among
+/// `participants`. The polynomial is wiped before returning; nothing of it stays.
+pub fn contribute(k: usize, participants: &[Participant]) -> Result<Contribution> {
+    check_threshold(k, participants.len())?;
+    let mut coeffs: Vec<Scalar> = (0..k).map(|_| random_scalar()).collect();
+    let commitments = coeffs.iter().map(|a| a * B).collect();
+    let mut shares = Vec::with_capacity(participants.len());
     let mut result = Ok(());
-    for (custodian, share) in custodians.iter().zip(raw.iter()) {
-        let mut plain = Zeroizing::new(Vec::with_capacity(SHARE_LEN));
-        plain.extend_from_slice(SHARE_MAGIC);
-        // k and n fit in a byte: checked above.
-        plain.extend_from_slice(&[k as u8, n as u8]);
-        plain.extend_from_slice(share);
-        let mut ciphertext = Vec::new();
-        if let Err(e) = seal_stream(custodian, &plain[..], &mut ciphertext) {
+    for p in participants {
+        let share = Zeroizing::new(evaluate(&coeffs, p.index).to_bytes());
+        let mut ct = Vec::new();
+        if let Err(e) = seal_stream(&p.transport_key, &share[..], &mut ct) {
             result = Err(e);
             break;
         }
-        shares.push(EncryptedShare {
-            custodian: custodian.to_string(),
-            ciphertext,
-        });
+        shares.push((p.index, ct));
     }
-    raw.iter_mut().for_each(|s| s.zeroize());
+    coeffs.iter_mut().for_each(Zeroize::zeroize);
     result?;
-    Ok(CeremonyOutput {
-        recipient,
-        k,
-        n,
-        shares,
-    })
+    Ok(Contribution { commitments, shares })
 }
 
-/// A custodian decrypts their share with their own age identity.
-pub fn decrypt_share(custodian: &AgeIdentity, share: &EncryptedShare) -> Result<KeyShare> {
-    let mut plain = Zeroizing::new(Vec::with_capacity(SHARE_LEN));
-    open_stream(custodian, &share.ciphertext[..], &mut *plain).map_err(|e| match e {
+/// A custodian decrypts a share sent to him with his transport identity.
+pub fn open_share(identity: &AgeIdentity, ciphertext: &[u8]) -> Result<Scalar> {
+    let mut plain = Zeroizing::new(Vec::with_capacity(32));
+    open_stream(identity, ciphertext, &mut *plain).map_err(|e| match e {
         SealError::EnvelopeDecrypt(m) => SealError::ShareDecrypt(m),
         other => other,
     })?;
-    KeyShare::from_bytes(&plain)
+    let bytes: [u8; 32] = plain
+        .as_slice()
+        .try_into()
+        .map_err(|_| SealError::ShareMalformed("la quota non è di 32 byte".into()))?;
+    Option::<Scalar>::from(Scalar::from_canonical_bytes(bytes))
+        .ok_or_else(|| SealError::ShareMalformed("valore non canonico".into()))
 }
 
-/// Rebuilds the tender identity from at least `k` distinct shares.
-///
-/// A wrong or corrupted share yields a *different* key rather than an error: use
-/// [`combine_for_recipient`] to compare it with the published recipient.
-pub fn combine(shares: &[KeyShare], k: usize) -> Result<AgeIdentity> {
-    let mut ids: Vec<u8> = shares.iter().map(KeyShare::id).collect();
+/// Σ_m j^m·C_m: what `f(j)·B` must be for a dealer with these commitments.
+pub fn expected_share_point(commitments: &[EdwardsPoint], j: u32) -> EdwardsPoint {
+    let x = Scalar::from(j);
+    commitments
+        .iter()
+        .rev()
+        .fold(EdwardsPoint::identity(), |acc, c| acc * x + c)
+}
+
+/// The Feldman check: is `share` the value at `j` of the polynomial committed to?
+pub fn share_is_consistent(commitments: &[EdwardsPoint], j: u32, share: &Scalar) -> bool {
+    share * B == expected_share_point(commitments, j)
+}
+
+/// The tender key X = Σ_i C_i,0 from every dealer's commitments.
+pub fn tender_public_key(all: &[Vec<EdwardsPoint>]) -> EdwardsPoint {
+    all.iter()
+        .filter_map(|c| c.first())
+        .fold(EdwardsPoint::identity(), |acc, c| acc + c)
+}
+
+/// Custodian j's public verification share S_j = Σ_i Σ_m j^m·C_i,m.
+pub fn verification_share(all: &[Vec<EdwardsPoint>], j: u32) -> EdwardsPoint {
+    all.iter()
+        .map(|c| expected_share_point(c, j))
+        .fold(EdwardsPoint::identity(), |acc, p| acc + p)
+}
+
+/// The age recipient (`age1...`) of an Edwards point: Bech32 of its Montgomery u-coordinate.
+pub fn recipient_of(point: &EdwardsPoint) -> Result<String> {
+    bech32::encode(
+        AGE_RECIPIENT_HRP,
+        point.to_montgomery().to_bytes().to_base32(),
+        Variant::Bech32,
+    )
+    .map_err(|e| SealError::SecretSharing(e.to_string()))
+}
+
+/// A Schnorr proof of knowledge of s with S = s·B, bound to `context`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    pub commitment: EdwardsPoint,
+    pub response: Scalar,
+}
+
+fn challenge(context: &[u8], s_point: &EdwardsPoint, r_point: &EdwardsPoint) -> Scalar {
+    let mut h = Sha512::new();
+    h.update(PROOF_DOMAIN);
+    h.update((context.len() as u64).to_be_bytes());
+    h.update(context);
+    h.update(s_point.compress().as_bytes());
+    h.update(r_point.compress().as_bytes());
+    Scalar::from_bytes_mod_order_wide(&h.finalize().into())
+}
+
+/// Proves knowledge of `secret` (S = secret·B) for `context` (tender, kind, custodian).
+pub fn prove(secret: &Scalar, context: &[u8]) -> Proof {
+    let mut nonce = random_scalar();
+    let commitment = nonce * B;
+    let c = challenge(context, &(secret * B), &commitment);
+    let response = nonce + c * secret;
+    nonce.zeroize();
+    Proof { commitment, response }
+}
+
+/// Verifies a proof of knowledge of the discrete log of `public` for `context`.
+pub fn verify_proof(public: &EdwardsPoint, proof: &Proof, context: &[u8]) -> Result<()> {
+    let c = challenge(context, public, &proof.commitment);
+    if proof.response * B == proof.commitment + c * public {
+        Ok(())
+    } else {
+        Err(SealError::ProofInvalid)
+    }
+}
+
+/// The context a proof is bound to: one tender, one key (kind), one custodian number.
+pub fn proof_context(tender: &str, kind: &str, j: u32) -> Vec<u8> {
+    format!("tender {tender}\nkind {kind}\ncustodian {j}\n").into_bytes()
+}
+
+/// Combines k (or more) custodians' shares `(j, s_j)` into the secret x by Lagrange
+/// interpolation at 0. The caller checks each share against S_j first; the result is an
+/// unclamped scalar, wiped on drop.
+pub fn combine(shares: &[(u32, Scalar)], k: usize) -> Result<Zeroizing<Scalar>> {
+    let mut ids: Vec<u32> = shares.iter().map(|(j, _)| *j).collect();
     ids.sort_unstable();
     ids.dedup();
-    if ids.len() < k || k < 2 {
-        return Err(SealError::NotEnoughShares {
-            got: ids.len(),
-            need: k.max(2),
-        });
-    }
     if ids.len() != shares.len() {
         return Err(SealError::ShareMalformed("quote duplicate".into()));
     }
-    if shares.iter().any(|s| s.k() != k || s.n() != shares[0].n()) {
-        return Err(SealError::ShareMalformed(
-            "le quote non appartengono alla stessa cerimonia".into(),
-        ));
+    if shares.len() < k || k < 2 || ids.first() == Some(&0) {
+        return Err(SealError::NotEnoughShares {
+            got: shares.len(),
+            need: k.max(2),
+        });
     }
-    let raw: Vec<Vec<u8>> = shares.iter().map(KeyShare::vsss_share).collect();
-    let raw = Zeroizing::new(raw);
-    let secret = vsss_rs::Gf256::combine_array(&*raw).map_err(|e| SealError::SecretSharing(format!("{e:?}")))?;
-    let secret = Zeroizing::new(secret);
-    let mut raw = raw;
-    raw.iter_mut().for_each(|s| s.zeroize());
-    identity_from_secret(&secret)
+    let used = &shares[..k];
+    let mut x = Zeroizing::new(Scalar::ZERO);
+    for (i, (j, s)) in used.iter().enumerate() {
+        let xj = Scalar::from(*j);
+        let mut num = Scalar::ONE;
+        let mut den = Scalar::ONE;
+        for (m, (l, _)) in used.iter().enumerate() {
+            if m != i {
+                let xl = Scalar::from(*l);
+                num *= xl;
+                den *= xl - xj;
+            }
+        }
+        *x += num * den.invert() * s;
+    }
+    Ok(x)
 }
 
-/// Like [`combine`], then checks the rebuilt key against the published recipient.
-pub fn combine_for_recipient(shares: &[KeyShare], k: usize, recipient: &str) -> Result<AgeIdentity> {
-    let identity = combine(shares, k)?;
-    if identity.to_public().to_string() != recipient.trim() {
-        return Err(SealError::RecipientMismatch);
+/// An age identity for a tender key held as an (unclamped) scalar x, rebuilt at the opening.
+///
+/// Written by hand because age exposes no way to build an identity from anything but a
+/// clamped X25519 secret key string, and a threshold secret x = Σ λ_j·s_j is an arbitrary
+/// scalar: clamping it would change the key. `age::Identity` is age's extension point; this
+/// repeats its X25519 stanza unwrap (c2sp.org/age) with `MontgomeryPoint * Scalar` in place
+/// of the clamped Diffie-Hellman.
+pub struct ThresholdIdentity {
+    secret: Zeroizing<Scalar>,
+    public: MontgomeryPoint,
+}
+
+impl ThresholdIdentity {
+    /// The identity for secret x; `expected` is the tender key X, checked against x·B.
+    pub fn new(secret: Zeroizing<Scalar>, expected: &EdwardsPoint) -> Result<Self> {
+        let public = *secret * B;
+        if &public != expected {
+            return Err(SealError::RecipientMismatch);
+        }
+        Ok(ThresholdIdentity {
+            public: public.to_montgomery(),
+            secret,
+        })
     }
-    Ok(identity)
+
+    /// The age recipient this identity decrypts for.
+    pub fn recipient(&self) -> String {
+        bech32::encode(AGE_RECIPIENT_HRP, self.public.to_bytes().to_base32(), Variant::Bech32).unwrap_or_default()
+    }
+}
+
+impl age::Identity for ThresholdIdentity {
+    fn unwrap_stanza(
+        &self,
+        stanza: &age_core::format::Stanza,
+    ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+        if stanza.tag != X25519_TAG {
+            return None;
+        }
+        let [arg] = &stanza.args[..] else {
+            return Some(Err(age::DecryptError::InvalidHeader));
+        };
+        let Some(epk) = B64_NO_PAD.decode(arg).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()) else {
+            return Some(Err(age::DecryptError::InvalidHeader));
+        };
+        if stanza.body.len() != FILE_KEY_BYTES + 16 {
+            return Some(Err(age::DecryptError::InvalidHeader));
+        }
+        let shared = Zeroizing::new((MontgomeryPoint(epk) * *self.secret).to_bytes());
+        if shared.iter().all(|b| *b == 0) {
+            return Some(Err(age::DecryptError::InvalidHeader));
+        }
+        let mut salt = [0u8; 64];
+        salt[..32].copy_from_slice(&epk);
+        salt[32..].copy_from_slice(self.public.as_bytes());
+        let key = Zeroizing::new(age_core::primitives::hkdf(&salt, X25519_LABEL, &shared[..]));
+        // Not ours (another stanza's recipient): let age try the next one.
+        let mut plain = age_core::primitives::aead_decrypt(&key, FILE_KEY_BYTES, &stanza.body).ok()?;
+        let file_key = age_core::format::FileKey::init_with_mut(|k| k.copy_from_slice(&plain));
+        plain.zeroize();
+        Some(Ok(file_key))
+    }
+}
+
+/// Base64 of binary data (the wire form of encrypted shares).
+pub fn b64(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
+
+/// Decodes base64 (the wire form of encrypted shares).
+pub fn unb64(s: &str) -> Result<Vec<u8>> {
+    B64.decode(s.trim())
+        .map_err(|_| SealError::ShareMalformed("quota cifrata non in base64".into()))
+}
+
+/// SHA-256 hex of a contribution's commitments, as logged (short, stable fingerprint).
+pub fn commitments_digest(commitments: &[EdwardsPoint]) -> String {
+    let mut h = Sha256::new();
+    for c in commitments {
+        h.update(c.compress().as_bytes());
+    }
+    hex::encode(h.finalize())
 }
 
 #[cfg(test)]
@@ -230,129 +357,161 @@ mod tests {
     use super::*;
     use crate::envelope;
 
-    /// `expect_err` needs `Debug` on the success type, which age identities lack.
-    fn err_of<T>(r: Result<T>) -> SealError {
-        match r {
-            Ok(_) => panic!("an error was expected"),
-            Err(e) => e,
-        }
+    struct Ceremony {
+        transport: Vec<AgeIdentity>,
+        contributions: Vec<Contribution>,
+        shares: Vec<(u32, Scalar)>,
+        key: EdwardsPoint,
     }
 
-    struct Setup {
-        custodians: Vec<AgeIdentity>,
-        out: CeremonyOutput,
-        shares: Vec<KeyShare>,
-    }
-
-    fn setup(k: usize, n: usize) -> Setup {
-        let custodians: Vec<AgeIdentity> = (0..n).map(|_| AgeIdentity::generate()).collect();
-        let publics: Vec<AgeRecipient> = custodians.iter().map(AgeIdentity::to_public).collect();
-        let out = ceremony(&publics, k).expect("ceremony");
-        let shares = custodians
+    /// A whole dealerless ceremony among n custodians, threshold k.
+    fn ceremony(k: usize, n: usize) -> Ceremony {
+        let transport: Vec<AgeIdentity> = (0..n).map(|_| AgeIdentity::generate()).collect();
+        let participants: Vec<Participant> = transport
             .iter()
-            .zip(&out.shares)
-            .map(|(c, s)| decrypt_share(c, s).expect("decrypt share"))
+            .enumerate()
+            .map(|(i, t)| Participant {
+                index: i as u32 + 1,
+                transport_key: t.to_public(),
+            })
             .collect();
-        Setup {
-            custodians,
-            out,
+        let contributions: Vec<Contribution> = (0..n)
+            .map(|_| contribute(k, &participants).expect("contribute"))
+            .collect();
+        let commitments: Vec<Vec<EdwardsPoint>> = contributions.iter().map(|c| c.commitments.clone()).collect();
+        let shares = (0..n)
+            .map(|j| {
+                let idx = j as u32 + 1;
+                let s = contributions.iter().fold(Scalar::ZERO, |acc, c| {
+                    let (_, ct) = c.shares.iter().find(|(i, _)| *i == idx).expect("mine");
+                    let share = open_share(&transport[j], ct).expect("open share");
+                    assert!(share_is_consistent(&c.commitments, idx, &share));
+                    acc + share
+                });
+                assert_eq!(s * B, verification_share(&commitments, idx));
+                (idx, s)
+            })
+            .collect();
+        Ceremony {
+            transport,
+            key: tender_public_key(&commitments),
+            contributions,
             shares,
         }
     }
 
-    #[test]
-    fn two_of_three_any_pair_rebuilds_the_key() {
-        let s = setup(2, 3);
-        assert_eq!((s.out.k, s.out.n, s.out.shares.len()), (2, 3, 3));
-        assert!(s.out.recipient.starts_with("age1"));
-        for (i, c) in s.custodians.iter().enumerate() {
-            assert_eq!(s.out.shares[i].custodian, c.to_public().to_string());
-        }
-        // An envelope sealed to the published recipient opens with the rebuilt key.
-        let recipient = envelope::parse_recipient(&s.out.recipient).expect("recipient");
+    fn sealed_to(key: &EdwardsPoint, plain: &[u8]) -> Vec<u8> {
+        // The unmodified age crate, exactly as a bidder's tool seals.
+        let recipient = envelope::parse_recipient(&recipient_of(key).expect("recipient")).expect("parse");
         let mut ct = Vec::new();
-        envelope::seal_stream(&recipient, &b"offerta"[..], &mut ct).expect("seal");
+        envelope::seal_stream(&recipient, plain, &mut ct).expect("seal");
+        ct
+    }
+
+    fn decrypt(id: &ThresholdIdentity, ct: &[u8]) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        envelope::open_stream(id, ct, &mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn any_two_of_three_decrypt_an_envelope_sealed_by_plain_age() {
+        let c = ceremony(2, 3);
+        assert!(recipient_of(&c.key).expect("r").starts_with("age1"));
+        let ct = sealed_to(&c.key, b"offerta economica");
         for (a, b) in [(0, 1), (0, 2), (1, 2), (2, 0)] {
-            let pair = [s.shares[a].clone(), s.shares[b].clone()];
-            let id = combine_for_recipient(&pair, 2, &s.out.recipient).expect("combine");
-            let mut plain = Vec::new();
-            envelope::open_stream(&id, &ct[..], &mut plain).expect("open");
-            assert_eq!(plain, b"offerta");
+            let x = combine(&[c.shares[a], c.shares[b]], 2).expect("combine");
+            let id = ThresholdIdentity::new(x, &c.key).expect("identity");
+            assert_eq!(id.recipient(), recipient_of(&c.key).expect("r"));
+            assert_eq!(decrypt(&id, &ct).expect("open"), b"offerta economica");
         }
-        combine_for_recipient(&s.shares, 2, &s.out.recipient).expect("all three");
     }
 
     #[test]
-    fn three_of_five() {
-        let s = setup(3, 5);
-        let three = [s.shares[4].clone(), s.shares[1].clone(), s.shares[2].clone()];
-        combine_for_recipient(&three, 3, &s.out.recipient).expect("3 of 5");
-        let err = err_of(combine(&three[..2], 3));
-        assert_eq!(err.code(), "custody.not_enough_shares");
-    }
-
-    #[test]
-    fn one_share_is_refused() {
-        let s = setup(2, 3);
-        let err = err_of(combine(&s.shares[..1], 2));
-        assert_eq!(err.code(), "custody.not_enough_shares");
-        assert_eq!(err.to_string(), "Quote insufficienti: ne servono 2, ricevute 1");
-        // The same share twice does not count as two.
-        let twice = [s.shares[0].clone(), s.shares[0].clone()];
-        assert_eq!(err_of(combine(&twice, 2)).code(), "custody.not_enough_shares");
-        // Asking for a lower threshold than the ceremony's is refused too.
-        let s3 = setup(3, 3);
-        assert!(combine(&s3.shares[..2], 2).is_err());
-    }
-
-    #[test]
-    fn wrong_custodian_cannot_decrypt_a_share() {
-        let s = setup(2, 3);
-        let err = decrypt_share(&s.custodians[1], &s.out.shares[0]).expect_err("wrong custodian");
-        assert_eq!(err.code(), "custody.share_decrypt_failed");
-    }
-
-    #[test]
-    fn corrupted_or_foreign_share_gives_a_different_key() {
-        let s = setup(2, 3);
-        let mut bytes = s.shares[1].as_bytes().to_vec();
-        bytes[10] ^= 0x01;
-        let corrupted = KeyShare::from_bytes(&bytes).expect("still well-formed");
-        let pair = [s.shares[0].clone(), corrupted];
-        let id = combine(&pair, 2).expect("combines");
-        assert_ne!(id.to_public().to_string(), s.out.recipient);
-        let err = err_of(combine_for_recipient(&pair, 2, &s.out.recipient));
-        assert_eq!(err.code(), "custody.recipient_mismatch");
-
-        // A share from another ceremony with the same parameters.
-        let other = setup(2, 3);
-        let mixed = [s.shares[0].clone(), other.shares[1].clone()];
+    fn three_of_five_and_fewer_than_k_do_not_rebuild_the_key() {
+        let c = ceremony(3, 5);
+        let ct = sealed_to(&c.key, b"busta A");
+        let x = combine(&[c.shares[4], c.shares[1], c.shares[2]], 3).expect("3 of 5");
+        let id = ThresholdIdentity::new(x, &c.key).expect("identity");
+        assert_eq!(decrypt(&id, &ct).expect("open"), b"busta A");
+        // k-1 shares: refused; interpolating them as if k were 2 gives another key.
         assert_eq!(
-            err_of(combine_for_recipient(&mixed, 2, &s.out.recipient)).code(),
-            "custody.recipient_mismatch"
+            combine(&c.shares[..2], 3).expect_err("k-1").code(),
+            "custody.not_enough_shares"
+        );
+        let wrong = combine(&c.shares[..2], 2).expect("combines as 2-of-n");
+        assert_eq!(
+            ThresholdIdentity::new(wrong, &c.key).err().map(|e| e.code()),
+            Some("custody.recipient_mismatch")
+        );
+        // One custodian's share alone is not the key either.
+        let alone = Zeroizing::new(c.shares[0].1);
+        assert!(ThresholdIdentity::new(alone, &c.key).is_err());
+    }
+
+    #[test]
+    fn a_key_rebuilt_for_one_tender_key_does_not_open_another() {
+        let a = ceremony(2, 2);
+        let other = ceremony(2, 2);
+        let ct = sealed_to(&other.key, b"prezzi");
+        let id = ThresholdIdentity::new(combine(&a.shares, 2).expect("x"), &a.key).expect("id");
+        assert_eq!(
+            decrypt(&id, &ct).expect_err("other key").code(),
+            "envelope.decrypt_failed"
         );
     }
 
     #[test]
-    fn invalid_parameters() {
-        let publics: Vec<AgeRecipient> = (0..3).map(|_| AgeIdentity::generate().to_public()).collect();
+    fn a_cheating_dealer_is_caught_by_the_feldman_check() {
+        let c = ceremony(2, 3);
+        // Dealer 1 sends custodian 2 a share of another polynomial.
+        let (_, ct) = &c.contributions[1].shares[1];
+        let share = open_share(&c.transport[1], ct).expect("open");
+        assert!(share_is_consistent(&c.contributions[1].commitments, 2, &share));
+        assert!(!share_is_consistent(&c.contributions[0].commitments, 2, &share));
+        // A share for custodian 2 does not open with custodian 3's transport key.
         assert_eq!(
-            ceremony(&publics, 1).expect_err("k=1").code(),
+            open_share(&c.transport[2], ct).expect_err("not mine").code(),
+            "custody.share_decrypt_failed"
+        );
+    }
+
+    #[test]
+    fn proofs_bind_the_share_the_tender_and_the_custodian() {
+        let c = ceremony(2, 2);
+        let commitments: Vec<Vec<EdwardsPoint>> = c.contributions.iter().map(|x| x.commitments.clone()).collect();
+        let (j, s) = c.shares[0];
+        let ctx = proof_context("t1", "A", j);
+        let proof = prove(&s, &ctx);
+        let sj = verification_share(&commitments, j);
+        verify_proof(&sj, &proof, &ctx).expect("valid");
+        assert!(verify_proof(&sj, &proof, &proof_context("t1", "C", j)).is_err());
+        assert!(verify_proof(
+            &verification_share(&commitments, 2),
+            &proof,
+            &proof_context("t1", "A", 2)
+        )
+        .is_err());
+        let forged = prove(&random_scalar(), &ctx);
+        assert_eq!(
+            verify_proof(&sj, &forged, &ctx).expect_err("forged").code(),
+            "custody.proof_invalid"
+        );
+    }
+
+    #[test]
+    fn wire_forms_round_trip_and_reject_junk() {
+        let s = random_scalar();
+        assert_eq!(parse_scalar(&scalar_hex(&s)).expect("scalar"), s);
+        let p = s * B;
+        assert_eq!(parse_point(&point_hex(&p)).expect("point"), p);
+        assert!(parse_point(&point_hex(&EdwardsPoint::identity())).is_err());
+        assert!(parse_point("zz").is_err());
+        assert!(parse_scalar(&"ff".repeat(32)).is_err());
+        assert_eq!(
+            check_threshold(1, 3).expect_err("k=1").code(),
             "custody.invalid_threshold"
         );
-        assert_eq!(
-            ceremony(&publics, 4).expect_err("k>n").code(),
-            "custody.invalid_threshold"
-        );
-        assert!(KeyShare::from_bytes(b"garbage").is_err());
-    }
-
-    #[test]
-    fn secret_roundtrip_through_bech32() {
-        let id = AgeIdentity::generate();
-        let secret = secret_of(&id).expect("secret");
-        assert_eq!(secret.len(), 32);
-        let back = identity_from_secret(&secret).expect("identity");
-        assert_eq!(back.to_public().to_string(), id.to_public().to_string());
+        assert!(check_threshold(4, 3).is_err());
     }
 }

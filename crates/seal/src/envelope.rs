@@ -96,10 +96,10 @@ pub fn seal_stream<R: Read, W: Write>(recipient: &AgeRecipient, mut reader: R, w
 /// Decrypts an age ciphertext from `reader` with `identity`, writing plaintext to `writer`.
 /// Returns the plaintext size. Authentication is per chunk: on error, part of the plaintext
 /// may already have been written, and the caller must discard it.
-pub fn open_stream<R: Read, W: Write>(identity: &AgeIdentity, reader: R, mut writer: W) -> Result<u64> {
+pub fn open_stream<R: Read, W: Write>(identity: &dyn age::Identity, reader: R, mut writer: W) -> Result<u64> {
     let decryptor = age::Decryptor::new(reader).map_err(|e| SealError::EnvelopeDecrypt(e.to_string()))?;
     let mut plain = decryptor
-        .decrypt(iter::once(identity as &dyn age::Identity))
+        .decrypt(iter::once(identity))
         .map_err(|e| SealError::EnvelopeDecrypt(e.to_string()))?;
     let n = io::copy(&mut plain, &mut writer).map_err(|e| match e.kind() {
         io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => SealError::EnvelopeDecrypt(e.to_string()),

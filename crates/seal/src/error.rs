@@ -89,6 +89,15 @@ pub enum SealError {
     /// The rebuilt key does not match the published tender recipient.
     #[error("La chiave ricostruita non corrisponde alla chiave pubblica della gara")]
     RecipientMismatch,
+    /// A Feldman commitment or a point of the ceremony is malformed.
+    #[error("Impegno della cerimonia non valido: {0}")]
+    CommitmentMalformed(String),
+    /// A Schnorr proof of knowledge of a share does not verify.
+    #[error("La prova di possesso della quota non è valida")]
+    ProofInvalid,
+    /// A share does not match the custodian's public verification share.
+    #[error("La quota non corrisponde alla quota pubblica di verifica del custode")]
+    ShareInvalid,
 
     // ----- tsa -----
     /// The TSA key could not be generated, loaded or used.
@@ -150,6 +159,9 @@ impl SealError {
             SealError::ShareDecrypt(_) => "custody.share_decrypt_failed",
             SealError::SecretSharing(_) => "custody.secret_sharing_failed",
             SealError::RecipientMismatch => "custody.recipient_mismatch",
+            SealError::CommitmentMalformed(_) => "custody.commitment_malformed",
+            SealError::ProofInvalid => "custody.proof_invalid",
+            SealError::ShareInvalid => "custody.share_invalid",
             SealError::TsaKey(_) => "tsa.key_error",
             SealError::DerMalformed(_) => "tsa.der_malformed",
             SealError::EnvelopeDigestMismatch => "verify.envelope_digest_mismatch",

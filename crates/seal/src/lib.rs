@@ -5,7 +5,7 @@
 //! - [`checkpoint`]: C2SP `tlog-checkpoint` bodies wrapped in C2SP signed notes (Ed25519).
 //! - [`receipt`]: the receipt given to a bidder, its canonical bytes and Ed25519 signature.
 //! - [`envelope`]: streaming age encryption of envelopes with on-the-fly ciphertext hashing.
-//! - [`custody`]: key ceremony, Shamir k-of-n split of the tender key among custodians.
+//! - [`custody`]: dealerless k-of-n key generation among custodians, threshold decryption.
 //! - [`tsa`]: the platform's own RFC 3161 Time-Stamp Authority (ECDSA P-256).
 //! - [`verify`]: offline checks combining all of the above.
 //!

@@ -5,11 +5,14 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, post, put, web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpResponse};
 use futures_util::StreamExt;
 use offerte::blob::{self, SealMode};
 use offerte::bundle::{self, VerificationBundle};
-use offerte::custody::{self, CustodianShare, TenderKey, TenderKeyUpload};
+use offerte::custody::{
+    self, AckUpload, ContributionUpload, Contributions, OpeningShareUpload, OpeningShares, TenderKey,
+    TransportKeyUpload,
+};
 use offerte::opening::{self, Opening, OpeningRequest};
 use offerte::submit::{self, BidView, ReceiptView, Withdrawal};
 use offerte::OfferteError;
@@ -48,8 +51,10 @@ impl From<OfferteError> for ApiError {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(upload_key, get_key, my_share, submit_envelope, submit_lot_envelope, my_bid, withdraw, confirm_bid, receipt_bundle, ciphertext, open, list_openings, plaintext),
-    components(schemas(TenderKeyUpload, custody::ShareUpload, TenderKey, custody::Custodian, CustodianShare, SealMode,
+    paths(register_transport_key, contribute, contributions, acknowledge, reset_ceremony, get_key, submit_opening_share, submit_envelope, submit_lot_envelope, my_bid, withdraw, confirm_bid, receipt_bundle, ciphertext, open, list_openings, plaintext),
+    components(schemas(TransportKeyUpload, TenderKey, custody::CeremonyCustodian, ContributionUpload, custody::KindContribution,
+                        custody::SealedShare, Contributions, custody::DealerContribution, AckUpload, custody::ProofWire,
+                        OpeningShareUpload, OpeningShares, SealMode,
                         ReceiptView, BidView, submit::Confirmation, offerte::amendments::PendingAmendment, Withdrawal, VerificationBundle, offerte::log::ConsistencyProof,
                         OpeningRequest, Opening, opening::OpenedEnvelope)),
     tags((name = "offerte", description = "Sealed bids: tender key custody, envelopes A/B/C, receipts, openings"))
@@ -58,9 +63,13 @@ pub struct Doc;
 
 /// Mounted under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(upload_key)
+    cfg.service(register_transport_key)
+        .service(contribute)
+        .service(contributions)
+        .service(acknowledge)
+        .service(reset_ceremony)
         .service(get_key)
-        .service(my_share)
+        .service(submit_opening_share)
         .service(submit_envelope)
         .service(submit_lot_envelope)
         .service(my_bid)
@@ -73,29 +82,118 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(plaintext);
 }
 
-/// Upload the tender key from `centrale keys ceremony`: age recipient, k, n and one share per
-/// custodian, encrypted to the custodian (RUP of the ente or admin; once; before the deadline).
-#[utoipa::path(put, path = "/api/v1/bandi/{id}/sigillo", tag = "offerte", request_body = TenderKeyUpload,
+/// A custodian registers his own age transport key (`centrale keys custodian-keygen`); the
+/// first registration starts the tender's key ceremony. Custodians only, each for himself.
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/sigillo/custodi", tag = "offerte", request_body = TransportKeyUpload,
     params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 201, body = TenderKey), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[put("/bandi/{id}/sigillo")]
-pub async fn upload_key(
+    responses((status = 201, body = TenderKey), (status = 403, body = Problem, description = "not_custodian"),
+              (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "transport_key_exists, seal_ceremony_complete, tender_not_open, deadline_passed"),
+              (status = 422, body = Problem)))]
+#[post("/bandi/{id}/sigillo/custodi")]
+pub async fn register_transport_key(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
     id: web::Path<Uuid>,
-    body: web::Json<TenderKeyUpload>,
+    body: web::Json<TransportKeyUpload>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let id = id.into_inner();
     let key = state
-        .db(move |conn| custody::upload(conn, &ctx, &auth.principal, id, &body))
+        .db(move |conn| custody::register_transport_key(conn, &ctx, &auth.principal, id, &body))
         .await?;
     Ok(HttpResponse::Created().json(key))
 }
 
-/// The tender's public key for sealing envelopes (`centrale seal --recipient`), k, n, custodians.
+/// A custodian uploads his own contribution (`centrale keys contribute`): Feldman
+/// commitments and one share per custodian, encrypted to their transport keys, per kind.
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/sigillo/contributi", tag = "offerte", request_body = ContributionUpload,
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 201, body = TenderKey), (status = 403, body = Problem, description = "not_custodian"),
+              (status = 409, body = Problem, description = "transport_keys_missing, contribution_exists, seal_ceremony_complete"),
+              (status = 422, body = Problem)))]
+#[post("/bandi/{id}/sigillo/contributi")]
+pub async fn contribute(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<ContributionUpload>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let id = id.into_inner();
+    let key = state
+        .db(move |conn| custody::contribute(conn, &ctx, &auth.principal, id, &body))
+        .await?;
+    Ok(HttpResponse::Created().json(key))
+}
+
+/// Every contribution of the ceremony (commitments, encrypted shares): what `centrale keys
+/// ack` and `decrypt-share` read. Custodians, the RUP and auditors of the ente, admins.
+#[utoipa::path(get, path = "/api/v1/bandi/{id}/sigillo/contributi", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Contributions), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[get("/bandi/{id}/sigillo/contributi")]
+pub async fn contributions(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let c = state
+        .db(move |conn| custody::contributions(conn, &auth.principal, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+/// A custodian acknowledges (`centrale keys ack`): his shares passed the Feldman check, and
+/// a Schnorr proof per kind for his verification share, which the server recomputes. The
+/// last acknowledgement completes the ceremony; bids are accepted from then on.
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/sigillo/conferme", tag = "offerte", request_body = AckUpload,
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 201, body = TenderKey), (status = 403, body = Problem, description = "not_custodian"),
+              (status = 409, body = Problem, description = "contributions_missing, ack_exists, seal_ceremony_complete"),
+              (status = 422, body = Problem, description = "custody.proof_invalid")))]
+#[post("/bandi/{id}/sigillo/conferme")]
+pub async fn acknowledge(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<AckUpload>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let id = id.into_inner();
+    let key = state
+        .db(move |conn| custody::acknowledge(conn, &ctx, &auth.principal, id, &body))
+        .await?;
+    Ok(HttpResponse::Created().json(key))
+}
+
+/// The RUP (or an admin) abandons a ceremony that cannot complete (a custodian's complaint):
+/// only before completion, hence before any bid. A new ceremony starts with new keys.
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/sigillo/azzera", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = TenderKey), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "seal_ceremony_complete")))]
+#[post("/bandi/{id}/sigillo/azzera")]
+pub async fn reset_ceremony(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let id = id.into_inner();
+    let key = state
+        .db(move |conn| custody::reset(conn, &ctx, &auth.principal, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(key))
+}
+
+/// The tender's seal: the ceremony's progress and the recipient of each envelope kind
+/// (`centrale seal --recipient`), k, n, custodians and their transport keys.
 #[utoipa::path(get, path = "/api/v1/bandi/{id}/sigillo", tag = "offerte", params(("id" = Uuid, Path)),
     security(("bearer" = [])), responses((status = 200, body = TenderKey), (status = 404, body = Problem)))]
 #[get("/bandi/{id}/sigillo")]
@@ -115,14 +213,38 @@ pub async fn get_key(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>
     Ok(HttpResponse::Ok().json(key))
 }
 
-/// A custodian's own encrypted share (every share for the RUP or an admin).
-#[utoipa::path(get, path = "/api/v1/bandi/{id}/sigillo/quote", tag = "offerte", params(("id" = Uuid, Path)),
-    security(("bearer" = [])), responses((status = 200, body = Vec<CustodianShare>), (status = 403, body = Problem)))]
-#[get("/bandi/{id}/sigillo/quote")]
-pub async fn my_share(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let shares = state.db(move |conn| custody::shares(conn, &auth.principal, id)).await?;
-    Ok(HttpResponse::Ok().json(shares))
+/// A custodian submits his own share of envelope kind K (`centrale keys decrypt-share
+/// --kind K`), once the opening of K is allowed; it must match his verification share.
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/aperture/{kind}/quote", tag = "offerte",
+    params(("id" = Uuid, Path), ("kind" = String, Path)), request_body = OpeningShareUpload, security(("bearer" = [])),
+    responses((status = 201, body = OpeningShares), (status = 403, body = Problem, description = "not_custodian"),
+              (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "opening_before_deadline, opening_out_of_order, already_opened, share_already_submitted"),
+              (status = 422, body = Problem, description = "custody.share_invalid, custody.share_malformed")))]
+#[post("/bandi/{id}/aperture/{kind}/quote")]
+pub async fn submit_opening_share(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    path: web::Path<(Uuid, String)>,
+    body: web::Json<OpeningShareUpload>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, kind) = path.into_inner();
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let s = state
+        .db(move |conn| {
+            custody::submit_opening_share(
+                conn,
+                &ctx,
+                &auth.principal,
+                id,
+                &kind,
+                &body,
+                &aggiudicazione::procedure::order::TechnicalGate,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(s))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -142,7 +264,7 @@ pub struct SubmitQuery {
     responses((status = 201, body = ReceiptView),
               (status = 403, body = Problem, description = "forbidden, supplier_not_qualified, supplier_documents_expired, supplier_not_invited"),
               (status = 404, body = Problem),
-              (status = 409, body = Problem, description = "deadline_passed, tender_not_open, tender_key_missing"),
+              (status = 409, body = Problem, description = "deadline_passed, tender_not_open, seal_ceremony_incomplete"),
               (status = 413, body = Problem), (status = 422, body = Problem)))]
 #[post("/bandi/{id}/offerta/buste/{kind}")]
 pub async fn submit_envelope(
@@ -166,7 +288,7 @@ pub async fn submit_envelope(
     responses((status = 201, body = ReceiptView),
               (status = 403, body = Problem, description = "forbidden, supplier_not_qualified, supplier_documents_expired, supplier_not_invited"),
               (status = 404, body = Problem, description = "not_found (tender or lot)"),
-              (status = 409, body = Problem, description = "deadline_passed, tender_not_open, tender_key_missing"),
+              (status = 409, body = Problem, description = "deadline_passed, tender_not_open, seal_ceremony_incomplete"),
               (status = 413, body = Problem), (status = 422, body = Problem, description = "tender_has_no_lots")))]
 #[post("/bandi/{id}/lotti/{lotto}/offerta/buste/{kind}")]
 pub async fn submit_lot_envelope(
@@ -197,7 +319,7 @@ async fn submit_stream(
     let now = state.clock.now();
     let who = auth.principal.clone();
     let recipient = state
-        .db(move |conn| submit::prepare(conn, &who, bando, lotto, now))
+        .db(move |conn| submit::prepare(conn, &who, bando, lotto, kind, now))
         .await?;
 
     let (tx, reader) = blob::channel(8);
@@ -349,7 +471,8 @@ pub async fn receipt_bundle(
     Ok(HttpResponse::Ok().json(b))
 }
 
-/// The envelope's stored ciphertext (age), streamed.
+/// The envelope's stored ciphertext (age), streamed: to its bidder; after the closing, to
+/// the ente's auditors and admins (not to the RUP or the commission, who run the opening).
 #[utoipa::path(get, path = "/api/v1/buste/{id}/cifrato", tag = "offerte", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem)))]
@@ -363,13 +486,14 @@ pub async fn ciphertext(state: web::Data<AppState>, auth: Auth, id: web::Path<Uu
     stream_file(path).await
 }
 
-/// Open envelope A, B or C of every active bid with k custodians' shares (base64, from
-/// `centrale keys decrypt-share`): after the deadline, in order A, B, C. RUP, commission, admin.
+/// Open envelope A, B or C of every active bid with the shares k custodians submitted for
+/// that kind (`/aperture/{kind}/quote`): after the deadline, in order A, B, C. Body `{}`.
+/// RUP, commission, admin.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/aperture/{kind}", tag = "offerte",
     params(("id" = Uuid, Path), ("kind" = String, Path)), request_body = OpeningRequest, security(("bearer" = [])),
     responses((status = 201, body = Opening), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem, description = "opening_before_deadline, opening_out_of_order, already_opened"),
-              (status = 422, body = Problem, description = "custody.not_enough_shares, custody.recipient_mismatch, ...")))]
+              (status = 409, body = Problem, description = "opening_before_deadline, opening_out_of_order, already_opened, opening_shares_missing"),
+              (status = 422, body = Problem)))]
 #[post("/bandi/{id}/aperture/{kind}")]
 pub async fn open(
     state: web::Data<AppState>,
