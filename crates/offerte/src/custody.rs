@@ -205,6 +205,16 @@ impl Ceremony {
     }
 }
 
+/// Who is not one of the tender's named custodians learns nothing about its ceremony: this
+/// comes before any check of the ceremony's state.
+fn require_tender_custodian(t: &Tender, who: &Principal) -> Result<(), OfferteError> {
+    who.require_official()?;
+    if !t.custodians.contains(&who.user_id) {
+        return Err(not_custodian());
+    }
+    Ok(())
+}
+
 fn not_custodian() -> OfferteError {
     OfferteError::refused(
         "not_custodian",
@@ -298,10 +308,7 @@ pub fn register_transport_key(
     input: &TransportKeyUpload,
 ) -> Result<TenderKey, OfferteError> {
     let t = tender(conn, bando_id)?;
-    who.require_official()?;
-    if !t.custodians.contains(&who.user_id) {
-        return Err(not_custodian());
-    }
+    require_tender_custodian(&t, who)?;
     require_open(&t, ctx.at)?;
     dkg::check_threshold(t.custodian_threshold.max(0) as usize, t.custodians.len())?;
     let key = seal::envelope::parse_recipient(&input.age_key)?.to_string();
@@ -373,7 +380,7 @@ pub fn contribute(
     input: &ContributionUpload,
 ) -> Result<TenderKey, OfferteError> {
     let t = tender(conn, bando_id)?;
-    who.require_official()?;
+    require_tender_custodian(&t, who)?;
     require_open(&t, ctx.at)?;
     conn.transaction(|conn| {
         let c = live(conn, bando_id, true)?.ok_or_else(not_custodian)?;
@@ -512,7 +519,7 @@ pub fn acknowledge(
     input: &AckUpload,
 ) -> Result<TenderKey, OfferteError> {
     let t = tender(conn, bando_id)?;
-    who.require_official()?;
+    require_tender_custodian(&t, who)?;
     require_open(&t, ctx.at)?;
     conn.transaction(|conn| {
         let c = live(conn, bando_id, true)?.ok_or_else(not_custodian)?;
@@ -852,7 +859,7 @@ pub fn submit_opening_share(
     let envelope_kind = crate::submit::parse_kind(kind)?;
     let kind = envelope_kind.as_str();
     let t = tender(conn, bando_id)?;
-    who.require_official()?;
+    require_tender_custodian(&t, who)?;
     let c = completed(conn, bando_id)?;
     let j = c.index_of(who)?;
     crate::opening::ensure_may_open(conn, t.id, kind, ctx.at, technical)?;
