@@ -293,3 +293,29 @@ pub fn audit_events(w: &World) -> Vec<Value> {
     }
     out
 }
+
+/// The tender most journeys start from: an open procedure for works (1,000,000.00 EUR, CPV
+/// 45000000-7) at lowest price with anomaly method A, envelopes A and C, deadline 5 June 2026
+/// 12:00 Rome and opening at 15:00, sealed by two custodians with threshold 2. `cig_n` keeps
+/// the CIGs of one test distinct.
+pub fn works_tender_body(ente: &str, custodians: [&str; 2], oggetto: &str, cig_n: u64) -> Value {
+    json!({
+        "ente_id": ente,
+        "oggetto": oggetto,
+        "cig": cig(cig_n),
+        "cpv_main": "45000000-7",
+        "nuts": "ITC4C",
+        "contract_type": "works",
+        "procedure_type": "aperta",
+        "award_criterion": "minor_prezzo",
+        "base_amount": "1000000.00",
+        "safety_costs": "20000.00",
+        "questions_deadline": "2026-05-25T12:00",
+        "submission_deadline": "2026-06-05T12:00",
+        "opening_at": "2026-06-05T15:00",
+        "envelopes": ["A", "C"],
+        "anomaly_method": "A",
+        "custodians": custodians,
+        "custodian_threshold": 2
+    })
+}

@@ -11,25 +11,12 @@ use journeys::{Client, TestApp};
 use journeys::tender_world::*;
 
 fn works_tender(w: &World, seed: u64) -> Value {
-    json!({
-        "ente_id": w.ente,
-        "oggetto": "Manutenzione straordinaria delle strade comunali",
-        "cig": cig(2_000_000 + seed),
-        "cpv_main": "45000000-7",
-        "nuts": "ITC4C",
-        "contract_type": "works",
-        "procedure_type": "aperta",
-        "award_criterion": "minor_prezzo",
-        "base_amount": "1000000.00",
-        "safety_costs": "20000.00",
-        "questions_deadline": "2026-05-25T12:00",
-        "submission_deadline": "2026-06-05T12:00",
-        "opening_at": "2026-06-05T15:00",
-        "envelopes": ["A", "C"],
-        "anomaly_method": "A",
-        "custodians": [w.rup_id, w.custode],
-        "custodian_threshold": 2
-    })
+    works_tender_body(
+        &w.ente,
+        [&w.rup_id, &w.custode],
+        "Manutenzione straordinaria delle strade comunali",
+        2_000_000 + seed,
+    )
 }
 
 const SIXTEEN: [&str; 16] = [

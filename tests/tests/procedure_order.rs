@@ -27,25 +27,12 @@ fn session() -> chrono::DateTime<chrono::Utc> {
 }
 
 fn lowest_price(w: &World, n: u64) -> Value {
-    json!({
-        "ente_id": w.ente,
-        "oggetto": "Manutenzione ordinaria del verde",
-        "cig": cig(4_000_000 + n),
-        "cpv_main": "45000000-7",
-        "nuts": "ITC4C",
-        "contract_type": "works",
-        "procedure_type": "aperta",
-        "award_criterion": "minor_prezzo",
-        "base_amount": "1000000.00",
-        "safety_costs": "20000.00",
-        "questions_deadline": "2026-05-25T12:00",
-        "submission_deadline": "2026-06-05T12:00",
-        "opening_at": "2026-06-05T15:00",
-        "envelopes": ["A", "C"],
-        "anomaly_method": "A",
-        "custodians": [w.rup_id, w.custode],
-        "custodian_threshold": 2
-    })
+    works_tender_body(
+        &w.ente,
+        [&w.rup_id, &w.custode],
+        "Manutenzione ordinaria del verde",
+        4_000_000 + n,
+    )
 }
 
 fn oepv(w: &World, n: u64) -> Value {

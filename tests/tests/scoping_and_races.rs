@@ -62,25 +62,12 @@ fn post_call(c: &Client, path: String, body: Value) -> Call {
 }
 
 fn works_tender(ente: &str, custodians: [&str; 2], n: u64) -> Value {
-    json!({
-        "ente_id": ente,
-        "oggetto": format!("Manutenzione delle strade, lotto funzionale {n}"),
-        "cig": cig(4_100_000 + n),
-        "cpv_main": "45000000-7",
-        "nuts": "ITC4C",
-        "contract_type": "works",
-        "procedure_type": "aperta",
-        "award_criterion": "minor_prezzo",
-        "base_amount": "1000000.00",
-        "safety_costs": "20000.00",
-        "questions_deadline": "2026-05-25T12:00",
-        "submission_deadline": "2026-06-05T12:00",
-        "opening_at": "2026-06-05T15:00",
-        "envelopes": ["A", "C"],
-        "anomaly_method": "A",
-        "custodians": custodians,
-        "custodian_threshold": 2
-    })
+    works_tender_body(
+        ente,
+        custodians,
+        &format!("Manutenzione delle strade, lotto funzionale {n}"),
+        4_100_000 + n,
+    )
 }
 
 fn oepv_tender(w: &World) -> Value {
