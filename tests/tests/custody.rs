@@ -424,3 +424,36 @@ fn the_rup_cannot_download_ciphertext_but_an_auditor_can() {
     assert_eq!((status, theirs == mine), (200, true));
     let _ = PASSWORD;
 }
+
+#[test]
+fn a_double_click_on_submitting_a_share_stores_it_once_and_answers_no_5xx() {
+    let mut w = tender_world::world();
+    let (bando, _) = sealed_with_a_bid(&w, 9);
+    past_opening(&mut w, &bando);
+    let mine = share_of(&w.rup, rup_key(&w), &bando, "A");
+    let path = format!("/api/v1/bandi/{bando}/aperture/A/quote");
+    let n = 4;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let replies: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let (c, barrier, body, path) = (w.rup.clone(), barrier.clone(), mine.clone(), path.clone());
+                scope.spawn(move || {
+                    barrier.wait();
+                    let r = c.post(&path, &body);
+                    (r.status, r.body)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    assert_eq!(replies.iter().filter(|(s, _)| *s == 201).count(), 1, "{replies:?}");
+    for (s, b) in replies.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!((*s, b["code"].as_str()), (409, Some("share_already_submitted")), "{b}");
+    }
+    let stored = psql(
+        &w,
+        &format!("SELECT count(*) FROM seal_opening_shares WHERE bando_id = '{bando}' AND kind = 'A'"),
+    );
+    assert_eq!(stored.trim(), "1");
+}

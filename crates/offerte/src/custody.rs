@@ -873,17 +873,9 @@ pub fn submit_opening_share(
         return Err(SealError::ShareInvalid.into());
     }
     conn.transaction(|conn| {
-        let exists: i64 = seal_opening_shares::table
-            .find((bando_id, kind, who.user_id))
-            .count()
-            .get_result(conn)?;
-        if exists > 0 {
-            return Err(OfferteError::conflict(
-                "share_already_submitted",
-                "La quota di questo custode per questa busta è già stata presentata",
-            ));
-        }
-        diesel::insert_into(seal_opening_shares::table)
+        // A double click sends the same share twice at once: the primary key decides, and the
+        // second gets the same 409 as a later resubmission.
+        let inserted = diesel::insert_into(seal_opening_shares::table)
             .values((
                 seal_opening_shares::bando_id.eq(bando_id),
                 seal_opening_shares::kind.eq(kind),
@@ -892,7 +884,14 @@ pub fn submit_opening_share(
                 seal_opening_shares::share.eq(share.as_bytes().to_vec()),
                 seal_opening_shares::submitted_at.eq(ctx.at),
             ))
+            .on_conflict_do_nothing()
             .execute(conn)?;
+        if inserted == 0 {
+            return Err(OfferteError::conflict(
+                "share_already_submitted",
+                "La quota di questo custode per questa busta è già stata presentata",
+            ));
+        }
         record(
             conn,
             ctx,
