@@ -52,6 +52,13 @@ call() { # METHOD PATH TOKEN [BODY]
   if [ "$code" -ge 400 ]; then echo "$1 $2 -> $code $body" >&2; return 22; fi
   printf '%s' "$body"
 }
+# The call must be refused with this problem code; prints it.
+refused() { # CODE METHOD PATH TOKEN [BODY]
+  local code=$1 out; shift
+  if out=$(call "$@" 2>&1); then echo "$1 $2 was accepted; expected $code" >&2; exit 1; fi
+  grep -q "\"code\":\"$code\"" <<<"$out" || { echo "expected $code, got: $out" >&2; exit 1; }
+  echo "refused: $code"
+}
 login() { call POST /auth/login "" "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
 
 # Valid identifiers for this run: partite IVA with their check digit, an ordinary CIG.
@@ -193,7 +200,7 @@ if centrale verify --bundle bundle-a.json --envelope altered.age \
 echo "altered envelope: refused, as it should"
 
 step "10. waiting for the deadline ($DEADLINE Rome); before it, nothing can be opened"
-call POST /bandi/$BANDO/aperture/A "$RUP" '{}' 2>&1 | grep -o '"code":"[a-z_.]*"' || true
+refused opening_before_deadline POST /bandi/$BANDO/aperture/A "$RUP" '{}'
 while [ "$(call GET /bandi/$BANDO "$RUP" | jq -r .state)" = published ]; do sleep "$POLL_SECONDS"; done
 call GET /bandi/$BANDO "$RUP" | jq -c '{state}'
 if curl -sS "$API/bandi/$BANDO/offerta/buste/A?sealed=client" -H "Authorization: Bearer $OE" \
@@ -207,9 +214,8 @@ centrale verify --bundle bundle-a2.json --envelope busta-a.age --older-checkpoin
   --platform-key "$PLATFORM_KEY" --log-key "$LOG_KEY" | jq -c '{checkpoint_size,checks}'
 
 step "12. the RUP alone cannot open: the custodians' shares are not in"
-call POST /bandi/$BANDO/aperture/A "$RUP" '{}' 2>&1 | grep -o '"code":"[a-z_.]*"' || true
-call POST /bandi/$BANDO/aperture/C "$RUP" '{}' 2>&1 \
-  | grep -o '"code":"[a-z_.]*"' || true     # C before A: opening_out_of_order
+refused opening_shares_missing POST /bandi/$BANDO/aperture/A "$RUP" '{}'
+refused opening_out_of_order POST /bandi/$BANDO/aperture/C "$RUP" '{}'      # C before A
 
 step "13. for A, then B, then C: two custodians (of three) each submit their own share, the RUP opens"
 for K in A B C; do

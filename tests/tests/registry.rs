@@ -609,11 +609,23 @@ fn done_means_three_suppliers_and_a_rotation_aware_draw_for_og1_works() {
     )
     .expect_problem(409, "invitees_below_minimum");
 
+    // One live proposal per category and band: another draw needs a motivated withdrawal.
+    rup.post("/api/v1/registry/invitation-proposals", &request)
+        .expect_problem(409, "proposal_pending");
+    let withdraw = |pid: &str| {
+        rup.post(
+            &format!("/api/v1/registry/invitation-proposals/{pid}/withdraw"),
+            &json!({ "motivation": "Operatori insufficienti: si amplia l'albo con un'indagine di mercato" }),
+        )
+        .expect(200)
+    };
+    assert_eq!(withdraw(pid)["status"], "withdrawn");
     // Same registry: the same invitees (their order is the public draw of each proposal).
     let again = rup.post("/api/v1/registry/invitation-proposals", &request).expect(201);
     let mut same = ids(&again["invitees"]);
     same.sort();
     assert_eq!(same, invited);
+    withdraw(again["id"].as_str().expect("id"));
 
     // A motivated exception re-invites the outgoing contractor.
     let mut with_exception = request.clone();
@@ -725,6 +737,13 @@ fn an_expired_durc_blocks_invitations_until_renewed() {
     let request = json!({ "ente_id": ente, "category": "45000000-7", "contract_type": "works",
                           "value": "200000" });
     let propose = |rup: &Client| rup.post("/api/v1/registry/invitation-proposals", &request).expect(201);
+    let withdraw = |rup: &Client, p: &Value| {
+        rup.post(
+            &format!("/api/v1/registry/invitation-proposals/{}/withdraw", p["id"].as_str().expect("id")),
+            &json!({ "motivation": "Documenti di un operatore cambiati: nuova proposta" }),
+        )
+        .expect(200)
+    };
 
     // 10:00 in Rome on 1 June: valid; a proposal includes Alfa.
     let (_, rup) = at(1, 8, 0);
@@ -742,10 +761,6 @@ fn an_expired_durc_blocks_invitations_until_renewed() {
     assert_eq!(op["documents_status"], "expired");
     assert_eq!(op["documents_issues"][0]["tipo"], "durc");
     assert_eq!(op["invitable"], false);
-    let p = propose(&rup);
-    assert!(!ids(&p["invitees"]).contains(&alfa));
-    assert_eq!(by_id(&p, &alfa)["exclusion"], "documents_expired");
-    assert_eq!(p["sufficient"], false);
     // The proposal made before the expiry can no longer be confirmed with Alfa in it.
     rup.post(
         &format!(
@@ -755,6 +770,12 @@ fn an_expired_durc_blocks_invitations_until_renewed() {
         &json!({}),
     )
     .expect_problem(409, "invitee_not_invitable");
+    withdraw(&rup, &before);
+    let p = propose(&rup);
+    assert!(!ids(&p["invitees"]).contains(&alfa));
+    assert_eq!(by_id(&p, &alfa)["exclusion"], "documents_expired");
+    assert_eq!(p["sufficient"], false);
+    withdraw(&rup, &p);
 
     // The renewed DURC makes Alfa invitable again.
     let (admin, rup) = at(2, 8, 0);
@@ -820,6 +841,11 @@ fn confirmed_invitations_rotate_towards_the_less_invited() {
         assert_eq!(ids(&next["invitees"])[0], *left_out[0], "{attempt}");
         assert_eq!(by_id(&next, left_out[0])["times_invited"], 0);
         assert_eq!(by_id(&next, &first[0])["times_invited"], 1);
+        rup.post(
+            &format!("/api/v1/registry/invitation-proposals/{}/withdraw", next["id"].as_str().expect("id")),
+            &json!({ "motivation": "Verifica del metodo di rotazione" }),
+        )
+        .expect(200);
     }
     let trail = admin.get(&format!("/api/v1/enti/{ente}/audit-events")).expect(200);
     assert!(trail["events"]
@@ -827,4 +853,115 @@ fn confirmed_invitations_rotate_towards_the_less_invited() {
         .expect("events")
         .iter()
         .any(|e| e["action"] == "registry.invitation.confirmed" && e["object_id"] == pid));
+}
+
+/// Issue 9 point 5: the rotation draw is committed before its beacon exists. The eligible
+/// candidates go into the public log first; the beacon is the checkpoint signed right after,
+/// the first that includes them; anyone recomputes the order. One live proposal per ente,
+/// category and band: another draw needs a motivated withdrawal, which stays in the trail.
+#[test]
+fn the_rotation_draw_is_committed_before_its_beacon_and_cannot_be_redrawn_silently() {
+    let app = TestApp::start();
+    let admin = app.admin();
+    let (ente, rup) = ente_and_rup(&app, &admin);
+    let (supplier, first) = works_supplier(&app, &admin, 0, "Alfa S.r.l.", "2026-12-31");
+    let others: Vec<String> = ["Beta S.r.l.", "Gamma S.r.l.", "Delta S.r.l.", "Epsilon S.r.l.", "Zeta S.r.l."]
+        .iter()
+        .enumerate()
+        .map(|(n, name)| works_supplier(&app, &admin, n + 1, name, "2026-12-31").1)
+        .collect();
+    let mut all = others.clone();
+    all.push(first.clone());
+    let request = json!({ "ente_id": ente, "category": "45000000-7", "contract_type": "works",
+                          "value": "250000" });
+    let p = rup.post("/api/v1/registry/invitation-proposals", &request).expect(201);
+    let pid = p["id"].as_str().expect("id").to_string();
+    let draw = &p["draw"];
+
+    // The commitment names the proposal and every eligible candidate with its count.
+    let commitment = draw["commitment"].as_str().expect("commitment");
+    assert!(commitment.starts_with(&format!("centrale-invitation-commit/v1\nproposal {pid}\nente {ente}\n")));
+    for id in &all {
+        assert!(commitment.contains(&format!("candidate {id} 0\n")), "{id} in {commitment}");
+    }
+    // It is a leaf of the public log, at the index the proposal gives.
+    let index = draw["commitment_leaf_index"].as_u64().expect("leaf index");
+    let leaves = app
+        .client()
+        .get(&format!("/api/v1/log/leaves?start={index}&end={}", index + 1))
+        .expect(200);
+    let expected = seal::merkle::leaf_hash(commitment.as_bytes());
+    assert_eq!(leaves[0]["leaf_hash"], journeys::tender_world::hex(&expected), "{leaves}");
+    // The beacon is the first checkpoint that includes it, as the log serves it.
+    let size = draw["beacon_tree_size"].as_u64().expect("size");
+    assert_eq!(size, index + 1, "the first checkpoint after the commitment");
+    let served = app.client().get(&format!("/api/v1/log/checkpoint?size={size}"));
+    assert_eq!(served.status, 200);
+    assert_eq!(Some(served.text.as_str()), draw["beacon"].as_str());
+    // Anyone recomputes the seed and the order from the public inputs.
+    let public = app
+        .client()
+        .post(
+            "/api/v1/tools/draw",
+            &json!({ "purpose": "invitation-rotation", "subject": pid, "beacon": draw["beacon"],
+                     "candidates": all }),
+        )
+        .expect(200);
+    assert_eq!(public["seed"], draw["seed"]);
+    let order: Vec<String> = ids(&public["order"]).into_iter().take(5).collect();
+    assert_eq!(ids(&p["invitees"]), order, "all invited 0 times: the drawn order");
+
+    // A second draw while this one is live: refused, nothing recorded.
+    rup.post("/api/v1/registry/invitation-proposals", &request)
+        .expect_problem(409, "proposal_pending");
+    // Nobody else withdraws it; a withdrawal needs a motivation.
+    let withdraw = format!("/api/v1/registry/invitation-proposals/{pid}/withdraw");
+    supplier
+        .post(&withdraw, &json!({ "motivation": "Non mi piace questa estrazione" }))
+        .expect_problem(404, "not_found");
+    rup.post(&withdraw, &json!({ "motivation": "no" }))
+        .expect_problem(422, "withdrawal_motivation_required");
+    assert_eq!(
+        rup.get(&format!("/api/v1/registry/invitation-proposals/{pid}"))
+            .expect(200)["status"],
+        "proposed"
+    );
+    let motivation = "Importo rettificato dopo la determina a contrarre";
+    let gone = rup.post(&withdraw, &json!({ "motivation": motivation })).expect(200);
+    assert_eq!(gone["status"], "withdrawn");
+    assert_eq!(gone["invitees"], p["invitees"], "the withdrawn draw stays readable");
+    rup.post(&withdraw, &json!({ "motivation": motivation }))
+        .expect_problem(409, "proposal_withdrawn");
+    rup.post(
+        &format!("/api/v1/registry/invitation-proposals/{pid}/confirm"),
+        &json!({}),
+    )
+    .expect_problem(409, "proposal_withdrawn");
+
+    // A double click on the next proposal: one draw, one refusal, never a 500.
+    let replies: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let rup = rup.clone();
+                let request = request.clone();
+                s.spawn(move || rup.post("/api/v1/registry/invitation-proposals", &request).status)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    let mut sorted = replies.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![201, 409], "{replies:?}");
+
+    // The withdrawal and its reason are in the ente's trail.
+    let trail = admin.get(&format!("/api/v1/enti/{ente}/audit-events")).expect(200);
+    let withdrawn: Vec<&Value> = trail["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["action"] == "registry.invitation.withdrawn")
+        .collect();
+    assert_eq!(withdrawn.len(), 1);
+    assert_eq!(withdrawn[0]["details"]["motivation"], motivation);
+    assert_eq!(withdrawn[0]["object_id"], pid.as_str());
 }

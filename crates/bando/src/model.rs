@@ -11,7 +11,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    // `$text:tt`, not `literal`: a `literal` fragment reaches utoipa wrapped in an invisible
+    // group, so it ignored the serde rename and documented the Rust names.
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         pub enum $name {
@@ -678,6 +680,41 @@ pub struct BandoPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The OpenAPI document spells each enum as the API reads and writes it (issue 9: it used
+    /// to show the Rust names, which the API refuses).
+    #[test]
+    fn the_openapi_schema_of_every_text_enum_lists_its_wire_values() {
+        fn wire<T: utoipa::PartialSchema>(all: &[&str]) {
+            let schema = serde_json::to_value(T::schema()).expect("schema");
+            let values: Vec<&str> = schema["enum"]
+                .as_array()
+                .expect("enum values")
+                .iter()
+                .filter_map(|v| v.as_str())
+                .collect();
+            assert_eq!(values, all, "{schema}");
+        }
+        macro_rules! check {
+            ($($t:ty),+) => {
+                $(wire::<$t>(&<$t>::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>());)+
+            };
+        }
+        check!(
+            ContractType,
+            ProcedureType,
+            AwardCriterion,
+            Envelope,
+            AnomalyMethod,
+            State,
+            LotState,
+            DocumentKind,
+            CriterionKind,
+            Better,
+            FormulaKind
+        );
+        assert!(AwardCriterion::ALL.contains(&AwardCriterion::parse("minor_prezzo").expect("wire value")));
+    }
 
     #[test]
     fn the_award_states_and_the_deserted_outcome_are_the_procedures_only() {

@@ -185,9 +185,23 @@ pub struct BeaconText {
 /// Where a crate below the log (the registry) gets a beacon from: implemented by the log's
 /// owner (`offerte::log::LogBeacon`) and passed in from the api layer. `C` is the caller's
 /// connection.
+///
+/// Commit, then draw: the caller first appends what the draw is over (its candidates) as a
+/// leaf, and the beacon is the checkpoint signed right after, the first one that includes
+/// that leaf. Whoever asks for the draw fixes the candidates before any beacon that decides
+/// their order exists, and cannot pick another checkpoint afterwards: the leaf's index names
+/// the one that counts.
 pub trait Beacon<C: ?Sized> {
-    /// The latest signed checkpoint, if one was signed yet.
-    fn latest(&self, conn: &mut C) -> Result<Option<BeaconText>, String>;
+    /// Appends `data` to the public log (in the caller's transaction) and signs the checkpoint
+    /// that first includes it. Returns that checkpoint and the leaf's index.
+    fn commit(&self, conn: &mut C, data: &[u8], at: chrono::DateTime<chrono::Utc>) -> Result<Committed, String>;
+}
+
+/// A commitment in the log and the beacon that follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub leaf_index: u64,
+    pub beacon: BeaconText,
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ pub mod kind {
     /// A decision of the evaluation and award (issue 6 point 9), appended by `aggiudicazione`
     /// through [`super::append_leaf`]; data from [`super::decision_leaf_data`].
     pub const DECISION: &str = "decision";
+    /// The candidates of an invitation rotation draw, committed before its beacon exists
+    /// (`centrale-invitation-commit/v1`, written by the registry through [`super::LogBeacon`]).
+    pub const INVITATION_COMMITTED: &str = "invitation_committed";
 }
 
 /// Kinds that other areas may append with [`append_leaf`]; the seal's own kinds are written
@@ -213,19 +216,27 @@ pub fn closing_checkpoint(conn: &mut PgConnection, bando: Uuid) -> Result<Option
     size.map(|s| checkpoint(conn, Some(s as u64))).transpose()
 }
 
-/// The log as a beacon for the crates below it (the registry's invitation rotation).
-pub struct LogBeacon;
+/// The log as a beacon for the crates below it (the registry's invitation rotation): the
+/// commitment is an `invitation_committed` leaf, integrated at once with everything pending,
+/// followed by a signed checkpoint (see `domain::draw::Beacon`).
+pub struct LogBeacon<'a>(pub &'a SealService);
 
-impl domain::draw::Beacon<PgConnection> for LogBeacon {
-    fn latest(&self, conn: &mut PgConnection) -> Result<Option<domain::draw::BeaconText>, String> {
-        match checkpoint(conn, None) {
-            Ok(c) => Ok(Some(domain::draw::BeaconText {
-                text: c.note,
-                tree_size: c.tree_size,
-            })),
-            Err(OfferteError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e.to_string()),
-        }
+impl domain::draw::Beacon<PgConnection> for LogBeacon<'_> {
+    fn commit(
+        &self,
+        conn: &mut PgConnection,
+        data: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<domain::draw::Committed, String> {
+        let (index, checkpoint) =
+            crate::sequencer::commit_now(conn, self.0, kind::INVITATION_COMMITTED, data, at).map_err(|e| e.to_string())?;
+        Ok(domain::draw::Committed {
+            leaf_index: index,
+            beacon: domain::draw::BeaconText {
+                text: checkpoint.note,
+                tree_size: checkpoint.tree_size,
+            },
+        })
     }
 }
 

@@ -60,6 +60,26 @@ pub fn integrate(conn: &mut PgConnection, svc: &SealService, at: DateTime<Utc>) 
     })
 }
 
+/// Appends a leaf, integrates it with everything pending and signs the checkpoint that first
+/// includes it, all in the caller's transaction (the sequencer lock is held until it ends).
+/// Returns the leaf's index and that checkpoint.
+pub(crate) fn commit_now(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    leaf_kind: &str,
+    data: &[u8],
+    at: DateTime<Utc>,
+) -> Result<(u64, log::StoredCheckpoint), OfferteError> {
+    lock(conn)?;
+    let (id, _) = log::append_pending(conn, leaf_kind, None, data, at)?;
+    integrate_locked(conn, at, None)?;
+    let signed = log::sign_current(conn, svc, leaf_kind, at)?;
+    let index: Option<i64> = log_leaves::table.find(id).select(log_leaves::leaf_index).first(conn)?;
+    let index = index.ok_or_else(|| OfferteError::Internal("foglia non integrata".into()))?;
+    let checkpoint = log::checkpoint(conn, Some(signed.size))?;
+    Ok((index as u64, checkpoint))
+}
+
 /// Closes one tender whose deadline has passed, if it is not closed yet: integrates every
 /// pending leaf, appends `TenderClosed`, signs a checkpoint. Returns true when it closed it now.
 pub fn close_tender(

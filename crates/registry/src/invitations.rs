@@ -12,12 +12,19 @@
 //! 3. The eligible are ordered by how many times they were invited (confirmed lists) in the
 //!    same category and value band, fewest first. Ties are broken by the platform's public
 //!    draw (`domain::draw`, purpose `invitation-rotation`, subject the proposal's id, drawn by
-//!    the server, beacon the latest signed checkpoint of the transparency log, passed in
-//!    through `domain::draw::Beacon`): the ids in drawn order, then stably sorted by the
-//!    invitation count. Nobody sends a seed; the inputs are recorded and returned, so anyone
-//!    recomputes the order (`POST /api/v1/tools/draw`). Every proposal is an audit event of
-//!    the ente: a RUP who discards proposals until one suits him leaves them all in the trail.
-//! 4. The first `count` are proposed; confirming the proposal fixes the list and counts the
+//!    the server): the ids in drawn order, then stably sorted by the invitation count.
+//! 4. Commit, then draw. Before any beacon exists, the eligible candidates and their counts
+//!    are appended to the transparency log as an `invitation_committed` leaf (see
+//!    [`commitment_data`]); the beacon is the checkpoint signed right after, the first that
+//!    includes that leaf (`domain::draw::Beacon`). Nobody sends a seed and nobody picks the
+//!    checkpoint; the leaf, its index and the checkpoint are returned, so anyone recomputes
+//!    the order (`POST /api/v1/tools/draw`) and proves the commitment came first
+//!    (`GET /api/v1/log/proof`).
+//! 5. One live proposal per ente, category and band: a second one is refused
+//!    (`proposal_pending`) until the first is confirmed or withdrawn with a motivation, and a
+//!    withdrawal is an audit event of the ente. A RUP who redraws until a list suits him
+//!    leaves every withdrawn draw, with his reasons, in the trail and in the log.
+//! 6. The first `count` are proposed; confirming the proposal fixes the list and counts the
 //!    invitation for each invitee.
 
 use std::collections::{HashMap, HashSet};
@@ -43,8 +50,9 @@ pub const METHOD: &str = "Candidati: operatori qualificati della categoria (CPV:
 SOA: classifica sufficiente per l'importo). Esclusi: documenti obbligatori scaduti o mancanti; affidatario uscente \
 della stessa categoria e fascia (art. 49 c.2-3) salvo eccezione motivata (c.4). Ordine: meno inviti nella stessa \
 categoria e fascia per primi; a parità, sorteggio pubblico centrale-draw/v1 (finalità invitation-rotation, soggetto l'id della proposta, \
-sorgente l'ultimo checkpoint firmato del registro di trasparenza), ricalcolabile con POST /api/v1/tools/draw; \
-poi ordinamento stabile per numero di inviti.";
+sorgente il primo checkpoint firmato del registro di trasparenza che include l'impegno sui candidati, \
+pubblicato prima del sorteggio), ricalcolabile con POST /api/v1/tools/draw; \
+poi ordinamento stabile per numero di inviti. Una sola proposta aperta per ente, categoria e fascia.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -175,6 +183,61 @@ pub struct Candidate {
 pub enum ProposalStatus {
     Proposed,
     Confirmed,
+    /// Withdrawn by the RUP with a motivation (kept, never deleted).
+    Withdrawn,
+}
+
+impl ProposalStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Proposed => "proposed",
+            Self::Confirmed => "confirmed",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, RegistryError> {
+        match s {
+            "proposed" => Ok(Self::Proposed),
+            "confirmed" => Ok(Self::Confirmed),
+            "withdrawn" => Ok(Self::Withdrawn),
+            other => Err(RegistryError::Internal(format!("stato di proposta sconosciuto: {other}"))),
+        }
+    }
+}
+
+/// The data of the `invitation_committed` leaf (`centrale-invitation-commit/v1`), each line
+/// ending in `\n`:
+///
+/// ```text
+/// centrale-invitation-commit/v1
+/// proposal <uuid>
+/// ente <uuid>
+/// category <CPV code or SOA category>
+/// band <band code>
+/// count <how many are to be invited>
+/// candidate <uuid> <times invited>      (one line per eligible candidate, by uuid)
+/// at <RFC 3339 UTC, microseconds, Z>
+/// ```
+pub fn commitment_data(
+    proposal: Uuid,
+    ente: Uuid,
+    category: &str,
+    band: &str,
+    count: u32,
+    eligible: &[(Uuid, i32)],
+    at: DateTime<Utc>,
+) -> String {
+    let mut sorted = eligible.to_vec();
+    sorted.sort();
+    let mut out = format!(
+        "centrale-invitation-commit/v1\nproposal {proposal}\nente {ente}\ncategory {category}\nband {band}\ncount {count}\n"
+    );
+    for (id, n) in sorted {
+        out.push_str(&format!("candidate {id} {n}\n"));
+    }
+    out.push_str(&format!("at {}\n", at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)));
+    out
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -195,8 +258,10 @@ pub struct Proposal {
     /// False for direct awards below 5,000 EUR (art. 49 c.6).
     pub rotation_applied: bool,
     pub outgoing_contractor: Option<Uuid>,
-    /// The public draw among the equally invited: `{algorithm, purpose, subject, beacon,
-    /// beacon_tree_size, seed}` (recompute with `POST /api/v1/tools/draw`).
+    /// The public draw among the equally invited: `{algorithm, purpose, subject, commitment,
+    /// commitment_leaf_index, beacon, beacon_tree_size, seed}`: the committed candidates (the
+    /// leaf's data), the first checkpoint that includes them, and the seed (recompute with
+    /// `POST /api/v1/tools/draw`).
     /// (Null on proposals made before the public draw, which recorded a `seed`.)
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -292,24 +357,6 @@ pub fn propose(
         ));
     }
     let id = Uuid::new_v4();
-    let beacon_text = beacon.latest(conn).map_err(RegistryError::Internal)?.ok_or_else(|| {
-        RegistryError::conflict(
-            "draw_beacon_pending",
-            None,
-            "Il registro di trasparenza non ha ancora firmato un checkpoint, fonte del sorteggio: riprovare tra poco",
-        )
-    })?;
-    let subject = id.to_string();
-    let seed = domain::draw::seed(domain::draw::Purpose::InvitationRotation, &subject, &beacon_text.text)
-        .map_err(|e| RegistryError::Internal(e.to_string()))?;
-    let draw = serde_json::json!({
-        "algorithm": domain::draw::VERSION,
-        "purpose": domain::draw::Purpose::InvitationRotation.as_str(),
-        "subject": subject,
-        "beacon": beacon_text.text,
-        "beacon_tree_size": beacon_text.tree_size,
-        "seed": seed.hex(),
-    });
     let rotation_applied = bands::rotation_applies(&band, value, today);
     conn.transaction(|conn| {
         ente_exists(conn, input.ente_id)?;
@@ -337,6 +384,7 @@ pub fn propose(
             }
             exceptions.insert(e.operatore_id, m.to_string());
         }
+        refuse_if_live(conn, input.ente_id, &category, band.code)?;
         let rows: Vec<OperatoreRow> = operatori_t::table
             .filter(operatori_t::status.eq(OperatoreStatus::Qualified.as_str()))
             .order((operatori_t::ragione_sociale.asc(), operatori_t::id.asc()))
@@ -406,6 +454,21 @@ pub fn propose(
             .filter(|c| c.eligible)
             .map(|c| (c.operatore_id, c.times_invited))
             .collect();
+        let commitment = commitment_data(id, input.ente_id, &category, band.code, count, &eligible, ctx.at);
+        let committed = beacon.commit(conn, commitment.as_bytes(), ctx.at).map_err(RegistryError::Internal)?;
+        let subject = id.to_string();
+        let seed = domain::draw::seed(domain::draw::Purpose::InvitationRotation, &subject, &committed.beacon.text)
+            .map_err(|e| RegistryError::Internal(e.to_string()))?;
+        let draw = serde_json::json!({
+            "algorithm": domain::draw::VERSION,
+            "purpose": domain::draw::Purpose::InvitationRotation.as_str(),
+            "subject": subject,
+            "commitment": commitment,
+            "commitment_leaf_index": committed.leaf_index,
+            "beacon": committed.beacon.text,
+            "beacon_tree_size": committed.beacon.tree_size,
+            "seed": seed.hex(),
+        });
         let invitees: Vec<Uuid> = draw_order(eligible, &seed)
             .into_iter()
             .take(count as usize)
@@ -463,7 +526,7 @@ pub fn propose(
             confirmed_by: None,
         };
         let result = serde_json::to_value(&proposal).map_err(|e| RegistryError::Internal(e.to_string()))?;
-        diesel::insert_into(invitation_proposals::table)
+        let inserted = diesel::insert_into(invitation_proposals::table)
             .values((
                 invitation_proposals::id.eq(id),
                 invitation_proposals::ente_id.eq(input.ente_id),
@@ -478,10 +541,15 @@ pub fn propose(
                 invitation_proposals::seed.eq(seed.hex()),
                 invitation_proposals::invitees.eq(&invitees),
                 invitation_proposals::result.eq(&result),
-                invitation_proposals::status.eq("proposed"),
+                invitation_proposals::status.eq(ProposalStatus::Proposed.as_str()),
                 invitation_proposals::created_at.eq(ctx.at),
             ))
+            .on_conflict_do_nothing()
             .execute(conn)?;
+        if inserted == 0 {
+            // The partial unique index on live proposals: a concurrent proposal won.
+            return Err(pending());
+        }
         audit::record(
             conn,
             ctx,
@@ -552,11 +620,7 @@ struct ProposalRow {
 
 fn view(row: ProposalRow) -> Result<Proposal, RegistryError> {
     let mut p: Proposal = serde_json::from_value(row.result).map_err(|e| RegistryError::Internal(e.to_string()))?;
-    p.status = if row.status == "confirmed" {
-        ProposalStatus::Confirmed
-    } else {
-        ProposalStatus::Proposed
-    };
+    p.status = ProposalStatus::parse(&row.status)?;
     p.confirmed_at = row.confirmed_at;
     p.confirmed_by = row.confirmed_by;
     Ok(p)
@@ -595,12 +659,16 @@ fn find_for(conn: &mut PgConnection, who: &Principal, id: Uuid, lock: bool) -> R
 pub fn confirm(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid) -> Result<Proposal, RegistryError> {
     conn.transaction(|conn| {
         let row = find_for(conn, who, id, true)?;
-        if row.status == "confirmed" {
-            return Err(RegistryError::conflict(
-                "proposal_already_confirmed",
-                None,
-                "La proposta è già stata confermata",
-            ));
+        match ProposalStatus::parse(&row.status)? {
+            ProposalStatus::Proposed => {}
+            ProposalStatus::Confirmed => {
+                return Err(RegistryError::conflict(
+                    "proposal_already_confirmed",
+                    None,
+                    "La proposta è già stata confermata",
+                ))
+            }
+            ProposalStatus::Withdrawn => return Err(withdrawn()),
         }
         if (row.invitees.len() as i32) < row.minimum {
             return Err(RegistryError::conflict(
@@ -646,7 +714,7 @@ pub fn confirm(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uui
         }
         diesel::update(invitation_proposals::table.find(id))
             .set((
-                invitation_proposals::status.eq("confirmed"),
+                invitation_proposals::status.eq(ProposalStatus::Confirmed.as_str()),
                 invitation_proposals::confirmed_at.eq(ctx.at),
                 invitation_proposals::confirmed_by.eq(who.user_id),
             ))
@@ -663,6 +731,94 @@ pub fn confirm(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uui
                     "category": row.category,
                     "band": row.band,
                     "invitees": row.invitees,
+                }),
+            },
+        )?;
+        view(find(conn, id, false)?)
+    })
+}
+
+fn pending() -> RegistryError {
+    RegistryError::conflict(
+        "proposal_pending",
+        None,
+        "Esiste già una proposta di invito aperta per questo ente, categoria e fascia: confermarla o ritirarla con motivazione prima di chiederne un'altra",
+    )
+}
+
+fn withdrawn() -> RegistryError {
+    RegistryError::conflict("proposal_withdrawn", None, "La proposta è stata ritirata")
+}
+
+/// A second live proposal for the same ente, category and band would let the RUP redraw
+/// until a list suits him (the partial unique index catches the concurrent case).
+fn refuse_if_live(conn: &mut PgConnection, ente: Uuid, category: &str, band: &str) -> Result<(), RegistryError> {
+    let live: i64 = invitation_proposals::table
+        .filter(invitation_proposals::ente_id.eq(ente))
+        .filter(invitation_proposals::category.eq(category))
+        .filter(invitation_proposals::band.eq(band))
+        .filter(invitation_proposals::status.eq(ProposalStatus::Proposed.as_str()))
+        .count()
+        .get_result(conn)?;
+    if live > 0 {
+        return Err(pending());
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    /// Why the list is not used (at least 10 characters); recorded in the ente's audit trail.
+    pub motivation: String,
+}
+
+/// Withdraws a live proposal, with its motivation: the only way to ask for another draw for
+/// the same ente, category and band. The proposal and its draw stay readable.
+pub fn withdraw(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    id: Uuid,
+    input: &Withdrawal,
+) -> Result<Proposal, RegistryError> {
+    conn.transaction(|conn| {
+        let row = find_for(conn, who, id, true)?;
+        let motivation = input.motivation.trim();
+        if motivation.chars().count() < 10 {
+            return Err(RegistryError::invalid(
+                "withdrawal_motivation_required",
+                "motivation",
+                "Il ritiro di una proposta richiede una motivazione (almeno 10 caratteri)",
+            ));
+        }
+        match ProposalStatus::parse(&row.status)? {
+            ProposalStatus::Proposed => {}
+            ProposalStatus::Confirmed => {
+                return Err(RegistryError::conflict(
+                    "proposal_already_confirmed",
+                    None,
+                    "La proposta è già stata confermata: non può essere ritirata",
+                ))
+            }
+            ProposalStatus::Withdrawn => return Err(withdrawn()),
+        }
+        diesel::update(invitation_proposals::table.find(id))
+            .set(invitation_proposals::status.eq(ProposalStatus::Withdrawn.as_str()))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            ctx,
+            AuditEvent {
+                action: "registry.invitation.withdrawn",
+                object_type: "invitation_proposal",
+                object_id: id.to_string(),
+                ente_id: Some(row.ente_id),
+                details: serde_json::json!({
+                    "category": row.category,
+                    "band": row.band,
+                    "invitees": row.invitees,
+                    "motivation": motivation,
                 }),
             },
         )?;

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
 use registry::documents::{self, Documento, UploadMeta};
-use registry::invitations::{self, Award, NewAward, Proposal, ProposalRequest};
+use registry::invitations::{self, Award, NewAward, Proposal, ProposalRequest, Withdrawal};
 use registry::operatori::{
     self, Categorie, NewOperatore, Operatore, OperatoreHistory, OperatoreUpdate, OperatoriPage, SearchQuery,
 };
@@ -282,7 +282,7 @@ pub async fn record_award(
 #[utoipa::path(post, path = "/api/v1/registry/invitation-proposals", tag = "registry", request_body = ProposalRequest,
     security(("bearer" = [])),
     responses((status = 201, body = Proposal), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 422, body = Problem)))]
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
 #[post("/registry/invitation-proposals")]
 pub async fn propose(
     state: web::Data<AppState>,
@@ -291,8 +291,9 @@ pub async fn propose(
     body: web::Json<ProposalRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let seal = state.seal.clone();
     let p = state
-        .db(move |conn| invitations::propose(conn, &ctx, &auth.principal, &body, &offerte::log::LogBeacon))
+        .db(move |conn| invitations::propose(conn, &ctx, &auth.principal, &body, &offerte::log::LogBeacon(&seal)))
         .await?;
     Ok(HttpResponse::Created().json(p))
 }
@@ -333,6 +334,28 @@ pub async fn confirm(
     Ok(HttpResponse::Ok().json(p))
 }
 
+/// Withdraw a live proposal with a motivation (the only way to ask for another draw for the
+/// same ente, category and band); it stays readable, with its draw.
+#[utoipa::path(post, path = "/api/v1/registry/invitation-proposals/{id}/withdraw", tag = "registry",
+    security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = Withdrawal,
+    responses((status = 200, body = Proposal), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[post("/registry/invitation-proposals/{id}/withdraw")]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<Withdrawal>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let p = state
+        .db(move |conn| invitations::withdraw(conn, &ctx, &auth.principal, id, &body))
+        .await?;
+    Ok(HttpResponse::Ok().json(p))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     paths(
@@ -351,6 +374,7 @@ pub async fn confirm(
         propose,
         get_proposal,
         confirm,
+        withdraw,
     ),
     tags((name = "registry", description = "Albo degli operatori economici: registration, categories, documents, qualification, invitations (art. 49, art. 50)"))
 )]
@@ -376,5 +400,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(record_award)
         .service(propose)
         .service(get_proposal)
-        .service(confirm);
+        .service(confirm)
+        .service(withdraw);
 }
