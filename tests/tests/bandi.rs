@@ -994,7 +994,8 @@ fn each_publication_check_names_its_code_field_and_article_and_the_fixed_tender_
         (
             "deadline_too_short",
             "submission_deadline",
-            "art. 73 c.2",
+            // Above the EU threshold: the Directive's 30 days, longer than art. 73 c.4's ten.
+            "art. 29 par. 1 Dir. 2014/24/UE",
             with(
                 with(base(4), &twenty_days),
                 &[("procedure_type", json!("competitiva_con_negoziazione"))],

@@ -739,7 +739,10 @@ fn an_expired_durc_blocks_invitations_until_renewed() {
     let propose = |rup: &Client| rup.post("/api/v1/registry/invitation-proposals", &request).expect(201);
     let withdraw = |rup: &Client, p: &Value| {
         rup.post(
-            &format!("/api/v1/registry/invitation-proposals/{}/withdraw", p["id"].as_str().expect("id")),
+            &format!(
+                "/api/v1/registry/invitation-proposals/{}/withdraw",
+                p["id"].as_str().expect("id")
+            ),
             &json!({ "motivation": "Documenti di un operatore cambiati: nuova proposta" }),
         )
         .expect(200)
@@ -842,7 +845,10 @@ fn confirmed_invitations_rotate_towards_the_less_invited() {
         assert_eq!(by_id(&next, left_out[0])["times_invited"], 0);
         assert_eq!(by_id(&next, &first[0])["times_invited"], 1);
         rup.post(
-            &format!("/api/v1/registry/invitation-proposals/{}/withdraw", next["id"].as_str().expect("id")),
+            &format!(
+                "/api/v1/registry/invitation-proposals/{}/withdraw",
+                next["id"].as_str().expect("id")
+            ),
             &json!({ "motivation": "Verifica del metodo di rotazione" }),
         )
         .expect(200);
@@ -865,11 +871,17 @@ fn the_rotation_draw_is_committed_before_its_beacon_and_cannot_be_redrawn_silent
     let admin = app.admin();
     let (ente, rup) = ente_and_rup(&app, &admin);
     let (supplier, first) = works_supplier(&app, &admin, 0, "Alfa S.r.l.", "2026-12-31");
-    let others: Vec<String> = ["Beta S.r.l.", "Gamma S.r.l.", "Delta S.r.l.", "Epsilon S.r.l.", "Zeta S.r.l."]
-        .iter()
-        .enumerate()
-        .map(|(n, name)| works_supplier(&app, &admin, n + 1, name, "2026-12-31").1)
-        .collect();
+    let others: Vec<String> = [
+        "Beta S.r.l.",
+        "Gamma S.r.l.",
+        "Delta S.r.l.",
+        "Epsilon S.r.l.",
+        "Zeta S.r.l.",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, name)| works_supplier(&app, &admin, n + 1, name, "2026-12-31").1)
+    .collect();
     let mut all = others.clone();
     all.push(first.clone());
     let request = json!({ "ente_id": ente, "category": "45000000-7", "contract_type": "works",
@@ -882,7 +894,10 @@ fn the_rotation_draw_is_committed_before_its_beacon_and_cannot_be_redrawn_silent
     let commitment = draw["commitment"].as_str().expect("commitment");
     assert!(commitment.starts_with(&format!("centrale-invitation-commit/v1\nproposal {pid}\nente {ente}\n")));
     for id in &all {
-        assert!(commitment.contains(&format!("candidate {id} 0\n")), "{id} in {commitment}");
+        assert!(
+            commitment.contains(&format!("candidate {id} 0\n")),
+            "{id} in {commitment}"
+        );
     }
     // It is a leaf of the public log, at the index the proposal gives.
     let index = draw["commitment_leaf_index"].as_u64().expect("leaf index");
@@ -891,7 +906,11 @@ fn the_rotation_draw_is_committed_before_its_beacon_and_cannot_be_redrawn_silent
         .get(&format!("/api/v1/log/leaves?start={index}&end={}", index + 1))
         .expect(200);
     let expected = seal::merkle::leaf_hash(commitment.as_bytes());
-    assert_eq!(leaves[0]["leaf_hash"], journeys::tender_world::hex(&expected), "{leaves}");
+    assert_eq!(
+        leaves[0]["leaf_hash"],
+        journeys::tender_world::hex(&expected),
+        "{leaves}"
+    );
     // The beacon is the first checkpoint that includes it, as the log serves it.
     let size = draw["beacon_tree_size"].as_u64().expect("size");
     assert_eq!(size, index + 1, "the first checkpoint after the commitment");

@@ -50,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(registry::configure)
             .configure(bandi::configure)
             .configure(tools::configure)
+            .configure(routes::legal_table::configure)
             .configure(routes::aggiudicazione::configure)
             .configure(routes::offerte::configure)
             .configure(routes::log::configure)

@@ -447,7 +447,7 @@ pub struct NewBando {
     /// Engineering, architecture or other technical/intellectual service (art. 108 c.2 lett. b).
     #[serde(default)]
     pub intellectual_services: bool,
-    /// Motivated urgency allowing the reduced terms (art. 71 c.3, art. 72 c.5).
+    /// Motivated urgency allowing the reduced terms (art. 71 c.3, art. 72 c.6, art. 92 c.2 lett. a).
     pub urgency_reason: Option<String>,
     #[schema(example = "2026-05-25T12:00")]
     pub questions_deadline: Option<String>,

@@ -556,9 +556,11 @@ fn eur(v: i64) -> String {
 }
 
 /// The minimum number of days for the submission deadline of this procedure, if the Code
-/// sets one.
-pub fn minimum_days(t: &LegalTable, procedure: ProcedureType, urgent: bool) -> Option<Rule<i64>> {
+/// sets one. Above the EU thresholds a competitive negotiation gets the Directive's 30 days
+/// for requests (art. 29(1) of 2014/24/EU), longer than art. 73 c.4's ten (docs/legal.md).
+pub fn minimum_days(t: &LegalTable, procedure: ProcedureType, urgent: bool, above_eu: bool) -> Option<Rule<i64>> {
     match (procedure, urgent) {
+        (ProcedureType::CompetitivaConNegoziazione, false) if above_eu => Some(t.days.negotiation_requests_eu),
         (ProcedureType::Aperta, false) => Some(t.days.open_offers),
         (ProcedureType::Aperta, true) => Some(t.days.open_offers_urgent),
         (ProcedureType::Ristretta, false) => Some(t.days.restricted_requests),
@@ -597,7 +599,8 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
             ),
         )),
         Some(deadline) => {
-            if let Some(min) = minimum_days(t, s.procedure_type, s.urgency_reason.is_some()) {
+            let above_eu = !t.is_below_eu_threshold(kind, s.base_amount);
+            if let Some(min) = minimum_days(t, s.procedure_type, s.urgency_reason.is_some(), above_eu) {
                 let days = calendar_days(now, deadline);
                 if days < min.value {
                     v.push(Violation::new(
@@ -619,7 +622,7 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
                     "art. 92 c.2: manca il termine per la richiesta di chiarimenti",
                 )),
                 Some(q) => {
-                    let info = t.days.information_before_deadline;
+                    let info = t.information_before_deadline(s.urgency_reason.is_some());
                     if calendar_days(q, deadline) < info.value {
                         v.push(Violation::new(
                             "questions_deadline_too_late",

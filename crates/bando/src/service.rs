@@ -729,7 +729,7 @@ fn apply_deadline_changes(
             ));
         }
     }
-    let info = t.days.information_before_deadline;
+    let info = t.information_before_deadline(row.urgency_reason.is_some());
     if calendar_days(ctx.at, new_deadline) < info.value {
         return Err(BandoError::Invalid {
             code: "art92_extension_required",
@@ -1114,7 +1114,7 @@ pub fn answer(
                 message: format!("Si risponde ai quesiti solo prima della scadenza; lo stato attuale è «{}»", row.state()),
             });
         }
-        let info = today_table(ctx.at).days.information_before_deadline;
+        let info = today_table(ctx.at).information_before_deadline(row.urgency_reason.is_some());
         let deadline = row.submission_deadline.unwrap_or(ctx.at);
         if let Some(new_deadline) = extend {
             apply_deadline_changes(conn, ctx, &row, NewDeadlines { submission: Some(new_deadline), ..Default::default() }, Vec::new(), &format!("Proroga del termine per la risposta al quesito n. {} ({})", found.1, info.article))?;

@@ -16,11 +16,29 @@ pub struct Rule<T> {
     pub value: T,
     /// E.g. "art. 71 c.2". Quoted in error messages.
     pub article: &'static str,
+    /// The act that sets the value (the Codice, as amended; a Directive; an EU regulation).
+    pub source: &'static str,
 }
 
+/// The Codice as first in force.
+pub const CODICE: &str = "D.Lgs. 36/2023";
+/// The Codice as amended by the correttivo, in force from 2024-12-31.
+pub const CORRETTIVO: &str = "D.Lgs. 36/2023 come modificato dal D.Lgs. 209/2024";
+
 const fn rule<T>(value: T, article: &'static str) -> Rule<T> {
-    Rule { value, article }
+    Rule {
+        value,
+        article,
+        source: CODICE,
+    }
 }
+
+const fn rule_from<T>(value: T, article: &'static str, source: &'static str) -> Rule<T> {
+    Rule { value, article, source }
+}
+
+/// The day the correttivo (D.Lgs. 209/2024) took effect.
+pub const CORRETTIVO_FROM: NaiveDate = date(2024, 12, 31);
 
 /// EU thresholds (art. 14 c.1), in whole euros net of VAT. They change every two years by
 /// EU delegated regulation, which applies directly.
@@ -36,6 +54,10 @@ pub struct EuThresholds {
     pub social_services: Rule<i64>,
     /// Special sectors, supplies and services (art. 14 c.2 lett. b).
     pub special_sectors_supplies_services: Rule<i64>,
+    /// Special sectors, works (art. 14 c.2 lett. a).
+    pub special_sectors_works: Rule<i64>,
+    /// Concessions (art. 14 c.1 lett. a; Directive 2014/23/EU art. 8).
+    pub concessions: Rule<i64>,
 }
 
 /// Below-threshold bands of art. 50 c.1 (fixed national figures).
@@ -65,14 +87,19 @@ pub struct MinimumDays {
     pub open_offers_urgent: Rule<i64>,
     /// Restricted procedure: requests to participate (art. 72 c.2).
     pub restricted_requests: Rule<i64>,
-    /// Restricted procedure, urgency (art. 72 c.5).
+    /// Restricted procedure, duly motivated urgency (art. 72 c.6 lett. a).
     pub restricted_requests_urgent: Rule<i64>,
+    /// Restricted procedure, offers under urgency (art. 72 c.6 lett. b).
+    pub restricted_offers_urgent: Rule<i64>,
     /// Restricted procedure: offers, from the invitation (art. 72 c.3).
     pub restricted_offers: Rule<i64>,
-    /// Competitive procedure with negotiation: requests to participate (art. 73 c.2; see
-    /// docs/legal.md on the correttivo).
+    /// Competitive procedure with negotiation: requests to participate (art. 73 c.4: "dieci
+    /// giorni" in the consolidated text).
     pub negotiation_requests: Rule<i64>,
-    /// Competitive procedure with negotiation: initial offers (art. 73 c.3).
+    /// The same above the EU thresholds: the Directive's longer term (2014/24/EU art. 29(1)),
+    /// which the platform applies there (docs/legal.md, "Time limits").
+    pub negotiation_requests_eu: Rule<i64>,
+    /// Competitive procedure with negotiation: initial offers (art. 73 c.5).
     pub negotiation_offers: Rule<i64>,
     /// Significant information given later than this before the deadline forces an
     /// extension (art. 92 c.2 lett. a).
@@ -141,12 +168,14 @@ const DAYS: MinimumDays = MinimumDays {
     open_offers: rule(30, "art. 71 c.2"),
     open_offers_urgent: rule(15, "art. 71 c.3"),
     restricted_requests: rule(30, "art. 72 c.2"),
-    restricted_requests_urgent: rule(15, "art. 72 c.5"),
+    restricted_requests_urgent: rule(15, "art. 72 c.6 lett. a"),
     restricted_offers: rule(30, "art. 72 c.3"),
-    negotiation_requests: rule(30, "art. 73 c.2"),
-    negotiation_offers: rule(25, "art. 73 c.3"),
-    information_before_deadline: rule(6, "art. 92 c.2"),
-    information_before_deadline_urgent: rule(4, "art. 92 c.2"),
+    restricted_offers_urgent: rule(10, "art. 72 c.6 lett. b"),
+    negotiation_requests: rule(10, "art. 73 c.4"),
+    negotiation_requests_eu: rule_from(30, "art. 29 par. 1 Dir. 2014/24/UE", "Direttiva 2014/24/UE"),
+    negotiation_offers: rule(25, "art. 73 c.5"),
+    information_before_deadline: rule(6, "art. 92 c.2 lett. a"),
+    information_before_deadline_urgent: rule(4, "art. 92 c.2 lett. a"),
 };
 
 const AWARD: AwardRules = AwardRules {
@@ -161,9 +190,25 @@ const AFTER: AfterDeadline = AfterDeadline {
     standstill_days: rule(35, "art. 18 c.3"),
 };
 
+/// Art. 18 c.3 as amended: 32 days (D.Lgs. 209/2024).
+const AFTER_CORRETTIVO: AfterDeadline = AfterDeadline {
+    offer_validity_default_days: rule(180, "art. 17 c.4"),
+    standstill_days: rule_from(32, "art. 18 c.3", CORRETTIVO),
+};
+
+const EU_2024: EuThresholds = EuThresholds {
+    works: rule_from(5_538_000, "art. 14 c.1 lett. a", "Reg. delegato (UE) 2023/2495"),
+    supplies_services_central: rule_from(143_000, "art. 14 c.1 lett. b", "Reg. delegato (UE) 2023/2495"),
+    supplies_services_sub_central: rule_from(221_000, "art. 14 c.1 lett. c", "Reg. delegato (UE) 2023/2495"),
+    social_services: rule(750_000, "art. 14 c.1 lett. d"),
+    special_sectors_supplies_services: rule_from(443_000, "art. 14 c.2 lett. b", "Reg. delegato (UE) 2023/2496"),
+    special_sectors_works: rule_from(5_538_000, "art. 14 c.2 lett. a", "Reg. delegato (UE) 2023/2496"),
+    concessions: rule_from(5_538_000, "art. 14 c.1 lett. a", "Reg. delegato (UE) 2023/2497"),
+};
+
 /// Every version, oldest first. Add a new entry (never edit an old one) when a regulation
 /// changes a number; close the previous entry's `effective_until` on the same date.
-pub static TABLES: [LegalTable; 3] = [
+pub static TABLES: [LegalTable; 4] = [
     LegalTable {
         effective_from: date(2023, 7, 1),
         effective_until: Some(date(2024, 1, 1)),
@@ -174,6 +219,8 @@ pub static TABLES: [LegalTable; 3] = [
             supplies_services_sub_central: rule(215_000, "art. 14 c.1 lett. c"),
             social_services: rule(750_000, "art. 14 c.1 lett. d"),
             special_sectors_supplies_services: rule(431_000, "art. 14 c.2 lett. b"),
+            special_sectors_works: rule(5_382_000, "art. 14 c.2 lett. a"),
+            concessions: rule(5_382_000, "art. 14 c.1 lett. a"),
         },
         art50: ART50,
         days: DAYS,
@@ -182,35 +229,65 @@ pub static TABLES: [LegalTable; 3] = [
     },
     LegalTable {
         effective_from: date(2024, 1, 1),
-        effective_until: Some(date(2026, 1, 1)),
+        effective_until: Some(CORRETTIVO_FROM),
         source: "art. 14 c.1 come aggiornato dal Reg. delegato (UE) 2023/2495",
-        eu: EuThresholds {
-            works: rule(5_538_000, "art. 14 c.1 lett. a (Reg. UE 2023/2495)"),
-            supplies_services_central: rule(143_000, "art. 14 c.1 lett. b (Reg. UE 2023/2495)"),
-            supplies_services_sub_central: rule(221_000, "art. 14 c.1 lett. c (Reg. UE 2023/2495)"),
-            social_services: rule(750_000, "art. 14 c.1 lett. d"),
-            special_sectors_supplies_services: rule(443_000, "art. 14 c.2 lett. b (Reg. UE 2023/2495)"),
-        },
+        eu: EU_2024,
         art50: ART50,
         days: DAYS,
         award: AWARD,
         after_deadline: AFTER,
     },
     LegalTable {
+        effective_from: CORRETTIVO_FROM,
+        effective_until: Some(date(2026, 1, 1)),
+        source: "art. 14 c.1 come aggiornato dal Reg. delegato (UE) 2023/2495; D.Lgs. 209/2024 (correttivo)",
+        eu: EU_2024,
+        art50: ART50,
+        days: DAYS,
+        award: AWARD,
+        after_deadline: AFTER_CORRETTIVO,
+    },
+    LegalTable {
         effective_from: date(2026, 1, 1),
         effective_until: None,
         source: "art. 14 c.1 come aggiornato dal Reg. delegato (UE) 2025/2152",
         eu: EuThresholds {
-            works: rule(5_404_000, "art. 14 c.1 lett. a (Reg. UE 2025/2152)"),
-            supplies_services_central: rule(140_000, "art. 14 c.1 lett. b (Reg. UE 2025/2152)"),
-            supplies_services_sub_central: rule(216_000, "art. 14 c.1 lett. c (Reg. UE 2025/2152)"),
+            works: rule_from(
+                5_404_000,
+                "art. 14 c.1 lett. a (Reg. UE 2025/2152)",
+                "Reg. delegato (UE) 2025/2152",
+            ),
+            supplies_services_central: rule_from(
+                140_000,
+                "art. 14 c.1 lett. b (Reg. UE 2025/2152)",
+                "Reg. delegato (UE) 2025/2152",
+            ),
+            supplies_services_sub_central: rule_from(
+                216_000,
+                "art. 14 c.1 lett. c (Reg. UE 2025/2152)",
+                "Reg. delegato (UE) 2025/2152",
+            ),
             social_services: rule(750_000, "art. 14 c.1 lett. d"),
-            special_sectors_supplies_services: rule(432_000, "art. 14 c.2 lett. b (Reg. UE 2025/2152)"),
+            special_sectors_supplies_services: rule_from(
+                432_000,
+                "art. 14 c.2 lett. b (Reg. UE 2025/2150)",
+                "Reg. delegato (UE) 2025/2150",
+            ),
+            special_sectors_works: rule_from(
+                5_404_000,
+                "art. 14 c.2 lett. a (Reg. UE 2025/2150)",
+                "Reg. delegato (UE) 2025/2150",
+            ),
+            concessions: rule_from(
+                5_404_000,
+                "art. 14 c.1 lett. a (Reg. UE 2025/2151)",
+                "Reg. delegato (UE) 2025/2151",
+            ),
         },
         art50: ART50,
         days: DAYS,
         award: AWARD,
-        after_deadline: AFTER,
+        after_deadline: AFTER_CORRETTIVO,
     },
 ];
 
@@ -272,6 +349,192 @@ impl LegalTable {
     pub fn is_below_eu_threshold(&self, kind: ContractKind, amount: Decimal) -> bool {
         amount < Decimal::from(self.eu_threshold(kind).value)
     }
+}
+
+/// What a rule's value counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Euro, net of VAT.
+    Euro,
+    /// Calendar days.
+    Days,
+    /// Points out of 100.
+    Points,
+    /// A number of operators.
+    Operators,
+    /// True or false.
+    Flag,
+}
+
+/// One rule of the table, as `GET /api/v1/tools/legal-table` serves it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// Stable key, `<group>.<field>` (e.g. `after_deadline.standstill_days`).
+    pub key: String,
+    pub value: serde_json::Value,
+    pub unit: Unit,
+    /// The whole citation as quoted in messages (e.g. "art. 18 c.3").
+    pub citation: &'static str,
+    /// The article alone (e.g. "art. 18").
+    pub article: String,
+    /// The comma and letter, when the citation has them (e.g. "c.3", "c.2 lett. a").
+    pub comma: Option<String>,
+    pub source: &'static str,
+    /// The first day of the contiguous versions where the rule has this value and citation.
+    pub effective_from: NaiveDate,
+    /// The day it stopped (exclusive), if it did.
+    pub effective_until: Option<NaiveDate>,
+}
+
+struct Raw {
+    key: &'static str,
+    value: serde_json::Value,
+    unit: Unit,
+    article: &'static str,
+    source: &'static str,
+}
+
+fn raw<T: Serialize + Copy>(key: &'static str, unit: Unit, r: Rule<T>) -> Raw {
+    Raw {
+        key,
+        value: serde_json::to_value(r.value).unwrap_or(serde_json::Value::Null),
+        unit,
+        article: r.article,
+        source: r.source,
+    }
+}
+
+impl LegalTable {
+    fn raw(&self) -> Vec<Raw> {
+        use Unit::*;
+        let (eu, b, d, a, f) = (&self.eu, &self.art50, &self.days, &self.award, &self.after_deadline);
+        vec![
+            raw("eu.works", Euro, eu.works),
+            raw("eu.supplies_services_central", Euro, eu.supplies_services_central),
+            raw(
+                "eu.supplies_services_sub_central",
+                Euro,
+                eu.supplies_services_sub_central,
+            ),
+            raw("eu.social_services", Euro, eu.social_services),
+            raw(
+                "eu.special_sectors_supplies_services",
+                Euro,
+                eu.special_sectors_supplies_services,
+            ),
+            raw("eu.special_sectors_works", Euro, eu.special_sectors_works),
+            raw("eu.concessions", Euro, eu.concessions),
+            raw("art50.direct_award_works_below", Euro, b.direct_award_works_below),
+            raw("art50.direct_award_services_below", Euro, b.direct_award_services_below),
+            raw("art50.works_low_band_below", Euro, b.works_low_band_below),
+            raw("art50.invitees_works_low", Operators, b.invitees_works_low),
+            raw("art50.invitees_works_high", Operators, b.invitees_works_high),
+            raw("art50.invitees_services", Operators, b.invitees_services),
+            raw(
+                "art50.rotation_exempt_direct_below",
+                Euro,
+                b.rotation_exempt_direct_below,
+            ),
+            raw("days.open_offers", Days, d.open_offers),
+            raw("days.open_offers_urgent", Days, d.open_offers_urgent),
+            raw("days.restricted_requests", Days, d.restricted_requests),
+            raw("days.restricted_requests_urgent", Days, d.restricted_requests_urgent),
+            raw("days.restricted_offers", Days, d.restricted_offers),
+            raw("days.restricted_offers_urgent", Days, d.restricted_offers_urgent),
+            raw("days.negotiation_requests", Days, d.negotiation_requests),
+            raw("days.negotiation_requests_eu", Days, d.negotiation_requests_eu),
+            raw("days.negotiation_offers", Days, d.negotiation_offers),
+            raw("days.information_before_deadline", Days, d.information_before_deadline),
+            raw(
+                "days.information_before_deadline_urgent",
+                Days,
+                d.information_before_deadline_urgent,
+            ),
+            raw(
+                "award.labour_intensive_max_economic_points",
+                Points,
+                a.labour_intensive_max_economic_points,
+            ),
+            raw(
+                "award.oepv_mandatory_labour_intensive",
+                Flag,
+                a.oepv_mandatory_labour_intensive,
+            ),
+            raw(
+                "award.oepv_mandatory_engineering_from",
+                Euro,
+                a.oepv_mandatory_engineering_from,
+            ),
+            raw(
+                "award.anomaly_method_below_threshold",
+                Flag,
+                a.anomaly_method_below_threshold,
+            ),
+            raw(
+                "after_deadline.offer_validity_default_days",
+                Days,
+                f.offer_validity_default_days,
+            ),
+            raw("after_deadline.standstill_days", Days, f.standstill_days),
+        ]
+    }
+
+    /// Every rule of this version, each with the span of versions where it is unchanged.
+    pub fn entries(&'static self) -> Vec<Entry> {
+        let pos = TABLES.iter().position(|t| std::ptr::eq(t, self)).unwrap_or(0);
+        let same = |i: usize, r: &Raw| {
+            TABLES[i]
+                .raw()
+                .into_iter()
+                .find(|o| o.key == r.key)
+                .is_some_and(|o| (o.value == r.value) && o.article == r.article && o.source == r.source)
+        };
+        self.raw()
+            .into_iter()
+            .map(|r| {
+                let mut first = pos;
+                while first > 0 && same(first - 1, &r) {
+                    first -= 1;
+                }
+                let mut last = pos;
+                while last + 1 < TABLES.len() && same(last + 1, &r) {
+                    last += 1;
+                }
+                let (article, comma) = split_citation(r.article);
+                Entry {
+                    key: r.key.to_string(),
+                    value: r.value,
+                    unit: r.unit,
+                    citation: r.article,
+                    article,
+                    comma,
+                    source: r.source,
+                    effective_from: TABLES[first].effective_from,
+                    effective_until: TABLES[last].effective_until,
+                }
+            })
+            .collect()
+    }
+
+    /// The information term of art. 92 c.2 lett. a: 4 days instead of 6 for the accelerated
+    /// procedures of arts. 71–73 (urgency).
+    pub fn information_before_deadline(&self, accelerated: bool) -> Rule<i64> {
+        if accelerated {
+            self.days.information_before_deadline_urgent
+        } else {
+            self.days.information_before_deadline
+        }
+    }
+}
+
+/// "art. 18 c.3" → ("art. 18", Some("c.3")); "art. 29 par. 1" → ("art. 29", Some("par. 1")).
+fn split_citation(citation: &str) -> (String, Option<String>) {
+    let mut words = citation.split_whitespace();
+    let head: Vec<&str> = words.by_ref().take(2).collect();
+    let rest: Vec<&str> = words.collect();
+    let rest = rest.join(" ");
+    (head.join(" "), (!rest.is_empty()).then_some(rest))
 }
 
 #[cfg(test)]
@@ -347,22 +610,24 @@ mod tests {
         assert_eq!(t.award.labour_intensive_max_economic_points.article, "art. 108 c.4");
         assert_eq!(t.award.oepv_mandatory_engineering_from.value, 140_000);
         assert_eq!(t.after_deadline.offer_validity_default_days.value, 180);
-        assert_eq!(t.after_deadline.standstill_days.value, 35);
+        assert_eq!(t.after_deadline.standstill_days.value, 32);
         // Every term of the "Tender rules" table in docs/legal.md, with the article it cites.
         let days = [
             (t.days.open_offers, 30, "art. 71 c.2"),
             (t.days.open_offers_urgent, 15, "art. 71 c.3"),
             (t.days.restricted_requests, 30, "art. 72 c.2"),
-            (t.days.restricted_requests_urgent, 15, "art. 72 c.5"),
+            (t.days.restricted_requests_urgent, 15, "art. 72 c.6 lett. a"),
             (t.days.restricted_offers, 30, "art. 72 c.3"),
-            (t.days.negotiation_requests, 30, "art. 73 c.2"),
-            (t.days.negotiation_offers, 25, "art. 73 c.3"),
-            (t.days.information_before_deadline, 6, "art. 92 c.2"),
-            (t.days.information_before_deadline_urgent, 4, "art. 92 c.2"),
+            (t.days.restricted_offers_urgent, 10, "art. 72 c.6 lett. b"),
+            (t.days.negotiation_requests, 10, "art. 73 c.4"),
+            (t.days.negotiation_requests_eu, 30, "art. 29 par. 1 Dir. 2014/24/UE"),
+            (t.days.negotiation_offers, 25, "art. 73 c.5"),
+            (t.days.information_before_deadline, 6, "art. 92 c.2 lett. a"),
+            (t.days.information_before_deadline_urgent, 4, "art. 92 c.2 lett. a"),
             (t.award.labour_intensive_max_economic_points, 30, "art. 108 c.4"),
             (t.award.oepv_mandatory_engineering_from, 140_000, "art. 108 c.2 lett. b"),
             (t.after_deadline.offer_validity_default_days, 180, "art. 17 c.4"),
-            (t.after_deadline.standstill_days, 35, "art. 18 c.3"),
+            (t.after_deadline.standstill_days, 32, "art. 18 c.3"),
         ];
         for (rule, value, article) in days {
             assert_eq!((rule.value, rule.article), (value, article));
@@ -371,22 +636,93 @@ mod tests {
             t.award.oepv_mandatory_labour_intensive,
             Rule {
                 value: true,
-                article: "art. 108 c.2 lett. a e c.3"
+                article: "art. 108 c.2 lett. a e c.3",
+                source: CODICE,
             }
         );
         assert_eq!(
             t.award.anomaly_method_below_threshold,
             Rule {
                 value: true,
-                article: "art. 54 c.1–2"
+                article: "art. 54 c.1–2",
+                source: CODICE,
             }
         );
-        // The same numbers in every version of the table (only the thresholds move).
+        // The same numbers in every version of the table (the thresholds move, and the
+        // correttivo changed the standstill).
         for table in &TABLES {
-            assert_eq!(
-                (table.days, table.award, table.after_deadline, table.art50),
-                (t.days, t.award, t.after_deadline, t.art50)
-            );
+            assert_eq!((table.days, table.award, table.art50), (t.days, t.award, t.art50));
         }
+    }
+
+    #[test]
+    fn the_correttivo_shortens_the_standstill_from_2024_12_31() {
+        let before = LegalTable::at(date(2024, 12, 30)).after_deadline.standstill_days;
+        let after = LegalTable::at(date(2024, 12, 31)).after_deadline.standstill_days;
+        assert_eq!((before.value, before.source), (35, CODICE));
+        assert_eq!((after.value, after.source), (32, CORRETTIVO));
+        assert_eq!(after.article, "art. 18 c.3");
+        // The thresholds did not move on that day.
+        assert_eq!(
+            LegalTable::at(date(2024, 12, 30)).eu,
+            LegalTable::at(date(2024, 12, 31)).eu
+        );
+    }
+
+    #[test]
+    fn entries_carry_unit_citation_source_and_the_span_of_their_value() {
+        let entries = LegalTable::at(date(2025, 6, 1)).entries();
+        let get = |k: &str| entries.iter().find(|e| e.key == k).unwrap_or_else(|| panic!("{k}"));
+        let standstill = get("after_deadline.standstill_days");
+        assert_eq!(standstill.value, serde_json::json!(32));
+        assert_eq!(standstill.unit, Unit::Days);
+        assert_eq!(
+            (standstill.article.as_str(), standstill.comma.as_deref()),
+            ("art. 18", Some("c.3"))
+        );
+        assert_eq!(standstill.effective_from, date(2024, 12, 31));
+        assert_eq!(standstill.effective_until, None, "still 32 in 2026");
+        let works = get("eu.works");
+        assert_eq!(
+            (works.value.clone(), works.unit),
+            (serde_json::json!(5_538_000), Unit::Euro)
+        );
+        assert_eq!(
+            (works.effective_from, works.effective_until),
+            (date(2024, 1, 1), Some(date(2026, 1, 1)))
+        );
+        assert_eq!(
+            get("days.information_before_deadline").comma.as_deref(),
+            Some("c.2 lett. a")
+        );
+        assert_eq!(get("days.negotiation_requests_eu").source, "Direttiva 2014/24/UE");
+        assert_eq!(
+            get("award.oepv_mandatory_labour_intensive").value,
+            serde_json::json!(true)
+        );
+        // Unchanged since the Code applied.
+        let open = get("days.open_offers");
+        assert_eq!((open.effective_from, open.effective_until), (date(2023, 7, 1), None));
+        let old = LegalTable::at(date(2024, 6, 1)).entries();
+        let old_standstill = old
+            .iter()
+            .find(|e| e.key == "after_deadline.standstill_days")
+            .expect("standstill");
+        assert_eq!(old_standstill.value, serde_json::json!(35));
+        assert_eq!(old_standstill.effective_until, Some(date(2024, 12, 31)));
+        // Every version lists the same keys, once each.
+        for t in &TABLES {
+            let keys: Vec<String> = t.entries().into_iter().map(|e| e.key).collect();
+            let unique: std::collections::HashSet<&String> = keys.iter().collect();
+            assert_eq!(unique.len(), keys.len());
+            assert_eq!(keys.len(), entries.len());
+        }
+    }
+
+    #[test]
+    fn accelerated_procedures_use_four_days_for_information() {
+        let t = LegalTable::at(date(2026, 5, 4));
+        assert_eq!(t.information_before_deadline(false).value, 6);
+        assert_eq!(t.information_before_deadline(true).value, 4);
     }
 }

@@ -228,8 +228,8 @@ impl domain::draw::Beacon<PgConnection> for LogBeacon<'_> {
         data: &[u8],
         at: DateTime<Utc>,
     ) -> Result<domain::draw::Committed, String> {
-        let (index, checkpoint) =
-            crate::sequencer::commit_now(conn, self.0, kind::INVITATION_COMMITTED, data, at).map_err(|e| e.to_string())?;
+        let (index, checkpoint) = crate::sequencer::commit_now(conn, self.0, kind::INVITATION_COMMITTED, data, at)
+            .map_err(|e| e.to_string())?;
         Ok(domain::draw::Committed {
             leaf_index: index,
             beacon: domain::draw::BeaconText {

@@ -201,7 +201,9 @@ impl ProposalStatus {
             "proposed" => Ok(Self::Proposed),
             "confirmed" => Ok(Self::Confirmed),
             "withdrawn" => Ok(Self::Withdrawn),
-            other => Err(RegistryError::Internal(format!("stato di proposta sconosciuto: {other}"))),
+            other => Err(RegistryError::Internal(format!(
+                "stato di proposta sconosciuto: {other}"
+            ))),
         }
     }
 }
@@ -236,7 +238,10 @@ pub fn commitment_data(
     for (id, n) in sorted {
         out.push_str(&format!("candidate {id} {n}\n"));
     }
-    out.push_str(&format!("at {}\n", at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)));
+    out.push_str(&format!(
+        "at {}\n",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    ));
     out
 }
 

@@ -6,6 +6,7 @@ pub mod docs;
 pub mod documents;
 pub mod enti;
 pub mod health;
+pub mod legal_table;
 pub mod log;
 pub mod offerte;
 pub mod registry;
