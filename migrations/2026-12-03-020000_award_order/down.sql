@@ -1,0 +1,2 @@
+DROP TABLE agg_exclusion_proposals;
+DROP TABLE bando_award_basis;
