@@ -25,3 +25,8 @@ CREATE TABLE agg_exclusion_proposals (
     CHECK ((decision IS NULL) = (decided_at IS NULL))
 );
 CREATE INDEX agg_exclusion_proposals_scope ON agg_exclusion_proposals (scope_id);
+
+-- An art. 110 request whose term ran out without explanations: `expired` (the exclusion is
+-- then proposed to the RUP, not applied by the platform).
+ALTER TABLE agg_art110 DROP CONSTRAINT agg_art110_outcome_check;
+ALTER TABLE agg_art110 ADD CONSTRAINT agg_art110_outcome_check CHECK (outcome IN ('accepted', 'excluded', 'expired'));
