@@ -55,7 +55,7 @@ const SIXTEEN: [&str; 16] = [
 ];
 
 #[test]
-fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
+fn lowest_price_works_with_sixteen_bidders_method_a_to_an_award_effective_at_once() {
     let mut w = world();
     let bando = tender(&w, works_tender(&w, 1));
     // 16 bidders (submitted in a shuffled order), each with envelopes A and C.
@@ -356,12 +356,14 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     let count = |a: &str| decisions.iter().filter(|e| e["action"] == a).count();
     assert_eq!(count("aggiudicazione.ammissione"), 16);
     assert_eq!(count("aggiudicazione.esclusione"), 6);
+    assert_eq!(count("aggiudicazione.esclusione_proposta"), 6);
+    assert_eq!(count("aggiudicazione.esclusione_confermata"), 6);
+    assert_eq!(count("aggiudicazione.efficace"), 0, "no separate efficacy act (art. 17 c.5)");
     for a in [
         "aggiudicazione.soglia_anomalia",
         "aggiudicazione.valutazione_economica",
         "aggiudicazione.proposta",
         "aggiudicazione.aggiudicata",
-        "aggiudicazione.efficace",
     ] {
         assert_eq!(count(a), 1, "{a}");
     }

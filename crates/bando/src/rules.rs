@@ -825,6 +825,8 @@ mod tests {
             safety_costs: dec!(3000),
             labour_intensive: false,
             intellectual_services: false,
+            framework_agreement: false,
+            dynamic_purchasing_system: false,
             urgency_reason: None,
             questions_deadline: Some("2026-05-25T12:00".into()),
             submission_deadline: Some("2026-06-05T12:00".into()),
