@@ -55,7 +55,7 @@ const SIXTEEN: [&str; 16] = [
 ];
 
 #[test]
-fn lowest_price_works_with_sixteen_bidders_method_a_to_an_award_effective_at_once() {
+fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     let mut w = world();
     let bando = tender(&w, works_tender(&w, 1));
     // 16 bidders (submitted in a shuffled order), each with envelopes A and C.
