@@ -324,7 +324,9 @@ pub fn works_tender_body(ente: &str, custodians: [&str; 2], oggetto: &str, cig_n
 /// evaluation at `base` (`/api/v1/bandi/{id}/valutazione`, with `?lotto=` for a lot),
 /// confirming each with a reason; returns the procedure after the last decision.
 pub fn confirm_proposed_exclusions(w: &World, base: &str) -> Value {
-    let (path, query) = base.split_once('?').map_or((base, String::new()), |(p, q)| (p, format!("?{q}")));
+    let (path, query) = base
+        .split_once('?')
+        .map_or((base, String::new()), |(p, q)| (p, format!("?{q}")));
     let mut p = w.rup.get(base).expect(200);
     let pending: Vec<String> = p["exclusion_proposals"]
         .as_array()

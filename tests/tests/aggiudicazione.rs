@@ -169,7 +169,9 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     }
     let proposals = p["exclusion_proposals"].as_array().expect("proposals");
     assert_eq!(proposals.len(), 6);
-    assert!(proposals.iter().all(|x| x["phase"] == "anomaly" && x["decision"].is_null()));
+    assert!(proposals
+        .iter()
+        .all(|x| x["phase"] == "anomaly" && x["decision"].is_null()));
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
         .expect_problem(409, "exclusions_undecided");
@@ -358,7 +360,11 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     assert_eq!(count("aggiudicazione.esclusione"), 6);
     assert_eq!(count("aggiudicazione.esclusione_proposta"), 6);
     assert_eq!(count("aggiudicazione.esclusione_confermata"), 6);
-    assert_eq!(count("aggiudicazione.efficace"), 0, "no separate efficacy act (art. 17 c.5)");
+    assert_eq!(
+        count("aggiudicazione.efficace"),
+        0,
+        "no separate efficacy act (art. 17 c.5)"
+    );
     for a in [
         "aggiudicazione.soglia_anomalia",
         "aggiudicazione.valutazione_economica",
@@ -1407,8 +1413,10 @@ fn a_single_offer_above_the_threshold_is_awarded_without_standstill() {
         .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
         .expect(200);
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
-              &json!({ "requirement": "Attestazione SOA", "evidence": "Casellario ANAC", "satisfied": true }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+            &json!({ "requirement": "Attestazione SOA", "evidence": "Casellario ANAC", "satisfied": true }),
+        )
         .expect(201);
     let p = w
         .rup

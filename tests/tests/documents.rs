@@ -152,8 +152,10 @@ fn award_report_pdf_and_audit_export_after_a_lowest_price_award() {
         .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
         .expect(200);
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
-              &json!({ "requirement": "Attestazione SOA", "evidence": "Casellario ANAC", "satisfied": true }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+            &json!({ "requirement": "Attestazione SOA", "evidence": "Casellario ANAC", "satisfied": true }),
+        )
         .expect(201);
     let p = w
         .rup

@@ -247,8 +247,10 @@ fn the_award_states_are_reached_only_through_the_award_procedure_not_the_transit
         .expect(200);
     tries("proposed_award", &["awarded"]);
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
-              &json!({ "requirement": "Attestazione SOA", "evidence": "Casellario ANAC", "satisfied": true }))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+            &json!({ "requirement": "Attestazione SOA", "evidence": "Casellario ANAC", "satisfied": true }),
+        )
         .expect(201);
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))

@@ -740,10 +740,18 @@ mod tests {
 
     #[test]
     fn the_award_is_the_last_step_art_17_c5_and_nothing_leads_to_the_legacy_effective_state() {
-        assert!(State::ALL.iter().all(|from| from.trigger_to(State::Effective).is_none()));
-        assert!(LotState::ALL.iter().all(|from| from.trigger_to(LotState::Effective).is_none()));
-        assert!(State::ALL.iter().all(|to| State::Awarded.trigger_to(*to) != Some(Trigger::Procedure)));
-        assert!(LotState::ALL.iter().all(|to| LotState::Awarded.trigger_to(*to).is_none()));
+        assert!(State::ALL
+            .iter()
+            .all(|from| from.trigger_to(State::Effective).is_none()));
+        assert!(LotState::ALL
+            .iter()
+            .all(|from| from.trigger_to(LotState::Effective).is_none()));
+        assert!(State::ALL
+            .iter()
+            .all(|to| State::Awarded.trigger_to(*to) != Some(Trigger::Procedure)));
+        assert!(LotState::ALL
+            .iter()
+            .all(|to| LotState::Awarded.trigger_to(*to).is_none()));
     }
 
     #[test]

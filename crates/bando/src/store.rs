@@ -188,13 +188,25 @@ pub fn award_basis(conn: &mut PgConnection, id: Uuid) -> Result<(bool, bool), Ba
         .unwrap_or((false, false)))
 }
 
-pub(crate) fn save_award_basis(conn: &mut PgConnection, id: Uuid, framework: bool, dps: bool) -> Result<(), BandoError> {
+pub(crate) fn save_award_basis(
+    conn: &mut PgConnection,
+    id: Uuid,
+    framework: bool,
+    dps: bool,
+) -> Result<(), BandoError> {
     use crate::schema::bando_award_basis as b;
     diesel::insert_into(b::table)
-        .values((b::bando_id.eq(id), b::framework_agreement.eq(framework), b::dynamic_purchasing_system.eq(dps)))
+        .values((
+            b::bando_id.eq(id),
+            b::framework_agreement.eq(framework),
+            b::dynamic_purchasing_system.eq(dps),
+        ))
         .on_conflict(b::bando_id)
         .do_update()
-        .set((b::framework_agreement.eq(framework), b::dynamic_purchasing_system.eq(dps)))
+        .set((
+            b::framework_agreement.eq(framework),
+            b::dynamic_purchasing_system.eq(dps),
+        ))
         .execute(conn)?;
     Ok(())
 }

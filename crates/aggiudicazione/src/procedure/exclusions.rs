@@ -125,7 +125,14 @@ pub fn decide(
 /// A rejected proposal: the offer stays in the procedure. After a soccorso the bidder is
 /// admitted; after the anomaly computation the offer goes back into the stored ranking at the
 /// place of its discount.
-fn reinstate(conn: &mut PgConnection, row: &Tender, bidder: Uuid, phase: &str, reason: &str, ctx: &AuditCtx) -> Result<()> {
+fn reinstate(
+    conn: &mut PgConnection,
+    row: &Tender,
+    bidder: Uuid,
+    phase: &str,
+    reason: &str,
+    ctx: &AuditCtx,
+) -> Result<()> {
     if phase == "soccorso" {
         diesel::update(agg_participants::table.find((row.scope(), bidder)))
             .set((
@@ -163,7 +170,10 @@ fn reinstate(conn: &mut PgConnection, row: &Tender, bidder: Uuid, phase: &str, r
         .iter()
         .position(|l| discount(&l["discount"]).is_some_and(|x| x < d))
         .unwrap_or(lines.len());
-    lines.insert(at, serde_json::json!({ "bidder_id": id, "discount": d.to_string(), "reinstated": true }));
+    lines.insert(
+        at,
+        serde_json::json!({ "bidder_id": id, "discount": d.to_string(), "reinstated": true }),
+    );
     for (i, l) in lines.iter_mut().enumerate() {
         l["rank"] = serde_json::json!(i + 1);
     }

@@ -347,7 +347,8 @@ pub(crate) fn award_view(conn: &mut PgConnection, bando: Uuid, now: DateTime<Utc
                 _ => None,
             };
             Award {
-                ready_for_contract: matches!(outcome.as_str(), "awarded" | "effective") && ready_from.is_some_and(|r| r <= now),
+                ready_for_contract: matches!(outcome.as_str(), "awarded" | "effective")
+                    && ready_from.is_some_and(|r| r <= now),
                 contract_ready_from: ready_from.map(Deadline::of),
                 outcome,
                 winner_id,
@@ -521,7 +522,10 @@ pub(crate) fn load(
     };
     let mut exclusion_proposals: Vec<ExclusionProposal> = agg_exclusion_proposals::table
         .filter(agg_exclusion_proposals::scope_id.eq(bando))
-        .order((agg_exclusion_proposals::proposed_at.asc(), agg_exclusion_proposals::id.asc()))
+        .order((
+            agg_exclusion_proposals::proposed_at.asc(),
+            agg_exclusion_proposals::id.asc(),
+        ))
         .select((
             agg_exclusion_proposals::id,
             agg_exclusion_proposals::bidder_id,

@@ -7,10 +7,10 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use aggiudicazione::procedure::access::{self, Access, AccessibleEnvelope};
 use aggiudicazione::procedure::{
-    self as procedure, admission, award, commission, evaluation, exclusions, AdmissionDecision, Answer, Art110, Art110Request,
-    Award, CoefficientsInput, CommissionAppointment, Communication, Declaration, EconomicPhase, Evaluation, Member,
-    ExclusionDecision, ExclusionProposal, Outcome, Participant, Procedura, ProcedureError, RawCoefficient, Requirement, RequirementCheck, Soccorso,
-    SoccorsoRequest,
+    self as procedure, admission, award, commission, evaluation, exclusions, AdmissionDecision, Answer, Art110,
+    Art110Request, Award, CoefficientsInput, CommissionAppointment, Communication, Declaration, EconomicPhase,
+    Evaluation, ExclusionDecision, ExclusionProposal, Member, Outcome, Participant, Procedura, ProcedureError,
+    RawCoefficient, Requirement, RequirementCheck, Soccorso, SoccorsoRequest,
 };
 use serde::Serialize;
 use utoipa::OpenApi;
