@@ -393,6 +393,12 @@ pub fn matrix_world() -> MatrixWorld {
                     .post(&format!("{v}/art110/{a110}/esito"), &json!({ "accepted": true }))
                     .expect(200);
                 w.rup.post(&format!("{v}/proposta"), &json!({})).expect(200);
+                w.rup
+                    .post(
+                        &format!("{v}/requisiti"),
+                        &json!({ "requirement": "Iscrizione all'albo", "evidence": "Ordine, n. 1", "satisfied": true }),
+                    )
+                    .expect(201);
                 let p = w.rup.post(&format!("{v}/aggiudicazione"), &json!({})).expect(200);
                 assert_eq!(p["state"], "awarded", "{p}");
             }

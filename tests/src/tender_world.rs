@@ -319,3 +319,30 @@ pub fn works_tender_body(ente: &str, custodians: [&str; 2], oggetto: &str, cig_n
         "custodian_threshold": 2
     })
 }
+
+/// Art. 30 c.3 lett. b: the RUP decides every exclusion the platform proposed on the
+/// evaluation at `base` (`/api/v1/bandi/{id}/valutazione`, with `?lotto=` for a lot),
+/// confirming each with a reason; returns the procedure after the last decision.
+pub fn confirm_proposed_exclusions(w: &World, base: &str) -> Value {
+    let (path, query) = base
+        .split_once('?')
+        .map_or((base, String::new()), |(p, q)| (p, format!("?{q}")));
+    let mut p = w.rup.get(base).expect(200);
+    let pending: Vec<String> = p["exclusion_proposals"]
+        .as_array()
+        .expect("exclusion_proposals")
+        .iter()
+        .filter(|x| x["decision"].is_null())
+        .map(id)
+        .collect();
+    for pid in pending {
+        p = w
+            .rup
+            .post(
+                &format!("{path}/esclusioni/{pid}/decisione{query}"),
+                &serde_json::json!({ "confirmed": true, "reason": "verificato il calcolo della piattaforma" }),
+            )
+            .expect(200);
+    }
+    p
+}

@@ -162,6 +162,20 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
         .map(|o| dec(&o["discount"]))
         .collect();
     assert_eq!(excluded.len(), 6);
+    // Art. 30 c.3 lett. b: the platform only proposes them; nobody is excluded yet and the
+    // award waits for the RUP's decisions.
+    for x in ["16.050", "16.780", "17.300", "18.900", "21.500", "24.750"] {
+        assert_eq!(participant(&p, &by_discount(x))["status"], "admitted");
+    }
+    let proposals = p["exclusion_proposals"].as_array().expect("proposals");
+    assert_eq!(proposals.len(), 6);
+    assert!(proposals
+        .iter()
+        .all(|x| x["phase"] == "anomaly" && x["decision"].is_null()));
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
+        .expect_problem(409, "exclusions_undecided");
+    let p = confirm_proposed_exclusions(&w, &format!("/api/v1/bandi/{bando}/valutazione"));
     for x in ["16.050", "16.780", "17.300", "18.900", "21.500", "24.750"] {
         assert!(excluded.contains(&d(x)), "{x} excluded");
         let who = participant(&p, &by_discount(x));
@@ -197,7 +211,12 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
         .get(&format!("/api/v1/bandi/{bando}/accesso-atti"))
         .expect_problem(409, "access_before_award");
 
-    // Proposal → award (below threshold: no standstill, art. 55 c.2) → requirements → effective.
+    // Proposal → requirements of the proposed winner → award, effective at once (art. 17 c.5;
+    // below threshold: no standstill, art. 18 c.3 lett. d and art. 55 c.2).
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+              &json!({ "requirement": "Attestazione SOA OG3 classifica III", "evidence": "Casellario ANAC", "satisfied": true }))
+        .expect_problem(409, "proposal_missing");
     let p = w
         .rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
@@ -205,21 +224,7 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     assert_eq!(p["state"], "proposed_award");
     assert_eq!(p["award"]["winner_id"], winner.as_str());
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({}))
-        .expect_problem(409, "not_awarded");
-    let p = w
-        .rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))
-        .expect(200);
-    assert_eq!(p["state"], "awarded");
-    assert_eq!(p["award"]["standstill_applies"], false);
-    assert!(p["award"]["standstill_why"]
-        .as_str()
-        .expect("why")
-        .contains("art. 55 c.2"));
-    assert!(p["award"]["standstill_end"].is_null());
-    w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({}))
         .expect_problem(409, "requirements_unchecked");
     w.rup
         .post(
@@ -237,10 +242,17 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
         .expect(201);
     let p = w
         .rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({}))
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))
         .expect(200);
-    assert_eq!(p["state"], "effective");
-    assert_eq!(p["award"]["outcome"], "effective");
+    assert_eq!(p["state"], "awarded");
+    assert_eq!(p["award"]["outcome"], "awarded");
+    assert_eq!(p["award"]["effective_at"], p["award"]["awarded_at"]);
+    assert_eq!(p["award"]["standstill_applies"], false);
+    assert!(p["award"]["standstill_why"]
+        .as_str()
+        .expect("why")
+        .contains("art. 18 c.3 lett. d"));
+    assert!(p["award"]["standstill_end"].is_null());
     assert_eq!(p["award"]["ready_for_contract"], true);
     assert_eq!(p["requirements"].as_array().expect("req").len(), 2);
 
@@ -257,7 +269,7 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     };
     assert_eq!(count("Esclusione"), 6);
     assert_eq!(count("Aggiudicazione"), 16);
-    assert_eq!(count("Efficacia"), 1);
+    assert_eq!(count("Efficacia"), 0, "the award itself is effective (art. 17 c.5)");
     let mine = w
         .login(&bidders[0].1)
         .get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni"))
@@ -324,7 +336,8 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
         "aggiudicazione.proposta",
         "aggiudicazione.aggiudicata",
         "aggiudicazione.requisito_verificato",
-        "aggiudicazione.efficace",
+        "aggiudicazione.esclusione_proposta",
+        "aggiudicazione.esclusione_confermata",
         "aggiudicazione.accesso_atti",
     ] {
         assert!(text.contains(action), "audit has {action}");
@@ -345,12 +358,18 @@ fn lowest_price_works_with_sixteen_bidders_method_a_to_an_effective_award() {
     let count = |a: &str| decisions.iter().filter(|e| e["action"] == a).count();
     assert_eq!(count("aggiudicazione.ammissione"), 16);
     assert_eq!(count("aggiudicazione.esclusione"), 6);
+    assert_eq!(count("aggiudicazione.esclusione_proposta"), 6);
+    assert_eq!(count("aggiudicazione.esclusione_confermata"), 6);
+    assert_eq!(
+        count("aggiudicazione.efficace"),
+        0,
+        "no separate efficacy act (art. 17 c.5)"
+    );
     for a in [
         "aggiudicazione.soglia_anomalia",
         "aggiudicazione.valutazione_economica",
         "aggiudicazione.proposta",
         "aggiudicazione.aggiudicata",
-        "aggiudicazione.efficace",
     ] {
         assert_eq!(count(a), 1, "{a}");
     }
@@ -509,7 +528,8 @@ fn soccorso_istruttorio_answered_accepted_unanswered_excluded_never_on_offers() 
         )
         .expect(200);
     assert_eq!(answered["answered_at"], "2026-06-08T09:00:00Z");
-    // Past the deadline: the unanswered one excludes its bidder; a late answer is refused.
+    // Past the deadline: the unanswered one makes the platform propose its exclusion, which the
+    // RUP confirms (art. 30 c.3 lett. b); a late answer is refused.
     w.app.clock.set(at("2026-06-10T14:00:00Z"));
     w.relogin();
     w.login(&bidders[2].1)
@@ -519,6 +539,9 @@ fn soccorso_istruttorio_answered_accepted_unanswered_excluded_never_on_offers() 
         )
         .expect_problem(409, "soccorso_closed");
     let p = procedura(&w, &bando);
+    assert_eq!(participant(&p, &bidders[2].0)["status"], "pending");
+    assert_eq!(p["exclusion_proposals"][0]["phase"], "soccorso", "{p}");
+    let p = confirm_proposed_exclusions(&w, &format!("/api/v1/bandi/{bando}/valutazione"));
     let b2 = participant(&p, &bidders[2].0);
     assert_eq!(b2["status"], "excluded");
     assert_eq!(b2["excluded_phase"], "soccorso");
@@ -855,40 +878,37 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
         .post(&format!("{a110}/{}/esito", id(&req)), &json!({ "accepted": true }))
         .expect(200);
 
-    // Award above threshold with six offers: standstill of 35 days (art. 18 c.3).
+    // Proposal, requirements, then the award (effective at once, art. 17 c.5), above threshold
+    // with six offers: standstill of 32 days (art. 18 c.3 as amended, tender published in 2026).
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
         .expect(200);
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+              &json!({ "requirement": "Iscrizione all'albo professionale", "evidence": "Ordine degli architetti, n. 1234", "satisfied": true }))
+        .expect(201);
     w.app.clock.set(at("2026-06-20T08:00:00Z"));
     w.relogin();
     let p = w
         .rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))
         .expect(200);
+    assert_eq!(p["state"], "awarded");
     let award = &p["award"];
     assert_eq!(award["winner_id"], bidders[1].0.as_str());
     assert_eq!(award["standstill_applies"], true);
-    assert_eq!(award["standstill_end"]["utc"], "2026-07-25T08:00:00Z");
+    assert_eq!(award["standstill_end"]["utc"], "2026-07-22T08:00:00Z");
     assert!(award["standstill_why"]
         .as_str()
         .expect("why")
         .starts_with("art. 18 c.3"));
-    w.rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
-              &json!({ "requirement": "Iscrizione all'albo professionale", "evidence": "Ordine degli architetti, n. 1234", "satisfied": true }))
-        .expect(201);
-    let p = w
-        .rup
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/efficacia"), &json!({}))
-        .expect(200);
-    assert_eq!(p["state"], "effective");
     assert_eq!(
         p["award"]["ready_for_contract"], false,
         "the standstill has not run yet"
     );
     w.app
         .clock
-        .set(Utc.with_ymd_and_hms(2026, 7, 25, 8, 0, 0).single().expect("t"));
+        .set(Utc.with_ymd_and_hms(2026, 7, 22, 8, 0, 0).single().expect("t"));
     w.relogin();
     let p = procedura(&w, &bando);
     assert_eq!(p["award"]["ready_for_contract"], true);
@@ -906,7 +926,7 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
     assert_eq!(awards.len(), 6);
     assert!(awards
         .iter()
-        .all(|n| n["body"].as_str().expect("b").contains("2026-07-25")));
+        .all(|n| n["body"].as_str().expect("b").contains("2026-07-22")));
 }
 
 /// Issue 6 point 3: quantitative and tabular criteria are computed by the platform from the
@@ -1200,6 +1220,16 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
     assert_eq!(p1["award"]["winner_id"], bidders[1].0.as_str());
     assert_eq!(p1["lotto"]["state"], "proposed_award");
     assert_eq!(p1["state"], "evaluation", "lot 2 is still open");
+    // Art. 17 c.5: the requirements of lot 1's proposed winner first, then its award.
+    w.rup
+        .post(&in_lot(&lot1, "/aggiudicazione"), &json!({}))
+        .expect_problem(409, "requirements_unchecked");
+    w.rup
+        .post(
+            &in_lot(&lot1, "/requisiti"),
+            &json!({ "requirement": "Attestazione SOA OG1", "evidence": "Casellario ANAC", "satisfied": true }),
+        )
+        .expect(201);
     let p1 = w.rup.post(&in_lot(&lot1, "/aggiudicazione"), &json!({})).expect(200);
     assert_eq!(p1["lotto"]["state"], "awarded");
 
@@ -1209,22 +1239,13 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
     assert_eq!(p2["lotto"]["state"], "deserted");
     assert_eq!(p2["state"], "awarded", "lot 1 awarded, lot 2 deserted");
 
-    // Lot 1 becomes effective; so does the tender.
-    w.rup
-        .post(&in_lot(&lot1, "/efficacia"), &json!({}))
-        .expect_problem(409, "requirements_unchecked");
-    w.rup
-        .post(
-            &in_lot(&lot1, "/requisiti"),
-            &json!({ "requirement": "Attestazione SOA OG1", "evidence": "Casellario ANAC", "satisfied": true }),
-        )
-        .expect(201);
-    let p1 = w.rup.post(&in_lot(&lot1, "/efficacia"), &json!({})).expect(200);
-    assert_eq!(p1["lotto"]["state"], "effective");
-    assert_eq!(p1["state"], "effective");
+    // Lot 1's award is effective at once (art. 17 c.5); the tender is awarded.
+    let p1 = w.rup.get(&in_lot(&lot1, "")).expect(200);
+    assert_eq!(p1["lotto"]["state"], "awarded");
+    assert_eq!(p1["award"]["effective_at"], p1["award"]["awarded_at"]);
     let public = w.app.client().get(&format!("/api/v1/public/bandi/{bando}")).expect(200);
-    assert_eq!(public["state"], "effective");
-    assert_eq!(public["lotti"][0]["state"], "effective");
+    assert_eq!(public["state"], "awarded");
+    assert_eq!(public["lotti"][0]["state"], "awarded");
     assert_eq!(public["lotti"][1]["state"], "deserted");
     // Art. 90, per lot: lot 1's award reached its three bidders, lot 2's outcome its two.
     let all = w.rup.get(&in_lot(&lot1, "/comunicazioni")).expect(200);
@@ -1306,10 +1327,17 @@ fn art110_explanations_not_given_within_fifteen_days_exclude_the_best_offer() {
         .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
         .expect_problem(409, "art110_pending");
 
-    // At the term, with no answer: excluded by the platform, and the second offer is the best.
+    // At the term, with no answer: the platform proposes the exclusion (art. 30 c.3 lett. b),
+    // the award waits for the RUP, who confirms it; the second offer is the best.
     w.app.clock.set(at("2026-06-20T13:30:00Z"));
     w.relogin();
     let p = procedura(&w, &bando);
+    assert_eq!(participant(&p, &bidders[0].0)["status"], "admitted");
+    assert_eq!(p["exclusion_proposals"][0]["phase"], "art110", "{p}");
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
+        .expect_problem(409, "exclusions_undecided");
+    let p = confirm_proposed_exclusions(&w, &format!("/api/v1/bandi/{bando}/valutazione"));
     let first = participant(&p, &bidders[0].0);
     assert_eq!(first["status"], "excluded", "{first}");
     assert_eq!(first["excluded_phase"], "art110");
@@ -1317,8 +1345,8 @@ fn art110_explanations_not_given_within_fifteen_days_exclude_the_best_offer() {
         first["reason"].as_str().expect("reason").starts_with("art. 110 c.3"),
         "{first}"
     );
-    assert!(first["decided_by"].is_null(), "decided by the platform: {first}");
-    assert_eq!(p["art110"][0]["outcome"], "excluded");
+    assert_eq!(first["decided_by"], w.rup_id.as_str(), "decided by the RUP: {first}");
+    assert_eq!(p["art110"][0]["outcome"], "expired");
     // Too late to answer.
     w.login(&bidders[0].1)
         .post(
@@ -1348,8 +1376,13 @@ fn art110_explanations_not_given_within_fifteen_days_exclude_the_best_offer() {
         .iter()
         .find(|e| e["action"] == "aggiudicazione.esclusione" && e["object_id"] == bando.as_str())
         .expect("exclusion event");
-    assert!(exclusion["actor_user_id"].is_null());
+    assert_eq!(exclusion["actor_user_id"], w.rup_id.as_str(), "the RUP's act");
     assert_eq!(exclusion["details"]["phase"], "art110");
+    let proposal = events
+        .iter()
+        .find(|e| e["action"] == "aggiudicazione.esclusione_proposta" && e["object_id"] == bando.as_str())
+        .expect("proposal event");
+    assert!(proposal["actor_user_id"].is_null(), "proposed by the platform");
 }
 
 #[test]
@@ -1379,6 +1412,12 @@ fn a_single_offer_above_the_threshold_is_awarded_without_standstill() {
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
         .expect(200);
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+            &json!({ "requirement": "Attestazione SOA", "evidence": "Casellario ANAC", "satisfied": true }),
+        )
+        .expect(201);
     let p = w
         .rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))

@@ -118,6 +118,8 @@ fn evaluated_tender(w: &mut World) -> (String, String, Vec<(String, String)>) {
         .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
         .expect(200);
     assert_eq!(p["evaluation"]["anomaly"]["report"]["threshold"], "15.7534");
+    // Art. 30 c.3 lett. b: the RUP confirms the anomaly exclusions the platform proposed.
+    confirm_proposed_exclusions(w, &format!("/api/v1/bandi/{bando}/valutazione"));
     let winner = p["evaluation"]["ranking"][0]["bidder_id"]
         .as_str()
         .expect("winner")
@@ -149,6 +151,12 @@ fn award_report_pdf_and_audit_export_after_a_lowest_price_award() {
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
         .expect(200);
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+            &json!({ "requirement": "Attestazione SOA", "evidence": "Casellario ANAC", "satisfied": true }),
+        )
+        .expect(201);
     let p = w
         .rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))

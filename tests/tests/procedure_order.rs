@@ -247,9 +247,17 @@ fn the_award_states_are_reached_only_through_the_award_procedure_not_the_transit
         .expect(200);
     tries("proposed_award", &["awarded"]);
     w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+            &json!({ "requirement": "Attestazione SOA", "evidence": "Casellario ANAC", "satisfied": true }),
+        )
+        .expect(201);
+    w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))
         .expect(200);
-    tries("awarded", &["effective"]);
+    // The award is effective at once (art. 17 c.5): no move leads to the legacy `effective`.
+    manual("effective").expect_problem(409, "illegal_transition");
+    assert_eq!(state_of(&w, &bando), "awarded");
     // Skipping more than one step is not a move at all.
     manual("proposed_award").expect_problem(409, "illegal_transition");
 

@@ -127,7 +127,10 @@ text_enum!(
         Opening = "opening",
         Evaluation = "evaluation",
         ProposedAward = "proposed_award",
+        /// The award, made after the requirements are verified: immediately effective (art. 17 c.5).
         Awarded = "awarded",
+        /// Legacy (before the art. 17 c.5 order): rows awarded first and made effective after the
+        /// check still read; no move leads here any more.
         Effective = "effective",
         Cancelled = "cancelled",
         Deserted = "deserted",
@@ -139,7 +142,9 @@ text_enum!(
     LotState {
         Active = "active",
         ProposedAward = "proposed_award",
+        /// Awarded after the requirements check: effective (art. 17 c.5).
         Awarded = "awarded",
+        /// Legacy end state of lots made effective after the award (read only).
         Effective = "effective",
         Deserted = "deserted",
         Cancelled = "cancelled",
@@ -148,9 +153,9 @@ text_enum!(
 
 /// Who may make a move of the state machine. The generic transition routes make only
 /// `Manual` and `Deadline` moves; what follows from the evaluation (the procedure's outcome:
-/// evaluation, proposed award, award, efficacy, deserted) is `Procedure`, reachable only
+/// evaluation, proposed award, award, deserted) is `Procedure`, reachable only
 /// through the award workflow's functions (`aggiudicazione::procedure`), which check the
-/// ranking, the standstill and the requirements first.
+/// ranking and the requirements (verified before the award, art. 17 c.5) first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
     /// An administrative act of the RUP (publication, cancellation with a reason).
@@ -170,7 +175,6 @@ impl State {
         (State::Opening, State::Evaluation, Trigger::Procedure),
         (State::Evaluation, State::ProposedAward, Trigger::Procedure),
         (State::ProposedAward, State::Awarded, Trigger::Procedure),
-        (State::Awarded, State::Effective, Trigger::Procedure),
         (State::SubmissionsClosed, State::Deserted, Trigger::Procedure),
         (State::Opening, State::Deserted, Trigger::Procedure),
         (State::Evaluation, State::Deserted, Trigger::Procedure),
@@ -198,7 +202,6 @@ impl LotState {
     pub const TRANSITIONS: &'static [(LotState, LotState, Trigger)] = &[
         (LotState::Active, LotState::ProposedAward, Trigger::Procedure),
         (LotState::ProposedAward, LotState::Awarded, Trigger::Procedure),
-        (LotState::Awarded, LotState::Effective, Trigger::Procedure),
         (LotState::Active, LotState::Deserted, Trigger::Procedure),
         (LotState::Active, LotState::Cancelled, Trigger::Manual),
         (LotState::ProposedAward, LotState::Cancelled, Trigger::Manual),
@@ -447,6 +450,12 @@ pub struct NewBando {
     /// Engineering, architecture or other technical/intellectual service (art. 108 c.2 lett. b).
     #[serde(default)]
     pub intellectual_services: bool,
+    /// A contract based on a framework agreement (art. 18 c.3 lett. b: no standstill).
+    #[serde(default)]
+    pub framework_agreement: bool,
+    /// A specific contract under a dynamic purchasing system (art. 18 c.3 lett. c: no standstill).
+    #[serde(default)]
+    pub dynamic_purchasing_system: bool,
     /// Motivated urgency allowing the reduced terms (art. 71 c.3, art. 72 c.6, art. 92 c.2 lett. a).
     pub urgency_reason: Option<String>,
     #[schema(example = "2026-05-25T12:00")]
@@ -764,6 +773,22 @@ mod tests {
         for end in [LotState::Effective, LotState::Cancelled, LotState::Deserted] {
             assert!(LotState::ALL.iter().all(|to| end.trigger_to(*to).is_none()), "{end}");
         }
+    }
+
+    #[test]
+    fn the_award_is_the_last_step_art_17_c5_and_nothing_leads_to_the_legacy_effective_state() {
+        assert!(State::ALL
+            .iter()
+            .all(|from| from.trigger_to(State::Effective).is_none()));
+        assert!(LotState::ALL
+            .iter()
+            .all(|from| from.trigger_to(LotState::Effective).is_none()));
+        assert!(State::ALL
+            .iter()
+            .all(|to| State::Awarded.trigger_to(*to) != Some(Trigger::Procedure)));
+        assert!(LotState::ALL
+            .iter()
+            .all(|to| LotState::Awarded.trigger_to(*to).is_none()));
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Spec {
     pub safety_costs: Decimal,
     pub labour_intensive: bool,
     pub intellectual_services: bool,
+    pub framework_agreement: bool,
+    pub dynamic_purchasing_system: bool,
     pub urgency_reason: Option<String>,
     pub questions_deadline: Option<DateTime<Utc>>,
     pub submission_deadline: Option<DateTime<Utc>>,
@@ -530,6 +532,8 @@ pub fn validate(input: &NewBando, default_validity: i64) -> Result<Spec, BandoEr
         safety_costs,
         labour_intensive: input.labour_intensive,
         intellectual_services: input.intellectual_services,
+        framework_agreement: input.framework_agreement,
+        dynamic_purchasing_system: input.dynamic_purchasing_system,
         urgency_reason: input
             .urgency_reason
             .as_deref()
@@ -824,6 +828,8 @@ mod tests {
             safety_costs: dec!(3000),
             labour_intensive: false,
             intellectual_services: false,
+            framework_agreement: false,
+            dynamic_purchasing_system: false,
             urgency_reason: None,
             questions_deadline: Some("2026-05-25T12:00".into()),
             submission_deadline: Some("2026-06-05T12:00".into()),

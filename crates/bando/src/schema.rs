@@ -111,6 +111,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Art. 18 c.3 lett. b-c: the contract rests on a framework agreement / a DPS.
+    bando_award_basis (bando_id) {
+        bando_id -> Uuid,
+        framework_agreement -> Bool,
+        dynamic_purchasing_system -> Bool,
+    }
+}
+
 diesel::joinable!(bando_lotti -> bandi (bando_id));
 diesel::joinable!(bando_state_history -> bandi (bando_id));
 diesel::joinable!(bando_versioni -> bandi (bando_id));
@@ -124,6 +133,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     bando_versioni,
     bando_documenti,
     bando_chiarimenti,
+    bando_award_basis,
 );
 
 // `enti` and `users` live in `db::schema`; Rust's orphan rule forbids declaring them here

@@ -96,6 +96,7 @@ fn check_custodians(conn: &mut PgConnection, ente: Uuid, custodians: &[Uuid]) ->
 }
 
 fn insert_lots(conn: &mut PgConnection, bando: Uuid, spec: &rules::Spec) -> Result<(), BandoError> {
+    store::save_award_basis(conn, bando, spec.framework_agreement, spec.dynamic_purchasing_system)?;
     for (i, l) in spec.lotti.iter().enumerate() {
         diesel::insert_into(bando_lotti::table)
             .values((
@@ -469,10 +470,6 @@ fn move_tender(
                 Err("ci sono lotti non ancora aggiudicati".into())
             }
             (ProposedAward, Awarded) => Ok(()),
-            (Awarded, Effective) if lots_in(&[LotState::Active, LotState::ProposedAward, LotState::Awarded]) => {
-                Err("ci sono lotti la cui aggiudicazione non è ancora efficace".into())
-            }
-            (Awarded, Effective) => Ok(()),
             (SubmissionsClosed | Opening | Evaluation, Deserted) if reason.is_none() => {
                 Err("indicare il motivo".into())
             }
@@ -589,7 +586,6 @@ fn move_lot(
         let ok = match (current, to) {
             (Active, ProposedAward) => matches!(tender, State::Evaluation),
             (ProposedAward, Awarded) => matches!(tender, State::Evaluation | State::ProposedAward),
-            (Awarded, Effective) => matches!(tender, State::ProposedAward | State::Awarded),
             (Active, Deserted) => after_deadline && reason.is_some(),
             (Active | ProposedAward, Cancelled) => tender != State::Draft && reason.is_some(),
             _ => false,

@@ -176,6 +176,41 @@ impl BandoRow {
     }
 }
 
+/// Whether the tender's contract rests on a framework agreement and/or a dynamic purchasing
+/// system (art. 18 c.3 lett. b-c); no row means neither.
+pub fn award_basis(conn: &mut PgConnection, id: Uuid) -> Result<(bool, bool), BandoError> {
+    use crate::schema::bando_award_basis as b;
+    Ok(b::table
+        .find(id)
+        .select((b::framework_agreement, b::dynamic_purchasing_system))
+        .first(conn)
+        .optional()?
+        .unwrap_or((false, false)))
+}
+
+pub(crate) fn save_award_basis(
+    conn: &mut PgConnection,
+    id: Uuid,
+    framework: bool,
+    dps: bool,
+) -> Result<(), BandoError> {
+    use crate::schema::bando_award_basis as b;
+    diesel::insert_into(b::table)
+        .values((
+            b::bando_id.eq(id),
+            b::framework_agreement.eq(framework),
+            b::dynamic_purchasing_system.eq(dps),
+        ))
+        .on_conflict(b::bando_id)
+        .do_update()
+        .set((
+            b::framework_agreement.eq(framework),
+            b::dynamic_purchasing_system.eq(dps),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<BandoRow, BandoError> {
     bandi::table
         .find(id)

@@ -81,6 +81,18 @@ pub fn decide(
                 "L'offerente è già escluso",
             ));
         }
+        let proposed: i64 = super::schema::agg_exclusion_proposals::table
+            .filter(super::schema::agg_exclusion_proposals::scope_id.eq(bando))
+            .filter(super::schema::agg_exclusion_proposals::bidder_id.eq(input.bidder_id))
+            .filter(super::schema::agg_exclusion_proposals::decision.is_null())
+            .count()
+            .get_result(conn)?;
+        if proposed > 0 {
+            return Err(ProcedureError::conflict(
+                "exclusion_proposed",
+                "La piattaforma ha proposto l'esclusione di questo offerente: decidere prima la proposta (art. 30 c.3 lett. b)",
+            ));
+        }
         match input.decision.as_str() {
             "admitted" => {
                 diesel::update(agg_participants::table.find((bando, input.bidder_id)))

@@ -1,6 +1,6 @@
-//! The outcome: proposal of award to the best offer still admitted → award by the RUP → the
-//! requirements checklist with evidence → efficacy (art. 17 c.5) → standstill (art. 18 c.3; not
-//! below threshold, art. 55 c.2, nor with a single offer) → ready for contract. Deserted and
+//! The outcome in the order of art. 17 c.5: proposal of award to the best offer still admitted →
+//! the requirements of the proposed winner checked with evidence → the award by the RUP, which
+//! is immediately effective → standstill (art. 18 c.3 and its exceptions) → ready for contract. Deserted and
 //! all-excluded tenders reach their own end. Art. 90 communications go to every bidder.
 
 use accounts::Principal;
@@ -75,6 +75,7 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
             return model::load(conn, &row, ctx.at, None);
         }
         sweep(conn, ctx, &row)?;
+        super::exclusions::require_all_decided(conn, bando)?;
         let computed: Option<Option<chrono::DateTime<chrono::Utc>>> = agg_evaluations::table
             .find(bando)
             .select(agg_evaluations::computed_at)
@@ -154,7 +155,53 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
     })
 }
 
-/// The award (RUP): standstill computed, art. 90 communications to every bidder.
+/// The standstill of art. 18 c.3 for this award: whether it applies, why (not), and its end.
+/// The number is the one in force when the tender was published (a tender keeps the rules of
+/// its publication: 35 days before the correttivo, 32 from 2024-12-31).
+fn standstill(
+    conn: &mut PgConnection,
+    row: &super::Tender,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(bool, String, Option<chrono::DateTime<chrono::Utc>>)> {
+    let received = active_bid_ids(conn, row)?.len();
+    let admitted: i64 = agg_participants::table
+        .filter(agg_participants::scope_id.eq(row.scope()))
+        .filter(agg_participants::status.eq("admitted"))
+        .count()
+        .get_result(conn)?;
+    let published = domain::deadlines::rome_date(row.published_at.unwrap_or(row.created_at));
+    let days = domain::legal::LegalTable::at(published).after_deadline.standstill_days;
+    let basis = bando::store::award_basis(conn, row.id)?;
+    let exempt = if below_threshold(row) {
+        Some("art. 18 c.3 lett. d (e art. 55 c.2): contratto di importo inferiore alle soglie europee".to_string())
+    } else if basis.0 {
+        Some("art. 18 c.3 lett. b: appalto basato su un accordo quadro".to_string())
+    } else if basis.1 {
+        Some("art. 18 c.3 lett. c: appalto specifico basato su un sistema dinamico di acquisizione".to_string())
+    } else if received == 1 || admitted == 1 {
+        let what = if received == 1 { "presentata" } else { "ammessa" };
+        Some(format!(
+            "art. 18 c.3 lett. a: una sola offerta {what}, senza impugnazioni tempestive del bando"
+        ))
+    } else {
+        None
+    };
+    Ok(match exempt {
+        Some(why) => (false, format!("termine dilatorio non applicabile — {why}"), None),
+        None => {
+            let end = domain::deadlines::add_calendar_days(at, days.value as u64);
+            let why = format!(
+                "{}: {} giorni dall'invio dell'ultima comunicazione dell'aggiudicazione (regola in vigore alla pubblicazione del bando, {published})",
+                days.article, days.value
+            );
+            (true, why, Some(end))
+        }
+    })
+}
+
+/// The award (RUP), after the requirements of the proposed winner are verified and satisfied:
+/// immediately effective (art. 17 c.5). Standstill computed (art. 18 c.3), art. 90
+/// communications to every bidder.
 pub fn award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid) -> Result<Procedura> {
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
@@ -165,37 +212,46 @@ pub fn award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uu
         if state != "proposed" {
             return Err(ProcedureError::conflict("already_awarded", format!("Esito attuale: {state}")));
         }
+        let checks: Vec<(String, bool)> = agg_requirements::table
+            .filter(agg_requirements::scope_id.eq(bando))
+            .select((agg_requirements::requirement, agg_requirements::satisfied))
+            .load(conn)?;
+        if checks.is_empty() {
+            return Err(ProcedureError::conflict(
+                "requirements_unchecked",
+                "art. 17 c.5: l'aggiudicazione si adotta dopo la verifica dei requisiti dell'offerente proposto; nessun requisito verificato",
+            ));
+        }
+        if let Some((r, _)) = checks.iter().find(|(_, ok)| !ok) {
+            return Err(ProcedureError::conflict(
+                "requirement_not_met",
+                format!("Requisito non soddisfatto: {r}"),
+            ));
+        }
         move_to(conn, ctx, who, &row, State::Awarded, None)?;
-        let received = active_bid_ids(conn, &row)?.len();
-        let table = domain::legal::LegalTable::at(domain::deadlines::rome_date(ctx.at));
-        let days = table.after_deadline.standstill_days;
-        let (applies, why, end) = if below_threshold(&row) {
-            (false, "art. 55 c.2: il termine dilatorio non si applica sotto soglia".to_string(), None)
-        } else if received == 1 {
-            (false, "art. 18 c.3 lett. a: una sola offerta presentata, il termine dilatorio non si applica".to_string(), None)
-        } else {
-            let end = domain::deadlines::add_calendar_days(ctx.at, days.value as u64);
-            (true, format!("{}: {} giorni dalla comunicazione dell'aggiudicazione", days.article, days.value), Some(end))
-        };
+        let (applies, why, end) = standstill(conn, &row, ctx.at)?;
         diesel::update(agg_awards::table.find(bando))
             .set((
                 agg_awards::outcome.eq("awarded"),
                 agg_awards::awarded_by.eq(Some(who.user_id)),
                 agg_awards::awarded_at.eq(Some(ctx.at)),
+                agg_awards::effective_by.eq(Some(who.user_id)),
+                agg_awards::effective_at.eq(Some(ctx.at)),
                 agg_awards::standstill_applies.eq(Some(applies)),
                 agg_awards::standstill_why.eq(Some(&why)),
                 agg_awards::standstill_end.eq(end),
             ))
             .execute(conn)?;
         event(conn, ctx, &row, "aggiudicazione.aggiudicata",
-              serde_json::json!({ "winner_id": winner, "standstill_applies": applies, "standstill_why": why, "standstill_end": end }))?;
+              serde_json::json!({ "winner_id": winner, "requirements": checks.len(), "effective": true,
+                                  "standstill_applies": applies, "standstill_why": why, "standstill_end": end }))?;
         let standstill = match end {
             Some(e) => format!("Il contratto non può essere stipulato prima del {} (termine dilatorio, art. 18 c.3).", domain::deadlines::rome_rfc3339(e)),
-            None => format!("Termine dilatorio: non applicabile ({why})."),
+            None => format!("Il contratto può essere stipulato senza attendere: {why}."),
         };
         for b in everyone(conn, bando)? {
             let body = if b == winner {
-                format!("La gara è aggiudicata alla Sua offerta. {standstill} L'aggiudicazione diventa efficace dopo la verifica dei requisiti.")
+                format!("La gara è aggiudicata alla Sua offerta; verificati i requisiti, l'aggiudicazione è efficace (art. 17 c.5). {standstill}")
             } else {
                 format!("La gara è aggiudicata all'operatore {winner}. {standstill} Gli atti e l'offerta dell'aggiudicatario sono accessibili sulla piattaforma (art. 36).")
             };
@@ -206,7 +262,8 @@ pub fn award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uu
     })
 }
 
-/// One requirement checked on the winner, with its evidence (RUP, after the award).
+/// One requirement checked on the proposed winner, with its evidence (RUP, between the
+/// proposal and the award: art. 17 c.5).
 pub fn check_requirement(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
@@ -217,8 +274,14 @@ pub fn check_requirement(
     conn.transaction(|conn| {
         let row = tender(conn, bando)?;
         require_rup(who, &row)?;
-        if !matches!(outcome(conn, bando)?, Some((ref s, _)) if s == "awarded") {
-            return Err(ProcedureError::conflict("not_awarded", "I requisiti si verificano sull'aggiudicatario dopo l'aggiudicazione"));
+        match outcome(conn, bando)? {
+            Some((ref s, _)) if s == "proposed" => {}
+            Some((ref s, _)) if s == "awarded" || s == "effective" => {
+                return Err(ProcedureError::conflict("already_awarded", "L'aggiudicazione è già stata disposta: i requisiti si verificano prima (art. 17 c.5)"));
+            }
+            _ => {
+                return Err(ProcedureError::conflict("proposal_missing", "I requisiti si verificano sull'offerente proposto per l'aggiudicazione: manca la proposta"));
+            }
         }
         let (requirement, evidence) = (input.requirement.trim(), input.evidence.trim());
         if requirement.is_empty() {
@@ -241,64 +304,6 @@ pub fn check_requirement(
             .execute(conn)?;
         event(conn, ctx, &row, "aggiudicazione.requisito_verificato",
               serde_json::json!({ "id": id, "requirement": requirement, "evidence": evidence, "satisfied": input.satisfied }))?;
-        model::load(conn, &row, ctx.at, None)
-    })
-}
-
-/// Efficacy (art. 17 c.5): every requirement checked with evidence and satisfied.
-pub fn make_effective(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uuid) -> Result<Procedura> {
-    conn.transaction(|conn| {
-        let row = tender(conn, bando)?;
-        require_rup(who, &row)?;
-        let Some((state, Some(winner))) = outcome(conn, bando)? else {
-            return Err(ProcedureError::conflict("not_awarded", "La gara non è aggiudicata"));
-        };
-        if state != "awarded" {
-            return Err(ProcedureError::conflict(
-                "not_awarded",
-                format!("Esito attuale: {state}"),
-            ));
-        }
-        let checks: Vec<(String, bool)> = agg_requirements::table
-            .filter(agg_requirements::scope_id.eq(bando))
-            .select((agg_requirements::requirement, agg_requirements::satisfied))
-            .load(conn)?;
-        if checks.is_empty() {
-            return Err(ProcedureError::conflict(
-                "requirements_unchecked",
-                "art. 17 c.5: l'aggiudicazione è efficace dopo la verifica dei requisiti; nessun requisito verificato",
-            ));
-        }
-        if let Some((r, _)) = checks.iter().find(|(_, ok)| !ok) {
-            return Err(ProcedureError::conflict(
-                "requirement_not_met",
-                format!("Requisito non soddisfatto: {r}"),
-            ));
-        }
-        move_to(conn, ctx, who, &row, State::Effective, None)?;
-        diesel::update(agg_awards::table.find(bando))
-            .set((
-                agg_awards::outcome.eq("effective"),
-                agg_awards::effective_by.eq(Some(who.user_id)),
-                agg_awards::effective_at.eq(Some(ctx.at)),
-            ))
-            .execute(conn)?;
-        event(
-            conn,
-            ctx,
-            &row,
-            "aggiudicazione.efficace",
-            serde_json::json!({ "winner_id": winner, "requirements": checks.len() }),
-        )?;
-        notify(
-            conn,
-            ctx,
-            &row,
-            winner,
-            &format!("Efficacia dell'aggiudicazione - gara «{}»", row.oggetto),
-            "La verifica dei requisiti è conclusa: l'aggiudicazione è efficace (art. 17 c.5).",
-        )?;
-        let row = tender(conn, bando)?;
         model::load(conn, &row, ctx.at, None)
     })
 }

@@ -276,7 +276,7 @@ fn lowest_price(
                         AnomalyMethod::A => "pari o superiore",
                         _ => "superiore",
                     };
-                    exclude(
+                    super::exclusions::propose(
                         conn,
                         ctx,
                         row,

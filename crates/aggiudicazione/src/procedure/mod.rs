@@ -1,7 +1,7 @@
 //! The evaluation and award workflow on the database (issue 6): admissions of envelope A with
 //! soccorso istruttorio (art. 101), the commission (art. 93) and its raw coefficients, the
 //! economic phase with the automatic exclusion (art. 54, Allegato II.2) or the OEPV totals,
-//! the art. 110 check, the award (proposal → award → efficacy after the requirements check →
+//! the art. 110 check, the award (proposal → requirements check → award, effective at once →
 //! standstill, art. 17–18), art. 90 communications and art. 36 access.
 //!
 //! The arithmetic is the crate's pure engine ([`crate::evaluate_anomaly`],
@@ -18,6 +18,7 @@ pub mod award;
 pub mod commission;
 pub mod error;
 pub mod evaluation;
+pub mod exclusions;
 pub mod model;
 pub mod order;
 pub mod schema;
@@ -130,8 +131,7 @@ pub(crate) fn active_bid_ids(conn: &mut PgConnection, t: &Tender) -> Result<Vec<
 /// Moves the scope: the tender's state for a tender without lots; for a lot, the lot's state
 /// (`bando::service::lot_procedure_transition`), then the tender as far as bando's rules allow
 /// (evaluation → proposed_award when no lot is active, → awarded when none is active or
-/// proposed, → effective when every lot is effective, deserted or cancelled; every lot
-/// deserted makes the tender deserted in bando itself).
+/// proposed; every lot deserted makes the tender deserted in bando itself).
 pub(crate) fn move_to(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
@@ -147,7 +147,6 @@ pub(crate) fn move_to(
     let lot_to = match to {
         State::ProposedAward => LotState::ProposedAward,
         State::Awarded => LotState::Awarded,
-        State::Effective => LotState::Effective,
         State::Deserted => LotState::Deserted,
         other => {
             return Err(ProcedureError::conflict(
@@ -164,7 +163,6 @@ pub(crate) fn move_to(
         let next = match row.state() {
             State::Evaluation if !any(&["active"]) => State::ProposedAward,
             State::ProposedAward if !any(&["active", "proposed_award"]) => State::Awarded,
-            State::Awarded if !any(&["active", "proposed_award", "awarded"]) => State::Effective,
             _ => return Ok(()),
         };
         bando::service::procedure_transition(conn, ctx, who, t.row.id, next, None)?;
@@ -341,8 +339,9 @@ pub(crate) fn exclude(
 }
 
 /// Deadline effects, applied whenever the procedure is touched: a soccorso istruttorio not
-/// answered in time excludes the bidder (art. 101 c.1); so do art. 110 explanations not given
-/// within their term.
+/// answered in time (art. 101 c.1), and art. 110 explanations not given within their term,
+/// make the platform PROPOSE the exclusion; the RUP decides it (art. 30 c.3 lett. b,
+/// [`exclusions`]).
 pub(crate) fn sweep(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender) -> Result<()> {
     // Deadline effects are the platform's, not the caller's.
     let ctx = &AuditCtx {
@@ -368,7 +367,7 @@ pub(crate) fn sweep(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender) -> Re
                 agg_soccorso::outcome_at.eq(Some(ctx.at)),
             ))
             .execute(conn)?;
-        exclude(conn, ctx, row, bidder, "soccorso", &reason)?;
+        exclusions::propose(conn, ctx, row, bidder, "soccorso", &reason)?;
     }
     let expired: Vec<(Uuid, Uuid)> = agg_art110::table
         .filter(agg_art110::scope_id.eq(row.scope()))
@@ -381,12 +380,12 @@ pub(crate) fn sweep(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender) -> Re
         let reason = "art. 110 c.3: spiegazioni sull'offerta anormalmente bassa non fornite entro il termine";
         diesel::update(agg_art110::table.find(id))
             .set((
-                agg_art110::outcome.eq(Some("excluded")),
+                agg_art110::outcome.eq(Some("expired")),
                 agg_art110::outcome_reason.eq(Some(reason)),
                 agg_art110::outcome_at.eq(Some(ctx.at)),
             ))
             .execute(conn)?;
-        exclude(conn, ctx, row, bidder, "art110", reason)?;
+        exclusions::propose(conn, ctx, row, bidder, "art110", reason)?;
     }
     Ok(())
 }

@@ -52,6 +52,33 @@ pub struct Outcome {
     pub reason: Option<String>,
 }
 
+/// The RUP's decision on an exclusion the platform proposed (art. 30 c.3 lett. b).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionDecision {
+    /// `true` confirms the exclusion, `false` rejects the proposal (the offer stays in).
+    pub confirmed: bool,
+    /// Always required: the RUP's own reason.
+    pub reason: String,
+}
+
+/// An exclusion computed by the platform (anomaly threshold, soccorso istruttorio unanswered,
+/// art. 110 explanations not given in time): only a proposal until the RUP decides it.
+#[derive(Debug, Clone, Serialize, Queryable, utoipa::ToSchema)]
+pub struct ExclusionProposal {
+    pub id: Uuid,
+    pub bidder_id: Uuid,
+    /// `anomaly`, `soccorso`, `art110`.
+    pub phase: String,
+    pub reason: String,
+    pub proposed_at: DateTime<Utc>,
+    /// `confirmed`, `rejected`, or none while pending.
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
 /// The commission (art. 93): an odd number of members, at most 5, one of them president.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -95,7 +122,7 @@ pub struct Art110Request {
     pub request: String,
 }
 
-/// One requirement checked before efficacy, with its evidence.
+/// One requirement of the proposed winner checked before the award (art. 17 c.5), with its evidence.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequirementCheck {
@@ -134,7 +161,7 @@ pub struct Soccorso {
     pub requested_at: DateTime<Utc>,
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
-    /// `accepted`, `rejected`, `expired` (no answer in time: exclusion).
+    /// `accepted`, `rejected`, `expired` (no answer in time: the exclusion is proposed to the RUP).
     pub outcome: Option<String>,
     pub outcome_reason: Option<String>,
     pub outcome_at: Option<DateTime<Utc>>,
@@ -198,7 +225,7 @@ pub struct Art110 {
     pub requested_at: DateTime<Utc>,
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
-    /// `accepted` or `excluded`.
+    /// `accepted`, `excluded`, or `expired` (no explanations in time: the exclusion is proposed to the RUP).
     pub outcome: Option<String>,
     pub outcome_reason: Option<String>,
     pub outcome_at: Option<DateTime<Utc>>,
@@ -206,17 +233,19 @@ pub struct Art110 {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Award {
-    /// `proposed`, `awarded`, `effective`, `deserted`, `all_excluded`.
+    /// `proposed`, `awarded` (effective at once, art. 17 c.5), `deserted`, `all_excluded`;
+    /// `effective` only on awards made before that order (legacy rows).
     pub outcome: String,
     pub winner_id: Option<Uuid>,
     pub proposed_at: Option<DateTime<Utc>>,
     pub awarded_at: Option<DateTime<Utc>>,
-    /// Art. 18 c.3: false below threshold (art. 55 c.2) or with a single offer.
+    /// Art. 18 c.3: false in its exceptions (lett. a-d: one offer submitted or admitted,
+    /// framework agreement, dynamic purchasing system, below the EU thresholds).
     pub standstill_applies: Option<bool>,
     pub standstill_why: Option<String>,
     pub standstill_end: Option<Deadline>,
     pub effective_at: Option<DateTime<Utc>>,
-    /// Effective and past the standstill (or none applies): the contract may be signed.
+    /// Awarded (hence effective) and past the standstill (or none applies): the contract may be signed.
     pub ready_for_contract: bool,
     pub contract_ready_from: Option<Deadline>,
     pub note: Option<String>,
@@ -244,7 +273,7 @@ pub struct Communication {
 }
 
 /// A lot of the tender, with its own state (`active`, `proposed_award`, `awarded`,
-/// `effective`, `deserted`, `cancelled`).
+/// `deserted`, `cancelled`; `effective` on legacy rows).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Lotto {
     pub id: Uuid,
@@ -269,6 +298,8 @@ pub struct Procedura {
     pub art110: Vec<Art110>,
     pub award: Option<Award>,
     pub requirements: Vec<Requirement>,
+    /// Exclusions proposed by the platform and the RUP's decisions (art. 30 c.3 lett. b).
+    pub exclusion_proposals: Vec<ExclusionProposal>,
 }
 
 pub(crate) fn award_view(conn: &mut PgConnection, bando: Uuid, now: DateTime<Utc>) -> Result<Option<Award>> {
@@ -316,7 +347,8 @@ pub(crate) fn award_view(conn: &mut PgConnection, bando: Uuid, now: DateTime<Utc
                 _ => None,
             };
             Award {
-                ready_for_contract: outcome == "effective" && ready_from.is_some_and(|r| r <= now),
+                ready_for_contract: matches!(outcome.as_str(), "awarded" | "effective")
+                    && ready_from.is_some_and(|r| r <= now),
                 contract_ready_from: ready_from.map(Deadline::of),
                 outcome,
                 winner_id,
@@ -488,7 +520,27 @@ pub(crate) fn load(
     } else {
         None
     };
+    let mut exclusion_proposals: Vec<ExclusionProposal> = agg_exclusion_proposals::table
+        .filter(agg_exclusion_proposals::scope_id.eq(bando))
+        .order((
+            agg_exclusion_proposals::proposed_at.asc(),
+            agg_exclusion_proposals::id.asc(),
+        ))
+        .select((
+            agg_exclusion_proposals::id,
+            agg_exclusion_proposals::bidder_id,
+            agg_exclusion_proposals::phase,
+            agg_exclusion_proposals::reason,
+            agg_exclusion_proposals::proposed_at,
+            agg_exclusion_proposals::decision,
+            agg_exclusion_proposals::decision_reason,
+            agg_exclusion_proposals::decided_by,
+            agg_exclusion_proposals::decided_at,
+        ))
+        .load(conn)?;
     if let Some(me) = only {
+        // A bidder learns of its exclusion from the RUP's act, not from a pending proposal.
+        exclusion_proposals.retain(|p| p.bidder_id == me && p.decision.is_some());
         participants.retain(|p| p.bidder_id == me);
         soccorsi.retain(|s| s.bidder_id == me);
         art110.retain(|a| a.bidder_id == me);
@@ -511,5 +563,6 @@ pub(crate) fn load(
         art110,
         award: if only.is_none() || awarded { award } else { None },
         requirements,
+        exclusion_proposals,
     })
 }

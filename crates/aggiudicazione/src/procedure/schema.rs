@@ -141,7 +141,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Exclusions the platform proposes and the RUP decides (art. 30 c.3 lett. b; migration
+    /// 2026-12-03-020000_award_order).
+    agg_exclusion_proposals (id) {
+        id -> Uuid,
+        scope_id -> Uuid,
+        bidder_id -> Uuid,
+        phase -> Text,
+        reason -> Text,
+        proposed_at -> Timestamptz,
+        decision -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    agg_exclusion_proposals,
     agg_participants,
     agg_soccorso,
     agg_commission,

@@ -1,16 +1,16 @@
 //! Evaluation and award (issue 6): administrative phase and soccorso istruttorio, commission
 //! and technical phase, economic phase with the automatic exclusion or the OEPV totals, art. 110,
-//! proposal → award → efficacy → standstill, art. 90 communications and art. 36 access.
+//! proposal → requirements → award (effective, art. 17 c.5) → standstill, art. 90 communications and art. 36 access.
 //! Thin handlers over `aggiudicazione::procedure`.
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use aggiudicazione::procedure::access::{self, Access, AccessibleEnvelope};
 use aggiudicazione::procedure::{
-    self as procedure, admission, award, commission, evaluation, AdmissionDecision, Answer, Art110, Art110Request,
-    Award, CoefficientsInput, CommissionAppointment, Communication, Declaration, EconomicPhase, Evaluation, Member,
-    Outcome, Participant, Procedura, ProcedureError, RawCoefficient, Requirement, RequirementCheck, Soccorso,
-    SoccorsoRequest,
+    self as procedure, admission, award, commission, evaluation, exclusions, AdmissionDecision, Answer, Art110,
+    Art110Request, Award, CoefficientsInput, CommissionAppointment, Communication, Declaration, EconomicPhase,
+    Evaluation, ExclusionDecision, ExclusionProposal, Member, Outcome, Participant, Procedura, ProcedureError,
+    RawCoefficient, Requirement, RequirementCheck, Soccorso, SoccorsoRequest,
 };
 use serde::Serialize;
 use utoipa::OpenApi;
@@ -65,8 +65,8 @@ pub struct EnvelopeB {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(get_procedure, decide_admission, soccorso, soccorso_answer, soccorso_outcome, appoint, declare, envelopes_b, coefficients, close_technical, economic, art110, art110_answer, art110_outcome, propose, award_tender, requirement, effective, communications, access_list, envelope_b, access_download),
-    components(schemas(Procedura, Participant, Soccorso, Member, RawCoefficient, Evaluation, Art110, Award, Requirement,
+    paths(get_procedure, decide_admission, soccorso, soccorso_answer, soccorso_outcome, appoint, declare, envelopes_b, coefficients, close_technical, economic, art110, art110_answer, art110_outcome, exclusion_decision, propose, award_tender, requirement, communications, access_list, envelope_b, access_download),
+    components(schemas(Procedura, Participant, Soccorso, Member, RawCoefficient, Evaluation, Art110, Award, Requirement, ExclusionProposal, ExclusionDecision,
                         Communication, AdmissionDecision, SoccorsoRequest, Answer, Outcome, CommissionAppointment, Declaration,
                         CoefficientsInput, EconomicPhase, Art110Request, RequirementCheck, EnvelopeB, Access, AccessibleEnvelope)),
     tags((name = "aggiudicazione", description = "Evaluation and award: admissions, soccorso istruttorio, commission, scores, anomaly, art. 110, award, standstill, communications, access"))
@@ -90,9 +90,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(art110_answer)
         .service(art110_outcome)
         .service(propose)
+        .service(exclusion_decision)
         .service(award_tender)
         .service(requirement)
-        .service(effective)
         .service(communications)
         .service(access_list)
         .service(envelope_b)
@@ -547,6 +547,33 @@ pub async fn art110_outcome(
     Ok(HttpResponse::Ok().json(out))
 }
 
+/// Art. 30 c.3 lett. b: the RUP confirms or rejects, with a reason, an exclusion the platform proposed (anomaly threshold, unanswered soccorso istruttorio, expired art. 110 request). Only the RUP of the tender's ente (another ente's officials and suppliers: 404); a second decision: 409 `exclusion_decided`. The exclusion's art. 90 communication goes out on confirmation; the award cannot be proposed while any proposal is undecided (409 `exclusions_undecided`).
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/esclusioni/{pid}/decisione", tag = "aggiudicazione", request_body = ExclusionDecision,
+    params(("id" = Uuid, Path), LotQuery, ("pid" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[post("/bandi/{id}/valutazione/esclusioni/{pid}/decisione")]
+pub async fn exclusion_decision(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    lot: web::Query<LotQuery>,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<ExclusionDecision>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let p = auth.principal;
+    let (id, pid) = path.into_inner();
+    let lotto = lot.lotto;
+    let out = state
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            exclusions::decide(conn, &ctx, &p, id, pid, &body)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
 /// Proposal of award to the best offer still admitted; with no offers the tender is deserted, with every offer excluded it ends unawarded (state `deserted`, outcome `all_excluded`).
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/proposta", tag = "aggiudicazione",
     params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
@@ -574,7 +601,7 @@ pub async fn propose(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// The award by the RUP: standstill computed (35 days, art. 18 c.3; not below threshold nor with a single offer) and art. 90 communications to every bidder.
+/// The award by the RUP, once the requirements of the proposed winner are verified and satisfied (409 `requirements_unchecked` / `requirement_not_met` otherwise): immediately effective (art. 17 c.5). Standstill computed with the rule in force at the tender's publication (art. 18 c.3: 32 days from 2024-12-31, 35 before; not in its exceptions lett. a-d) and art. 90 communications to every bidder.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/aggiudicazione", tag = "aggiudicazione",
     params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -601,7 +628,7 @@ pub async fn award_tender(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// One requirement of the winner checked, with its evidence.
+/// One requirement of the proposed winner checked, with its evidence, before the award (art. 17 c.5).
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/requisiti", tag = "aggiudicazione", request_body = RequirementCheck,
     params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
     responses((status = 201, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -627,33 +654,6 @@ pub async fn requirement(
         })
         .await?;
     Ok(HttpResponse::Created().json(out))
-}
-
-/// Efficacy of the award (art. 17 c.5) once every requirement is checked and satisfied.
-#[utoipa::path(post, path = "/api/v1/bandi/{id}/valutazione/efficacia", tag = "aggiudicazione",
-    params(("id" = Uuid, Path), LotQuery), security(("bearer" = [])),
-    responses((status = 200, body = Procedura), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[post("/bandi/{id}/valutazione/efficacia")]
-pub async fn effective(
-    state: web::Data<AppState>,
-    rid: RequestId,
-    auth: Auth,
-    lot: web::Query<LotQuery>,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let _ = &ctx;
-    let p = auth.principal;
-    let id = path.into_inner();
-    let lotto = lot.lotto;
-    let out = state
-        .db(move |conn| {
-            let id = procedure::scope(conn, id, lotto)?;
-            award::make_effective(conn, &ctx, &p, id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
 }
 
 /// The art. 90 communications of the tender (all for officials, their own for bidders).
