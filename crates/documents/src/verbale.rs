@@ -454,7 +454,7 @@ fn offers(labels: &Labels, v: &Value) -> String {
 /// The Allegato II.2 fields in reading order, with their Italian labels.
 const ANOMALY_FIELDS: &[(&str, &str)] = &[
     ("method", "Metodo (Allegato II.2)"),
-    ("provisional", "Metodo provvisorio"),
+    ("text", "Testo dell'Allegato II.2 applicato"),
     ("n_admitted", "Offerte ammesse (n)"),
     ("automatic_exclusion_applies", "Esclusione automatica applicabile"),
     ("outcome", "Esito del calcolo"),
@@ -486,17 +486,17 @@ const ANOMALY_FIELDS: &[(&str, &str)] = &[
         "T1 = M + SM (soglia prima della correzione)",
     ),
     ("reference_discount", "Ribasso di riferimento"),
+    ("reference_discount_unverified", "Ribasso di riferimento dalla Tabella A non verificata"),
     ("adjustment", "V = SM × d1·d2 / 100"),
     ("adjustment_sign", "Segno della correzione"),
     ("threshold", "T (soglia di anomalia)"),
     ("exclusion_rule", "Regola di esclusione"),
     ("excluded", "Offerte escluse automaticamente"),
+    ("anomalous_to_verify", "Offerte anomale da verificare in contraddittorio"),
     ("winner", "Migliore offerta non esclusa"),
     ("winner_if_no_exclusion", "Migliore offerta senza esclusione"),
-    (
-        "award_discount_second_price_unverified",
-        "Ribasso di aggiudicazione (lettura non verificata, solo informativo)",
-    ),
+    ("award_discount", "Ribasso di aggiudicazione"),
+    ("award_discount_rule", "Regola del ribasso di aggiudicazione"),
     ("inexact_fields", "Campi arrotondati (20 decimali)"),
     ("fractions", "Frazioni esatte"),
 ];

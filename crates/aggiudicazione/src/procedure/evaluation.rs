@@ -252,6 +252,7 @@ fn lowest_price(
                     .collect(),
                 reference_discount: None,
                 reference: None,
+                publication_date: row.published_at.map(domain::deadlines::rome_date),
                 // The anomaly report only lists ties; the ranking below draws them.
                 options: AnomalyOptions::default(),
             };
