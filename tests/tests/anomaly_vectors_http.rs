@@ -28,8 +28,11 @@ fn method_c_needs_the_reference_discount_and_flags_the_table() {
     let app = TestApp::start();
     let c = app.client();
     let five = ["10", "11", "12", "13", "14"];
-    c.post("/api/v1/tools/anomaly-threshold", &json!({ "method": "C", "discounts": five }))
-        .expect_problem(422, "missing_parameter");
+    c.post(
+        "/api/v1/tools/anomaly-threshold",
+        &json!({ "method": "C", "discounts": five }),
+    )
+    .expect_problem(422, "missing_parameter");
     let stated = c
         .post(
             "/api/v1/tools/anomaly-threshold",
@@ -55,7 +58,9 @@ fn the_day_of_the_correttivo_decides_the_method_a_options() {
         json!({ "method": "A", "discounts": ["10", "11", "12", "13", "14"], "publication_date": day,
                 "options": { "equal_to_threshold": "kept" } })
     };
-    let before = c.post("/api/v1/tools/anomaly-threshold", &body("2024-12-30")).expect(200);
+    let before = c
+        .post("/api/v1/tools/anomaly-threshold", &body("2024-12-30"))
+        .expect(200);
     assert_eq!(before["text"], "original2023", "{before}");
     assert_eq!(before["exclusion_rule"], "above_threshold", "{before}");
     let p = c

@@ -6,15 +6,14 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-mod common {
-    pub mod anomaly_vectors;
-}
+#[path = "common/anomaly_vectors.rs"]
+mod anomaly_vectors;
 
 use aggiudicazione::anomaly::{evaluate_anomaly, AnomalyRequest};
-use common::anomaly_vectors::{self, assert_subset, load, q_of, round_half_even, Q};
 use aggiudicazione::scoring::{
     compute_economic_scores, EconomicFormula, EconomicParameters, EconomicScoresRequest, ValueEntry,
 };
+use anomaly_vectors::{assert_subset, load, q_of, round_half_even, Q};
 use rust_decimal::Decimal;
 use serde_json::Value;
 

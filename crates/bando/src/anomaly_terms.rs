@@ -89,7 +89,11 @@ pub fn violations(terms: &AnomalyTerms, method: Option<AnomalyMethod>, applies: 
         } else {
             format!("{article}: l'esclusione automatica riguarda solo lavori e servizi sotto soglia aggiudicati al minor prezzo")
         };
-        let field = if method.is_some() { "anomaly_method" } else { "anomaly_terms.draw_methods" };
+        let field = if method.is_some() {
+            "anomaly_method"
+        } else {
+            "anomaly_terms.draw_methods"
+        };
         v.push(Violation::new("anomaly_method_not_applicable", field, why));
     }
 
@@ -128,36 +132,60 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn codes(t: &AnomalyTerms, m: Option<AnomalyMethod>, applies: bool) -> Vec<&'static str> {
-        violations(t, m, applies, "art. 54 c.1–2").into_iter().map(|v| v.code).collect()
+        violations(t, m, applies, "art. 54 c.1–2")
+            .into_iter()
+            .map(|v| v.code)
+            .collect()
     }
 
     #[test]
     fn method_c_needs_its_reference_discount_and_a_motivation_off_the_table() {
         let mut t = AnomalyTerms::default();
-        assert_eq!(codes(&t, Some(AnomalyMethod::C), true), vec!["reference_discount_required"]);
+        assert_eq!(
+            codes(&t, Some(AnomalyMethod::C), true),
+            vec!["reference_discount_required"]
+        );
         t.reference_discount = Some(dec!(12.5));
-        assert_eq!(codes(&t, Some(AnomalyMethod::C), true), vec!["reference_discount_motivation_required"]);
+        assert_eq!(
+            codes(&t, Some(AnomalyMethod::C), true),
+            vec!["reference_discount_motivation_required"]
+        );
         t.reference_discount_tabella_a = true;
         assert!(codes(&t, Some(AnomalyMethod::C), true).is_empty());
         t.reference_discount_tabella_a = false;
         t.reference_discount_motivation = Some("costi della manodopera".into());
         assert!(codes(&t, Some(AnomalyMethod::C), true).is_empty());
         t.reference_discount = Some(dec!(100));
-        assert_eq!(codes(&t, Some(AnomalyMethod::C), true), vec!["reference_discount_out_of_range"]);
+        assert_eq!(
+            codes(&t, Some(AnomalyMethod::C), true),
+            vec!["reference_discount_out_of_range"]
+        );
         t.reference_discount = Some(dec!(12.5));
-        assert_eq!(codes(&t, Some(AnomalyMethod::A), true), vec!["reference_discount_not_applicable"]);
+        assert_eq!(
+            codes(&t, Some(AnomalyMethod::A), true),
+            vec!["reference_discount_not_applicable"]
+        );
     }
 
     #[test]
     fn cross_border_interest_removes_the_automatic_exclusion() {
-        let t = AnomalyTerms { cross_border_interest: true, ..Default::default() };
+        let t = AnomalyTerms {
+            cross_border_interest: true,
+            ..Default::default()
+        };
         assert!(codes(&t, None, true).is_empty());
-        assert_eq!(codes(&t, Some(AnomalyMethod::A), true), vec!["anomaly_method_not_applicable"]);
+        assert_eq!(
+            codes(&t, Some(AnomalyMethod::A), true),
+            vec!["anomaly_method_not_applicable"]
+        );
     }
 
     #[test]
     fn the_draw_is_among_at_least_two_methods_instead_of_one() {
-        let mut t = AnomalyTerms { draw_methods: vec![AnomalyMethod::A], ..Default::default() };
+        let mut t = AnomalyTerms {
+            draw_methods: vec![AnomalyMethod::A],
+            ..Default::default()
+        };
         assert_eq!(codes(&t, None, true), vec!["anomaly_draw_methods_too_few"]);
         t.draw_methods.push(AnomalyMethod::B);
         assert!(codes(&t, None, true).is_empty());

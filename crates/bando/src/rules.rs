@@ -767,7 +767,12 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
         && matches!(s.contract_type, ContractType::Works | ContractType::Services)
         && t.is_below_eu_threshold(kind, amount);
     // Method C's reference discount, cross-border interest, the art. 54 c.2 draw.
-    v.extend(crate::anomaly_terms::violations(&s.anomaly_terms, s.anomaly_method, applies, r.article));
+    v.extend(crate::anomaly_terms::violations(
+        &s.anomaly_terms,
+        s.anomaly_method,
+        applies,
+        r.article,
+    ));
 
     // The seal: offers stay unreadable until opening (art. 35 c.2, access deferred).
     if s.custodians.is_empty() {

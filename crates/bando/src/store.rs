@@ -12,7 +12,9 @@ use uuid::Uuid;
 use crate::error::BandoError;
 use crate::model::*;
 use crate::rules::{Facts, Spec};
-use crate::schema::{bandi, bando_anomaly_terms, bando_documenti, bando_lotti, bando_state_history, bando_versioni, enti};
+use crate::schema::{
+    bandi, bando_anomaly_terms, bando_documenti, bando_lotti, bando_state_history, bando_versioni, enti,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = bandi, treat_none_as_null = true)]
@@ -188,10 +190,17 @@ pub fn anomaly_terms(conn: &mut PgConnection, bando: Uuid) -> Result<crate::Anom
     Ok(stored.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default())
 }
 
-pub(crate) fn save_anomaly_terms(conn: &mut PgConnection, bando: Uuid, terms: &crate::AnomalyTerms) -> Result<(), BandoError> {
+pub(crate) fn save_anomaly_terms(
+    conn: &mut PgConnection,
+    bando: Uuid,
+    terms: &crate::AnomalyTerms,
+) -> Result<(), BandoError> {
     let value = serde_json::to_value(terms).unwrap_or_default();
     diesel::insert_into(bando_anomaly_terms::table)
-        .values((bando_anomaly_terms::bando_id.eq(bando), bando_anomaly_terms::terms.eq(&value)))
+        .values((
+            bando_anomaly_terms::bando_id.eq(bando),
+            bando_anomaly_terms::terms.eq(&value),
+        ))
         .on_conflict(bando_anomaly_terms::bando_id)
         .do_update()
         .set(bando_anomaly_terms::terms.eq(&value))

@@ -67,7 +67,11 @@ pub(crate) fn award_discount(remaining: &[Entry], winner: &Winner) -> (Decimal, 
     if winner.tie_lottery {
         return (winner.discount, AwardDiscountRule::TieOwnDiscount);
     }
-    let others = remaining.iter().filter(|e| !winner.ids.contains(&e.id)).map(|e| e.discount).max();
+    let others = remaining
+        .iter()
+        .filter(|e| !winner.ids.contains(&e.id))
+        .map(|e| e.discount)
+        .max();
     match others {
         Some(s2) => (s2, AwardDiscountRule::SecondPrice),
         None => (winner.discount, AwardDiscountRule::OwnDiscount),

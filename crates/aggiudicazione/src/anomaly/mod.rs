@@ -149,7 +149,14 @@ pub fn evaluate_anomaly(request: &AnomalyRequest) -> Result<AnomalyReport, EvalE
     if remaining.is_empty() && method == AnomalyMethod::C {
         // Point 2 f, last sentence: the anomaly is checked in contraddittorio, not excluded.
         report.outcome = AnomalyOutcome::AllOffersAnomalousContraddittorio;
-        report.anomalous_to_verify = report.excluded.drain(..).map(|x| Offer { id: x.id, discount: x.discount }).collect();
+        report.anomalous_to_verify = report
+            .excluded
+            .drain(..)
+            .map(|x| Offer {
+                id: x.id,
+                discount: x.discount,
+            })
+            .collect();
     } else if remaining.is_empty() {
         report.outcome = AnomalyOutcome::AllOffersExcluded;
     } else {

@@ -268,6 +268,9 @@ pub struct Procedura {
     pub evaluation: Option<Evaluation>,
     pub art110: Vec<Art110>,
     pub award: Option<Award>,
+    /// The awarded discount and the contract amount (Allegato II.2 Method B: second price),
+    /// recorded with the proposal of award.
+    pub award_terms: Option<super::award_terms::AwardTerms>,
     pub requirements: Vec<Requirement>,
 }
 
@@ -460,6 +463,7 @@ pub(crate) fn load(
         ))
         .load(conn)?;
     let award = award_view(conn, bando, now)?;
+    let award_terms = super::award_terms::view(conn, bando)?;
     let requirements: Vec<Requirement> = if only.is_some() {
         Vec::new()
     } else {
@@ -510,6 +514,7 @@ pub(crate) fn load(
         evaluation,
         art110,
         award: if only.is_none() || awarded { award } else { None },
+        award_terms: if only.is_none() || awarded { award_terms } else { None },
         requirements,
     })
 }

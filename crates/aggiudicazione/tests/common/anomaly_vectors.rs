@@ -95,7 +95,11 @@ pub fn assert_subset(case: &str, path: &str, expected: &Value, actual: &Value) {
         }
         (Value::Object(_), Value::Null) => panic!("{case} {path}: missing, expected {expected}"),
         (Value::Array(e), Value::Array(a)) => {
-            assert_eq!(e.len(), a.len(), "{case} {path}: length differs: {expected} vs {actual}");
+            assert_eq!(
+                e.len(),
+                a.len(),
+                "{case} {path}: length differs: {expected} vs {actual}"
+            );
             for (i, (ev, av)) in e.iter().zip(a).enumerate() {
                 assert_subset(case, &format!("{path}[{i}]"), ev, av);
             }
@@ -148,7 +152,12 @@ pub fn exact_field(report: &Value, field: &str) -> Q {
     if let Some(f) = report["fractions"].get(field) {
         return q_of(f.as_str().expect("fraction")).expect("fraction");
     }
-    q_of(report[field].as_str().unwrap_or_else(|| panic!("field {field}: {report}"))).expect("decimal")
+    q_of(
+        report[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("field {field}: {report}")),
+    )
+    .expect("decimal")
 }
 
 fn method_c_all_anomalous(case: &Value) -> bool {
@@ -170,9 +179,17 @@ pub fn check_case(case: &Value, eval: Evaluator) {
 
     // Outcome and exclusions; Method C with every offer anomalous follows point 2 f.
     if method_c_all_anomalous(case) {
-        assert_eq!(actual["outcome"], "ALL_OFFERS_ANOMALOUS_CONTRADDITTORIO", "{id}: Method C point 2 f");
+        assert_eq!(
+            actual["outcome"], "ALL_OFFERS_ANOMALOUS_CONTRADDITTORIO",
+            "{id}: Method C point 2 f"
+        );
         assert_subset(id, "excluded", &json!([]), &actual["excluded"]);
-        assert_subset(id, "anomalous_to_verify", &case["excluded"], &actual["anomalous_to_verify"]);
+        assert_subset(
+            id,
+            "anomalous_to_verify",
+            &case["excluded"],
+            &actual["anomalous_to_verify"],
+        );
     } else {
         if let Some(outcome) = case.get("outcome") {
             assert_eq!(&actual["outcome"], outcome, "{id} outcome");
@@ -200,14 +217,27 @@ pub fn check_case(case: &Value, eval: Evaluator) {
     } else {
         Value::Null
     };
-    assert_subset(id, "award_discount", &expected_award, actual.get("award_discount").unwrap_or(&Value::Null));
+    assert_subset(
+        id,
+        "award_discount",
+        &expected_award,
+        actual.get("award_discount").unwrap_or(&Value::Null),
+    );
 
     if let Some(fraction) = case.get("threshold_fraction").and_then(Value::as_str) {
-        assert_eq!(exact_field(&actual, "threshold"), q_of(fraction).expect("fraction"), "{id} threshold fraction");
+        assert_eq!(
+            exact_field(&actual, "threshold"),
+            q_of(fraction).expect("fraction"),
+            "{id} threshold fraction"
+        );
     }
 
     if let Some(rule) = case.get("exclusion_rule").and_then(Value::as_str) {
-        let expected = if rule.starts_with(">=") { "at_or_above_threshold" } else { "above_threshold" };
+        let expected = if rule.starts_with(">=") {
+            "at_or_above_threshold"
+        } else {
+            "above_threshold"
+        };
         assert_eq!(actual["exclusion_rule"], expected, "{id} exclusion_rule");
     }
 
@@ -215,7 +245,8 @@ pub fn check_case(case: &Value, eval: Evaluator) {
     // engine reports.
     let lists_inexact = case.get("inexact_fields").is_some();
     let mine: Vec<String> = serde_json::from_value(actual["inexact_fields"].clone()).expect("list");
-    let listed: Vec<String> = serde_json::from_value(case.get("inexact_fields").cloned().unwrap_or(json!([]))).expect("list");
+    let listed: Vec<String> =
+        serde_json::from_value(case.get("inexact_fields").cloned().unwrap_or(json!([]))).expect("list");
     for f in &listed {
         if actual.get(f).is_some() {
             assert!(mine.contains(f), "{id}: {f} should be inexact");
@@ -223,7 +254,10 @@ pub fn check_case(case: &Value, eval: Evaluator) {
     }
     for f in &mine {
         let threshold_fraction = f == "threshold" && case.get("threshold_fraction").is_some();
-        assert!(!lists_inexact || listed.contains(f) || threshold_fraction, "{id}: {f} reported inexact, vector says exact");
+        assert!(
+            !lists_inexact || listed.contains(f) || threshold_fraction,
+            "{id}: {f} reported inexact, vector says exact"
+        );
     }
     if let Some(fractions) = case.get("fractions").and_then(Value::as_object) {
         for (field, fraction) in fractions {
@@ -241,21 +275,39 @@ pub fn check_case(case: &Value, eval: Evaluator) {
     if let Some(alt) = case.get("alt_strict_rule") {
         let mut strict = request.clone();
         strict["options"] = json!({ "equal_to_threshold": "kept" });
-        assert_eq!(eval(&strict).err().as_deref(), Some("option_not_in_force"), "{id}: strict rule under the amended text");
+        assert_eq!(
+            eval(&strict).err().as_deref(),
+            Some("option_not_in_force"),
+            "{id}: strict rule under the amended text"
+        );
         strict["publication_date"] = json!(before);
         let alt_report = eval(&strict).unwrap_or_else(|c| panic!("{id} strict: {c}"));
         assert_eq!(alt_report["text"], "original2023", "{id}");
-        assert_subset(id, "alt_strict_rule.excluded", &alt["excluded"], &alt_report["excluded"]);
+        assert_subset(
+            id,
+            "alt_strict_rule.excluded",
+            &alt["excluded"],
+            &alt_report["excluded"],
+        );
         assert_subset(id, "alt_strict_rule.winner", &alt["winner"], &alt_report["winner"]);
         assert_eq!(alt_report["exclusion_rule"], "above_threshold");
     }
     if let Some(alt) = case.get("alt_trim_distinct_values") {
         let mut distinct = request.clone();
         distinct["options"] = json!({ "wing_ties": "distinct_values" });
-        assert_eq!(eval(&distinct).err().as_deref(), Some("option_not_in_force"), "{id}: blocco unitario under the amended text");
+        assert_eq!(
+            eval(&distinct).err().as_deref(),
+            Some("option_not_in_force"),
+            "{id}: blocco unitario under the amended text"
+        );
         distinct["publication_date"] = json!(before);
         let alt_report = eval(&distinct).unwrap_or_else(|c| panic!("{id} distinct: {c}"));
-        assert_subset(id, "alt_trim_distinct_values.trimmed_set", &alt["trimmed_set"], &alt_report["trimmed_set"]);
+        assert_subset(
+            id,
+            "alt_trim_distinct_values.trimmed_set",
+            &alt["trimmed_set"],
+            &alt_report["trimmed_set"],
+        );
     }
 
     // Rejected multiplicative reading (TAR Marche 622/2019) is not implemented; the vector's
