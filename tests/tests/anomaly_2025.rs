@@ -26,10 +26,6 @@ fn d(s: &str) -> Decimal {
     s.parse().expect("decimal")
 }
 
-fn procedura(w: &World, bando: &str) -> Value {
-    w.rup.get(&format!("/api/v1/bandi/{bando}/valutazione")).expect(200)
-}
-
 fn body(w: &World, n: u64, method: Value, terms: Value) -> Value {
     let mut b = works_tender_body(
         &w.ente,
