@@ -53,6 +53,11 @@ pub enum EvalError {
     #[error("Parametro non previsto per il metodo o la formula scelti: {field}")]
     UnexpectedParameter { field: String },
 
+    /// An option the tender's text of Allegato II.2 does not allow (the readings contradicting
+    /// the amended text are kept only for tenders published before the correttivo).
+    #[error("Opzione non ammessa dal testo dell'Allegato II.2 applicabile ({field}): {reason}")]
+    OptionNotInForce { field: String, reason: String },
+
     /// The Method C reference table has no entry for the requested key.
     #[error(
         "Sconto di riferimento non presente in tabella (categoria {category}, fascia {band}, percentile {percentile})"
@@ -100,6 +105,7 @@ impl EvalError {
             EvalError::InvalidParameter { .. } => "invalid_parameter",
             EvalError::MissingParameter { .. } => "missing_parameter",
             EvalError::UnexpectedParameter { .. } => "unexpected_parameter",
+            EvalError::OptionNotInForce { .. } => "option_not_in_force",
             EvalError::UnknownReference { .. } => "unknown_reference",
             EvalError::UnknownCriterion { .. } => "unknown_criterion",
             EvalError::MissingScore { .. } => "missing_score",
@@ -118,6 +124,7 @@ impl EvalError {
             | EvalError::EmptyOffers { field }
             | EvalError::DuplicateId { field, .. }
             | EvalError::InvalidParameter { field, .. }
+            | EvalError::OptionNotInForce { field, .. }
             | EvalError::MissingParameter { field }
             | EvalError::UnexpectedParameter { field }
             | EvalError::UnknownCriterion { field, .. }

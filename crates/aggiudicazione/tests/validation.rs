@@ -98,11 +98,17 @@ fn json_requests() {
     assert_eq!(e.code(), "invalid_request");
     let ok = AnomalyRequest::from_json(
         r#"{"method":"b","discounts":["10","11.5",{"id":"ACME","discount":"12"},"13","14"],
+            "publication_date":"2024-12-30",
             "options":{"equal_to_threshold":"excluded","wing_ties":"distinct_values","lottery_seed":9}}"#,
     )
     .expect("parse");
     assert_eq!(ok.method, AnomalyMethod::B);
     let report = evaluate_anomaly(&ok).expect("evaluate");
+    // The same options for a tender published on the day the correttivo applies: refused.
+    let mut amended = ok.clone();
+    amended.publication_date = chrono::NaiveDate::from_ymd_opt(2024, 12, 31);
+    let e = evaluate_anomaly(&amended).expect_err("options contradict the amended text");
+    assert_eq!(e.code(), "option_not_in_force");
     assert_eq!(report.sorted_ascending[2].id, "ACME");
     // Report serializes decimals as strings.
     let json = serde_json::to_value(&report).expect("json");

@@ -1,250 +1,36 @@
 //! Conformance vectors (tests/vectors/*.json, copied from shared/vectors): every case of every
 //! file is run and every value the vector lists is compared numerically (as exact decimals /
-//! fractions, never as text).
+//! fractions, never as text). The anomaly check lives in `common/anomaly_vectors.rs`, shared
+//! with the public calculator's HTTP test.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use aggiudicazione::anomaly::{
-    evaluate_anomaly, AnomalyMethod, AnomalyRequest, DiscountEntry, EqualToThreshold, WingTies,
-};
+#[path = "common/anomaly_vectors.rs"]
+mod anomaly_vectors;
+
+use aggiudicazione::anomaly::{evaluate_anomaly, AnomalyRequest};
 use aggiudicazione::scoring::{
     compute_economic_scores, EconomicFormula, EconomicParameters, EconomicScoresRequest, ValueEntry,
 };
-use num_bigint::BigInt;
-use num_rational::BigRational;
+use anomaly_vectors::{assert_subset, load, q_of, round_half_even, Q};
 use rust_decimal::Decimal;
 use serde_json::Value;
-
-type Q = BigRational;
-
-fn load(name: &str) -> Vec<Value> {
-    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).expect("vector file");
-    serde_json::from_str(&text).expect("vector JSON")
-}
-
-/// Exact value of a decimal string of any length, or of a fraction "p/q".
-fn q_of(s: &str) -> Option<Q> {
-    if let Some((p, q)) = s.split_once('/') {
-        return Some(Q::new(BigInt::from_str(p).ok()?, BigInt::from_str(q).ok()?));
-    }
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    if int.is_empty() || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let num = BigInt::from_str(&format!("{int}{frac}")).ok()?;
-    let den = num_traits::pow(BigInt::from(10), frac.len());
-    let v = Q::new(num, den);
-    Some(if neg { -v } else { v })
-}
 
 fn q_of_decimal(d: Decimal) -> Q {
     q_of(&d.to_string()).expect("decimal")
 }
 
-fn round_half_even(q: &Q, dp: usize) -> Q {
-    let scale = num_traits::pow(BigInt::from(10), dp);
-    let scaled = q * Q::from_integer(scale.clone());
-    let floor = scaled.floor();
-    let diff = &scaled - &floor;
-    let half = Q::new(BigInt::from(1), BigInt::from(2));
-    let units = if diff > half || (diff == half && floor.to_integer() % 2 != BigInt::from(0)) {
-        floor.to_integer() + 1
-    } else {
-        floor.to_integer()
-    };
-    Q::new(units, scale)
-}
-
-/// `expected` must be contained in `actual`: objects compare on the expected keys only
-/// (absent = null), strings that are decimals compare numerically.
-fn assert_subset(case: &str, path: &str, expected: &Value, actual: &Value) {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            for (k, ev) in e {
-                let av = a.get(k).unwrap_or(&Value::Null);
-                assert_subset(case, &format!("{path}.{k}"), ev, av);
-            }
-        }
-        (Value::Object(_), Value::Null) => panic!("{case} {path}: missing, expected {expected}"),
-        (Value::Array(e), Value::Array(a)) => {
-            assert_eq!(
-                e.len(),
-                a.len(),
-                "{case} {path}: length differs: {expected} vs {actual}"
-            );
-            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
-                assert_subset(case, &format!("{path}[{i}]"), ev, av);
-            }
-        }
-        (Value::String(e), Value::String(a)) => match (q_of(e), q_of(a)) {
-            (Some(eq), Some(aq)) => assert_eq!(eq, aq, "{case} {path}: {e} vs {a}"),
-            _ => assert_eq!(e, a, "{case} {path}"),
-        },
-        _ => assert_eq!(expected, actual, "{case} {path}"),
-    }
-}
-
-/// Keys that are descriptions or handled separately.
-const META_KEYS: &[&str] = &[
-    "id",
-    "method",
-    "description",
-    "inputs",
-    "source_check",
-    "status",
-    "note",
-    "inexact_fields",
-    "fractions",
-    "exclusion_rule",
-    "alt_strict_rule",
-    "alt_trim_distinct_values",
-    "alt_threshold_multiplicative",
-    "alt_threshold_multiplicative_note",
-];
-
-fn anomaly_request(case: &Value) -> AnomalyRequest {
-    let method = case["method"]
-        .as_str()
-        .expect("method")
-        .parse::<AnomalyMethod>()
-        .expect("method");
-    let discounts = case["inputs"]["discounts"]
-        .as_array()
-        .expect("discounts")
-        .iter()
-        .map(|d| DiscountEntry::Plain(Decimal::from_str(d.as_str().expect("str")).expect("decimal")))
-        .collect();
-    let mut request = AnomalyRequest::new(method, discounts);
-    if let Some(r) = case["inputs"].get("reference_discount") {
-        request.reference_discount = Some(Decimal::from_str(r.as_str().expect("str")).expect("decimal"));
-    }
-    request
-}
-
-/// Exact value of a report field: its fraction if it was rounded, otherwise its decimal.
-fn exact_field(report: &Value, field: &str) -> Q {
-    if let Some(f) = report["fractions"].get(field) {
-        return q_of(f.as_str().expect("fraction")).expect("fraction");
-    }
-    q_of(report[field].as_str().expect("field")).expect("decimal")
-}
-
-fn check_anomaly_case(case: &Value) {
-    let id = case["id"].as_str().expect("id");
-    let request = anomaly_request(case);
-    let report = evaluate_anomaly(&request).unwrap_or_else(|e| panic!("{id}: {e}"));
-    let actual = serde_json::to_value(&report).expect("serialize");
-
-    // Every listed value, exactly.
-    for (key, expected) in case.as_object().expect("object") {
-        if META_KEYS.contains(&key.as_str()) {
-            continue;
-        }
-        let got = actual.get(key).unwrap_or(&Value::Null);
-        assert_subset(id, key, expected, got);
-    }
-
-    // Exclusion rule.
-    if let Some(rule) = case.get("exclusion_rule").and_then(Value::as_str) {
-        let expected = if rule.starts_with(">=") {
-            "at_or_above_threshold"
-        } else {
-            "above_threshold"
-        };
-        assert_eq!(actual["exclusion_rule"], expected, "{id} exclusion_rule");
-    }
-
-    // Inexact fields and fractions, restricted to the fields this engine reports.
-    let mine: Vec<String> = serde_json::from_value(actual["inexact_fields"].clone()).expect("list");
-    let listed: Vec<String> = serde_json::from_value(case["inexact_fields"].clone()).expect("list");
-    for f in &listed {
-        if actual.get(f).is_some() {
-            assert!(mine.contains(f), "{id}: {f} should be inexact");
-        }
-    }
-    for f in &mine {
-        assert!(listed.contains(f), "{id}: {f} reported inexact, vector says exact");
-    }
-    if let Some(fractions) = case.get("fractions").and_then(Value::as_object) {
-        for (field, fraction) in fractions {
-            if actual.get(field).is_none() {
-                continue;
-            }
-            let expected = q_of(fraction.as_str().expect("str")).expect("fraction");
-            assert_eq!(exact_field(&actual, field), expected, "{id}: exact value of {field}");
-        }
-    }
-
-    // Alternative reading: strict ">" rule under Method A (option for the tender documents).
-    if let Some(alt) = case.get("alt_strict_rule") {
-        let mut strict = request.clone();
-        strict.options.equal_to_threshold = Some(EqualToThreshold::Kept);
-        let alt_report = serde_json::to_value(evaluate_anomaly(&strict).expect("strict")).expect("json");
-        assert_subset(
-            id,
-            "alt_strict_rule.excluded",
-            &alt["excluded"],
-            &alt_report["excluded"],
-        );
-        assert_subset(id, "alt_strict_rule.winner", &alt["winner"], &alt_report["winner"]);
-        assert_eq!(alt_report["exclusion_rule"], "above_threshold");
-    }
-
-    // Alternative reading: "blocco unitario" trimming (option).
-    if let Some(alt) = case.get("alt_trim_distinct_values") {
-        let mut distinct = request.clone();
-        distinct.options.wing_ties = WingTies::DistinctValues;
-        let alt_report = serde_json::to_value(evaluate_anomaly(&distinct).expect("distinct")).expect("json");
-        assert_subset(
-            id,
-            "alt_trim_distinct_values.trimmed_set",
-            &alt["trimmed_set"],
-            &alt_report["trimmed_set"],
-        );
-    }
-
-    // Rejected multiplicative reading (TAR Marche 622/2019) is not implemented; the vector's
-    // figure is checked against the engine's T1 and decrement: T1 × (1 − decrement / 100).
-    if let Some(alt) = case.get("alt_threshold_multiplicative").and_then(Value::as_str) {
-        let t1 = exact_field(&actual, "threshold_before_decrement");
-        let decrement = exact_field(&actual, "decrement");
-        let hundred = Q::from_integer(BigInt::from(100));
-        let value = &t1 - &t1 * &decrement / &hundred;
-        let expected = match case["fractions"].get("alt_threshold_multiplicative") {
-            Some(f) => q_of(f.as_str().expect("str")).expect("fraction"),
-            None => q_of(alt).expect("decimal"),
-        };
-        assert_eq!(value, expected, "{id} alt_threshold_multiplicative");
-    }
-}
-
-fn run_anomaly_file(name: &str, expected_cases: usize) {
-    let cases = load(name);
-    assert_eq!(cases.len(), expected_cases, "{name}: number of cases");
-    for case in &cases {
-        check_anomaly_case(case);
-    }
+/// Through the library: the same JSON the public calculator takes.
+fn library(request: &Value) -> Result<Value, String> {
+    let request = AnomalyRequest::from_json(&request.to_string()).map_err(|e| e.code().to_owned())?;
+    let report = evaluate_anomaly(&request).map_err(|e| e.code().to_owned())?;
+    Ok(serde_json::to_value(&report).expect("serialize"))
 }
 
 #[test]
-fn anomaly_method_a_vectors() {
-    run_anomaly_file("anomaly_a.json", 12);
-}
-
-#[test]
-fn anomaly_method_b_vectors() {
-    run_anomaly_file("anomaly_b_provisional.json", 13);
-}
-
-#[test]
-fn anomaly_method_c_vectors() {
-    run_anomaly_file("anomaly_c_provisional.json", 13);
+fn every_anomaly_vector_through_the_library() {
+    assert_eq!(anomaly_vectors::check_all(&library), 45);
 }
 
 fn formula_of(case: &Value) -> EconomicFormula {

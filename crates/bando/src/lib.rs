@@ -7,6 +7,7 @@
 //! * [`scheduler::run_due`]: deadline-driven transitions, safe with several servers.
 //! * [`hooks`]: what the sealed-bids area needs (deadline, state, custodians, rettifiche).
 
+pub mod anomaly_terms;
 pub mod error;
 pub mod hooks;
 pub mod model;
@@ -16,6 +17,7 @@ pub mod schema;
 pub mod service;
 pub mod store;
 
+pub use anomaly_terms::AnomalyTerms;
 pub use error::{BandoError, Violation};
 pub use model::*;
 /// Re-exported so callers need no direct dependency to read amounts.

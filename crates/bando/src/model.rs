@@ -469,6 +469,10 @@ pub struct NewBando {
     #[serde(default = "default_envelopes")]
     pub envelopes: Vec<Envelope>,
     pub anomaly_method: Option<AnomalyMethod>,
+    /// Method C's reference discount, certain cross-border interest, methods for the draw
+    /// (art. 54, Allegato II.2).
+    #[serde(default)]
+    pub anomaly_terms: crate::AnomalyTerms,
     /// Officials of the ente holding a key share of the seal.
     #[serde(default)]
     pub custodians: Vec<Uuid>,
@@ -574,6 +578,7 @@ pub struct Bando {
     pub offer_validity_until: Option<Deadline>,
     pub envelopes: Vec<Envelope>,
     pub anomaly_method: Option<AnomalyMethod>,
+    pub anomaly_terms: crate::AnomalyTerms,
     pub state: State,
     /// 0 in draft, 1 when published, +1 for every rettifica.
     pub version: i32,

@@ -44,6 +44,7 @@ pub struct Spec {
     pub offer_validity_days: i32,
     pub envelopes: Vec<Envelope>,
     pub anomaly_method: Option<AnomalyMethod>,
+    pub anomaly_terms: crate::AnomalyTerms,
     pub custodians: Vec<Uuid>,
     pub custodian_threshold: i32,
     pub invitees: Vec<Uuid>,
@@ -66,6 +67,7 @@ pub struct Facts {
     pub opening_at: Option<DateTime<Utc>>,
     pub envelopes: Vec<Envelope>,
     pub anomaly_method: Option<AnomalyMethod>,
+    pub anomaly_terms: crate::AnomalyTerms,
     pub custodians: Vec<Uuid>,
     pub invitees: Vec<Uuid>,
 }
@@ -86,6 +88,7 @@ impl Spec {
             opening_at: self.opening_at,
             envelopes: self.envelopes.clone(),
             anomaly_method: self.anomaly_method,
+            anomaly_terms: self.anomaly_terms.clone(),
             custodians: self.custodians.clone(),
             invitees: self.invitees.clone(),
         }
@@ -546,6 +549,7 @@ pub fn validate(input: &NewBando, default_validity: i64) -> Result<Spec, BandoEr
         offer_validity_days,
         envelopes,
         anomaly_method: input.anomaly_method,
+        anomaly_terms: input.anomaly_terms.clone().normalized(),
         custodians: input.custodians.clone(),
         custodian_threshold: k,
         invitees: input.invitees.clone(),
@@ -769,19 +773,13 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
         && s.award_criterion == AwardCriterion::MinorPrezzo
         && matches!(s.contract_type, ContractType::Works | ContractType::Services)
         && t.is_below_eu_threshold(kind, amount);
-    match (applies, s.anomaly_method) {
-        (true, None) => v.push(Violation::new(
-            "anomaly_method_required",
-            "anomaly_method",
-            format!("{}: per lavori e servizi sotto soglia al minor prezzo il bando indica il metodo di calcolo dell'anomalia (Allegato II.2)", r.article),
-        )),
-        (false, Some(_)) => v.push(Violation::new(
-            "anomaly_method_not_applicable",
-            "anomaly_method",
-            format!("{}: l'esclusione automatica riguarda solo lavori e servizi sotto soglia aggiudicati al minor prezzo", r.article),
-        )),
-        _ => {}
-    }
+    // Method C's reference discount, cross-border interest, the art. 54 c.2 draw.
+    v.extend(crate::anomaly_terms::violations(
+        &s.anomaly_terms,
+        s.anomaly_method,
+        applies,
+        r.article,
+    ));
 
     // The seal: offers stay unreadable until opening (art. 35 c.2, access deferred).
     if s.custodians.is_empty() {
@@ -837,6 +835,7 @@ mod tests {
             offer_validity_days: None,
             envelopes: vec![Envelope::A, Envelope::C],
             anomaly_method: None,
+            anomaly_terms: Default::default(),
             custodians: vec![Uuid::new_v4()],
             custodian_threshold: None,
             invitees: vec![],

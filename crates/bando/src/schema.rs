@@ -39,6 +39,15 @@ diesel::table! {
     }
 }
 
+// migrations/2026-12-03-010000_anomaly_terms (a table of its own: `bandi` is at diesel's
+// 32-column limit).
+diesel::table! {
+    bando_anomaly_terms (bando_id) {
+        bando_id -> Uuid,
+        terms -> Jsonb,
+    }
+}
+
 diesel::table! {
     bando_lotti (id) {
         id -> Uuid,

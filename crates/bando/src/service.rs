@@ -136,6 +136,7 @@ pub fn create(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, input: &
         check_custodians(conn, spec.ente_id, &spec.custodians)?;
         let row = BandoRow::from_spec(Uuid::new_v4(), who.user_id, &spec, ctx.at);
         diesel::insert_into(bandi::table).values(&row).execute(conn).map_err(cig_taken)?;
+        store::save_anomaly_terms(conn, row.id, &spec.anomaly_terms)?;
         insert_lots(conn, row.id, &spec).map_err(|e| match e {
             BandoError::Database(d) => cig_taken(d),
             other => other,
@@ -190,6 +191,7 @@ pub fn update_draft(
             .set(&row)
             .execute(conn)
             .map_err(cig_taken)?;
+        store::save_anomaly_terms(conn, id, &spec.anomaly_terms)?;
         // Draft lots have no history worth keeping beyond the audit event: replace them.
         diesel::delete(bando_lotti::table.filter(bando_lotti::bando_id.eq(id))).execute(conn)?;
         insert_lots(conn, id, &spec).map_err(|e| match e {
@@ -238,7 +240,7 @@ pub fn check(
 ) -> Result<Vec<Violation>, BandoError> {
     let row = store::find(conn, id)?;
     require_manager(who, row.ente_id)?;
-    Ok(rules::legal_violations(&row.facts(), now))
+    Ok(rules::legal_violations(&store::facts(conn, &row)?, now))
 }
 
 /// Art. 50: every invitee of a procedure by invitation is a real, distinct operatore the
@@ -291,7 +293,7 @@ pub fn publish(
         if row.state() != State::Draft {
             return Err(BandoError::illegal(row.state(), State::Published.as_str(), None));
         }
-        let violations = rules::legal_violations(&row.facts(), ctx.at);
+        let violations = rules::legal_violations(&store::facts(conn, &row)?, ctx.at);
         if !violations.is_empty() {
             return Err(BandoError::Legal(violations));
         }

@@ -12,7 +12,9 @@ use uuid::Uuid;
 use crate::error::BandoError;
 use crate::model::*;
 use crate::rules::{Facts, Spec};
-use crate::schema::{bandi, bando_documenti, bando_lotti, bando_state_history, bando_versioni, enti};
+use crate::schema::{
+    bandi, bando_anomaly_terms, bando_documenti, bando_lotti, bando_state_history, bando_versioni, enti,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = bandi, treat_none_as_null = true)]
@@ -170,6 +172,8 @@ impl BandoRow {
             opening_at: self.opening_at,
             envelopes: self.envelopes(),
             anomaly_method: self.anomaly_method.as_deref().and_then(AnomalyMethod::parse),
+            // Stored apart (bando_anomaly_terms): see [`facts`].
+            anomaly_terms: crate::AnomalyTerms::default(),
             custodians: self.custodians.clone(),
             invitees: self.invitees.clone(),
         }
@@ -209,6 +213,41 @@ pub(crate) fn save_award_basis(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// What the tender says about automatic exclusion beyond the method (defaults if nothing).
+pub fn anomaly_terms(conn: &mut PgConnection, bando: Uuid) -> Result<crate::AnomalyTerms, BandoError> {
+    let stored: Option<serde_json::Value> = bando_anomaly_terms::table
+        .find(bando)
+        .select(bando_anomaly_terms::terms)
+        .first(conn)
+        .optional()?;
+    Ok(stored.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default())
+}
+
+pub(crate) fn save_anomaly_terms(
+    conn: &mut PgConnection,
+    bando: Uuid,
+    terms: &crate::AnomalyTerms,
+) -> Result<(), BandoError> {
+    let value = serde_json::to_value(terms).unwrap_or_default();
+    diesel::insert_into(bando_anomaly_terms::table)
+        .values((
+            bando_anomaly_terms::bando_id.eq(bando),
+            bando_anomaly_terms::terms.eq(&value),
+        ))
+        .on_conflict(bando_anomaly_terms::bando_id)
+        .do_update()
+        .set(bando_anomaly_terms::terms.eq(&value))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The facts the legal rules look at, the anomaly terms included.
+pub fn facts(conn: &mut PgConnection, row: &BandoRow) -> Result<Facts, BandoError> {
+    let mut facts = row.facts();
+    facts.anomaly_terms = anomaly_terms(conn, row.id)?;
+    Ok(facts)
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<BandoRow, BandoError> {
@@ -342,6 +381,7 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
             .map(|d| Deadline::of(deadlines::add_calendar_days(d, row.offer_validity_days.max(0) as u64))),
         envelopes: row.envelopes(),
         anomaly_method: row.anomaly_method.as_deref().and_then(AnomalyMethod::parse),
+        anomaly_terms: anomaly_terms(conn, row.id)?,
         state: row.state(),
         version: row.version,
         published_at: row.published_at,

@@ -33,6 +33,9 @@ pub enum Purpose {
     TieBreak,
     /// Invitees with the same number of invitations (art. 49); subject = the proposal id.
     InvitationRotation,
+    /// The Allegato II.2 method drawn at the evaluation among those the tender allows (art. 54
+    /// c.2); subject = the evaluated tender or lot id, candidates = the methods ("A", "B", "C").
+    AnomalyMethod,
 }
 
 impl Purpose {
@@ -40,6 +43,7 @@ impl Purpose {
         match self {
             Self::TieBreak => "tie-break",
             Self::InvitationRotation => "invitation-rotation",
+            Self::AnomalyMethod => "anomaly-method",
         }
     }
 
@@ -47,6 +51,7 @@ impl Purpose {
         match s {
             "tie-break" => Some(Self::TieBreak),
             "invitation-rotation" => Some(Self::InvitationRotation),
+            "anomaly-method" => Some(Self::AnomalyMethod),
             _ => None,
         }
     }
@@ -119,7 +124,7 @@ fn below(rng: &mut ChaCha8Rng, bound: u64) -> u64 {
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DrawRequest {
-    /// `tie-break` or `invitation-rotation`.
+    /// `tie-break`, `invitation-rotation` or `anomaly-method`.
     pub purpose: String,
     /// The evaluated tender or lot id (tie-break), the proposal id (invitation-rotation).
     pub subject: String,
@@ -151,7 +156,7 @@ pub fn compute(request: &DrawRequest) -> Result<DrawResult, DrawRefusal> {
     let purpose = Purpose::parse(request.purpose.trim()).ok_or((
         "draw_purpose_unknown",
         "purpose",
-        "Finalità del sorteggio sconosciuta: tie-break o invitation-rotation".to_string(),
+        "Finalità del sorteggio sconosciuta: tie-break, invitation-rotation o anomaly-method".to_string(),
     ))?;
     if request.candidates.len() > 10_000 {
         return Err((

@@ -1,14 +1,17 @@
-//! Method B — PROVISIONAL reconstruction (METHODS.md §4; official text not yet confirmed).
+//! Method B (Allegato II.2, Metodo B; unchanged by D.Lgs. 209/2024).
 //!
-//! T1 = M + SM; V = SM·d1·d2/100; E = digit sum of the integer part of S plus d1 and d2;
-//! T = T1 - V if E is even, T1 + V if E is odd. Only discounts > T are excluded by default.
-//! No 15-offer branch.
+//! Point 1: T1 = M + SM (c); V = SM·d1·d2/100 (d); E = digit sum of S up to the second
+//! decimal (e); T = T1 - V if E is even, T1 + V if E is odd (f). No 15-offer branch.
+//! Point 2: discounts equal to or below T are "non-anomale" (so only > T is excluded); the
+//! winner is the best of them, awarded at s2, the best discount among the others ("metodo del
+//! secondo prezzo"); on a tie at the best discount the winner is drawn among the tied and is
+//! awarded at its own discount.
 
 use rust_decimal::Decimal;
 
 use super::statistics::TrimmedStatistics;
 use super::trimming::Entry;
-use super::types::{AdjustmentSign, AnomalyReport, Parity};
+use super::types::{AdjustmentSign, AnomalyReport, AwardDiscountRule, Parity, Winner};
 use super::ThresholdOutcome;
 use crate::error::EvalError;
 use crate::exact::{q_int, Renderer, Q};
@@ -57,8 +60,20 @@ pub(crate) fn threshold(
     })
 }
 
-/// Unverified second-price reading: the next lower DISTINCT discount among the non-excluded
-/// offers (`remaining`), below the winner's discount. Reported only, never applied.
-pub(crate) fn second_price(remaining: &[Entry], winning: Decimal) -> Option<Decimal> {
-    remaining.iter().map(|e| e.discount).filter(|d| *d < winning).max()
+/// Point 2: the award discount of `winner` among the non-anomalous offers `remaining`.
+/// A unique best: s2, the best of the other non-anomalous discounts (with no other offer
+/// left there is no s2 and the winner keeps its own). A tie (s1 = s2): its own discount.
+pub(crate) fn award_discount(remaining: &[Entry], winner: &Winner) -> (Decimal, AwardDiscountRule) {
+    if winner.tie_lottery {
+        return (winner.discount, AwardDiscountRule::TieOwnDiscount);
+    }
+    let others = remaining
+        .iter()
+        .filter(|e| !winner.ids.contains(&e.id))
+        .map(|e| e.discount)
+        .max();
+    match others {
+        Some(s2) => (s2, AwardDiscountRule::SecondPrice),
+        None => (winner.discount, AwardDiscountRule::OwnDiscount),
+    }
 }

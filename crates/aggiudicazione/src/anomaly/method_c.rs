@@ -1,8 +1,11 @@
-//! Method C — PROVISIONAL reconstruction (METHODS.md §5; official text not yet confirmed).
+//! Method C (Allegato II.2, Metodo C; unchanged by D.Lgs. 209/2024).
 //!
-//! T = R_ref - V if E is even, R_ref + V if E is odd, with V = SM·d1·d2/100 and E as in
-//! Method B. T does not depend on M. Only discounts > T are excluded by default (ANAC delibera
-//! 217/2024 as reported). Every offer may end up excluded (outcome ALL_OFFERS_EXCLUDED).
+//! Point 1: the tender states the reference discount (from Tabella A, or departing from it
+//! with a motivation). Point 2: T = R_ref - V if E is even, R_ref + V if E is odd (e), with
+//! V = SM·d1·d2/100 (c) and E as in Method B (d); T does not depend on M. Point 2 f: discounts
+//! above T are excluded, the winner is the best of the others (wing offers included) at its own
+//! discount; when every offer is anomalous nothing is excluded and the anomaly is checked in
+//! contraddittorio (outcome ALL_OFFERS_ANOMALOUS_CONTRADDITTORIO).
 
 use super::method_b::{adjustment, apply};
 use super::statistics::TrimmedStatistics;

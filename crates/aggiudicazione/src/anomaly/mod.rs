@@ -11,14 +11,19 @@
 //! exact fraction in `fractions`. No other rounding or truncation is applied: Allegato II.2 fixes
 //! no number of decimals and TAR Bari 513/2023 forbids unstated rounding.
 //!
-//! Status: Method A follows the official text. Methods B and C are PROVISIONAL reconstructions
-//! (METHODS.md §4–§5) and the report says so in `provisional`.
+//! Text: Allegato II.2 as amended by D.Lgs. 209/2024 (in force from 2024-12-31) for tenders
+//! published from that day, the 2023 text before ([`text`]). The only amendment is Method A
+//! point 3 ("pari o superiori"); the readings that contradict the text (offers equal to the
+//! Method A threshold kept, wing ties as one block) are options only for 2023-text tenders.
+//! Method B awards at the second price (point 2); Method C needs the tender's reference
+//! discount and, when every offer is anomalous, excludes nothing (point 2 f: contraddittorio).
 
 mod method_a;
 mod method_b;
 mod method_c;
 pub mod reference_table;
 mod statistics;
+pub mod text;
 mod trimming;
 mod types;
 
@@ -48,25 +53,31 @@ pub(crate) struct ThresholdOutcome {
 /// Method C needs exactly one of `reference_discount` or `reference`, the other methods neither.
 pub fn evaluate_anomaly(request: &AnomalyRequest) -> Result<AnomalyReport, EvalError> {
     let entries = validate_and_collect(request)?;
-    let reference = resolve_reference(request)?;
+    let (reference, reference_unverified) = resolve_reference(request)?;
     let method = request.method;
+    let text = text::of_publication(request.publication_date);
+    text::check_options(text, method, &request.options)?;
     let n = entries.len();
 
     let mut sorted = entries.clone();
     // Stable sort: equal discounts keep their input order.
     sorted.sort_by(|a, b| a.value.cmp(&b.value));
 
-    let mut report = AnomalyReport::empty(method, n);
+    let mut report = AnomalyReport::empty(method, text, n);
     report.sorted_ascending = offers_of(&sorted);
     let mut renderer = Renderer::default();
     if let Some(reference) = &reference {
         report.reference_discount = Some(renderer.render("reference_discount", reference)?);
+        report.reference_discount_unverified = Some(reference_unverified);
     }
 
     if n < MINIMUM_OFFERS_FOR_AUTOMATIC_EXCLUSION {
         report.automatic_exclusion_applies = false;
         report.outcome = AnomalyOutcome::NotApplicableLessThan5Offers;
-        report.winner = Some(best_offer(&sorted, request.options.lottery_seed));
+        let winner = best_offer(&sorted, request.options.lottery_seed);
+        report.award_discount = Some(winner.discount);
+        report.award_discount_rule = Some(AwardDiscountRule::OwnDiscount);
+        report.winner = Some(winner);
         report.finish(renderer);
         return Ok(report);
     }
@@ -135,13 +146,27 @@ pub fn evaluate_anomaly(request: &AnomalyRequest) -> Result<AnomalyReport, EvalE
         }
     }
 
-    if remaining.is_empty() {
+    if remaining.is_empty() && method == AnomalyMethod::C {
+        // Point 2 f, last sentence: the anomaly is checked in contraddittorio, not excluded.
+        report.outcome = AnomalyOutcome::AllOffersAnomalousContraddittorio;
+        report.anomalous_to_verify = report
+            .excluded
+            .drain(..)
+            .map(|x| Offer {
+                id: x.id,
+                discount: x.discount,
+            })
+            .collect();
+    } else if remaining.is_empty() {
         report.outcome = AnomalyOutcome::AllOffersExcluded;
     } else {
         let winner = best_offer(&remaining, request.options.lottery_seed);
-        if method == AnomalyMethod::B {
-            report.award_discount_second_price_unverified = method_b::second_price(&remaining, winner.discount);
-        }
+        let (discount, rule) = match method {
+            AnomalyMethod::B => method_b::award_discount(&remaining, &winner),
+            AnomalyMethod::A | AnomalyMethod::C => (winner.discount, AwardDiscountRule::OwnDiscount),
+        };
+        report.award_discount = Some(discount);
+        report.award_discount_rule = Some(rule);
         report.winner = Some(winner);
     }
     report.finish(renderer);
@@ -172,7 +197,8 @@ fn validate_and_collect(request: &AnomalyRequest) -> Result<Vec<Entry>, EvalErro
     Ok(entries)
 }
 
-fn resolve_reference(request: &AnomalyRequest) -> Result<Option<Q>, EvalError> {
+/// The reference discount (Method C) and whether it came from the unverified table.
+fn resolve_reference(request: &AnomalyRequest) -> Result<(Option<Q>, bool), EvalError> {
     match (request.method, request.reference_discount, &request.reference) {
         (AnomalyMethod::C, Some(_), Some(_)) => Err(EvalError::InvalidParameter {
             field: "reference".to_owned(),
@@ -180,9 +206,9 @@ fn resolve_reference(request: &AnomalyRequest) -> Result<Option<Q>, EvalError> {
         }),
         (AnomalyMethod::C, Some(value), None) => {
             check_discount(value, "reference_discount")?;
-            Ok(Some(q_from_decimal(value)))
+            Ok((Some(q_from_decimal(value)), false))
         }
-        (AnomalyMethod::C, None, Some(key)) => Ok(Some(q_from_decimal(method_c_reference_discount(key)?))),
+        (AnomalyMethod::C, None, Some(key)) => Ok((Some(q_from_decimal(method_c_reference_discount(key)?)), true)),
         (AnomalyMethod::C, None, None) => Err(EvalError::MissingParameter {
             field: "reference_discount".to_owned(),
         }),
@@ -192,7 +218,7 @@ fn resolve_reference(request: &AnomalyRequest) -> Result<Option<Q>, EvalError> {
         (_, None, Some(_)) => Err(EvalError::UnexpectedParameter {
             field: "reference".to_owned(),
         }),
-        (_, None, None) => Ok(None),
+        (_, None, None) => Ok((None, false)),
     }
 }
 

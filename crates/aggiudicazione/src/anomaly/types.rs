@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,17 +16,18 @@ use crate::exact::Renderer;
 /// Allegato II.2 method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum AnomalyMethod {
-    /// Method A (official text).
+    /// Method A.
     A,
-    /// Method B (provisional reconstruction).
+    /// Method B (second-price award).
     B,
-    /// Method C (provisional reconstruction, needs a reference discount).
+    /// Method C (needs the reference discount stated in the tender).
     C,
 }
 
 impl AnomalyMethod {
-    /// Prevailing reading of offers equal to the threshold: excluded under A
-    /// (Cons. Stato 5780/2024), kept under B and C (TAR Piemonte 514/2024, ANAC delibera 217/2024).
+    /// Offers equal to the threshold, as the text says: excluded under A (point 3 as amended,
+    /// "pari o superiori"; Cons. Stato 5780/2024 for the 2023 text), kept under B (point 2,
+    /// "pari o inferiori ... non-anomale") and C (point 2 f, only "superiori" are excluded).
     pub fn default_equal_to_threshold(self) -> EqualToThreshold {
         match self {
             AnomalyMethod::A => EqualToThreshold::Excluded,
@@ -33,9 +35,8 @@ impl AnomalyMethod {
         }
     }
 
-    /// True for the methods whose official text has not been confirmed (B and C).
-    pub fn is_provisional(self) -> bool {
-        !matches!(self, AnomalyMethod::A)
+    pub fn all() -> [AnomalyMethod; 3] {
+        [AnomalyMethod::A, AnomalyMethod::B, AnomalyMethod::C]
     }
 }
 
@@ -71,7 +72,9 @@ pub enum EqualToThreshold {
     /// Excluded (discount >= T). Default for Method A.
     Excluded,
     /// Kept (only discount > T is excluded). Default for Methods B and C; for Method A it is
-    /// the minority reading (TAR Toscana ord. 120/2024) a tender's documents may adopt.
+    /// the minority reading of the 2023 text (TAR Toscana ord. 120/2024) that a tender
+    /// published before the correttivo may have adopted; the amended point 3 ("pari o
+    /// superiori") rules it out.
     Kept,
 }
 
@@ -85,11 +88,37 @@ pub enum WingTies {
     CountIndividually,
     /// "Blocco unitario" (Ad. Plen. 5/2017 under the old code; some platforms): equal discounts
     /// count as one value, so the k lowest and k highest distinct values are set aside.
-    /// Not the literal rule; only for tender documents that adopt it expressly.
+    /// Not the literal rule; only for tenders under the 2023 text whose documents adopted it.
     DistinctValues,
 }
 
-/// Options a tender's documents may set. All default to the prevailing reading.
+/// Which text of Allegato II.2 governs the tender (decided by its publication date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AllegatoText {
+    /// D.Lgs. 36/2023 as first in force (tenders published before the correttivo).
+    Original2023,
+    /// As amended by D.Lgs. 209/2024 (tenders published from 2024-12-31).
+    Amended2024,
+}
+
+/// How the winner's award discount was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AwardDiscountRule {
+    /// The winner's own discount (Method A point 3, Method C point 2 f, and no automatic
+    /// exclusion at all).
+    OwnDiscount,
+    /// Method B point 2, "metodo del secondo prezzo": s2, the best discount among the
+    /// non-anomalous offers other than the winner's.
+    SecondPrice,
+    /// Method B point 2, tie at the best discount: the winner is drawn among the tied and is
+    /// awarded at its own discount.
+    TieOwnDiscount,
+}
+
+/// Options a tender's documents may set. All default to the text; the other readings are
+/// allowed only for tenders under the 2023 text ([`AllegatoText::Original2023`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnomalyOptions {
@@ -151,9 +180,15 @@ pub struct AnomalyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub reference_discount: Option<Decimal>,
-    /// Method C only, alternative to `reference_discount`: a key of the reference table.
+    /// Method C only, alternative to `reference_discount`: a key of the reference table
+    /// (UNVERIFIED figures, see [`super::reference_table`]; the report flags them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<ReferenceKey>,
+    /// The tender's publication date: it decides which text of Allegato II.2 applies (the
+    /// correttivo D.Lgs. 209/2024 from 2024-12-31). Absent: the text in force now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub publication_date: Option<NaiveDate>,
     #[serde(default)]
     pub options: AnomalyOptions,
 }
@@ -166,6 +201,7 @@ impl AnomalyRequest {
             discounts,
             reference_discount: None,
             reference: None,
+            publication_date: None,
             options: AnomalyOptions::default(),
         }
     }
@@ -296,8 +332,11 @@ pub enum AnomalyOutcome {
     NotApplicableLessThan5Offers,
     /// Every offer fell in the wings: M is undefined, no threshold (open question).
     NoThresholdEmptyTrimmedSet,
-    /// Every offer is above the threshold (possible under Method C; open question).
+    /// Every offer is above the threshold (Methods A and B; not reachable in practice).
     AllOffersExcluded,
+    /// Method C, every offer is anomalous: nothing is excluded automatically, the RUP checks
+    /// the anomaly in contraddittorio (Allegato II.2 Method C point 2 f, as art. 110).
+    AllOffersAnomalousContraddittorio,
 }
 
 /// Full report of the calculation. Optional fields are absent when the method or branch does
@@ -305,8 +344,8 @@ pub enum AnomalyOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AnomalyReport {
     pub method: AnomalyMethod,
-    /// True for Methods B and C, whose official text is not yet confirmed.
-    pub provisional: bool,
+    /// The text of Allegato II.2 applied (from the tender's publication date).
+    pub text: AllegatoText,
     pub n_admitted: usize,
     /// False with fewer than 5 admitted offers: then there is no threshold.
     pub automatic_exclusion_applies: bool,
@@ -370,6 +409,10 @@ pub struct AnomalyReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub reference_discount: Option<Decimal>,
+    /// Method C: true when the reference discount came from the embedded copy of Tabella A,
+    /// whose figures are NOT verified against the official table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_discount_unverified: Option<bool>,
     /// V = SM × d1·d2 / 100 (Methods B and C).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
@@ -383,17 +426,22 @@ pub struct AnomalyReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclusion_rule: Option<ExclusionRule>,
     pub excluded: Vec<ExcludedOffer>,
+    /// Method C with every offer anomalous: the offers the RUP checks in contraddittorio
+    /// (none of them is excluded automatically).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anomalous_to_verify: Vec<Offer>,
     /// Best non-excluded offer (with fewer than 5 offers: best offer, nothing excluded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub winner: Option<Winner>,
     /// When no threshold could be computed: the best offer if nothing were excluded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub winner_if_no_exclusion: Option<Winner>,
-    /// Method B only, INFORMATIONAL and NOT APPLIED: the next lower distinct discount among
-    /// the non-excluded offers, the award discount under an unverified second-price reading.
+    /// The discount the contract is awarded at (absent when there is no winner).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
-    pub award_discount_second_price_unverified: Option<Decimal>,
+    pub award_discount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub award_discount_rule: Option<AwardDiscountRule>,
     /// Fields rounded half-even to 20 decimals because their exact value does not terminate.
     pub inexact_fields: Vec<String>,
     /// Exact fractions of the fields in `inexact_fields`.
@@ -401,10 +449,10 @@ pub struct AnomalyReport {
 }
 
 impl AnomalyReport {
-    pub(crate) fn empty(method: AnomalyMethod, n: usize) -> Self {
+    pub(crate) fn empty(method: AnomalyMethod, text: AllegatoText, n: usize) -> Self {
         AnomalyReport {
             method,
-            provisional: method.is_provisional(),
+            text,
             n_admitted: n,
             automatic_exclusion_applies: true,
             outcome: AnomalyOutcome::ThresholdApplied,
@@ -430,14 +478,17 @@ impl AnomalyReport {
             decrement: None,
             threshold_before_adjustment: None,
             reference_discount: None,
+            reference_discount_unverified: None,
             adjustment: None,
             adjustment_sign: None,
             threshold: None,
             exclusion_rule: None,
             excluded: Vec::new(),
+            anomalous_to_verify: Vec::new(),
             winner: None,
             winner_if_no_exclusion: None,
-            award_discount_second_price_unverified: None,
+            award_discount: None,
+            award_discount_rule: None,
             inexact_fields: Vec::new(),
             fractions: BTreeMap::new(),
         }

@@ -150,6 +150,8 @@ pub fn propose(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: 
             "aggiudicazione.proposta",
             serde_json::json!({ "winner_id": winner }),
         )?;
+        // Issue 10 point 3 (h1): the awarded discount and contract amount (Method B second price).
+        super::award_terms::record(conn, ctx, &row, winner)?;
         let row = tender(conn, bando)?;
         model::load(conn, &row, ctx.at, None)
     })

@@ -40,7 +40,7 @@ fn dec(v: &serde_json::Value, key: &str) -> Option<Decimal> {
 }
 
 /// Why the automatic exclusion (art. 54 c.1) does not apply, if it does not.
-fn anomaly_blocker(row: &bando::store::BandoRow) -> Option<String> {
+fn anomaly_blocker(row: &bando::store::BandoRow, terms: &bando::AnomalyTerms) -> Option<String> {
     if row.award_criterion() != AwardCriterion::MinorPrezzo {
         return Some("art. 54 c.1: l'esclusione automatica riguarda solo il minor prezzo; per l'OEPV si verifica l'offerta migliore (art. 110)".into());
     }
@@ -53,10 +53,54 @@ fn anomaly_blocker(row: &bando::store::BandoRow) -> Option<String> {
     if !below_threshold(row) {
         return Some("art. 54 c.1: l'esclusione automatica riguarda i contratti sotto soglia".into());
     }
-    if row.anomaly_method.is_none() {
+    if terms.cross_border_interest {
+        return Some("art. 54 c.1: il contratto ha un interesse transfrontaliero certo: nessuna esclusione automatica, le offerte anormalmente basse si verificano ai sensi dell'art. 110".into());
+    }
+    if row.anomaly_method.is_none() && terms.draw_methods.is_empty() {
         return Some("art. 54 c.2: il bando non indica il metodo dell'Allegato II.2".into());
     }
     None
+}
+
+/// The Allegato II.2 method: the one the bando states, or (art. 54 c.2) the one drawn at this
+/// evaluation among those the bando allows, by the public draw on the tender's checkpoint
+/// signed at closing (nobody chooses it, anyone recomputes it with `POST /api/v1/tools/draw`,
+/// purpose `anomaly-method`). Returns the method and the draw's record, if drawn.
+fn anomaly_method(
+    conn: &mut PgConnection,
+    row: &super::Tender,
+    terms: &bando::AnomalyTerms,
+) -> Result<(AnomalyMethod, Option<serde_json::Value>)> {
+    let parse = |m: &str| m.parse::<AnomalyMethod>().unwrap_or(AnomalyMethod::A);
+    if let Some(stated) = row.anomaly_method.as_deref() {
+        return Ok((parse(stated), None));
+    }
+    let beacon = offerte::log::closing_checkpoint(conn, row.id)?.ok_or_else(|| {
+        ProcedureError::conflict(
+            "closing_checkpoint_missing",
+            "Il registro non ha ancora chiuso la gara: manca il checkpoint firmato alla scadenza, fonte del sorteggio",
+        )
+    })?;
+    let subject = row.scope().to_string();
+    let candidates: Vec<String> = terms.draw_methods.iter().map(|m| m.as_str().to_string()).collect();
+    let purpose = domain::draw::Purpose::AnomalyMethod;
+    let seed = domain::draw::seed(purpose, &subject, &beacon.note)
+        .map_err(|e| ProcedureError::conflict("internal", e.to_string()))?;
+    let order = domain::draw::order(&seed, &candidates);
+    let drawn = order.first().cloned().unwrap_or_else(|| "A".to_string());
+    let record = serde_json::json!({
+        "article": "art. 54 c.2",
+        "algorithm": domain::draw::VERSION,
+        "purpose": purpose.as_str(),
+        "subject": subject,
+        "beacon": beacon.note,
+        "beacon_tree_size": beacon.tree_size,
+        "seed": seed.hex(),
+        "candidates": candidates,
+        "order": order,
+        "drawn": drawn,
+    });
+    Ok((parse(&drawn), Some(record)))
 }
 
 /// The tie-break draw of this evaluation (issue 9 finding 6): its randomness is the tender's
@@ -229,16 +273,22 @@ fn lowest_price(
     seed: &domain::draw::Seed,
 ) -> Result<Phase> {
     let values: Vec<(Uuid, Decimal)> = offers.iter().map(|o| (o.bidder, discount_of(o, subject))).collect();
-    let blocker = anomaly_blocker(row);
+    let terms = bando::store::anomaly_terms(conn, row.id)?;
+    let blocker = anomaly_blocker(row, &terms);
     let mut excluded: Vec<Uuid> = Vec::new();
     let (applies, why, report) = match blocker {
         Some(why) => (false, why, None),
         None => {
-            let method = match row.anomaly_method.as_deref() {
-                Some("B") => AnomalyMethod::B,
-                Some("C") => AnomalyMethod::C,
-                _ => AnomalyMethod::A,
-            };
+            let (method, method_draw) = anomaly_method(conn, row, &terms)?;
+            if let Some(record) = &method_draw {
+                event(
+                    conn,
+                    ctx,
+                    row,
+                    "aggiudicazione.metodo_anomalia_sorteggiato",
+                    record.clone(),
+                )?;
+            }
             let request = AnomalyRequest {
                 method,
                 discounts: values
@@ -250,8 +300,13 @@ fn lowest_price(
                         })
                     })
                     .collect(),
-                reference_discount: None,
+                reference_discount: if method == AnomalyMethod::C {
+                    terms.reference_discount
+                } else {
+                    None
+                },
                 reference: None,
+                publication_date: row.published_at.map(domain::deadlines::rome_date),
                 // The anomaly report only lists ties; the ranking below draws them.
                 options: AnomalyOptions::default(),
             };
@@ -260,7 +315,11 @@ fn lowest_price(
             } else {
                 let report = evaluate_anomaly(&request)?;
                 let applies = report.automatic_exclusion_applies;
-                let why = if applies {
+                let contraddittorio =
+                    report.outcome == crate::anomaly::AnomalyOutcome::AllOffersAnomalousContraddittorio;
+                let why = if contraddittorio {
+                    format!("Allegato II.2 metodo C: tutte le {} offerte sono anomale (soglia {}): nessuna esclusione automatica, il RUP valuta l'anomalia in contraddittorio (art. 110)", report.n_admitted, report.threshold.map(|t| t.to_string()).unwrap_or_default())
+                } else if applies {
                     format!("art. 54 c.1–2: {} offerte ammesse (almeno 5), lavori o servizi sotto soglia, metodo {method} dell'Allegato II.2", report.n_admitted)
                 } else {
                     format!(
@@ -293,7 +352,7 @@ fn lowest_price(
                 (
                     applies,
                     why,
-                    Some(serde_json::json!({ "request": request, "report": report })),
+                    Some(serde_json::json!({ "request": request, "report": report, "method_draw": method_draw })),
                 )
             }
         }
@@ -404,7 +463,7 @@ fn oepv_phase(
                                        "offers": offers.iter().map(|o| serde_json::json!({ "bidder_id": o.bidder, "offer": o.raw })).collect::<Vec<_>>() });
     Ok((
         false,
-        anomaly_blocker(row).unwrap_or_default(),
+        anomaly_blocker(row, &bando::AnomalyTerms::default()).unwrap_or_default(),
         None,
         economic,
         serde_json::Value::Array(ranking),

@@ -15,6 +15,7 @@
 pub mod access;
 pub mod admission;
 pub mod award;
+pub mod award_terms;
 pub mod commission;
 pub mod error;
 pub mod evaluation;

@@ -297,6 +297,9 @@ pub struct Procedura {
     pub evaluation: Option<Evaluation>,
     pub art110: Vec<Art110>,
     pub award: Option<Award>,
+    /// The awarded discount and the contract amount (Allegato II.2 Method B: second price),
+    /// recorded with the proposal of award.
+    pub award_terms: Option<super::award_terms::AwardTerms>,
     pub requirements: Vec<Requirement>,
     /// Exclusions proposed by the platform and the RUP's decisions (art. 30 c.3 lett. b).
     pub exclusion_proposals: Vec<ExclusionProposal>,
@@ -492,6 +495,7 @@ pub(crate) fn load(
         ))
         .load(conn)?;
     let award = award_view(conn, bando, now)?;
+    let award_terms = super::award_terms::view(conn, bando)?;
     let requirements: Vec<Requirement> = if only.is_some() {
         Vec::new()
     } else {
@@ -562,6 +566,7 @@ pub(crate) fn load(
         evaluation,
         art110,
         award: if only.is_none() || awarded { award } else { None },
+        award_terms: if only.is_none() || awarded { award_terms } else { None },
         requirements,
         exclusion_proposals,
     })

@@ -11,6 +11,22 @@ pub use db::schema::users;
 pub use offerte::schema::{bids, envelopes, opened_envelopes, openings};
 pub use registry::schema::notifications_outbox;
 
+// migrations/2026-12-03-010000_anomaly_terms: the award's discount and amount.
+diesel::table! {
+    agg_award_terms (scope_id) {
+        scope_id -> Uuid,
+        winner_id -> Uuid,
+        method -> Nullable<Text>,
+        offered_discount -> Numeric,
+        awarded_discount -> Numeric,
+        rule -> Text,
+        amount_subject_to_discount -> Numeric,
+        contract_amount -> Numeric,
+        why -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
 diesel::table! {
     agg_participants (scope_id, bidder_id) {
         /// The lot (tender with lots) or the tender: what is evaluated (migration 000061).
@@ -165,6 +181,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     agg_commission,
     agg_coefficients,
     agg_evaluations,
+    agg_award_terms,
     agg_art110,
     agg_awards,
     agg_requirements,

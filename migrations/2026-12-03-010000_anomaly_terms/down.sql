@@ -1,0 +1,2 @@
+DROP TABLE agg_award_terms;
+DROP TABLE bando_anomaly_terms;
