@@ -1,5 +1,5 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::AccountsError;
 
@@ -16,9 +16,20 @@ pub fn validate(password: &str) -> Result<(), AccountsError> {
     Ok(())
 }
 
+/// Argon2id memory cost in KiB: OWASP's minimum configuration (m=19456, t=2, p=1).
+/// Stated here, not left to the crate's defaults, so an upgrade cannot silently weaken it.
+pub const ARGON2_M_KIB: u32 = 19_456;
+pub const ARGON2_T: u32 = 2;
+pub const ARGON2_P: u32 = 1;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
 pub fn hash(password: &str) -> Result<String, AccountsError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    argon2()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| AccountsError::Internal(e.to_string()))
@@ -26,7 +37,7 @@ pub fn hash(password: &str) -> Result<String, AccountsError> {
 
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -46,7 +57,7 @@ mod tests {
     #[test]
     fn hash_verifies_only_the_same_password() {
         let stored = hash("correct horse battery").expect("hash");
-        assert!(stored.starts_with("$argon2"));
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
         assert!(verify("correct horse battery", &stored));
         assert!(!verify("correct horse batterY", &stored));
         assert!(!verify("anything", "not a hash"));

@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod request_id;
 pub mod routes;
 pub mod scheduler;
+pub mod security_headers;
 pub mod settings;
 pub mod state;
 
@@ -77,6 +78,7 @@ pub fn app(
         .app_data(extract::query_config())
         .app_data(web::Data::new(state))
         .wrap(middleware::from_fn(request_id::middleware))
+        .wrap(middleware::from_fn(security_headers::middleware))
         .configure(configure)
         .service(web::redirect("/api/docs", "/api/docs/"))
         .service(swagger)
