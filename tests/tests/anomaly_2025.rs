@@ -38,7 +38,8 @@ fn body(w: &World, n: u64, method: Value, terms: Value) -> Value {
     b
 }
 
-/// Bidders with these discounts, admitted, envelope C opened, economic phase computed.
+/// Bidders with these discounts, admitted, envelope C opened, economic phase computed, and
+/// the exclusions it proposes confirmed by the RUP (art. 30 c.3 lett. b).
 fn evaluated(w: &mut World, bando: &str, discounts: &[&str], tag: &str) -> (Vec<(String, String)>, Value) {
     let mut bidders = Vec::new();
     for (i, discount) in discounts.iter().enumerate() {
@@ -55,10 +56,10 @@ fn evaluated(w: &mut World, bando: &str, discounts: &[&str], tag: &str) -> (Vec<
         admit(w, bando, uid);
     }
     open(w, bando, "C");
-    let p = w
-        .rup
+    w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
         .expect(200);
+    let p = confirm_proposed_exclusions(w, &format!("/api/v1/bandi/{bando}/valutazione"));
     (bidders, p)
 }
 

@@ -664,17 +664,7 @@ fn find_for(conn: &mut PgConnection, who: &Principal, id: Uuid, lock: bool) -> R
 pub fn confirm(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, id: Uuid) -> Result<Proposal, RegistryError> {
     conn.transaction(|conn| {
         let row = find_for(conn, who, id, true)?;
-        match ProposalStatus::parse(&row.status)? {
-            ProposalStatus::Proposed => {}
-            ProposalStatus::Confirmed => {
-                return Err(RegistryError::conflict(
-                    "proposal_already_confirmed",
-                    None,
-                    "La proposta è già stata confermata",
-                ))
-            }
-            ProposalStatus::Withdrawn => return Err(withdrawn()),
-        }
+        ensure_live(&row, "La proposta è già stata confermata")?;
         if (row.invitees.len() as i32) < row.minimum {
             return Err(RegistryError::conflict(
                 "invitees_below_minimum",
@@ -755,6 +745,19 @@ fn withdrawn() -> RegistryError {
     RegistryError::conflict("proposal_withdrawn", None, "La proposta è stata ritirata")
 }
 
+/// Only a live proposal is confirmed or withdrawn.
+fn ensure_live(row: &ProposalRow, if_confirmed: &str) -> Result<(), RegistryError> {
+    match ProposalStatus::parse(&row.status)? {
+        ProposalStatus::Proposed => Ok(()),
+        ProposalStatus::Confirmed => Err(RegistryError::conflict(
+            "proposal_already_confirmed",
+            None,
+            if_confirmed,
+        )),
+        ProposalStatus::Withdrawn => Err(withdrawn()),
+    }
+}
+
 /// A second live proposal for the same ente, category and band would let the RUP redraw
 /// until a list suits him (the partial unique index catches the concurrent case).
 fn refuse_if_live(conn: &mut PgConnection, ente: Uuid, category: &str, band: &str) -> Result<(), RegistryError> {
@@ -797,17 +800,7 @@ pub fn withdraw(
                 "Il ritiro di una proposta richiede una motivazione (almeno 10 caratteri)",
             ));
         }
-        match ProposalStatus::parse(&row.status)? {
-            ProposalStatus::Proposed => {}
-            ProposalStatus::Confirmed => {
-                return Err(RegistryError::conflict(
-                    "proposal_already_confirmed",
-                    None,
-                    "La proposta è già stata confermata: non può essere ritirata",
-                ))
-            }
-            ProposalStatus::Withdrawn => return Err(withdrawn()),
-        }
+        ensure_live(&row, "La proposta è già stata confermata: non può essere ritirata")?;
         diesel::update(invitation_proposals::table.find(id))
             .set(invitation_proposals::status.eq(ProposalStatus::Withdrawn.as_str()))
             .execute(conn)?;
