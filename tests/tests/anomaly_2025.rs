@@ -342,3 +342,65 @@ fn the_method_is_drawn_at_the_evaluation_by_the_public_draw() {
                 && e["details"]["drawn"] == draw["drawn"])
     );
 }
+
+/// Art. 30 c.3 lett. b: the anomaly exclusions are proposals; the RUP who rejects one (the
+/// offer was justified) keeps the offer in the ranking, where its discount puts it, and it can
+/// win; the one he confirms is excluded.
+#[test]
+fn a_rejected_anomaly_exclusion_puts_the_offer_back_in_the_ranking() {
+    let mut w = world();
+    let bando = tender(&w, body(&w, 9, json!("B"), json!({})));
+    let discounts = ["8.00", "9.25", "10.40", "10.95", "11.30", "12.15", "13.70", "19.90"];
+    let mut bidders = Vec::new();
+    for (i, discount) in discounts.iter().enumerate() {
+        let email = format!("impresa{i}@rigetto.it");
+        let uid = supplier(&w.app, &email);
+        let c = w.login(&email);
+        submit(&c, &bando, "A", b"documentazione");
+        submit(&c, &bando, "C", &offer_c(discount));
+        bidders.push(uid);
+    }
+    past_opening(&mut w, &bando);
+    open(&w, &bando, "A");
+    for uid in &bidders {
+        admit(&w, &bando, uid);
+    }
+    open(&w, &bando, "C");
+    let base = format!("/api/v1/bandi/{bando}/valutazione");
+    let p = w.rup.post(&format!("{base}/economica"), &json!({})).expect(200);
+    let proposals = p["exclusion_proposals"].as_array().expect("proposals").clone();
+    let of = |who: &str| {
+        proposals
+            .iter()
+            .find(|x| x["bidder_id"] == who)
+            .unwrap_or_else(|| panic!("a proposal for {who} in {proposals:?}"))
+    };
+    // 13.70 was justified: rejected; 19.90 confirmed.
+    w.rup
+        .post(
+            &format!("{base}/esclusioni/{}/decisione", id(of(&bidders[6]))),
+            &json!({ "confirmed": false, "reason": "Giustificazioni dei prezzi ritenute congrue (verbale n. 3)" }),
+        )
+        .expect(200);
+    let p = w
+        .rup
+        .post(
+            &format!("{base}/esclusioni/{}/decisione", id(of(&bidders[7]))),
+            &json!({ "confirmed": true, "reason": "Ribasso non giustificato" }),
+        )
+        .expect(200);
+    let status = |who: &str| {
+        p["participants"]
+            .as_array()
+            .expect("participants")
+            .iter()
+            .find(|x| x["bidder_id"] == who)
+            .map(|x| x["status"].clone())
+            .expect("participant")
+    };
+    assert_eq!(status(&bidders[6]), "admitted", "{p}");
+    assert_eq!(status(&bidders[7]), "excluded", "{p}");
+    assert_eq!(p["evaluation"]["ranking"][0]["bidder_id"], bidders[6].as_str(), "{p}");
+    let p = w.rup.post(&format!("{base}/proposta"), &json!({})).expect(200);
+    assert_eq!(p["award"]["winner_id"], bidders[6].as_str(), "{p}");
+}
