@@ -134,6 +134,16 @@ fn no_standstill_under_a_framework_agreement_a_dps_or_with_a_single_offer_admitt
         .contains("art. 18 c.3 lett. b"));
     assert!(p["award"]["standstill_end"].is_null());
     assert_eq!(p["award"]["ready_for_contract"], true);
+    // Whoever reads the bando sees the basis that lifts the standstill.
+    let view = w.rup.get(&format!("/api/v1/bandi/{framework}")).expect(200);
+    assert_eq!(
+        (
+            view["framework_agreement"].as_bool(),
+            view["dynamic_purchasing_system"].as_bool()
+        ),
+        (Some(true), Some(false)),
+        "{view}"
+    );
 
     let (dps, _) = proposed(&mut w, "2026-05-04T08:00:00Z", 7_200_002, &["8.000", "9.000"], |b| {
         b["dynamic_purchasing_system"] = json!(true)

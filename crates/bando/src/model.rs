@@ -579,6 +579,10 @@ pub struct Bando {
     pub envelopes: Vec<Envelope>,
     pub anomaly_method: Option<AnomalyMethod>,
     pub anomaly_terms: crate::AnomalyTerms,
+    /// Based on a framework agreement (art. 18 c.3 lett. b: no standstill).
+    pub framework_agreement: bool,
+    /// A specific contract under a dynamic purchasing system (art. 18 c.3 lett. c).
+    pub dynamic_purchasing_system: bool,
     pub state: State,
     /// 0 in draft, 1 when published, +1 for every rettifica.
     pub version: i32,

@@ -348,6 +348,7 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
         .map(DocumentMeta::from)
         .collect();
     let state_history = if full { Some(history(conn, row.id)?) } else { None };
+    let (framework_agreement, dynamic_purchasing_system) = award_basis(conn, row.id)?;
     let cpv_main_label = Cpv::parse(&row.cpv_main)
         .map(|c| c.label_it().to_string())
         .unwrap_or_default();
@@ -382,6 +383,8 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
         envelopes: row.envelopes(),
         anomaly_method: row.anomaly_method.as_deref().and_then(AnomalyMethod::parse),
         anomaly_terms: anomaly_terms(conn, row.id)?,
+        framework_agreement,
+        dynamic_purchasing_system,
         state: row.state(),
         version: row.version,
         published_at: row.published_at,
