@@ -927,6 +927,20 @@ fn oepv_with_three_commissioners_and_six_bidders_to_the_award_after_the_standsti
     assert!(awards
         .iter()
         .all(|n| n["body"].as_str().expect("b").contains("2026-07-22")));
+    // OEPV terms: the winner's own 20 % on 400,000.00 (no safety costs), stated in every
+    // award communication (art. 90), the losers' included.
+    let t = &p["award_terms"];
+    assert_eq!(t["winner_id"], bidders[1].0.as_str(), "{t}");
+    assert_eq!(t["rule"], "own_discount", "{t}");
+    assert_eq!(dec(&t["awarded_discount"]), d("20"), "{t}");
+    assert_eq!(dec(&t["contract_amount"]), d("320000.00"), "{t}");
+    assert!(
+        awards.iter().all(|n| n["body"]
+            .as_str()
+            .expect("b")
+            .contains("Ribasso di aggiudicazione 20% (ribasso offerto 20%), importo contrattuale 320000.00 euro")),
+        "{awards:?}"
+    );
 }
 
 /// Issue 6 point 3: quantitative and tabular criteria are computed by the platform from the

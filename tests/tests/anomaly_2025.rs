@@ -110,6 +110,33 @@ fn a_method_b_tender_is_awarded_at_the_second_price_and_the_amount_follows() {
         .get(&format!("/api/v1/bandi/{bando}/valutazione"))
         .expect(200);
     assert!(mine["award_terms"].is_null(), "{mine}");
+    // The award: every art. 90 communication states the second price and the contract amount.
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
+            &json!({ "requirement": "Attestazione SOA OG1", "evidence": "Casellario ANAC", "satisfied": true }),
+        )
+        .expect(201);
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))
+        .expect(200);
+    let comms = w
+        .rup
+        .get(&format!("/api/v1/bandi/{bando}/valutazione/comunicazioni"))
+        .expect(200);
+    let awards: Vec<&serde_json::Value> = comms
+        .as_array()
+        .expect("c")
+        .iter()
+        .filter(|n| n["subject"].as_str().is_some_and(|s| s.starts_with("Aggiudicazione")))
+        .collect();
+    assert_eq!(awards.len(), discounts.len(), "{comms}");
+    assert!(
+        awards.iter().all(|n| n["body"].as_str().is_some_and(|b| b.contains(
+            "Ribasso di aggiudicazione 11.30% (ribasso offerto 12.15%), importo contrattuale 889260.00 euro"
+        ))),
+        "{awards:?}"
+    );
 }
 
 #[test]

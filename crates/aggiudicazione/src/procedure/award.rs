@@ -251,11 +251,20 @@ pub fn award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uu
             Some(e) => format!("Il contratto non può essere stipulato prima del {} (termine dilatorio, art. 18 c.3).", domain::deadlines::rome_rfc3339(e)),
             None => format!("Il contratto può essere stipulato senza attendere: {why}."),
         };
+        // Art. 90 c.1: the communication states the award's terms, so a bidder can weigh a
+        // challenge without asking for them (the Method B second price included).
+        let terms = match super::award_terms::view(conn, row.scope())? {
+            Some(t) => format!(
+                " Ribasso di aggiudicazione {}% (ribasso offerto {}%), importo contrattuale {} euro: {}.",
+                t.awarded_discount, t.offered_discount, t.contract_amount, t.why
+            ),
+            None => String::new(),
+        };
         for b in everyone(conn, bando)? {
             let body = if b == winner {
-                format!("La gara è aggiudicata alla Sua offerta; verificati i requisiti, l'aggiudicazione è efficace (art. 17 c.5). {standstill}")
+                format!("La gara è aggiudicata alla Sua offerta; verificati i requisiti, l'aggiudicazione è efficace (art. 17 c.5).{terms} {standstill}")
             } else {
-                format!("La gara è aggiudicata all'operatore {winner}. {standstill} Gli atti e l'offerta dell'aggiudicatario sono accessibili sulla piattaforma (art. 36).")
+                format!("La gara è aggiudicata all'operatore {winner}.{terms} {standstill} Gli atti e l'offerta dell'aggiudicatario sono accessibili sulla piattaforma (art. 36).")
             };
             notify(conn, ctx, &row, b, &format!("Aggiudicazione della gara «{}» (art. 90)", row.oggetto), &body)?;
         }

@@ -5,8 +5,9 @@
 //!   applied, a unique best offer is awarded at s2, the best discount among the other
 //!   non-anomalous offers still admitted; on a tie at the best discount the winner (drawn
 //!   among the tied by the ranking's public draw) is awarded at its own discount.
-//! * Every other case (Methods A and C, no automatic exclusion, OEPV is not recorded here):
-//!   the winner's own discount.
+//! * Every other case (Methods A and C, no automatic exclusion): the winner's own discount.
+//! * OEPV (art. 108): the winner's own economic offer; when it states a price, the contract
+//!   amount is that price plus the safety costs and the discount is derived from it.
 //! * Method C with every offer anomalous (point 2 f): no proposal before the RUP has checked
 //!   the best offer in contraddittorio (art. 110) and found it sound.
 //!
@@ -60,11 +61,11 @@ fn rule_name(rule: AwardDiscountRule) -> &'static str {
     }
 }
 
-/// Record the terms for `winner` (lowest-price tenders); refuse while a Method C
-/// contraddittorio has not cleared the winner.
+/// Record the terms for `winner`; refuse while a Method C contraddittorio has not cleared the
+/// winner.
 pub(crate) fn record(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, winner: Uuid) -> Result<()> {
     if row.award_criterion() != AwardCriterion::MinorPrezzo {
-        return Ok(());
+        return record_oepv(conn, ctx, row, winner);
     }
     let scope = row.scope();
     let (applies, anomaly, ranking): (Option<bool>, Option<serde_json::Value>, Option<serde_json::Value>) =
@@ -132,21 +133,108 @@ pub(crate) fn record(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, winn
         )
     };
     let subject = row.subject_amount();
-    let safety = row.lot.as_ref().map_or(row.row.safety_costs, |l| l.safety_costs);
-    let contract = (subject - subject * awarded / Decimal::ONE_HUNDRED + safety)
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    let contract = cents(subject - subject * awarded / Decimal::ONE_HUNDRED + safety_costs(row));
+    let terms = Terms {
+        method,
+        offered,
+        awarded,
+        rule: rule_name(rule),
+        subject,
+        contract,
+        why,
+    };
+    store(conn, ctx, row, winner, &terms)
+}
+
+fn cents(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+fn safety_costs(row: &Tender) -> Decimal {
+    row.lot.as_ref().map_or(row.row.safety_costs, |l| l.safety_costs)
+}
+
+/// OEPV: the terms are the winner's own economic offer, as read at the economic phase.
+fn record_oepv(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, winner: Uuid) -> Result<()> {
+    let economic: Option<serde_json::Value> = agg_evaluations::table
+        .find(row.scope())
+        .select(agg_evaluations::economic_report)
+        .first(conn)?;
+    let economic = economic.unwrap_or_default();
+    let offer = economic["offers"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|o| o["bidder_id"].as_str() == Some(winner.to_string().as_str()))
+        })
+        .map(|o| o["offer"].clone())
+        .ok_or_else(|| ProcedureError::conflict("internal", "l'offerta economica del vincitore manca"))?;
+    let field = |k: &str| offer[k].as_str().and_then(|s| Decimal::from_str(s).ok());
+    let subject = row.subject_amount();
+    let (offered, contract) = match (field("discount"), field("price")) {
+        (_, Some(price)) if !subject.is_zero() => (
+            ((subject - price) * Decimal::ONE_HUNDRED / subject).round_dp(crate::MAX_INPUT_DECIMALS),
+            cents(price + safety_costs(row)),
+        ),
+        (Some(d), _) => (
+            d,
+            cents(subject - subject * d / Decimal::ONE_HUNDRED + safety_costs(row)),
+        ),
+        _ => {
+            return Err(ProcedureError::conflict(
+                "internal",
+                "offerta economica del vincitore illeggibile",
+            ))
+        }
+    };
+    let terms = Terms {
+        method: None,
+        offered,
+        awarded: offered,
+        rule: rule_name(AwardDiscountRule::OwnDiscount),
+        subject,
+        contract,
+        why: "offerta economicamente più vantaggiosa (art. 108): condizioni dell'offerta dell'aggiudicatario"
+            .to_string(),
+    };
+    store(conn, ctx, row, winner, &terms)
+}
+
+struct Terms {
+    method: Option<String>,
+    offered: Decimal,
+    awarded: Decimal,
+    rule: &'static str,
+    subject: Decimal,
+    contract: Decimal,
+    why: String,
+}
+
+// A new proposal (after a rejected requirement check, say) replaces the terms row; each
+// version stays in the audit trail through its `condizioni_aggiudicazione` event.
+fn store(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, winner: Uuid, t: &Terms) -> Result<()> {
+    let scope = row.scope();
+    let Terms {
+        method,
+        offered,
+        awarded,
+        rule,
+        subject,
+        contract,
+        why,
+    } = t;
     diesel::delete(agg_award_terms::table.find(scope)).execute(conn)?;
     diesel::insert_into(agg_award_terms::table)
         .values((
             agg_award_terms::scope_id.eq(scope),
             agg_award_terms::winner_id.eq(winner),
-            agg_award_terms::method.eq(&method),
-            agg_award_terms::offered_discount.eq(offered),
-            agg_award_terms::awarded_discount.eq(awarded),
-            agg_award_terms::rule.eq(rule_name(rule)),
-            agg_award_terms::amount_subject_to_discount.eq(subject),
-            agg_award_terms::contract_amount.eq(contract),
-            agg_award_terms::why.eq(&why),
+            agg_award_terms::method.eq(method),
+            agg_award_terms::offered_discount.eq(*offered),
+            agg_award_terms::awarded_discount.eq(*awarded),
+            agg_award_terms::rule.eq(*rule),
+            agg_award_terms::amount_subject_to_discount.eq(*subject),
+            agg_award_terms::contract_amount.eq(*contract),
+            agg_award_terms::why.eq(why),
             agg_award_terms::recorded_at.eq(ctx.at),
         ))
         .execute(conn)?;
@@ -156,7 +244,7 @@ pub(crate) fn record(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, winn
         row,
         "aggiudicazione.condizioni_aggiudicazione",
         serde_json::json!({ "winner_id": winner, "method": method, "offered_discount": offered.to_string(),
-                            "awarded_discount": awarded.to_string(), "rule": rule_name(rule),
+                            "awarded_discount": awarded.to_string(), "rule": rule,
                             "contract_amount": contract.to_string(), "why": why }),
     )?;
     Ok(())
