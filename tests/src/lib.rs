@@ -28,6 +28,9 @@ pub fn default_start() -> DateTime<Utc> {
         .expect("valid instant")
 }
 
+/// The main database pool of a test app: small, so a test that holds it shows.
+pub const POOL_SIZE: u32 = 4;
+
 pub const ADMIN_EMAIL: &str = "admin@centrale.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
@@ -93,8 +96,13 @@ impl TestApp {
 
     /// `tweak` may change the state before the server starts (e.g. a smaller body limit).
     pub fn start_with(tweak: impl FnOnce(&mut AppState)) -> Self {
+        Self::start_tuned(|_| {}, tweak)
+    }
+
+    /// As [`TestApp::start_with`], with the seal's settings (quotas, sizes) tuned first.
+    pub fn start_tuned(seal: impl FnOnce(&mut offerte::SealConfig), tweak: impl FnOnce(&mut AppState)) -> Self {
         let db = fresh_database();
-        let pool = db::pool::build(db.url(), 4).expect("pool");
+        let pool = db::pool::build(db.url(), POOL_SIZE).expect("pool");
         let clock = ManualClock::starting_at(default_start());
         let seal_dir = std::env::temp_dir().join(format!("centrale-seal-{}", uuid::Uuid::new_v4()));
         {
@@ -114,11 +122,13 @@ impl TestApp {
             token_ttl: chrono::Duration::hours(12),
             max_json_bytes: 64 * 1024,
             openapi: Arc::new(api::openapi::document()),
-            seal: Arc::new(
-                offerte::SealService::open(offerte::SealConfig::new(&seal_dir, "centrale.test/log"))
-                    .expect("seal service"),
-            ),
+            seal: Arc::new({
+                let mut config = offerte::SealConfig::new(&seal_dir, "centrale.test/log");
+                seal(&mut config);
+                offerte::SealService::open(config).expect("seal service")
+            }),
             notify: Some(Arc::new(mailbox.mailer())),
+            uploads: Arc::new(api::uploads::Uploads::new(Default::default(), POOL_SIZE)),
         };
         tweak(&mut state);
         let (tx, rx) = std::sync::mpsc::channel();

@@ -54,7 +54,11 @@ pub fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
 }
 
 pub fn world() -> World {
-    let app = TestApp::start();
+    world_on(TestApp::start())
+}
+
+/// The same world on an app started with tuned settings ([`TestApp::start_tuned`]).
+pub fn world_on(app: TestApp) -> World {
     let admin = app.admin();
     let ente = id(&admin
         .post(

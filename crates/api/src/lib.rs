@@ -12,6 +12,7 @@ pub mod scheduler;
 pub mod security_headers;
 pub mod settings;
 pub mod state;
+pub mod uploads;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};

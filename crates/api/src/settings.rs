@@ -20,7 +20,37 @@ pub struct Settings {
     pub bootstrap: Bootstrap,
     pub log: Log,
     pub seal: Seal,
+    pub uploads: Uploads,
     pub notify: Notify,
+}
+
+/// Envelope uploads at the deadline (issue 11 point 3; `crate::uploads`, docs/security.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Uploads {
+    /// An upload that sends nothing for this long is cut (408 `upload_timeout`).
+    pub idle_timeout_seconds: u64,
+    /// Longest an upload may take, whatever its pace (408 `upload_timeout`).
+    pub max_duration_seconds: u64,
+    /// Uploads streaming at the same time; the next gets 503 `upload_slots_full`.
+    pub max_concurrent: usize,
+    /// The `Retry-After` of that 503, in seconds.
+    pub retry_after_seconds: u32,
+    /// Per bidder per tender: bytes over all its envelopes, superseded ones included (413).
+    pub quota_bytes_per_tender: u64,
+    /// Per bidder, tender (or lot) and envelope kind: replacements allowed (429).
+    pub max_replacements_per_kind: u32,
+}
+
+impl Uploads {
+    pub fn limits(&self) -> crate::uploads::UploadLimits {
+        crate::uploads::UploadLimits {
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_seconds),
+            max_duration: std::time::Duration::from_secs(self.max_duration_seconds),
+            max_concurrent: self.max_concurrent,
+            retry_after_seconds: self.retry_after_seconds,
+        }
+    }
 }
 
 /// Delivery of the notifications outbox over SMTP (`crates/notify`, docs/notifications.md).
@@ -204,6 +234,24 @@ impl Settings {
             return invalid(
                 "notify.from",
                 "must be an e-mail address, optionally as `Name <address>`",
+            );
+        }
+        if self.uploads.idle_timeout_seconds == 0 {
+            return invalid("uploads.idle_timeout_seconds", "must be at least 1");
+        }
+        if self.uploads.max_duration_seconds < self.uploads.idle_timeout_seconds {
+            return invalid(
+                "uploads.max_duration_seconds",
+                "must be at least uploads.idle_timeout_seconds",
+            );
+        }
+        if self.uploads.max_concurrent == 0 {
+            return invalid("uploads.max_concurrent", "must be at least 1");
+        }
+        if self.uploads.quota_bytes_per_tender < self.seal.max_envelope_bytes {
+            return invalid(
+                "uploads.quota_bytes_per_tender",
+                "must be at least seal.max_envelope_bytes (one envelope of the largest size must fit)",
             );
         }
         if self.notify.batch_size == 0 {

@@ -22,6 +22,8 @@ pub struct AppState {
     pub seal: Arc<offerte::SealService>,
     /// The outbox's SMTP mailer; `None` when `[notify] enabled = false` (rows stay queued).
     pub notify: Option<Arc<notify::Mailer>>,
+    /// Envelope uploads: timeouts and the bounded staging pool (issue 11, `[uploads]`).
+    pub uploads: Arc<crate::uploads::Uploads>,
 }
 
 impl AppState {

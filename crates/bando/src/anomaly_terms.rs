@@ -36,7 +36,17 @@ pub struct AnomalyTerms {
     /// bando states the method.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub draw_methods: Vec<AnomalyMethod>,
+    /// The most decimal places the economic offer (its discount, or its price) may have, as
+    /// the bando states it ("al massimo due cifre decimali"); unset: the platform's limit
+    /// (10). Kept with these terms because the art. 54 computations run on those discounts.
+    /// An envelope C with more is proposed for exclusion at the economic phase (issue 11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_decimals: Option<u32>,
 }
+
+/// The platform's own limit on the decimals of an economic offer (`aggiudicazione`'s
+/// `MAX_INPUT_DECIMALS`): a bando may state fewer, never more.
+pub const MAX_OFFER_DECIMALS: u32 = 10;
 
 impl AnomalyTerms {
     /// Blank motivation means none; methods listed once, in A, B, C order.
@@ -122,6 +132,13 @@ pub fn violations(terms: &AnomalyTerms, method: Option<AnomalyMethod>, applies: 
             "Lo sconto di riferimento serve solo con il metodo C dell'Allegato II.2",
         )),
         _ => {}
+    }
+    if terms.offer_decimals.is_some_and(|n| n > MAX_OFFER_DECIMALS) {
+        v.push(Violation::new(
+            "offer_decimals_out_of_range",
+            "anomaly_terms.offer_decimals",
+            format!("Le cifre decimali ammesse nell'offerta economica sono al massimo {MAX_OFFER_DECIMALS}"),
+        ));
     }
     v
 }

@@ -90,6 +90,10 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         openapi: Arc::new(api::openapi::document()),
         seal: Arc::new(seal_service(&settings)?),
         notify: settings.notify.mailer()?,
+        uploads: Arc::new(api::uploads::Uploads::new(
+            settings.uploads.limits(),
+            settings.database.pool_size,
+        )),
     };
     let bind = settings.server.bind;
     tracing::info!(%bind, "serving; API docs at http://{bind}/api/docs/");
@@ -144,5 +148,7 @@ fn seal_service(settings: &Settings) -> Result<offerte::SealService, String> {
     config.organization = s.organization.clone();
     config.max_envelope_bytes = s.max_envelope_bytes;
     config.promise_seconds = i64::from(s.promise_seconds);
+    config.quota_bytes_per_tender = settings.uploads.quota_bytes_per_tender;
+    config.max_replacements_per_kind = settings.uploads.max_replacements_per_kind;
     offerte::SealService::open(config).map_err(|e| format!("seal directory {}: {e}", s.dir))
 }

@@ -28,6 +28,14 @@ pub enum OfferteError {
     DeadlinePassed { deadline: String },
     #[error("Busta troppo grande (massimo {limit} byte)")]
     TooLarge { limit: u64 },
+    /// The bidder's envelopes on this tender, superseded ones included, would pass the quota.
+    #[error("Quota di caricamento esaurita: le buste dell'operatore su questo bando, comprese quelle sostituite, non possono superare {limit} byte (già usati {used})")]
+    QuotaBytes { limit: u64, used: u64 },
+    /// The bidder has replaced this envelope kind as many times as allowed.
+    #[error(
+        "Numero massimo di sostituzioni della busta {kind} raggiunto ({limit}): la busta attuale resta quella valida"
+    )]
+    QuotaReplacements { kind: &'static str, limit: u32 },
     /// A refusal from the seal core (bad share, bad key...) or an internal crypto failure.
     #[error(transparent)]
     Seal(#[from] SealError),
@@ -47,6 +55,8 @@ impl OfferteError {
             Self::Invalid { code, .. } | Self::Conflict { code, .. } | Self::Refused { code, .. } => code,
             Self::DeadlinePassed { .. } => "deadline_passed",
             Self::TooLarge { .. } => "envelope_too_large",
+            Self::QuotaBytes { .. } => "upload_quota_bytes",
+            Self::QuotaReplacements { .. } => "upload_quota_replacements",
             Self::Seal(e) => e.code(),
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => "internal",
         }

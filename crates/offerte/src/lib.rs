@@ -5,6 +5,7 @@
 //!   opening. [`custodian`]: the custodian's offline side of it.
 //! - [`blob`]: streaming an upload into the content-addressed blob store (fsync, then rename).
 //! - [`submit`]: envelopes A/B/C, receipts, replacements, withdrawals.
+//! - [`quota`]: each bidder's bytes and replacements per tender (issue 11).
 //! - [`log`] and [`sequencer`]: the transparency log, its checkpoints and the deadline closing.
 //! - [`amendments`]: bids flagged by a later rettifica, confirmations, notifications.
 //! - [`secrecy`]: audit events about bids, hidden from the ente until the deadline.
@@ -19,6 +20,7 @@ pub mod custody;
 pub mod error;
 pub mod log;
 pub mod opening;
+pub mod quota;
 pub mod schema;
 pub mod secrecy;
 pub mod sequencer;

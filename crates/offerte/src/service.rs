@@ -35,6 +35,12 @@ pub struct SealConfig {
     pub promise_seconds: i64,
     /// Most leaves integrated per sequencer batch.
     pub batch_size: i64,
+    /// Per bidder per tender: bytes over all its envelopes, superseded and withdrawn ones
+    /// included ([`crate::quota`]).
+    pub quota_bytes_per_tender: u64,
+    /// Per bidder, tender (or lot) and envelope kind: how many times the first envelope may be
+    /// replaced, withdrawn bids included ([`crate::quota`]).
+    pub max_replacements_per_kind: u32,
 }
 
 impl SealConfig {
@@ -46,6 +52,8 @@ impl SealConfig {
             max_envelope_bytes: 1 << 30,
             promise_seconds: 30,
             batch_size: 1000,
+            quota_bytes_per_tender: 10 << 30,
+            max_replacements_per_kind: 20,
         }
     }
 }

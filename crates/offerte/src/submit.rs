@@ -199,6 +199,36 @@ pub fn prepare(
     crate::custody::recipient_for(conn, bando_id, envelope_kind.as_str())
 }
 
+/// What an upload may use once [`prepare_upload`] let it start.
+#[derive(Debug, Clone)]
+pub struct UploadPermit {
+    /// The age recipient of the kind's tender key.
+    pub recipient: String,
+    /// Bytes left in the bidder's quota on this tender: the stream is cut beyond them.
+    pub bytes_left: u64,
+}
+
+/// [`prepare`], then the bidder's quotas ([`crate::quota`]): a spent quota refuses before a
+/// single byte is streamed.
+pub fn prepare_upload(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    who: &Principal,
+    bando_id: Uuid,
+    lotto: Option<Uuid>,
+    envelope_kind: EnvelopeKind,
+    now: DateTime<Utc>,
+) -> Result<UploadPermit, OfferteError> {
+    let recipient = prepare(conn, who, bando_id, lotto, envelope_kind, now)?;
+    let used = crate::quota::usage(conn, bando_id, lotto, who.user_id, envelope_kind)?;
+    let quota = svc.config().quota_bytes_per_tender;
+    crate::quota::check(used, 0, envelope_kind, quota, svc.config().max_replacements_per_kind)?;
+    Ok(UploadPermit {
+        recipient,
+        bytes_left: quota.saturating_sub(used.bytes),
+    })
+}
+
 /// Locks the tender key row for the rest of the transaction (shared: submissions do not wait
 /// for each other, only for a closing) and refuses a closed tender or a passed deadline.
 /// Returns the time of receipt.
@@ -235,6 +265,17 @@ pub fn commit(
         let now = lock_open_tender(conn, &t, clock)?;
         eligible(conn, &t, who, now)?;
         check_lot(conn, bando_id, lotto)?;
+        // The quotas again, now with the ciphertext's size and under the bidder's lock: of two
+        // parallel uploads (a double click) only those that fit are accepted.
+        crate::quota::lock(conn, bando_id, who.user_id)?;
+        let used = crate::quota::usage(conn, bando_id, lotto, who.user_id, envelope_kind)?;
+        crate::quota::check(
+            used,
+            staged.info.size,
+            envelope_kind,
+            svc.config().quota_bytes_per_tender,
+            svc.config().max_replacements_per_kind,
+        )?;
         let bid_id = match bids::table
             .filter(bids::bando_id.eq(bando_id))
             .filter(bids::lotto_id.is_not_distinct_from(lotto))

@@ -173,6 +173,10 @@ pub fn economic(
             .select((envelopes::bidder_id, opened_envelopes::economic_offer))
             .load(conn)?;
         let subject = row.subject_amount();
+        let decimals = bando::store::anomaly_terms(conn, row.id)?
+            .offer_decimals
+            .unwrap_or(MAX_INPUT_DECIMALS)
+            .min(MAX_INPUT_DECIMALS);
         let mut offers = Vec::new();
         for bidder in &admitted {
             let raw = c.iter().find(|(b, _)| b == bidder).and_then(|(_, o)| o.clone());
@@ -186,6 +190,8 @@ pub fn economic(
                         (Some(d), _) if d < Decimal::ZERO || d >= Decimal::ONE_HUNDRED => Some(format!("ribasso {d} fuori dall'intervallo 0–100")),
                         (_, Some(p)) if p <= Decimal::ZERO || p > subject => Some(format!("prezzo {p} non valido o superiore alla base d'asta {subject}")),
                         (None, None) => Some("né ribasso né prezzo".to_string()),
+                        (Some(d), _) if d.normalize().scale() > decimals => Some(format!("ribasso {d} con più cifre decimali di quelle ammesse dal bando ({decimals})")),
+                        (_, Some(p)) if p.normalize().scale() > decimals => Some(format!("prezzo {p} con più cifre decimali di quelle ammesse dal bando ({decimals})")),
                         _ => {
                             offers.push(EconomicOffer { bidder: *bidder, discount, price, raw: v.clone() });
                             None
@@ -193,8 +199,11 @@ pub fn economic(
                     }
                 }
             };
+            // Never a tender that cannot proceed: the offer is left out of the ranking and its
+            // exclusion, with the reason, is proposed to the RUP, who decides it (art. 30 c.3
+            // lett. b); the other offers are ranked.
             if let Some(p) = problem {
-                exclude(conn, ctx, &row, *bidder, "economic", &p)?;
+                super::exclusions::propose(conn, ctx, &row, *bidder, "economic", &p)?;
             }
         }
         let _: &EconomicPhase = input;

@@ -68,7 +68,7 @@ pub struct ExclusionDecision {
 pub struct ExclusionProposal {
     pub id: Uuid,
     pub bidder_id: Uuid,
-    /// `anomaly`, `soccorso`, `art110`.
+    /// `anomaly`, `soccorso`, `art110`, `economic` (an envelope C that is no valid offer).
     pub phase: String,
     pub reason: String,
     pub proposed_at: DateTime<Utc>,

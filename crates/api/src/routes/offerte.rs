@@ -36,7 +36,8 @@ impl From<OfferteError> for ApiError {
             OfferteError::NotFound { .. } => StatusCode::NOT_FOUND,
             OfferteError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             OfferteError::Conflict { .. } | OfferteError::DeadlinePassed { .. } => StatusCode::CONFLICT,
-            OfferteError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            OfferteError::TooLarge { .. } | OfferteError::QuotaBytes { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            OfferteError::QuotaReplacements { .. } => StatusCode::TOO_MANY_REQUESTS,
             OfferteError::Seal(s) if OfferteError::is_client_seal_error(s) => StatusCode::UNPROCESSABLE_ENTITY,
             OfferteError::Seal(_) | OfferteError::Database(_) | OfferteError::Io(_) | OfferteError::Internal(_) => {
                 tracing::error!(error = %e, "seal: internal error");
@@ -256,7 +257,9 @@ pub struct SubmitQuery {
 }
 
 /// Submit (or replace) envelope A, B or C. The body is streamed; the envelope counts only if
-/// its last byte arrives before the deadline. Envelope C is JSON
+/// its last byte arrives before the deadline. A stalled or endless body is cut (408), a full
+/// staging pool answers 503 with Retry-After, the bidder's quotas of bytes and replacements
+/// per tender answer 413 / 429 (docs/security.md). Envelope C is JSON
 /// `{"discount"|"price", "labour_costs", "safety_costs"}`. Returns the receipt.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/offerta/buste/{kind}", tag = "offerte",
     params(("id" = Uuid, Path), ("kind" = String, Path, description = "A, B or C"), SubmitQuery),
@@ -265,7 +268,10 @@ pub struct SubmitQuery {
               (status = 403, body = Problem, description = "forbidden, supplier_not_qualified, supplier_documents_expired, supplier_not_invited"),
               (status = 404, body = Problem),
               (status = 409, body = Problem, description = "deadline_passed, tender_not_open, seal_ceremony_incomplete"),
-              (status = 413, body = Problem), (status = 422, body = Problem)))]
+              (status = 408, body = Problem, description = "upload_timeout"),
+              (status = 413, body = Problem, description = "envelope_too_large, upload_quota_bytes"), (status = 422, body = Problem),
+              (status = 429, body = Problem, description = "upload_quota_replacements"),
+              (status = 503, body = Problem, description = "upload_slots_full (with Retry-After)")))]
 #[post("/bandi/{id}/offerta/buste/{kind}")]
 pub async fn submit_envelope(
     state: web::Data<AppState>,
@@ -289,7 +295,11 @@ pub async fn submit_envelope(
               (status = 403, body = Problem, description = "forbidden, supplier_not_qualified, supplier_documents_expired, supplier_not_invited"),
               (status = 404, body = Problem, description = "not_found (tender or lot)"),
               (status = 409, body = Problem, description = "deadline_passed, tender_not_open, seal_ceremony_incomplete"),
-              (status = 413, body = Problem), (status = 422, body = Problem, description = "tender_has_no_lots")))]
+              (status = 408, body = Problem, description = "upload_timeout"),
+              (status = 413, body = Problem, description = "envelope_too_large, upload_quota_bytes"),
+              (status = 422, body = Problem, description = "tender_has_no_lots"),
+              (status = 429, body = Problem, description = "upload_quota_replacements"),
+              (status = 503, body = Problem, description = "upload_slots_full (with Retry-After)")))]
 #[post("/bandi/{id}/lotti/{lotto}/offerta/buste/{kind}")]
 pub async fn submit_lot_envelope(
     state: web::Data<AppState>,
@@ -318,23 +328,61 @@ async fn submit_stream(
     let mode = query.sealed.unwrap_or(SealMode::Server);
     let now = state.clock.now();
     let who = auth.principal.clone();
-    let recipient = state
-        .db(move |conn| submit::prepare(conn, &who, bando, lotto, kind, now))
+    let svc = state.seal.clone();
+    let permit = state
+        .db(move |conn| submit::prepare_upload(conn, &svc, &who, bando, lotto, kind, now))
         .await?;
+
+    // A slot of the bounded staging pool, held until the end (issue 11): never waits.
+    let uploads = state.uploads.clone();
+    let Some(_slot) = uploads.try_slot() else {
+        return Ok(slots_full(uploads.limits.retry_after_seconds));
+    };
 
     let (tx, reader) = blob::channel(8);
     let dir = state.seal.dir().to_path_buf();
+    let recipient = permit.recipient;
     let writer = web::block(move || blob::stage(&dir, &recipient, mode, reader));
     let limit = state.seal.config().max_envelope_bytes;
+    let started = std::time::Instant::now();
     let mut total = 0u64;
     let mut refusal = None;
-    while let Some(chunk) = payload.next().await {
+    loop {
+        // Real time, not the platform clock: a stalled connection is a property of the wire.
+        let left = uploads.limits.max_duration.saturating_sub(started.elapsed());
+        let wait = uploads.limits.idle_timeout.min(left);
+        let chunk = match actix_web::rt::time::timeout(wait, payload.next()).await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(_) => {
+                let _ = tx.send(Err("timeout".into())).await;
+                refusal = Some(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "upload_timeout",
+                    format!(
+                        "Caricamento interrotto: nessun dato per {} secondi o caricamento oltre {} secondi. La busta non è stata accettata",
+                        uploads.limits.idle_timeout.as_secs_f64(),
+                        uploads.limits.max_duration.as_secs_f64()
+                    ),
+                ));
+                break;
+            }
+        };
         match chunk {
             Ok(bytes) => {
                 total += bytes.len() as u64;
                 if total > limit {
                     refusal = Some(ApiError::from(OfferteError::TooLarge { limit }));
                     let _ = tx.send(Err("too large".into())).await;
+                    break;
+                }
+                if total > permit.bytes_left {
+                    let quota = state.seal.config().quota_bytes_per_tender;
+                    refusal = Some(ApiError::from(OfferteError::QuotaBytes {
+                        limit: quota,
+                        used: quota - permit.bytes_left,
+                    }));
+                    let _ = tx.send(Err("quota".into())).await;
                     break;
                 }
                 if tx.send(Ok(bytes)).await.is_err() {
@@ -353,11 +401,13 @@ async fn submit_stream(
         }
     }
     drop(tx);
+    // The writer has failed on the aborted stream and its staging file is gone.
     let staged = writer.await?;
     if let Some(refusal) = refusal {
         return Err(refusal);
     }
     let staged = staged?;
+    let _turn = uploads.commit_turn().await;
     let svc = state.seal.clone();
     let clock = state.clock.clone();
     let request_id = rid.0.clone();
@@ -377,6 +427,19 @@ async fn submit_stream(
         })
         .await?;
     Ok(HttpResponse::Created().json(receipt))
+}
+
+/// 503 `upload_slots_full`: every staging slot is streaming; try again after `Retry-After`.
+fn slots_full(retry_after: u32) -> HttpResponse {
+    let e = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "upload_slots_full",
+        format!("Troppi caricamenti di buste in corso: riprovare tra {retry_after} secondi (il termine di presentazione resta invariato)"),
+    );
+    HttpResponse::build(e.status)
+        .insert_header(("Retry-After", retry_after.to_string()))
+        .content_type("application/problem+json")
+        .json(e.problem(None))
 }
 
 /// The calling supplier's bids on this tender, with every envelope and receipt (history included).

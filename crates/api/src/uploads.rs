@@ -1,0 +1,80 @@
+//! Envelope uploads at the deadline (issue 11 point 3): what a slow or stalled upload may hold.
+//!
+//! An upload streams into a staging file on a blocking thread and holds no database
+//! connection while it streams; it takes one only for the short final transaction. Here:
+//!
+//! - the body is read with an idle timeout per chunk and a total time limit (408
+//!   `upload_timeout`; the staging file is deleted, nothing is recorded);
+//! - at most `max_concurrent` uploads stream at once, each holding a blocking thread and a
+//!   staging file: the next one gets 503 `upload_slots_full` with `Retry-After` at once;
+//! - at most half of the main pool's connections (at least one) run uploads' final
+//!   transactions at once, waiting without a thread: every other request always finds a
+//!   connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The limits, from `[uploads]` (`crate::settings::Uploads`).
+#[derive(Debug, Clone)]
+pub struct UploadLimits {
+    /// Longest wait for the next chunk of the body.
+    pub idle_timeout: Duration,
+    /// Longest time for the whole body, whatever its pace.
+    pub max_duration: Duration,
+    /// Uploads streaming at the same time.
+    pub max_concurrent: usize,
+    /// What a refused upload is told to wait (`Retry-After`, seconds).
+    pub retry_after_seconds: u32,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        UploadLimits {
+            idle_timeout: Duration::from_secs(30),
+            max_duration: Duration::from_secs(2 * 3600),
+            max_concurrent: 32,
+            retry_after_seconds: 5,
+        }
+    }
+}
+
+/// The bounded staging pool: slots for streaming uploads, and for their final transactions.
+#[derive(Debug)]
+pub struct Uploads {
+    pub limits: UploadLimits,
+    slots: Arc<Semaphore>,
+    commits: Arc<Semaphore>,
+}
+
+impl Uploads {
+    /// `pool_size`: the main database pool's size; uploads' transactions use at most half of it.
+    pub fn new(limits: UploadLimits, pool_size: u32) -> Self {
+        let commits = (pool_size as usize / 2).max(1);
+        Uploads {
+            slots: Arc::new(Semaphore::new(limits.max_concurrent.max(1))),
+            commits: Arc::new(Semaphore::new(commits)),
+            limits,
+        }
+    }
+
+    /// A streaming slot, or `None` when all are taken (never waits).
+    pub fn try_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// Waits (asynchronously: no thread, no connection held) for a turn to commit.
+    pub async fn commit_turn(&self) -> OwnedSemaphorePermit {
+        self.commits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the commit semaphore is never closed")
+    }
+
+    /// Streaming slots free right now (for tests and metrics).
+    pub fn free_slots(&self) -> usize {
+        self.slots.available_permits()
+    }
+}

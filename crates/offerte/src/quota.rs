@@ -1,0 +1,134 @@
+//! Upload quotas (issue 11 point 3): a bidder cannot fill the blob store or the log of a
+//! tender by replacing its envelopes over and over. Both quotas count every envelope ever
+//! accepted, superseded ones and those of withdrawn bids included (nothing is deleted, so
+//! each of them still takes its place on disk and in the log):
+//!
+//! - bytes: the ciphertext of all the bidder's envelopes on the tender (every lot);
+//! - replacements: per tender (or lot) and envelope kind, how many times the first
+//!   envelope was replaced.
+//!
+//! Checked early (before streaming, so a spent quota refuses at once) and again inside the
+//! commit under a per-bidder, per-tender lock (two parallel uploads, a double click, cannot
+//! both squeeze under the limit).
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use seal::receipt::EnvelopeKind;
+use uuid::Uuid;
+
+use crate::schema::{bids, envelopes};
+use crate::OfferteError;
+
+/// What the bidder has used on this tender so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// Ciphertext bytes of all its envelopes on the tender, superseded ones included.
+    pub bytes: u64,
+    /// Envelopes of this kind in this tender (or lot) ever accepted; replacements are one less.
+    pub envelopes_of_kind: u64,
+}
+
+/// Serialises the commits of one bidder on one tender until the transaction ends.
+pub fn lock(conn: &mut PgConnection, bando_id: Uuid, bidder: Uuid) -> Result<(), OfferteError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind::<Text, _>(format!("centrale-upload-quota:{bando_id}:{bidder}"))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn usage(
+    conn: &mut PgConnection,
+    bando_id: Uuid,
+    lotto: Option<Uuid>,
+    bidder: Uuid,
+    kind: EnvelopeKind,
+) -> Result<Usage, OfferteError> {
+    let sizes: Vec<i64> = envelopes::table
+        .filter(envelopes::bando_id.eq(bando_id))
+        .filter(envelopes::bidder_id.eq(bidder))
+        .select(envelopes::size_bytes)
+        .load(conn)?;
+    let bid_ids: Vec<Uuid> = bids::table
+        .filter(bids::bando_id.eq(bando_id))
+        .filter(bids::lotto_id.is_not_distinct_from(lotto))
+        .filter(bids::bidder_id.eq(bidder))
+        .select(bids::id)
+        .load(conn)?;
+    let of_kind: i64 = envelopes::table
+        .filter(envelopes::bid_id.eq_any(bid_ids))
+        .filter(envelopes::kind.eq(kind.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(Usage {
+        bytes: sizes.iter().map(|s| (*s).max(0) as u64).sum(),
+        envelopes_of_kind: of_kind.max(0) as u64,
+    })
+}
+
+/// Refuses a new envelope of `kind` of `size` bytes (0 before streaming) over either quota.
+pub fn check(
+    usage: Usage,
+    size: u64,
+    kind: EnvelopeKind,
+    quota_bytes: u64,
+    max_replacements: u32,
+) -> Result<(), OfferteError> {
+    // This envelope would be replacement number `envelopes_of_kind` (the first is none).
+    if usage.envelopes_of_kind > u64::from(max_replacements) {
+        return Err(OfferteError::QuotaReplacements {
+            kind: kind.as_str(),
+            limit: max_replacements,
+        });
+    }
+    if usage.bytes.saturating_add(size) > quota_bytes || (size == 0 && usage.bytes >= quota_bytes) {
+        return Err(OfferteError::QuotaBytes {
+            limit: quota_bytes,
+            used: usage.bytes,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(bytes: u64, n: u64) -> Usage {
+        Usage {
+            bytes,
+            envelopes_of_kind: n,
+        }
+    }
+
+    #[test]
+    fn replacements_count_every_envelope_ever_accepted() {
+        let k = EnvelopeKind::C;
+        assert!(
+            check(usage(0, 0), 10, k, 100, 0).is_ok(),
+            "the first envelope is no replacement"
+        );
+        assert_eq!(
+            check(usage(0, 1), 10, k, 100, 0).unwrap_err().code(),
+            "upload_quota_replacements"
+        );
+        assert!(check(usage(0, 2), 10, k, 100, 2).is_ok());
+        assert_eq!(
+            check(usage(0, 3), 10, k, 100, 2).unwrap_err().code(),
+            "upload_quota_replacements"
+        );
+    }
+
+    #[test]
+    fn bytes_count_superseded_envelopes_too() {
+        let k = EnvelopeKind::A;
+        assert!(check(usage(60, 1), 40, k, 100, 9).is_ok());
+        assert_eq!(
+            check(usage(60, 1), 41, k, 100, 9).unwrap_err().code(),
+            "upload_quota_bytes"
+        );
+        assert_eq!(
+            check(usage(100, 1), 0, k, 100, 9).unwrap_err().code(),
+            "upload_quota_bytes"
+        );
+    }
+}
