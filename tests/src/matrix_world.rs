@@ -188,6 +188,7 @@ pub fn matrix_world() -> MatrixWorld {
                      "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
         )
         .expect(201));
+    crate::tender_world::qualify(&admin, &other_ente);
     official(&admin, "rup@comune.roma.it", "rup", &other_ente);
     official(&admin, "revisore@comune.roma.it", "auditor", &other_ente);
     official(&admin, "revisore@comune.milano.it", "auditor", &w.ente);

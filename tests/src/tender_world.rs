@@ -53,6 +53,20 @@ pub fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
         .expect(201))
 }
 
+/// Records the advanced qualification (art. 63 c.2 lett. c) for works and for services and
+/// supplies, valid to 2030, as ANAC's register would list it: fixtures whose tenders exceed
+/// what art. 62 c.1 lets a non-qualified ente run alone need a qualified authority.
+pub fn qualify(admin: &Client, ente: &str) {
+    for sector in ["works", "services_supplies"] {
+        admin
+            .post(
+                &format!("/api/v1/enti/{ente}/qualifications"),
+                &json!({ "sector": sector, "level": "avanzata", "valid_until": "2030-12-31" }),
+            )
+            .expect(201);
+    }
+}
+
 pub fn world() -> World {
     world_on(TestApp::start())
 }
@@ -67,6 +81,7 @@ pub fn world_on(app: TestApp) -> World {
                                         "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
         )
         .expect(201));
+    qualify(&admin, &ente);
     let rup_id = official(&admin, "rup@comune.milano.it", "rup", &ente);
     let custode = official(&admin, "custode@comune.milano.it", "commission", &ente);
     let rup = app.client().logged_in("rup@comune.milano.it", PASSWORD);

@@ -15,6 +15,7 @@ fn roma_rup(w: &World) -> journeys::Client {
                      "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
         )
         .expect(201));
+    journeys::tender_world::qualify(&admin, &roma);
     official(&admin, "rup@comune.roma.it", "rup", &roma);
     w.login("rup@comune.roma.it")
 }

@@ -76,6 +76,8 @@ fn world() -> World {
     let admin = app.admin();
     let milano = id(&admin.post("/api/v1/enti", &milano()).expect(201));
     let roma = id(&admin.post("/api/v1/enti", &roma()).expect(201));
+    journeys::tender_world::qualify(&admin, &milano);
+    journeys::tender_world::qualify(&admin, &roma);
     let rup_id = official(&admin, "rup@comune.milano.it", "rup", &milano);
     let custode = official(&admin, "commissario@comune.milano.it", "commission", &milano);
     official(&admin, "rup@comune.roma.it", "rup", &roma);

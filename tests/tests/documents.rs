@@ -139,6 +139,7 @@ fn award_report_pdf_and_audit_export_after_a_lowest_price_award() {
                                         "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
         )
         .expect(201));
+    journeys::tender_world::qualify(&admin, &roma);
     official(&admin, "rup@comune.roma.it", "rup", &roma);
     official(&admin, "revisore@comune.roma.it", "auditor", &roma);
 

@@ -189,6 +189,7 @@ fn world() -> World {
                                        "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
         )
         .expect(201));
+    journeys::tender_world::qualify(&admin, &ente);
     let rup_id = official(&admin, RUP, "rup", &ente);
     let c2 = official(&admin, COMMISSION, "commission", &ente);
     let c3 = official(&admin, "custode3@comune.milano.it", "auditor", &ente);

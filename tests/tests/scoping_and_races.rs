@@ -118,6 +118,7 @@ fn other_ente(w: &World) -> OtherEnte {
                      "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
         )
         .expect(201));
+    journeys::tender_world::qualify(&admin, &ente);
     let rup = official(&admin, ROMA_RUP, "rup", &ente);
     let custode = official(&admin, "custode@comune.roma.it", "commission", &ente);
     let tender = id(&w

@@ -7,6 +7,7 @@ use db::audit::{self, AuditCtx, AuditEvent};
 use db::schema::enti;
 use diesel::prelude::*;
 use domain::ids::{IstatComune, PartitaIva, Pec};
+use domain::legal::AuthorityKind;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -61,6 +62,18 @@ pub struct NewEnte {
     pub istat_code: Option<String>,
     /// The ente's PEC address (domicilio digitale).
     pub pec: String,
+    /// Central government authority or sub-central (art. 14 c.1 lett. b-c); default sub-central.
+    #[serde(default)]
+    pub authority_kind: AuthorityKind,
+    /// Listed by right in ANAC's register of qualified authorities (art. 63 c.4); default no.
+    #[serde(default)]
+    pub qualified_by_law: bool,
+    /// Why, e.g. "soggetto aggregatore (art. 9 D.L. 66/2014)"; required when `qualified_by_law`.
+    pub qualified_by_law_basis: Option<String>,
+    /// This ente is the centrale di committenza itself (at most one): it runs tenders on behalf
+    /// of the others with its own qualification. Set only at registration.
+    #[serde(default)]
+    pub centrale: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -74,22 +87,43 @@ pub struct Ente {
     pub comune: Option<String>,
     pub pec: String,
     pub created_at: DateTime<Utc>,
+    /// Art. 14 c.1 lett. b-c: picks the EU threshold of its supplies and services tenders.
+    pub authority_kind: AuthorityKind,
+    /// Art. 63 c.4: qualified by right, no level needed.
+    pub qualified_by_law: bool,
+    pub qualified_by_law_basis: Option<String>,
+    /// The centrale di committenza itself.
+    pub centrale: bool,
+    /// The qualification in force per sector (art. 63 c.6), latest record each; a sector with
+    /// no record is absent. Whether it is still valid depends on the day (`valid_until`).
+    pub qualifications: Vec<crate::qualification::Qualification>,
 }
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = enti)]
-struct EnteRow {
-    id: Uuid,
-    nome: String,
+pub(crate) struct EnteRow {
+    pub(crate) id: Uuid,
+    pub(crate) nome: String,
     codice_fiscale: String,
     tipo: String,
     istat_code: Option<String>,
     pec: String,
     created_at: DateTime<Utc>,
+    pub(crate) authority_kind: String,
+    pub(crate) qualified_by_law: bool,
+    pub(crate) qualified_by_law_basis: Option<String>,
+    pub(crate) is_centrale: bool,
+}
+
+impl EnteRow {
+    pub(crate) fn kind(&self) -> AuthorityKind {
+        AuthorityKind::parse(&self.authority_kind).unwrap_or_default()
+    }
 }
 
 impl From<EnteRow> for Ente {
     fn from(r: EnteRow) -> Self {
+        let authority_kind = r.kind();
         let comune = r
             .istat_code
             .as_deref()
@@ -104,7 +138,30 @@ impl From<EnteRow> for Ente {
             comune,
             pec: r.pec,
             created_at: r.created_at,
+            authority_kind,
+            qualified_by_law: r.qualified_by_law,
+            qualified_by_law_basis: r.qualified_by_law_basis,
+            centrale: r.is_centrale,
+            qualifications: Vec::new(),
         }
+    }
+}
+
+/// The basis of a qualification by law: required with it, trimmed, never alone.
+pub(crate) fn by_law_basis(qualified: bool, basis: &Option<String>) -> Result<Option<String>, AccountsError> {
+    let basis = basis.as_deref().map(str::trim).filter(|b| !b.is_empty());
+    match (qualified, basis) {
+        (true, None) => Err(AccountsError::invalid(
+            "qualified_by_law_basis_required",
+            "qualified_by_law_basis",
+            "art. 63 c.4: indicare a quale titolo l'ente è iscritto di diritto nell'elenco delle stazioni appaltanti qualificate",
+        )),
+        (false, Some(_)) => Err(AccountsError::invalid(
+            "qualified_by_law_basis_without_qualification",
+            "qualified_by_law_basis",
+            "Il titolo dell'iscrizione di diritto si indica solo per un ente qualificato per legge",
+        )),
+        (_, b) => Ok(b.map(str::to_string)),
     }
 }
 
@@ -150,7 +207,14 @@ pub fn create(
 ) -> Result<Ente, AccountsError> {
     who.require_admin()?;
     let (cf, istat, pec) = validated(input)?;
+    let basis = by_law_basis(input.qualified_by_law, &input.qualified_by_law_basis)?;
     conn.transaction(|conn| {
+        if input.centrale {
+            let existing: i64 = enti::table.filter(enti::is_centrale).count().get_result(conn)?;
+            if existing > 0 {
+                return Err(centrale_duplicate());
+            }
+        }
         let taken: i64 = enti::table
             .filter(enti::codice_fiscale.eq(&cf))
             .count()
@@ -171,9 +235,22 @@ pub fn create(
                 enti::istat_code.eq(&istat),
                 enti::pec.eq(&pec),
                 enti::created_at.eq(ctx.at),
+                enti::authority_kind.eq(input.authority_kind.as_str()),
+                enti::qualified_by_law.eq(input.qualified_by_law),
+                enti::qualified_by_law_basis.eq(&basis),
+                enti::is_centrale.eq(input.centrale),
             ))
             .returning(EnteRow::as_returning())
-            .get_result(conn)?;
+            .get_result(conn)
+            .map_err(|e| match e {
+                // Two registrations of the centrale at once: the partial unique index decides.
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, ref info)
+                    if info.constraint_name() == Some("enti_one_centrale") =>
+                {
+                    centrale_duplicate()
+                }
+                other => other.into(),
+            })?;
         audit::record(
             conn,
             ctx,
@@ -182,23 +259,39 @@ pub fn create(
                 object_type: "ente",
                 object_id: row.id.to_string(),
                 ente_id: Some(row.id),
-                details: serde_json::json!({ "nome": row.nome, "codice_fiscale": row.codice_fiscale }),
+                details: serde_json::json!({ "nome": row.nome, "codice_fiscale": row.codice_fiscale,
+                                             "authority_kind": row.authority_kind,
+                                             "qualified_by_law": row.qualified_by_law,
+                                             "qualified_by_law_basis": row.qualified_by_law_basis,
+                                             "centrale": row.is_centrale }),
             },
         )?;
         Ok(row.into())
     })
 }
 
+fn centrale_duplicate() -> AccountsError {
+    AccountsError::Conflict {
+        code: "centrale_duplicate",
+        field: "centrale".into(),
+        message: "La centrale di committenza è già registrata: può essercene una sola".into(),
+    }
+}
+
 /// Officials see the enti; the list is public knowledge (every ente is a public body).
 pub fn list(conn: &mut PgConnection, who: &Principal) -> Result<Vec<Ente>, AccountsError> {
     who.require_official()?;
-    Ok(enti::table
+    let rows = enti::table
         .order((enti::nome.asc(), enti::id.asc()))
         .select(EnteRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(Ente::from)
-        .collect())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            let mut ente = Ente::from(r);
+            ente.qualifications = crate::qualification::current(conn, ente.id)?;
+            Ok(ente)
+        })
+        .collect()
 }
 
 pub fn get(conn: &mut PgConnection, who: &Principal, id: Uuid) -> Result<Ente, AccountsError> {
@@ -207,11 +300,16 @@ pub fn get(conn: &mut PgConnection, who: &Principal, id: Uuid) -> Result<Ente, A
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<Ente, AccountsError> {
+    let mut ente = Ente::from(find_row(conn, id)?);
+    ente.qualifications = crate::qualification::current(conn, id)?;
+    Ok(ente)
+}
+
+pub(crate) fn find_row(conn: &mut PgConnection, id: Uuid) -> Result<EnteRow, AccountsError> {
     enti::table
         .find(id)
         .select(EnteRow::as_select())
         .first(conn)
         .optional()?
-        .map(Ente::from)
         .ok_or(AccountsError::NotFound { what: "Ente" })
 }

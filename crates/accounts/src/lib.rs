@@ -5,6 +5,7 @@ pub mod enti;
 pub mod error;
 pub mod password;
 pub mod principal;
+pub mod qualification;
 pub mod sessions;
 pub mod trail;
 pub mod users;

@@ -26,6 +26,10 @@ impl Violation {
 pub enum BandoError {
     #[error("Operazione non consentita per il proprio ruolo")]
     Forbidden,
+    /// The caller may manage the tender but not this act: it belongs to the authority that
+    /// runs it (403).
+    #[error("{message}")]
+    NotRunner { message: String },
     #[error("{what} non trovato")]
     NotFound { what: &'static str },
     /// A field fails validation (422).
@@ -66,6 +70,7 @@ impl BandoError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Forbidden => "forbidden",
+            Self::NotRunner { .. } => "centrale_publishes",
             Self::NotFound { .. } => "not_found",
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::Legal(_) => "legal_violations",

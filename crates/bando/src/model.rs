@@ -483,6 +483,37 @@ pub struct NewBando {
     pub invitees: Vec<Uuid>,
     #[serde(default)]
     pub lotti: Vec<NewLotto>,
+    /// Who runs the tender: the ente itself (default) or the centrale on its behalf
+    /// (art. 62 c.6 lett. a); `ente_id` is always the ente on whose behalf it runs.
+    #[serde(default)]
+    pub conducted_by: ConductedBy,
+}
+
+/// Who runs a tender (arts. 62-63): the qualification checked at publication is theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConductedBy {
+    /// The member ente, with its own qualification (or within art. 62 c.1 without one).
+    #[default]
+    Ente,
+    /// The centrale di committenza on behalf of the ente (art. 62 c.6 lett. a, c.7 lett. a-b).
+    Centrale,
+}
+
+impl ConductedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ente => "ente",
+            Self::Centrale => "centrale",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "centrale" => Self::Centrale,
+            _ => Self::Ente,
+        }
+    }
 }
 
 /// A deadline in both forms.
@@ -547,8 +578,17 @@ pub struct StateChange {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Bando {
     pub id: Uuid,
+    /// The ente on whose behalf the tender runs.
     pub ente_id: Uuid,
     pub ente_nome: String,
+    /// Who runs it: the ente itself or the centrale (arts. 62-63).
+    pub conducted_by: ConductedBy,
+    /// The authority whose qualification was checked at publication (the ente, or the
+    /// centrale's own ente); absent before publication.
+    pub runner_ente_id: Option<Uuid>,
+    /// The kind of the ente on whose behalf, fixed at publication: it picked the EU threshold
+    /// for supplies and services (art. 14 c.1 lett. b-c, c.7); before publication the current one.
+    pub authority_kind: domain::legal::AuthorityKind,
     pub oggetto: String,
     pub cig: Option<String>,
     pub cup: Option<String>,

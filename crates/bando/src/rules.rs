@@ -10,7 +10,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use domain::deadlines::{self, calendar_days};
 use domain::ids::{Cig, Cpv, Cup, Nuts};
-use domain::legal::{LegalTable, Rule};
+use accounts::qualification::AuthorityProfile;
+use domain::legal::{AuthorityKind, LegalTable, QualificationNeed, QualificationSector, Rule};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -49,6 +50,7 @@ pub struct Spec {
     pub custodian_threshold: i32,
     pub invitees: Vec<Uuid>,
     pub lotti: Vec<LottoSpec>,
+    pub conducted_by: ConductedBy,
 }
 
 /// What the legal rules look at; built from a validated draft or from a stored tender.
@@ -70,9 +72,26 @@ pub struct Facts {
     pub anomaly_terms: crate::AnomalyTerms,
     pub custodians: Vec<Uuid>,
     pub invitees: Vec<Uuid>,
+    /// The kind of the ente on whose behalf the tender runs (art. 14 c.1 lett. b-c).
+    pub authority: AuthorityKind,
+    pub conducted_by: ConductedBy,
+    /// The authority that runs it, whose qualification counts (arts. 62-63).
+    pub runner: Runner,
+}
+
+/// The authority running a tender, as far as the qualification rules see it.
+#[derive(Debug, Clone)]
+pub enum Runner {
+    /// Not looked up: only the shape and the other rules are checked (unit tests).
+    Unchecked,
+    /// The tender is entrusted to the centrale, but no ente is registered as the centrale.
+    CentraleMissing,
+    Known(AuthorityProfile),
 }
 
 impl Spec {
+    /// The facts of a draft not yet stored: a sub-central ente, runner not looked up.
+    #[cfg(test)]
     pub fn facts(&self) -> Facts {
         Facts {
             contract_type: self.contract_type,
@@ -91,6 +110,9 @@ impl Spec {
             anomaly_terms: self.anomaly_terms.clone(),
             custodians: self.custodians.clone(),
             invitees: self.invitees.clone(),
+            authority: AuthorityKind::SubCentral,
+            conducted_by: self.conducted_by,
+            runner: Runner::Unchecked,
         }
     }
 }
@@ -554,6 +576,7 @@ pub fn validate(input: &NewBando, default_validity: i64) -> Result<Spec, BandoEr
         custodian_threshold: k,
         invitees: input.invitees.clone(),
         lotti,
+        conducted_by: input.conducted_by,
     })
 }
 
@@ -607,7 +630,7 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
             ),
         )),
         Some(deadline) => {
-            let above_eu = !t.is_below_eu_threshold(kind, s.base_amount);
+            let above_eu = !t.is_below_eu_threshold(kind, s.authority, s.base_amount);
             if let Some(min) = minimum_days(t, s.procedure_type, s.urgency_reason.is_some(), above_eu) {
                 let days = calendar_days(now, deadline);
                 if days < min.value {
@@ -655,7 +678,7 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
 
     // Bands of art. 50 and EU thresholds of art. 14.
     let amount = s.base_amount;
-    let eu = t.eu_threshold(kind);
+    let eu = t.eu_threshold(kind, s.authority);
     match s.procedure_type {
         ProcedureType::AffidamentoDiretto => {
             let limit = t.direct_award_limit(kind);
@@ -686,7 +709,7 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
                     "procedure_type",
                     format!("{} e art. 50 c.1: la procedura negoziata senza bando è ammessa sotto la soglia europea di {}; l'importo è {amount} €", eu.article, eur(eu.value)),
                 ));
-            } else if let Some(min) = t.min_invitees(kind, amount) {
+            } else if let Some(min) = t.min_invitees(kind, s.authority, amount) {
                 if (s.invitees.len() as u32) < min.value {
                     v.push(Violation::new(
                         "too_few_invitees",
@@ -772,7 +795,7 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
         && competitive
         && s.award_criterion == AwardCriterion::MinorPrezzo
         && matches!(s.contract_type, ContractType::Works | ContractType::Services)
-        && t.is_below_eu_threshold(kind, amount);
+        && t.is_below_eu_threshold(kind, s.authority, amount);
     // Method C's reference discount, cross-border interest, the art. 54 c.2 draw.
     v.extend(crate::anomaly_terms::violations(
         &s.anomaly_terms,
@@ -780,6 +803,8 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
         applies,
         r.article,
     ));
+
+    v.extend(qualification_violations(t, s, deadlines::rome_date(now)));
 
     // The seal: offers stay unreadable until opening (art. 35 c.2, access deferred).
     if s.custodians.is_empty() {
@@ -790,6 +815,83 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
         ));
     }
     v
+}
+
+/// Arts. 62-63, Allegato II.4: the authority that runs the tender holds, on the publication
+/// day, a qualification for the contract's sector at or above the level its value needs, is
+/// qualified by law (art. 63 c.4), or the value is within what art. 62 c.1 lets anyone run.
+fn qualification_violations(t: &LegalTable, s: &Facts, day: chrono::NaiveDate) -> Vec<Violation> {
+    let kind = s.contract_type.legal();
+    let QualificationNeed::Level { level, article } = t.qualification_need(kind, s.base_amount) else {
+        return Vec::new();
+    };
+    let profile = match &s.runner {
+        Runner::Unchecked => return Vec::new(),
+        Runner::CentraleMissing => {
+            return vec![Violation::new(
+                "centrale_not_registered",
+                "conducted_by",
+                "art. 62 c.6 lett. a: il bando è affidato alla centrale di committenza, ma nessun ente è registrato come centrale sulla piattaforma",
+            )]
+        }
+        Runner::Known(p) => p,
+    };
+    if profile.qualified_by_law {
+        return Vec::new();
+    }
+    let sector = QualificationSector::of(kind);
+    let amount = s.base_amount;
+    let q = &t.qualification;
+    let alone = match sector {
+        QualificationSector::Works => format!("lavori fino a {}", eur(q.unqualified_works_up_to.value)),
+        QualificationSector::ServicesSupplies => {
+            format!("servizi e forniture sotto {}", eur(q.unqualified_services_supplies_below.value))
+        }
+    };
+    let via_centrale = if s.conducted_by == ConductedBy::Ente && !profile.centrale {
+        "; il bando può essere affidato alla centrale di committenza qualificata (art. 62 c.6 lett. a)"
+    } else {
+        ""
+    };
+    let record = profile.qualification(sector);
+    match record.and_then(|r| r.level_on(day)) {
+        Some(held) if held >= level => Vec::new(),
+        Some(held) => vec![Violation::new(
+            "qualification_insufficient",
+            "base_amount",
+            format!(
+                "{article} e Allegato II.4: per {} di {amount} € serve almeno la qualificazione {}; {} ha la qualificazione {}, valida per il proprio livello e quelli inferiori (art. 63 c.3){via_centrale}",
+                sector.label(),
+                level.label(),
+                profile.nome,
+                held.label()
+            ),
+        )],
+        None => match record.and_then(|r| r.level.zip(r.valid_until)) {
+            Some((held, until)) => vec![Violation::new(
+                "qualification_expired",
+                "base_amount",
+                format!(
+                    "{article} e Allegato II.4: la qualificazione {} di {} per {} è scaduta il {}; senza qualificazione si procede da soli solo per {alone} (art. 62 c.1){via_centrale}",
+                    held.label(),
+                    profile.nome,
+                    sector.label(),
+                    until.format("%d/%m/%Y")
+                ),
+            )],
+            None => vec![Violation::new(
+                "authority_not_qualified",
+                "base_amount",
+                format!(
+                    "{} e c.2: {} non è qualificata per {}; senza qualificazione si procede da soli solo per {alone}, per {amount} € serve almeno la qualificazione {} ({article}){via_centrale}",
+                    q.unqualified_works_up_to.article,
+                    profile.nome,
+                    sector.label(),
+                    level.label()
+                ),
+            )],
+        },
+    }
 }
 
 fn kind_it(k: ContractType) -> &'static str {
@@ -840,6 +942,7 @@ mod tests {
             custodian_threshold: None,
             invitees: vec![],
             lotti: vec![],
+            conducted_by: ConductedBy::Ente,
         }
     }
 

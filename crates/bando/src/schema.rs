@@ -129,6 +129,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Who runs the tender (the ente, or the centrale on its behalf); fixed at publication
+    /// with the running authority and the authority kind of art. 14 c.1 lett. b-c.
+    bando_conduct (bando_id) {
+        bando_id -> Uuid,
+        conducted_by -> Text,
+        runner_ente_id -> Nullable<Uuid>,
+        authority_kind -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(bando_lotti -> bandi (bando_id));
 diesel::joinable!(bando_state_history -> bandi (bando_id));
 diesel::joinable!(bando_versioni -> bandi (bando_id));
@@ -143,6 +154,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     bando_documenti,
     bando_chiarimenti,
     bando_award_basis,
+    bando_conduct,
 );
 
 // `enti` and `users` live in `db::schema`; Rust's orphan rule forbids declaring them here

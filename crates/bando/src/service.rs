@@ -97,6 +97,7 @@ fn check_custodians(conn: &mut PgConnection, ente: Uuid, custodians: &[Uuid]) ->
 
 fn insert_lots(conn: &mut PgConnection, bando: Uuid, spec: &rules::Spec) -> Result<(), BandoError> {
     store::save_award_basis(conn, bando, spec.framework_agreement, spec.dynamic_purchasing_system)?;
+    store::save_conduct(conn, bando, spec.conducted_by)?;
     for (i, l) in spec.lotti.iter().enumerate() {
         diesel::insert_into(bando_lotti::table)
             .values((
@@ -293,11 +294,31 @@ pub fn publish(
         if row.state() != State::Draft {
             return Err(BandoError::illegal(row.state(), State::Published.as_str(), None));
         }
-        let violations = rules::legal_violations(&store::facts(conn, &row)?, ctx.at);
+        let facts = store::facts(conn, &row)?;
+        // The centrale runs what is entrusted to it: its own officials (the admins) publish,
+        // not the ente's RUP, who could otherwise borrow the centrale's qualification.
+        if facts.conducted_by == ConductedBy::Centrale && !who.is_admin() {
+            return Err(BandoError::NotRunner {
+                message: "art. 62 c.6 lett. a: il bando è affidato alla centrale di committenza, che lo pubblica; il RUP dell'ente prepara la bozza".into(),
+            });
+        }
+        let violations = rules::legal_violations(&facts, ctx.at);
         if !violations.is_empty() {
             return Err(BandoError::Legal(violations));
         }
         check_invitees(conn, &row, invitees, ctx.at)?;
+        let (runner, runner_level) = match &facts.runner {
+            rules::Runner::Known(p) => {
+                let sector = domain::legal::QualificationSector::of(row.contract_type().legal());
+                let level = p
+                    .qualification(sector)
+                    .and_then(|q| q.level_on(deadlines::rome_date(ctx.at)));
+                (p.id, serde_json::json!({ "qualified_by_law": p.qualified_by_law, "level": level }))
+            }
+            // legal_violations refuses a missing centrale above art. 62 c.1; within it, the ente.
+            _ => (row.ente_id, serde_json::Value::Null),
+        };
+        store::fix_conduct(conn, id, facts.conducted_by, runner, facts.authority)?;
         diesel::update(bandi::table.find(id))
             .set((
                 bandi::state.eq(State::Published.as_str()),
@@ -337,7 +358,11 @@ pub fn publish(
                 object_id: id.to_string(),
                 ente_id: Some(row.ente_id),
                 details: serde_json::json!({ "legal_table_from": today_table(ctx.at).effective_from,
-                                             "submission_deadline": row.submission_deadline }),
+                                             "submission_deadline": row.submission_deadline,
+                                             "conducted_by": facts.conducted_by.as_str(),
+                                             "runner_ente_id": runner,
+                                             "runner_qualification": runner_level,
+                                             "authority_kind": facts.authority.as_str() }),
             },
         )?;
         store::view(conn, &row, true)

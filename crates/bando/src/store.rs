@@ -176,6 +176,10 @@ impl BandoRow {
             anomaly_terms: crate::AnomalyTerms::default(),
             custodians: self.custodians.clone(),
             invitees: self.invitees.clone(),
+            // Looked up apart (enti, bando_conduct): see [`facts`].
+            authority: domain::legal::AuthorityKind::SubCentral,
+            conducted_by: ConductedBy::Ente,
+            runner: crate::rules::Runner::Unchecked,
         }
     }
 }
@@ -244,10 +248,96 @@ pub(crate) fn save_anomaly_terms(
 }
 
 /// The facts the legal rules look at, the anomaly terms included.
+/// Everything the legal rules look at, the ente's kind and the running authority's
+/// qualification included (as they stand now: publication fixes them).
 pub fn facts(conn: &mut PgConnection, row: &BandoRow) -> Result<Facts, BandoError> {
+    use accounts::qualification;
     let mut facts = row.facts();
     facts.anomaly_terms = anomaly_terms(conn, row.id)?;
+    let ente = qualification::profile(conn, row.ente_id)?;
+    facts.authority = ente.kind;
+    facts.conducted_by = conduct(conn, row.id)?.conducted_by;
+    facts.runner = match facts.conducted_by {
+        ConductedBy::Ente => crate::rules::Runner::Known(ente),
+        ConductedBy::Centrale => match qualification::centrale(conn)? {
+            Some(c) => crate::rules::Runner::Known(qualification::profile(conn, c)?),
+            None => crate::rules::Runner::CentraleMissing,
+        },
+    };
     Ok(facts)
+}
+
+/// Who runs the tender and, once published, the runner and authority kind fixed then.
+#[derive(Debug, Clone, Copy)]
+pub struct Conduct {
+    pub conducted_by: ConductedBy,
+    pub runner_ente_id: Option<Uuid>,
+    pub authority_kind: Option<domain::legal::AuthorityKind>,
+}
+
+pub fn conduct(conn: &mut PgConnection, id: Uuid) -> Result<Conduct, BandoError> {
+    use crate::schema::bando_conduct as c;
+    let row: Option<(String, Option<Uuid>, Option<String>)> = c::table
+        .find(id)
+        .select((c::conducted_by, c::runner_ente_id, c::authority_kind))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((by, runner, kind)) => Conduct {
+            conducted_by: ConductedBy::parse(&by),
+            runner_ente_id: runner,
+            authority_kind: kind.as_deref().and_then(domain::legal::AuthorityKind::parse),
+        },
+        None => Conduct {
+            conducted_by: ConductedBy::Ente,
+            runner_ente_id: None,
+            authority_kind: None,
+        },
+    })
+}
+
+pub(crate) fn save_conduct(conn: &mut PgConnection, id: Uuid, by: ConductedBy) -> Result<(), BandoError> {
+    use crate::schema::bando_conduct as c;
+    diesel::insert_into(c::table)
+        .values((c::bando_id.eq(id), c::conducted_by.eq(by.as_str())))
+        .on_conflict(c::bando_id)
+        .do_update()
+        .set(c::conducted_by.eq(by.as_str()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// At publication: the authority whose qualification was checked and the ente's kind, which
+/// picked the EU threshold (fixed when the notice is sent, art. 14 c.7).
+pub(crate) fn fix_conduct(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: ConductedBy,
+    runner: Uuid,
+    kind: domain::legal::AuthorityKind,
+) -> Result<(), BandoError> {
+    use crate::schema::bando_conduct as c;
+    diesel::insert_into(c::table)
+        .values((
+            c::bando_id.eq(id),
+            c::conducted_by.eq(by.as_str()),
+            c::runner_ente_id.eq(runner),
+            c::authority_kind.eq(kind.as_str()),
+        ))
+        .on_conflict(c::bando_id)
+        .do_update()
+        .set((c::runner_ente_id.eq(runner), c::authority_kind.eq(kind.as_str())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The kind of authority whose EU threshold applies to this tender: the one fixed at
+/// publication, or the ente's current kind for a draft (art. 14 c.1 lett. b-c, c.7).
+pub fn authority_kind(conn: &mut PgConnection, row: &BandoRow) -> Result<domain::legal::AuthorityKind, BandoError> {
+    match conduct(conn, row.id)?.authority_kind {
+        Some(k) => Ok(k),
+        None => Ok(accounts::qualification::profile(conn, row.ente_id)?.kind),
+    }
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<BandoRow, BandoError> {
@@ -349,6 +439,8 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
         .collect();
     let state_history = if full { Some(history(conn, row.id)?) } else { None };
     let (framework_agreement, dynamic_purchasing_system) = award_basis(conn, row.id)?;
+    let conduct = conduct(conn, row.id)?;
+    let authority_kind = authority_kind(conn, row)?;
     let cpv_main_label = Cpv::parse(&row.cpv_main)
         .map(|c| c.label_it().to_string())
         .unwrap_or_default();
@@ -356,6 +448,9 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
         id: row.id,
         ente_id: row.ente_id,
         ente_nome,
+        conducted_by: conduct.conducted_by,
+        runner_ente_id: conduct.runner_ente_id,
+        authority_kind,
         oggetto: row.oggetto.clone(),
         cig: row.cig.clone(),
         cup: row.cup.clone(),

@@ -179,6 +179,13 @@ fn setup(anon: &Http) -> (String, Vec<Http>) {
         "tipo": "comune", "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" })),
         201,
     ));
+    // Its services tender exceeds what art. 62 c.1 lets a non-qualified ente run alone.
+    admin.ok(
+        "POST",
+        &format!("/api/v1/enti/{ente}/qualifications"),
+        Some(&json!({ "sector": "services_supplies", "level": "avanzata", "valid_until": "2030-12-31" })),
+        201,
+    );
     let officials: Vec<String> = [
         ("rup@comune.milano.it", "rup"),
         ("c2@comune.milano.it", "commission"),

@@ -10,6 +10,25 @@ diesel::table! {
         istat_code -> Nullable<Text>,
         pec -> Text,
         created_at -> Timestamptz,
+        authority_kind -> Text,
+        qualified_by_law -> Bool,
+        qualified_by_law_basis -> Nullable<Text>,
+        is_centrale -> Bool,
+    }
+}
+
+diesel::table! {
+    /// Art. 63, Allegato II.4: every qualification record; the latest per sector is in force.
+    ente_qualifications (seq) {
+        seq -> Int8,
+        id -> Uuid,
+        ente_id -> Uuid,
+        sector -> Text,
+        level -> Nullable<Text>,
+        valid_until -> Nullable<Date>,
+        anac_reference -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        recorded_by -> Nullable<Uuid>,
     }
 }
 
@@ -66,5 +85,13 @@ diesel::table! {
 diesel::joinable!(role_grants -> users (user_id));
 diesel::joinable!(role_grants -> enti (ente_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(ente_qualifications -> enti (ente_id));
 
-diesel::allow_tables_to_appear_in_same_query!(enti, users, role_grants, sessions, audit_events);
+diesel::allow_tables_to_appear_in_same_query!(
+    enti,
+    users,
+    role_grants,
+    sessions,
+    audit_events,
+    ente_qualifications
+);

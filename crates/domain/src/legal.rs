@@ -133,6 +133,39 @@ pub struct AfterDeadline {
     pub standstill_days: Rule<i64>,
 }
 
+/// Who may run a tender of which value (arts. 62–63, Allegato II.4): the limits a stazione
+/// appaltante may reach without qualification, and the ceiling of each qualification level
+/// (for works; for services and supplies). Amounts are the tender's base value net of VAT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QualificationRules {
+    /// A non-qualified authority runs services and supplies alone below the direct-award
+    /// limit (art. 62 c.1; Allegato II.4 art. 2 c.1: qualification is needed "pari o
+    /// superiore alle soglie previste per gli affidamenti diretti").
+    pub unqualified_services_supplies_below: Rule<i64>,
+    /// A non-qualified authority runs works alone up to and including this amount (art. 62 c.1,
+    /// "pari o inferiore a 500.000 euro").
+    pub unqualified_works_up_to: Rule<i64>,
+    /// Base (first) level: services and supplies up to and including (art. 63 c.2 lett. a).
+    pub base_services_supplies_up_to: Rule<i64>,
+    /// Base (first) level: works up to and including (art. 63 c.2 lett. a).
+    pub base_works_up_to: Rule<i64>,
+    /// Intermediate (second) level: services and supplies up to and including (lett. b).
+    pub intermediate_services_supplies_up_to: Rule<i64>,
+    /// Intermediate level: works below the EU works threshold of art. 14 (lett. b, "fino alla
+    /// soglia di cui all'articolo 14"; at the threshold a contract is of EU relevance).
+    pub intermediate_works_below_eu_threshold: Rule<bool>,
+    /// Advanced (third) level: no limit (lett. c).
+    pub advanced_unlimited: Rule<bool>,
+    /// A level covers the procedures of that level and the lower ones (art. 63 c.3).
+    pub level_covers_lower: Rule<bool>,
+    /// Bodies listed in the ANAC register by right (MIT, Consip, Invitalia, soggetti
+    /// aggregatori, ...) need no level (art. 63 c.4).
+    pub qualified_by_law: Rule<bool>,
+    /// Above the art. 62 c.1 limits a non-qualified authority acquires through a qualified
+    /// centrale di committenza (art. 62 c.2 and c.6 lett. a; ANAC issues no CIG otherwise).
+    pub unqualified_through_centrale: Rule<bool>,
+}
+
 /// The legal numbers in force from `effective_from` (inclusive) to `effective_until` (exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LegalTable {
@@ -145,6 +178,7 @@ pub struct LegalTable {
     pub days: MinimumDays,
     pub award: AwardRules,
     pub after_deadline: AfterDeadline,
+    pub qualification: QualificationRules,
 }
 
 const fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -190,6 +224,22 @@ const AFTER: AfterDeadline = AfterDeadline {
     standstill_days: rule(35, "art. 18 c.3"),
 };
 
+/// The qualification system applies with the Code (1 July 2023). The correttivo amended
+/// art. 62 c.2 ("gare" for "procedure") and c.6 lett. a (a qualified stazione appaltante as
+/// well as a centrale) but none of these numbers.
+const QUALIFICATION: QualificationRules = QualificationRules {
+    unqualified_services_supplies_below: rule(140_000, "art. 62 c.1"),
+    unqualified_works_up_to: rule(500_000, "art. 62 c.1"),
+    base_services_supplies_up_to: rule(750_000, "art. 63 c.2 lett. a"),
+    base_works_up_to: rule(1_000_000, "art. 63 c.2 lett. a"),
+    intermediate_services_supplies_up_to: rule(5_000_000, "art. 63 c.2 lett. b"),
+    intermediate_works_below_eu_threshold: rule(true, "art. 63 c.2 lett. b"),
+    advanced_unlimited: rule(true, "art. 63 c.2 lett. c"),
+    level_covers_lower: rule(true, "art. 63 c.3"),
+    qualified_by_law: rule(true, "art. 63 c.4"),
+    unqualified_through_centrale: rule(true, "art. 62 c.2"),
+};
+
 /// Art. 18 c.3 as amended: 32 days (D.Lgs. 209/2024).
 const AFTER_CORRETTIVO: AfterDeadline = AfterDeadline {
     offer_validity_default_days: rule(180, "art. 17 c.4"),
@@ -226,6 +276,7 @@ pub static TABLES: [LegalTable; 4] = [
         days: DAYS,
         award: AWARD,
         after_deadline: AFTER,
+        qualification: QUALIFICATION,
     },
     LegalTable {
         effective_from: date(2024, 1, 1),
@@ -236,6 +287,7 @@ pub static TABLES: [LegalTable; 4] = [
         days: DAYS,
         award: AWARD,
         after_deadline: AFTER,
+        qualification: QUALIFICATION,
     },
     LegalTable {
         effective_from: CORRETTIVO_FROM,
@@ -246,6 +298,7 @@ pub static TABLES: [LegalTable; 4] = [
         days: DAYS,
         award: AWARD,
         after_deadline: AFTER_CORRETTIVO,
+        qualification: QUALIFICATION,
     },
     LegalTable {
         effective_from: date(2026, 1, 1),
@@ -288,6 +341,7 @@ pub static TABLES: [LegalTable; 4] = [
         days: DAYS,
         award: AWARD,
         after_deadline: AFTER_CORRETTIVO,
+        qualification: QUALIFICATION,
     },
 ];
 
@@ -298,6 +352,132 @@ pub enum ContractKind {
     Works,
     Services,
     Supplies,
+}
+
+/// Which EU threshold for supplies and services applies to the authority on whose behalf a
+/// tender runs (art. 14 c.1 lett. b–c). A centrale acting for a central government
+/// authority applies that authority's (lower) threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorityKind {
+    /// Autorità governative centrali (Allegato I of Directive 2014/24/EU: Ministries, national
+    /// agencies): art. 14 c.1 lett. b.
+    CentralGovernment,
+    /// Every other amministrazione aggiudicatrice: Comuni, Unioni, Province, Regioni (lett. c).
+    #[default]
+    SubCentral,
+}
+
+impl AuthorityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CentralGovernment => "central_government",
+            Self::SubCentral => "sub_central",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "central_government" => Some(Self::CentralGovernment),
+            "sub_central" => Some(Self::SubCentral),
+            _ => None,
+        }
+    }
+}
+
+/// The qualification levels of art. 63 c.2 (ANAC's L3/SF3, L2/SF2, L1/SF1), ordered: a level
+/// covers the lower ones (c.3).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum QualificationLevel {
+    /// Base or first level (lett. a).
+    Base,
+    /// Intermediate or second level (lett. b).
+    Intermedia,
+    /// Advanced or third level, no limit (lett. c).
+    Avanzata,
+}
+
+impl QualificationLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Base => "base",
+            Self::Intermedia => "intermedia",
+            Self::Avanzata => "avanzata",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "base" => Some(Self::Base),
+            "intermedia" => Some(Self::Intermedia),
+            "avanzata" => Some(Self::Avanzata),
+            _ => None,
+        }
+    }
+
+    /// The Italian name, as in art. 63 c.2.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Base => "base (primo livello)",
+            Self::Intermedia => "intermedia (secondo livello)",
+            Self::Avanzata => "avanzata (terzo livello)",
+        }
+    }
+}
+
+/// An authority is qualified separately for works and for services and supplies (art. 63 c.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QualificationSector {
+    Works,
+    ServicesSupplies,
+}
+
+impl QualificationSector {
+    pub fn of(kind: ContractKind) -> Self {
+        match kind {
+            ContractKind::Works => Self::Works,
+            ContractKind::Services | ContractKind::Supplies => Self::ServicesSupplies,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Works => "works",
+            Self::ServicesSupplies => "services_supplies",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "works" => Some(Self::Works),
+            "services_supplies" => Some(Self::ServicesSupplies),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Works => "lavori",
+            Self::ServicesSupplies => "servizi e forniture",
+        }
+    }
+}
+
+/// What running a tender of a given value requires of the authority that runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QualificationNeed {
+    /// Within the art. 62 c.1 limits: any authority runs it alone (`limit` is the rule).
+    None { limit: Rule<i64> },
+    /// At least this level, for the contract's sector (art. 63 c.2), unless qualified by law
+    /// (c.4). `article` cites the band the value falls in.
+    Level {
+        level: QualificationLevel,
+        article: &'static str,
+    },
 }
 
 impl LegalTable {
@@ -311,12 +491,71 @@ impl LegalTable {
             .unwrap_or(&TABLES[0])
     }
 
-    /// The EU threshold for a contract of this kind awarded by a sub-central authority (the
-    /// enti a centrale di committenza serves), ordinary sectors.
-    pub fn eu_threshold(&self, kind: ContractKind) -> Rule<i64> {
-        match kind {
-            ContractKind::Works => self.eu.works,
-            ContractKind::Services | ContractKind::Supplies => self.eu.supplies_services_sub_central,
+    /// The EU threshold for a contract of this kind, ordinary sectors, for a tender run on
+    /// behalf of an authority of this kind: central government authorities (and a centrale
+    /// acting for them) use the lower figure for supplies and services (art. 14 c.1 lett. b),
+    /// everyone else the sub-central one (lett. c). Works do not depend on the authority.
+    pub fn eu_threshold(&self, kind: ContractKind, authority: AuthorityKind) -> Rule<i64> {
+        match (kind, authority) {
+            (ContractKind::Works, _) => self.eu.works,
+            (ContractKind::Services | ContractKind::Supplies, AuthorityKind::CentralGovernment) => {
+                self.eu.supplies_services_central
+            }
+            (ContractKind::Services | ContractKind::Supplies, AuthorityKind::SubCentral) => {
+                self.eu.supplies_services_sub_central
+            }
+        }
+    }
+
+    /// What the authority running a tender of `amount` must hold (arts. 62 c.1, 63 c.2).
+    pub fn qualification_need(&self, kind: ContractKind, amount: Decimal) -> QualificationNeed {
+        let q = &self.qualification;
+        let le = |r: Rule<i64>| amount <= Decimal::from(r.value);
+        match QualificationSector::of(kind) {
+            QualificationSector::Works => {
+                if le(q.unqualified_works_up_to) {
+                    QualificationNeed::None {
+                        limit: q.unqualified_works_up_to,
+                    }
+                } else if le(q.base_works_up_to) {
+                    QualificationNeed::Level {
+                        level: QualificationLevel::Base,
+                        article: q.base_works_up_to.article,
+                    }
+                } else if amount < Decimal::from(self.eu.works.value) {
+                    QualificationNeed::Level {
+                        level: QualificationLevel::Intermedia,
+                        article: q.intermediate_works_below_eu_threshold.article,
+                    }
+                } else {
+                    QualificationNeed::Level {
+                        level: QualificationLevel::Avanzata,
+                        article: q.advanced_unlimited.article,
+                    }
+                }
+            }
+            QualificationSector::ServicesSupplies => {
+                if amount < Decimal::from(q.unqualified_services_supplies_below.value) {
+                    QualificationNeed::None {
+                        limit: q.unqualified_services_supplies_below,
+                    }
+                } else if le(q.base_services_supplies_up_to) {
+                    QualificationNeed::Level {
+                        level: QualificationLevel::Base,
+                        article: q.base_services_supplies_up_to.article,
+                    }
+                } else if le(q.intermediate_services_supplies_up_to) {
+                    QualificationNeed::Level {
+                        level: QualificationLevel::Intermedia,
+                        article: q.intermediate_services_supplies_up_to.article,
+                    }
+                } else {
+                    QualificationNeed::Level {
+                        level: QualificationLevel::Avanzata,
+                        article: q.advanced_unlimited.article,
+                    }
+                }
+            }
         }
     }
 
@@ -331,9 +570,9 @@ impl LegalTable {
     /// The minimum number of operators a procedura negoziata senza bando must consult for
     /// this amount (art. 50 c.1 lett. c–e), or `None` when the amount is outside the bands
     /// (below the direct-award limit, or at or above the EU threshold).
-    pub fn min_invitees(&self, kind: ContractKind, amount: Decimal) -> Option<Rule<u32>> {
+    pub fn min_invitees(&self, kind: ContractKind, authority: AuthorityKind, amount: Decimal) -> Option<Rule<u32>> {
         let direct = Decimal::from(self.direct_award_limit(kind).value);
-        let eu = Decimal::from(self.eu_threshold(kind).value);
+        let eu = Decimal::from(self.eu_threshold(kind, authority).value);
         if amount < direct || amount >= eu {
             return None;
         }
@@ -346,8 +585,8 @@ impl LegalTable {
         })
     }
 
-    pub fn is_below_eu_threshold(&self, kind: ContractKind, amount: Decimal) -> bool {
-        amount < Decimal::from(self.eu_threshold(kind).value)
+    pub fn is_below_eu_threshold(&self, kind: ContractKind, authority: AuthorityKind, amount: Decimal) -> bool {
+        amount < Decimal::from(self.eu_threshold(kind, authority).value)
     }
 }
 
@@ -408,7 +647,14 @@ fn raw<T: Serialize + Copy>(key: &'static str, unit: Unit, r: Rule<T>) -> Raw {
 impl LegalTable {
     fn raw(&self) -> Vec<Raw> {
         use Unit::*;
-        let (eu, b, d, a, f) = (&self.eu, &self.art50, &self.days, &self.award, &self.after_deadline);
+        let (eu, b, d, a, f, q) = (
+            &self.eu,
+            &self.art50,
+            &self.days,
+            &self.award,
+            &self.after_deadline,
+            &self.qualification,
+        );
         vec![
             raw("eu.works", Euro, eu.works),
             raw("eu.supplies_services_central", Euro, eu.supplies_services_central),
@@ -477,6 +723,36 @@ impl LegalTable {
                 f.offer_validity_default_days,
             ),
             raw("after_deadline.standstill_days", Days, f.standstill_days),
+            raw(
+                "qualification.unqualified_services_supplies_below",
+                Euro,
+                q.unqualified_services_supplies_below,
+            ),
+            raw("qualification.unqualified_works_up_to", Euro, q.unqualified_works_up_to),
+            raw(
+                "qualification.base_services_supplies_up_to",
+                Euro,
+                q.base_services_supplies_up_to,
+            ),
+            raw("qualification.base_works_up_to", Euro, q.base_works_up_to),
+            raw(
+                "qualification.intermediate_services_supplies_up_to",
+                Euro,
+                q.intermediate_services_supplies_up_to,
+            ),
+            raw(
+                "qualification.intermediate_works_below_eu_threshold",
+                Flag,
+                q.intermediate_works_below_eu_threshold,
+            ),
+            raw("qualification.advanced_unlimited", Flag, q.advanced_unlimited),
+            raw("qualification.level_covers_lower", Flag, q.level_covers_lower),
+            raw("qualification.qualified_by_law", Flag, q.qualified_by_law),
+            raw(
+                "qualification.unqualified_through_centrale",
+                Flag,
+                q.unqualified_through_centrale,
+            ),
         ]
     }
 
@@ -542,6 +818,8 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
+    const SUB: AuthorityKind = AuthorityKind::SubCentral;
+
     #[test]
     fn tables_are_contiguous_and_ordered() {
         for pair in TABLES.windows(2) {
@@ -571,28 +849,28 @@ mod tests {
         let t = LegalTable::at(date(2026, 5, 4));
         assert_eq!(t.direct_award_limit(ContractKind::Works).value, 150_000);
         assert_eq!(t.direct_award_limit(ContractKind::Services).value, 140_000);
-        assert_eq!(t.min_invitees(ContractKind::Services, dec!(139_999.99)), None);
+        assert_eq!(t.min_invitees(ContractKind::Services, SUB, dec!(139_999.99)), None);
         assert_eq!(
-            t.min_invitees(ContractKind::Services, dec!(140_000)).map(|r| r.value),
+            t.min_invitees(ContractKind::Services, SUB, dec!(140_000)).map(|r| r.value),
             Some(5)
         );
         assert_eq!(
-            t.min_invitees(ContractKind::Services, dec!(215_999.99))
+            t.min_invitees(ContractKind::Services, SUB, dec!(215_999.99))
                 .map(|r| r.value),
             Some(5)
         );
-        assert_eq!(t.min_invitees(ContractKind::Services, dec!(216_000)), None);
+        assert_eq!(t.min_invitees(ContractKind::Services, SUB, dec!(216_000)), None);
         assert_eq!(
-            t.min_invitees(ContractKind::Works, dec!(999_999)).map(|r| r.value),
+            t.min_invitees(ContractKind::Works, SUB, dec!(999_999)).map(|r| r.value),
             Some(5)
         );
-        let high = t.min_invitees(ContractKind::Works, dec!(1_000_000)).expect("band d");
+        let high = t.min_invitees(ContractKind::Works, SUB, dec!(1_000_000)).expect("band d");
         assert_eq!((high.value, high.article), (10, "art. 50 c.1 lett. d"));
-        assert_eq!(t.min_invitees(ContractKind::Works, dec!(5_404_000)), None);
+        assert_eq!(t.min_invitees(ContractKind::Works, SUB, dec!(5_404_000)), None);
         // The same amount is in band under the 2025 threshold and above it under 2026's.
         let t25 = LegalTable::at(date(2025, 6, 1));
-        assert!(t25.is_below_eu_threshold(ContractKind::Supplies, dec!(220_000)));
-        assert!(!t.is_below_eu_threshold(ContractKind::Supplies, dec!(220_000)));
+        assert!(t25.is_below_eu_threshold(ContractKind::Supplies, SUB, dec!(220_000)));
+        assert!(!t.is_below_eu_threshold(ContractKind::Supplies, SUB, dec!(220_000)));
     }
 
     #[test]
@@ -724,5 +1002,126 @@ mod tests {
         let t = LegalTable::at(date(2026, 5, 4));
         assert_eq!(t.information_before_deadline(false).value, 6);
         assert_eq!(t.information_before_deadline(true).value, 4);
+    }
+
+    #[test]
+    fn central_government_authorities_use_the_lower_supplies_threshold_by_date() {
+        use AuthorityKind::*;
+        let cases = [
+            (date(2023, 9, 1), 140_000, 215_000),
+            (date(2025, 6, 1), 143_000, 221_000),
+            (date(2026, 5, 4), 140_000, 216_000),
+        ];
+        for (day, central, sub) in cases {
+            let t = LegalTable::at(day);
+            for kind in [ContractKind::Supplies, ContractKind::Services] {
+                assert_eq!(t.eu_threshold(kind, CentralGovernment).value, central, "{day}");
+                assert_eq!(t.eu_threshold(kind, SubCentral).value, sub, "{day}");
+            }
+            assert_eq!(t.eu_threshold(kind_works(), CentralGovernment), t.eu.works);
+            assert_eq!(t.eu_threshold(kind_works(), SubCentral), t.eu.works);
+        }
+        let t = LegalTable::at(date(2026, 5, 4));
+        assert_eq!(t.eu_threshold(ContractKind::Supplies, CentralGovernment).article, "art. 14 c.1 lett. b (Reg. UE 2025/2152)");
+        // 150,000 of supplies: above the threshold for a Ministry, below it for a Comune.
+        assert!(!t.is_below_eu_threshold(ContractKind::Supplies, CentralGovernment, dec!(150_000)));
+        assert!(t.is_below_eu_threshold(ContractKind::Supplies, SubCentral, dec!(150_000)));
+        // So no art. 50 band (negotiation without notice) for the Ministry.
+        assert_eq!(t.min_invitees(ContractKind::Supplies, CentralGovernment, dec!(150_000)), None);
+        assert_eq!(
+            t.min_invitees(ContractKind::Supplies, SubCentral, dec!(150_000)).map(|r| r.value),
+            Some(5)
+        );
+        // 141,000 in 2025 was below the central threshold (143,000), in 2026 it is above (140,000).
+        assert!(LegalTable::at(date(2025, 6, 1)).is_below_eu_threshold(ContractKind::Services, CentralGovernment, dec!(141_000)));
+        assert!(!t.is_below_eu_threshold(ContractKind::Services, CentralGovernment, dec!(141_000)));
+    }
+
+    fn kind_works() -> ContractKind {
+        ContractKind::Works
+    }
+
+    fn need(day: NaiveDate, kind: ContractKind, amount: Decimal) -> Option<QualificationLevel> {
+        match LegalTable::at(day).qualification_need(kind, amount) {
+            QualificationNeed::None { .. } => None,
+            QualificationNeed::Level { level, .. } => Some(level),
+        }
+    }
+
+    #[test]
+    fn qualification_levels_follow_art_62_and_63() {
+        use QualificationLevel::*;
+        let d = date(2026, 5, 4);
+        let s = ContractKind::Services;
+        let w = ContractKind::Works;
+        // Art. 62 c.1: alone below the direct-award limit (services), up to 500,000 (works).
+        assert_eq!(need(d, s, dec!(139_999.99)), None);
+        assert_eq!(need(d, s, dec!(140_000)), Some(Base));
+        assert_eq!(need(d, ContractKind::Supplies, dec!(100_000)), None);
+        assert_eq!(need(d, w, dec!(500_000)), None);
+        assert_eq!(need(d, w, dec!(500_000.01)), Some(Base));
+        // Art. 63 c.2 lett. a: base up to 750,000 (services) and 1,000,000 (works), inclusive.
+        assert_eq!(need(d, s, dec!(750_000)), Some(Base));
+        assert_eq!(need(d, s, dec!(750_000.01)), Some(Intermedia));
+        assert_eq!(need(d, w, dec!(1_000_000)), Some(Base));
+        assert_eq!(need(d, w, dec!(1_000_000.01)), Some(Intermedia));
+        // Lett. b: intermediate up to 5M (services), below the EU works threshold (works).
+        assert_eq!(need(d, s, dec!(5_000_000)), Some(Intermedia));
+        assert_eq!(need(d, s, dec!(5_000_000.01)), Some(Avanzata));
+        assert_eq!(need(d, w, dec!(5_403_999.99)), Some(Intermedia));
+        assert_eq!(need(d, w, dec!(5_404_000)), Some(Avanzata));
+        match LegalTable::at(d).qualification_need(s, dec!(600_000)) {
+            QualificationNeed::Level { article, .. } => assert_eq!(article, "art. 63 c.2 lett. a"),
+            other => panic!("{other:?}"),
+        }
+        match LegalTable::at(d).qualification_need(w, dec!(400_000)) {
+            QualificationNeed::None { limit } => assert_eq!((limit.value, limit.article), (500_000, "art. 62 c.1")),
+            other => panic!("{other:?}"),
+        }
+        // A level covers the lower ones (art. 63 c.3): the order of the enum.
+        assert!(Avanzata > Intermedia && Intermedia > Base);
+    }
+
+    #[test]
+    fn the_intermediate_works_ceiling_moves_with_the_eu_threshold() {
+        use QualificationLevel::*;
+        let w = ContractKind::Works;
+        // 5,450,000 of works: below the 2024-2025 threshold (5,538,000), above 2026's (5,404,000).
+        assert_eq!(need(date(2025, 6, 1), w, dec!(5_450_000)), Some(Intermedia));
+        assert_eq!(need(date(2026, 1, 1), w, dec!(5_450_000)), Some(Avanzata));
+        // 2023: 5,382,000.
+        assert_eq!(need(date(2023, 9, 1), w, dec!(5_400_000)), Some(Avanzata));
+        // The same limits in every version since the Code applied (1 July 2023), with their articles.
+        for t in &TABLES {
+            assert_eq!(t.qualification, QUALIFICATION);
+        }
+        let entries = LegalTable::at(date(2026, 5, 4)).entries();
+        let base = entries
+            .iter()
+            .find(|e| e.key == "qualification.base_services_supplies_up_to")
+            .expect("entry");
+        assert_eq!(base.value, serde_json::json!(750_000));
+        assert_eq!((base.article.as_str(), base.comma.as_deref()), ("art. 63", Some("c.2 lett. a")));
+        assert_eq!((base.effective_from, base.effective_until), (date(2023, 7, 1), None));
+        let by_law = entries.iter().find(|e| e.key == "qualification.qualified_by_law").expect("entry");
+        assert_eq!((by_law.citation, by_law.value.clone()), ("art. 63 c.4", serde_json::json!(true)));
+        let works = entries.iter().find(|e| e.key == "qualification.unqualified_works_up_to").expect("entry");
+        assert_eq!((works.citation, works.value.clone()), ("art. 62 c.1", serde_json::json!(500_000)));
+    }
+
+    #[test]
+    fn authority_and_level_names_round_trip() {
+        for k in [AuthorityKind::CentralGovernment, AuthorityKind::SubCentral] {
+            assert_eq!(AuthorityKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).ok(), Some(serde_json::json!(k.as_str())));
+        }
+        for l in [QualificationLevel::Base, QualificationLevel::Intermedia, QualificationLevel::Avanzata] {
+            assert_eq!(QualificationLevel::parse(l.as_str()), Some(l));
+            assert_eq!(serde_json::to_value(l).ok(), Some(serde_json::json!(l.as_str())));
+        }
+        for q in [QualificationSector::Works, QualificationSector::ServicesSupplies] {
+            assert_eq!(QualificationSector::parse(q.as_str()), Some(q));
+        }
+        assert_eq!(AuthorityKind::default(), AuthorityKind::SubCentral);
     }
 }

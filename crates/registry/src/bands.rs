@@ -7,7 +7,7 @@
 //! Comuni and Unioni).
 
 use chrono::NaiveDate;
-use domain::legal::{ContractKind, LegalTable};
+use domain::legal::{AuthorityKind, ContractKind, LegalTable};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -62,12 +62,18 @@ fn euros(value: i64) -> Decimal {
 /// table (`domain::legal`) in force on `on`: works direct award (a), 5 operators (c),
 /// 10 operators up to the EU threshold (d); services and supplies direct award (b),
 /// 5 operators up to the EU threshold (e).
+///
+/// The bands are the albo's, shared by every ente (rotation counts per band, art. 49 c.3), so
+/// they use the sub-central EU threshold of the Comuni and Unioni the centrale serves. A
+/// tender run for a central government authority is held to its lower threshold where it
+/// counts: at publication (`bando::rules::legal_violations` refuses a negotiation without
+/// notice at or above it).
 fn bands_at(contract: ContractType, on: NaiveDate) -> Vec<Band> {
     let table = LegalTable::at(on);
     let a = &table.art50;
     match contract {
         ContractType::Works => {
-            let eu = euros(table.eu_threshold(ContractKind::Works).value);
+            let eu = euros(table.eu_threshold(ContractKind::Works, AuthorityKind::SubCentral).value);
             vec![
                 Band {
                     code: "works_direct",
@@ -96,7 +102,7 @@ fn bands_at(contract: ContractType, on: NaiveDate) -> Vec<Band> {
             ]
         }
         ContractType::Services | ContractType::Supplies => {
-            let eu = euros(table.eu_threshold(ContractKind::Services).value);
+            let eu = euros(table.eu_threshold(ContractKind::Services, AuthorityKind::SubCentral).value);
             vec![
                 Band {
                     code: "services_supplies_direct",

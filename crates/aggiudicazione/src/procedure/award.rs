@@ -174,7 +174,7 @@ fn standstill(
     let published = domain::deadlines::rome_date(row.published_at.unwrap_or(row.created_at));
     let days = domain::legal::LegalTable::at(published).after_deadline.standstill_days;
     let basis = bando::store::award_basis(conn, row.id)?;
-    let exempt = if below_threshold(row) {
+    let exempt = if below_threshold(conn, row)? {
         Some("art. 18 c.3 lett. d (e art. 55 c.2): contratto di importo inferiore alle soglie europee".to_string())
     } else if basis.0 {
         Some("art. 18 c.3 lett. b: appalto basato su un accordo quadro".to_string())

@@ -40,7 +40,8 @@ fn dec(v: &serde_json::Value, key: &str) -> Option<Decimal> {
 }
 
 /// Why the automatic exclusion (art. 54 c.1) does not apply, if it does not.
-fn anomaly_blocker(row: &bando::store::BandoRow, terms: &bando::AnomalyTerms) -> Option<String> {
+/// `below` is [`below_threshold`] of the tender (looked up by the caller).
+fn anomaly_blocker(row: &bando::store::BandoRow, terms: &bando::AnomalyTerms, below: bool) -> Option<String> {
     if row.award_criterion() != AwardCriterion::MinorPrezzo {
         return Some("art. 54 c.1: l'esclusione automatica riguarda solo il minor prezzo; per l'OEPV si verifica l'offerta migliore (art. 110)".into());
     }
@@ -50,7 +51,7 @@ fn anomaly_blocker(row: &bando::store::BandoRow, terms: &bando::AnomalyTerms) ->
     if row.procedure_type() == ProcedureType::AffidamentoDiretto {
         return Some("art. 54 c.1: mai negli affidamenti diretti".into());
     }
-    if !below_threshold(row) {
+    if !below {
         return Some("art. 54 c.1: l'esclusione automatica riguarda i contratti sotto soglia".into());
     }
     if terms.cross_border_interest {
@@ -283,7 +284,8 @@ fn lowest_price(
 ) -> Result<Phase> {
     let values: Vec<(Uuid, Decimal)> = offers.iter().map(|o| (o.bidder, discount_of(o, subject))).collect();
     let terms = bando::store::anomaly_terms(conn, row.id)?;
-    let blocker = anomaly_blocker(row, &terms);
+    let below = below_threshold(conn, row)?;
+    let blocker = anomaly_blocker(row, &terms, below);
     let mut excluded: Vec<Uuid> = Vec::new();
     let (applies, why, report) = match blocker {
         Some(why) => (false, why, None),
@@ -472,7 +474,8 @@ fn oepv_phase(
                                        "offers": offers.iter().map(|o| serde_json::json!({ "bidder_id": o.bidder, "offer": o.raw })).collect::<Vec<_>>() });
     Ok((
         false,
-        anomaly_blocker(row, &bando::AnomalyTerms::default()).unwrap_or_default(),
+        // OEPV: the first check of anomaly_blocker answers, the threshold is never read.
+        anomaly_blocker(row, &bando::AnomalyTerms::default(), false).unwrap_or_default(),
         None,
         economic,
         serde_json::Value::Array(ranking),

@@ -413,11 +413,17 @@ pub fn view(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uui
     })
 }
 
-/// Below the EU threshold on the day of publication (art. 14 c.7): no standstill (art. 55 c.2),
-/// and the automatic exclusion of art. 54 may apply.
-pub(crate) fn below_threshold(row: &BandoRow) -> bool {
+/// Below the EU threshold on the day of publication (art. 14 c.7), for the kind of authority
+/// on whose behalf the tender runs as fixed then (art. 14 c.1 lett. b-c): no standstill
+/// (art. 55 c.2), and the automatic exclusion of art. 54 may apply.
+pub(crate) fn below_threshold(conn: &mut PgConnection, row: &BandoRow) -> Result<bool> {
     let day = domain::deadlines::rome_date(row.published_at.unwrap_or(row.created_at));
-    domain::legal::LegalTable::at(day).is_below_eu_threshold(row.contract_type().legal(), row.base_amount)
+    let authority = bando::store::authority_kind(conn, row)?;
+    Ok(domain::legal::LegalTable::at(day).is_below_eu_threshold(
+        row.contract_type().legal(),
+        authority,
+        row.base_amount,
+    ))
 }
 
 /// The best offer still in the race: the first of the stored ranking not excluded since.

@@ -22,7 +22,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
 impl From<BandoError> for ApiError {
     fn from(e: BandoError) -> Self {
         let status = match &e {
-            BandoError::Forbidden => StatusCode::FORBIDDEN,
+            BandoError::Forbidden | BandoError::NotRunner { .. } => StatusCode::FORBIDDEN,
             BandoError::NotFound { .. } => StatusCode::NOT_FOUND,
             BandoError::Invalid { .. } | BandoError::Legal(_) => StatusCode::UNPROCESSABLE_ENTITY,
             BandoError::IllegalTransition { .. } | BandoError::Conflict { .. } => StatusCode::CONFLICT,
