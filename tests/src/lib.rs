@@ -119,6 +119,11 @@ impl TestApp {
                     .expect("seal service"),
             ),
             notify: Some(Arc::new(mailbox.mailer())),
+            max_duration_warning_days: api::settings::Settings::load(None, std::env::vars())
+                .expect("settings")
+                .max_duration
+                .warning_days
+                .into(),
         };
         tweak(&mut state);
         let (tx, rx) = std::sync::mpsc::channel();

@@ -22,6 +22,9 @@ pub struct AppState {
     pub seal: Arc<offerte::SealService>,
     /// The outbox's SMTP mailer; `None` when `[notify] enabled = false` (rows stay queued).
     pub notify: Option<Arc<notify::Mailer>>,
+    /// Days before an Allegato I.3 maximum duration runs out when the RUPs are warned
+    /// (`[max_duration] warning_days`).
+    pub max_duration_warning_days: Arc<[u32]>,
 }
 
 impl AppState {
