@@ -87,7 +87,11 @@ fn a_minimum_term_ending_on_a_public_holiday_runs_to_the_next_working_day() {
         assert!(m.starts_with("art. 71 c.2"), "{m}");
         assert!(m.contains("08/12/2026") && m.contains("Immacolata Concezione"), "{m}");
         assert!(m.contains("scadenza minima il 09/12/2026"), "{m}");
-        let rule = if eu { "Reg. (CEE, Euratom) 1182/71" } else { "art. 155 c.4 c.p.c." };
+        let rule = if eu {
+            "Reg. (CEE, Euratom) 1182/71"
+        } else {
+            "art. 155 c.4 c.p.c."
+        };
         assert!(m.contains(rule), "{m}");
         published(&w.rup, &services(&w, n + 10, eu, "2026-12-09T09:00"));
     }
@@ -109,7 +113,10 @@ fn easter_monday_and_san_francesco_are_computed_holidays() {
     // Easter 2027 is on 28 March: 30 days from 27 February end on Easter Monday, 29 March.
     at(&mut w, "2027-02-27T09:00:00Z");
     let m = too_short(&w.rup, &services(&w, 1, false, "2027-03-29T12:00"));
-    assert!(m.contains("Lunedì dell'Angelo") && m.contains("scadenza minima il 30/03/2027"), "{m}");
+    assert!(
+        m.contains("Lunedì dell'Angelo") && m.contains("scadenza minima il 30/03/2027"),
+        "{m}"
+    );
     published(&w.rup, &services(&w, 2, false, "2027-03-30T12:00"));
     // L. 151/2025: 4 October is a national holiday from 2026; in 2027 it is a Monday.
     at(&mut w, "2027-09-04T08:00:00Z");
@@ -127,7 +134,10 @@ fn saturday_ends_a_national_term_but_not_an_eu_one() {
     published(&w.rup, &services(&w, 1, false, "2026-06-06T12:00"));
     // Above it, Reg. 1182/71 art. 3(4) carries the term to Monday 8 June.
     let m = too_short(&w.rup, &services(&w, 2, true, "2026-06-06T12:00"));
-    assert!(m.contains("è sabato") && m.contains("scadenza minima il 08/06/2026"), "{m}");
+    assert!(
+        m.contains("è sabato") && m.contains("scadenza minima il 08/06/2026"),
+        "{m}"
+    );
     too_short(&w.rup, &services(&w, 3, true, "2026-06-07T12:00"));
     published(&w.rup, &services(&w, 4, true, "2026-06-08T09:00"));
     // Sunday is a holiday for national tenders too: sent on Friday 8 May, the 30th day is
@@ -226,7 +236,10 @@ fn the_rups_of_the_tenders_ente_are_warned_before_the_maximum_duration_runs_out(
     let mut conn = PgConnection::establish(&w.app.db_url).expect("connect");
     let now = utc("2026-09-04T08:00:00Z");
     for _ in 0..2 {
-        assert_eq!(bando::max_duration::run_due(&mut conn, now, &[30, 7]).expect("run"), vec![]);
+        assert_eq!(
+            bando::max_duration::run_due(&mut conn, now, &[30, 7]).expect("run"),
+            vec![]
+        );
     }
     assert_eq!(duration_mail(&w).len(), 2);
     // Delivered through the real SMTP server to those two addresses only.
@@ -252,13 +265,22 @@ fn the_rups_of_the_tenders_ente_are_warned_before_the_maximum_duration_runs_out(
     // 7 days before: the second warning, once.
     at(&mut w, "2026-09-27T08:00:00Z");
     let mail = wait_for_duration_mail(&w, 4);
-    assert!(mail[2..].iter().all(|(_, s)| s.contains("mancano 7 giorni")), "{mail:?}");
-    assert_eq!(bando::max_duration::run_due(&mut conn, utc("2026-09-27T09:00:00Z"), &[30, 7]).expect("run"), vec![]);
+    assert!(
+        mail[2..].iter().all(|(_, s)| s.contains("mancano 7 giorni")),
+        "{mail:?}"
+    );
+    assert_eq!(
+        bando::max_duration::run_due(&mut conn, utc("2026-09-27T09:00:00Z"), &[30, 7]).expect("run"),
+        vec![]
+    );
 
     // The due day itself is still within the term; the day after, it ran out: recorded in the
     // audit trail and told to the RUPs, once. The tender is not blocked: it stays in opening.
     at(&mut w, "2026-10-04T20:00:00Z");
-    assert_eq!(bando::max_duration::run_due(&mut conn, utc("2026-10-04T21:59:00Z"), &[30, 7]).expect("run"), vec![]);
+    assert_eq!(
+        bando::max_duration::run_due(&mut conn, utc("2026-10-04T21:59:00Z"), &[30, 7]).expect("run"),
+        vec![]
+    );
     at(&mut w, "2026-10-05T06:00:00Z");
     let mail = wait_for_duration_mail(&w, 6);
     assert!(mail[4..].iter().all(|(_, s)| s.contains("superata")), "{mail:?}");
@@ -274,8 +296,14 @@ fn the_rups_of_the_tenders_ente_are_warned_before_the_maximum_duration_runs_out(
         .filter(|e| e["action"] == "bando.max_duration_warning")
         .count();
     assert_eq!(warnings, 2);
-    assert_eq!(bando::max_duration::run_due(&mut conn, utc("2026-10-06T06:00:00Z"), &[30, 7]).expect("run"), vec![]);
-    assert_eq!(w.rup.get(&format!("/api/v1/bandi/{bando}")).expect(200)["state"], "opening");
+    assert_eq!(
+        bando::max_duration::run_due(&mut conn, utc("2026-10-06T06:00:00Z"), &[30, 7]).expect("run"),
+        vec![]
+    );
+    assert_eq!(
+        w.rup.get(&format!("/api/v1/bandi/{bando}")).expect(200)["state"],
+        "opening"
+    );
 }
 
 #[test]
@@ -292,7 +320,10 @@ fn a_late_tick_sends_only_the_nearest_warning() {
     assert_eq!(mail.len(), 1, "{mail:?}");
     assert!(mail[0].1.contains("mancano 5 giorni"), "{mail:?}");
     let mut conn = PgConnection::establish(&w.app.db_url).expect("connect");
-    assert_eq!(bando::max_duration::run_due(&mut conn, utc("2026-09-30T08:00:00Z"), &[30, 7]).expect("run"), vec![]);
+    assert_eq!(
+        bando::max_duration::run_due(&mut conn, utc("2026-09-30T08:00:00Z"), &[30, 7]).expect("run"),
+        vec![]
+    );
     let view = w.rup.get(&format!("/api/v1/bandi/{bando}")).expect(200);
     assert_eq!(view["max_duration"]["due_date"], "2026-10-04");
 }

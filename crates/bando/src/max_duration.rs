@@ -170,7 +170,14 @@ fn rups(conn: &mut PgConnection, ente: Uuid) -> QueryResult<Vec<Rup>> {
 }
 
 /// Records one notice unless it exists (the primary key decides between instances).
-fn claim(conn: &mut PgConnection, row: &BandoRow, due: NaiveDate, days_before: i32, recipients: usize, now: DateTime<Utc>) -> QueryResult<bool> {
+fn claim(
+    conn: &mut PgConnection,
+    row: &BandoRow,
+    due: NaiveDate,
+    days_before: i32,
+    recipients: usize,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
     diesel::insert_into(bando_duration_notices::table)
         .values((
             bando_duration_notices::bando_id.eq(row.id),
@@ -264,7 +271,10 @@ fn warn(
         )
     } else {
         (
-            format!("Durata massima della procedura «{}»: mancano {left} giorni", row.oggetto),
+            format!(
+                "Durata massima della procedura «{}»: mancano {left} giorni",
+                row.oggetto
+            ),
             format!(
                 "La procedura «{}» va conclusa con l'aggiudicazione entro il {due} ({} mesi dalla pubblicazione, {}).\n\
                  Mancano {left} giorni. Il superamento del termine costituisce silenzio inadempimento (art. 17 c.3).",
@@ -295,7 +305,11 @@ fn warn(
         conn,
         &ctx,
         AuditEvent {
-            action: if days_before == 0 { AUDIT_EXCEEDED } else { AUDIT_WARNING },
+            action: if days_before == 0 {
+                AUDIT_EXCEEDED
+            } else {
+                AUDIT_WARNING
+            },
             object_type: "bando",
             object_id: row.id.to_string(),
             ente_id: Some(row.ente_id),
@@ -334,10 +348,19 @@ mod tests {
         assert_eq!(due(Aperta, MinorPrezzo, true), Some((6, "2026-11-04".into())));
         assert_eq!(due(Ristretta, Oepv, false), Some((10, "2027-03-04".into())));
         assert_eq!(due(Ristretta, MinorPrezzo, false), Some((6, "2026-11-04".into())));
-        assert_eq!(due(CompetitivaConNegoziazione, Oepv, false), Some((7, "2026-12-04".into())));
-        assert_eq!(due(CompetitivaConNegoziazione, MinorPrezzo, false), Some((4, "2026-09-04".into())));
+        assert_eq!(
+            due(CompetitivaConNegoziazione, Oepv, false),
+            Some((7, "2026-12-04".into()))
+        );
+        assert_eq!(
+            due(CompetitivaConNegoziazione, MinorPrezzo, false),
+            Some((4, "2026-09-04".into()))
+        );
         assert_eq!(due(NegoziataSenzaBando, Oepv, false), Some((4, "2026-09-04".into())));
-        assert_eq!(due(NegoziataSenzaBando, MinorPrezzo, false), Some((3, "2026-08-04".into())));
+        assert_eq!(
+            due(NegoziataSenzaBando, MinorPrezzo, false),
+            Some((3, "2026-08-04".into()))
+        );
         assert_eq!(due(AffidamentoDiretto, MinorPrezzo, false), None);
         let m = compute(published, Aperta, MinorPrezzo, true).expect("term");
         assert_eq!(m.citation, "all. I.3 c.2 lett. a e all. I.3 c.4");

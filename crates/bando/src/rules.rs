@@ -922,9 +922,8 @@ mod tests {
         let at = |s: &str| deadlines::parse_rome(s).expect("valid");
         let spec = validate(&open_services(), 180).expect("shape");
         let mut f = spec.facts();
-        let codes = |f: &Facts, now| -> Vec<&'static str> {
-            legal_violations(f, now).into_iter().map(|v| v.code).collect()
-        };
+        let codes =
+            |f: &Facts, now| -> Vec<&'static str> { legal_violations(f, now).into_iter().map(|v| v.code).collect() };
         // Sent on 8 November 2026: the 30th day is 8 December (Immacolata).
         let sent = at("2026-11-08T10:00");
         f.questions_deadline = Some(at("2026-11-25T12:00"));

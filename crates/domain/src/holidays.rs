@@ -169,7 +169,18 @@ mod tests {
         assert_eq!(public_holiday(d(2027, 3, 29)), Some("Lunedì dell'Angelo"));
         assert_eq!(public_holiday(d(2026, 4, 7)), None);
         assert_eq!(public_holiday(d(2026, 4, 5)), Some("Pasqua"));
-        for (m, day) in [(1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 8), (12, 25), (12, 26)] {
+        for (m, day) in [
+            (1, 1),
+            (1, 6),
+            (4, 25),
+            (5, 1),
+            (6, 2),
+            (8, 15),
+            (11, 1),
+            (12, 8),
+            (12, 25),
+            (12, 26),
+        ] {
             assert!(public_holiday(d(2026, m, day)).is_some(), "{m}/{day}");
             assert!(is_holiday(d(2030, m, day)));
         }

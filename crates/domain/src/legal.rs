@@ -542,7 +542,11 @@ impl LegalTable {
                 Months,
                 m.oepv_negotiated_without_notice,
             ),
-            raw("max_months.oepv_competitive_dialogue", Months, m.oepv_competitive_dialogue),
+            raw(
+                "max_months.oepv_competitive_dialogue",
+                Months,
+                m.oepv_competitive_dialogue,
+            ),
             raw(
                 "max_months.oepv_innovation_partnership",
                 Months,
@@ -824,10 +828,7 @@ mod tests {
         }
         assert_eq!(LegalTable::at(date(2024, 6, 1)).max_months.oepv_open.source, CODICE);
         let entries = t.entries();
-        let open = entries
-            .iter()
-            .find(|e| e.key == "max_months.oepv_open")
-            .expect("entry");
+        let open = entries.iter().find(|e| e.key == "max_months.oepv_open").expect("entry");
         assert_eq!((open.unit, open.value.clone()), (Unit::Months, serde_json::json!(9)));
         assert_eq!(
             (open.article.as_str(), open.comma.as_deref()),
