@@ -129,6 +129,11 @@ impl TestApp {
             }),
             notify: Some(Arc::new(mailbox.mailer())),
             uploads: Arc::new(api::uploads::Uploads::new(Default::default(), POOL_SIZE)),
+            max_duration_warning_days: api::settings::Settings::load(None, std::env::vars())
+                .expect("settings")
+                .max_duration
+                .warning_days
+                .into(),
         };
         tweak(&mut state);
         let (tx, rx) = std::sync::mpsc::channel();

@@ -1,6 +1,6 @@
 //! The deadline scheduler: a background task that, on every tick, moves the tenders whose
 //! deadline has passed (published → submissions closed → opening) without any request
-//! arriving. It reads time from `AppState.clock`, so tests move it with the manual clock.
+//! arriving, and warns RUPs before an Allegato I.3 maximum duration runs out. It reads time from `AppState.clock`, so tests move it with the manual clock.
 //! Safe with several server instances on one database: see `bando::scheduler`.
 
 use std::time::Duration;
@@ -27,6 +27,14 @@ pub async fn run_once(state: &AppState) -> Result<usize, ApiError> {
     let moved = state.db(move |conn| bando::scheduler::run_due(conn, now)).await?;
     for m in &moved {
         tracing::info!(bando = %m.bando_id, from = %m.from, to = %m.to, "deadline reached: tender moved");
+    }
+    let warning_days = state.max_duration_warning_days.clone();
+    let notices = state
+        .db(move |conn| bando::max_duration::run_due(conn, now, &warning_days))
+        .await?;
+    for n in &notices {
+        tracing::info!(bando = %n.bando_id, due = %n.due_date, days_before = n.days_before, rups = n.recipients,
+                       "Allegato I.3 maximum duration: RUPs warned");
     }
     state
         .db({

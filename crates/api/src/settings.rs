@@ -22,6 +22,16 @@ pub struct Settings {
     pub seal: Seal,
     pub uploads: Uploads,
     pub notify: Notify,
+    pub max_duration: MaxDuration,
+}
+
+/// The maximum durations of Allegato I.3 (`bando::max_duration`, docs/legal.md "Time").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaxDuration {
+    /// The scheduler warns the tender's RUPs this many days before the award is due, once
+    /// per threshold (e.g. `[30, 7]`).
+    pub warning_days: Vec<u32>,
 }
 
 /// Envelope uploads at the deadline (issue 11 point 3; `crate::uploads`, docs/security.md).
@@ -257,6 +267,13 @@ impl Settings {
         if self.notify.batch_size == 0 {
             return invalid("notify.batch_size", "must be at least 1");
         }
+        let days = &self.max_duration.warning_days;
+        if days.iter().any(|d| *d == 0 || *d > 366) {
+            return invalid("max_duration.warning_days", "each must be between 1 and 366 days");
+        }
+        if days.iter().collect::<std::collections::HashSet<_>>().len() != days.len() {
+            return invalid("max_duration.warning_days", "must not repeat a value");
+        }
         if self.notify.enabled && self.notify.smtp_host.trim().is_empty() {
             return invalid("notify.smtp_host", "must be set when notify.enabled is true");
         }
@@ -320,6 +337,28 @@ mod tests {
         assert!(err.to_string().contains("ssl"), "{err}");
         let err = Settings::load(None, env(&[("CENTRALE__NOTIFY__FROM", "centrale")])).expect_err("must fail");
         assert!(err.to_string().contains("notify.from"), "{err}");
+    }
+
+    #[test]
+    fn max_duration_warnings_default_to_30_and_7_days_and_are_checked() {
+        let s = Settings::load(None, env(&[])).expect("load");
+        assert_eq!(s.max_duration.warning_days, vec![30, 7]);
+        let dir = std::env::temp_dir().join(format!("centrale-settings-md-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for (body, ok) in [
+            ("[max_duration]\nwarning_days = [60, 15, 3]\n", true),
+            ("[max_duration]\nwarning_days = []\n", true),
+            ("[max_duration]\nwarning_days = [0]\n", false),
+            ("[max_duration]\nwarning_days = [7, 7]\n", false),
+        ] {
+            let file = dir.join("md.toml");
+            std::fs::write(&file, body).expect("write");
+            let r = Settings::load(Some(&file), env(&[]));
+            assert_eq!(r.is_ok(), ok, "{body}");
+            if let Err(e) = r {
+                assert!(e.to_string().contains("max_duration.warning_days"), "{e}");
+            }
+        }
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct AppState {
     pub notify: Option<Arc<notify::Mailer>>,
     /// Envelope uploads: timeouts and the bounded staging pool (issue 11, `[uploads]`).
     pub uploads: Arc<crate::uploads::Uploads>,
+    /// Days before an Allegato I.3 maximum duration runs out when the RUPs are warned
+    /// (`[max_duration] warning_days`).
+    pub max_duration_warning_days: Arc<[u32]>,
 }
 
 impl AppState {

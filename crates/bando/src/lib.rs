@@ -10,6 +10,7 @@
 pub mod anomaly_terms;
 pub mod error;
 pub mod hooks;
+pub mod max_duration;
 pub mod model;
 pub mod rules;
 pub mod scheduler;

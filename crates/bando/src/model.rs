@@ -616,6 +616,9 @@ pub struct Bando {
     pub offer_validity_days: i32,
     /// Offers bind until this instant (submission deadline + validity days, Rome calendar).
     pub offer_validity_until: Option<Deadline>,
+    /// From publication: the Allegato I.3 term by which the award is due (none for a direct
+    /// award or a draft).
+    pub max_duration: Option<crate::max_duration::MaxDuration>,
     pub envelopes: Vec<Envelope>,
     pub anomaly_method: Option<AnomalyMethod>,
     pub anomaly_terms: crate::AnomalyTerms,

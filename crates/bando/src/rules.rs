@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use domain::deadlines::{self, calendar_days};
+use domain::holidays::Counting;
 use domain::ids::{Cig, Cpv, Cup, Nuts};
 use accounts::qualification::AuthorityProfile;
 use domain::legal::{AuthorityKind, LegalTable, QualificationNeed, QualificationSector, Rule};
@@ -602,6 +603,59 @@ pub fn minimum_days(t: &LegalTable, procedure: ProcedureType, urgent: bool, abov
     }
 }
 
+/// How days are counted for this tender: Reg. 1182/71 at or above the EU thresholds, the
+/// c.p.c./c.c. rule below them (docs/legal.md, "Time").
+pub fn counting(above_eu: bool) -> Counting {
+    if above_eu {
+        Counting::Eu
+    } else {
+        Counting::National
+    }
+}
+
+/// A deadline short of the minimum term `min` from `now`: the term's last day is `now`'s day
+/// plus `min` days (the day of sending is not counted), carried on to the next working day
+/// (EU) or the next day that is not a holiday (national) when it falls on one. A deadline on
+/// that day, at any hour, satisfies the term.
+fn minimum_term_violation(
+    min: Rule<i64>,
+    now: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    counting: Counting,
+) -> Option<Violation> {
+    let nominal = deadlines::earliest_day(now, min.value.max(0) as u64);
+    let earliest = counting.period_end(nominal);
+    if deadlines::rome_date(deadline) >= earliest {
+        return None;
+    }
+    let days = calendar_days(now, deadline);
+    let carried = counting
+        .why_not_last(nominal)
+        .map(|why| {
+            format!(
+                "; il {}° giorno, {}, è {why} e il termine scade il primo giorno {} ({})",
+                min.value,
+                nominal.format("%d/%m/%Y"),
+                match counting {
+                    Counting::Eu => "lavorativo successivo",
+                    Counting::National => "seguente non festivo",
+                },
+                counting.article(),
+            )
+        })
+        .unwrap_or_default();
+    Some(Violation::new(
+        "deadline_too_short",
+        "submission_deadline",
+        format!(
+            "{}: il termine per le offerte deve essere di almeno {} giorni dalla trasmissione del bando{carried} (scadenza minima il {}), ne sono previsti {days}",
+            min.article,
+            min.value,
+            earliest.format("%d/%m/%Y"),
+        ),
+    ))
+}
+
 /// Every legal rule this tender breaks if published at `now`.
 pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
     let t = LegalTable::at(deadlines::rome_date(now));
@@ -632,18 +686,8 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
         Some(deadline) => {
             let above_eu = !t.is_below_eu_threshold(kind, s.authority, s.base_amount);
             if let Some(min) = minimum_days(t, s.procedure_type, s.urgency_reason.is_some(), above_eu) {
-                let days = calendar_days(now, deadline);
-                if days < min.value {
-                    v.push(Violation::new(
-                        "deadline_too_short",
-                        "submission_deadline",
-                        format!(
-                            "{}: il termine per le offerte deve essere di almeno {} giorni dalla trasmissione del bando (scadenza minima il {}), ne sono previsti {days}",
-                            min.article,
-                            min.value,
-                            deadlines::earliest_day(now, min.value as u64).format("%d/%m/%Y"),
-                        ),
-                    ));
+                if let Some(violation) = minimum_term_violation(min, now, deadline, counting(above_eu)) {
+                    v.push(violation);
                 }
             }
             match s.questions_deadline {
@@ -974,6 +1018,43 @@ mod tests {
         assert_eq!(codes(&b), vec!["deadline_too_short"]);
         b.urgency_reason = Some("Scadenza del contratto in essere".into());
         assert_eq!(codes(&b), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_minimum_term_ending_on_a_holiday_or_an_eu_saturday_runs_on() {
+        let at = |s: &str| deadlines::parse_rome(s).expect("valid");
+        let spec = validate(&open_services(), 180).expect("shape");
+        let mut f = spec.facts();
+        let codes =
+            |f: &Facts, now| -> Vec<&'static str> { legal_violations(f, now).into_iter().map(|v| v.code).collect() };
+        // Sent on 8 November 2026: the 30th day is 8 December (Immacolata).
+        let sent = at("2026-11-08T10:00");
+        f.questions_deadline = Some(at("2026-11-25T12:00"));
+        f.submission_deadline = Some(at("2026-12-08T12:00"));
+        let v = legal_violations(&f, sent);
+        assert_eq!(v.iter().map(|v| v.code).collect::<Vec<_>>(), vec!["deadline_too_short"]);
+        assert!(v[0].message.contains("09/12/2026"), "{}", v[0].message);
+        assert!(v[0].message.contains("Immacolata"), "{}", v[0].message);
+        assert!(v[0].message.contains("1182/71"), "EU tender: {}", v[0].message);
+        f.submission_deadline = Some(at("2026-12-09T09:00"));
+        assert_eq!(codes(&f, sent), Vec::<&str>::new());
+        // Sent on 7 May 2026: the 30th day is Saturday 6 June. Above the threshold: Monday.
+        let sent = at("2026-05-07T10:00");
+        f.submission_deadline = Some(at("2026-06-06T12:00"));
+        f.questions_deadline = Some(at("2026-05-25T12:00"));
+        assert_eq!(codes(&f, sent), vec!["deadline_too_short"]);
+        // Below the threshold Saturday is not a holiday: the same day is enough.
+        f.base_amount = dec!(200000);
+        f.anomaly_method = Some(AnomalyMethod::A);
+        assert_eq!(codes(&f, sent), Vec::<&str>::new());
+        // A Sunday is a holiday for both.
+        let sent = at("2026-05-08T10:00");
+        f.submission_deadline = Some(at("2026-06-07T12:00"));
+        let v = legal_violations(&f, sent);
+        assert_eq!(v.iter().map(|v| v.code).collect::<Vec<_>>(), vec!["deadline_too_short"]);
+        assert!(v[0].message.contains("art. 155 c.4 c.p.c."), "{}", v[0].message);
+        f.submission_deadline = Some(at("2026-06-08T09:00"));
+        assert_eq!(codes(&f, sent), Vec::<&str>::new());
     }
 
     #[test]

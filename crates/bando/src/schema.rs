@@ -140,6 +140,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Allegato I.3: each warning given and each duration that ran out (migration
+    /// 2026-12-04-020000_max_durations; days_before = 0 means it ran out).
+    bando_duration_notices (bando_id, due_date, days_before) {
+        bando_id -> Uuid,
+        due_date -> Date,
+        days_before -> Int4,
+        recorded_at -> Timestamptz,
+        recipients -> Int4,
+    }
+}
+
 diesel::joinable!(bando_lotti -> bandi (bando_id));
 diesel::joinable!(bando_state_history -> bandi (bando_id));
 diesel::joinable!(bando_versioni -> bandi (bando_id));

@@ -475,6 +475,7 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
         offer_validity_until: row
             .submission_deadline
             .map(|d| Deadline::of(deadlines::add_calendar_days(d, row.offer_validity_days.max(0) as u64))),
+        max_duration: crate::max_duration::of_row(conn, row)?,
         envelopes: row.envelopes(),
         anomaly_method: row.anomaly_method.as_deref().and_then(AnomalyMethod::parse),
         anomaly_terms: anomaly_terms(conn, row.id)?,

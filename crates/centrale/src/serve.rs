@@ -94,6 +94,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
             settings.uploads.limits(),
             settings.database.pool_size,
         )),
+        max_duration_warning_days: settings.max_duration.warning_days.clone().into(),
     };
     let bind = settings.server.bind;
     tracing::info!(%bind, "serving; API docs at http://{bind}/api/docs/");

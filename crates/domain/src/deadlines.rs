@@ -5,7 +5,8 @@
 //! that starts the term (e.g. sending the notice) is not counted; days are calendar days of
 //! the Italian calendar, so the count is the difference between the two **Rome dates**.
 //! Hours do not matter: a term from 10 March to 9 April is 30 days even though, across the
-//! switch to summer time, only 719 hours pass between 10:00 and 10:00.
+//! switch to summer time, only 719 hours pass between 10:00 and 10:00. A term whose last day
+//! is a holiday runs on to the next day ([`minimum_period_end`], [`crate::holidays`]).
 
 use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -91,6 +92,13 @@ pub fn earliest_day(from: DateTime<Utc>, days: u64) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
+/// The first Rome day on which a deadline satisfies a minimum term of `days` days from
+/// `from`, when a term whose last day is a holiday (and, for EU tenders, a Saturday) runs on
+/// to the next day that is not one ([`crate::holidays::Counting`]).
+pub fn minimum_period_end(from: DateTime<Utc>, days: u64, counting: crate::holidays::Counting) -> NaiveDate {
+    counting.period_end(earliest_day(from, days))
+}
+
 /// The same Rome wall-clock time `days` calendar days later (e.g. offer validity counted
 /// from the deadline). If that wall time does not exist or is ambiguous that day, the
 /// earliest valid instant at or after it is used.
@@ -164,6 +172,21 @@ mod tests {
         assert_eq!((deadline - sent).num_hours(), 29 * 24 + 2);
         // UTC dates would say otherwise: 23:30 Rome on 10 Oct is 21:30Z, 00:30 on 9 Nov is 23:30Z of 8 Nov.
         assert_eq!((deadline.date_naive() - sent.date_naive()).num_days(), 29);
+    }
+
+    #[test]
+    fn a_minimum_term_ending_on_a_holiday_runs_to_the_next_day_that_is_not_one() {
+        use crate::holidays::Counting;
+        // 30 days from 8 November 2026 end on Tuesday 8 December (Immacolata): Wednesday 9.
+        let sent = parse_rome("2026-11-08T10:00").expect("valid");
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        assert_eq!(earliest_day(sent, 30), d(2026, 12, 8));
+        assert_eq!(minimum_period_end(sent, 30, Counting::Eu), d(2026, 12, 9));
+        assert_eq!(minimum_period_end(sent, 30, Counting::National), d(2026, 12, 9));
+        // 30 days from 7 May 2026 end on Saturday 6 June: Monday 8 for EU tenders only.
+        let sent = parse_rome("2026-05-07T10:00").expect("valid");
+        assert_eq!(minimum_period_end(sent, 30, Counting::Eu), d(2026, 6, 8));
+        assert_eq!(minimum_period_end(sent, 30, Counting::National), d(2026, 6, 6));
     }
 
     #[test]

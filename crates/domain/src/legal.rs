@@ -166,6 +166,29 @@ pub struct QualificationRules {
     pub unqualified_through_centrale: Rule<bool>,
 }
 
+/// Maximum durations of a procedure in months, from the publication of the notice or the
+/// sending of the invitations to the award (Allegato I.3, art. 17 c.3). Exceeding them is
+/// "silenzio inadempimento" and weighs on the RUP's duty of good faith (art. 17 c.3): it does
+/// not make the procedure or its award invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MaxDurations {
+    /// Best price-quality ratio or life-cycle cost (all. I.3 c.1): open procedure.
+    pub oepv_open: Rule<i64>,
+    pub oepv_restricted: Rule<i64>,
+    pub oepv_competitive_negotiation: Rule<i64>,
+    /// Negotiated procedure without prior publication of a notice.
+    pub oepv_negotiated_without_notice: Rule<i64>,
+    pub oepv_competitive_dialogue: Rule<i64>,
+    pub oepv_innovation_partnership: Rule<i64>,
+    /// Lowest price (all. I.3 c.2).
+    pub lowest_price_open: Rule<i64>,
+    pub lowest_price_restricted: Rule<i64>,
+    pub lowest_price_competitive_negotiation: Rule<i64>,
+    pub lowest_price_negotiated_without_notice: Rule<i64>,
+    /// Added when the contracting authority must verify an abnormally low offer (all. I.3 c.4).
+    pub anomaly_extension: Rule<i64>,
+}
+
 /// The legal numbers in force from `effective_from` (inclusive) to `effective_until` (exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LegalTable {
@@ -179,6 +202,7 @@ pub struct LegalTable {
     pub award: AwardRules,
     pub after_deadline: AfterDeadline,
     pub qualification: QualificationRules,
+    pub max_months: MaxDurations,
 }
 
 const fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -246,6 +270,28 @@ const AFTER_CORRETTIVO: AfterDeadline = AfterDeadline {
     standstill_days: rule_from(32, "art. 18 c.3", CORRETTIVO),
 };
 
+const fn max_durations(source: &'static str) -> MaxDurations {
+    MaxDurations {
+        oepv_open: rule_from(9, "all. I.3 c.1 lett. a", source),
+        oepv_restricted: rule_from(10, "all. I.3 c.1 lett. b", source),
+        oepv_competitive_negotiation: rule_from(7, "all. I.3 c.1 lett. c", source),
+        oepv_negotiated_without_notice: rule_from(4, "all. I.3 c.1 lett. d", source),
+        oepv_competitive_dialogue: rule_from(7, "all. I.3 c.1 lett. e", source),
+        oepv_innovation_partnership: rule_from(9, "all. I.3 c.1 lett. f", source),
+        lowest_price_open: rule_from(5, "all. I.3 c.2 lett. a", source),
+        lowest_price_restricted: rule_from(6, "all. I.3 c.2 lett. b", source),
+        lowest_price_competitive_negotiation: rule_from(4, "all. I.3 c.2 lett. c", source),
+        lowest_price_negotiated_without_notice: rule_from(3, "all. I.3 c.2 lett. d", source),
+        anomaly_extension: rule_from(1, "all. I.3 c.4", source),
+    }
+}
+
+/// Allegato I.3 as first in force, and as rewritten by the correttivo (same months; c.1 now
+/// opens with the three months to publish works tenders, so the durations are its second
+/// period).
+const MAX_MONTHS: MaxDurations = max_durations(CODICE);
+const MAX_MONTHS_CORRETTIVO: MaxDurations = max_durations(CORRETTIVO);
+
 const EU_2024: EuThresholds = EuThresholds {
     works: rule_from(5_538_000, "art. 14 c.1 lett. a", "Reg. delegato (UE) 2023/2495"),
     supplies_services_central: rule_from(143_000, "art. 14 c.1 lett. b", "Reg. delegato (UE) 2023/2495"),
@@ -277,6 +323,7 @@ pub static TABLES: [LegalTable; 4] = [
         award: AWARD,
         after_deadline: AFTER,
         qualification: QUALIFICATION,
+        max_months: MAX_MONTHS,
     },
     LegalTable {
         effective_from: date(2024, 1, 1),
@@ -288,6 +335,7 @@ pub static TABLES: [LegalTable; 4] = [
         award: AWARD,
         after_deadline: AFTER,
         qualification: QUALIFICATION,
+        max_months: MAX_MONTHS,
     },
     LegalTable {
         effective_from: CORRETTIVO_FROM,
@@ -299,6 +347,7 @@ pub static TABLES: [LegalTable; 4] = [
         award: AWARD,
         after_deadline: AFTER_CORRETTIVO,
         qualification: QUALIFICATION,
+        max_months: MAX_MONTHS_CORRETTIVO,
     },
     LegalTable {
         effective_from: date(2026, 1, 1),
@@ -342,6 +391,7 @@ pub static TABLES: [LegalTable; 4] = [
         award: AWARD,
         after_deadline: AFTER_CORRETTIVO,
         qualification: QUALIFICATION,
+        max_months: MAX_MONTHS_CORRETTIVO,
     },
 ];
 
@@ -604,6 +654,8 @@ pub enum Unit {
     Operators,
     /// True or false.
     Flag,
+    /// Calendar months (art. 2963 c.4 c.c.: the same day of the month, or its last day).
+    Months,
 }
 
 /// One rule of the table, as `GET /api/v1/tools/legal-table` serves it.
@@ -655,6 +707,7 @@ impl LegalTable {
             &self.after_deadline,
             &self.qualification,
         );
+        let m = &self.max_months;
         vec![
             raw("eu.works", Euro, eu.works),
             raw("eu.supplies_services_central", Euro, eu.supplies_services_central),
@@ -753,6 +806,41 @@ impl LegalTable {
                 Flag,
                 q.unqualified_through_centrale,
             ),
+            raw("max_months.oepv_open", Months, m.oepv_open),
+            raw("max_months.oepv_restricted", Months, m.oepv_restricted),
+            raw(
+                "max_months.oepv_competitive_negotiation",
+                Months,
+                m.oepv_competitive_negotiation,
+            ),
+            raw(
+                "max_months.oepv_negotiated_without_notice",
+                Months,
+                m.oepv_negotiated_without_notice,
+            ),
+            raw(
+                "max_months.oepv_competitive_dialogue",
+                Months,
+                m.oepv_competitive_dialogue,
+            ),
+            raw(
+                "max_months.oepv_innovation_partnership",
+                Months,
+                m.oepv_innovation_partnership,
+            ),
+            raw("max_months.lowest_price_open", Months, m.lowest_price_open),
+            raw("max_months.lowest_price_restricted", Months, m.lowest_price_restricted),
+            raw(
+                "max_months.lowest_price_competitive_negotiation",
+                Months,
+                m.lowest_price_competitive_negotiation,
+            ),
+            raw(
+                "max_months.lowest_price_negotiated_without_notice",
+                Months,
+                m.lowest_price_negotiated_without_notice,
+            ),
+            raw("max_months.anomaly_extension", Months, m.anomaly_extension),
         ]
     }
 
@@ -995,6 +1083,36 @@ mod tests {
             assert_eq!(unique.len(), keys.len());
             assert_eq!(keys.len(), entries.len());
         }
+    }
+
+    #[test]
+    fn allegato_i3_maximum_durations_in_months() {
+        let t = LegalTable::at(date(2026, 5, 4));
+        let m = t.max_months;
+        for (rule, months, citation) in [
+            (m.oepv_open, 9, "all. I.3 c.1 lett. a"),
+            (m.oepv_restricted, 10, "all. I.3 c.1 lett. b"),
+            (m.oepv_competitive_negotiation, 7, "all. I.3 c.1 lett. c"),
+            (m.oepv_negotiated_without_notice, 4, "all. I.3 c.1 lett. d"),
+            (m.oepv_competitive_dialogue, 7, "all. I.3 c.1 lett. e"),
+            (m.oepv_innovation_partnership, 9, "all. I.3 c.1 lett. f"),
+            (m.lowest_price_open, 5, "all. I.3 c.2 lett. a"),
+            (m.lowest_price_restricted, 6, "all. I.3 c.2 lett. b"),
+            (m.lowest_price_competitive_negotiation, 4, "all. I.3 c.2 lett. c"),
+            (m.lowest_price_negotiated_without_notice, 3, "all. I.3 c.2 lett. d"),
+            (m.anomaly_extension, 1, "all. I.3 c.4"),
+        ] {
+            assert_eq!((rule.value, rule.article, rule.source), (months, citation, CORRETTIVO));
+        }
+        assert_eq!(LegalTable::at(date(2024, 6, 1)).max_months.oepv_open.source, CODICE);
+        let entries = t.entries();
+        let open = entries.iter().find(|e| e.key == "max_months.oepv_open").expect("entry");
+        assert_eq!((open.unit, open.value.clone()), (Unit::Months, serde_json::json!(9)));
+        assert_eq!(
+            (open.article.as_str(), open.comma.as_deref()),
+            ("all. I.3", Some("c.1 lett. a"))
+        );
+        assert_eq!((open.effective_from, open.effective_until), (CORRETTIVO_FROM, None));
     }
 
     #[test]

@@ -6,5 +6,6 @@
 pub mod clock;
 pub mod deadlines;
 pub mod draw;
+pub mod holidays;
 pub mod ids;
 pub mod legal;

@@ -1,0 +1,1 @@
+DROP TABLE bando_duration_notices;
