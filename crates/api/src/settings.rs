@@ -362,6 +362,34 @@ mod tests {
     }
 
     #[test]
+    fn upload_limits_load_and_are_checked() {
+        let s = Settings::load(None, env(&[("CENTRALE__UPLOADS__IDLE_TIMEOUT_SECONDS", "5")])).expect("load");
+        assert_eq!(s.uploads.limits().idle_timeout, std::time::Duration::from_secs(5));
+        assert!(s.uploads.quota_bytes_per_tender >= s.seal.max_envelope_bytes);
+        for (key, value, named) in [
+            (
+                "CENTRALE__UPLOADS__IDLE_TIMEOUT_SECONDS",
+                "0",
+                "uploads.idle_timeout_seconds",
+            ),
+            (
+                "CENTRALE__UPLOADS__MAX_DURATION_SECONDS",
+                "10",
+                "uploads.max_duration_seconds",
+            ),
+            ("CENTRALE__UPLOADS__MAX_CONCURRENT", "0", "uploads.max_concurrent"),
+            (
+                "CENTRALE__UPLOADS__QUOTA_BYTES_PER_TENDER",
+                "1000",
+                "uploads.quota_bytes_per_tender",
+            ),
+        ] {
+            let err = Settings::load(None, env(&[(key, value)])).expect_err("must fail");
+            assert!(err.to_string().contains(named), "{err}");
+        }
+    }
+
+    #[test]
     fn an_overlay_file_overrides_defaults_and_unknown_keys_fail() {
         let dir = std::env::temp_dir().join(format!("centrale-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");

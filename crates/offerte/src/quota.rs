@@ -108,12 +108,12 @@ mod tests {
             "the first envelope is no replacement"
         );
         assert_eq!(
-            check(usage(0, 1), 10, k, 100, 0).unwrap_err().code(),
+            check(usage(0, 1), 10, k, 100, 0).expect_err("refused").code(),
             "upload_quota_replacements"
         );
         assert!(check(usage(0, 2), 10, k, 100, 2).is_ok());
         assert_eq!(
-            check(usage(0, 3), 10, k, 100, 2).unwrap_err().code(),
+            check(usage(0, 3), 10, k, 100, 2).expect_err("refused").code(),
             "upload_quota_replacements"
         );
     }
@@ -123,11 +123,11 @@ mod tests {
         let k = EnvelopeKind::A;
         assert!(check(usage(60, 1), 40, k, 100, 9).is_ok());
         assert_eq!(
-            check(usage(60, 1), 41, k, 100, 9).unwrap_err().code(),
+            check(usage(60, 1), 41, k, 100, 9).expect_err("refused").code(),
             "upload_quota_bytes"
         );
         assert_eq!(
-            check(usage(100, 1), 0, k, 100, 9).unwrap_err().code(),
+            check(usage(100, 1), 0, k, 100, 9).expect_err("refused").code(),
             "upload_quota_bytes"
         );
     }
