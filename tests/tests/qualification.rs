@@ -146,7 +146,10 @@ fn a_base_qualified_ente_is_refused_above_750k_services_with_the_article() {
     let message = the_violation(&problem, "qualification_insufficient");
     assert!(message.starts_with("art. 63 c.2 lett. b e Allegato II.4"), "{message}");
     assert!(message.contains("intermedia") && message.contains("base"), "{message}");
-    assert!(message.contains("art. 62 c.6 lett. a"), "suggests the centrale: {message}");
+    assert!(
+        message.contains("art. 62 c.6 lett. a"),
+        "suggests the centrale: {message}"
+    );
     assert!(problem["detail"].as_str().unwrap_or_default().contains("art. 63"));
     // The check without publishing says the same; nothing was published.
     let check = w
@@ -154,7 +157,10 @@ fn a_base_qualified_ente_is_refused_above_750k_services_with_the_article() {
         .post(&format!("/api/v1/bandi/{above}/check"), &json!({}))
         .expect(200);
     assert!(check.to_string().contains("qualification_insufficient"), "{check}");
-    assert_eq!(w.rup.get(&format!("/api/v1/bandi/{above}")).expect(200)["state"], "draft");
+    assert_eq!(
+        w.rup.get(&format!("/api/v1/bandi/{above}")).expect(200)["state"],
+        "draft"
+    );
     // A works qualification does not cover services (art. 63 c.6).
     qualify(&w, &w.ente, "works", "avanzata", "2027-12-31");
     publish(&w.rup, &above).expect_problem(422, "legal_violations");
@@ -220,7 +226,10 @@ fn a_non_qualified_ente_runs_small_tenders_alone_and_bigger_ones_through_the_cen
     let small = draft(&w, &body(&w, &w.ente, &w.custodians, "services", "100000.00", 7));
     publish(&w.rup, &small).expect(200);
     let view = w.rup.get(&format!("/api/v1/bandi/{small}")).expect(200);
-    assert_eq!((view["conducted_by"].as_str(), view["runner_ente_id"].as_str()), (Some("ente"), Some(w.ente.as_str())));
+    assert_eq!(
+        (view["conducted_by"].as_str(), view["runner_ente_id"].as_str()),
+        (Some("ente"), Some(w.ente.as_str()))
+    );
     // Works up to 500,000 too.
     let works = draft(&w, &body(&w, &w.ente, &w.custodians, "works", "500000.00", 8));
     publish(&w.rup, &works).expect(200);
@@ -338,7 +347,9 @@ fn a_ministrys_150k_supplies_tender_is_above_the_eu_threshold_a_comunes_is_not()
     centrale(&w, Some("avanzata"));
     let mut entrusted = negotiation(&ministero, &m_custodians, 12);
     entrusted["conducted_by"] = json!("centrale");
-    ministry_rup.put(&format!("/api/v1/bandi/{ministry}"), &entrusted).expect(200);
+    ministry_rup
+        .put(&format!("/api/v1/bandi/{ministry}"), &entrusted)
+        .expect(200);
     let problem = publish(&w.admin, &ministry).expect_problem(422, "legal_violations");
     the_violation(&problem, "deadline_too_short");
 
@@ -354,7 +365,10 @@ fn a_ministrys_150k_supplies_tender_is_above_the_eu_threshold_a_comunes_is_not()
     let problem = publish(&w.rup, &again).expect_problem(422, "legal_violations");
     the_violation(&problem, "deadline_too_short");
     // The published one keeps the kind fixed at its publication (art. 14 c.7).
-    assert_eq!(w.rup.get(&format!("/api/v1/bandi/{comune}")).expect(200)["authority_kind"], "sub_central");
+    assert_eq!(
+        w.rup.get(&format!("/api/v1/bandi/{comune}")).expect(200)["authority_kind"],
+        "sub_central"
+    );
 }
 
 #[test]
@@ -367,7 +381,11 @@ fn only_admins_set_authority_and_qualifications() {
     let profile = format!("/api/v1/enti/{}/authority-profile", w.ente);
     let q = json!({ "sector": "works", "level": "avanzata", "valid_until": "2030-12-31" });
     let p = json!({ "authority_kind": "sub_central", "qualified_by_law": true, "qualified_by_law_basis": "Consip" });
-    for (who, c) in [("own RUP", &w.rup), ("other ente's RUP", &w.roma_rup), ("supplier", &supplier)] {
+    for (who, c) in [
+        ("own RUP", &w.rup),
+        ("other ente's RUP", &w.roma_rup),
+        ("supplier", &supplier),
+    ] {
         assert_eq!(c.post(&qual, &q).status, 403, "{who}");
         assert_eq!(c.put(&profile, &p).status, 403, "{who}");
     }
@@ -385,7 +403,10 @@ fn only_admins_set_authority_and_qualifications() {
         .expect_problem(404, "not_found");
     // Nothing changed.
     let ente = w.admin.get(&format!("/api/v1/enti/{}", w.ente)).expect(200);
-    assert_eq!((ente["qualified_by_law"].clone(), ente["qualifications"].clone()), (json!(false), json!([])));
+    assert_eq!(
+        (ente["qualified_by_law"].clone(), ente["qualifications"].clone()),
+        (json!(false), json!([]))
+    );
     assert_eq!(w.admin.get(&qual).expect(200), json!([]));
 }
 

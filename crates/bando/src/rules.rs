@@ -7,11 +7,11 @@
 
 use std::collections::HashSet;
 
+use accounts::qualification::AuthorityProfile;
 use chrono::{DateTime, Utc};
 use domain::deadlines::{self, calendar_days};
 use domain::holidays::Counting;
 use domain::ids::{Cig, Cpv, Cup, Nuts};
-use accounts::qualification::AuthorityProfile;
 use domain::legal::{AuthorityKind, LegalTable, QualificationNeed, QualificationSector, Rule};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -866,11 +866,10 @@ pub fn legal_violations(s: &Facts, now: DateTime<Utc>) -> Vec<Violation> {
 /// qualified by law (art. 63 c.4), or the value is within what art. 62 c.1 lets anyone run.
 fn qualification_violations(t: &LegalTable, s: &Facts, day: chrono::NaiveDate) -> Vec<Violation> {
     let kind = s.contract_type.legal();
-    let QualificationNeed::Level { level, article } = t.qualification_need(kind, s.base_amount) else {
-        return Vec::new();
-    };
     let profile = match &s.runner {
         Runner::Unchecked => return Vec::new(),
+        // Whatever the value: a tender entrusted to a centrale that does not exist has nobody
+        // to run it.
         Runner::CentraleMissing => {
             return vec![Violation::new(
                 "centrale_not_registered",
@@ -879,6 +878,9 @@ fn qualification_violations(t: &LegalTable, s: &Facts, day: chrono::NaiveDate) -
             )]
         }
         Runner::Known(p) => p,
+    };
+    let QualificationNeed::Level { level, article } = t.qualification_need(kind, s.base_amount) else {
+        return Vec::new();
     };
     if profile.qualified_by_law {
         return Vec::new();
@@ -889,7 +891,10 @@ fn qualification_violations(t: &LegalTable, s: &Facts, day: chrono::NaiveDate) -
     let alone = match sector {
         QualificationSector::Works => format!("lavori fino a {}", eur(q.unqualified_works_up_to.value)),
         QualificationSector::ServicesSupplies => {
-            format!("servizi e forniture sotto {}", eur(q.unqualified_services_supplies_below.value))
+            format!(
+                "servizi e forniture sotto {}",
+                eur(q.unqualified_services_supplies_below.value)
+            )
         }
     };
     let via_centrale = if s.conducted_by == ConductedBy::Ente && !profile.centrale {
@@ -1018,6 +1023,73 @@ mod tests {
         assert_eq!(codes(&b), vec!["deadline_too_short"]);
         b.urgency_reason = Some("Scadenza del contratto in essere".into());
         assert_eq!(codes(&b), Vec::<&str>::new());
+    }
+
+    fn profile(level: Option<(domain::legal::QualificationLevel, &str)>) -> AuthorityProfile {
+        AuthorityProfile {
+            id: Uuid::new_v4(),
+            nome: "Comune di Prova".into(),
+            kind: AuthorityKind::SubCentral,
+            qualified_by_law: false,
+            qualified_by_law_basis: None,
+            centrale: false,
+            qualifications: level
+                .map(|(l, until)| accounts::qualification::Qualification {
+                    id: Uuid::new_v4(),
+                    sector: QualificationSector::ServicesSupplies,
+                    level: Some(l),
+                    valid_until: chrono::NaiveDate::parse_from_str(until, "%Y-%m-%d").ok(),
+                    anac_reference: None,
+                    recorded_at: now(),
+                    recorded_by: None,
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn qualification_codes(amount: Decimal, runner: Runner) -> Vec<&'static str> {
+        let mut b = open_services();
+        b.base_amount = amount;
+        b.safety_costs = Decimal::ZERO;
+        let mut facts = validate(&b, 180).expect("valid shape").facts();
+        facts.runner = runner;
+        let t = LegalTable::at(deadlines::rome_date(now()));
+        qualification_violations(t, &facts, deadlines::rome_date(now()))
+            .into_iter()
+            .map(|v| v.code)
+            .collect()
+    }
+
+    #[test]
+    fn the_running_authority_needs_the_level_of_the_value() {
+        use domain::legal::QualificationLevel::*;
+        let known = |l| Runner::Known(profile(l));
+        assert!(
+            qualification_codes(dec!(139_999), known(None)).is_empty(),
+            "art. 62 c.1"
+        );
+        assert_eq!(
+            qualification_codes(dec!(140_000), known(None)),
+            ["authority_not_qualified"]
+        );
+        assert!(qualification_codes(dec!(750_000), known(Some((Base, "2026-05-04")))).is_empty());
+        assert_eq!(
+            qualification_codes(dec!(750_001), known(Some((Base, "2027-01-01")))),
+            ["qualification_insufficient"]
+        );
+        assert_eq!(
+            qualification_codes(dec!(300_000), known(Some((Avanzata, "2026-05-03")))),
+            ["qualification_expired"]
+        );
+        let mut by_law = profile(None);
+        by_law.qualified_by_law = true;
+        assert!(qualification_codes(dec!(9_000_000), Runner::Known(by_law)).is_empty());
+        // Entrusted to a centrale that is not registered: refused whatever the value.
+        assert_eq!(
+            qualification_codes(dec!(1_000), Runner::CentraleMissing),
+            ["centrale_not_registered"]
+        );
     }
 
     #[test]

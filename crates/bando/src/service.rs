@@ -315,7 +315,7 @@ pub fn publish(
                     .and_then(|q| q.level_on(deadlines::rome_date(ctx.at)));
                 (p.id, serde_json::json!({ "qualified_by_law": p.qualified_by_law, "level": level }))
             }
-            // legal_violations refuses a missing centrale above art. 62 c.1; within it, the ente.
+            // legal_violations refuses a tender entrusted to a missing centrale.
             _ => (row.ente_id, serde_json::Value::Null),
         };
         store::fix_conduct(conn, id, facts.conducted_by, runner, facts.authority)?;

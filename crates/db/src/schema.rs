@@ -87,11 +87,4 @@ diesel::joinable!(role_grants -> enti (ente_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(ente_qualifications -> enti (ente_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    enti,
-    users,
-    role_grants,
-    sessions,
-    audit_events,
-    ente_qualifications
-);
+diesel::allow_tables_to_appear_in_same_query!(enti, users, role_grants, sessions, audit_events, ente_qualifications);

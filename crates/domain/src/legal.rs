@@ -437,9 +437,7 @@ impl AuthorityKind {
 
 /// The qualification levels of art. 63 c.2 (ANAC's L3/SF3, L2/SF2, L1/SF1), ordered: a level
 /// covers the lower ones (c.3).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QualificationLevel {
     /// Base or first level (lett. a).
@@ -939,7 +937,8 @@ mod tests {
         assert_eq!(t.direct_award_limit(ContractKind::Services).value, 140_000);
         assert_eq!(t.min_invitees(ContractKind::Services, SUB, dec!(139_999.99)), None);
         assert_eq!(
-            t.min_invitees(ContractKind::Services, SUB, dec!(140_000)).map(|r| r.value),
+            t.min_invitees(ContractKind::Services, SUB, dec!(140_000))
+                .map(|r| r.value),
             Some(5)
         );
         assert_eq!(
@@ -952,7 +951,9 @@ mod tests {
             t.min_invitees(ContractKind::Works, SUB, dec!(999_999)).map(|r| r.value),
             Some(5)
         );
-        let high = t.min_invitees(ContractKind::Works, SUB, dec!(1_000_000)).expect("band d");
+        let high = t
+            .min_invitees(ContractKind::Works, SUB, dec!(1_000_000))
+            .expect("band d");
         assert_eq!((high.value, high.article), (10, "art. 50 c.1 lett. d"));
         assert_eq!(t.min_invitees(ContractKind::Works, SUB, dec!(5_404_000)), None);
         // The same amount is in band under the 2025 threshold and above it under 2026's.
@@ -1140,18 +1141,29 @@ mod tests {
             assert_eq!(t.eu_threshold(kind_works(), SubCentral), t.eu.works);
         }
         let t = LegalTable::at(date(2026, 5, 4));
-        assert_eq!(t.eu_threshold(ContractKind::Supplies, CentralGovernment).article, "art. 14 c.1 lett. b (Reg. UE 2025/2152)");
+        assert_eq!(
+            t.eu_threshold(ContractKind::Supplies, CentralGovernment).article,
+            "art. 14 c.1 lett. b (Reg. UE 2025/2152)"
+        );
         // 150,000 of supplies: above the threshold for a Ministry, below it for a Comune.
         assert!(!t.is_below_eu_threshold(ContractKind::Supplies, CentralGovernment, dec!(150_000)));
         assert!(t.is_below_eu_threshold(ContractKind::Supplies, SubCentral, dec!(150_000)));
         // So no art. 50 band (negotiation without notice) for the Ministry.
-        assert_eq!(t.min_invitees(ContractKind::Supplies, CentralGovernment, dec!(150_000)), None);
         assert_eq!(
-            t.min_invitees(ContractKind::Supplies, SubCentral, dec!(150_000)).map(|r| r.value),
+            t.min_invitees(ContractKind::Supplies, CentralGovernment, dec!(150_000)),
+            None
+        );
+        assert_eq!(
+            t.min_invitees(ContractKind::Supplies, SubCentral, dec!(150_000))
+                .map(|r| r.value),
             Some(5)
         );
         // 141,000 in 2025 was below the central threshold (143,000), in 2026 it is above (140,000).
-        assert!(LegalTable::at(date(2025, 6, 1)).is_below_eu_threshold(ContractKind::Services, CentralGovernment, dec!(141_000)));
+        assert!(LegalTable::at(date(2025, 6, 1)).is_below_eu_threshold(
+            ContractKind::Services,
+            CentralGovernment,
+            dec!(141_000)
+        ));
         assert!(!t.is_below_eu_threshold(ContractKind::Services, CentralGovernment, dec!(141_000)));
     }
 
@@ -1219,12 +1231,27 @@ mod tests {
             .find(|e| e.key == "qualification.base_services_supplies_up_to")
             .expect("entry");
         assert_eq!(base.value, serde_json::json!(750_000));
-        assert_eq!((base.article.as_str(), base.comma.as_deref()), ("art. 63", Some("c.2 lett. a")));
+        assert_eq!(
+            (base.article.as_str(), base.comma.as_deref()),
+            ("art. 63", Some("c.2 lett. a"))
+        );
         assert_eq!((base.effective_from, base.effective_until), (date(2023, 7, 1), None));
-        let by_law = entries.iter().find(|e| e.key == "qualification.qualified_by_law").expect("entry");
-        assert_eq!((by_law.citation, by_law.value.clone()), ("art. 63 c.4", serde_json::json!(true)));
-        let works = entries.iter().find(|e| e.key == "qualification.unqualified_works_up_to").expect("entry");
-        assert_eq!((works.citation, works.value.clone()), ("art. 62 c.1", serde_json::json!(500_000)));
+        let by_law = entries
+            .iter()
+            .find(|e| e.key == "qualification.qualified_by_law")
+            .expect("entry");
+        assert_eq!(
+            (by_law.citation, by_law.value.clone()),
+            ("art. 63 c.4", serde_json::json!(true))
+        );
+        let works = entries
+            .iter()
+            .find(|e| e.key == "qualification.unqualified_works_up_to")
+            .expect("entry");
+        assert_eq!(
+            (works.citation, works.value.clone()),
+            ("art. 62 c.1", serde_json::json!(500_000))
+        );
     }
 
     #[test]
@@ -1233,7 +1260,11 @@ mod tests {
             assert_eq!(AuthorityKind::parse(k.as_str()), Some(k));
             assert_eq!(serde_json::to_value(k).ok(), Some(serde_json::json!(k.as_str())));
         }
-        for l in [QualificationLevel::Base, QualificationLevel::Intermedia, QualificationLevel::Avanzata] {
+        for l in [
+            QualificationLevel::Base,
+            QualificationLevel::Intermedia,
+            QualificationLevel::Avanzata,
+        ] {
             assert_eq!(QualificationLevel::parse(l.as_str()), Some(l));
             assert_eq!(serde_json::to_value(l).ok(), Some(serde_json::json!(l.as_str())));
         }

@@ -102,7 +102,11 @@ fn bands_at(contract: ContractType, on: NaiveDate) -> Vec<Band> {
             ]
         }
         ContractType::Services | ContractType::Supplies => {
-            let eu = euros(table.eu_threshold(ContractKind::Services, AuthorityKind::SubCentral).value);
+            let eu = euros(
+                table
+                    .eu_threshold(ContractKind::Services, AuthorityKind::SubCentral)
+                    .value,
+            );
             vec![
                 Band {
                     code: "services_supplies_direct",

@@ -107,8 +107,14 @@ pub async fn record_qualification(
     responses((status = 200, body = Vec<Qualification>), (status = 401, body = Problem), (status = 403, body = Problem),
               (status = 404, body = Problem)))]
 #[get("/enti/{id}/qualifications")]
-pub async fn qualifications(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn qualifications(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let found = state.db(move |conn| qualification::history(conn, &auth.principal, id)).await?;
+    let found = state
+        .db(move |conn| qualification::history(conn, &auth.principal, id))
+        .await?;
     Ok(HttpResponse::Ok().json(found))
 }
