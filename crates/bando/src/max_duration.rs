@@ -226,6 +226,14 @@ pub fn run_due(conn: &mut PgConnection, now: DateTime<Utc>, warning_days: &[u32]
         let Some(&nearest) = reached.first() else {
             continue;
         };
+        // Already given (the usual case on every later tick): skip without a transaction.
+        let given: i64 = bando_duration_notices::table
+            .find((row.id, term.due_date, nearest))
+            .count()
+            .get_result(conn)?;
+        if given > 0 {
+            continue;
+        }
         let notice = conn.transaction(|conn| -> Result<Option<Notice>, BandoError> {
             let rups = rups(conn, row.ente_id)?;
             if !claim(conn, &row, term.due_date, nearest, rups.len(), now)? {
