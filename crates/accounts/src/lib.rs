@@ -2,10 +2,13 @@
 //! and login sessions. Authorization decisions are made on a [`Principal`].
 
 pub mod enti;
+pub mod lifecycle;
 pub mod error;
 pub mod password;
 pub mod principal;
+mod schema;
 pub mod sessions;
+pub mod throttle;
 pub mod trail;
 pub mod users;
 

@@ -22,6 +22,8 @@ pub struct AppState {
     pub seal: Arc<offerte::SealService>,
     /// The outbox's SMTP mailer; `None` when `[notify] enabled = false` (rows stay queued).
     pub notify: Option<Arc<notify::Mailer>>,
+    /// Login throttling, the hashing semaphore, the client address (issue 11).
+    pub accounts: Arc<crate::guard::AccountGuard>,
 }
 
 impl AppState {

@@ -90,6 +90,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         openapi: Arc::new(api::openapi::document()),
         seal: Arc::new(seal_service(&settings)?),
         notify: settings.notify.mailer()?,
+        accounts: Arc::new(api::guard::AccountGuard::from_settings(&settings)),
     };
     let bind = settings.server.bind;
     tracing::info!(%bind, "serving; API docs at http://{bind}/api/docs/");
