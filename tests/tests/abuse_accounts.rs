@@ -114,7 +114,10 @@ fn five_failures_lock_the_account_even_for_the_right_password_until_the_lock_end
     assert_eq!(audited(&w.app, "login.failed", &w.rup_id), 10);
     assert_eq!(audited(&w.app, "login.locked", &w.rup_id), 2);
     assert_eq!(
-        count(&w.app, "SELECT count(*) FROM audit_events WHERE details::text LIKE '%sbagliata%'"),
+        count(
+            &w.app,
+            "SELECT count(*) FROM audit_events WHERE details::text LIKE '%sbagliata%'"
+        ),
         0
     );
 }
@@ -200,7 +203,9 @@ fn registration_answers_the_same_for_a_taken_email_and_tells_its_owner() {
     let email = "gare@edilrossi.it";
     let body = |password: &str| json!({ "email": email, "full_name": "Edil Rossi", "password": password });
     let first = app.client().post("/api/v1/auth/register", &body("fornitore-password"));
-    let second = app.client().post("/api/v1/auth/register", &body("altra-password-lunga"));
+    let second = app
+        .client()
+        .post("/api/v1/auth/register", &body("altra-password-lunga"));
     assert_eq!(first.status, 202, "{}", first.text);
     assert_eq!(shape(&first), shape(&second));
     assert_eq!(
@@ -288,12 +293,17 @@ fn a_deactivated_rup_loses_access_at_the_next_request_and_cannot_log_in() {
     w.rup.get("/api/v1/auth/me").expect_problem(401, "unauthenticated");
     // The right password now gets the same answer as a wrong one.
     login(&w.app, RUP, PASSWORD).expect_problem(401, "invalid_credentials");
-    admin.post(&path, &json!({ "reason": "di nuovo" })).expect_problem(409, "user_inactive");
+    admin
+        .post(&path, &json!({ "reason": "di nuovo" }))
+        .expect_problem(409, "user_inactive");
     // Its data stay.
     assert_eq!(
         count(
             &w.app,
-            &format!("SELECT count(*) FROM role_grants WHERE user_id = '{}' AND revoked_at IS NULL", w.rup_id)
+            &format!(
+                "SELECT count(*) FROM role_grants WHERE user_id = '{}' AND revoked_at IS NULL",
+                w.rup_id
+            )
         ),
         1
     );
@@ -314,7 +324,10 @@ fn a_deactivated_rup_loses_access_at_the_next_request_and_cannot_log_in() {
 fn the_last_active_admin_can_neither_be_deactivated_nor_lose_the_admin_role() {
     let w = world();
     let admin = w.app.admin();
-    let me = admin.get("/api/v1/auth/me").expect(200)["id"].as_str().expect("id").to_string();
+    let me = admin.get("/api/v1/auth/me").expect(200)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     admin
         .post(&format!("/api/v1/users/{me}/deactivate"), &json!({ "reason": "prova" }))
         .expect_problem(409, "last_admin");
@@ -335,12 +348,18 @@ fn the_last_active_admin_can_neither_be_deactivated_nor_lose_the_admin_role() {
             .expect(201),
     );
     admin
-        .post(&format!("/api/v1/users/{me}/deactivate"), &json!({ "reason": "fine incarico" }))
+        .post(
+            &format!("/api/v1/users/{me}/deactivate"),
+            &json!({ "reason": "fine incarico" }),
+        )
         .expect(200);
     admin.get("/api/v1/users").expect_problem(401, "unauthenticated");
     let admin2 = w.app.client().logged_in("admin2@centrale.test", PASSWORD);
     admin2
-        .post(&format!("/api/v1/users/{second}/deactivate"), &json!({ "reason": "prova" }))
+        .post(
+            &format!("/api/v1/users/{second}/deactivate"),
+            &json!({ "reason": "prova" }),
+        )
         .expect_problem(409, "last_admin");
 }
 
@@ -352,13 +371,19 @@ fn a_revoked_role_loses_its_route_at_the_next_request() {
     w.rup.get(&members).expect(200);
     let path = format!("/api/v1/users/{}/roles/revoke", w.rup_id);
     let user = admin
-        .post(&path, &json!({ "role": "rup", "ente_id": w.ente, "reason": "fine incarico" }))
+        .post(
+            &path,
+            &json!({ "role": "rup", "ente_id": w.ente, "reason": "fine incarico" }),
+        )
         .expect(200);
     assert_eq!(user["roles"], json!([]));
     // The same token, the next request: the role is gone.
     w.rup.get(&members).expect_problem(403, "forbidden");
     admin
-        .post(&path, &json!({ "role": "rup", "ente_id": w.ente, "reason": "di nuovo" }))
+        .post(
+            &path,
+            &json!({ "role": "rup", "ente_id": w.ente, "reason": "di nuovo" }),
+        )
         .expect_problem(404, "not_found");
     assert_eq!(audited(&w.app, "role.revoked", &w.rup_id), 1);
 }
@@ -487,8 +512,5 @@ fn a_rup_or_a_supplier_cannot_call_the_account_admin_routes() {
             caller.post(&path, &body).expect_problem(403, "forbidden");
         }
     }
-    assert_eq!(
-        count(&w.app, "SELECT count(*) FROM users WHERE active = false"),
-        0
-    );
+    assert_eq!(count(&w.app, "SELECT count(*) FROM users WHERE active = false"), 0);
 }

@@ -2,8 +2,8 @@
 //! and login sessions. Authorization decisions are made on a [`Principal`].
 
 pub mod enti;
-pub mod lifecycle;
 pub mod error;
+pub mod lifecycle;
 pub mod password;
 pub mod principal;
 mod schema;

@@ -134,7 +134,9 @@ impl Keys {
     }
 
     fn all(&self) -> Vec<String> {
-        std::iter::once(self.account.clone()).chain(self.address.clone()).collect()
+        std::iter::once(self.account.clone())
+            .chain(self.address.clone())
+            .collect()
     }
 }
 
@@ -158,9 +160,21 @@ pub(crate) fn record_failure(
 ) -> Result<(), AccountsError> {
     conn.transaction(|conn| {
         let mut locks = Vec::new();
-        locks.extend(throttle::failed(conn, policy, &keys.account, policy.account_failures, ctx.at)?);
+        locks.extend(throttle::failed(
+            conn,
+            policy,
+            &keys.account,
+            policy.account_failures,
+            ctx.at,
+        )?);
         if let Some(address) = &keys.address {
-            locks.extend(throttle::failed(conn, policy, address, policy.address_failures, ctx.at)?);
+            locks.extend(throttle::failed(
+                conn,
+                policy,
+                address,
+                policy.address_failures,
+                ctx.at,
+            )?);
         }
         // An unknown account is named by its key (a hash), never by the email it was tried with.
         let (object_type, object_id) = match user {
@@ -278,7 +292,12 @@ pub fn change_password(
 
 /// Ends every open session of `user` at `at`, except the one of `keep` (a token); returns how
 /// many ended.
-pub(crate) fn end_all(conn: &mut PgConnection, user: Uuid, at: DateTime<Utc>, keep: Option<&str>) -> QueryResult<usize> {
+pub(crate) fn end_all(
+    conn: &mut PgConnection,
+    user: Uuid,
+    at: DateTime<Utc>,
+    keep: Option<&str>,
+) -> QueryResult<usize> {
     let keep = keep.map(digest).unwrap_or_default();
     diesel::update(sessions::table)
         .filter(sessions::user_id.eq(user))

@@ -82,7 +82,11 @@ struct Row {
 
 /// The latest instant any of `keys` is locked until, if one is locked at `now`; counts the
 /// refusal on each locked key.
-pub fn locked_until(conn: &mut PgConnection, keys: &[String], now: DateTime<Utc>) -> QueryResult<Option<DateTime<Utc>>> {
+pub fn locked_until(
+    conn: &mut PgConnection,
+    keys: &[String],
+    now: DateTime<Utc>,
+) -> QueryResult<Option<DateTime<Utc>>> {
     let until: Option<DateTime<Utc>> = diesel::update(login_throttle::table)
         .filter(login_throttle::key.eq_any(keys))
         .filter(login_throttle::locked_until.gt(now))
@@ -136,7 +140,11 @@ pub fn failed(
     let (failures, locks, locked_until, lock) = if failures >= limit {
         let locks = row.locks + 1;
         let until = now + policy.lock_for(locks);
-        let kind = if key.starts_with("account:") { "account" } else { "address" };
+        let kind = if key.starts_with("account:") {
+            "account"
+        } else {
+            "address"
+        };
         (
             0,
             locks,

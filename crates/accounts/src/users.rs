@@ -248,7 +248,9 @@ pub fn register_supplier(
     conn.transaction(|conn| {
         let row = match insert_user(conn, ctx, &email, name, &hash, UserKind::Supplier) {
             Ok(row) => row,
-            Err(AccountsError::Conflict { code: "email_taken", .. }) => {
+            Err(AccountsError::Conflict {
+                code: "email_taken", ..
+            }) => {
                 notify_taken_email(conn, ctx, &email)?;
                 return Ok(Registration::EmailTaken);
             }

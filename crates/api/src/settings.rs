@@ -224,7 +224,10 @@ impl Settings {
             }
         }
         if self.auth.login_lock_max_minutes < self.auth.login_lock_minutes {
-            return invalid("auth.login_lock_max_minutes", "must be at least auth.login_lock_minutes");
+            return invalid(
+                "auth.login_lock_max_minutes",
+                "must be at least auth.login_lock_minutes",
+            );
         }
         if let Some(p) = &self.bootstrap.admin_password {
             use secrecy::ExposeSecret;
