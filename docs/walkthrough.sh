@@ -107,9 +107,12 @@ for i in 1 2 3; do centrale keys custodian-keygen --out c$i.key; done
 
 step "4. a supplier registers, enters the albo with its documents, and the admin qualifies it"
 OE_EMAIL="gare.$RUN@cartoleria.it"
-OE_ID=$(call POST /auth/register "" "{\"email\":\"$OE_EMAIL\",\"full_name\":\"Ufficio gare\",
-  \"password\":\"fornitore-password\"}" | jq -r .id)
-OE=$(login "$OE_EMAIL" fornitore-password)
+# 202 whether or not the address was taken (no enumeration); the account id comes with the login.
+call POST /auth/register "" "{\"email\":\"$OE_EMAIL\",\"full_name\":\"Ufficio gare\",
+  \"password\":\"fornitore-password\"}" >/dev/null
+OE_LOGIN=$(call POST /auth/login "" "{\"email\":\"$OE_EMAIL\",\"password\":\"fornitore-password\"}")
+OE=$(jq -r .token <<<"$OE_LOGIN")
+OE_ID=$(jq -r .user_id <<<"$OE_LOGIN")
 OP=$(call POST /registry/operatori "$OE" "{\"ragione_sociale\":\"Cartoleria $RUN S.r.l.\",
   \"forma_giuridica\":\"srl\",\"partita_iva\":\"$OE_PIVA\",\"codice_fiscale\":\"$OE_PIVA\",
   \"sede_istat\":\"015146\",\"sede_indirizzo\":\"Via Roma 1\",\"pec\":\"gare.$RUN@legalmail.it\",

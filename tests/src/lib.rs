@@ -134,6 +134,7 @@ impl TestApp {
                 .max_duration
                 .warning_days
                 .into(),
+            accounts: Arc::new(api::guard::AccountGuard::default()),
         };
         tweak(&mut state);
         let (tx, rx) = std::sync::mpsc::channel();
@@ -176,6 +177,25 @@ impl TestApp {
         }
     }
 
+    /// A supplier registers itself (202, the same answer whether or not the email was taken)
+    /// and logs in; returns the logged-in client and the account's id (from the login).
+    #[track_caller]
+    pub fn register_supplier(&self, email: &str, full_name: &str, password: &str) -> (Client, String) {
+        self.client()
+            .post(
+                "/api/v1/auth/register",
+                &json!({ "email": email, "full_name": full_name, "password": password }),
+            )
+            .expect(202);
+        let login = self
+            .client()
+            .post("/api/v1/auth/login", &json!({ "email": email, "password": password }))
+            .expect(200);
+        let token = login["token"].as_str().expect("token");
+        let id = login["user_id"].as_str().expect("user_id").to_string();
+        (self.client().with_token(token), id)
+    }
+
     /// A client logged in as the centrale's first admin.
     pub fn admin(&self) -> Client {
         self.client().logged_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -196,6 +216,8 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub request_id: Option<String>,
+    /// The `Retry-After` header, when sent.
+    pub retry_after: Option<String>,
     pub body: Value,
     pub text: String,
 }
@@ -262,12 +284,14 @@ impl Client {
         let status = response.status();
         let content_type = response.content_type().to_string();
         let request_id = response.header("x-request-id").map(str::to_string);
+        let retry_after = response.header("retry-after").map(str::to_string);
         let text = response.into_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
             status,
             content_type,
             request_id,
+            retry_after,
             body,
             text,
         }

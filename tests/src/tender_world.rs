@@ -71,6 +71,11 @@ pub fn world() -> World {
     world_on(TestApp::start())
 }
 
+/// [`world`] on an app started with a changed state (e.g. a looser login throttle).
+pub fn world_with(tweak: impl FnOnce(&mut api::AppState)) -> World {
+    world_on(TestApp::start_with(tweak))
+}
+
 /// The same world on an app started with tuned settings ([`TestApp::start_tuned`]).
 pub fn world_on(app: TestApp) -> World {
     let admin = app.admin();
@@ -118,14 +123,7 @@ pub fn partita_iva(n: usize) -> String {
 
 /// A supplier account whose operatore is registered and qualified in the albo (bids need it).
 pub fn supplier(app: &TestApp, email: &str) -> String {
-    let uid = id(&app
-        .client()
-        .post(
-            "/api/v1/auth/register",
-            &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }),
-        )
-        .expect(201));
-    let c = app.client().logged_in(email, PASSWORD);
+    let (c, uid) = app.register_supplier(email, "Operatore", PASSWORD);
     let n = SUPPLIERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let piva = partita_iva(n);
     let op = id(&c

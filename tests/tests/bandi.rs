@@ -61,14 +61,7 @@ fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
 }
 
 fn supplier(app: &TestApp, email: &str) -> (Client, String) {
-    let c = app.client();
-    let user = c
-        .post(
-            "/api/v1/auth/register",
-            &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }),
-        )
-        .expect(201);
-    (c.logged_in(email, PASSWORD), id(&user))
+    app.register_supplier(email, "Operatore", PASSWORD)
 }
 
 fn world() -> World {

@@ -143,16 +143,8 @@ fn a_supplier_cannot_reach_officials_endpoints() {
     let app = TestApp::start();
     let admin = app.admin();
     let milano = create_ente(&admin, &milano());
-    let c = app.client();
-    let registered = c
-        .post(
-            "/api/v1/auth/register",
-            &json!({ "email": "gare@edilrossi.it", "full_name": "Edil Rossi", "password": "fornitore-password" }),
-        )
-        .expect(201);
-    assert_eq!(registered["kind"], "supplier");
-    let supplier = c.logged_in("gare@edilrossi.it", "fornitore-password");
-    supplier.get("/api/v1/auth/me").expect(200);
+    let (supplier, id) = app.register_supplier("gare@edilrossi.it", "Edil Rossi", "fornitore-password");
+    assert_eq!(supplier.get("/api/v1/auth/me").expect(200)["kind"], "supplier");
     supplier.get("/api/v1/enti").expect_problem(403, "forbidden");
     supplier
         .get(&format!("/api/v1/enti/{milano}"))
@@ -165,7 +157,6 @@ fn a_supplier_cannot_reach_officials_endpoints() {
         .expect_problem(403, "forbidden");
     supplier.get("/api/v1/users").expect_problem(403, "forbidden");
     // Nor can an admin turn a supplier account into an official.
-    let id = registered["id"].as_str().expect("id");
     admin
         .post(
             &format!("/api/v1/users/{id}/roles"),

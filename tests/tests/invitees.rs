@@ -65,14 +65,7 @@ fn invitees_of_a_negotiated_procedure_must_be_distinct_qualified_suppliers_of_th
     refused_naming_the_invitees(publish(&w, &negotiated(&w, 3, &with_official)), "invitee_not_invitable");
 
     // A supplier account that never registered in the albo.
-    let unregistered = id(&w
-        .app
-        .client()
-        .post(
-            "/api/v1/auth/register",
-            &json!({ "email": "nessuno@imprese.it", "full_name": "Operatore", "password": PASSWORD }),
-        )
-        .expect(201));
+    let unregistered = w.app.register_supplier("nessuno@imprese.it", "Operatore", PASSWORD).1;
     let mut with_unregistered = real[..4].to_vec();
     with_unregistered.push(unregistered);
     refused_naming_the_invitees(

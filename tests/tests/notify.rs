@@ -26,13 +26,7 @@ fn psql(app: &TestApp, sql: &str) -> String {
 
 /// A registered supplier with its mandatory documents, pending qualification.
 fn pending_supplier(app: &TestApp, email: &str, name: &str, piva: &str) -> (Client, String) {
-    app.client()
-        .post(
-            "/api/v1/auth/register",
-            &json!({ "email": email, "full_name": "Ufficio gare", "password": PASSWORD }),
-        )
-        .expect(201);
-    let c = app.client().logged_in(email, PASSWORD);
+    let (c, _) = app.register_supplier(email, "Ufficio gare", PASSWORD);
     let body = json!({
         "ragione_sociale": name,
         "forma_giuridica": "srl",

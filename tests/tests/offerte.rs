@@ -104,16 +104,10 @@ impl Bidder {
 }
 
 fn account(w: &World, email: &str) -> Bidder {
-    let c = w.app.client();
-    let user = c
-        .post(
-            "/api/v1/auth/register",
-            &json!({ "email": email, "full_name": "Operatore", "password": PASSWORD }),
-        )
-        .expect(201);
+    let (client, user_id) = w.app.register_supplier(email, "Operatore", PASSWORD);
     Bidder {
-        client: w.login(email),
-        user_id: id(&user),
+        client,
+        user_id,
         email: email.to_string(),
         operatore: None,
     }

@@ -20,13 +20,7 @@ const PIVA: [&str; 8] = [
 
 /// A supplier account, logged in.
 fn supplier_account(app: &TestApp, email: &str) -> Client {
-    app.client()
-        .post(
-            "/api/v1/auth/register",
-            &json!({ "email": email, "full_name": "Ufficio gare", "password": PASSWORD }),
-        )
-        .expect(201);
-    app.client().logged_in(email, PASSWORD)
+    app.register_supplier(email, "Ufficio gare", PASSWORD).0
 }
 
 fn operatore(ragione_sociale: &str, piva: &str, istat: &str) -> Value {

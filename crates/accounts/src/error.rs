@@ -4,6 +4,10 @@
 pub enum AccountsError {
     #[error("Credenziali non valide")]
     InvalidCredentials,
+    /// Too many failed logins for this account or from this address; the same answer whether
+    /// or not the account exists.
+    #[error("Troppi tentativi di accesso non riusciti: riprovare tra {retry_after_secs} secondi")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("Sessione assente, scaduta o revocata: effettuare l'accesso")]
     Unauthenticated,
     #[error("Operazione non consentita per il proprio ruolo")]
@@ -32,6 +36,7 @@ impl AccountsError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidCredentials => "invalid_credentials",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::NotFound { .. } => "not_found",

@@ -3,10 +3,13 @@
 
 pub mod enti;
 pub mod error;
+pub mod lifecycle;
 pub mod password;
 pub mod principal;
 pub mod qualification;
+mod schema;
 pub mod sessions;
+pub mod throttle;
 pub mod trail;
 pub mod users;
 

@@ -223,18 +223,39 @@ pub fn create_official(
     })
 }
 
+/// What a self-registration did. The API answers both the same way (no enumeration); only
+/// the outbox and the audit trail know which happened.
+#[derive(Debug)]
+pub enum Registration {
+    Created(User),
+    /// The address already has an account: nothing is created and its owner gets a notice.
+    EmailTaken,
+}
+
 /// A supplier opens its own account; the registry links it to an operatore economico.
+/// A taken email is not refused to the caller (that would tell anyone which addresses have an
+/// account): the password is hashed all the same (same timing), nothing is created, and the
+/// owner of the existing account is told by e-mail through the outbox.
 pub fn register_supplier(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
     input: &NewSupplierAccount,
-) -> Result<User, AccountsError> {
+) -> Result<Registration, AccountsError> {
     let email = normalized_email(&input.email)?;
     let name = required_name(&input.full_name)?;
     password::validate(&input.password)?;
     let hash = password::hash(&input.password)?;
     conn.transaction(|conn| {
-        let row = insert_user(conn, ctx, &email, name, &hash, UserKind::Supplier)?;
+        let row = match insert_user(conn, ctx, &email, name, &hash, UserKind::Supplier) {
+            Ok(row) => row,
+            Err(AccountsError::Conflict {
+                code: "email_taken", ..
+            }) => {
+                notify_taken_email(conn, ctx, &email)?;
+                return Ok(Registration::EmailTaken);
+            }
+            Err(e) => return Err(e),
+        };
         let ctx = AuditCtx {
             actor: Some(row.id),
             ..ctx.clone()
@@ -250,8 +271,45 @@ pub fn register_supplier(
                 details: serde_json::json!({ "email": row.email, "kind": "supplier" }),
             },
         )?;
-        Ok(to_user(conn, row)?)
+        Ok(Registration::Created(to_user(conn, row)?))
     })
+}
+
+fn notify_taken_email(conn: &mut PgConnection, ctx: &AuditCtx, email: &str) -> Result<(), AccountsError> {
+    use crate::schema::notifications_outbox;
+    let owner: Uuid = users::table
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .first(conn)?;
+    diesel::insert_into(notifications_outbox::table)
+        .values((
+            notifications_outbox::id.eq(Uuid::new_v4()),
+            notifications_outbox::recipient_user_id.eq(Some(owner)),
+            notifications_outbox::recipient_address.eq(email),
+            notifications_outbox::subject.eq("Tentativo di registrazione con il Suo indirizzo"),
+            notifications_outbox::body.eq(format!(
+                "Gentile utente,\nè stata chiesta la registrazione di un nuovo account con l'indirizzo {email}, \
+                 che ha già un account sulla piattaforma della centrale di committenza.\n\
+                 Non è stato creato nulla. Se la richiesta è Sua e non ricorda la password, chieda \
+                 all'amministrazione della centrale di reimpostarla; altrimenti può ignorare questo messaggio.\n"
+            )),
+            notifications_outbox::object_type.eq("user"),
+            notifications_outbox::object_id.eq(owner.to_string()),
+            notifications_outbox::created_at.eq(ctx.at),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        ctx,
+        AuditEvent {
+            action: "user.registration_email_taken",
+            object_type: "user",
+            object_id: owner.to_string(),
+            ente_id: None,
+            details: serde_json::json!({}),
+        },
+    )?;
+    Ok(())
 }
 
 pub fn grant_role(

@@ -43,6 +43,8 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub errors: Vec<Violation>,
+    /// Seconds, sent as `Retry-After` (429 throttled logins, 503 busy hashing).
+    pub retry_after: Option<u64>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -59,7 +61,23 @@ impl ApiError {
             message: message.into(),
             field: None,
             errors: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The problem response, with `Retry-After` when set.
+    pub fn render(&self, request_id: Option<String>) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/problem+json");
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(self.problem(request_id))
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -100,9 +118,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         // The request id is added by the request-id middleware, which also fills it in here.
-        HttpResponse::build(self.status)
-            .content_type("application/problem+json")
-            .json(self.problem(None))
+        self.render(None)
     }
 }
 
@@ -110,6 +126,10 @@ impl From<AccountsError> for ApiError {
     fn from(e: AccountsError) -> Self {
         let status = match &e {
             AccountsError::InvalidCredentials | AccountsError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AccountsError::TooManyAttempts { retry_after_secs } => {
+                return ApiError::new(StatusCode::TOO_MANY_REQUESTS, e.code(), e.to_string())
+                    .with_retry_after(*retry_after_secs);
+            }
             AccountsError::Forbidden => StatusCode::FORBIDDEN,
             AccountsError::NotFound { .. } => StatusCode::NOT_FOUND,
             AccountsError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod invitees;
 pub mod openapi;
 pub mod request_id;
@@ -52,6 +53,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(users::create)
             .service(users::list)
             .service(users::grant)
+            .service(users::revoke)
+            .service(users::deactivate)
+            .service(users::end_sessions)
+            .service(users::issue_password_reset)
+            .service(auth::change_password)
+            .service(auth::reset_password)
             .configure(registry::configure)
             .configure(bandi::configure)
             .configure(tools::configure)

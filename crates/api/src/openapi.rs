@@ -49,6 +49,12 @@ impl Modify for BearerAuth {
         routes::users::create,
         routes::users::list,
         routes::users::grant,
+        routes::users::revoke,
+        routes::users::deactivate,
+        routes::users::end_sessions,
+        routes::users::issue_password_reset,
+        routes::auth::change_password,
+        routes::auth::reset_password,
         routes::audit::list,
     ),
     tags(

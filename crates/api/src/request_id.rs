@@ -6,7 +6,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest};
 use tracing::Instrument;
 
 use crate::error::ApiError;
@@ -51,10 +51,7 @@ pub async fn middleware(
     let mut res = match res.response().error().and_then(|e| e.as_error::<ApiError>()).cloned() {
         // Re-render problem documents so they carry the request id.
         Some(api_error) => {
-            let problem = api_error.problem(Some(id.clone()));
-            let response = HttpResponse::build(api_error.status)
-                .content_type("application/problem+json")
-                .json(problem);
+            let response = api_error.render(Some(id.clone()));
             res.into_response(response)
         }
         None => res.map_into_boxed_body(),

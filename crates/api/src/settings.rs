@@ -124,6 +124,10 @@ pub struct Server {
     pub bind: SocketAddr,
     pub max_json_bytes: usize,
     pub public_url: String,
+    /// Behind a reverse proxy that appends the client's address to `X-Forwarded-For`: the
+    /// login throttle then keys on its last entry. Off: the header is ignored (anyone can
+    /// write it) and the TCP peer address is used.
+    pub behind_proxy: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,6 +150,20 @@ pub struct Embedded {
 #[serde(deny_unknown_fields)]
 pub struct Auth {
     pub token_ttl_hours: u32,
+    /// Failed logins per account within the window before the account is locked.
+    pub login_failures_per_account: u32,
+    /// Failed logins per client address within the window before the address is locked.
+    pub login_failures_per_address: u32,
+    pub login_window_minutes: u32,
+    /// The first lock; each further lock of the same account or address doubles it.
+    pub login_lock_minutes: u32,
+    pub login_lock_max_minutes: u32,
+    /// Password hashes computed at once (each Argon2id run holds 19 MiB); 0: twice the cores.
+    pub hash_concurrency: u32,
+    /// How long a request waits for a hashing slot before it is answered 503.
+    pub hash_wait_ms: u32,
+    /// Validity of a one-time password-reset link.
+    pub password_reset_ttl_minutes: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -233,6 +251,23 @@ impl Settings {
         }
         if self.auth.token_ttl_hours == 0 {
             return invalid("auth.token_ttl_hours", "must be at least 1");
+        }
+        for (key, value) in [
+            ("auth.login_failures_per_account", self.auth.login_failures_per_account),
+            ("auth.login_failures_per_address", self.auth.login_failures_per_address),
+            ("auth.login_window_minutes", self.auth.login_window_minutes),
+            ("auth.login_lock_minutes", self.auth.login_lock_minutes),
+            ("auth.password_reset_ttl_minutes", self.auth.password_reset_ttl_minutes),
+        ] {
+            if value == 0 {
+                return invalid(key, "must be at least 1");
+            }
+        }
+        if self.auth.login_lock_max_minutes < self.auth.login_lock_minutes {
+            return invalid(
+                "auth.login_lock_max_minutes",
+                "must be at least auth.login_lock_minutes",
+            );
         }
         if let Some(p) = &self.bootstrap.admin_password {
             use secrecy::ExposeSecret;

@@ -27,6 +27,8 @@ pub struct AppState {
     /// Days before an Allegato I.3 maximum duration runs out when the RUPs are warned
     /// (`[max_duration] warning_days`).
     pub max_duration_warning_days: Arc<[u32]>,
+    /// Login throttling, the hashing semaphore, the client address (issue 11).
+    pub accounts: Arc<crate::guard::AccountGuard>,
 }
 
 impl AppState {

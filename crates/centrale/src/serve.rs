@@ -95,6 +95,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
             settings.database.pool_size,
         )),
         max_duration_warning_days: settings.max_duration.warning_days.clone().into(),
+        accounts: Arc::new(api::guard::AccountGuard::from_settings(&settings)),
     };
     let bind = settings.server.bind;
     tracing::info!(%bind, "serving; API docs at http://{bind}/api/docs/");

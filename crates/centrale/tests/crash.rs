@@ -256,7 +256,7 @@ fn setup(anon: &Http) -> (String, Vec<Http>) {
                 "POST",
                 "/api/v1/auth/register",
                 Some(&json!({ "email": email, "full_name": "Operatore", "password": PASSWORD })),
-                201,
+                202,
             );
             let s = anon.login(&email, PASSWORD);
             let op = id(&s.ok(

@@ -75,7 +75,10 @@ impl RegistryError {
 impl From<AccountsError> for RegistryError {
     fn from(e: AccountsError) -> Self {
         match e {
-            AccountsError::Unauthenticated | AccountsError::InvalidCredentials => Self::Unauthenticated,
+            // Login throttling never reaches the registry; refused like a failed login if it did.
+            AccountsError::Unauthenticated
+            | AccountsError::InvalidCredentials
+            | AccountsError::TooManyAttempts { .. } => Self::Unauthenticated,
             AccountsError::Forbidden => Self::Forbidden,
             AccountsError::NotFound { what } => Self::NotFound { what },
             AccountsError::Invalid { code, field, message } => Self::Invalid { code, field, message },

@@ -1,3 +1,4 @@
+use accounts::lifecycle::{self, Deactivation, ResetIssued, RoleRevocation, SessionsEnded};
 use accounts::principal::Grant;
 use accounts::users::{self, NewOfficial, User};
 use actix_web::{get, post, web, HttpResponse};
@@ -20,8 +21,12 @@ pub async fn create(
     body: web::Json<NewOfficial>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let permit = state.accounts.hashing.enter().await?;
     let user = state
-        .db(move |conn| users::create_official(conn, &ctx, &auth.principal, &body))
+        .db(move |conn| {
+            let _permit = permit;
+            users::create_official(conn, &ctx, &auth.principal, &body)
+        })
         .await?;
     Ok(HttpResponse::Created().json(user))
 }
@@ -53,4 +58,91 @@ pub async fn grant(
         .db(move |conn| users::grant_role(conn, &ctx, &auth.principal, id, &body))
         .await?;
     Ok(HttpResponse::Ok().json(user))
+}
+
+/// Revoke one active role grant (admin only); the holder loses it at the next request.
+/// The last active admin's admin grant cannot be revoked (409 `last_admin`).
+#[utoipa::path(post, path = "/api/v1/users/{id}/roles/revoke", tag = "users", request_body = RoleRevocation,
+    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = User), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[post("/users/{id}/roles/revoke")]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<RoleRevocation>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let id = id.into_inner();
+    let user = state
+        .db(move |conn| lifecycle::revoke_role(conn, &ctx, &auth.principal, id, &body))
+        .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Deactivate an account (admin only, with a reason): it cannot log in, its sessions end, its
+/// data stay. The last active admin cannot be deactivated (409 `last_admin`).
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users", request_body = Deactivation,
+    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = User), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[post("/users/{id}/deactivate")]
+pub async fn deactivate(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<Deactivation>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let id = id.into_inner();
+    let user = state
+        .db(move |conn| lifecycle::deactivate(conn, &ctx, &auth.principal, id, &body))
+        .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// End every open session of an account (admin only); it may log in again.
+#[utoipa::path(post, path = "/api/v1/users/{id}/sessions/end", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = SessionsEnded), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[post("/users/{id}/sessions/end")]
+pub async fn end_sessions(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let id = id.into_inner();
+    let ended = state
+        .db(move |conn| lifecycle::end_sessions(conn, &ctx, &auth.principal, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(ended))
+}
+
+/// Send the account a one-time password-reset link by e-mail (admin only); the admin never
+/// sees the code. A newer reset supersedes an older unused one.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 202, body = ResetIssued), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem)))]
+#[post("/users/{id}/password-reset")]
+pub async fn issue_password_reset(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let id = id.into_inner();
+    let guard = state.accounts.clone();
+    let issued = state
+        .db(move |conn| {
+            lifecycle::issue_password_reset(conn, &ctx, &auth.principal, id, guard.reset_ttl, &guard.public_url)
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(issued))
 }
