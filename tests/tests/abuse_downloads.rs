@@ -12,7 +12,11 @@ fn download(app: &TestApp, token: &str, path: &str) -> (String, String, String, 
         .call()
         .expect("download");
     let header = |n: &str| r.header(n).unwrap_or("").to_string();
-    let (ct, cd, nosniff) = (header("content-type"), header("content-disposition"), header("x-content-type-options"));
+    let (ct, cd, nosniff) = (
+        header("content-type"),
+        header("content-disposition"),
+        header("x-content-type-options"),
+    );
     let mut body = Vec::new();
     std::io::Read::read_to_end(&mut r.into_reader(), &mut body).expect("body");
     (ct, cd, nosniff, body)
@@ -79,7 +83,10 @@ fn an_html_document_is_downloaded_as_an_octet_stream_attachment_never_rendered()
         &format!("/api/v1/public/bandi/{bando}/documenti/{}", id(&doc)),
     );
     assert_eq!(ct, "application/octet-stream");
-    assert_eq!(cd, "attachment; filename=\"perch___ x.svg\"; filename*=UTF-8''perch%C3%A9__%20x.svg");
+    assert_eq!(
+        cd,
+        "attachment; filename=\"perch___ x.svg\"; filename*=UTF-8''perch%C3%A9__%20x.svg"
+    );
 
     // A PDF keeps its type but is an attachment too.
     let doc = w
@@ -130,8 +137,8 @@ fn a_forged_x_request_id_is_recorded_apart_and_never_replaces_the_servers_id() {
     let admin = app.admin();
     let token = admin.token.clone().expect("token");
     let create = |body: serde_json::Value, client_id: Option<&str>| {
-        let mut req = ureq::post(&format!("{}/api/v1/enti", app.base_url))
-            .set("Authorization", &format!("Bearer {token}"));
+        let mut req =
+            ureq::post(&format!("{}/api/v1/enti", app.base_url)).set("Authorization", &format!("Bearer {token}"));
         if let Some(v) = client_id {
             req = req.set("x-request-id", v);
         }

@@ -124,7 +124,10 @@ impl LeafSource for CachedLeaves<'_> {
             }
         }
         let k = split_point(n);
-        let hash = node_hash(&self.subtree_root(start, start + k)?, &self.subtree_root(start + k, end)?);
+        let hash = node_hash(
+            &self.subtree_root(start, start + k)?,
+            &self.subtree_root(start + k, end)?,
+        );
         if complete {
             self.store(start, n, &hash)?;
         }

@@ -577,8 +577,5 @@ async fn stream_file(path: PathBuf, filename: &str) -> Result<HttpResponse, ApiE
             )),
         }
     });
-    Ok(
-        crate::download::as_attachment(&mut HttpResponse::Ok(), "application/octet-stream", filename)
-            .streaming(stream),
-    )
+    Ok(crate::download::as_attachment(&mut HttpResponse::Ok(), "application/octet-stream", filename).streaming(stream))
 }
