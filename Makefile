@@ -6,7 +6,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test build db-up db-down openapi fmt lint bench clean-db
+.PHONY: run test build db-up db-down openapi fmt lint bench clean-db fuzz
 
 run:
 	$(CARGO) run --bin centrale -- serve
@@ -23,6 +23,13 @@ test:
 	else \
 		$(CARGO) test --workspace --no-fail-fast; \
 	fi
+
+# Fuzz the API with schemathesis (PyPI, pinned, installed under target/fuzz-venv) against its
+# OpenAPI document as an admin, a RUP and a supplier: fails on any 5xx or undocumented answer.
+# `make test` runs a short seeded version (crates/centrale/tests/fuzz.rs).
+fuzz:
+	$(CARGO) build --bin centrale
+	bash scripts/fuzz.sh
 
 db-up:
 	$(CARGO) run --bin centrale -- db up

@@ -110,6 +110,7 @@ impl TestApp {
             let ctx = db::audit::AuditCtx {
                 actor: None,
                 request_id: "test-bootstrap".into(),
+                client_request_id: None,
                 at: default_start(),
             };
             accounts::users::bootstrap_admin(&mut conn, &ctx, ADMIN_EMAIL, Some(ADMIN_PASSWORD))

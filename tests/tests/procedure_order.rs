@@ -359,6 +359,7 @@ fn at_the_deadline_instant_the_clock_decides_while_the_state_still_says_publishe
     let ctx = |at| db::audit::AuditCtx {
         actor: Some(rup.user_id),
         request_id: "procedure-order".into(),
+        client_request_id: None,
         at,
     };
     let rettifica = bando::NewRettifica {

@@ -2,6 +2,7 @@
 //! a blocking thread, map the result. The same [`app`] serves `centrale serve` and the tests.
 
 pub mod auth;
+pub mod download;
 pub mod error;
 pub mod extract;
 pub mod guard;

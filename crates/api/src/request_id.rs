@@ -1,6 +1,9 @@
-//! Request ids and structured request logs. Every request gets an id (a client-sent
-//! `x-request-id` is kept when it is sane), echoed in the response header, attached to the
-//! tracing span, recorded in audit events, and written into problem documents.
+//! Request ids and structured request logs. Every request gets the server's own id (a new
+//! UUID), echoed in the response header, attached to the tracing span, recorded in audit
+//! events, and written into problem documents. A client-sent `x-request-id` never replaces
+//! it: anyone may send any value, including the id of someone else's earlier request, and an
+//! auditor must be able to tell which events one request caused. The client's value is kept
+//! apart, sanitised and bounded, in the audit event's `client_request_id` and in the log span.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -13,8 +16,13 @@ use crate::error::ApiError;
 
 pub const HEADER: &str = "x-request-id";
 
+/// `.0` is the server's id of the request; `.1` the client's `x-request-id`, sanitised
+/// ([`client_value`]), when it sent one.
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId(pub String, pub Option<String>);
+
+/// Longest client request id kept, in characters.
+pub const CLIENT_ID_MAX_CHARS: usize = 128;
 
 impl FromRequest for RequestId {
     type Error = Error;
@@ -25,27 +33,32 @@ impl FromRequest for RequestId {
             .extensions()
             .get::<RequestId>()
             .cloned()
-            .unwrap_or_else(|| RequestId(uuid::Uuid::new_v4().to_string()))))
+            .unwrap_or_else(|| RequestId(uuid::Uuid::new_v4().to_string(), None))))
     }
 }
 
-fn sane(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+/// The client's `x-request-id` as it is recorded: visible ASCII only (no spaces, quotes,
+/// backslashes or control characters), at most [`CLIENT_ID_MAX_CHARS`]; `None` when nothing
+/// is left.
+pub fn client_value(raw: &[u8]) -> Option<String> {
+    let kept: String = raw
+        .iter()
+        .map(|b| *b as char)
+        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
+        .take(CLIENT_ID_MAX_CHARS)
+        .collect();
+    (!kept.is_empty()).then_some(kept)
 }
 
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let id = req
-        .headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| sane(v))
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let id = uuid::Uuid::new_v4().to_string();
+    let client = req.headers().get(HEADER).and_then(|v| client_value(v.as_bytes()));
+    req.extensions_mut().insert(RequestId(id.clone(), client.clone()));
+    let span = tracing::info_span!("request", request_id = %id, client_request_id = client.as_deref().unwrap_or(""),
+        method = %req.method(), path = %req.path());
     let started = std::time::Instant::now();
     let res = next.call(req).instrument(span.clone()).await?;
     let mut res = match res.response().error().and_then(|e| e.as_error::<ApiError>()).cloned() {
@@ -67,4 +80,18 @@ pub async fn middleware(
         );
     });
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_bounded_and_stripped_of_what_could_forge_a_log_line() {
+        assert_eq!(client_value(b"abc-123").as_deref(), Some("abc-123"));
+        assert_eq!(client_value(b"a b\r\nc\"d\\e").as_deref(), Some("abcde"));
+        assert_eq!(client_value(&[0xff, 0xfe]), None);
+        assert_eq!(client_value(b"   "), None);
+        assert_eq!(client_value(&[b'x'; 1000]).map(|v| v.len()), Some(CLIENT_ID_MAX_CHARS));
+    }
 }

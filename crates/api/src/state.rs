@@ -51,6 +51,7 @@ impl AppState {
         AuditCtx {
             actor,
             request_id: request.0.clone(),
+            client_request_id: request.1.clone(),
             at: self.clock.now(),
         }
     }

@@ -54,6 +54,7 @@ pub fn run_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Vec<Moved>
     let ctx = AuditCtx {
         actor: None,
         request_id: "scheduler".into(),
+        client_request_id: None,
         at: now,
     };
     conn.transaction(|conn| {

@@ -115,6 +115,7 @@ fn first_admin(settings: &Settings, pool: &db::PgPool, clock: &dyn Clock) -> Res
     let ctx = AuditCtx {
         actor: None,
         request_id: "bootstrap".into(),
+        client_request_id: None,
         at: clock.now(),
     };
     let password = settings

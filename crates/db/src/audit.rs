@@ -12,7 +12,10 @@ use crate::schema::audit_events;
 #[derive(Debug, Clone)]
 pub struct AuditCtx {
     pub actor: Option<Uuid>,
+    /// The server's id of the request (or the name of the job: `scheduler`, `sequencer`).
     pub request_id: String,
+    /// The `x-request-id` the client sent, sanitised; never a substitute for `request_id`.
+    pub client_request_id: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -79,6 +82,7 @@ pub fn record_with(
             audit_events::object_id.eq(event.object_id),
             audit_events::ente_id.eq(event.ente_id),
             audit_events::request_id.eq(&ctx.request_id),
+            audit_events::client_request_id.eq(&ctx.client_request_id),
             audit_events::details.eq(event.details),
             audit_events::visible_from.eq(visibility.from),
             audit_events::actor_hidden.eq(visibility.actor_hidden),
@@ -99,6 +103,7 @@ pub struct AuditRow {
     pub object_id: String,
     pub ente_id: Option<Uuid>,
     pub request_id: String,
+    pub client_request_id: Option<String>,
     pub details: serde_json::Value,
 }
 

@@ -79,6 +79,7 @@ diesel::table! {
         visible_from -> Nullable<Timestamptz>,
         actor_hidden -> Bool,
         sealed_until_deadline_of -> Nullable<Uuid>,
+        client_request_id -> Nullable<Text>,
     }
 }
 

@@ -128,6 +128,7 @@ mod tests {
             object_id: "b".into(),
             ente_id: None,
             request_id: "r1".into(),
+            client_request_id: None,
             details: serde_json::json!({ "winner_id": "w", "nota": "a, \"b\"" }),
         };
         let csv = String::from_utf8(audit_csv(&[row])).expect("utf8");

@@ -80,6 +80,7 @@ pub fn dispatch(conn: &mut PgConnection, mailer: &Mailer, now: DateTime<Utc>) ->
                     let ctx = AuditCtx {
                         actor: None,
                         request_id: format!("notify-{}", row.id),
+                        client_request_id: None,
                         at: now,
                     };
                     audit::record(

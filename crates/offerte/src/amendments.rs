@@ -194,6 +194,7 @@ pub fn notify_bidders(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<usiz
                 let ctx = AuditCtx {
                     actor: None,
                     request_id: "sequencer".into(),
+                    client_request_id: None,
                     at,
                 };
                 crate::secrecy::record_bid_event(

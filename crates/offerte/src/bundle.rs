@@ -10,14 +10,15 @@ use base64::Engine;
 use diesel::prelude::*;
 use ed25519_dalek::VerifyingKey;
 use seal::checkpoint::{open_checkpoint, Checkpoint, NoteVerifier};
-use seal::merkle::{self, Hash, LeafSource};
+use seal::merkle::{self, Hash};
 use seal::receipt::SignedReceipt;
 use seal::verify;
 use seal::SealError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::log::{self, ConsistencyProof, DbLeaves};
+use crate::log::{self, ConsistencyProof};
+use crate::log_cache::CachedLeaves;
 use crate::submit::{may_see, receipt_view};
 use crate::{OfferteError, SealService};
 
@@ -57,8 +58,9 @@ pub fn build(
     let latest = log::checkpoint(conn, None).ok();
     let (checkpoint, proof, consistency) = match (&latest, view.leaf_index) {
         (Some(cp), Some(index)) if index < cp.tree_size => {
-            let leaves = DbLeaves::load(conn, cp.tree_size)?;
-            let proof = if leaves.leaf_count() == cp.tree_size {
+            let complete = log::tree_size(conn)? >= cp.tree_size;
+            let leaves = CachedLeaves::new(conn, cp.tree_size);
+            let proof = if complete {
                 merkle::inclusion_proof(&leaves, index, cp.tree_size).unwrap_or_default()
             } else {
                 Vec::new()
@@ -66,7 +68,7 @@ pub fn build(
             let consistency = since.filter(|s| *s <= cp.tree_size).map(|s| ConsistencyProof {
                 first: s,
                 second: cp.tree_size,
-                proof: if leaves.leaf_count() == cp.tree_size {
+                proof: if complete {
                     merkle::consistency_proof(&leaves, s, cp.tree_size)
                         .unwrap_or_default()
                         .iter()

@@ -19,6 +19,7 @@ pub mod custodian;
 pub mod custody;
 pub mod error;
 pub mod log;
+pub mod log_cache;
 pub mod opening;
 pub mod quota;
 pub mod schema;

@@ -8,6 +8,7 @@ use seal::merkle::{self, Hash, LeafSource};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::log_cache::CachedLeaves;
 use crate::schema::{log_checkpoints, log_leaves};
 use crate::{OfferteError, SealService};
 
@@ -153,8 +154,7 @@ pub(crate) fn sign_current(
     at: DateTime<Utc>,
 ) -> Result<Checkpoint, OfferteError> {
     let size = tree_size(conn)?;
-    let leaves = DbLeaves::load(conn, size)?;
-    let root = merkle::tree_root(&leaves, size)?;
+    let root = merkle::tree_root(&CachedLeaves::new(conn, size), size)?;
     let checkpoint = Checkpoint::new(svc.origin(), size, root);
     let note = sign_checkpoint(&checkpoint, svc.note_signer())?;
     diesel::insert_into(log_checkpoints::table)
@@ -272,14 +272,15 @@ fn out_of_range(e: seal::SealError) -> OfferteError {
 }
 
 pub fn inclusion_proof(conn: &mut PgConnection, index: u64, tree_size: u64) -> Result<InclusionProof, OfferteError> {
-    let leaves = DbLeaves::load(conn, tree_size)?;
-    if leaves.leaf_count() < tree_size {
+    let available = self::tree_size(conn)?;
+    if available < tree_size {
         return Err(OfferteError::invalid(
             "proof_out_of_range",
             "tree_size",
-            format!("Il registro ha solo {} foglie", leaves.leaf_count()),
+            format!("Il registro ha solo {available} foglie"),
         ));
     }
+    let leaves = CachedLeaves::new(conn, tree_size);
     let proof = merkle::inclusion_proof(&leaves, index, tree_size).map_err(out_of_range)?;
     Ok(InclusionProof {
         leaf_index: index,
@@ -297,14 +298,15 @@ pub struct ConsistencyProof {
 }
 
 pub fn consistency_proof(conn: &mut PgConnection, first: u64, second: u64) -> Result<ConsistencyProof, OfferteError> {
-    let leaves = DbLeaves::load(conn, second)?;
-    if leaves.leaf_count() < second {
+    let available = tree_size(conn)?;
+    if available < second {
         return Err(OfferteError::invalid(
             "proof_out_of_range",
             "second",
-            format!("Il registro ha solo {} foglie", leaves.leaf_count()),
+            format!("Il registro ha solo {available} foglie"),
         ));
     }
+    let leaves = CachedLeaves::new(conn, second);
     let proof = merkle::consistency_proof(&leaves, first, second).map_err(out_of_range)?;
     Ok(ConsistencyProof {
         first,

@@ -265,6 +265,7 @@ pub fn open(
     let ctx = AuditCtx {
         actor: Some(who.user_id),
         request_id: request_id.to_string(),
+        client_request_id: None,
         at: now,
     };
     let committed = conn.transaction(|conn| {

@@ -58,6 +58,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    log_subtree_hashes (start_index, size) {
+        start_index -> Int8,
+        size -> Int8,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
     log_checkpoints (tree_size) {
         tree_size -> Int8,
         root_hash -> Bytea,
@@ -256,6 +264,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     seal_kind_keys,
     seal_opening_shares,
     log_leaves,
+    log_subtree_hashes,
     log_checkpoints,
     bids,
     envelopes,

@@ -377,6 +377,7 @@ pub fn commit(
         let ctx = AuditCtx {
             actor: Some(who.user_id),
             request_id: request_id.to_string(),
+            client_request_id: None,
             at: now,
         };
         crate::secrecy::record_bid_event(
@@ -644,6 +645,7 @@ pub fn withdraw(
         let ctx = AuditCtx {
             actor: Some(who.user_id),
             request_id: request_id.to_string(),
+            client_request_id: None,
             at: now,
         };
         crate::secrecy::record_bid_event(

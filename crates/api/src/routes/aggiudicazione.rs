@@ -99,14 +99,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(access_download);
 }
 
-fn read_plaintext(state: &AppState, rel: String) -> impl std::future::Future<Output = Result<HttpResponse, ApiError>> {
+/// An opened envelope's plaintext, as an attachment named after the envelope.
+fn read_plaintext(
+    state: &AppState,
+    rel: String,
+    envelope: Uuid,
+) -> impl std::future::Future<Output = Result<HttpResponse, ApiError>> {
     let path = state.seal.dir().join(rel);
     async move {
         let bytes = web::block(move || std::fs::read(path)).await?.map_err(|e| {
             tracing::error!(error = %e, "aggiudicazione: opened envelope missing");
             ApiError::internal()
         })?;
-        Ok(HttpResponse::Ok().content_type("application/octet-stream").body(bytes))
+        Ok(crate::download::as_attachment(
+            &mut HttpResponse::Ok(),
+            "application/octet-stream",
+            &format!("busta-{envelope}.bin"),
+        )
+        .body(bytes))
     }
 }
 
@@ -157,7 +167,7 @@ pub async fn envelope_b(
     let Some((_, _, Some(rel))) = list.into_iter().find(|(e, _, _)| *e == envelope) else {
         return Err(ProcedureError::NotFound { what: "Busta B" }.into());
     };
-    read_plaintext(&state, rel).await
+    read_plaintext(&state, rel, envelope).await
 }
 
 /// Art. 36: download an envelope the caller may access after the award (logged).
@@ -181,7 +191,7 @@ pub async fn access_download(
             access::plaintext(conn, &ctx, &auth.principal, id, envelope)
         })
         .await?;
-    read_plaintext(&state, rel).await
+    read_plaintext(&state, rel, envelope).await
 }
 
 /// The evaluation and award of a tender: admissions, soccorsi, commission, raw coefficients, the stored computation (anomaly threshold with every intermediate value, scores, ranking and seed), art. 110 checks, award, standstill, requirements. Officials of the ente see everything; a bidder its own rows (and the outcome once awarded).

@@ -26,7 +26,11 @@ pub struct AuditEventView {
     pub object_type: String,
     pub object_id: String,
     pub ente_id: Option<Uuid>,
+    /// The server's id of the request that caused the event.
     pub request_id: String,
+    /// The `x-request-id` the client sent, if any (sanitised, at most 128 characters): the
+    /// client's own correlation, never the server's id.
+    pub client_request_id: Option<String>,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
@@ -69,6 +73,7 @@ pub async fn list(
             object_id: r.object_id,
             ente_id: r.ente_id,
             request_id: r.request_id,
+            client_request_id: r.client_request_id,
             details: r.details,
         })
         .collect();

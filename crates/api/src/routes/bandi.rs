@@ -477,11 +477,10 @@ pub async fn public_document(
     let (meta, bytes) = state
         .db(move |conn| service::document(conn, who.0.as_ref(), id, doc))
         .await?;
-    let disposition = format!("attachment; filename=\"{}\"", meta.filename.replace('"', "'"));
-    Ok(HttpResponse::Ok()
-        .content_type(meta.content_type.as_str())
-        .insert_header(("X-Content-SHA256", meta.sha256.clone()))
-        .insert_header((header::ETAG, format!("\"{}\"", meta.sha256)))
-        .insert_header((header::CONTENT_DISPOSITION, disposition))
-        .body(bytes))
+    Ok(
+        crate::download::as_attachment(&mut HttpResponse::Ok(), &meta.content_type, &meta.filename)
+            .insert_header(("X-Content-SHA256", meta.sha256.clone()))
+            .insert_header((header::ETAG, format!("\"{}\"", meta.sha256)))
+            .body(bytes),
+    )
 }

@@ -68,14 +68,11 @@ pub async fn verbale(
     let issued = state
         .db(move |conn| documents::verbale::issue(conn, &ctx, &auth.principal, id, lotto))
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((SHA256_HEADER, issued.sha256))
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{}\"", issued.file_name),
-        ))
-        .body(issued.pdf))
+    Ok(
+        crate::download::as_attachment(&mut HttpResponse::Ok(), "application/pdf", &issued.file_name)
+            .insert_header((SHA256_HEADER, issued.sha256))
+            .body(issued.pdf),
+    )
 }
 
 /// The ente's audit events as CSV (RFC 4180, CRLF, UTC timestamps, in id order), optionally
@@ -99,12 +96,9 @@ pub async fn audit_export(
         .db(move |conn| documents::export::audit_events(conn, &auth.principal, ente, from, to, now))
         .await?;
     let csv = documents::export::audit_csv(&rows);
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((SHA256_HEADER, documents::sha256_hex(&csv)))
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"audit-{ente}.csv\""),
-        ))
-        .body(csv))
+    Ok(
+        crate::download::as_attachment(&mut HttpResponse::Ok(), "text/csv", &format!("audit-{ente}.csv"))
+            .insert_header((SHA256_HEADER, documents::sha256_hex(&csv)))
+            .body(csv),
+    )
 }

@@ -546,7 +546,7 @@ pub async fn ciphertext(state: web::Data<AppState>, auth: Auth, id: web::Path<Uu
     let path = state
         .db(move |conn| submit::ciphertext_path(conn, &svc, &auth.principal, id))
         .await?;
-    stream_file(path).await
+    stream_file(path, &format!("busta-{id}.age")).await
 }
 
 /// Open envelope A, B or C of every active bid with the shares k custodians submitted for
@@ -612,11 +612,12 @@ pub async fn plaintext(state: web::Data<AppState>, auth: Auth, id: web::Path<Uui
     let path = state
         .db(move |conn| opening::plaintext_path(conn, &svc, &auth.principal, id))
         .await?;
-    stream_file(path).await
+    stream_file(path, &format!("busta-{id}.bin")).await
 }
 
 /// Streams a file in 64 KiB chunks read on the blocking pool.
-async fn stream_file(path: PathBuf) -> Result<HttpResponse, ApiError> {
+/// Served as an attachment named `filename`.
+async fn stream_file(path: PathBuf, filename: &str) -> Result<HttpResponse, ApiError> {
     let file = web::block(move || std::fs::File::open(path)).await?.map_err(|e| {
         tracing::error!(error = %e, "seal: blob missing");
         ApiError::internal()
@@ -639,7 +640,5 @@ async fn stream_file(path: PathBuf) -> Result<HttpResponse, ApiError> {
             )),
         }
     });
-    Ok(HttpResponse::Ok()
-        .content_type("application/octet-stream")
-        .streaming(stream))
+    Ok(crate::download::as_attachment(&mut HttpResponse::Ok(), "application/octet-stream", filename).streaming(stream))
 }

@@ -210,17 +210,11 @@ pub async fn document_content(
     let (meta, bytes) = state
         .db(move |conn| documents::content(conn, &auth.principal, id, doc, now))
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type(meta.media_type.clone())
-        .insert_header(("X-Content-SHA256", meta.sha256.clone()))
-        .insert_header((
-            "Content-Disposition",
-            format!(
-                "attachment; filename=\"{}\"",
-                meta.nome_file.replace(['"', '\r', '\n'], "_")
-            ),
-        ))
-        .body(bytes))
+    Ok(
+        crate::download::as_attachment(&mut HttpResponse::Ok(), &meta.media_type, &meta.nome_file)
+            .insert_header(("X-Content-SHA256", meta.sha256.clone()))
+            .body(bytes),
+    )
 }
 
 /// An admin qualifies, rejects, suspends or reinstates an entry; the supplier is notified.

@@ -19,25 +19,46 @@ impl From<EvalError> for ApiError {
     }
 }
 
+/// Most offers a public calculator takes (issue 11, heavy inputs): far beyond any tender, and
+/// small enough that the worst request (exact arithmetic, the concave formula's powers) answers
+/// in bounded time. Decimal places are bounded by the engine (`MAX_INPUT_DECIMALS`, and
+/// `MAX_ALPHA_DECIMALS` for the exponent).
+pub const MAX_CALCULATOR_OFFERS: usize = 1000;
+
+fn at_most_offers(n: usize, field: &str) -> Result<(), ApiError> {
+    if n > MAX_CALCULATOR_OFFERS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_offers",
+            format!("Al più {MAX_CALCULATOR_OFFERS} offerte per calcolo"),
+        )
+        .with_field(field));
+    }
+    Ok(())
+}
+
 /// Anomaly threshold (art. 54, Allegato II.2 methods A, B, C) with every intermediate value.
-/// With fewer than 5 offers the answer says automatic exclusion does not apply.
+/// With fewer than 5 offers the answer says automatic exclusion does not apply. At most 1000
+/// discounts (`too_many_offers`).
 #[utoipa::path(post, path = "/api/v1/tools/anomaly-threshold", tag = "tools", request_body = AnomalyRequest,
     responses((status = 200, body = AnomalyReport), (status = 400, body = Problem), (status = 422, body = Problem)))]
 #[post("/tools/anomaly-threshold")]
 pub async fn anomaly_threshold(body: web::Json<serde_json::Value>) -> Result<HttpResponse, ApiError> {
     // Parsed by the engine itself so an unknown method or a bad discount gets its own code.
     let request = AnomalyRequest::from_json(&body.to_string())?;
+    at_most_offers(request.discounts.len(), "discounts")?;
     let report = web::block(move || evaluate_anomaly(&request)).await??;
     Ok(HttpResponse::Ok().json(report))
 }
 
 /// Economic scores by the tender's formula (linear, bilinear, concave, inverse proportional),
-/// with coefficients, points and ranking.
+/// with coefficients, points and ranking. At most 1000 offers (`too_many_offers`).
 #[utoipa::path(post, path = "/api/v1/tools/economic-scores", tag = "tools", request_body = EconomicScoresRequest,
     responses((status = 200, body = EconomicScoresReport), (status = 400, body = Problem), (status = 422, body = Problem)))]
 #[post("/tools/economic-scores")]
 pub async fn economic_scores(body: web::Json<serde_json::Value>) -> Result<HttpResponse, ApiError> {
     let request = EconomicScoresRequest::from_json(&body.to_string())?;
+    at_most_offers(request.offers.len(), "offers")?;
     let report = web::block(move || compute_economic_scores(&request)).await??;
     Ok(HttpResponse::Ok().json(report))
 }
