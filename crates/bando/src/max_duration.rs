@@ -307,6 +307,7 @@ fn warn(
     let ctx = AuditCtx {
         actor: None,
         request_id: "scheduler".into(),
+        client_request_id: None,
         at: now,
     };
     audit::record(
