@@ -117,7 +117,7 @@ impl LeafSource for CachedLeaves<'_> {
         if n == 1 {
             return self.leaf_hash_at(start);
         }
-        let complete = n.is_power_of_two() && start % n == 0 && n >= CHUNK && end <= self.size;
+        let complete = n.is_power_of_two() && start.is_multiple_of(n) && n >= CHUNK && end <= self.size;
         if complete {
             if let Some(h) = self.stored(start, n)? {
                 return Ok(h);
