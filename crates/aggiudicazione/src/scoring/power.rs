@@ -29,27 +29,54 @@ pub(crate) fn power_rounded(x: &Q, alpha: &Q, places: u32) -> Q {
     }
     let a = exponent_part(alpha.numer());
     let b = exponent_part(alpha.denom());
-    let p = num_traits::pow(x.numer().clone(), a);
-    let q = num_traits::pow(x.denom().clone(), a);
-
-    // Exact rational root?
-    let (root_p, root_q) = (p.nth_root(b as u32), q.nth_root(b as u32));
-    if num_traits::pow(root_p.clone(), b) == p && num_traits::pow(root_q.clone(), b) == q {
-        return Q::new(root_p, root_q);
+    // x = n/m and alpha = a/b are in lowest terms, so x^alpha is rational exactly when n and m
+    // are perfect b-th powers; checking on n and m keeps the numbers small (not n^a, m^a).
+    let (n, m) = (x.numer(), x.denom());
+    let (root_n, root_m) = (n.nth_root(b as u32), m.nth_root(b as u32));
+    if num_traits::pow(root_n.clone(), b) == *n && num_traits::pow(root_m.clone(), b) == *m {
+        return Q::new(num_traits::pow(root_n, a), num_traits::pow(root_m, a));
     }
+    let p = num_traits::pow(n.clone(), a);
+    let q = num_traits::pow(m.clone(), a);
 
-    // z = floor(2·10^d·x^alpha), computed as the integer b-th root of the floored radicand.
+    // z = floor(2·10^d·x^alpha): the largest z with z^b·q <= (2·10^d)^b·p. A float estimate
+    // lands within a unit or two of it; exact comparisons then settle it. Why not an integer
+    // root of the whole radicand: for b = 1000 its Newton iterations on numbers of ~10^5 bits
+    // took about half a second per offer, and the public calculator takes 1000 offers
+    // (issue 11: a single anonymous request must not hold a thread for minutes).
     let scale = pow10(places);
     let factor = num_traits::pow(BigInt::from(2) * &scale, b);
-    let radicand = (&factor * &p).div_floor(&q);
-    let z = radicand.nth_root(b as u32);
+    let target = &factor * &p;
+    let fits = |z: &BigInt| num_traits::pow(z.clone(), b) * &q <= target;
+    let radicand = target.div_floor(&q);
+    // Integer Newton from above the root decreases to floor-root(radicand), which is also
+    // floor-root(target / q); the float start makes it take two or three steps.
+    let start = estimate_root(&target, &q, b);
+    let mut z: BigInt = &start + (&start >> 40u32) + 2;
+    loop {
+        let next = ((b - 1) * &z + &radicand / num_traits::pow(z.clone(), b - 1)) / b;
+        if next >= z {
+            break;
+        }
+        z = next;
+    }
+    while z.is_positive() && !fits(&z) {
+        z -= 1;
+    }
+    loop {
+        let next = &z + 1;
+        if !fits(&next) {
+            break;
+        }
+        z = next;
+    }
     let half_units = z.clone();
     let (m, odd) = half_units.div_mod_floor(&BigInt::from(2));
     let units = if odd.is_zero() {
         m
     } else {
         // m + 1/2 <= value·10^d < m + 1. Exactly on the midpoint only if z^b·q == factor·p.
-        let on_midpoint = num_traits::pow(z, b) * &q == factor * &p;
+        let on_midpoint = num_traits::pow(z, b) * &q == target;
         if on_midpoint && m.is_even() {
             m
         } else {
@@ -57,6 +84,23 @@ pub(crate) fn power_rounded(x: &Q, alpha: &Q, places: u32) -> Q {
         }
     };
     Q::new(units, scale)
+}
+
+/// exp((ln t − ln q) / b), rounded down to an integer: a starting point only, corrected exactly
+/// by the caller.
+fn estimate_root(t: &BigInt, q: &BigInt, b: usize) -> BigInt {
+    let ln = |v: &BigInt| {
+        let bits = v.bits();
+        let shift = bits.saturating_sub(60);
+        let top: BigInt = v >> shift;
+        let top = top.iter_u64_digits().next().unwrap_or(1).max(1) as f64;
+        top.ln() + shift as f64 * std::f64::consts::LN_2
+    };
+    let log = (ln(t) - ln(q)) / b as f64;
+    // exp(log) may exceed f64's exact integers: rebuild it as mantissa · 2^k.
+    let k = ((log / std::f64::consts::LN_2).floor() as i64 - 52).max(0);
+    let mantissa = (log - k as f64 * std::f64::consts::LN_2).exp().floor().max(0.0) as u64;
+    BigInt::from(mantissa) << (k as usize)
 }
 
 fn exponent_part(v: &BigInt) -> usize {
