@@ -978,3 +978,38 @@ fn the_rotation_draw_is_committed_before_its_beacon_and_cannot_be_redrawn_silent
     assert_eq!(withdrawn[0]["details"]["motivation"], motivation);
     assert_eq!(withdrawn[0]["object_id"], pid.as_str());
 }
+
+/// Issue 11 point 4: registry documents are never deleted (superseded ones stay for the
+/// auditor), so each operatore has a quota of documents and of bytes over everything it ever
+/// uploaded; past it, 409 with its code, nothing stored, and other suppliers unaffected.
+#[test]
+fn registry_documents_have_a_per_supplier_quota_of_count_and_bytes_superseded_ones_included() {
+    let app = TestApp::start();
+    let (a, a_id) = register(&app, "quota-a@impresa.it", &operatore("Alfa Srl", PIVA[0], "015146"));
+    let (b, b_id) = register(&app, "quota-b@impresa.it", &operatore("Beta Srl", PIVA[1], "015146"));
+    // Bytes: five files of the largest size fill the 50 MiB; a DURC replaced counts too.
+    // registry::documents::MAX_DOCUMENT_BYTES, the largest single file.
+    let big = vec![b'x'; 10 * 1024 * 1024];
+    for i in 0..5u8 {
+        let mut file = big.clone();
+        file[0] = i;
+        upload(&a, &a_id, "altro", None, &file).expect(201);
+    }
+    upload(&a, &a_id, "durc", Some("2027-12-31"), b"one more byte").expect_problem(409, "documenti_quota_bytes");
+    assert_eq!(
+        a.get(&format!("/api/v1/registry/operatori/{a_id}/documenti"))
+            .expect(200)
+            .as_array()
+            .expect("docs")
+            .len(),
+        5
+    );
+    // Count: 200 documents, superseded DURCs included; the 201st is refused.
+    for i in 0..200 {
+        upload(&b, &b_id, "durc", Some("2027-12-31"), format!("DURC n. {i}").as_bytes()).expect(201);
+    }
+    upload(&b, &b_id, "visura_camerale", None, b"visura").expect_problem(409, "documenti_quota_count");
+    // The quota is the supplier's own: a third one uploads as usual.
+    let (c, c_id) = register(&app, "quota-c@impresa.it", &operatore("Gamma Srl", PIVA[2], "015146"));
+    upload(&c, &c_id, "visura_camerale", None, b"visura").expect(201);
+}

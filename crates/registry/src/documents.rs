@@ -21,6 +21,15 @@ use crate::{rome_today, RegistryError};
 /// Largest accepted file (10 MiB).
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 
+/// Documents an operatore may have uploaded in all, superseded ones included: nothing is
+/// deleted (an auditor may ask which DURC stood on a given day), so without a cap one
+/// supplier replacing a file in a loop fills the database (issue 11). 200 is decades of
+/// four-monthly DURC renewals with the other certificates.
+pub const MAX_DOCUMENTS_PER_OPERATORE: i64 = 200;
+
+/// Bytes an operatore may have uploaded in all, superseded documents included.
+pub const MAX_DOCUMENT_BYTES_PER_OPERATORE: i64 = 50 * 1024 * 1024;
+
 /// Accepted media types: PDF, signed files (CAdES .p7m), timestamped files, XML, images.
 pub const MEDIA_TYPES: &[&str] = &[
     "application/pdf",
@@ -176,6 +185,39 @@ pub struct UploadMeta {
     pub nome_file: String,
 }
 
+/// Refuses an upload that would take the operatore over its quotas. The operatore's row is
+/// locked first, so two concurrent uploads (a double click) cannot both pass the count.
+fn ensure_within_quota(conn: &mut PgConnection, operatore: Uuid, size: i64) -> Result<(), RegistryError> {
+    operatori::table
+        .find(operatore)
+        .select(operatori::id)
+        .for_update()
+        .first::<Uuid>(conn)?;
+    // SUM(int8) is numeric in PostgreSQL; the cast keeps it an i64 (at most 50 MiB here).
+    let (count, bytes): (i64, i64) = operatore_documenti::table
+        .filter(operatore_documenti::operatore_id.eq(operatore))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("COALESCE(SUM(size_bytes), 0)::int8"),
+        ))
+        .first(conn)?;
+    if count >= MAX_DOCUMENTS_PER_OPERATORE {
+        return Err(RegistryError::conflict(
+            "documenti_quota_count",
+            Some("content"),
+            format!("Raggiunto il numero massimo di {MAX_DOCUMENTS_PER_OPERATORE} documenti caricati (compresi quelli sostituiti): rivolgersi alla centrale"),
+        ));
+    }
+    if bytes + size > MAX_DOCUMENT_BYTES_PER_OPERATORE {
+        return Err(RegistryError::conflict(
+            "documenti_quota_bytes",
+            Some("content"),
+            format!("Lo spazio per i documenti è esaurito ({bytes} di {MAX_DOCUMENT_BYTES_PER_OPERATORE} byte usati, compresi i documenti sostituiti): rivolgersi alla centrale"),
+        ));
+    }
+    Ok(())
+}
+
 pub fn upload(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
@@ -240,6 +282,7 @@ pub fn upload(
     let size = content.len() as i64;
     conn.transaction(|conn| {
         owned_row(conn, who, operatore)?;
+        ensure_within_quota(conn, operatore, size)?;
         diesel::insert_into(registry_blobs::table)
             .values((
                 registry_blobs::sha256.eq(&sha),
