@@ -170,3 +170,38 @@ fn the_public_tender_list_pages_at_most_100_and_refuses_more() {
     anon.get("/api/v1/public/bandi?limit=101")
         .expect_problem(422, "limit_invalid");
 }
+
+/// The official-only listings page too: `GET /users` and `GET /enti` take `?limit` 1–500
+/// (default 100) and `?offset`, in a stable order; beyond, 422.
+#[test]
+fn the_user_and_ente_listings_page_at_most_500_in_a_stable_order() {
+    let app = TestApp::start();
+    for i in 0..3 {
+        app.register_supplier(&format!("pagina{i}@impresa.it"), "Ufficio gare", "fornitore-password");
+    }
+    let admin = app.admin();
+    let all = admin.get("/api/v1/users?limit=500").expect(200);
+    let all = all.as_array().expect("users");
+    assert!(all.len() >= 4, "{all:?}");
+    let mut paged = Vec::new();
+    for offset in 0..all.len() {
+        let one = admin.get(&format!("/api/v1/users?limit=1&offset={offset}")).expect(200);
+        paged.push(one[0]["id"].clone());
+    }
+    let ids: Vec<_> = all.iter().map(|u| u["id"].clone()).collect();
+    assert_eq!(paged, ids, "pages of one, in order, are the whole list");
+    assert_eq!(
+        admin.get(&format!("/api/v1/users?offset={}", all.len())).expect(200),
+        json!([])
+    );
+    for bad in ["limit=0", "limit=501", "offset=-1"] {
+        let code = if bad.starts_with("limit") {
+            "limit_out_of_range"
+        } else {
+            "offset_out_of_range"
+        };
+        admin.get(&format!("/api/v1/users?{bad}")).expect_problem(422, code);
+        admin.get(&format!("/api/v1/enti?{bad}")).expect_problem(422, code);
+    }
+    within_bound("a page of 500 enti", || admin.get("/api/v1/enti?limit=500").expect(200));
+}

@@ -279,10 +279,13 @@ fn centrale_duplicate() -> AccountsError {
 }
 
 /// Officials see the enti; the list is public knowledge (every ente is a public body).
-pub fn list(conn: &mut PgConnection, who: &Principal) -> Result<Vec<Ente>, AccountsError> {
+pub fn list(conn: &mut PgConnection, who: &Principal, page: crate::listing::Page) -> Result<Vec<Ente>, AccountsError> {
     who.require_official()?;
+    let (limit, offset) = page.bounds()?;
     let rows = enti::table
         .order((enti::nome.asc(), enti::id.asc()))
+        .limit(limit)
+        .offset(offset)
         .select(EnteRow::as_select())
         .load(conn)?;
     rows.into_iter()

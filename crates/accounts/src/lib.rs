@@ -4,6 +4,7 @@
 pub mod enti;
 pub mod error;
 pub mod lifecycle;
+pub mod listing;
 pub mod password;
 pub mod principal;
 pub mod qualification;

@@ -340,10 +340,13 @@ pub fn grant_role(
     })
 }
 
-pub fn list(conn: &mut PgConnection, who: &Principal) -> Result<Vec<User>, AccountsError> {
+pub fn list(conn: &mut PgConnection, who: &Principal, page: crate::listing::Page) -> Result<Vec<User>, AccountsError> {
     who.require_admin()?;
+    let (limit, offset) = page.bounds()?;
     let rows: Vec<UserRow> = users::table
         .order((users::email.asc(), users::id.asc()))
+        .limit(limit)
+        .offset(offset)
         .select(UserRow::as_select())
         .load(conn)?;
     rows.into_iter()

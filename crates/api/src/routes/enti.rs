@@ -28,11 +28,17 @@ pub async fn create(
 }
 
 /// List the member authorities (officials only).
-#[utoipa::path(get, path = "/api/v1/enti", tag = "enti", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Ente>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/enti", tag = "enti", security(("bearer" = [])), params(accounts::listing::Page),
+    responses((status = 200, body = Vec<Ente>), (status = 400, body = Problem), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 422, body = Problem)))]
 #[get("/enti")]
-pub async fn list(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
-    let found = state.db(move |conn| enti::list(conn, &auth.principal)).await?;
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    page: web::Query<accounts::listing::Page>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.into_inner();
+    let found = state.db(move |conn| enti::list(conn, &auth.principal, page)).await?;
     Ok(HttpResponse::Ok().json(found))
 }
 

@@ -31,11 +31,17 @@ pub async fn create(
     Ok(HttpResponse::Created().json(user))
 }
 
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = Vec<User>), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(accounts::listing::Page),
+    responses((status = 200, body = Vec<User>), (status = 400, body = Problem), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
 #[get("/users")]
-pub async fn list(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
-    let found = state.db(move |conn| users::list(conn, &auth.principal)).await?;
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    page: web::Query<accounts::listing::Page>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.into_inner();
+    let found = state.db(move |conn| users::list(conn, &auth.principal, page)).await?;
     Ok(HttpResponse::Ok().json(found))
 }
 
