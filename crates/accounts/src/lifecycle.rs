@@ -17,10 +17,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::principal::Grant;
-use crate::schema::{notifications_outbox, password_resets};
+use crate::schema::password_resets;
+// The outbox belongs to the notify crate: its schema, not a copy.
 use crate::sessions::{digest, end_all};
 use crate::users::{User, UserRow};
 use crate::{password, AccountsError, Principal, Role};
+use notify::schema::notifications_outbox;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

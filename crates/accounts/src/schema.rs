@@ -1,5 +1,5 @@
 // The Diesel view of the tables of migration 2026-12-04-030000 (login throttling, password
-// resets), and of the outbox this crate writes notices into (declared by `registry` first).
+// resets). The outbox this crate writes notices into is `notify::schema`, its owner's.
 
 diesel::table! {
     login_throttle (key) {
@@ -21,18 +21,5 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
-    notifications_outbox (id) {
-        id -> Uuid,
-        recipient_user_id -> Nullable<Uuid>,
-        recipient_address -> Text,
-        subject -> Text,
-        body -> Text,
-        object_type -> Text,
-        object_id -> Text,
-        created_at -> Timestamptz,
     }
 }

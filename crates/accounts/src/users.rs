@@ -276,7 +276,7 @@ pub fn register_supplier(
 }
 
 fn notify_taken_email(conn: &mut PgConnection, ctx: &AuditCtx, email: &str) -> Result<(), AccountsError> {
-    use crate::schema::notifications_outbox;
+    use notify::schema::notifications_outbox;
     let owner: Uuid = users::table
         .filter(users::email.eq(email))
         .select(users::id)

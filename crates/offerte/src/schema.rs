@@ -8,7 +8,8 @@
 
 pub use bando::schema::{bandi, bando_versioni};
 pub use db::schema::users;
-pub use registry::schema::{notifications_outbox, operatori};
+pub use notify::schema::notifications_outbox;
+pub use registry::schema::operatori;
 
 // Read-only mirror of the commission appointed by the evaluation area
 // (migrations/2026-11-22-000040_aggiudicazione): only its declared members reach envelope B.

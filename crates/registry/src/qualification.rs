@@ -10,8 +10,10 @@ use uuid::Uuid;
 
 use crate::documents::DocumentsStatus;
 use crate::operatori::{self, Operatore, OperatoreRow, OperatoreStatus};
-use crate::schema::{notifications_outbox, operatore_status_history, operatori as operatori_t};
+use crate::schema::{operatore_status_history, operatori as operatori_t};
+// The outbox belongs to the notify crate: its schema, not a copy.
 use crate::RegistryError;
+use notify::schema::notifications_outbox;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -88,20 +88,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    notifications_outbox (id) {
-        id -> Uuid,
-        recipient_user_id -> Nullable<Uuid>,
-        recipient_address -> Text,
-        subject -> Text,
-        body -> Text,
-        object_type -> Text,
-        object_id -> Text,
-        created_at -> Timestamptz,
-        sent_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
     registry_awards (id) {
         id -> Uuid,
         ente_id -> Uuid,
@@ -162,7 +148,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     operatore_soa,
     registry_blobs,
     operatore_documenti,
-    notifications_outbox,
     registry_awards,
     invitation_proposals,
     rotation_counters,

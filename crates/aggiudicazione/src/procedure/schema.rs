@@ -8,8 +8,8 @@
 // lots; migration 2026-11-22-000061_bid_lots); their `bando_id` is filled by a trigger.
 
 pub use db::schema::users;
+pub use notify::schema::notifications_outbox;
 pub use offerte::schema::{bids, envelopes, opened_envelopes, openings};
-pub use registry::schema::notifications_outbox;
 
 // migrations/2026-12-03-010000_anomaly_terms: the award's discount and amount.
 diesel::table! {
