@@ -15,10 +15,15 @@ const BOUND: Duration = Duration::from_secs(5);
 
 #[track_caller]
 fn within_bound<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    within(BOUND, what, f)
+}
+
+#[track_caller]
+fn within<T>(bound: Duration, what: &str, f: impl FnOnce() -> T) -> T {
     let t0 = Instant::now();
     let out = f();
     let took = t0.elapsed();
-    assert!(took < BOUND, "{what} took {took:?}");
+    assert!(took < bound, "{what} took {took:?}");
     out
 }
 
@@ -76,7 +81,9 @@ fn the_calculators_take_at_most_1000_offers_and_answer_them_in_bounded_time() {
 #[test]
 fn the_concave_formula_on_1000_offers_answers_in_bounded_time() {
     let app = TestApp::start();
-    within_bound("concave scores of 1000 offers", || {
+    // About 3 s alone in a debug build; 60 s leaves room for a loaded CI machine and still
+    // fails the unbounded computation (8 minutes).
+    within(Duration::from_secs(60), "concave scores of 1000 offers", || {
         app.client()
             .post(
                 "/api/v1/tools/economic-scores",
@@ -204,4 +211,30 @@ fn the_user_and_ente_listings_page_at_most_500_in_a_stable_order() {
         admin.get(&format!("/api/v1/enti?{bad}")).expect_problem(422, code);
     }
     within_bound("a page of 500 enti", || admin.get("/api/v1/enti?limit=500").expect(200));
+}
+
+/// The public draw takes at most 10,000 candidates (the body is also bounded by
+/// `server.max_json_bytes`): the largest answers in bounded time, one more is a 422.
+#[test]
+fn the_public_draw_takes_at_most_10000_candidates_in_bounded_time() {
+    // The production default body limit (config/default.toml), larger than the tests' one.
+    let app = TestApp::start_with(|s| s.max_json_bytes = 262_144);
+    let anon = app.client();
+    let subject = "6f1c2b7e-3d4a-4b5c-8d9e-0a1b2c3d4e5f";
+    let candidates = |n: usize| (0..n).map(|i| format!("C{i:05}")).collect::<Vec<_>>();
+    let drawn = within_bound("a draw among 10,000 candidates", || {
+        anon.post(
+            "/api/v1/tools/draw",
+            &json!({ "purpose": "tie-break", "subject": subject, "beacon": "checkpoint",
+                     "candidates": candidates(10_000) }),
+        )
+        .expect(200)
+    });
+    assert_eq!(drawn["order"].as_array().expect("order").len(), 10_000);
+    anon.post(
+        "/api/v1/tools/draw",
+        &json!({ "purpose": "tie-break", "subject": subject, "beacon": "checkpoint",
+                 "candidates": candidates(10_001) }),
+    )
+    .expect_problem(422, "too_many_candidates");
 }
