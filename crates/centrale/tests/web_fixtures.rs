@@ -24,7 +24,7 @@ fn repo() -> PathBuf {
 /// The JavaScript verifier's verdict and report on (bundle, envelope) files.
 fn js_verify(bundle: &Path, envelope: &Path) -> (bool, Value) {
     let out = Command::new("node")
-        .arg(repo().join("web/test/verify-bundle.mjs"))
+        .arg(repo().join("web/support/verify-bundle.mjs"))
         .arg(bundle)
         .arg(envelope)
         .output()

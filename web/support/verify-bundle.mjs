@@ -1,5 +1,5 @@
 // Runs the browser verifier (crates/portal/assets/js/verify.js) on a bundle and an envelope
-// file, outside the browser: `node web/test/verify-bundle.mjs BUNDLE.json ENVELOPE.age`.
+// file, outside the browser: `node web/support/verify-bundle.mjs BUNDLE.json ENVELOPE.age`.
 // Prints the report as JSON; exits 0 only when every check passes. Used by the Rust test
 // crates/centrale/tests/web_fixtures.rs on a bundle a live server has just produced.
 import { readFileSync } from "node:fs";
