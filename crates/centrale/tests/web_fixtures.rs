@@ -86,11 +86,18 @@ fn the_browser_verifier_accepts_a_live_bundle_and_refuses_tampered_ones() {
     std::fs::create_dir_all(&dir).expect("fixture dir");
     let bundle_path = dir.join("bundle.json");
     let envelope_path = dir.join("busta.age");
-    std::fs::write(&bundle_path, serde_json::to_string_pretty(&served).expect("json") + "\n").expect("write");
+    std::fs::write(
+        &bundle_path,
+        serde_json::to_string_pretty(&served).expect("json") + "\n",
+    )
+    .expect("write");
     std::fs::write(&envelope_path, &ciphertext).expect("write");
 
     let (ok, report) = js_verify(&bundle_path, &envelope_path);
-    assert!(ok, "the JavaScript verifier refused a bundle the Rust one accepts: {report}");
+    assert!(
+        ok,
+        "the JavaScript verifier refused a bundle the Rust one accepts: {report}"
+    );
     let statuses: Vec<&str> = report["results"]
         .as_array()
         .expect("results")
@@ -117,7 +124,10 @@ fn the_browser_verifier_accepts_a_live_bundle_and_refuses_tampered_ones() {
     );
 
     let mut forged = served.clone();
-    let text = forged["receipt"].as_str().expect("receipt").replace("envelope A", "envelope B");
+    let text = forged["receipt"]
+        .as_str()
+        .expect("receipt")
+        .replace("envelope A", "envelope B");
     forged["receipt"] = Value::String(text);
     let forged_path = scratch.join("bundle.json");
     std::fs::write(&forged_path, serde_json::to_string(&forged).expect("json")).expect("write");
