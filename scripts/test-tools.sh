@@ -2,7 +2,7 @@
 # The command-line tools the test suite drives besides PostgreSQL's server (which the harness
 # starts itself): psql and pg_dump (secrecy and tamper tests), openssl (RFC 3161 interop),
 # pdftotext (award report text), and curl and jq with them for the README walkthrough
-# (docs/walkthrough.sh, run by crates/centrale/tests/walkthrough.rs). Installs the missing ones from Debian when run as root;
+# (docs/walkthrough.sh, run by crates/centrale/tests/walkthrough.rs), node and npm (the portal's JavaScript). Installs the missing ones from Debian when run as root;
 # otherwise says what is missing and lets the tests that can skip do so.
 set -u
 missing=()
@@ -12,6 +12,9 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+# The portal's JavaScript tests (crates/portal/tests/js_unit.rs, docs/portal-sealing.md).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
