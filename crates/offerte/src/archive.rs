@@ -189,11 +189,18 @@ impl Manifest {
             return Err(ArchiveError::invalid("nessun file"));
         }
         if self.files.len() > MAX_FILES {
-            return Err(ArchiveError::TooManyFiles { count: self.files.len() });
+            return Err(ArchiveError::TooManyFiles {
+                count: self.files.len(),
+            });
         }
         for (i, f) in self.files.iter().enumerate() {
             check_name(&f.name)?;
-            if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            if f.sha256.len() != 64
+                || !f
+                    .sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
                 return Err(ArchiveError::invalid(format!("SHA-256 di «{}» non valido", f.name)));
             }
             if f.size > MAX_ENTRY_BYTES {
@@ -408,7 +415,8 @@ fn check_header(h: &[u8; BLOCK], expected: &ArchiveFile, seen: &[ArchiveFile]) -
             expected.name
         )));
     }
-    let size = parse_octal(&h[124..136]).ok_or_else(|| ArchiveError::invalid(format!("dimensione di «{name}» illeggibile")))?;
+    let size = parse_octal(&h[124..136])
+        .ok_or_else(|| ArchiveError::invalid(format!("dimensione di «{name}» illeggibile")))?;
     if size != expected.size {
         return Err(ArchiveError::ManifestMismatch(format!(
             "«{name}» ha {size} byte, il manifest ne dichiara {}",
@@ -465,7 +473,8 @@ pub fn read_manifest(r: &mut impl Read) -> Result<Manifest> {
 
 fn skip_padding(r: &mut impl Read, size: u64) -> Result<()> {
     let mut pad = vec![0u8; padding(size)];
-    r.read_exact(&mut pad).map_err(|_| ArchiveError::invalid("archivio troncato"))?;
+    r.read_exact(&mut pad)
+        .map_err(|_| ArchiveError::invalid("archivio troncato"))?;
     if pad.iter().any(|b| *b != 0) {
         return Err(ArchiveError::invalid("riempimento non nullo dopo i dati"));
     }
@@ -657,10 +666,15 @@ mod tests {
         assert_eq!(body, "Domanda di partecipazione\n");
         assert_eq!(entry.size, 26);
         assert_eq!(list(&a[..]).expect("list").len(), 2);
-        let missing = extract(Cursor::new(&a), "garanzia.pdf").map(|_| ()).expect_err("absent");
+        let missing = extract(Cursor::new(&a), "garanzia.pdf")
+            .map(|_| ())
+            .expect_err("absent");
         assert_eq!(missing.code(), "archive_file_not_found");
         assert_eq!(
-            extract(Cursor::new(&a), "../dgue.xml").map(|_| ()).expect_err("absent").code(),
+            extract(Cursor::new(&a), "../dgue.xml")
+                .map(|_| ())
+                .expect_err("absent")
+                .code(),
             "archive_file_not_found"
         );
     }
@@ -690,8 +704,24 @@ mod tests {
 
     #[test]
     fn names_that_break_the_rules_are_refused_everywhere() {
-        for bad in ["../x", "a/b", "a\\b", ".", "..", "", "manifest.json", "a\u{0}b", "tab\tx", "\u{85}", &"x".repeat(101)] {
-            assert_eq!(check_name(bad).expect_err(bad).code(), "archive_name_invalid", "{bad:?}");
+        for bad in [
+            "../x",
+            "a/b",
+            "a\\b",
+            ".",
+            "..",
+            "",
+            "manifest.json",
+            "a\u{0}b",
+            "tab\tx",
+            "\u{85}",
+            &"x".repeat(101),
+        ] {
+            assert_eq!(
+                check_name(bad).expect_err(bad).code(),
+                "archive_name_invalid",
+                "{bad:?}"
+            );
             let m = Manifest::new(
                 Uuid::nil(),
                 None,
@@ -775,13 +805,17 @@ mod tests {
         let m = manifest_of(&[("a.txt", b"uno")], "A");
         let canonical = String::from_utf8(m.to_bytes()).expect("utf-8");
         let spaced = canonical.replacen(",\"lotto\":", ", \"lotto\":", 1);
-        assert_eq!(code(validate(&raw(spaced.as_bytes(), &[("a.txt", b"uno")])[..])), "archive_invalid");
-        let reordered = canonical.replacen("{\"format\":\"centrale-busta/1\",\"bando\"", "{\"bando\"", 1).replacen(
-            ",\"lotto\":null",
-            ",\"format\":\"centrale-busta/1\",\"lotto\":null",
-            1,
+        assert_eq!(
+            code(validate(&raw(spaced.as_bytes(), &[("a.txt", b"uno")])[..])),
+            "archive_invalid"
         );
-        assert_eq!(code(validate(&raw(reordered.as_bytes(), &[("a.txt", b"uno")])[..])), "archive_invalid");
+        let reordered = canonical
+            .replacen("{\"format\":\"centrale-busta/1\",\"bando\"", "{\"bando\"", 1)
+            .replacen(",\"lotto\":null", ",\"format\":\"centrale-busta/1\",\"lotto\":null", 1);
+        assert_eq!(
+            code(validate(&raw(reordered.as_bytes(), &[("a.txt", b"uno")])[..])),
+            "archive_invalid"
+        );
         validate(&raw(canonical.as_bytes(), &[("a.txt", b"uno")])[..]).expect("the canonical one is valid");
     }
 
