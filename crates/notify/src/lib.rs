@@ -12,9 +12,9 @@
 //! Delivery is at least once: if the database cannot record a delivery the relay accepted,
 //! the row is sent again later with the same `Message-ID`, so recipients can tell.
 
-pub mod inbox;
 mod config;
 mod dispatch;
+pub mod inbox;
 mod message;
 pub mod schema;
 

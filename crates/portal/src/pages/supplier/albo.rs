@@ -82,7 +82,9 @@ fn istat_of(input: &str) -> Result<String, String> {
         .collect();
     match matches.as_slice() {
         [one] => Ok(one.istat.clone()),
-        [] => Err(format!("Nessun comune italiano si chiama «{name}»: indicare il nome esatto o il codice ISTAT a 6 cifre")),
+        [] => Err(format!(
+            "Nessun comune italiano si chiama «{name}»: indicare il nome esatto o il codice ISTAT a 6 cifre"
+        )),
         many => Err(format!(
             "Più comuni si chiamano «{name}»: indicare anche la provincia, ad esempio «{} ({})», o il codice ISTAT",
             many[0].name, many[0].province
@@ -175,7 +177,11 @@ struct Saved {
 }
 
 #[get("/fornitore/albo")]
-async fn show(state: web::Data<api::AppState>, visitor: Visitor, q: web::Query<Saved>) -> Result<HttpResponse, PortalError> {
+async fn show(
+    state: web::Data<api::AppState>,
+    visitor: Visitor,
+    q: web::Query<Saved>,
+) -> Result<HttpResponse, PortalError> {
     let who = visitor.require_supplier("/fornitore/albo")?.clone();
     let entry = my_operatore(&state, &who).await?;
     let form = entry.as_ref().map(AlboForm::of).unwrap_or_default();
@@ -224,9 +230,7 @@ async fn save(
                 pec: form.pec.clone(),
                 legale_rappresentante: lr,
             };
-            state
-                .db(move |conn| operatori::register(conn, &ctx, &p, &input))
-                .await
+            state.db(move |conn| operatori::register(conn, &ctx, &p, &input)).await
         }
         Some(op) => {
             let id = op.id;

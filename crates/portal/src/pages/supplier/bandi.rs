@@ -69,7 +69,10 @@ async fn page(state: web::Data<api::AppState>, visitor: Visitor) -> Result<HttpR
     let who = visitor.require_supplier("/fornitore/bandi")?.clone();
     let now = state.clock.now();
     let op = my_operatore(&state, &who).await?;
-    let cpvs: Vec<String> = op.as_ref().map(|o| o.cpv.iter().map(|c| c.code.clone()).collect()).unwrap_or_default();
+    let cpvs: Vec<String> = op
+        .as_ref()
+        .map(|o| o.cpv.iter().map(|c| c.code.clone()).collect())
+        .unwrap_or_default();
     let p = who.clone();
     let (in_categories, invited) = state
         .db(move |conn| {
@@ -101,7 +104,12 @@ async fn page(state: web::Data<api::AppState>, visitor: Visitor) -> Result<HttpR
         })
         .await?;
     let mut open: Vec<TenderLine> = in_categories.iter().map(|b| TenderLine::of(b, &now)).collect();
-    open.sort_by(|a, b| a.deadline.as_ref().map(|d| d.0.clone()).cmp(&b.deadline.as_ref().map(|d| d.0.clone())));
+    open.sort_by(|a, b| {
+        a.deadline
+            .as_ref()
+            .map(|d| d.0.clone())
+            .cmp(&b.deadline.as_ref().map(|d| d.0.clone()))
+    });
     let page = TendersPage {
         chrome: super::chrome(&visitor, "Bandi e inviti"),
         registered: op.is_some(),

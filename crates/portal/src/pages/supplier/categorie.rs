@@ -110,7 +110,12 @@ fn build(visitor: &Visitor, op: Option<&Operatore>, q: &str, errors: FieldErrors
             })
             .unwrap_or_default(),
         soa: op
-            .map(|o| o.soa.iter().map(|s| format!("{} classifica {} · {}", s.categoria, s.classifica, s.descrizione)).collect())
+            .map(|o| {
+                o.soa
+                    .iter()
+                    .map(|s| format!("{} classifica {} · {}", s.categoria, s.classifica, s.descrizione))
+                    .collect()
+            })
             .unwrap_or_default(),
         errors,
     }
@@ -122,10 +127,19 @@ struct Search {
 }
 
 #[get("/fornitore/categorie")]
-async fn page(state: web::Data<api::AppState>, visitor: Visitor, q: web::Query<Search>) -> Result<HttpResponse, PortalError> {
+async fn page(
+    state: web::Data<api::AppState>,
+    visitor: Visitor,
+    q: web::Query<Search>,
+) -> Result<HttpResponse, PortalError> {
     let who = visitor.require_supplier("/fornitore/categorie")?.clone();
     let op = my_operatore(&state, &who).await?;
-    let p = build(&visitor, op.as_ref(), q.q.as_deref().unwrap_or(""), FieldErrors::default());
+    let p = build(
+        &visitor,
+        op.as_ref(),
+        q.q.as_deref().unwrap_or(""),
+        FieldErrors::default(),
+    );
     super::super::render(&visitor, &p)
 }
 

@@ -71,13 +71,20 @@ fn ask_page(visitor: &Visitor, b: &Bando, question: String, errors: FieldErrors)
         chrome,
         id,
         oggetto: b.oggetto.clone(),
-        deadline: b.questions_deadline.as_ref().map(|d| (forms::iso(&d.utc), forms::rome(&d.utc))),
+        deadline: b
+            .questions_deadline
+            .as_ref()
+            .map(|d| (forms::iso(&d.utc), forms::rome(&d.utc))),
         question,
         errors,
     }
 }
 
-async fn ask_form(state: web::Data<api::AppState>, visitor: Visitor, path: web::Path<String>) -> Result<HttpResponse, PortalError> {
+async fn ask_form(
+    state: web::Data<api::AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PortalError> {
     let raw = path.into_inner();
     visitor.require_supplier(&format!("/bandi/{raw}/chiarimenti/nuovo"))?;
     let b = tender(&state, &visitor, parse_id(&raw)?).await?;
@@ -100,7 +107,9 @@ async fn ask(
     form: web::Form<AskForm>,
 ) -> Result<HttpResponse, PortalError> {
     let raw = path.into_inner();
-    let who = visitor.require_supplier(&format!("/bandi/{raw}/chiarimenti/nuovo"))?.clone();
+    let who = visitor
+        .require_supplier(&format!("/bandi/{raw}/chiarimenti/nuovo"))?
+        .clone();
     visitor.check_csrf(&form.csrf)?;
     let id = parse_id(&raw)?;
     let question = form.into_inner().question;
@@ -116,7 +125,11 @@ async fn ask(
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let status = e.status;
             let b = tender(&state, &visitor, id).await?;
-            super::super::render_status(&visitor, &ask_page(&visitor, &b, question, FieldErrors::from_api(&e)), status)
+            super::super::render_status(
+                &visitor,
+                &ask_page(&visitor, &b, question, FieldErrors::from_api(&e)),
+                status,
+            )
         }
         Err(e) => Err(e.into()),
     }
@@ -146,7 +159,11 @@ struct Sent {
     inviato: Option<String>,
 }
 
-async fn mine(state: web::Data<api::AppState>, visitor: Visitor, q: web::Query<Sent>) -> Result<HttpResponse, PortalError> {
+async fn mine(
+    state: web::Data<api::AppState>,
+    visitor: Visitor,
+    q: web::Query<Sent>,
+) -> Result<HttpResponse, PortalError> {
     let who = visitor.require_supplier("/fornitore/chiarimenti")?.clone();
     let questions = state
         .db(move |conn| bando::service::own_questions(conn, &who))

@@ -73,8 +73,8 @@ async fn dashboard(state: web::Data<api::AppState>, visitor: Visitor) -> Result<
             at: forms::rome(&n.created_at),
         })
         .collect();
-    let chrome = Chrome::new(&visitor, "Area operatore economico", Section::Fornitore)
-        .crumb("Area operatore economico", None);
+    let chrome =
+        Chrome::new(&visitor, "Area operatore economico", Section::Fornitore).crumb("Area operatore economico", None);
     super::super::render(
         &visitor,
         &Dashboard {

@@ -61,7 +61,8 @@ struct DocumentsPage {
 
 impl DocumentsPage {
     fn other_errors(&self) -> Vec<String> {
-        self.errors.others(&["tipo", "scadenza", "content", "nome_file", "content_type"])
+        self.errors
+            .others(&["tipo", "scadenza", "content", "nome_file", "content_type"])
     }
 
     /// What the registry says about the file itself: its content, its type or its name.
@@ -116,9 +117,20 @@ async fn page(
                 size: size(d.size_bytes),
                 sha256: d.sha256.clone(),
                 uploaded: forms::rome(&d.uploaded_at),
-                scadenza: d.scadenza.map(|s| s.format("%d/%m/%Y").to_string()).unwrap_or_else(|| "—".into()),
-                expiry: if d.superseded_at.is_some() { "sostituito" } else { expiry.label() },
-                badge: if d.superseded_at.is_some() { "bg-secondary" } else { expiry.badge() },
+                scadenza: d
+                    .scadenza
+                    .map(|s| s.format("%d/%m/%Y").to_string())
+                    .unwrap_or_else(|| "—".into()),
+                expiry: if d.superseded_at.is_some() {
+                    "sostituito"
+                } else {
+                    expiry.label()
+                },
+                badge: if d.superseded_at.is_some() {
+                    "bg-secondary"
+                } else {
+                    expiry.badge()
+                },
                 current: d.superseded_at.is_none(),
             }
         })
@@ -149,8 +161,20 @@ struct Saved {
     caricato: Option<String>,
 }
 
-async fn list(state: web::Data<api::AppState>, visitor: Visitor, q: web::Query<Saved>) -> Result<HttpResponse, PortalError> {
-    let p = page(&state, &visitor, String::new(), String::new(), FieldErrors::default(), q.caricato.is_some()).await?;
+async fn list(
+    state: web::Data<api::AppState>,
+    visitor: Visitor,
+    q: web::Query<Saved>,
+) -> Result<HttpResponse, PortalError> {
+    let p = page(
+        &state,
+        &visitor,
+        String::new(),
+        String::new(),
+        FieldErrors::default(),
+        q.caricato.is_some(),
+    )
+    .await?;
     super::super::render(&visitor, &p)
 }
 
@@ -196,7 +220,10 @@ async fn upload(
     };
     let Some(op) = my_operatore(&state, &who).await? else {
         return again(
-            field_error("content", "Prima di caricare documenti occorre iscrivere l'impresa all'albo"),
+            field_error(
+                "content",
+                "Prima di caricare documenti occorre iscrivere l'impresa all'albo",
+            ),
             StatusCode::CONFLICT,
         )
         .await;
@@ -219,7 +246,11 @@ async fn upload(
     };
     let file = parts.iter().find(|p| p.name == "file" && p.filename.is_some());
     let Some(file) = file.filter(|f| f.filename.as_deref().is_some_and(|n| !n.is_empty())) else {
-        return again(field_error("content", "Scegliere il file da caricare"), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return again(
+            field_error("content", "Scegliere il file da caricare"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let nome_file = file.filename.clone().unwrap_or_default();
     // Some browsers send a generic type; the file's extension then tells what it is.

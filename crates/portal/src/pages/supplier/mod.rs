@@ -110,11 +110,18 @@ pub fn reminders(op: &Operatore, docs: &[registry::documents::Documento], today:
         .iter()
         .map(|i| match (i.problem, i.scadenza) {
             (DocumentsStatus::Expired, Some(s)) => Reminder {
-                text: format!("{} scaduto il {}: caricare quello nuovo", capitalized(i.tipo.label_it()), s.format("%d/%m/%Y")),
+                text: format!(
+                    "{} scaduto il {}: caricare quello nuovo",
+                    capitalized(i.tipo.label_it()),
+                    s.format("%d/%m/%Y")
+                ),
                 expired: true,
             },
             _ => Reminder {
-                text: format!("{}: documento obbligatorio non ancora caricato", capitalized(i.tipo.label_it())),
+                text: format!(
+                    "{}: documento obbligatorio non ancora caricato",
+                    capitalized(i.tipo.label_it())
+                ),
                 expired: true,
             },
         })

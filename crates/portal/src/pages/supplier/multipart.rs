@@ -111,7 +111,10 @@ mod tests {
         assert_eq!(parts[1].filename.as_deref(), Some("durc.pdf"));
         assert_eq!(parts[1].content_type.as_deref(), Some("application/pdf"));
         assert_eq!(parts[1].data, b"%PDF\r\n--");
-        assert_eq!(boundary("multipart/form-data; boundary=\"XyZ\"").as_deref(), Some("XyZ"));
+        assert_eq!(
+            boundary("multipart/form-data; boundary=\"XyZ\"").as_deref(),
+            Some("XyZ")
+        );
         assert_eq!(boundary("application/x-www-form-urlencoded"), None);
     }
 

@@ -40,7 +40,8 @@ async fn page(state: web::Data<api::AppState>, visitor: Visitor) -> Result<HttpR
         .await?
         .into_iter()
         .map(|n| NoticeView {
-            bando: (n.object_type == "bando" && uuid::Uuid::parse_str(&n.object_id).is_ok()).then(|| n.object_id.clone()),
+            bando: (n.object_type == "bando" && uuid::Uuid::parse_str(&n.object_id).is_ok())
+                .then(|| n.object_id.clone()),
             subject: n.subject,
             body: n.body,
             at_iso: forms::iso(&n.created_at),
