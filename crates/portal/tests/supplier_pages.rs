@@ -612,3 +612,37 @@ fn a_question_after_the_questions_deadline_is_refused() {
     let empty = b.post(&path, &[("_csrf", &csrf), ("question", "  ")]);
     assert!(empty.status == 422 || empty.status == 409, "{}", empty.status);
 }
+
+#[test]
+fn invitations_reach_only_the_invited_suppliers() {
+    let w = tender_world::world();
+    let invited: Vec<String> = (0..5)
+        .map(|i| tender_world::supplier(&w.app, &format!("invitato{i}@impresa.it")))
+        .collect();
+    let mut body = works_tender_body(
+        &w.ente,
+        [&w.rup_id, &w.custode],
+        "Manutenzione del verde scolastico",
+        7003,
+    );
+    body["procedure_type"] = json!("negoziata_senza_bando");
+    body["base_amount"] = json!("180000.00");
+    body["safety_costs"] = json!("5000.00");
+    body["invitees"] = json!(invited);
+    let bando = tender_world::tender(&w, body);
+
+    let guest = Browser::login(&w.app, "invitato0@impresa.it", PASSWORD);
+    let page = guest.get("/fornitore/bandi").expect(200);
+    let invitations = &page.body[page.body.find("id=\"inviti\"").expect("invitations listed")..];
+    assert!(
+        invitations.contains(&format!("/bandi/{bando}/offerta")),
+        "{}",
+        page.body
+    );
+
+    // Same category, qualified, not invited: the procedure is nowhere on its page.
+    let (outsider, _, _) = qualified(&w, "escluso@impresa.it");
+    let page = outsider.get("/fornitore/bandi").expect(200);
+    assert!(!page.body.contains(&bando), "{}", page.body);
+    assert!(page.body.contains("Nessun invito"));
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
-use bando::model::{Bando, PublicFilter, State};
+use bando::model::{Bando, ProcedureType, PublicFilter, State};
 
 use super::my_operatore;
 use crate::chrome::Chrome;
@@ -91,15 +91,17 @@ async fn page(state: web::Data<api::AppState>, visitor: Visitor) -> Result<HttpR
                     }
                 }
             }
-            let filter = PublicFilter {
-                limit: Some(PER_CATEGORY),
-                ..Default::default()
-            };
-            let invited: Vec<Bando> = bando::service::list_public(conn, Some(&p), &filter)?
-                .items
-                .into_iter()
-                .filter(|b| b.procedure_type.is_by_invitation())
-                .collect();
+            // One query per procedure by invitation, so public tenders never crowd them out.
+            let mut invited: Vec<Bando> = Vec::new();
+            for procedure in ProcedureType::ALL.iter().filter(|p| p.is_by_invitation()) {
+                let filter = PublicFilter {
+                    procedure: Some(procedure.as_str().into()),
+                    limit: Some(PER_CATEGORY),
+                    ..Default::default()
+                };
+                invited.extend(bando::service::list_public(conn, Some(&p), &filter)?.items);
+            }
+            invited.sort_by(|a, b| b.published_at.cmp(&a.published_at));
             Ok::<_, bando::error::BandoError>((open, invited))
         })
         .await?;
