@@ -1347,16 +1347,7 @@ pub fn own_questions(conn: &mut PgConnection, who: &Principal) -> Result<Vec<Own
     if who.kind != UserKind::Supplier {
         return Err(BandoError::Forbidden);
     }
-    let rows: Vec<(
-        Uuid,
-        String,
-        DateTime<Utc>,
-        Uuid,
-        i32,
-        String,
-        Option<String>,
-        Option<DateTime<Utc>>,
-    )> = bando_chiarimenti::table
+    let rows: Vec<(Uuid, String, DateTime<Utc>, QRow)> = bando_chiarimenti::table
         .inner_join(bandi::table)
         .filter(bando_chiarimenti::asked_by.eq(who.user_id))
         .order((bando_chiarimenti::asked_at.desc(), bando_chiarimenti::id.desc()))
@@ -1365,22 +1356,22 @@ pub fn own_questions(conn: &mut PgConnection, who: &Principal) -> Result<Vec<Own
             bandi::id,
             bandi::oggetto,
             bando_chiarimenti::asked_at,
-            bando_chiarimenti::id,
-            bando_chiarimenti::numero,
-            bando_chiarimenti::question,
-            bando_chiarimenti::answer,
-            bando_chiarimenti::answered_at,
+            (
+                bando_chiarimenti::id,
+                bando_chiarimenti::numero,
+                bando_chiarimenti::question,
+                bando_chiarimenti::answer,
+                bando_chiarimenti::answered_at,
+            ),
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(bando_id, oggetto, asked_at, id, numero, question, answer, answered_at)| OwnQuestion {
-                bando_id,
-                oggetto,
-                asked_at,
-                chiarimento: to_chiarimento((id, numero, question, answer, answered_at)),
-            },
-        )
+        .map(|(bando_id, oggetto, asked_at, q)| OwnQuestion {
+            bando_id,
+            oggetto,
+            asked_at,
+            chiarimento: to_chiarimento(q),
+        })
         .collect())
 }

@@ -101,7 +101,7 @@ async fn page(state: web::Data<api::AppState>, visitor: Visitor) -> Result<HttpR
                 };
                 invited.extend(bando::service::list_public(conn, Some(&p), &filter)?.items);
             }
-            invited.sort_by(|a, b| b.published_at.cmp(&a.published_at));
+            invited.sort_by_key(|b| std::cmp::Reverse(b.published_at));
             Ok::<_, bando::error::BandoError>((open, invited))
         })
         .await?;
