@@ -1331,3 +1331,47 @@ pub fn list_public(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(BandoPage { items, next_cursor })
 }
+
+/// A question as its asker sees it on his own list: which tender, and its answer if any.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OwnQuestion {
+    pub bando_id: Uuid,
+    pub oggetto: String,
+    pub asked_at: DateTime<Utc>,
+    pub chiarimento: Chiarimento,
+}
+
+/// The questions the supplier itself asked, newest first. Only the asker's own: the row keeps
+/// the asker for the platform, never for the ente or other suppliers (art. 88).
+pub fn own_questions(conn: &mut PgConnection, who: &Principal) -> Result<Vec<OwnQuestion>, BandoError> {
+    if who.kind != UserKind::Supplier {
+        return Err(BandoError::Forbidden);
+    }
+    let rows: Vec<(Uuid, String, DateTime<Utc>, QRow)> = bando_chiarimenti::table
+        .inner_join(bandi::table)
+        .filter(bando_chiarimenti::asked_by.eq(who.user_id))
+        .order((bando_chiarimenti::asked_at.desc(), bando_chiarimenti::id.desc()))
+        .limit(500)
+        .select((
+            bandi::id,
+            bandi::oggetto,
+            bando_chiarimenti::asked_at,
+            (
+                bando_chiarimenti::id,
+                bando_chiarimenti::numero,
+                bando_chiarimenti::question,
+                bando_chiarimenti::answer,
+                bando_chiarimenti::answered_at,
+            ),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(bando_id, oggetto, asked_at, q)| OwnQuestion {
+            bando_id,
+            oggetto,
+            asked_at,
+            chiarimento: to_chiarimento(q),
+        })
+        .collect())
+}

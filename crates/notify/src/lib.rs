@@ -14,6 +14,7 @@
 
 mod config;
 mod dispatch;
+pub mod inbox;
 mod message;
 pub mod schema;
 

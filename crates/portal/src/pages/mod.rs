@@ -5,6 +5,7 @@ pub mod account;
 pub mod bid;
 pub mod home;
 pub mod info;
+pub mod supplier;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -17,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
     bid::configure(cfg);
     info::configure(cfg);
+    supplier::configure(cfg);
 }
 
 /// A page as HTML, with the visitor's pre-login CSRF cookie when it is new.
