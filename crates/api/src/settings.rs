@@ -50,6 +50,12 @@ pub struct Uploads {
     pub quota_bytes_per_tender: u64,
     /// Per bidder, tender (or lot) and envelope kind: replacements allowed (429).
     pub max_replacements_per_kind: u32,
+    /// Resumable uploads: bytes of every part but the last (a larger part gets 413).
+    pub chunk_bytes: u64,
+    /// Resumable uploads: an unfinished upload expires this long after it started.
+    pub upload_session_seconds: u64,
+    /// Resumable uploads a bidder may have open on one tender at once (429 `upload_sessions_limit`).
+    pub max_open_uploads: u32,
 }
 
 impl Uploads {
@@ -298,6 +304,21 @@ impl Settings {
                 "uploads.quota_bytes_per_tender",
                 "must be at least seal.max_envelope_bytes (one envelope of the largest size must fit)",
             );
+        }
+        if self.uploads.chunk_bytes < 64 * 1024 || self.uploads.chunk_bytes > self.seal.max_envelope_bytes {
+            return invalid(
+                "uploads.chunk_bytes",
+                "must be between 65536 and seal.max_envelope_bytes",
+            );
+        }
+        if self.uploads.upload_session_seconds < 60 || self.uploads.upload_session_seconds > 30 * 86400 {
+            return invalid(
+                "uploads.upload_session_seconds",
+                "must be between 60 seconds and 30 days",
+            );
+        }
+        if self.uploads.max_open_uploads == 0 {
+            return invalid("uploads.max_open_uploads", "must be at least 1");
         }
         if self.notify.batch_size == 0 {
             return invalid("notify.batch_size", "must be at least 1");

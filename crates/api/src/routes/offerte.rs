@@ -37,7 +37,9 @@ impl From<OfferteError> for ApiError {
             OfferteError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             OfferteError::Conflict { .. } | OfferteError::DeadlinePassed { .. } => StatusCode::CONFLICT,
             OfferteError::TooLarge { .. } | OfferteError::QuotaBytes { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            OfferteError::QuotaReplacements { .. } => StatusCode::TOO_MANY_REQUESTS,
+            OfferteError::QuotaReplacements { .. } | OfferteError::UploadSessionsLimit { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             OfferteError::Seal(s) if OfferteError::is_client_seal_error(s) => StatusCode::UNPROCESSABLE_ENTITY,
             OfferteError::Seal(_) | OfferteError::Database(_) | OfferteError::Io(_) | OfferteError::Internal(_) => {
                 tracing::error!(error = %e, "seal: internal error");
@@ -430,7 +432,7 @@ async fn submit_stream(
 }
 
 /// 503 `upload_slots_full`: every staging slot is streaming; try again after `Retry-After`.
-fn slots_full(retry_after: u32) -> HttpResponse {
+pub(crate) fn slots_full(retry_after: u32) -> HttpResponse {
     let e = ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "upload_slots_full",
