@@ -84,8 +84,9 @@ fn complete(who: &Client, upload: &str, parts: usize, whole: &[u8]) -> journeys:
     )
 }
 
-fn sealed_to(w: &World, bando: &str, kind: &str, plaintext: &[u8]) -> Vec<u8> {
-    let key = w.rup.get(&format!("/api/v1/bandi/{bando}/sigillo")).expect(200);
+/// `plaintext` sealed to the tender key of `kind`, as read by `who`.
+fn sealed_to(who: &Client, bando: &str, kind: &str, plaintext: &[u8]) -> Vec<u8> {
+    let key = who.get(&format!("/api/v1/bandi/{bando}/sigillo")).expect(200);
     let r = envelope::parse_recipient(key["recipients"][kind].as_str().expect("recipient")).expect("recipient");
     let mut out = Vec::new();
     envelope::seal_stream(&r, plaintext, &mut out).expect("seal");
@@ -148,7 +149,7 @@ fn a_part_resent_after_a_dropped_answer_changes_nothing_and_the_receipt_verifies
     let bando = works(&w, 1_200_001);
     supplier(&w.app, "gare@acme.it");
     let acme = w.login("gare@acme.it");
-    let whole = sealed_to(&w, &bando, "A", &plaintext(10_000));
+    let whole = sealed_to(&acme, &bando, "A", &plaintext(10_000));
     let parts: Vec<&[u8]> = whole.chunks(CHUNK as usize).collect();
     assert_eq!(parts.len(), 3, "two full parts and a short last one");
 
@@ -226,7 +227,7 @@ fn a_part_resent_after_a_dropped_answer_changes_nothing_and_the_receipt_verifies
 
     // The same envelope kind sent one-shot (client-sealed): both receipts verify the same way,
     // through the same bundle route, against the ciphertext the API serves.
-    let c_file = sealed_to(&w, &bando, "C", &offer_c("12.5"));
+    let c_file = sealed_to(&acme, &bando, "C", &offer_c("12.5"));
     let one_shot = acme
         .post_raw(
             &format!("/api/v1/bandi/{bando}/offerta/buste/C?sealed=client"),
@@ -273,7 +274,7 @@ fn an_upload_is_its_owners_alone_and_the_ente_learns_nothing_of_it_before_the_de
     let admin = w.app.admin();
     official(&admin, "revisore@comune.milano.it", "auditor", &w.ente);
     let auditor = w.login("revisore@comune.milano.it");
-    let whole = sealed_to(&w, &bando, "A", b"domanda di partecipazione");
+    let whole = sealed_to(&acme, &bando, "A", b"domanda di partecipazione");
     let up = id(&start(&acme, &bando, "A"));
     assert_eq!(send(&w.app, &acme, &up, 0, &whole).status, 201);
 
@@ -339,17 +340,17 @@ fn parts_and_completion_after_the_deadline_are_refused_and_the_bid_stays_as_it_w
     // A minute before the deadline (12:00 in Rome, 10:00Z).
     w.app.clock.set(at("2026-06-05T09:59:00Z"));
     let acme = w.login("gare@acme.it");
-    let first = sealed_to(&w, &bando, "A", b"prima domanda");
+    let first = sealed_to(&acme, &bando, "A", b"prima domanda");
     acme.post_raw(
         &format!("/api/v1/bandi/{bando}/offerta/buste/A?sealed=client"),
         "application/octet-stream",
         &first,
     )
     .expect(201);
-    let big = sealed_to(&w, &bando, "A", &plaintext(100_000));
+    let big = sealed_to(&acme, &bando, "A", &plaintext(100_000));
     let parts: Vec<&[u8]> = big.chunks(8 << 20).collect();
     assert_eq!(parts.len(), 1, "default chunk_bytes: one part");
-    let whole = sealed_to(&w, &bando, "A", &plaintext(2 * (8 << 20) + 10));
+    let whole = sealed_to(&acme, &bando, "A", &plaintext(2 * (8 << 20) + 10));
     let parts_of_whole: Vec<&[u8]> = whole.chunks(8 << 20).collect();
     assert_eq!(parts_of_whole.len(), 3);
 
@@ -389,7 +390,7 @@ fn parts_and_completion_after_the_deadline_are_refused_and_the_bid_stays_as_it_w
         assert!(t0.elapsed() < Duration::from_secs(10), "never expired: {a} {b}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    send(&w.app, &acme, &late, 2, parts_of_whole[2]).problem(409, "upload_expired");
+    send(&w.app, &acme, &late, 2, parts_of_whole[2]).problem(409, "deadline_passed");
 }
 
 #[test]
@@ -436,7 +437,7 @@ fn quotas_the_cap_on_open_uploads_expiry_and_two_completions_at_once() {
     send(&w.app, &acme, &two, 1, &filler).problem(409, "upload_expired");
 
     // Two completions of the same upload at once: one envelope, one receipt.
-    let whole = sealed_to(&w, &bando, "A", b"domanda di partecipazione");
+    let whole = sealed_to(&acme, &bando, "A", b"domanda di partecipazione");
     let up = id(&start(&acme, &bando, "A"));
     assert_eq!(send(&w.app, &acme, &up, 0, &whole).status, 201);
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));

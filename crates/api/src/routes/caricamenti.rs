@@ -276,13 +276,13 @@ pub async fn complete(
     body: web::Json<CompleteUpload>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let body = body.into_inner();
-    let sha256 = resumable::parse_digest(&body.sha256, "sha256")?;
+    let CompleteUpload { parts, sha256 } = body.into_inner();
+    let sha256 = resumable::parse_digest(&sha256, "sha256")?;
     let now = state.clock.now();
     let who = auth.principal.clone();
     let svc = state.seal.clone();
     let first = state
-        .db(move |conn| resumable::prepare_completion(conn, &svc, &who, id, body.parts, sha256, now))
+        .db(move |conn| resumable::prepare_completion(conn, &svc, &who, id, parts, sha256, now))
         .await?;
     let assembly = match first {
         Completion::Done(receipt) => return Ok(HttpResponse::Ok().json(receipt)),
@@ -295,7 +295,22 @@ pub async fn complete(
     };
     let dir = state.seal.dir().to_path_buf();
     let a = assembly.clone();
-    let staged = web::block(move || resumable::assemble(&dir, &a)).await??;
+    let staged = match web::block(move || resumable::assemble(&dir, &a)).await? {
+        Ok(staged) => staged,
+        Err(e) => {
+            // A completion running at the same time may have finished and removed the parts
+            // while these were read: then its receipt is the answer.
+            let who = auth.principal.clone();
+            let svc = state.seal.clone();
+            let again = state
+                .db(move |conn| resumable::prepare_completion(conn, &svc, &who, id, parts, sha256, now))
+                .await?;
+            if let Completion::Done(receipt) = again {
+                return Ok(HttpResponse::Ok().json(receipt));
+            }
+            return Err(e.into());
+        }
+    };
     let _turn = uploads.commit_turn().await;
     let svc = state.seal.clone();
     let clock = state.clock.clone();
