@@ -73,8 +73,11 @@ fn send(app: &TestApp, who: &Client, upload: &str, index: u32, bytes: &[u8]) -> 
 }
 
 fn start(who: &Client, bando: &str, kind: &str) -> Value {
-    who.post(&format!("/api/v1/bandi/{bando}/offerta/buste/{kind}/caricamenti"), &json!({}))
-        .expect(201)
+    who.post(
+        &format!("/api/v1/bandi/{bando}/offerta/buste/{kind}/caricamenti"),
+        &json!({}),
+    )
+    .expect(201)
 }
 
 fn complete(who: &Client, upload: &str, parts: usize, whole: &[u8]) -> journeys::Reply {
@@ -156,7 +159,11 @@ fn a_part_resent_after_a_dropped_answer_changes_nothing_and_the_receipt_verifies
     let s = start(&acme, &bando, "A");
     let up = id(&s);
     assert_eq!(
-        (s["chunk_bytes"].as_u64(), s["received_parts"].as_u64(), s["received_bytes"].as_u64()),
+        (
+            s["chunk_bytes"].as_u64(),
+            s["received_parts"].as_u64(),
+            s["received_bytes"].as_u64()
+        ),
         (Some(CHUNK), Some(0), Some(0))
     );
     assert_eq!(s["state"], "open");
@@ -166,7 +173,11 @@ fn a_part_resent_after_a_dropped_answer_changes_nothing_and_the_receipt_verifies
     assert_eq!(first.status, 201, "{}", first.body);
     // The connection dropped before the answer: the client sends part 0 again.
     let again = send(&w.app, &acme, &up, 0, parts[0]);
-    assert_eq!(again.status, 200, "a repeat of the last part is idempotent: {}", again.body);
+    assert_eq!(
+        again.status, 200,
+        "a repeat of the last part is idempotent: {}",
+        again.body
+    );
     assert_eq!(again.body["received_parts"], 1);
     // Where to resume.
     let st = acme.get(&format!("/api/v1/caricamenti/{up}")).expect(200);
@@ -204,7 +215,10 @@ fn a_part_resent_after_a_dropped_answer_changes_nothing_and_the_receipt_verifies
     let mut other = whole.clone();
     other[0] ^= 1;
     complete(&acme, &up, 3, &other).expect_problem(422, "upload_digest");
-    assert!(envelopes(&acme, &bando).is_empty(), "no envelope from a refused completion");
+    assert!(
+        envelopes(&acme, &bando).is_empty(),
+        "no envelope from a refused completion"
+    );
 
     let receipt = complete(&acme, &up, 3, &whole).expect(201);
     assert_eq!(receipt["kind"], "A");
@@ -221,7 +235,10 @@ fn a_part_resent_after_a_dropped_answer_changes_nothing_and_the_receipt_verifies
     assert_eq!(twice["receipt"], receipt["receipt"]);
     assert_eq!(envelopes(&acme, &bando).len(), 1);
     let st = acme.get(&format!("/api/v1/caricamenti/{up}")).expect(200);
-    assert_eq!((st["state"].as_str(), &st["envelope_id"]), (Some("completed"), &receipt["envelope_id"]));
+    assert_eq!(
+        (st["state"].as_str(), &st["envelope_id"]),
+        (Some("completed"), &receipt["envelope_id"])
+    );
     send(&w.app, &acme, &up, 3, parts[2]).problem(409, "upload_completed");
     assert!(!staging_exists(&w, &up), "the staged parts are removed once completed");
 
@@ -253,9 +270,22 @@ fn a_part_resent_after_a_dropped_answer_changes_nothing_and_the_receipt_verifies
     assert_eq!(resumed.checks, direct.checks);
     assert_eq!(
         resumed.checks,
-        vec!["receipt-signature", "envelope-digest", "leaf-hash", "checkpoint-signature", "inclusion"]
+        vec![
+            "receipt-signature",
+            "envelope-digest",
+            "leaf-hash",
+            "checkpoint-signature",
+            "inclusion"
+        ]
     );
-    for k in ["bando_id", "bidder_id", "sealed_by", "tsa_token", "integrate_by", "leaf_hash"] {
+    for k in [
+        "bando_id",
+        "bidder_id",
+        "sealed_by",
+        "tsa_token",
+        "integrate_by",
+        "leaf_hash",
+    ] {
         assert!(!receipt[k].is_null() && !one_shot[k].is_null(), "{k} in both receipts");
     }
     // A plaintext is not accepted: only age ciphertext goes through this protocol.
@@ -290,7 +320,10 @@ fn an_upload_is_its_owners_alone_and_the_ente_learns_nothing_of_it_before_the_de
     }
     // Officials cannot start one either.
     w.rup
-        .post(&format!("/api/v1/bandi/{bando}/offerta/buste/A/caricamenti"), &json!({}))
+        .post(
+            &format!("/api/v1/bandi/{bando}/offerta/buste/A/caricamenti"),
+            &json!({}),
+        )
         .expect_problem(403, "forbidden");
 
     // The ente's trail (auditor and admin read the same filtered listing) shows nothing.
@@ -370,8 +403,11 @@ fn parts_and_completion_after_the_deadline_are_refused_and_the_bid_stays_as_it_w
     send(&w.app, &acme, &late, 2, parts_of_whole[2]).problem(409, "deadline_passed");
     complete(&acme, &late, 3, &whole).expect_problem(409, "deadline_passed");
     complete(&acme, &slow, 1, &big).expect_problem(409, "deadline_passed");
-    acme.post(&format!("/api/v1/bandi/{bando}/offerta/buste/A/caricamenti"), &json!({}))
-        .expect_problem(409, "deadline_passed");
+    acme.post(
+        &format!("/api/v1/bandi/{bando}/offerta/buste/A/caricamenti"),
+        &json!({}),
+    )
+    .expect_problem(409, "deadline_passed");
     let env = envelopes(&acme, &bando);
     assert_eq!(env.len(), 1, "the bid is unchanged: {env:?}");
     assert_eq!(env[0]["sha256"], sha256_hex(&first).as_str());
@@ -382,7 +418,10 @@ fn parts_and_completion_after_the_deadline_are_refused_and_the_bid_stays_as_it_w
     loop {
         let a = acme.get(&format!("/api/v1/caricamenti/{late}")).expect(200);
         let b = acme.get(&format!("/api/v1/caricamenti/{slow}")).expect(200);
-        if a["state"] == "expired" && b["state"] == "expired" && !staging_exists(&w, &late) && !staging_exists(&w, &slow)
+        if a["state"] == "expired"
+            && b["state"] == "expired"
+            && !staging_exists(&w, &late)
+            && !staging_exists(&w, &slow)
         {
             assert_eq!(a["received_parts"], 2, "what arrived is still on record");
             break;
@@ -409,8 +448,11 @@ fn quotas_the_cap_on_open_uploads_expiry_and_two_completions_at_once() {
 
     let one = id(&start(&acme, &bando, "A"));
     let two = id(&start(&acme, &bando, "C"));
-    acme.post(&format!("/api/v1/bandi/{bando}/offerta/buste/A/caricamenti"), &json!({}))
-        .expect_problem(429, "upload_sessions_limit");
+    acme.post(
+        &format!("/api/v1/bandi/{bando}/offerta/buste/A/caricamenti"),
+        &json!({}),
+    )
+    .expect_problem(429, "upload_sessions_limit");
     // The size limit is on the whole envelope.
     for i in 0..3 {
         assert_eq!(send(&w.app, &acme, &one, i, &filler).status, 201);
@@ -430,7 +472,8 @@ fn quotas_the_cap_on_open_uploads_expiry_and_two_completions_at_once() {
     w.app.clock.advance(chrono::Duration::seconds(3601));
     let acme = w.login("gare@acme.it");
     let t0 = Instant::now();
-    while acme.get(&format!("/api/v1/caricamenti/{two}")).expect(200)["state"] != "expired" || staging_exists(&w, &two) {
+    while acme.get(&format!("/api/v1/caricamenti/{two}")).expect(200)["state"] != "expired" || staging_exists(&w, &two)
+    {
         assert!(t0.elapsed() < Duration::from_secs(10), "never expired");
         std::thread::sleep(Duration::from_millis(50));
     }

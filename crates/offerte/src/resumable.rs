@@ -178,7 +178,9 @@ fn check_index(x: &Session, index: u32, digest: Option<&str>) -> Result<bool, Of
             Some(d) if x.part_digests.last().map(String::as_str) == Some(d) => Ok(true),
             Some(_) => Err(OfferteError::conflict(
                 "upload_part_out_of_order",
-                format!("La parte {index} è già stata ricevuta con un altro contenuto: la prossima parte attesa è la {n}"),
+                format!(
+                    "La parte {index} è già stata ricevuta con un altro contenuto: la prossima parte attesa è la {n}"
+                ),
             )),
         };
     }
@@ -309,7 +311,12 @@ pub fn start(
 }
 
 /// Where the caller's upload stands.
-pub fn status(conn: &mut PgConnection, who: &Principal, id: Uuid, now: DateTime<Utc>) -> Result<UploadStatus, OfferteError> {
+pub fn status(
+    conn: &mut PgConnection,
+    who: &Principal,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<UploadStatus, OfferteError> {
     Ok(view(&load_own(conn, who, id, false)?, now))
 }
 
@@ -453,7 +460,11 @@ pub fn accept_part(
         ));
     }
     if staged.size == 0 {
-        return Err(OfferteError::invalid("upload_part_empty", "body", "Una parte non può essere vuota"));
+        return Err(OfferteError::invalid(
+            "upload_part_empty",
+            "body",
+            "Una parte non può essere vuota",
+        ));
     }
     let digest = hex::encode(claimed);
     conn.transaction(|conn| {
@@ -487,7 +498,9 @@ pub fn accept_part(
         }
         crate::quota::lock(conn, x.bando_id, x.owner_id)?;
         let used = crate::quota::usage(conn, x.bando_id, x.lotto_id, x.owner_id, x.kind()?)?;
-        let held = used.bytes.saturating_add(staged_bytes(conn, x.bando_id, x.owner_id, now)?);
+        let held = used
+            .bytes
+            .saturating_add(staged_bytes(conn, x.bando_id, x.owner_id, now)?);
         let quota = svc.config().quota_bytes_per_tender;
         if held.saturating_add(staged.size) > quota {
             return Err(OfferteError::QuotaBytes {
@@ -560,11 +573,10 @@ fn digest_mismatch(got: &[u8; 32]) -> OfferteError {
 
 /// The envelope a completed session became, if the claimed digest is its digest.
 fn completed_receipt(conn: &mut PgConnection, x: &Session, sha256: &[u8; 32]) -> Result<ReceiptView, OfferteError> {
-    let envelope = x.envelope_id.ok_or_else(|| OfferteError::Internal("caricamento senza busta".into()))?;
-    let digest: String = envelopes::table
-        .find(envelope)
-        .select(envelopes::sha256)
-        .first(conn)?;
+    let envelope = x
+        .envelope_id
+        .ok_or_else(|| OfferteError::Internal("caricamento senza busta".into()))?;
+    let digest: String = envelopes::table.find(envelope).select(envelopes::sha256).first(conn)?;
     if digest != hex::encode(sha256) {
         return Err(OfferteError::conflict(
             "upload_completed",
@@ -675,7 +687,9 @@ pub fn finish(
         if x.parts() != a.parts.len() as u32 {
             return Err(parts_mismatch(x.parts(), a.parts.len() as u32));
         }
-        let receipt = submit::commit(conn, svc, clock, who, a.bando_id, a.lotto_id, a.kind, staged, request_id)?;
+        let receipt = submit::commit(
+            conn, svc, clock, who, a.bando_id, a.lotto_id, a.kind, staged, request_id,
+        )?;
         let x: Session = diesel::update(s::table.find(a.id))
             .set((
                 s::state.eq(COMPLETED),

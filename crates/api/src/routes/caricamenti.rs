@@ -118,6 +118,13 @@ pub async fn put_part(
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (id, index) = path.into_inner();
+    let now = state.clock.now();
+    let who = auth.principal.clone();
+    let svc = state.seal.clone();
+    // Whose upload it is, first: a stranger learns nothing, not even what a part must carry.
+    let permit = state
+        .db(move |conn| resumable::prepare_part(conn, &svc, &who, id, index, now))
+        .await?;
     let claimed = req
         .headers()
         .get("x-chunk-sha256")
@@ -130,12 +137,6 @@ pub async fn put_part(
             )
         })
         .and_then(|h| resumable::parse_digest(h, "X-Chunk-Sha256"))?;
-    let now = state.clock.now();
-    let who = auth.principal.clone();
-    let svc = state.seal.clone();
-    let permit = state
-        .db(move |conn| resumable::prepare_part(conn, &svc, &who, id, index, now))
-        .await?;
 
     let uploads = state.uploads.clone();
     let Some(_slot) = uploads.try_slot() else {
@@ -145,13 +146,19 @@ pub async fn put_part(
     let dir = permit.dir.clone();
     let writer = web::block(move || resumable::stage_part(&dir, reader));
     let limit = permit.chunk_bytes;
-    let refusal = pump(&uploads, &mut payload, &tx, |_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "upload_part_too_large",
-            format!("Una parte non può superare {limit} byte"),
-        )
-    }, limit)
+    let refusal = pump(
+        &uploads,
+        &mut payload,
+        &tx,
+        |_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload_part_too_large",
+                format!("Una parte non può superare {limit} byte"),
+            )
+        },
+        limit,
+    )
     .await;
     drop(tx);
     let staged = writer.await?;
@@ -277,8 +284,16 @@ pub async fn complete(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let CompleteUpload { parts, sha256 } = body.into_inner();
-    let sha256 = resumable::parse_digest(&sha256, "sha256")?;
     let now = state.clock.now();
+    let sha256 = match resumable::parse_digest(&sha256, "sha256") {
+        Ok(d) => d,
+        Err(e) => {
+            // Whose upload it is, first: a stranger gets 404, not a lesson on the body.
+            let who = auth.principal.clone();
+            state.db(move |conn| resumable::status(conn, &who, id, now)).await?;
+            return Err(e.into());
+        }
+    };
     let who = auth.principal.clone();
     let svc = state.seal.clone();
     let first = state
