@@ -422,6 +422,11 @@ mod tests {
         let s = Settings::load(None, env(&[("CENTRALE__UPLOADS__IDLE_TIMEOUT_SECONDS", "5")])).expect("load");
         assert_eq!(s.uploads.limits().idle_timeout, std::time::Duration::from_secs(5));
         assert!(s.uploads.quota_bytes_per_tender >= s.seal.max_envelope_bytes);
+        assert_eq!(
+            (s.uploads.chunk_bytes, s.uploads.max_open_uploads),
+            (8 << 20, 3),
+            "the defaults of resumable uploads"
+        );
         for (key, value, named) in [
             (
                 "CENTRALE__UPLOADS__IDLE_TIMEOUT_SECONDS",
@@ -439,6 +444,13 @@ mod tests {
                 "1000",
                 "uploads.quota_bytes_per_tender",
             ),
+            ("CENTRALE__UPLOADS__CHUNK_BYTES", "1024", "uploads.chunk_bytes"),
+            (
+                "CENTRALE__UPLOADS__UPLOAD_SESSION_SECONDS",
+                "10",
+                "uploads.upload_session_seconds",
+            ),
+            ("CENTRALE__UPLOADS__MAX_OPEN_UPLOADS", "0", "uploads.max_open_uploads"),
         ] {
             let err = Settings::load(None, env(&[(key, value)])).expect_err("must fail");
             assert!(err.to_string().contains(named), "{err}");
