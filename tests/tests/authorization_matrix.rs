@@ -338,6 +338,10 @@ fn url(mw: &MatrixWorld, op: &Operation, state: &str) -> String {
             ("pid", _) => NIL.to_string(),
             ("kind", _) => "C".to_string(),
             ("lotto", _) => NIL.to_string(),
+            // Resumable uploads are their owners' alone: the matrix has none, and whoever
+            // asks for an upload that is not his gets 404 (resumable_upload.rs has real ones).
+            ("upload", _) => NIL.to_string(),
+            ("index", _) => "0".to_string(),
             ("id", None) if p.starts_with("/api/v1/enti/") => mw.ente.clone(),
             ("id", None) if p.starts_with("/api/v1/registry/operatori/") => mw.bidder_operatore.clone(),
             ("doc", None) => mw.bidder_document.clone(),

@@ -68,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::legal_table::configure)
             .configure(routes::aggiudicazione::configure)
             .configure(routes::offerte::configure)
+            .configure(routes::caricamenti::configure)
             .configure(routes::log::configure)
             .configure(routes::documents::configure),
     );

@@ -76,6 +76,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(routes::legal_table::Doc::openapi());
     doc.merge(routes::aggiudicazione::Doc::openapi());
     doc.merge(routes::offerte::Doc::openapi());
+    doc.merge(routes::caricamenti::Doc::openapi());
     doc.merge(routes::log::Doc::openapi());
     doc.merge(routes::documents::Doc::openapi());
     doc

@@ -42,6 +42,15 @@ pub async fn run_once(state: &AppState) -> Result<usize, ApiError> {
             move |conn| offerte::sequencer::tick(conn, &seal, now)
         })
         .await?;
+    let expired = state
+        .db({
+            let seal = state.seal.clone();
+            move |conn| offerte::resumable::expire_due(conn, &seal, now)
+        })
+        .await?;
+    if expired > 0 {
+        tracing::info!(expired, "resumable uploads expired: their parts were removed");
+    }
     if let Some(mailer) = state.notify.clone() {
         state
             .db(move |conn| notify::dispatch(conn, &mailer, now).map_err(accounts::AccountsError::from))

@@ -50,6 +50,12 @@ pub struct Uploads {
     pub quota_bytes_per_tender: u64,
     /// Per bidder, tender (or lot) and envelope kind: replacements allowed (429).
     pub max_replacements_per_kind: u32,
+    /// Resumable uploads: bytes of every part but the last (a larger part gets 413).
+    pub chunk_bytes: u64,
+    /// Resumable uploads: an unfinished upload expires this long after it started.
+    pub upload_session_seconds: u64,
+    /// Resumable uploads a bidder may have open on one tender at once (429 `upload_sessions_limit`).
+    pub max_open_uploads: u32,
 }
 
 impl Uploads {
@@ -299,6 +305,21 @@ impl Settings {
                 "must be at least seal.max_envelope_bytes (one envelope of the largest size must fit)",
             );
         }
+        if self.uploads.chunk_bytes < 64 * 1024 || self.uploads.chunk_bytes > self.seal.max_envelope_bytes {
+            return invalid(
+                "uploads.chunk_bytes",
+                "must be between 65536 and seal.max_envelope_bytes",
+            );
+        }
+        if self.uploads.upload_session_seconds < 60 || self.uploads.upload_session_seconds > 30 * 86400 {
+            return invalid(
+                "uploads.upload_session_seconds",
+                "must be between 60 seconds and 30 days",
+            );
+        }
+        if self.uploads.max_open_uploads == 0 {
+            return invalid("uploads.max_open_uploads", "must be at least 1");
+        }
         if self.notify.batch_size == 0 {
             return invalid("notify.batch_size", "must be at least 1");
         }
@@ -401,6 +422,11 @@ mod tests {
         let s = Settings::load(None, env(&[("CENTRALE__UPLOADS__IDLE_TIMEOUT_SECONDS", "5")])).expect("load");
         assert_eq!(s.uploads.limits().idle_timeout, std::time::Duration::from_secs(5));
         assert!(s.uploads.quota_bytes_per_tender >= s.seal.max_envelope_bytes);
+        assert_eq!(
+            (s.uploads.chunk_bytes, s.uploads.max_open_uploads),
+            (8 << 20, 3),
+            "the defaults of resumable uploads"
+        );
         for (key, value, named) in [
             (
                 "CENTRALE__UPLOADS__IDLE_TIMEOUT_SECONDS",
@@ -418,6 +444,13 @@ mod tests {
                 "1000",
                 "uploads.quota_bytes_per_tender",
             ),
+            ("CENTRALE__UPLOADS__CHUNK_BYTES", "1024", "uploads.chunk_bytes"),
+            (
+                "CENTRALE__UPLOADS__UPLOAD_SESSION_SECONDS",
+                "10",
+                "uploads.upload_session_seconds",
+            ),
+            ("CENTRALE__UPLOADS__MAX_OPEN_UPLOADS", "0", "uploads.max_open_uploads"),
         ] {
             let err = Settings::load(None, env(&[(key, value)])).expect_err("must fail");
             assert!(err.to_string().contains(named), "{err}");

@@ -153,5 +153,8 @@ fn seal_service(settings: &Settings) -> Result<offerte::SealService, String> {
     config.promise_seconds = i64::from(s.promise_seconds);
     config.quota_bytes_per_tender = settings.uploads.quota_bytes_per_tender;
     config.max_replacements_per_kind = settings.uploads.max_replacements_per_kind;
+    config.chunk_bytes = settings.uploads.chunk_bytes;
+    config.upload_session_seconds = i64::try_from(settings.uploads.upload_session_seconds).unwrap_or(i64::MAX);
+    config.max_open_uploads = settings.uploads.max_open_uploads;
     offerte::SealService::open(config).map_err(|e| format!("seal directory {}: {e}", s.dir))
 }

@@ -31,7 +31,7 @@ impl SealMode {
     }
 }
 
-const AGE_HEADER: &[u8] = b"age-encryption.org/v1\n";
+pub(crate) const AGE_HEADER: &[u8] = b"age-encryption.org/v1\n";
 
 /// A `Read` over chunks arriving on a channel from the HTTP side (blocking receive: use it
 /// on a blocking thread). An `Err` chunk becomes an I/O error: the upload was broken or too big.

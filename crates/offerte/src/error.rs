@@ -36,6 +36,9 @@ pub enum OfferteError {
         "Numero massimo di sostituzioni della busta {kind} raggiunto ({limit}): la busta attuale resta quella valida"
     )]
     QuotaReplacements { kind: &'static str, limit: u32 },
+    /// The bidder already has as many resumable uploads open on this tender as allowed.
+    #[error("Troppi caricamenti in corso su questo bando (massimo {limit}): completare o annullare quelli aperti")]
+    UploadSessionsLimit { limit: u32 },
     /// A refusal from the seal core (bad share, bad key...) or an internal crypto failure.
     #[error(transparent)]
     Seal(#[from] SealError),
@@ -60,6 +63,7 @@ impl OfferteError {
             Self::TooLarge { .. } => "envelope_too_large",
             Self::QuotaBytes { .. } => "upload_quota_bytes",
             Self::QuotaReplacements { .. } => "upload_quota_replacements",
+            Self::UploadSessionsLimit { .. } => "upload_sessions_limit",
             Self::Seal(e) => e.code(),
             Self::Archive(e) => e.code(),
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => "internal",

@@ -6,6 +6,7 @@
 //! - [`blob`]: streaming an upload into the content-addressed blob store (fsync, then rename).
 //! - [`submit`]: envelopes A/B/C, receipts, replacements, withdrawals.
 //! - [`quota`]: each bidder's bytes and replacements per tender (issue 11).
+//! - [`resumable`]: client-sealed envelopes uploaded in parts that survive a dropped connection.
 //! - [`log`] and [`sequencer`]: the transparency log, its checkpoints and the deadline closing.
 //! - [`amendments`]: bids flagged by a later rettifica, confirmations, notifications.
 //! - [`secrecy`]: audit events about bids, hidden from the ente until the deadline.
@@ -24,6 +25,7 @@ pub mod log;
 pub mod log_cache;
 pub mod opening;
 pub mod quota;
+pub mod resumable;
 pub mod schema;
 pub mod secrecy;
 pub mod sequencer;

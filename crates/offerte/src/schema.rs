@@ -252,6 +252,27 @@ diesel::table! {
     }
 }
 
+// migrations/2026-12-02-030000_upload_sessions: resumable uploads (crate::resumable).
+diesel::table! {
+    seal_upload_sessions (id) {
+        id -> Uuid,
+        bando_id -> Uuid,
+        lotto_id -> Nullable<Uuid>,
+        kind -> Text,
+        owner_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        chunk_bytes -> Int8,
+        received_parts -> Int4,
+        received_bytes -> Int8,
+        part_digests -> Array<Text>,
+        last_part_at -> Nullable<Timestamptz>,
+        state -> Text,
+        ended_at -> Nullable<Timestamptz>,
+        envelope_id -> Nullable<Uuid>,
+    }
+}
+
 diesel::joinable!(envelopes -> bids (bid_id));
 diesel::joinable!(receipts -> envelopes (envelope_id));
 diesel::joinable!(opened_envelopes -> envelopes (envelope_id));
@@ -277,4 +298,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     seal_platform_keys,
     bid_confirmations,
     bid_amendment_notices,
+    seal_upload_sessions,
 );

@@ -41,6 +41,12 @@ pub struct SealConfig {
     /// Per bidder, tender (or lot) and envelope kind: how many times the first envelope may be
     /// replaced, withdrawn bids included ([`crate::quota`]).
     pub max_replacements_per_kind: u32,
+    /// Resumable uploads ([`crate::resumable`]): the size of every part but the last.
+    pub chunk_bytes: u64,
+    /// How long a resumable upload stays open from its start; unfinished, it then expires.
+    pub upload_session_seconds: i64,
+    /// Resumable uploads a bidder may have open at once on one tender (all lots).
+    pub max_open_uploads: u32,
 }
 
 impl SealConfig {
@@ -54,6 +60,9 @@ impl SealConfig {
             batch_size: 1000,
             quota_bytes_per_tender: 10 << 30,
             max_replacements_per_kind: 20,
+            chunk_bytes: 8 << 20,
+            upload_session_seconds: 24 * 3600,
+            max_open_uploads: 3,
         }
     }
 }

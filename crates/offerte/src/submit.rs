@@ -165,7 +165,7 @@ fn eligible(conn: &mut PgConnection, t: &Tender, who: &Principal, now: DateTime<
     Ok(())
 }
 
-fn check_deadline(t: &Tender, now: DateTime<Utc>) -> Result<DateTime<Utc>, OfferteError> {
+pub(crate) fn check_deadline(t: &Tender, now: DateTime<Utc>) -> Result<DateTime<Utc>, OfferteError> {
     let deadline = t.submission_deadline.ok_or_else(|| {
         OfferteError::conflict(
             "deadline_missing",

@@ -38,7 +38,9 @@ impl From<OfferteError> for ApiError {
             OfferteError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             OfferteError::Conflict { .. } | OfferteError::DeadlinePassed { .. } => StatusCode::CONFLICT,
             OfferteError::TooLarge { .. } | OfferteError::QuotaBytes { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            OfferteError::QuotaReplacements { .. } => StatusCode::TOO_MANY_REQUESTS,
+            OfferteError::QuotaReplacements { .. } | OfferteError::UploadSessionsLimit { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             OfferteError::Seal(s) if OfferteError::is_client_seal_error(s) => StatusCode::UNPROCESSABLE_ENTITY,
             OfferteError::Archive(ArchiveError::FileNotFound { .. }) => StatusCode::NOT_FOUND,
             OfferteError::Archive(ArchiveError::NameInvalid { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -441,7 +443,7 @@ async fn submit_stream(
 }
 
 /// 503 `upload_slots_full`: every staging slot is streaming; try again after `Retry-After`.
-fn slots_full(retry_after: u32) -> HttpResponse {
+pub(crate) fn slots_full(retry_after: u32) -> HttpResponse {
     let e = ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "upload_slots_full",

@@ -1,0 +1,1 @@
+DROP TABLE seal_upload_sessions;
