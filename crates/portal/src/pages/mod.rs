@@ -4,6 +4,7 @@
 pub mod account;
 pub mod home;
 pub mod info;
+pub mod public;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -15,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     home::configure(cfg);
     account::configure(cfg);
     info::configure(cfg);
+    public::configure(cfg);
 }
 
 /// A page as HTML, with the visitor's pre-login CSRF cookie when it is new.
