@@ -128,11 +128,20 @@ mod tests {
     #[test]
     fn an_oversized_or_odd_query_is_refused_on_its_field() {
         let long = "a".repeat(MAX_QUERY_CHARS + 1);
-        assert_eq!(code_and_field(query_patterns(&long).unwrap_err()), ("query_too_long", "q".into()));
+        assert_eq!(
+            code_and_field(query_patterns(&long).unwrap_err()),
+            ("query_too_long", "q".into())
+        );
         assert!(query_patterns(&"a".repeat(MAX_QUERY_CHARS)).is_ok());
         let many = vec!["w"; MAX_QUERY_WORDS + 1].join(" ");
-        assert_eq!(code_and_field(query_patterns(&many).unwrap_err()).0, "query_too_many_words");
-        assert_eq!(code_and_field(query_patterns("a\u{0}b").unwrap_err()).0, "query_invalid");
+        assert_eq!(
+            code_and_field(query_patterns(&many).unwrap_err()).0,
+            "query_too_many_words"
+        );
+        assert_eq!(
+            code_and_field(query_patterns("a\u{0}b").unwrap_err()).0,
+            "query_invalid"
+        );
     }
 
     #[test]
@@ -146,7 +155,18 @@ mod tests {
     #[test]
     fn thousands_separators_negatives_and_words_are_not_amounts() {
         // "40.000" is forty thousand to an Italian reader and forty to a parser: refused.
-        for bad in ["40.000", "1.000.000", "-5", "1e6", "abc", "", ",5", "12,345", "1 000", "NaN"] {
+        for bad in [
+            "40.000",
+            "1.000.000",
+            "-5",
+            "1e6",
+            "abc",
+            "",
+            ",5",
+            "12,345",
+            "1 000",
+            "NaN",
+        ] {
             let (code, field) = code_and_field(parse_amount("amount_max", bad).unwrap_err());
             assert_eq!((code, field.as_str()), ("amount_invalid", "amount_max"), "{bad}");
         }
@@ -156,7 +176,9 @@ mod tests {
     #[test]
     fn a_range_whose_minimum_exceeds_its_maximum_is_refused_on_the_maximum() {
         assert_eq!(
-            amount_range(Some("100"), Some("99,99")).map_err(code_and_field).unwrap_err(),
+            amount_range(Some("100"), Some("99,99"))
+                .map_err(code_and_field)
+                .unwrap_err(),
             ("amount_range_invalid", "amount_max".into())
         );
         assert_eq!(
@@ -164,6 +186,9 @@ mod tests {
             (Some(dec!(100)), Some(dec!(100)))
         );
         assert_eq!(amount_range(None, Some("5")).unwrap(), (None, Some(dec!(5))));
-        assert_eq!(code_and_field(amount_range(Some("x"), None).unwrap_err()).1, "amount_min");
+        assert_eq!(
+            code_and_field(amount_range(Some("x"), None).unwrap_err()).1,
+            "amount_min"
+        );
     }
 }

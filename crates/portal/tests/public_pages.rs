@@ -109,8 +109,13 @@ fn fixture() -> Fixture {
             7_700_001,
         ),
     );
-    let services = publish(&w, &services_body(&w, "Servizio di pulizia degli uffici", "150000.00", 7_700_002));
-    let invitees: Vec<String> = (0..5).map(|i| supplier(&w.app, &format!("invitata{i}@imprese.it"))).collect();
+    let services = publish(
+        &w,
+        &services_body(&w, "Servizio di pulizia degli uffici", "150000.00", 7_700_002),
+    );
+    let invitees: Vec<String> = (0..5)
+        .map(|i| supplier(&w.app, &format!("invitata{i}@imprese.it")))
+        .collect();
     let invited_only = publish(&w, &negotiated_body(&w, &invitees));
     supplier(&w.app, "esclusa@imprese.it");
     let token = |email: &str| w.login(email).token.expect("token");
@@ -145,7 +150,14 @@ fn every_public_page_answers_with_its_heading() {
     }
     let tender = ok(w, &format!("/bandi/{}", f.works));
     assert_eq!(h1(&tender), "Manutenzione straordinaria delle strade comunali");
-    for part in ["titolo-importi", "titolo-termini", "titolo-documenti", "titolo-chiarimenti", "titolo-rettifiche", "metodo-anomalia"] {
+    for part in [
+        "titolo-importi",
+        "titolo-termini",
+        "titolo-documenti",
+        "titolo-chiarimenti",
+        "titolo-rettifiche",
+        "metodo-anomalia",
+    ] {
         assert!(tender.contains(part), "{part}");
     }
     assert!(tender.contains("1.000.000,00 €") && tender.contains("20.000,00 €") && tender.contains("980.000,00 €"));
@@ -198,7 +210,10 @@ fn the_search_narrows_by_text_cpv_amount_and_procedure() {
     let q = ok(w, "/bandi?q=milano+pulizia");
     assert!(!listed(&q, &f.works) && listed(&q, &f.services));
     let q = ok(w, "/bandi?q=%25");
-    assert!(!listed(&q, &f.works) && !listed(&q, &f.services), "a typed % is no wildcard");
+    assert!(
+        !listed(&q, &f.works) && !listed(&q, &f.services),
+        "a typed % is no wildcard"
+    );
 
     let c = ok(w, "/bandi?cpv=90910000-9");
     assert!(!listed(&c, &f.works) && listed(&c, &f.services));
@@ -220,8 +235,17 @@ fn the_search_narrows_by_text_cpv_amount_and_procedure() {
     assert!(!listed(&d, &f.works));
 
     // The same filters reach the API through PublicFilter.
-    let api = w.app.client().get("/api/v1/public/bandi?q=strade&amount_min=500000").expect(200);
-    let ids: Vec<&str> = api["items"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
+    let api = w
+        .app
+        .client()
+        .get("/api/v1/public/bandi?q=strade&amount_min=500000")
+        .expect(200);
+    let ids: Vec<&str> = api["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec![f.works.as_str()]);
     w.app
         .client()
@@ -258,7 +282,9 @@ impl<'a> PublicFilterPages<'a> {
                     cursor.as_deref().map(|c| format!("&cursor={c}")).unwrap_or_default()
                 ))
                 .expect(200);
-            let Some(item) = api["items"].as_array().unwrap().first() else { break };
+            let Some(item) = api["items"].as_array().unwrap().first() else {
+                break;
+            };
             let id = item["id"].as_str().unwrap().to_string();
             let body = ok(
                 self.w,
@@ -291,10 +317,18 @@ fn a_tender_by_invitation_is_invisible_to_the_public_and_to_suppliers_not_invite
         let (status, body) = page(w, &path, session);
         assert_eq!(status, 404, "{body}");
         assert!(!body.contains("Manutenzione riservata"));
-        for list in ["/bandi", "/bandi?procedura=negoziata_senza_bando", "/bandi?q=riservata", "/esiti"] {
+        for list in [
+            "/bandi",
+            "/bandi?procedura=negoziata_senza_bando",
+            "/bandi?q=riservata",
+            "/esiti",
+        ] {
             let (status, body) = page(w, list, session);
             assert_eq!(status, 200);
-            assert!(!listed(&body, &f.invited_only) && !body.contains("Manutenzione riservata"), "{list}");
+            assert!(
+                !listed(&body, &f.invited_only) && !body.contains("Manutenzione riservata"),
+                "{list}"
+            );
         }
     }
     // Its ente is no hint either: the only ente has open tenders too, so the choice stays.
@@ -313,7 +347,10 @@ fn deadlines_read_in_rome_time_with_the_time_left() {
     let f = fixture();
     let body = ok(&f.w, &format!("/bandi/{}", f.works));
     // 5 June 2026 12:00 in Rome is 10:00 UTC (summer time); the clock is at 4 May 08:00 UTC.
-    assert!(body.contains("<time datetime=\"2026-06-05T10:00:00+00:00\">05/06/2026 12:00</time>"), "{body}");
+    assert!(
+        body.contains("<time datetime=\"2026-06-05T10:00:00+00:00\">05/06/2026 12:00</time>"),
+        "{body}"
+    );
     assert!(body.contains("tempo rimanente: 32 giorni e 2 ore"), "{body}");
     assert!(body.contains("<time datetime=\"2026-05-25T10:00:00+00:00\">25/05/2026 12:00</time>"));
     let list = ok(&f.w, "/bandi");
@@ -357,8 +394,17 @@ fn a_bad_filter_is_a_message_on_its_field_and_nothing_breaks() {
     assert!(body.contains("id=\"f-esito-errore\""));
 
     // The calculator: steps for good input, the field for bad.
-    let calc = ok(w, "/calcolatori?metodo=A&ribassi=10%3B11%3B12%3B13%3B14%3B15,5&data_pubblicazione=2026-01-15");
-    for step in ["passo-sorted_ascending", "passo-trimmed_set", "passo-mean", "passo-threshold", "passo-excluded"] {
+    let calc = ok(
+        w,
+        "/calcolatori?metodo=A&ribassi=10%3B11%3B12%3B13%3B14%3B15,5&data_pubblicazione=2026-01-15",
+    );
+    for step in [
+        "passo-sorted_ascending",
+        "passo-trimmed_set",
+        "passo-mean",
+        "passo-threshold",
+        "passo-excluded",
+    ] {
         assert!(calc.contains(step), "{step}: {calc}");
     }
     assert!(calc.contains("15,5"));
@@ -396,10 +442,15 @@ fn a_document_shows_the_sha256_the_platform_stored_and_links_its_download() {
     assert_eq!(sha, expected);
 
     let page_body = ok(&w, &format!("/bandi/{bando}"));
-    assert!(page_body.contains(&format!("<code class=\"text-break sha256\">{sha}</code>")), "{page_body}");
+    assert!(
+        page_body.contains(&format!("<code class=\"text-break sha256\">{sha}</code>")),
+        "{page_body}"
+    );
     let href = format!("/api/v1/public/bandi/{bando}/documenti/{}", id(&doc));
     assert!(page_body.contains(&format!("href=\"{href}\"")));
     assert!(page_body.contains("disciplinare.pdf"));
-    let res = ureq::get(&format!("{}{href}", w.app.base_url)).call().expect("download");
+    let res = ureq::get(&format!("{}{href}", w.app.base_url))
+        .call()
+        .expect("download");
     assert_eq!(res.header("x-content-sha256"), Some(sha.as_str()));
 }

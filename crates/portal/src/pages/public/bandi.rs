@@ -92,7 +92,9 @@ impl SearchForm {
                 Ok(id) => Some(id),
                 Err(_) => {
                     let mut errors = FieldErrors::default();
-                    errors.by_field.insert("ente".into(), "Ente non valido: sceglierlo dall'elenco".into());
+                    errors
+                        .by_field
+                        .insert("ente".into(), "Ente non valido: sceglierlo dall'elenco".into());
                     return Err(errors);
                 }
             },
@@ -209,7 +211,12 @@ impl ListPage {
     }
 }
 
-fn choices<T: Copy>(all: &[T], value: impl Fn(T) -> String, label: impl Fn(T) -> String, sent: &Option<String>) -> Vec<Choice> {
+fn choices<T: Copy>(
+    all: &[T],
+    value: impl Fn(T) -> String,
+    label: impl Fn(T) -> String,
+    sent: &Option<String>,
+) -> Vec<Choice> {
     let sent = filled(sent);
     all.iter()
         .map(|t| {
@@ -224,7 +231,11 @@ fn choices<T: Copy>(all: &[T], value: impl Fn(T) -> String, label: impl Fn(T) ->
 }
 
 #[get("/bandi")]
-async fn list(state: web::Data<api::AppState>, visitor: Visitor, req: HttpRequest) -> Result<HttpResponse, PortalError> {
+async fn list(
+    state: web::Data<api::AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+) -> Result<HttpResponse, PortalError> {
     let form: SearchForm = query(&req)?;
     let who = visitor.principal.clone();
     let filter = form.filter();
@@ -232,7 +243,8 @@ async fn list(state: web::Data<api::AppState>, visitor: Visitor, req: HttpReques
         .db(move |conn| {
             let enti = bando::service::public_enti(conn, who.as_ref())?;
             let found = match filter {
-                Ok(f) => bando::service::list_public(conn, who.as_ref(), &f).map_err(|e| on_page_fields(FieldErrors::from_api(&api::ApiError::from(e)))),
+                Ok(f) => bando::service::list_public(conn, who.as_ref(), &f)
+                    .map_err(|e| on_page_fields(FieldErrors::from_api(&api::ApiError::from(e)))),
                 Err(e) => Err(e),
             };
             Ok::<_, bando::BandoError>((enti, found))
@@ -249,7 +261,10 @@ async fn list(state: web::Data<api::AppState>, visitor: Visitor, req: HttpReques
     };
     let base = form.query_string();
     let link = |extra: Option<String>| {
-        let q: Vec<String> = [Some(base.clone()).filter(|b| !b.is_empty()), extra].into_iter().flatten().collect();
+        let q: Vec<String> = [Some(base.clone()).filter(|b| !b.is_empty()), extra]
+            .into_iter()
+            .flatten()
+            .collect();
         if q.is_empty() {
             "/bandi".to_string()
         } else {
@@ -433,7 +448,10 @@ fn anomaly_lines(b: &Bando) -> Vec<String> {
     let mut out = Vec::new();
     let method = |m: AnomalyMethod| format!("metodo {} dell'Allegato II.2", m.as_str());
     match b.anomaly_method {
-        Some(m) => out.push(format!("Esclusione automatica delle offerte anomale (art. 54): {}", method(m))),
+        Some(m) => out.push(format!(
+            "Esclusione automatica delle offerte anomale (art. 54): {}",
+            method(m)
+        )),
         None if !b.anomaly_terms.draw_methods.is_empty() => out.push(format!(
             "Esclusione automatica delle offerte anomale (art. 54): metodo sorteggiato in seduta tra {}",
             b.anomaly_terms
@@ -446,7 +464,10 @@ fn anomaly_lines(b: &Bando) -> Vec<String> {
         None => out.push("Nessun metodo di esclusione automatica delle offerte anomale indicato".into()),
     }
     if let Some(r) = b.anomaly_terms.reference_discount {
-        out.push(format!("Ribasso di riferimento (metodo C): {} %", r.to_string().replace('.', ",")));
+        out.push(format!(
+            "Ribasso di riferimento (metodo C): {} %",
+            r.to_string().replace('.', ",")
+        ));
     }
     if b.anomaly_terms.cross_border_interest {
         out.push("Interesse transfrontaliero certo: nessuna esclusione automatica (art. 54 c.1)".into());
@@ -474,15 +495,18 @@ async fn detail(
         })
         .await?;
     let now = state.clock.now();
-    let open_until = |d: &Option<bando::model::Deadline>| {
-        b.state == State::Published && d.as_ref().is_some_and(|d| d.utc > now)
-    };
+    let open_until =
+        |d: &Option<bando::model::Deadline>| b.state == State::Published && d.as_ref().is_some_and(|d| d.utc > now);
     let submissions_open = open_until(&b.submission_deadline);
     let questions_open = open_until(&b.questions_deadline);
     let mut dates = Vec::new();
     for (label, d, countdown) in [
         ("Termine per i chiarimenti", &b.questions_deadline, true),
-        ("Termine per la presentazione delle offerte", &b.submission_deadline, true),
+        (
+            "Termine per la presentazione delle offerte",
+            &b.submission_deadline,
+            true,
+        ),
         ("Apertura delle buste", &b.opening_at, true),
         ("Validità delle offerte fino al", &b.offer_validity_until, false),
     ] {

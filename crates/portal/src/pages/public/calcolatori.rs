@@ -180,9 +180,10 @@ fn request(form: &AnomalyForm) -> Result<Value, FieldErrors> {
     }
     if let Some(d) = filled(&form.data_pubblicazione) {
         if chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").is_err() {
-            errors
-                .by_field
-                .insert("data_pubblicazione".into(), "Data non valida: usare il formato AAAA-MM-GG".into());
+            errors.by_field.insert(
+                "data_pubblicazione".into(),
+                "Data non valida: usare il formato AAAA-MM-GG".into(),
+            );
         }
         body["publication_date"] = Value::String(d);
     }

@@ -104,15 +104,20 @@ struct EsitiPage {
 }
 
 #[get("/esiti")]
-async fn esiti(state: web::Data<api::AppState>, visitor: Visitor, req: HttpRequest) -> Result<HttpResponse, PortalError> {
+async fn esiti(
+    state: web::Data<api::AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+) -> Result<HttpResponse, PortalError> {
     let form: EsitiForm = query(&req)?;
     let chosen = filled(&form.esito).unwrap_or_else(|| "aggiudicate".into());
     let mut errors = FieldErrors::default();
     let outcome = OUTCOMES.iter().find(|(v, _, _)| *v == chosen);
     if outcome.is_none() {
-        errors
-            .by_field
-            .insert("esito".into(), "Esito sconosciuto: scegliere tra aggiudicate, deserte, annullate".into());
+        errors.by_field.insert(
+            "esito".into(),
+            "Esito sconosciuto: scegliere tra aggiudicate, deserte, annullate".into(),
+        );
     }
     let mut items = Vec::new();
     let mut next = None;

@@ -35,7 +35,10 @@ pub(crate) fn query<T: DeserializeOwned>(req: &actix_web::HttpRequest) -> Result
 
 /// An empty field of a GET form is no filter.
 pub(crate) fn filled(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// One `name=value` pair of a link, encoded.

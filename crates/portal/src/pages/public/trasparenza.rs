@@ -71,7 +71,10 @@ async fn registro(state: web::Data<api::AppState>, visitor: Visitor) -> Result<H
         .await?;
     let log_key = state.seal.log_verifier().to_vkey();
     // The vkey is `name+keyhash+key`: its first two parts identify the key at a glance.
-    let log_key_id = log_key.rsplit_once('+').map(|(id, _)| id.to_string()).unwrap_or_default();
+    let log_key_id = log_key
+        .rsplit_once('+')
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_default();
     let page = Registro {
         chrome: Chrome::new(&visitor, "Registro pubblico delle buste", Section::Trasparenza)
             .crumb("Registro pubblico delle buste", None),
