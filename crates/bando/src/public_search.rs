@@ -110,46 +110,49 @@ mod tests {
     #[test]
     fn every_word_becomes_its_own_pattern() {
         assert_eq!(
-            query_patterns("  manutenzione   strade ").unwrap(),
+            query_patterns("  manutenzione   strade ").expect("accepted"),
             vec!["%manutenzione%", "%strade%"]
         );
-        assert!(query_patterns("").unwrap().is_empty());
-        assert!(query_patterns("   ").unwrap().is_empty());
+        assert!(query_patterns("").expect("accepted").is_empty());
+        assert!(query_patterns("   ").expect("accepted").is_empty());
     }
 
     #[test]
     fn like_wildcards_typed_by_the_user_match_only_themselves() {
         // "%" alone would otherwise match every tender, "_" any character.
-        assert_eq!(query_patterns("100%").unwrap(), vec!["%100\\%%"]);
-        assert_eq!(query_patterns("a_b").unwrap(), vec!["%a\\_b%"]);
-        assert_eq!(query_patterns("c:\\x").unwrap(), vec!["%c:\\\\x%"]);
+        assert_eq!(query_patterns("100%").expect("accepted"), vec!["%100\\%%"]);
+        assert_eq!(query_patterns("a_b").expect("accepted"), vec!["%a\\_b%"]);
+        assert_eq!(query_patterns("c:\\x").expect("accepted"), vec!["%c:\\\\x%"]);
     }
 
     #[test]
     fn an_oversized_or_odd_query_is_refused_on_its_field() {
         let long = "a".repeat(MAX_QUERY_CHARS + 1);
         assert_eq!(
-            code_and_field(query_patterns(&long).unwrap_err()),
+            code_and_field(query_patterns(&long).expect_err("refused")),
             ("query_too_long", "q".into())
         );
         assert!(query_patterns(&"a".repeat(MAX_QUERY_CHARS)).is_ok());
-        let many = vec!["w"; MAX_QUERY_WORDS + 1].join(" ");
+        let many = ["w"; MAX_QUERY_WORDS + 1].join(" ");
         assert_eq!(
-            code_and_field(query_patterns(&many).unwrap_err()).0,
+            code_and_field(query_patterns(&many).expect_err("refused")).0,
             "query_too_many_words"
         );
         assert_eq!(
-            code_and_field(query_patterns("a\u{0}b").unwrap_err()).0,
+            code_and_field(query_patterns("a\u{0}b").expect_err("refused")).0,
             "query_invalid"
         );
     }
 
     #[test]
     fn amounts_take_a_dot_or_a_comma_and_two_decimals_at_most() {
-        assert_eq!(parse_amount("amount_min", "40000").unwrap(), dec!(40000));
-        assert_eq!(parse_amount("amount_min", " 40000,50 ").unwrap(), dec!(40000.50));
-        assert_eq!(parse_amount("amount_min", "40000.5").unwrap(), dec!(40000.5));
-        assert_eq!(parse_amount("amount_min", "0").unwrap(), dec!(0));
+        assert_eq!(parse_amount("amount_min", "40000").expect("accepted"), dec!(40000));
+        assert_eq!(
+            parse_amount("amount_min", " 40000,50 ").expect("accepted"),
+            dec!(40000.50)
+        );
+        assert_eq!(parse_amount("amount_min", "40000.5").expect("accepted"), dec!(40000.5));
+        assert_eq!(parse_amount("amount_min", "0").expect("accepted"), dec!(0));
     }
 
     #[test]
@@ -167,7 +170,7 @@ mod tests {
             "1 000",
             "NaN",
         ] {
-            let (code, field) = code_and_field(parse_amount("amount_max", bad).unwrap_err());
+            let (code, field) = code_and_field(parse_amount("amount_max", bad).expect_err("refused"));
             assert_eq!((code, field.as_str()), ("amount_invalid", "amount_max"), "{bad}");
         }
         assert!(parse_amount("amount_max", &"9".repeat(21)).is_err());
@@ -178,16 +181,16 @@ mod tests {
         assert_eq!(
             amount_range(Some("100"), Some("99,99"))
                 .map_err(code_and_field)
-                .unwrap_err(),
+                .expect_err("refused"),
             ("amount_range_invalid", "amount_max".into())
         );
         assert_eq!(
-            amount_range(Some("100"), Some("100")).unwrap(),
+            amount_range(Some("100"), Some("100")).expect("accepted"),
             (Some(dec!(100)), Some(dec!(100)))
         );
-        assert_eq!(amount_range(None, Some("5")).unwrap(), (None, Some(dec!(5))));
+        assert_eq!(amount_range(None, Some("5")).expect("accepted"), (None, Some(dec!(5))));
         assert_eq!(
-            code_and_field(amount_range(Some("x"), None).unwrap_err()).1,
+            code_and_field(amount_range(Some("x"), None).expect_err("refused")).1,
             "amount_min"
         );
     }

@@ -131,8 +131,8 @@ mod tests {
 
     #[test]
     fn rome_time_follows_summer_time() {
-        let winter: DateTime<Utc> = "2026-12-02T17:00:00Z".parse().unwrap();
-        let summer: DateTime<Utc> = "2026-07-02T10:00:00Z".parse().unwrap();
+        let winter: DateTime<Utc> = "2026-12-02T17:00:00Z".parse().expect("instant");
+        let summer: DateTime<Utc> = "2026-07-02T10:00:00Z".parse().expect("instant");
         assert_eq!(rome(&winter), "02/12/2026 18:00");
         assert_eq!(rome(&summer), "02/07/2026 12:00");
     }
