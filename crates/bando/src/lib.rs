@@ -12,6 +12,7 @@ pub mod error;
 pub mod hooks;
 pub mod max_duration;
 pub mod model;
+pub mod public_search;
 pub mod rules;
 pub mod scheduler;
 pub mod schema;

@@ -716,6 +716,9 @@ pub struct Chiarimento {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PublicFilter {
+    /// Words to find (all of them) in the oggetto, the CIG or the ente's name, case-insensitive;
+    /// at most 200 characters and 8 words.
+    pub q: Option<String>,
     pub ente: Option<Uuid>,
     /// A CPV code; matches the main CPV and its descendants, or an additional CPV exactly.
     pub cpv: Option<String>,
@@ -725,6 +728,10 @@ pub struct PublicFilter {
     pub deadline_from: Option<String>,
     /// Submission deadline before this Rome time/instant.
     pub deadline_to: Option<String>,
+    /// Base amount at least this many euro (`40000` or `40000.50`, no thousands separator).
+    pub amount_min: Option<String>,
+    /// Base amount at most this many euro.
+    pub amount_max: Option<String>,
     /// Opaque cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// 1–100, default 20.

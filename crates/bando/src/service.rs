@@ -1239,21 +1239,9 @@ fn decode_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), BandoError> {
     Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
 }
 
-/// Published tenders, newest first, keyset-paginated on (published_at, id), which never
-/// change once set: a cursor stays valid while new tenders are published.
-pub fn list_public(
-    conn: &mut PgConnection,
-    who: Option<&Principal>,
-    f: &PublicFilter,
-) -> Result<BandoPage, BandoError> {
-    let limit = f.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(BandoError::invalid(
-            "limit_invalid",
-            "limit",
-            "limit deve essere tra 1 e 100",
-        ));
-    }
+/// Published tenders `who` may see in a list: procedures by invitation only to their
+/// invitees and the ente's officials (as [`can_view`]).
+fn visible_published(who: Option<&Principal>) -> bandi::BoxedQuery<'static, diesel::pg::Pg> {
     let mut q = bandi::table.filter(bandi::published_at.is_not_null()).into_boxed();
     // Procedures by invitation: only their invitees and the ente's officials.
     let open_procs: Vec<&str> = ProcedureType::ALL
@@ -1276,8 +1264,59 @@ pub fn list_public(
         }
         None => q = q.filter(bandi::procedure_type.eq_any(open_procs)),
     }
+    q
+}
+
+/// The enti with at least one tender `who` may see in the public list, by name: what a
+/// search form offers to choose from.
+pub fn public_enti(conn: &mut PgConnection, who: Option<&Principal>) -> Result<Vec<(Uuid, String)>, BandoError> {
+    let ids: Vec<Uuid> = visible_published(who).select(bandi::ente_id).distinct().load(conn)?;
+    Ok(crate::schema::enti::table
+        .filter(crate::schema::enti::id.eq_any(ids))
+        .order((crate::schema::enti::nome.asc(), crate::schema::enti::id.asc()))
+        .select((crate::schema::enti::id, crate::schema::enti::nome))
+        .load(conn)?)
+}
+
+/// Published tenders, newest first, keyset-paginated on (published_at, id), which never
+/// change once set: a cursor stays valid while new tenders are published.
+pub fn list_public(
+    conn: &mut PgConnection,
+    who: Option<&Principal>,
+    f: &PublicFilter,
+) -> Result<BandoPage, BandoError> {
+    let limit = f.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(BandoError::invalid(
+            "limit_invalid",
+            "limit",
+            "limit deve essere tra 1 e 100",
+        ));
+    }
+    let mut q = visible_published(who);
     if let Some(e) = f.ente {
         q = q.filter(bandi::ente_id.eq(e));
+    }
+    for pattern in crate::public_search::query_patterns(f.q.as_deref().unwrap_or(""))? {
+        // `enti` is not joinable from this crate's schema (see schema.rs): its matches first.
+        let enti_matching: Vec<Uuid> = crate::schema::enti::table
+            .filter(crate::schema::enti::nome.ilike(&pattern))
+            .select(crate::schema::enti::id)
+            .load(conn)?;
+        q = q.filter(
+            bandi::oggetto
+                .ilike(pattern.clone())
+                .or(bandi::cig.assume_not_null().ilike(pattern))
+                .or(bandi::ente_id.eq_any(enti_matching)),
+        );
+    }
+    let (amount_min, amount_max) =
+        crate::public_search::amount_range(f.amount_min.as_deref(), f.amount_max.as_deref())?;
+    if let Some(min) = amount_min {
+        q = q.filter(bandi::base_amount.ge(min));
+    }
+    if let Some(max) = amount_max {
+        q = q.filter(bandi::base_amount.le(max));
     }
     if let Some(c) = f.cpv.as_deref() {
         let cpv = Cpv::parse(c).map_err(|e| BandoError::invalid(e.code(), "cpv", e.to_string()))?;

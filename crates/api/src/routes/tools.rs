@@ -25,7 +25,8 @@ impl From<EvalError> for ApiError {
 /// `MAX_ALPHA_DECIMALS` for the exponent).
 pub const MAX_CALCULATOR_OFFERS: usize = 1000;
 
-fn at_most_offers(n: usize, field: &str) -> Result<(), ApiError> {
+/// Shared with the portal's calculator pages, so both refuse the same sizes.
+pub fn at_most_offers(n: usize, field: &str) -> Result<(), ApiError> {
     if n > MAX_CALCULATOR_OFFERS {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

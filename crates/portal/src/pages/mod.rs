@@ -6,6 +6,7 @@ pub mod bid;
 pub mod home;
 pub mod info;
 pub mod supplier;
+pub mod public;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     bid::configure(cfg);
     info::configure(cfg);
     supplier::configure(cfg);
+    public::configure(cfg);
 }
 
 /// A page as HTML, with the visitor's pre-login CSRF cookie when it is new.
