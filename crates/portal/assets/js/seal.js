@@ -200,7 +200,7 @@ export async function uploadEnvelope(client, opts) {
   let index = 0;
   let sent = 0;
 
-  const backoff = async (attempt, res) => {
+  const backoff = async (attempt, res, what = `parte ${index + 1}`) => {
     if (attempt >= maxAttempts) {
       throw new SealFailure(
         "upload_gave_up",
@@ -209,7 +209,7 @@ export async function uploadEnvelope(client, opts) {
     }
     const retryAfter = Number(res && res.headers && res.headers.get("retry-after"));
     const ms = retryAfter > 0 ? retryAfter * 1000 : Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-    onStatus(`Connessione interrotta: nuovo tentativo tra ${Math.ceil(ms / 1000)} secondi (parte ${index + 1}).`);
+    onStatus(`Connessione interrotta: nuovo tentativo tra ${Math.ceil(ms / 1000)} secondi (${what}).`);
     await sleep(ms);
   };
 
@@ -305,7 +305,7 @@ async function complete(client, { base, bando, lotto, busta, parts, digest, back
     } catch (e) {
       if (e instanceof SealFailure) throw e;
     }
-    await backoff(attempt, res);
+    await backoff(attempt, res, "chiusura del caricamento");
   }
 }
 
