@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 pub use serde_json;
 
 mod mailbox;
+pub mod browser;
 pub mod matrix_world;
 pub mod tender_world;
 pub use mailbox::{Mail, Mailbox};
