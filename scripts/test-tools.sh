@@ -2,7 +2,8 @@
 # The command-line tools the test suite drives besides PostgreSQL's server (which the harness
 # starts itself): psql and pg_dump (secrecy and tamper tests), openssl (RFC 3161 interop),
 # pdftotext (award report text), and curl and jq with them for the README walkthrough
-# (docs/walkthrough.sh, run by crates/centrale/tests/walkthrough.rs). Installs the missing ones from Debian when run as root;
+# (docs/walkthrough.sh, run by crates/centrale/tests/walkthrough.rs), and Chromium with the
+# node packages of tests/browser (scripts/browser-tools.sh). Installs the missing ones from Debian when run as root;
 # otherwise says what is missing and lets the tests that can skip do so.
 set -u
 missing=()
@@ -12,6 +13,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+# The real-browser tests' Chromium and node packages (idempotent; see the script).
+bash "$(dirname "$0")/browser-tools.sh" || echo "warning: the browser tools are incomplete; crates/portal/tests/browser.rs will fail" >&2
 [ ${#missing[@]} -eq 0 ] && exit 0
 packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

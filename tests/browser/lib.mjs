@@ -14,7 +14,8 @@ import { AxeBuilder } from '@axe-core/playwright';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = join(here, '..', '..');
-export const SCREENSHOT_DIR = join(REPO, 'docs', 'screenshots');
+// SCREENSHOT_DIR moves them (the harness's own test writes into a temporary directory).
+export const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || join(REPO, 'docs', 'screenshots');
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps calling Google's hosts, which this

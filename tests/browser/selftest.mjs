@@ -22,7 +22,7 @@ const page = (body, extra = '') => `<!doctype html><html lang="it"><head><meta c
 <main id="main"><h1>Pagina di prova</h1>${body}</main></body></html>`;
 
 const PAGES = {
-  '/__harness/clean': page('<p>Niente da segnalare.</p>', '<script type="module" src="/__harness/ok.js"></script>'),
+  '/__harness/clean': page('<p>Niente da segnalare.</p>'.repeat(80), '<script type="module" src="/__harness/ok.js"></script>'),
   '/__harness/ok.js': 'document.querySelector("h1").dataset.js = "1";',
   '/__harness/inline': page('<script>document.title = "inline";</script>'),
   '/__harness/console': page('', '<script type="module" src="/__harness/boom.js"></script>'),
@@ -78,9 +78,13 @@ await run('harness self-test', async ({ step }) => {
     await expectMainHeading(tab, /prova/i);
     await expectSkipLink(tab);
     await axeCheck(tab);
-    if (process.env.SCREENSHOTS !== '1' && (await screenshot(tab, 'selftest')) !== null) {
-      throw new Error('a screenshot was taken without SCREENSHOTS=1');
-    }
+    // Only SCREENSHOTS=1 takes pictures (the Rust side sets it and checks the PNG).
+    const asked = process.env.SCREENSHOTS;
+    delete process.env.SCREENSHOTS;
+    const none = await screenshot(tab, 'selftest-none');
+    if (asked !== undefined) process.env.SCREENSHOTS = asked;
+    if (none !== null) throw new Error('a screenshot was taken without SCREENSHOTS=1');
+    if (asked === '1' && !(await screenshot(tab, 'selftest'))) throw new Error('no screenshot with SCREENSHOTS=1');
     await settle(tab);
     assertClean(js, 'clean');
     await tab.close();

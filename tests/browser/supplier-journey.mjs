@@ -64,6 +64,22 @@ async function checked(page, context, name) {
   assertClean(context, name);
 }
 
+/**
+ * The field labelled `label` is marked invalid, and the element its aria-describedby names
+ * holds an Italian message matching `message` (the same validation as the API's).
+ */
+async function expectFieldError(page, label, message) {
+  const field = page.getByLabel(label).first();
+  await field.waitFor();
+  if ((await field.getAttribute('aria-invalid')) !== 'true') throw new Error(`the field ${label} is not marked invalid`);
+  const described = (await field.getAttribute('aria-describedby')) || '';
+  const texts = [];
+  for (const id of described.split(/\s+/).filter(Boolean)) texts.push(await page.locator(`[id="${id}"]`).innerText());
+  if (!texts.some((t) => message.test(t))) {
+    throw new Error(`the field ${label} has no message matching ${message}: ${JSON.stringify(texts)}`);
+  }
+}
+
 /** The `<option>` of `select` whose text matches `pattern`. */
 async function choose(select, pattern) {
   const options = await select.locator('option').allInnerTexts();
@@ -85,15 +101,23 @@ await run(
       await visit(page, '/registrazione');
       await expectMainHeading(page, /registra/i);
       await checked(page, context, 'registrazione');
-      await page.getByLabel(/nome e cognome|nome completo/i).fill(fullName);
-      await page.getByLabel(/e-?mail/i).fill(email);
-      await page.getByLabel('Password', { exact: true }).fill(password);
-      const confirm = page.getByLabel(/conferma.*password|ripeti.*password/i);
-      if (await confirm.count()) await confirm.fill(password);
-      const privacy = page.getByRole('checkbox', { name: /privacy|informativa/i });
-      if (await privacy.count()) await privacy.check();
-      await page.getByRole('button', { name: /registra|crea.*account|iscriv/i }).click();
-      await page.getByText(/controlla.*e-?mail|registrazione (completata|ricevuta)|account (creato|registrato)|accedi/i).first().waitFor();
+      const fill = async (repeat) => {
+        await page.getByLabel(/nome e cognome|nome completo/i).fill(fullName);
+        await page.getByLabel(/e-?mail/i).fill(email);
+        await page.getByLabel(/^password/i).fill(password);
+        const confirm = page.getByLabel(/conferma.*password|ripeti.*password/i);
+        if (await confirm.count()) await confirm.fill(repeat);
+        const privacy = page.getByRole('checkbox', { name: /privacy|informativa/i });
+        if (await privacy.count()) await privacy.check();
+        await page.getByRole('button', { name: /registra|crea.*account|iscriv/i }).click();
+      };
+      // Two different passwords: the form comes back with the field marked and an Italian message.
+      await fill(`${password}-diversa`);
+      await expectFieldError(page, /ripeti.*password|conferma.*password/i, /password.*(coincid|uguali)/i);
+      await axeCheck(page, 'registrazione con errori');
+      context.problems.splice(0);
+      await fill(password);
+      await page.getByRole('status').filter({ hasText: /richiesta ricevuta|registrazione (completata|ricevuta)/i }).waitFor();
       assertClean(context, 'registrazione inviata');
     });
 
@@ -103,16 +127,16 @@ await run(
       await expectMainHeading(page, /accedi|accesso/i);
       await checked(page, context, 'accedi');
       await page.getByLabel(/e-?mail/i).fill(email);
-      await page.getByLabel('Password', { exact: true }).fill(`${password}-sbagliata`);
+      await page.getByLabel(/^password/i).fill(`${password}-sbagliata`);
       await page.getByRole('button', { name: /^accedi$/i }).click();
-      await page.getByText(/credenziali non valide|e-?mail o password/i).first().waitFor();
+      await page.getByRole('alert').first().waitFor();
       if ((await context.cookies()).some((c) => c.name === 'centrale_sessione')) {
         throw new Error('a failed login set the session cookie');
       }
       // A refused login answers with a 4xx, which Chromium logs as a failed resource.
       context.problems.splice(0);
       await page.getByLabel(/e-?mail/i).fill(email);
-      await page.getByLabel('Password', { exact: true }).fill(password);
+      await page.getByLabel(/^password/i).fill(password);
       await page.getByRole('button', { name: /^accedi$/i }).click();
       await page.getByRole('button', { name: /esci/i }).or(page.getByRole('link', { name: /esci/i })).first().waitFor();
       const cookie = (await context.cookies()).find((c) => c.name === 'centrale_sessione');
@@ -143,12 +167,7 @@ await run(
       await form.getByLabel(/legale rappresentante|nome.*rappresentante/i).first().fill('Maria Verdi');
       await form.getByLabel(/codice fiscale.*rappresentante/i).fill('VRDMRA80A41F205Z');
       await form.getByRole('button', { name: /registra|invia|salva/i }).click();
-      const wrong = page.getByLabel(/partita iva/i);
-      await page.locator('[aria-invalid="true"]').first().waitFor();
-      if ((await wrong.getAttribute('aria-invalid')) !== 'true') throw new Error('the partita IVA is not marked invalid');
-      const described = await wrong.getAttribute('aria-describedby');
-      const message = described ? await page.locator(`[id="${described.split(' ')[0]}"]`).innerText() : '';
-      if (!/partita iva/i.test(message)) throw new Error(`no Italian message on the partita IVA: "${message}"`);
+      await expectFieldError(page, /partita iva/i, /partita iva/i);
       await axeCheck(page, 'albo con errori');
       await screenshot(page, 'fornitore-albo-errori');
       context.problems.splice(0);

@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 pub use serde_json;
 
-mod mailbox;
 pub mod browser;
+mod mailbox;
 pub mod matrix_world;
 pub mod tender_world;
 pub use mailbox::{Mail, Mailbox};

@@ -30,17 +30,35 @@ fn env(w: &World, bando: &str) -> Vec<(&'static str, String)> {
 }
 
 /// The harness guards themselves: console errors, CSP violations, foreign requests, axe
-/// violations and a missing skip link each fail, and a clean page passes.
+/// violations and a missing skip link each fail, and a clean page passes; and a screenshot
+/// is a full-page PNG 1280 pixels wide, taken only when SCREENSHOTS=1 (what `make
+/// screenshots` sets), here into a directory of the test's own.
 #[test]
 fn the_browser_harness_catches_what_it_must() {
     let app = journeys::TestApp::start();
-    run_script(
+    let dir = std::env::temp_dir().join(format!("centrale-screenshots-{}", std::process::id()));
+    let outcome = run_script(
         "selftest.mjs",
-        &[("BASE_URL", app.base_url.clone())],
+        &[
+            ("BASE_URL", app.base_url.clone()),
+            ("SCREENSHOTS", "1".into()),
+            ("SCREENSHOT_DIR", dir.display().to_string()),
+        ],
         LIMIT,
         no_harness,
-    )
-    .assert_success();
+    );
+    outcome.assert_success();
+    let png = std::fs::read(dir.join("selftest.png")).expect("the screenshot was written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    let width = u32::from_be_bytes(png[16..20].try_into().expect("IHDR width"));
+    let height = u32::from_be_bytes(png[20..24].try_into().expect("IHDR height"));
+    assert_eq!(width, 1280);
+    assert!(height > 800, "the full page, not the viewport: {height} px");
+    assert!(
+        !dir.join("selftest-none.png").exists(),
+        "a screenshot without SCREENSHOTS=1"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Every public page with and without JavaScript: heading, skip link, axe WCAG 2.1 AA, CSP.
@@ -111,7 +129,10 @@ fn check_bid(w: &World, bando: &str, email: &str, expected: &Value) -> Result<Va
     let envelopes = mine.body[0]["envelopes"].as_array().cloned().unwrap_or_default();
     let kinds: Vec<Value> = envelopes.iter().map(|x| x["kind"].clone()).collect();
     if &Value::Array(kinds.clone()) != expected {
-        return Err(format!("the server holds envelopes {kinds:?}, expected {expected}; bid: {}", mine.text));
+        return Err(format!(
+            "the server holds envelopes {kinds:?}, expected {expected}; bid: {}",
+            mine.text
+        ));
     }
     // The plaintext never reached the server: every envelope was sealed in the browser.
     if let Some(e) = envelopes.iter().find(|e| e["sealed_by"] != "client") {
