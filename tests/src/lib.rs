@@ -144,7 +144,7 @@ impl TestApp {
             let system = actix_web::rt::System::new();
             system.block_on(async move {
                 api::scheduler::spawn(state.clone(), std::time::Duration::from_millis(50));
-                let http = actix_web::HttpServer::new(move || api::app(state.clone()))
+                let http = actix_web::HttpServer::new(move || portal::app(state.clone()))
                     .workers(1)
                     .disable_signals()
                     .bind("127.0.0.1:0")

@@ -26,13 +26,74 @@ pub fn bearer(req: &HttpRequest) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string())
 }
 
-/// Resolves the bearer token, if any, to its principal: `Ok(None)` when no token is sent,
-/// 401 when one is sent but is unknown, expired or revoked.
+/// The portal's session cookie: the same opaque token as a bearer token, kept where page
+/// scripts cannot read it (HttpOnly).
+pub const SESSION_COOKIE: &str = "centrale_sessione";
+/// The header a page script sends with the session cookie on every unsafe request.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The anti-CSRF token of a session: derived from the session token, which never leaves the
+/// HttpOnly cookie, so a page on another origin can neither read nor compute it, and no
+/// second secret has to be stored or expired.
+pub fn csrf_token(session_token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"centrale-csrf\0");
+    h.update(session_token.as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Compares in constant time: the token is a secret.
+pub fn csrf_matches(session_token: &str, sent: &str) -> bool {
+    let expected = csrf_token(session_token);
+    expected.len() == sent.len()
+        && expected
+            .bytes()
+            .zip(sent.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// The session token from the portal cookie, for API calls made by the portal's own scripts.
+/// An unsafe method needs the CSRF header as well, or the cookie alone would let any other
+/// site make the browser act for its user.
+fn cookie_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let token = cookie.value().to_string();
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let safe = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    if !safe {
+        let sent = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !csrf_matches(&token, sent) {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "csrf_invalid",
+                "Richiesta rifiutata: manca il codice di sicurezza della pagina (ricaricare la pagina e riprovare)",
+            ));
+        }
+    }
+    Ok(Some(token))
+}
+
+/// Resolves the bearer token (or, without one, the portal's session cookie), if any, to its
+/// principal: `Ok(None)` when no token is sent, 401 when one is sent but is unknown, expired
+/// or revoked.
 fn resolve(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<Auth>, ApiError>>>> {
-    let token = bearer(req);
+    let token = match bearer(req) {
+        Some(t) => Ok(Some(t)),
+        None => cookie_token(req),
+    };
     let state = req.app_data::<web::Data<AppState>>().cloned();
     Box::pin(async move {
-        let (Some(token), Some(state)) = (token, state) else {
+        let (Some(token), Some(state)) = (token?, state) else {
             return Ok(None);
         };
         let now = state.clock.now();

@@ -25,7 +25,9 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use error::{ApiError, Problem};
 pub use state::AppState;
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
+/// 404 `route_not_found` as problem+json: the default of [`app`], and what the portal's
+/// default answers under `/api`.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         StatusCode::NOT_FOUND,
         "route_not_found",
@@ -83,6 +85,29 @@ pub fn app(
         InitError = (),
     >,
 > {
+    app_with(state, |_| {}, web::to(not_found))
+}
+
+/// [`app`] with more routes after the API's (the portal, mounted at `/`) and another default
+/// service: one App, so both share the state, the request ids and the security headers.
+pub fn app_with<F, U>(
+    state: AppState,
+    extra: impl FnOnce(&mut web::ServiceConfig),
+    default: F,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+>
+where
+    F: actix_service::IntoServiceFactory<U, ServiceRequest>,
+    U: ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse, Error = actix_web::Error> + 'static,
+    U::InitError: std::fmt::Debug,
+{
     let swagger = SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", (*state.openapi).clone());
     App::new()
         .app_data(extract::json_config(state.max_json_bytes))
@@ -94,5 +119,6 @@ pub fn app(
         .configure(configure)
         .service(web::redirect("/api/docs", "/api/docs/"))
         .service(swagger)
-        .default_service(web::to(not_found))
+        .configure(extra)
+        .default_service(default)
 }

@@ -98,11 +98,11 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         accounts: Arc::new(api::guard::AccountGuard::from_settings(&settings)),
     };
     let bind = settings.server.bind;
-    tracing::info!(%bind, "serving; API docs at http://{bind}/api/docs/");
+    tracing::info!(%bind, "serving the portal at http://{bind}/ and the API docs at http://{bind}/api/docs/");
     actix_web::rt::System::new()
         .block_on(async move {
             api::scheduler::spawn(state.clone(), api::scheduler::tick_from_env());
-            actix_web::HttpServer::new(move || api::app(state.clone()))
+            actix_web::HttpServer::new(move || portal::app(state.clone()))
                 .bind(bind)?
                 .run()
                 .await

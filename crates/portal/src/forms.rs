@@ -1,0 +1,149 @@
+//! Form plumbing: field-level messages from the API's violations, URL encoding of links, and
+//! the formats pages show (dates in Europe/Rome, euro amounts).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::Rome;
+use rust_decimal::Decimal;
+
+/// Messages per field (`field` as the API names it), plus those that belong to no field.
+#[derive(Debug, Clone, Default)]
+pub struct FieldErrors {
+    pub by_field: BTreeMap<String, String>,
+    pub general: Vec<String>,
+}
+
+impl FieldErrors {
+    /// From a refusal of the domain: its violations, or its one field and message.
+    pub fn from_api(e: &api::ApiError) -> Self {
+        let mut out = FieldErrors::default();
+        if e.errors.is_empty() {
+            match &e.field {
+                Some(f) => {
+                    out.by_field.insert(f.clone(), e.message.clone());
+                }
+                None => out.general.push(e.message.clone()),
+            }
+        } else {
+            for v in &e.errors {
+                match &v.field {
+                    Some(f) => {
+                        out.by_field.entry(f.clone()).or_insert_with(|| v.message.clone());
+                    }
+                    None => out.general.push(v.message.clone()),
+                }
+            }
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_field.is_empty() && self.general.is_empty()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.by_field.get(field).map(String::as_str)
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.by_field.contains_key(field)
+    }
+
+    /// Messages of fields the form does not show, so none is lost.
+    pub fn others(&self, shown: &[&str]) -> Vec<String> {
+        let mut v = self.general.clone();
+        for (f, m) in &self.by_field {
+            if !shown.contains(&f.as_str()) {
+                v.push(format!("{f}: {m}"));
+            }
+        }
+        v
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A moment as people in Italy read it: `02/12/2026 18:00` (Europe/Rome).
+pub fn rome(at: &DateTime<Utc>) -> String {
+    at.with_timezone(&Rome).format("%d/%m/%Y %H:%M").to_string()
+}
+
+/// The same moment, for a `<time datetime>` attribute.
+pub fn iso(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339()
+}
+
+/// Time left until `deadline`, in words: "3 giorni e 4 ore", "scaduto".
+pub fn time_left(now: &DateTime<Utc>, deadline: &DateTime<Utc>) -> String {
+    let left = *deadline - *now;
+    if left <= chrono::Duration::zero() {
+        return "termine scaduto".into();
+    }
+    let days = left.num_days();
+    let hours = left.num_hours() % 24;
+    let minutes = left.num_minutes() % 60;
+    match (days, hours) {
+        (0, 0) => format!("{minutes} minuti"),
+        (0, h) => format!("{h} ore e {minutes} minuti"),
+        (1, h) => format!("1 giorno e {h} ore"),
+        (d, h) => format!("{d} giorni e {h} ore"),
+    }
+}
+
+/// `1.234.567,89 €`, as Italian documents write amounts.
+pub fn euro(amount: &Decimal) -> String {
+    let rounded = amount.round_dp(2);
+    let s = format!("{rounded:.2}");
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let (sign, digits) = int.strip_prefix('-').map(|d| ("-", d)).unwrap_or(("", int));
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped},{frac} €")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn euro_groups_thousands_the_italian_way() {
+        assert_eq!(euro(&dec!(1234567.891)), "1.234.567,89 €");
+        assert_eq!(euro(&dec!(999)), "999,00 €");
+        assert_eq!(euro(&dec!(-1000.5)), "-1.000,50 €");
+    }
+
+    #[test]
+    fn rome_time_follows_summer_time() {
+        let winter: DateTime<Utc> = "2026-12-02T17:00:00Z".parse().unwrap();
+        let summer: DateTime<Utc> = "2026-07-02T10:00:00Z".parse().unwrap();
+        assert_eq!(rome(&winter), "02/12/2026 18:00");
+        assert_eq!(rome(&summer), "02/07/2026 12:00");
+    }
+
+    #[test]
+    fn a_login_redirect_never_leaves_the_site() {
+        assert_eq!(crate::error::login_url("//evil.example/x"), "/accedi?ritorno=/");
+        assert_eq!(crate::error::login_url("https://evil.example"), "/accedi?ritorno=/");
+        assert_eq!(
+            crate::error::login_url("/fornitore?x=1"),
+            "/accedi?ritorno=/fornitore%3Fx%3D1"
+        );
+    }
+}
