@@ -230,46 +230,58 @@ await run(
       assertClean(context, 'bando');
     });
 
+    // The bid page (crates/portal/templates/bid.html): a table of the envelopes and, for the
+    // one chosen with ?busta=, the sealing form of CONTRACT.md §4 that seal.js drives.
+    const bidPage = `/bandi/${bando}/offerta`;
     for (const kind of ['A', 'B', 'C']) {
       await step(`envelope ${kind} of ${ENVELOPES[kind].length} files sealed in the browser`, async () => {
-        await requirePage(context, `/bandi/${bando}/offerta`, { pending: true });
-        await visit(page, `/bandi/${bando}/offerta`);
-        let form = page.locator(`form#busta-form[data-busta="${kind}"]`);
-        if (!(await form.count())) {
-          await page.getByRole('link', { name: new RegExp(`busta ${kind}\\b`, 'i') }).first().click();
-          await page.waitForLoadState('load');
-          form = page.locator(`form#busta-form[data-busta="${kind}"]`);
-        }
+        await requirePage(context, bidPage, { pending: true });
+        await visit(page, bidPage);
+        await page.getByRole('link', { name: new RegExp(`prepara e invia.*busta ${kind}\\b`, 'i') }).click();
+        await page.waitForLoadState('load');
+        const form = page.locator(`form#busta-form[data-busta="${kind}"]`);
         await form.waitFor();
-        if (kind === 'A') await checked(page, context, 'offerta');
-        await page.locator('#busta-files').setInputFiles(ENVELOPES[kind]);
+        await page.getByLabel(/file della busta/i).setInputFiles(ENVELOPES[kind]);
         if (kind === 'C') {
-          for (const [name, value] of Object.entries(ECONOMIC)) await form.locator(`[name="${name}"]`).fill(value);
-          await checked(page, context, 'offerta-economica');
+          await page.getByLabel(/ribasso/i).fill(ECONOMIC.discount);
+          await page.getByLabel(/manodopera/i).fill(ECONOMIC.labour_costs);
+          await page.getByLabel(/sicurezza/i).fill(ECONOMIC.safety_costs);
         }
         if (!(await page.locator('progress#busta-progress').count())) throw new Error('no progress bar');
-        await form.getByRole('button', { name: /sigilla|invia/i }).click();
+        await checked(page, context, kind === 'C' ? 'offerta-busta-c' : `offerta-busta-${kind.toLowerCase()}`);
+        await form.getByRole('button', { name: new RegExp(`invia la busta ${kind}`, 'i') }).click();
+        // TODO(portal): the texts seal.js writes into #busta-esito (receipt, then its checks).
         const esito = page.locator('#busta-esito');
         await esito.getByText(/ricevuta/i).first().waitFor({ timeout: SEAL_TIMEOUT_MS });
-        await esito.getByText(/firma.*verificat|verifica.*riuscita|inclusione.*verificat/i).first().waitFor({ timeout: SEAL_TIMEOUT_MS });
-        if (kind === 'A') await screenshot(page, 'offerta-ricevuta');
-        const save = async (name) => {
-          const [download] = await Promise.all([
-            page.waitForEvent('download'),
-            esito.getByRole('link', { name }).first().click(),
-          ]);
-          const path = join(downloads, `${kind}-${download.suggestedFilename()}`);
-          await download.saveAs(path);
-          return path;
-        };
-        if (kind === 'A') {
-          receiptFile = await save(/scarica.*ricevuta/i);
-          // TODO(portal): the sealed envelope as the supplier keeps it (what the verification takes).
-          envelopeFile = await save(/scarica.*busta/i);
+        await esito
+          .getByText(/firma.*verificat|verifica.*riuscit|inclusione.*verificat|verificat/i)
+          .first()
+          .waitFor({ timeout: SEAL_TIMEOUT_MS });
+        if ((await page.locator('progress#busta-progress').getAttribute('value')) !== '100') {
+          throw new Error('the progress bar did not reach 100');
         }
+        if (kind === 'A') await screenshot(page, 'offerta-ricevuta');
         assertClean(context, `busta ${kind}`);
       });
     }
+
+    await step('the bid page lists the three envelopes with their receipts', async () => {
+      await visit(page, bidPage);
+      await expectMainHeading(page, /offerta/i);
+      await checked(page, context, 'offerta');
+      for (const kind of ['A', 'B', 'C']) {
+        await page.getByRole('link', { name: new RegExp(`scarica la ricevuta della busta ${kind}`, 'i') }).waitFor();
+      }
+      const save = async (name) => {
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name }).click()]);
+        const path = join(downloads, download.suggestedFilename());
+        await download.saveAs(path);
+        return path;
+      };
+      receiptFile = await save(/scarica la ricevuta della busta A/i);
+      envelopeFile = await save(/scarica il file cifrato della busta A/i);
+      assertClean(context, 'offerta');
+    });
 
     await step('the receipt verified on /trasparenza/verifica', async () => {
       await requirePage(context, '/trasparenza/verifica', { pending: true });

@@ -70,8 +70,13 @@ pub fn run_script(
         dir.join("node_modules/playwright-core").is_dir(),
         "tests/browser/node_modules is missing: run `bash scripts/browser-tools.sh`"
     );
+    // Profiles, downloads and failure pictures go under a directory of this run's own, removed
+    // afterwards even when the script was killed before cleaning up.
+    let scratch = std::env::temp_dir().join(format!("centrale-browser-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&scratch).expect("scratch directory");
     let mut cmd = Command::new("node");
     cmd.arg(dir.join(script))
+        .env("TMPDIR", &scratch)
         .current_dir(&dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -93,7 +98,9 @@ pub fn run_script(
             while !finished.load(Ordering::SeqCst) {
                 if start.elapsed() > limit {
                     timed_out.store(true, Ordering::SeqCst);
-                    let _ = Command::new("kill").arg("-KILL").arg(format!("-{pid}")).status();
+                    let _ = Command::new("kill")
+                        .args(["-s", "KILL", "--", &format!("-{pid}")])
+                        .status();
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -149,6 +156,10 @@ pub fn run_script(
         output.push_str(&errors);
     }
     let timed_out = timed_out.load(Ordering::SeqCst);
+    // A script that failed by itself keeps its failure pictures for whoever reads the output.
+    if status.success() || timed_out {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
     Outcome {
         script: script.to_string(),
         success: status.success() && !timed_out,

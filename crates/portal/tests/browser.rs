@@ -61,6 +61,22 @@ fn the_browser_harness_catches_what_it_must() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A script that runs past its limit is killed with its Chromium, and the test hears of it
+/// at once instead of hanging.
+#[test]
+fn a_script_past_its_limit_is_killed_and_fails() {
+    let app = journeys::TestApp::start();
+    let started = std::time::Instant::now();
+    let outcome = run_script(
+        "selftest.mjs",
+        &[("BASE_URL", app.base_url.clone())],
+        Duration::from_secs(2),
+        no_harness,
+    );
+    assert!(outcome.timed_out && !outcome.success, "{outcome:?}");
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+}
+
 /// Every public page with and without JavaScript: heading, skip link, axe WCAG 2.1 AA, CSP.
 #[test]
 fn public_pages_pass_axe_and_work_without_javascript() {
