@@ -8,6 +8,7 @@ import {
   axeCheck,
   expectMainHeading,
   expectSkipLink,
+  harness,
   newContext,
   newPage,
   run,
@@ -131,6 +132,10 @@ await run('harness self-test', async ({ step }) => {
     await tab.close();
   });
   await js.close();
+
+  await step('a harness request the Rust side refuses fails the step', async () => {
+    await expectThrows('harness', () => harness('ping', { n: 1 }), /harness ping failed: .*answers no harness request/);
+  });
 
   await step('the no-JS context runs no script', async () => {
     const nojs = await newContext({ javaScript: false });

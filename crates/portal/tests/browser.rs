@@ -48,6 +48,11 @@ fn the_browser_harness_catches_what_it_must() {
         no_harness,
     );
     outcome.assert_success();
+    assert_eq!(
+        outcome.asked("ping"),
+        1,
+        "the script's harness request reached this side"
+    );
     let png = std::fs::read(dir.join("selftest.png")).expect("the screenshot was written");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
     let width = u32::from_be_bytes(png[16..20].try_into().expect("IHDR width"));
