@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's "Sealed bids: a walkthrough", end to end, against a running server:
 # a negotiated tender with 2-of-3 key custodians who run a dealerless key ceremony (each with
-# his own login), a bid sealed with `centrale seal`, its receipt verified with `openssl ts
+# his own login), a bid of three envelopes of several files each packed and sealed with
+# `centrale seal --file ...`, its receipt verified with `openssl ts
 # -verify` and `centrale verify`, the deadline crossed in real time, envelopes A, B and C
-# opened with the shares two custodians submit themselves.
+# opened with the shares two custodians submit themselves, and each file of A and C downloaded.
 #
 #   BASE=http://127.0.0.1:8080 ADMIN_PASSWORD='...' docs/walkthrough.sh
 #
@@ -160,13 +161,20 @@ done
 
 step "7. the supplier seals its envelopes on its own machine and submits them"
 curl -sSf "$API/bandi/$BANDO/sigillo" -H "Authorization: Bearer $OE" > sigillo.json
-printf 'Busta A - documentazione amministrativa, DGUE di Cartoleria %s S.r.l.\n' $RUN > busta-a.txt
-printf 'Busta B - offerta tecnica: carta riciclata FSC, consegna in 48 ore\n' > busta-b.txt
-echo '{"discount":"12.5","labour_costs":"41000","safety_costs":"2500"}' > busta-c.json
+# Each envelope holds several files, packed in a centrale-busta/1 archive (a manifest with
+# names, sizes, SHA-256) and sealed in one pass; C must carry offerta-economica.json.
+printf 'Domanda di partecipazione di Cartoleria %s S.r.l.\n' $RUN > domanda.txt
+printf '<dgue operatore="Cartoleria %s S.r.l."/>\n' $RUN > dgue.xml
+printf '%%PDF-1.4 garanzia provvisoria\n' > garanzia.pdf
+printf 'Offerta tecnica: carta riciclata FSC, consegna in 48 ore\n' > relazione-tecnica.txt
+printf 'Schede tecniche dei prodotti\n' > schede.txt
+echo '{"discount":"12.5","labour_costs":"41000","safety_costs":"2500"}' > offerta-economica.json
+printf 'Offerta economica sottoscritta dal legale rappresentante\n' > offerta-firmata.txt
 # One key per envelope kind: whoever opens A learns nothing that reads B or C.
-centrale seal --recipient "$(jq -r .recipients.A sigillo.json)" --in busta-a.txt  --out busta-a.age
-centrale seal --recipient "$(jq -r .recipients.B sigillo.json)" --in busta-b.txt  --out busta-b.age
-centrale seal --recipient "$(jq -r .recipients.C sigillo.json)" --in busta-c.json --out busta-c.age
+seal() { centrale seal --recipient "$(jq -r .recipients.$1 sigillo.json)" --bando "$BANDO" --busta "$@"; }
+seal A --file domanda.txt --file dgue.xml --file garanzia.pdf --output busta-a.age
+seal B --file relazione-tecnica.txt --file schede.txt --output busta-b.age
+seal C --offerta offerta-economica.json --file offerta-firmata.txt --output busta-c.age
 for K in A B C; do
   k=$(echo $K | tr A-Z a-z)
   curl -sSf "$API/bandi/$BANDO/offerta/buste/$K?sealed=client" -H "Authorization: Bearer $OE" \
@@ -228,16 +236,20 @@ for K in A B C; do
     call POST /bandi/$BANDO/aperture/$K/quote "${TOKENS[i-1]}" "$(cat quota-$K-$i.json)" | jq -c '{kind,submitted_by}'
   done
   call POST /bandi/$BANDO/aperture/$K "$RUP" '{}' > opening-$K.json
-  jq -c '{kind, shares_used, envelopes: [.envelopes[] | {sha256, plaintext_size, error, economic_offer}]}' opening-$K.json
+  jq -c '{kind, shares_used, envelopes: [.envelopes[] | {sha256, files: [.files[]?.name], error, economic_offer}]}' opening-$K.json
 done
 
-step "14. the RUP reads the opened envelopes A and C: the same bytes the supplier sealed"
-for f in busta-a.txt busta-c.json; do
-  k=${f:6:1}
+step "14. the RUP lists the files of the opened envelopes A and C and downloads each: the bytes sealed"
+for k in a c; do
   E=$(jq -r .envelope_id receipt-$k.json)
-  curl -sSf "$API/buste/$E/contenuto" -H "Authorization: Bearer $RUP" > opened-$f
-  cmp opened-$f $f && echo "busta $k: $(head -c 70 opened-$f)"
+  call GET /buste/$E/file "$RUP" > files-$k.json
+  for name in $(jq -r '.[].name' files-$k.json); do
+    curl -sSf "$API/buste/$E/file/$name" -H "Authorization: Bearer $RUP" > opened-$name
+    cmp opened-$name $name
+    echo "busta ${k^^}: $name $(jq -r --arg n "$name" '.[] | select(.name == $n) | "\(.size) \(.sha256)"' files-$k.json)"
+  done
 done
+refused archive_file_not_found GET /buste/$(jq -r .envelope_id receipt-a.json)/file/altro.pdf "$RUP"
 # At the lowest price nobody evaluates B, so nobody reads it (no_technical_envelope); and the
 # ciphertext goes to the bidder and the auditors, not to the RUP who opens.
 E_B=$(jq -r .envelope_id receipt-b.json)

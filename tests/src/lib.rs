@@ -20,6 +20,7 @@ pub mod browser;
 mod mailbox;
 pub mod matrix_world;
 pub mod tender_world;
+pub mod web;
 pub use mailbox::{Mail, Mailbox};
 
 /// Where tests start: a Monday morning in Rome, well clear of any DST change.
@@ -278,6 +279,10 @@ impl Client {
     }
 
     fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+        Self::reply_of(result)
+    }
+
+    pub(crate) fn reply_of(result: Result<ureq::Response, ureq::Error>) -> Reply {
         let response = match result {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,

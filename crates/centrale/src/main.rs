@@ -43,14 +43,34 @@ enum Command {
         #[command(subcommand)]
         action: seal_tools::KeysAction,
     },
-    /// Seal an envelope file to a tender's age recipient, on the bidder's machine (offline).
+    /// Seal an envelope on the bidder's machine (offline) to a tender's age recipient: several
+    /// files packed as a `centrale-busta/1` archive (--bando, --busta, --file...; for C also
+    /// --offerta), or one file as it is (--in, the single-body form).
     Seal {
-        /// The tender recipient (age1...), from GET /api/v1/bandi/{id}/sigillo.
+        /// The recipient of the envelope's kind (age1...), from GET /api/v1/bandi/{id}/sigillo.
         #[arg(long)]
         recipient: String,
-        #[arg(long = "in")]
-        input: PathBuf,
-        #[arg(long = "out")]
+        /// The tender the envelope is for (its manifest names it).
+        #[arg(long, requires = "busta")]
+        bando: Option<uuid::Uuid>,
+        /// The lot, for a tender with lots.
+        #[arg(long, requires = "bando")]
+        lotto: Option<uuid::Uuid>,
+        /// A, B or C.
+        #[arg(long, requires = "bando")]
+        busta: Option<String>,
+        /// A file of the envelope, under its own name (repeat for each; at most 50).
+        #[arg(long = "file", requires = "bando")]
+        files: Vec<PathBuf>,
+        /// Envelope C: the economic offer, {"discount"|"price", "labour_costs", "safety_costs"},
+        /// packed as offerta-economica.json.
+        #[arg(long, requires = "bando")]
+        offerta: Option<PathBuf>,
+        /// Single-body form: this one file is the envelope's plaintext.
+        #[arg(long = "in", conflicts_with_all = ["bando", "files", "offerta"], required_unless_present = "bando")]
+        input: Option<PathBuf>,
+        /// Where to write the age ciphertext.
+        #[arg(long = "output", visible_alias = "out")]
         output: PathBuf,
     },
     /// Verify a receipt offline: signature, envelope digest, leaf hash, checkpoint signature,
@@ -98,9 +118,28 @@ fn main() -> ExitCode {
         Command::Keys { action } => seal_tools::keys(action),
         Command::Seal {
             recipient,
+            bando,
+            lotto,
+            busta,
+            files,
+            offerta,
             input,
             output,
-        } => seal_tools::seal_file(&recipient, &input, &output),
+        } => match (input, bando, busta) {
+            (Some(input), _, _) => seal_tools::seal_file(&recipient, &input, &output),
+            (None, Some(bando), Some(busta)) => seal_tools::seal_envelope(
+                &recipient,
+                seal_tools::EnvelopeSpec {
+                    bando,
+                    lotto,
+                    busta: &busta,
+                    files: &files,
+                    offerta: offerta.as_deref(),
+                },
+                &output,
+            ),
+            _ => Err("servono --in, oppure --bando, --busta e almeno un --file".into()),
+        },
         Command::Verify {
             bundle,
             envelope,

@@ -4,10 +4,11 @@
 //! in the server. See docs/seal.md.
 
 use std::fs::{self, File};
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+use offerte::archive::{self, ArchiveFile, Manifest};
 use offerte::bundle::{self, Pins, VerificationBundle};
 use offerte::custodian;
 use offerte::custody::{Contributions, TenderKey};
@@ -128,6 +129,101 @@ pub fn seal_file(recipient: &str, input: &Path, output: &Path) -> Result<(), Str
     let file = writer.into_inner().map_err(|e| e.to_string())?;
     file.sync_all().map_err(|e| e.to_string())?;
     println!("sha256 {}\nsize {}", hex_of(&info.sha256), info.size);
+    Ok(())
+}
+
+/// What goes into an envelope of several files.
+pub struct EnvelopeSpec<'a> {
+    pub bando: uuid::Uuid,
+    pub lotto: Option<uuid::Uuid>,
+    pub busta: &'a str,
+    pub files: &'a [PathBuf],
+    /// Envelope C's economic offer, packed as `offerta-economica.json`.
+    pub offerta: Option<&'a Path>,
+}
+
+/// Packs the files as a `centrale-busta/1` archive and encrypts it to the recipient, both
+/// streaming: each file is read once for its digest (the manifest comes first) and once into
+/// the archive, never whole in memory. Envelope C must carry a valid economic offer. Prints
+/// the ciphertext's SHA-256 and size, then each file of the manifest.
+pub fn seal_envelope(recipient: &str, spec: EnvelopeSpec<'_>, output: &Path) -> Result<(), String> {
+    let recipient = envelope::parse_recipient(recipient).map_err(|e| e.to_string())?;
+    let busta = spec.busta.trim().to_ascii_uppercase();
+    if !matches!(busta.as_str(), "A" | "B" | "C") {
+        return Err(format!("--busta: «{}» non è A, B o C", spec.busta));
+    }
+    let mut inputs: Vec<(String, PathBuf)> = Vec::new();
+    for path in spec.files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| format!("{}: nome di file non UTF-8", path.display()))?;
+        inputs.push((name.to_string(), path.clone()));
+    }
+    if let Some(offer) = spec.offerta {
+        if busta != "C" {
+            return Err("--offerta vale solo per la busta C".into());
+        }
+        inputs.push((archive::OFFER_NAME.to_string(), offer.to_path_buf()));
+    }
+    if busta == "C" {
+        let Some((_, path)) = inputs.iter().find(|(n, _)| n == archive::OFFER_NAME) else {
+            return Err(format!(
+                "la busta C deve contenere l'offerta economica: --offerta {} (o un --file con quel nome)",
+                archive::OFFER_NAME
+            ));
+        };
+        let mut json = Vec::new();
+        File::open(path)
+            .and_then(|f| f.take(1 << 20).read_to_end(&mut json))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let offer = offerte::opening::economic_offer(&json);
+        if let Some(why) = offer.get("error").and_then(|e| e.as_str()) {
+            return Err(format!("{}: offerta economica non valida: {why}", path.display()));
+        }
+    }
+    let mut entries = Vec::with_capacity(inputs.len());
+    for (name, path) in &inputs {
+        let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        entries.push(ArchiveFile::digest(name, BufReader::new(f)).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    let manifest = Manifest::new(spec.bando, spec.lotto, &busta, entries).map_err(|e| e.to_string())?;
+    let mut readers = Vec::with_capacity(manifest.files.len());
+    for f in &manifest.files {
+        let (_, path) = inputs
+            .iter()
+            .find(|(n, _)| *n == f.name)
+            .expect("every manifest entry is an input");
+        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        readers.push((f.name.clone(), BufReader::new(file)));
+    }
+    let written = (|| -> Result<envelope::SealedInfo, String> {
+        let file = File::create(output).map_err(|e| format!("{}: {e}", output.display()))?;
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .map_err(|e| e.to_string())?;
+        let mut sealed = encryptor
+            .wrap_output(envelope::HashingWriter::new(BufWriter::new(file)))
+            .map_err(|e| e.to_string())?;
+        archive::write_archive(&manifest, readers, &mut sealed).map_err(|e| e.to_string())?;
+        let mut hashing = sealed.finish().map_err(|e| e.to_string())?;
+        hashing.flush().map_err(|e| e.to_string())?;
+        let (buffered, info) = hashing.finish();
+        let file = buffered.into_inner().map_err(|e| e.to_string())?;
+        file.sync_all().map_err(|e| e.to_string())?;
+        Ok(info)
+    })();
+    let info = match written {
+        Ok(info) => info,
+        Err(e) => {
+            // A half-written envelope must not be mistaken for a sealed one.
+            let _ = fs::remove_file(output);
+            return Err(e);
+        }
+    };
+    println!("sha256 {}\nsize {}", hex_of(&info.sha256), info.size);
+    for f in &manifest.files {
+        println!("file {} {} {}", f.sha256, f.size, f.name);
+    }
     Ok(())
 }
 

@@ -146,3 +146,130 @@ fn a_two_of_three_dealerless_ceremony_seal_and_opening_with_the_cli() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `centrale seal` with several files: the envelope decrypts to exactly the shared fixture
+/// bytes of `centrale-busta/1` (same inputs as crates/offerte/tests/fixtures/busta-a.tar);
+/// envelope C without a valid economic offer is refused and leaves no file behind.
+#[test]
+fn seal_packs_several_files_into_the_contract_archive_and_c_needs_its_offer() {
+    let dir = std::env::temp_dir().join(format!("centrale-seal-files-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let key = dir.join("k.key");
+    let recipient = centrale(&["keys", "custodian-keygen", "--out", path(&key)])
+        .trim()
+        .to_string();
+    let identity = std::fs::read_to_string(&key).expect("key");
+    let identity = seal::envelope::parse_identity(identity.lines().last().expect("secret")).expect("identity");
+    std::fs::write(dir.join("domanda.txt"), "Domanda di partecipazione\n").expect("write");
+    std::fs::write(dir.join("dgue.xml"), "<dgue/>\n").expect("write");
+    let sealed = dir.join("busta-a.age");
+    let bando = "00000000-0000-0000-0000-000000000001";
+    let out = centrale(&[
+        "seal",
+        "--recipient",
+        &recipient,
+        "--bando",
+        bando,
+        "--busta",
+        "A",
+        "--file",
+        path(&dir.join("domanda.txt")),
+        "--file",
+        path(&dir.join("dgue.xml")),
+        "--output",
+        path(&sealed),
+    ]);
+    assert!(out.contains(" 8 dgue.xml") && out.contains(" 26 domanda.txt"), "{out}");
+    let mut plain = Vec::new();
+    seal::envelope::open_stream(&identity, &std::fs::read(&sealed).expect("sealed")[..], &mut plain).expect("opens");
+    let fixture = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../offerte/tests/fixtures/busta-a.tar"))
+        .expect("fixture");
+    assert!(plain == fixture, "the sealed archive differs from the shared fixture");
+
+    // Envelope C: the offer is required, checked, and packed as offerta-economica.json.
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_centrale"))
+            .args(args)
+            .output()
+            .expect("centrale runs")
+    };
+    let c = dir.join("busta-c.age");
+    let no_offer = run(&[
+        "seal",
+        "--recipient",
+        &recipient,
+        "--bando",
+        bando,
+        "--busta",
+        "C",
+        "--file",
+        path(&dir.join("domanda.txt")),
+        "--output",
+        path(&c),
+    ]);
+    assert!(!no_offer.status.success());
+    assert!(String::from_utf8_lossy(&no_offer.stderr).contains("offerta-economica.json"));
+    std::fs::write(dir.join("offerta.json"), r#"{"discount":"dodici"}"#).expect("write");
+    let bad = run(&[
+        "seal",
+        "--recipient",
+        &recipient,
+        "--bando",
+        bando,
+        "--busta",
+        "C",
+        "--offerta",
+        path(&dir.join("offerta.json")),
+        "--output",
+        path(&c),
+    ]);
+    assert!(!bad.status.success());
+    assert!(!c.exists(), "nothing written for a refused envelope");
+    std::fs::write(
+        dir.join("offerta.json"),
+        r#"{"discount":"12.5","labour_costs":"41000","safety_costs":"2500"}"#,
+    )
+    .expect("write");
+    centrale(&[
+        "seal",
+        "--recipient",
+        &recipient,
+        "--bando",
+        bando,
+        "--busta",
+        "C",
+        "--offerta",
+        path(&dir.join("offerta.json")),
+        "--file",
+        path(&dir.join("dgue.xml")),
+        "--output",
+        path(&c),
+    ]);
+    let mut plain = Vec::new();
+    seal::envelope::open_stream(&identity, &std::fs::read(&c).expect("sealed")[..], &mut plain).expect("opens");
+    let m = offerte::archive::validate(&plain[..]).expect("a valid archive");
+    assert_eq!(m.busta, "C");
+    let names: Vec<&str> = m.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["dgue.xml", "offerta-economica.json"]);
+    // A file named like the manifest, or twice the same name, is refused.
+    std::fs::create_dir_all(dir.join("x")).expect("dir");
+    std::fs::write(dir.join("x/dgue.xml"), "altro").expect("write");
+    let dup = run(&[
+        "seal",
+        "--recipient",
+        &recipient,
+        "--bando",
+        bando,
+        "--busta",
+        "A",
+        "--file",
+        path(&dir.join("dgue.xml")),
+        "--file",
+        path(&dir.join("x/dgue.xml")),
+        "--output",
+        path(&c),
+    ]);
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("due volte"), "{dup:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

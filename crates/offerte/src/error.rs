@@ -39,6 +39,9 @@ pub enum OfferteError {
     /// A refusal from the seal core (bad share, bad key...) or an internal crypto failure.
     #[error(transparent)]
     Seal(#[from] SealError),
+    /// An envelope of several files that breaks `centrale-busta/1`, or a file not in it.
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
     #[error("errore del database")]
     Database(#[from] diesel::result::Error),
     #[error("errore di lettura/scrittura: {0}")]
@@ -58,6 +61,7 @@ impl OfferteError {
             Self::QuotaBytes { .. } => "upload_quota_bytes",
             Self::QuotaReplacements { .. } => "upload_quota_replacements",
             Self::Seal(e) => e.code(),
+            Self::Archive(e) => e.code(),
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => "internal",
         }
     }

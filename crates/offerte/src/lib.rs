@@ -11,8 +11,10 @@
 //! - [`secrecy`]: audit events about bids, hidden from the ente until the deadline.
 //! - [`opening`]: k custodians' shares, envelopes opened A, then B, then C.
 //! - [`bundle`]: what `centrale verify` checks offline.
+//! - [`archive`]: `centrale-busta/1`, the envelope of several files (manifest + ustar).
 
 pub mod amendments;
+pub mod archive;
 pub mod blob;
 pub mod bundle;
 pub mod custodian;

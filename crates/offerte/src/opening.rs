@@ -4,8 +4,8 @@
 //! dropped, and the opening is logged. Any refusal changes nothing.
 
 use std::fs::{self, File};
-use std::io::Read;
-use std::path::PathBuf;
+use std::io::{BufReader, Read, Seek};
+use std::path::{Path, PathBuf};
 
 use accounts::{Principal, Role};
 use chrono::{DateTime, Utc};
@@ -17,6 +17,7 @@ use seal::receipt::canonical_time;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::archive::{self, ArchiveError, ArchiveFile};
 use crate::custody::tender;
 use crate::log::{self, kind};
 use crate::schema::{agg_commission, bandi, bids, envelopes, opened_envelopes, openings, seal_tender_keys};
@@ -40,8 +41,14 @@ pub struct OpenedEnvelope {
     pub plaintext_size: Option<u64>,
     /// Why the envelope could not be decrypted (e.g. sealed to another key).
     pub error: Option<String>,
-    /// Envelope C: the economic offer read from its JSON, or `{"error": ...}`.
+    /// Envelope C: the economic offer read from its JSON (`offerta-economica.json` of an
+    /// envelope of several files), or `{"error": ...}`.
     pub economic_offer: Option<serde_json::Value>,
+    /// An envelope of several files (`centrale-busta/1`): its files as checked at the
+    /// opening; each is downloaded from `/buste/{id}/file/{name}`. None for a single body.
+    pub files: Option<Vec<ArchiveFile>>,
+    /// Why an envelope that is an archive was refused (the files cannot be listed).
+    pub archive_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -105,6 +112,75 @@ struct Decrypted {
     plaintext: Option<(String, u64)>,
     error: Option<String>,
     offer: Option<serde_json::Value>,
+    archive: Option<serde_json::Value>,
+}
+
+/// What an opened plaintext holds: for an envelope of several files, its checked file list
+/// (`{"files": [...]}`) or why it is refused (`{"error", "code"}`); for envelope C, the
+/// economic offer, read from the archive's `offerta-economica.json` or, for a single-body
+/// envelope, from the whole plaintext. An archive C without a readable offer gets
+/// `{"error": ...}`, which the economic phase turns into a proposed exclusion.
+fn inspect(
+    path: &Path,
+    bando_id: Uuid,
+    lotto: Option<Uuid>,
+    letter: &str,
+) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+    let read_offer = |r: &mut dyn Read| {
+        let mut buf = Vec::new();
+        match r.take(MAX_OFFER_JSON).read_to_end(&mut buf) {
+            Ok(_) => economic_offer(&buf),
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        }
+    };
+    let mut first = Vec::with_capacity(512);
+    let head = File::open(path).and_then(|f| f.take(512).read_to_end(&mut first));
+    if head.is_err() || !archive::looks_like_archive(&first) {
+        let offer = (letter == "C").then(|| match File::open(path) {
+            Ok(mut f) => read_offer(&mut f),
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        });
+        return (None, offer);
+    }
+    let checked = File::open(path)
+        .map_err(ArchiveError::from)
+        .and_then(|f| archive::validate(BufReader::new(f)))
+        .and_then(|m| {
+            // The manifest binds the files to this tender, lot and envelope kind.
+            if m.bando != bando_id || m.lotto != lotto || m.busta != letter {
+                return Err(ArchiveError::ManifestMismatch(format!(
+                    "il manifest è della busta {} del bando {}{}, non di questa",
+                    m.busta,
+                    m.bando,
+                    m.lotto.map(|l| format!(" (lotto {l})")).unwrap_or_default()
+                )));
+            }
+            Ok(m)
+        });
+    match checked {
+        Ok(m) => {
+            let offer = (letter == "C").then(|| {
+                if m.file(archive::OFFER_NAME).is_none() {
+                    return serde_json::json!({ "error": format!("la busta C non contiene «{}»", archive::OFFER_NAME) });
+                }
+                match File::open(path)
+                    .map_err(ArchiveError::from)
+                    .and_then(|f| archive::extract(BufReader::new(f), archive::OFFER_NAME))
+                {
+                    Ok((_, mut r)) => read_offer(&mut r),
+                    Err(e) => serde_json::json!({ "error": e.to_string() }),
+                }
+            });
+            (Some(serde_json::json!({ "files": m.files })), offer)
+        }
+        Err(e) => {
+            let offer = (letter == "C").then(|| serde_json::json!({ "error": e.to_string() }));
+            (
+                Some(serde_json::json!({ "error": e.to_string(), "code": e.code() })),
+                offer,
+            )
+        }
+    }
 }
 
 /// Whether the technical phase of every scope (each lot, or the tender) of an OEPV tender is
@@ -277,18 +353,18 @@ pub fn open(
             .for_update()
             .first::<Uuid>(conn)?;
         ensure_may_open(conn, bando_id, kind_str, now, technical)?;
-        let to_open: Vec<(Uuid, String, String)> = envelopes::table
+        let to_open: Vec<(Uuid, String, String, Option<Uuid>)> = envelopes::table
             .inner_join(bids::table)
             .filter(envelopes::bando_id.eq(bando_id))
             .filter(envelopes::kind.eq(letter))
             .filter(envelopes::superseded_at.is_null())
             .filter(bids::withdrawn_at.is_null())
             .order((envelopes::received_at.asc(), envelopes::id.asc()))
-            .select((envelopes::id, envelopes::sha256, envelopes::blob_path))
+            .select((envelopes::id, envelopes::sha256, envelopes::blob_path, bids::lotto_id))
             .load(conn)?;
         fs::create_dir_all(&out_dir)?;
         let mut done: Vec<Decrypted> = Vec::with_capacity(to_open.len());
-        for (envelope_id, sha256, blob) in to_open {
+        for (envelope_id, sha256, blob, lotto) in to_open {
             let rel = format!("{out_rel}/{envelope_id}");
             let target = svc.dir().join(&rel);
             let tmp = svc.dir().join("tmp").join(format!("open-{attempt}-{envelope_id}"));
@@ -308,20 +384,14 @@ pub fn open(
                 plaintext: None,
                 error: None,
                 offer: None,
+                archive: None,
             };
             match decrypted {
                 Ok(p) => {
                     written.push(target.clone());
                     d.rel = Some(rel);
                     d.plaintext = Some(p);
-                    if letter == "C" {
-                        let mut buf = Vec::new();
-                        let read = File::open(&target).and_then(|f| f.take(MAX_OFFER_JSON).read_to_end(&mut buf));
-                        d.offer = Some(match read {
-                            Ok(_) => economic_offer(&buf),
-                            Err(e) => serde_json::json!({ "error": e.to_string() }),
-                        });
-                    }
+                    (d.archive, d.offer) = inspect(&target, bando_id, lotto, letter);
                 }
                 Err(OfferteError::Seal(e)) => {
                     let _ = fs::remove_file(&tmp);
@@ -373,6 +443,7 @@ pub fn open(
                     opened_envelopes::plaintext_size.eq(d.plaintext.as_ref().map(|p| p.1 as i64)),
                     opened_envelopes::error.eq(&d.error),
                     opened_envelopes::economic_offer.eq(&d.offer),
+                    opened_envelopes::archive.eq(&d.archive),
                 ))
                 .execute(conn)?;
         }
@@ -433,6 +504,7 @@ pub fn list(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Result<
             Option<i64>,
             Option<String>,
             Option<serde_json::Value>,
+            Option<serde_json::Value>,
         );
         let envs: Vec<Row> = opened_envelopes::table
             .inner_join(envelopes::table)
@@ -447,6 +519,7 @@ pub fn list(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Result<
                 opened_envelopes::plaintext_size,
                 opened_envelopes::error,
                 opened_envelopes::economic_offer,
+                opened_envelopes::archive,
             ))
             .load(conn)?;
         out.push(Opening {
@@ -467,6 +540,11 @@ pub fn list(conn: &mut PgConnection, who: &Principal, bando_id: Uuid) -> Result<
                     plaintext_size: e.4.map(|s| s as u64),
                     error: e.5,
                     economic_offer: e.6,
+                    files: e
+                        .7
+                        .as_ref()
+                        .and_then(|a| serde_json::from_value(a.get("files")?.clone()).ok()),
+                    archive_error: e.7.as_ref().and_then(|a| Some(a.get("error")?.as_str()?.to_string())),
                 })
                 .collect(),
         });
@@ -590,4 +668,123 @@ pub fn plaintext_path(
             "La busta non è ancora stata aperta",
         )),
     }
+}
+
+/// The plaintext of an opened envelope, for its download: [`plaintext_path`]'s rules, and the
+/// download is audited (`busta.contenuto_scaricato`).
+pub fn plaintext_download(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    ctx: &AuditCtx,
+    who: &Principal,
+    envelope_id: Uuid,
+) -> Result<PathBuf, OfferteError> {
+    let path = plaintext_path(conn, svc, who, envelope_id)?;
+    audit_download(
+        conn,
+        ctx,
+        envelope_id,
+        "busta.contenuto_scaricato",
+        serde_json::json!({ "envelope_id": envelope_id, "by": who.user_id }),
+    )?;
+    Ok(path)
+}
+
+/// The files of an opened envelope of several files, as checked at its opening; to exactly
+/// those who may read its plaintext ([`plaintext_path`]). 409 `envelope_not_archive` for a
+/// single-body envelope, `archive_invalid` for an archive refused at the opening.
+pub fn archive_files(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    who: &Principal,
+    envelope_id: Uuid,
+) -> Result<Vec<ArchiveFile>, OfferteError> {
+    plaintext_path(conn, svc, who, envelope_id)?;
+    stored_files(conn, envelope_id)
+}
+
+fn stored_files(conn: &mut PgConnection, envelope_id: Uuid) -> Result<Vec<ArchiveFile>, OfferteError> {
+    let stored: Option<serde_json::Value> = opened_envelopes::table
+        .find(envelope_id)
+        .select(opened_envelopes::archive)
+        .first(conn)?;
+    let Some(stored) = stored else {
+        return Err(ArchiveError::NotArchive.into());
+    };
+    match stored.get("files") {
+        Some(files) => serde_json::from_value(files.clone()).map_err(OfferteError::other_area),
+        None => Err(OfferteError::conflict(
+            "archive_invalid",
+            stored["error"]
+                .as_str()
+                .unwrap_or("archivio della busta non valido")
+                .to_string(),
+        )),
+    }
+}
+
+/// Where one file of an opened envelope of several files lies in its plaintext.
+#[derive(Debug)]
+pub struct ArchiveDownload {
+    pub path: PathBuf,
+    /// Offset of the file's first byte in the plaintext.
+    pub offset: u64,
+    pub file: ArchiveFile,
+}
+
+/// File `name` of an opened envelope of several files, for its download: who may read the
+/// plaintext ([`plaintext_path`]), a name of the manifest (422 `archive_name_invalid` for one
+/// that breaks the rules, such as a path; 404 `archive_file_not_found` otherwise). Audited
+/// (`busta.file_scaricato`, with the file's name and SHA-256).
+pub fn archive_file(
+    conn: &mut PgConnection,
+    svc: &SealService,
+    ctx: &AuditCtx,
+    who: &Principal,
+    envelope_id: Uuid,
+    name: &str,
+) -> Result<ArchiveDownload, OfferteError> {
+    let path = plaintext_path(conn, svc, who, envelope_id)?;
+    archive::check_name(name)?;
+    let files = stored_files(conn, envelope_id)?;
+    if !files.iter().any(|f| f.name == name) {
+        return Err(ArchiveError::FileNotFound { name: name.into() }.into());
+    }
+    let mut r = BufReader::new(File::open(&path)?);
+    let file = archive::locate(&mut r, name)?;
+    let offset = r.stream_position()?;
+    audit_download(
+        conn,
+        ctx,
+        envelope_id,
+        "busta.file_scaricato",
+        serde_json::json!({ "envelope_id": envelope_id, "by": who.user_id, "name": file.name, "sha256": file.sha256, "size": file.size }),
+    )?;
+    Ok(ArchiveDownload { path, offset, file })
+}
+
+fn audit_download(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    envelope_id: Uuid,
+    action: &'static str,
+    details: serde_json::Value,
+) -> Result<(), OfferteError> {
+    let bando_id: Uuid = envelopes::table
+        .find(envelope_id)
+        .select(envelopes::bando_id)
+        .first(conn)?;
+    let t = tender(conn, bando_id)?;
+    audit::record(
+        conn,
+        ctx,
+        AuditEvent {
+            action,
+            object_type: "busta",
+            object_id: envelope_id.to_string(),
+            ente_id: Some(t.ente_id),
+            details,
+        },
+    )?;
+    Ok(())
 }

@@ -150,6 +150,7 @@ diesel::table! {
         plaintext_size -> Nullable<Int8>,
         error -> Nullable<Text>,
         economic_offer -> Nullable<Jsonb>,
+        archive -> Nullable<Jsonb>,
     }
 }
 

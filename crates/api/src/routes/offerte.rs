@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, web, HttpResponse};
 use futures_util::StreamExt;
+use offerte::archive::{ArchiveError, ArchiveFile};
 use offerte::blob::{self, SealMode};
 use offerte::bundle::{self, VerificationBundle};
 use offerte::custody::{
@@ -39,7 +40,15 @@ impl From<OfferteError> for ApiError {
             OfferteError::TooLarge { .. } | OfferteError::QuotaBytes { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             OfferteError::QuotaReplacements { .. } => StatusCode::TOO_MANY_REQUESTS,
             OfferteError::Seal(s) if OfferteError::is_client_seal_error(s) => StatusCode::UNPROCESSABLE_ENTITY,
-            OfferteError::Seal(_) | OfferteError::Database(_) | OfferteError::Io(_) | OfferteError::Internal(_) => {
+            OfferteError::Archive(ArchiveError::FileNotFound { .. }) => StatusCode::NOT_FOUND,
+            OfferteError::Archive(ArchiveError::NameInvalid { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            // The stored plaintext is a single body, or an archive refused at its opening.
+            OfferteError::Archive(a) if !matches!(a, ArchiveError::Io(_)) => StatusCode::CONFLICT,
+            OfferteError::Seal(_)
+            | OfferteError::Archive(_)
+            | OfferteError::Database(_)
+            | OfferteError::Io(_)
+            | OfferteError::Internal(_) => {
                 tracing::error!(error = %e, "seal: internal error");
                 return ApiError::internal();
             }
@@ -52,12 +61,12 @@ impl From<OfferteError> for ApiError {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(register_transport_key, contribute, contributions, acknowledge, reset_ceremony, get_key, submit_opening_share, submit_envelope, submit_lot_envelope, my_bid, withdraw, confirm_bid, receipt_bundle, ciphertext, open, list_openings, plaintext),
+    paths(register_transport_key, contribute, contributions, acknowledge, reset_ceremony, get_key, submit_opening_share, submit_envelope, submit_lot_envelope, my_bid, withdraw, confirm_bid, receipt_bundle, ciphertext, open, list_openings, plaintext, list_files, download_file),
     components(schemas(TransportKeyUpload, TenderKey, custody::CeremonyCustodian, ContributionUpload, custody::KindContribution,
                         custody::SealedShare, Contributions, custody::DealerContribution, AckUpload, custody::ProofWire,
                         OpeningShareUpload, OpeningShares, SealMode,
                         ReceiptView, BidView, submit::Confirmation, offerte::amendments::PendingAmendment, Withdrawal, VerificationBundle, offerte::log::ConsistencyProof,
-                        OpeningRequest, Opening, opening::OpenedEnvelope)),
+                        OpeningRequest, Opening, opening::OpenedEnvelope, ArchiveFile)),
     tags((name = "offerte", description = "Sealed bids: tender key custody, envelopes A/B/C, receipts, openings"))
 )]
 pub struct Doc;
@@ -80,7 +89,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(ciphertext)
         .service(open)
         .service(list_openings)
-        .service(plaintext);
+        .service(plaintext)
+        .service(list_files)
+        .service(download_file);
 }
 
 /// A custodian registers his own age transport key (`centrale keys custodian-keygen`); the
@@ -601,24 +612,117 @@ pub async fn list_openings(
     Ok(HttpResponse::Ok().json(o))
 }
 
-/// The plaintext of an opened envelope, streamed (RUP, commission, admin).
+/// The plaintext of an opened envelope, streamed (RUP, commission, admin); audited
+/// (`busta.contenuto_scaricato`). For an envelope of several files, the whole archive.
 #[utoipa::path(get, path = "/api/v1/buste/{id}/contenuto", tag = "offerte", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 409, body = Problem)))]
 #[get("/buste/{id}/contenuto")]
-pub async fn plaintext(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn plaintext(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let svc = state.seal.clone();
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let path = state
-        .db(move |conn| opening::plaintext_path(conn, &svc, &auth.principal, id))
+        .db(move |conn| opening::plaintext_download(conn, &svc, &ctx, &auth.principal, id))
         .await?;
     stream_file(path, &format!("busta-{id}.bin")).await
+}
+
+/// The files of an opened envelope of several files (`centrale-busta/1`): name, size,
+/// SHA-256, as checked at the opening. To exactly those who may read its plaintext
+/// (`/contenuto`): A and C the RUP and commission of the ente, B the declared members of the
+/// appointed commission under OEPV.
+#[utoipa::path(get, path = "/api/v1/buste/{id}/file", tag = "offerte", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<ArchiveFile>), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "envelope_not_opened, envelope_undecryptable, envelope_not_archive, archive_invalid")))]
+#[get("/buste/{id}/file")]
+pub async fn list_files(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let svc = state.seal.clone();
+    let files = state
+        .db(move |conn| opening::archive_files(conn, &svc, &auth.principal, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(files))
+}
+
+/// One file of an opened envelope of several files, streamed as an attachment; audited
+/// (`busta.file_scaricato`). Same readers as `/buste/{id}/file`.
+#[utoipa::path(get, path = "/api/v1/buste/{id}/file/{name}", tag = "offerte",
+    params(("id" = Uuid, Path), ("name" = String, Path, description = "a file name of the envelope's manifest")),
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = Problem),
+              (status = 404, body = Problem, description = "not_found, archive_file_not_found"),
+              (status = 409, body = Problem, description = "envelope_not_opened, envelope_undecryptable, envelope_not_archive, archive_invalid"),
+              (status = 422, body = Problem, description = "archive_name_invalid")))]
+#[get("/buste/{id}/file/{name}")]
+pub async fn download_file(
+    state: web::Data<AppState>,
+    rid: RequestId,
+    auth: Auth,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, name) = path.into_inner();
+    let svc = state.seal.clone();
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let d = state
+        .db(move |conn| opening::archive_file(conn, &svc, &ctx, &auth.principal, id, &name))
+        .await?;
+    let declared = content_type_of(&d.file.name);
+    stream_range(d.path, d.offset, d.file.size, declared, &d.file.name).await
+}
+
+/// A media type for a file of an envelope from its extension; `download::as_attachment`
+/// still serves only those of its allow-list.
+fn content_type_of(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "p7m" => "application/pkcs7-mime",
+        "p7s" => "application/pkcs7-signature",
+        "tsd" => "application/timestamped-data",
+        "zip" => "application/zip",
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
+        _ => "application/octet-stream",
+    }
 }
 
 /// Streams a file in 64 KiB chunks read on the blocking pool.
 /// Served as an attachment named `filename`.
 async fn stream_file(path: PathBuf, filename: &str) -> Result<HttpResponse, ApiError> {
-    let file = web::block(move || std::fs::File::open(path)).await?.map_err(|e| {
+    stream_range(path, 0, u64::MAX, "application/octet-stream", filename).await
+}
+
+/// Streams `len` bytes of a file from `offset` (to its end at most), as [`stream_file`].
+async fn stream_range(
+    path: PathBuf,
+    offset: u64,
+    len: u64,
+    content_type: &str,
+    filename: &str,
+) -> Result<HttpResponse, ApiError> {
+    use std::io::{Seek, SeekFrom};
+    let file = web::block(move || {
+        let mut f = std::fs::File::open(path)?;
+        f.seek(SeekFrom::Start(offset))?;
+        Ok::<_, std::io::Error>(f.take(len))
+    })
+    .await?
+    .map_err(|e| {
         tracing::error!(error = %e, "seal: blob missing");
         ApiError::internal()
     })?;
@@ -640,5 +744,5 @@ async fn stream_file(path: PathBuf, filename: &str) -> Result<HttpResponse, ApiE
             )),
         }
     });
-    Ok(crate::download::as_attachment(&mut HttpResponse::Ok(), "application/octet-stream", filename).streaming(stream))
+    Ok(crate::download::as_attachment(&mut HttpResponse::Ok(), content_type, filename).streaming(stream))
 }

@@ -2,6 +2,7 @@
 //! on the blocking pool, a template.
 
 pub mod account;
+pub mod bid;
 pub mod home;
 pub mod info;
 
@@ -14,6 +15,7 @@ use crate::session::Visitor;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     home::configure(cfg);
     account::configure(cfg);
+    bid::configure(cfg);
     info::configure(cfg);
 }
 

@@ -1,0 +1,317 @@
+//! The portal's frame and its security, over real HTTP against a real server and database:
+//! headers, assets, the cookie session with its CSRF token (on pages and on the API), the bid
+//! page's rules. Each test plays the attacker where there is one.
+
+use journeys::tender_world::{self, world, World, PASSWORD};
+use journeys::web::WebClient;
+use journeys::{serde_json::json, TestApp};
+
+fn browser(app: &TestApp) -> WebClient {
+    WebClient::new(&app.base_url)
+}
+
+fn raw_agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().redirects(0).build()
+}
+
+fn response(r: Result<ureq::Response, ureq::Error>) -> ureq::Response {
+    match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("transport error: {e}"),
+    }
+}
+
+#[test]
+fn every_page_is_italian_with_a_skip_link_and_a_strict_policy() {
+    let app = TestApp::start();
+    let b = browser(&app);
+    for path in [
+        "/",
+        "/accedi",
+        "/registrazione",
+        "/accessibilita",
+        "/privacy",
+        "/note-legali",
+    ] {
+        let page = b.get(path).expect(200);
+        assert!(page.content_type.starts_with("text/html"), "{path}");
+        assert!(page.contains("<html lang=\"it\">"), "{path}");
+        assert!(page.contains("href=\"#main-container\""), "{path}: skip link");
+        assert!(
+            page.contains("href=\"/accessibilita\"") && page.contains("href=\"/privacy\""),
+            "{path}: footer"
+        );
+        let csp = page.csp.clone().expect("CSP");
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+        // No inline script or style anywhere: the policy would block it.
+        assert!(!page.text.contains("style=\""), "{path}: inline style");
+        for tag in page.text.split("<script").skip(1) {
+            let open = &tag[..tag.find('>').expect("tag end")];
+            assert!(open.contains(" src=\"/static/"), "{path}: inline script <script{open}>");
+        }
+    }
+    // An unknown page is a page; an unknown API path keeps its problem document.
+    let missing = b.get("/non-esiste");
+    assert_eq!(missing.status, 404);
+    assert!(missing.contains("Pagina non trovata"));
+    app.client()
+        .get("/api/v1/non-esiste")
+        .expect_problem(404, "route_not_found");
+}
+
+#[test]
+fn assets_are_served_from_the_binary_with_validators() {
+    let app = TestApp::start();
+    let url = format!(
+        "{}/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css",
+        app.base_url
+    );
+    let css = response(raw_agent().get(&url).call());
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.content_type(), "text/css");
+    let etag = css.header("etag").expect("etag").to_string();
+    let again = response(raw_agent().get(&url).set("If-None-Match", &etag).call());
+    assert_eq!(again.status(), 304);
+    assert!(portal::assets::paths().any(|p| p == "vendor/bootstrap-italia/VERSION"));
+    let outside = response(
+        raw_agent()
+            .get(&format!("{}/static/%2e%2e/Cargo.toml", app.base_url))
+            .call(),
+    );
+    assert_eq!(outside.status(), 404);
+}
+
+#[test]
+fn login_needs_the_form_token_and_sets_a_strict_http_only_cookie() {
+    let w = world();
+    tender_world::supplier(&w.app, "op@impresa.it");
+    let b = browser(&w.app);
+    let form = b.get("/accedi").expect(200);
+    // A cross-site post carries the cookie but cannot read it to fill the field: refused.
+    let forged = b.post_form(
+        "/accedi",
+        &[("email", "op@impresa.it"), ("password", PASSWORD), ("_csrf", "x")],
+    );
+    assert_eq!(forged.status, 403, "{}", forged.text);
+    assert!(b.cookie("centrale_sessione").is_none());
+    // Wrong password: the form again, with the message, no session.
+    let wrong = b.post_form(
+        "/accedi",
+        &[
+            ("_csrf", &form.csrf()),
+            ("email", "op@impresa.it"),
+            ("password", "sbagliata-davvero"),
+        ],
+    );
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.contains("id=\"errori-modulo\""));
+    assert!(b.cookie("centrale_sessione").is_none());
+
+    let raw = raw_agent();
+    let page = response(raw.get(&format!("{}/accedi", w.app.base_url)).call());
+    let anon = page
+        .all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("centrale_csrf="))
+        .expect("pre-login cookie")
+        .to_string();
+    assert!(anon.contains("HttpOnly") && anon.contains("SameSite=Strict"), "{anon}");
+    let token = anon.split(['=', ';']).nth(1).expect("value").to_string();
+    let res = response(
+        raw.post(&format!("{}/accedi", w.app.base_url))
+            .set("Cookie", &format!("centrale_csrf={token}"))
+            .send_form(&[
+                ("_csrf", &token),
+                ("email", "op@impresa.it"),
+                ("password", PASSWORD),
+                ("ritorno", "//evil.example/"),
+            ]),
+    );
+    assert_eq!(res.status(), 303);
+    // An off-site `ritorno` is ignored: no open redirect after login.
+    assert_eq!(res.header("location"), Some("/fornitore"));
+    let session = res
+        .all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("centrale_sessione="))
+        .expect("session cookie")
+        .to_string();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Path=/"),
+        "{session}"
+    );
+    assert!(!session.contains("Secure"), "plain HTTP on loopback: {session}");
+}
+
+#[test]
+fn behind_a_tls_proxy_the_cookies_are_secure() {
+    let app = TestApp::start_with(|s| {
+        let mut guard = api::guard::AccountGuard::default();
+        guard.behind_proxy = true;
+        s.accounts = std::sync::Arc::new(guard);
+    });
+    let res = response(
+        raw_agent()
+            .get(&format!("{}/accedi", app.base_url))
+            .set("X-Forwarded-Proto", "https")
+            .call(),
+    );
+    let cookie = res.header("set-cookie").expect("cookie").to_string();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[test]
+fn the_session_cookie_works_on_the_api_only_with_the_csrf_header_for_changes() {
+    let w = world();
+    tender_world::supplier(&w.app, "op@impresa.it");
+    tender_world::supplier(&w.app, "altro@impresa.it");
+    let b = browser(&w.app);
+    b.login("op@impresa.it", PASSWORD);
+    let me = b.api("GET", "/api/v1/auth/me", None, None).expect(200);
+    assert_eq!(me["email"], "op@impresa.it");
+    let csrf = b.get("/").expect(200).csrf();
+    // A cross-site request rides on the cookie but cannot know the token: refused, unchanged.
+    b.api("POST", "/api/v1/auth/logout", None, Some(&json!({})))
+        .expect_problem(403, "csrf_invalid");
+    b.api(
+        "POST",
+        "/api/v1/auth/logout",
+        Some("0123456789abcdef0123456789abcdef"),
+        Some(&json!({})),
+    )
+    .expect_problem(403, "csrf_invalid");
+    b.api("GET", "/api/v1/auth/me", None, None).expect(200);
+    // Another session's token does not fit this session.
+    let other = browser(&w.app);
+    other.login("altro@impresa.it", PASSWORD);
+    let other_csrf = other.get("/").expect(200).csrf();
+    assert_ne!(other_csrf, csrf);
+    b.api("POST", "/api/v1/auth/logout", Some(&other_csrf), Some(&json!({})))
+        .expect_problem(403, "csrf_invalid");
+    // With its own token the call goes through.
+    let r = b.api("POST", "/api/v1/auth/logout", Some(&csrf), Some(&json!({})));
+    assert_eq!(r.status, 204, "{}", r.text);
+    b.api("GET", "/api/v1/auth/me", None, None)
+        .expect_problem(401, "unauthenticated");
+}
+
+#[test]
+fn logout_revokes_the_session_on_the_server() {
+    let w = world();
+    tender_world::supplier(&w.app, "op@impresa.it");
+    let b = browser(&w.app);
+    b.login("op@impresa.it", PASSWORD);
+    let token = b.cookie("centrale_sessione").expect("session");
+    let csrf = b.get("/").expect(200).csrf();
+    assert_eq!(b.post_form("/esci", &[("_csrf", "nope")]).status, 403);
+    b.api("GET", "/api/v1/auth/me", None, None).expect(200);
+    b.post_form("/esci", &[("_csrf", &csrf)]).expect(303);
+    // The old token, replayed by whoever copied it, is dead.
+    w.app
+        .client()
+        .with_token(&token)
+        .get("/api/v1/auth/me")
+        .expect_problem(401, "unauthenticated");
+}
+
+fn open_tender(w: &World) -> String {
+    let body = tender_world::works_tender_body(&w.ente, [&w.rup_id, &w.custode], "Manutenzione strade", 1);
+    tender_world::tender(w, body)
+}
+
+#[test]
+fn the_bid_page_is_the_suppliers_own_and_closes_at_the_deadline() {
+    let w = world();
+    let bando = open_tender(&w);
+    tender_world::supplier(&w.app, "op@impresa.it");
+    let path = format!("/bandi/{bando}/offerta");
+
+    // Anonymous: to the login page, and back here afterwards.
+    let anon = browser(&w.app).get(&path).expect(303);
+    assert_eq!(
+        anon.location.as_deref(),
+        Some(format!("/accedi?ritorno=/bandi/{bando}/offerta").as_str())
+    );
+    // An official of the ente has no bid to make (nor to look at).
+    let rup = browser(&w.app);
+    rup.login("rup@comune.milano.it", PASSWORD);
+    assert_eq!(rup.get(&path).status, 403);
+
+    let b = browser(&w.app);
+    b.login("op@impresa.it", PASSWORD);
+    let page = b.get(&path).expect(200);
+    assert!(page.contains("id=\"busta-form\""));
+    assert!(page.contains(&format!("data-bando=\"{bando}\"")));
+    assert!(page.contains("data-recipient=\"age1"), "the tender key of the envelope");
+    assert!(page.contains("<script type=\"module\" src=\"/static/js/seal.js\"></script>"));
+    assert!(page.contains("05/06/2026 12:00"), "the deadline in Rome time");
+    let c = b.get(&format!("{path}?busta=C")).expect(200);
+    assert!(c.contains("name=\"discount\"") && c.contains("name=\"labour_costs\""));
+
+    // A bid sent through the API shows with its digest, and is withdrawn only on purpose.
+    let supplier = w.app.client().logged_in("op@impresa.it", PASSWORD);
+    tender_world::submit(&supplier, &bando, "A", b"domanda");
+    let bid = supplier.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    let digest = bid[0]["envelopes"][0]["sha256"].as_str().expect("digest").to_string();
+    let page = b.get(&path).expect(200);
+    assert!(page.contains(&digest));
+    let csrf = page.csrf();
+    let unconfirmed = b.post_form(&format!("/bandi/{bando}/offerta/ritiro"), &[("_csrf", &csrf)]);
+    assert_eq!(unconfirmed.status, 422);
+    let forged = b.post_form(
+        &format!("/bandi/{bando}/offerta/ritiro"),
+        &[("_csrf", "x"), ("conferma", "si")],
+    );
+    assert_eq!(forged.status, 403);
+    let bid = supplier.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    assert!(bid[0]["withdrawn_at"].is_null(), "nothing withdrawn by a refused form");
+
+    // Past the deadline: the page says why, and offers no form nor script.
+    w.app.clock.set(tender_world::at("2026-06-05T10:00:01Z"));
+    // A month has passed: the session has expired meanwhile, so log in again.
+    assert_eq!(b.get(&path).status, 303);
+    b.login("op@impresa.it", PASSWORD);
+    let supplier = w.app.client().logged_in("op@impresa.it", PASSWORD);
+    let closed = b.get(&path).expect(200);
+    assert!(closed.contains("id=\"offerta-chiusa\""));
+    assert!(closed.contains("Il termine di presentazione delle offerte è scaduto il 05/06/2026 12:00"));
+    assert!(!closed.contains("id=\"busta-form\"") && !closed.contains("seal.js"));
+    let late = b.post_form(
+        &format!("/bandi/{bando}/offerta/ritiro"),
+        &[("_csrf", &closed.csrf()), ("conferma", "si")],
+    );
+    assert_eq!(late.status, 409, "{}", late.text);
+    let bid = supplier.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    assert!(bid[0]["withdrawn_at"].is_null());
+}
+
+#[test]
+fn a_supplier_withdraws_before_the_deadline_from_the_page() {
+    let w = world();
+    let bando = open_tender(&w);
+    tender_world::supplier(&w.app, "op@impresa.it");
+    let supplier = w.app.client().logged_in("op@impresa.it", PASSWORD);
+    tender_world::submit(&supplier, &bando, "A", b"domanda");
+    let b = browser(&w.app);
+    b.login("op@impresa.it", PASSWORD);
+    let path = format!("/bandi/{bando}/offerta");
+    let csrf = b.get(&path).expect(200).csrf();
+    let done = b
+        .post_form(&format!("{path}/ritiro"), &[("_csrf", &csrf), ("conferma", "si")])
+        .expect(303);
+    assert_eq!(
+        done.location.as_deref(),
+        Some(format!("{path}?esito=ritirata").as_str())
+    );
+    let bid = supplier.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    assert!(!bid[0]["withdrawn_at"].is_null());
+    assert!(b
+        .get(&format!("{path}?esito=ritirata"))
+        .expect(200)
+        .contains("Offerta ritirata"));
+}

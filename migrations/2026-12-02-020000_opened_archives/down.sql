@@ -1,0 +1,1 @@
+ALTER TABLE opened_envelopes DROP COLUMN archive;
