@@ -122,6 +122,34 @@ fn a_new_supplier_signs_up_and_submits_three_sealed_envelopes_from_the_browser()
     }
 }
 
+/// The part of the journey the portal serves today, from the login on, for a supplier the
+/// fixtures registered and qualified: three envelopes of several files sealed in the browser,
+/// their receipts, and what the server stored (all sealed by the client).
+#[test]
+fn a_qualified_supplier_seals_three_envelopes_of_several_files_in_the_browser() {
+    let w = world();
+    let bando = tender(&w, services_tender_body(&w, OGGETTO, 4_000_003));
+    let email = "gare@pulizie-lombarde.it";
+    journeys::tender_world::supplier(&w.app, email);
+    let mut env = env(&w, &bando);
+    env.extend([
+        ("SEEDED_SUPPLIER", "1".to_string()),
+        ("CPV", CPV.to_string()),
+        ("SUPPLIER_EMAIL", email.to_string()),
+        ("SUPPLIER_PASSWORD", PASSWORD.to_string()),
+        ("SUPPLIER_NAME", "Operatore".to_string()),
+        ("PARTITA_IVA", partita_iva(9_002)),
+    ]);
+    let outcome = run_script("supplier-journey.mjs", &env, LIMIT, |request| {
+        let asked_for = request["email"].as_str().unwrap_or_default();
+        match request["action"].as_str() {
+            Some("check_bid") => check_bid(&w, &bando, asked_for, &request["envelopes"]),
+            _ => Err(format!("unknown harness request {request}")),
+        }
+    });
+    outcome.assert_success();
+}
+
 /// The centrale's admin qualifies the operatore the browser registered (no back office yet).
 fn qualify(w: &World, email: &str) -> Result<Value, String> {
     let supplier = w.app.client().logged_in(email, PASSWORD);
