@@ -6,7 +6,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test build db-up db-down openapi fmt lint bench clean-db fuzz
+.PHONY: run test build db-up db-down openapi fmt lint bench clean-db fuzz screenshots
 
 run:
 	$(CARGO) run --bin centrale -- serve
@@ -22,6 +22,16 @@ test:
 		$(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
 		$(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+# Regenerate docs/screenshots/*.png: the real-browser tests (crates/portal/tests/browser.rs)
+# with SCREENSHOTS=1, which photograph every page they check, full page, 1280 pixels wide.
+screenshots:
+	@bash scripts/test-tools.sh
+	@if command -v cargo-nextest >/dev/null 2>&1; then \
+		SCREENSHOTS=1 $(CARGO) nextest run -p portal --test browser --no-fail-fast; \
+	else \
+		SCREENSHOTS=1 $(CARGO) test -p portal --test browser --no-fail-fast; \
 	fi
 
 # Fuzz the API with schemathesis (PyPI, pinned, installed under target/fuzz-venv) against its

@@ -2,7 +2,8 @@
 # The command-line tools the test suite drives besides PostgreSQL's server (which the harness
 # starts itself): psql and pg_dump (secrecy and tamper tests), openssl (RFC 3161 interop),
 # pdftotext (award report text), and curl and jq with them for the README walkthrough
-# (docs/walkthrough.sh, run by crates/centrale/tests/walkthrough.rs), node and npm (the portal's JavaScript). Installs the missing ones from Debian when run as root;
+# (docs/walkthrough.sh, run by crates/centrale/tests/walkthrough.rs), node and npm (the portal's JavaScript),
+# and then Chromium with the node packages of tests/browser (scripts/browser-tools.sh). Installs the missing ones from Debian when run as root;
 # otherwise says what is missing and lets the tests that can skip do so.
 set -u
 missing=()
@@ -15,7 +16,12 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 # The portal's JavaScript tests (crates/portal/tests/js_unit.rs, docs/portal-sealing.md).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The real-browser tests' Chromium and node packages (idempotent), once npm is there.
+browser_tools() {
+    bash "$(dirname "$0")/browser-tools.sh" \
+        || echo "warning: the browser tools are incomplete; crates/portal/tests/browser.rs will fail" >&2
+}
+if [ ${#missing[@]} -eq 0 ]; then browser_tools; exit 0; fi
 packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing test tools: $packages"
@@ -25,4 +31,5 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
 else
     echo "warning: missing test tools ($packages); install them for the full suite" >&2
 fi
+browser_tools
 exit 0

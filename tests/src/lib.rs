@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 pub use serde_json;
 
+pub mod browser;
 mod mailbox;
 pub mod matrix_world;
 pub mod tender_world;
