@@ -342,6 +342,9 @@ fn url(mw: &MatrixWorld, op: &Operation, state: &str) -> String {
             // asks for an upload that is not his gets 404 (resumable_upload.rs has real ones).
             ("upload", _) => NIL.to_string(),
             ("index", _) => "0".to_string(),
+            // A file of an opened envelope: the matrix's envelopes are single-body, so whoever
+            // may read them gets 409 envelope_not_archive (busta_files.rs has real archives).
+            ("name", _) => "domanda.pdf".to_string(),
             ("id", None) if p.starts_with("/api/v1/enti/") => mw.ente.clone(),
             ("id", None) if p.starts_with("/api/v1/registry/operatori/") => mw.bidder_operatore.clone(),
             ("doc", None) => mw.bidder_document.clone(),
