@@ -26,12 +26,12 @@ const oggetto = requiredEnv('BANDO_OGGETTO');
 // run asks for the mark to be dropped. Drop the mark when the page lands.
 const PAGES = [
   { name: 'home', path: '/', heading: /bandi|gare|centrale/i, shows: [oggetto] },
-  { name: 'bandi', path: '/bandi', heading: /bandi/i, shows: [oggetto], pending: true },
-  { name: 'bando', path: `/bandi/${bando}`, heading: new RegExp(escape(oggetto), 'i'), pending: true },
-  { name: 'esiti', path: '/esiti', heading: /esiti/i, pending: true },
-  { name: 'calcolatori', path: '/calcolatori', heading: /calcolator/i, pending: true },
-  { name: 'trasparenza', path: '/trasparenza', heading: /trasparenza/i, pending: true },
-  { name: 'verifica-ricevuta', path: '/trasparenza/verifica', heading: /verifica/i, pending: true },
+  { name: 'bandi', path: '/bandi', heading: /bandi/i, shows: [oggetto] },
+  { name: 'bando', path: `/bandi/${bando}`, heading: new RegExp(escape(oggetto), 'i') },
+  { name: 'esiti', path: '/esiti', heading: /esiti/i },
+  { name: 'calcolatori', path: '/calcolatori', heading: /calcolator/i },
+  { name: 'trasparenza', path: '/trasparenza', heading: /registro pubblico/i },
+  { name: 'verifica-ricevuta', path: '/trasparenza/verifica', heading: /verifica/i },
 ];
 
 /** The page lists what the fixtures seeded (the open tender on the home page and in the list). */

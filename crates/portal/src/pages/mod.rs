@@ -5,8 +5,8 @@ pub mod account;
 pub mod bid;
 pub mod home;
 pub mod info;
-pub mod supplier;
 pub mod public;
+pub mod supplier;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
