@@ -151,9 +151,10 @@ fn login_needs_the_form_token_and_sets_a_strict_http_only_cookie() {
 #[test]
 fn behind_a_tls_proxy_the_cookies_are_secure() {
     let app = TestApp::start_with(|s| {
-        let mut guard = api::guard::AccountGuard::default();
-        guard.behind_proxy = true;
-        s.accounts = std::sync::Arc::new(guard);
+        s.accounts = std::sync::Arc::new(api::guard::AccountGuard {
+            behind_proxy: true,
+            ..Default::default()
+        });
     });
     let res = response(
         raw_agent()
