@@ -110,20 +110,6 @@ function isLocal(target) {
   return u.hostname === ALLOWED_HOST;
 }
 
-/**
- * TODO(portal): two CSP refusals caused by the vendored Bootstrap Italia 2.18.3, tolerated
- * (and printed as KNOWN on every run) until the portal stops causing them; delete an entry
- * as soon as its cause is gone. Anything else the CSP refuses fails the page.
- * - bootstrap-italia.bundle.min.js inserts <style> elements (its font loader; one is empty),
- *   which `style-src 'self'` refuses: the faces come from /static/css/fonts.css anyway.
- * - bootstrap-italia.min.css embeds the VideoJS icon font as a data: URL, which
- *   `font-src 'self'` refuses; the portal shows no video.
- */
-export const KNOWN_PORTAL_DEFECTS = [
-  /Applying inline style violates.*\(from [^)]*\/static\/vendor\/bootstrap-italia\/js\/bootstrap-italia\.bundle\.min\.js:\d+\)$/,
-  /Loading the font 'data:application\/font-woff;charset=utf-8;base64,…' violates the following Content Security Policy directive: "font-src 'self'"/,
-];
-const known = new Set();
 
 /** Long enough to tell, short enough to read: a data: URL of a whole font is cut. */
 function short(text) {
@@ -138,11 +124,7 @@ function watch(page, problems) {
     const text = short(msg.text()) + from;
     // Chromium reports CSP violations on the console, as "Refused to load/execute/apply ..."
     // or, since about version 150, as "... violates the following Content Security Policy".
-    if (/Refused to|Content Security Policy/.test(text)) {
-      const defect = KNOWN_PORTAL_DEFECTS.find((d) => d.test(text));
-      if (defect) known.add(text.replace(/ \(from [^)]*:0\)$/, '').replace(/https?:\/\/[^/\s]+/g, ''));
-      else problems.push(`CSP violation on ${where()}: ${text}`);
-    }
+    if (/Refused to|Content Security Policy/.test(text)) problems.push(`CSP violation on ${where()}: ${text}`);
     else if (msg.type() === 'error') problems.push(`console error on ${where()}: ${text}`);
   });
   page.on('pageerror', (err) => problems.push(`uncaught exception on ${where()}: ${err.message}`));
@@ -321,7 +303,6 @@ export async function run(title, body, { stopOnFailure = false } = {}) {
   } finally {
     for (const context of opened) await context.close().catch(() => {});
   }
-  for (const text of known) console.log(`KNOWN tolerated until fixed (lib.mjs KNOWN_PORTAL_DEFECTS): ${text}`);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`${title}: ${passed} passed, ${failures.length} failed, ${todos.length} todo (${secs} s)`);
   process.exit(failures.length ? 1 : 0);

@@ -169,14 +169,14 @@ await run(
       if (await forma.count()) await choose(forma, /s\.r\.l|responsabilità limitata/i);
       await form.getByLabel(/partita iva/i).fill('12345678901');
       await form.locator('#alb-cf').fill(piva);
-      // TODO(portal): the sede may be a search of the ISTAT list rather than a code.
-      await form.getByLabel(/^comune/i).fill('015146');
+      // The comune by its name and province, as a person types it (the ISTAT code works too).
+      await form.getByLabel(/^comune/i).fill('Milano (MI)');
       await form.getByLabel(/indirizzo/i).first().fill('Via Roma 1');
       await form.getByLabel(/pec/i).fill(`${piva}@legalmail.it`);
       // The two fields of the legale rappresentante are told apart by their fieldset's legend.
       const lr = form.getByRole('group', { name: /legale rappresentante/i });
       await lr.getByLabel(/nome e cognome/i).fill('Maria Verdi');
-      await lr.getByLabel(/codice fiscale/i).fill('VRDMRA80A41F205Z');
+      await lr.getByLabel(/codice fiscale/i).fill('VRDMRA80A41F205X');
       await form.getByRole('button', { name: /registra|invia|salva/i }).click();
       await expectFieldError(page, /partita iva/i, /partita iva/i);
       await axeCheck(page, 'albo con errori');
@@ -184,12 +184,15 @@ await run(
       context.problems.splice(0);
       await page.getByLabel(/partita iva/i).fill(piva);
       await page.getByRole('button', { name: /registra|invia|salva/i }).click();
-      await page.getByText(/richiesta di iscrizione è stata inviata|in attesa di verifica/i).first().waitFor();
+      await page.getByRole('status').filter({ hasText: /dati dell'impresa registrati/i }).waitFor();
+      await page.locator('#stato-iscrizione').filter({ hasText: /in attesa di verifica/i }).waitFor();
+      await page.getByText(/richiesta di iscrizione è stata inviata/i).first().waitFor();
+      await page.getByText(/milano \(mi\), lombardia/i).first().waitFor();
+      await screenshot(page, 'fornitore-albo-inviata');
       assertClean(context, 'albo');
     });
 
     await fresh('documents with their expiry', async () => {
-      // TODO(portal): the documents may live on /fornitore/albo itself.
       await requirePage(context, '/fornitore/documenti');
       await visit(page, '/fornitore/documenti');
       await expectMainHeading(page, /documenti/i);
@@ -198,13 +201,15 @@ await run(
         [/durc/i, 'durc.pdf', '2027-01-31'],
         [/visura/i, 'visura-camerale.pdf', null],
       ]) {
-        await choose(page.getByLabel(/tipo/i), tipo);
-        await page.getByLabel(/file|documento/i).first().setInputFiles(file(name, `%PDF-1.4 ${name}\n`, 'application/pdf'));
+        await choose(page.getByLabel(/tipo di documento/i), tipo);
+        await page.getByLabel(/^file$/i).setInputFiles(file(name, `%PDF-1.4 ${name}\n`, 'application/pdf'));
         if (expiry) await page.getByLabel(/scadenza/i).fill(expiry);
-        await page.getByRole('button', { name: /carica/i }).click();
-        await page.getByText(name).first().waitFor();
+        await page.getByRole('button', { name: /carica il documento/i }).click();
+        await page.getByRole('status').filter({ hasText: /documento caricato/i }).waitFor();
+        await page.locator('#elenco-documenti').getByRole('link', { name }).waitFor();
       }
-      await page.getByText(/31\/01\/2027/).first().waitFor();
+      await page.locator('#elenco-documenti').getByText(/31\/01\/2027/).first().waitFor();
+      await screenshot(page, 'fornitore-documenti-caricati');
       assertClean(context, 'documenti');
     });
 
@@ -212,12 +217,12 @@ await run(
       await requirePage(context, '/fornitore/categorie');
       await visit(page, '/fornitore/categorie');
       await expectMainHeading(page, /categorie/i);
-      await page.getByRole('searchbox').or(page.getByLabel(/cerca/i)).first().fill('pulizia');
-      await page.getByRole('button', { name: /cerca/i }).click();
-      await page.getByRole('checkbox', { name: new RegExp(cpv) }).check();
+      await page.getByRole('searchbox', { name: /cerca/i }).fill('servizi di pulizia');
+      await page.getByRole('button', { name: /^cerca$/i }).click();
+      await page.getByRole('button', { name: `Aggiungi la categoria ${cpv}` }).waitFor();
       await checked(page, context, 'fornitore-categorie');
-      await page.getByRole('button', { name: /salva/i }).click();
-      await page.getByText(new RegExp(cpv)).first().waitFor();
+      await page.getByRole('button', { name: `Aggiungi la categoria ${cpv}` }).click();
+      await page.locator('#categorie-dichiarate strong').filter({ hasText: cpv }).waitFor();
       assertClean(context, 'categorie');
     });
 
@@ -230,7 +235,9 @@ await run(
       await visit(page, '/fornitore/bandi');
       await expectMainHeading(page, /bandi/i);
       await checked(page, context, 'fornitore-bandi');
-      await page.getByRole('link', { name: oggetto }).first().click();
+      // A pointer click right after the keyboard checks: the skip link, focused by them,
+      // must not move the page under the pointer (portal.css).
+      await page.getByRole('link', { name: oggetto, exact: true }).click();
       await page.waitForURL(new RegExp(`/bandi/${bando}`));
       await expectMainHeading(page, new RegExp(oggetto, 'i'));
       assertClean(context, 'bando');
@@ -293,8 +300,32 @@ await run(
       assertClean(context, 'offerta');
     });
 
-    // The receipt was verified in the page right after each envelope (signature, digest, log
-    // inclusion); public.mjs checks /trasparenza/verifica with a receipt from a live server.
+    // The receipt was verified in the page right after each envelope; anyone holding the two
+    // downloaded files checks them again on the public page, in the browser, with no login.
+    await step('the receipt verified on /trasparenza/verifica', async () => {
+      const anyone = await newContext();
+      const tab = await newPage(anyone);
+      await visit(tab, '/trasparenza/verifica');
+      await expectMainHeading(tab, /verifica/i);
+      await tab.getByLabel(/pacchetto della ricevuta/i).setInputFiles(receiptFile);
+      await tab.getByLabel(/file della busta cifrata/i).setInputFiles(envelopeFile);
+      await tab.getByRole('button', { name: /^verifica$/i }).click();
+      const esito = tab.locator('#verifica-esito');
+      await esito.getByText(/ricevuta verificata: tutti i controlli sono superati/i).waitFor({ timeout: SEAL_TIMEOUT_MS });
+      await axeCheck(tab, 'verifica con esito');
+      await screenshot(tab, 'verifica-esito');
+      // A file one byte longer than the one received: the size and digest check fails, and says so.
+      await tab.getByLabel(/file della busta cifrata/i).setInputFiles({
+        name: 'altra-busta.age',
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.concat([readFileSync(envelopeFile), Buffer.from('x')]),
+      });
+      await tab.getByRole('button', { name: /^verifica$/i }).click();
+      await esito.getByText(/verifica non superata/i).waitFor({ timeout: SEAL_TIMEOUT_MS });
+      assertClean(anyone, 'verifica');
+      await anyone.close();
+    });
+
     await step('the server holds the three envelopes', async () => {
       await harness('check_bid', { email, envelopes: ['A', 'B', 'C'] });
     });

@@ -92,6 +92,22 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// One SQL statement through `psql` on this test's database (what an insider with the
+    /// database password sees, or a count the API does not give), its output trimmed.
+    #[track_caller]
+    pub fn psql(&self, sql: &str) -> String {
+        let out = std::process::Command::new("psql")
+            .args([self.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     pub fn start() -> Self {
         Self::start_with(|_| {})
     }

@@ -1261,6 +1261,16 @@ fn a_tender_with_two_lots_is_decided_lot_by_lot_one_awarded_the_other_deserted()
     assert_eq!(public["state"], "awarded");
     assert_eq!(public["lotti"][0]["state"], "awarded");
     assert_eq!(public["lotti"][1]["state"], "deserted");
+    // The public outcome: lot 1's awardee and its three bidders; nothing for the deserted lot.
+    let esito = w
+        .app
+        .client()
+        .get(&format!("/api/v1/public/bandi/{bando}/esito"))
+        .expect(200);
+    assert_eq!(esito.as_array().map(Vec::len), Some(1), "{esito}");
+    assert_eq!(esito[0]["lotto"], 1);
+    assert_eq!(esito[0]["scope_id"], lot1.as_str());
+    assert_eq!(esito[0]["participants"], 3);
     // Art. 90, per lot: lot 1's award reached its three bidders, lot 2's outcome its two.
     let all = w.rup.get(&in_lot(&lot1, "/comunicazioni")).expect(200);
     let to = |prefix: &str, lot: &str| -> std::collections::BTreeSet<String> {
@@ -1426,6 +1436,13 @@ fn a_single_offer_above_the_threshold_is_awarded_without_standstill() {
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
         .expect(200);
+    // A proposal is not an award: the public outcome names nobody yet, and the bidder
+    // itself learns nothing more there than anyone else.
+    let esito = format!("/api/v1/public/bandi/{bando}/esito");
+    assert_eq!(w.app.client().get(&esito).expect(200), json!([]));
+    // The bidding session expired while the clock crossed the opening: a new login.
+    let c = w.login(email);
+    assert_eq!(c.get(&esito).expect(200), json!([]));
     w.rup
         .post(
             &format!("/api/v1/bandi/{bando}/valutazione/requisiti"),
@@ -1437,6 +1454,23 @@ fn a_single_offer_above_the_threshold_is_awarded_without_standstill() {
         .post(&format!("/api/v1/bandi/{bando}/valutazione/aggiudicazione"), &json!({}))
         .expect(200);
     assert_eq!(p["award"]["winner_id"], uid.as_str());
+    // Awarded: awardee, contract amount and date are public (art. 28), to anyone.
+    let me = c.get("/api/v1/registry/operatori/me").expect(200);
+    let public = w.app.client().get(&esito).expect(200);
+    assert_eq!(public.as_array().map(Vec::len), Some(1), "{public}");
+    assert_eq!(public[0]["ragione_sociale"], me["ragione_sociale"], "{public}");
+    assert_eq!(public[0]["partita_iva"], me["partita_iva"]);
+    assert_eq!(public[0]["awarded_at"], p["award"]["awarded_at"]);
+    assert_eq!(public[0]["participants"], 1);
+    assert!(public[0]["lotto"].is_null());
+    assert_eq!(public[0]["contract_amount"], p["award_terms"]["contract_amount"], "{p}");
+    assert!(public[0]["contract_amount"].is_string(), "{public}");
+    let page = w.app.client().get("/esiti");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains(me["ragione_sociale"].as_str().expect("name")),
+        "/esiti names the awardee"
+    );
     assert_eq!(p["award"]["standstill_applies"], false, "{p}");
     assert!(
         p["award"]["standstill_why"]

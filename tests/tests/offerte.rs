@@ -1182,6 +1182,11 @@ fn on_a_procedure_by_invitation_the_invitation_list_decides() {
         .client
         .get(&format!("/api/v1/bandi/{bando}/sigillo"))
         .expect(200);
+    // Nor its outcome, by the API or the portal, not even anonymously.
+    let esito = format!("/api/v1/public/bandi/{bando}/esito");
+    outsider.client.get(&esito).expect_problem(404, "not_found");
+    w.app.client().get(&esito).expect_problem(404, "not_found");
+    invited.client.get(&esito).expect(200);
 }
 
 fn outbox(w: &World, bando: &str) -> Vec<String> {

@@ -1013,3 +1013,50 @@ fn registry_documents_have_a_per_supplier_quota_of_count_and_bytes_superseded_on
     let (c, c_id) = register(&app, "quota-c@impresa.it", &operatore("Gamma Srl", PIVA[2], "015146"));
     upload(&c, &c_id, "visura_camerale", None, b"visura").expect(201);
 }
+
+/// Two registrations at once, as a double click or two tabs send them: the same account's
+/// two sends make one operatore and the other is 409 `operatore_already_registered`; two
+/// accounts racing for one partita IVA get one entry and 409 `partita_iva_duplicate`. Never a
+/// 500, whichever wins the unique key.
+#[test]
+fn registrations_racing_each_other_get_a_conflict_never_a_500() {
+    let app = TestApp::start();
+    let race = |sends: Vec<(Client, Value)>| -> Vec<(u16, String)> {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = sends
+                .iter()
+                .map(|(c, body)| s.spawn(move || c.post("/api/v1/registry/operatori", body)))
+                .collect();
+            let mut out: Vec<(u16, String)> = handles
+                .into_iter()
+                .map(|h| {
+                    let r = h.join().expect("send");
+                    (r.status, r.body["code"].as_str().unwrap_or_default().to_string())
+                })
+                .collect();
+            out.sort();
+            out
+        })
+    };
+    for (round, piva) in PIVA[..3].iter().enumerate() {
+        let c = supplier_account(&app, &format!("doppio{round}@impresa.it"));
+        let body = operatore("Doppio S.r.l.", piva, "015146");
+        let got = race(vec![(c.clone(), body.clone()), (c, body)]);
+        assert_eq!(
+            got,
+            [(201, String::new()), (409, "operatore_already_registered".into())],
+            "round {round}"
+        );
+    }
+    for (round, piva) in PIVA[3..6].iter().enumerate() {
+        let a = supplier_account(&app, &format!("primo{round}@impresa.it"));
+        let b = supplier_account(&app, &format!("secondo{round}@impresa.it"));
+        let body = operatore("Conteso S.r.l.", piva, "015146");
+        let got = race(vec![(a, body.clone()), (b, body)]);
+        assert_eq!(
+            got,
+            [(201, String::new()), (409, "partita_iva_duplicate".into())],
+            "round {round}"
+        );
+    }
+}

@@ -316,3 +316,40 @@ fn a_supplier_withdraws_before_the_deadline_from_the_page() {
         .expect(200)
         .contains("Offerta ritirata"));
 }
+
+/// The double click on "Ritira l'offerta": two sends at once withdraw the bid once, the log
+/// has one withdrawal, and both answers say the bid is withdrawn; a withdrawal without a bid
+/// is still "Offerta non trovata".
+#[test]
+fn a_double_click_on_withdraw_withdraws_once() {
+    let w = world();
+    let bando = open_tender(&w);
+    tender_world::supplier(&w.app, "op@impresa.it");
+    let supplier = w.app.client().logged_in("op@impresa.it", PASSWORD);
+    tender_world::submit(&supplier, &bando, "A", b"domanda");
+    let b = browser(&w.app);
+    b.login("op@impresa.it", PASSWORD);
+    let path = format!("/bandi/{bando}/offerta/ritiro");
+    let csrf = b.get(&format!("/bandi/{bando}/offerta")).expect(200).csrf();
+    let fields = [("_csrf", csrf.as_str()), ("conferma", "si")];
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let sends: Vec<_> = (0..2).map(|_| s.spawn(|| b.post_form(&path, &fields).status)).collect();
+        sends.into_iter().map(|h| h.join().expect("send")).collect()
+    });
+    // Both answers lead to the page that says the bid is withdrawn (the browser shows the
+    // second one), never to "Offerta non trovata".
+    assert_eq!(statuses, [303, 303]);
+    let bid = supplier.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    assert_eq!(bid.as_array().map(Vec::len), Some(1), "{bid}");
+    assert!(!bid[0]["withdrawn_at"].is_null());
+    let withdrawals = w.app.psql(&format!(
+        "SELECT count(*) FROM log_leaves WHERE kind = 'bid_withdrawn' AND bando_id = '{bando}'"
+    ));
+    assert_eq!(withdrawals, "1", "one withdrawal in the transparency log");
+    tender_world::supplier(&w.app, "senza@offerta.it");
+    let none = browser(&w.app);
+    none.login("senza@offerta.it", PASSWORD);
+    let csrf = none.get(&format!("/bandi/{bando}/offerta")).expect(200).csrf();
+    let refused = none.post_form(&path, &[("_csrf", csrf.as_str()), ("conferma", "si")]);
+    assert_eq!(refused.status, 404, "{}", refused.text);
+}

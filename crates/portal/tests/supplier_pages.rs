@@ -646,3 +646,88 @@ fn invitations_reach_only_the_invited_suppliers() {
     assert!(!page.body.contains(&bando), "{}", page.body);
     assert!(page.body.contains("Nessun invito"));
 }
+
+/// Before the deadline no portal page tells anyone but the bidder that it bid (art. 35 c.2
+/// lett. a: the list of who bid stays secret until the deadline): the ente's RUP, another
+/// qualified supplier and an anonymous visitor walk every page they can reach and find
+/// neither the bidder's name, partita IVA or account, nor its bid or envelope.
+#[test]
+fn before_the_deadline_no_portal_page_names_a_bidder() {
+    let w = tender_world::world();
+    let bando = tender_world::tender(
+        &w,
+        works_tender_body(&w.ente, [&w.rup_id, &w.custode], "Manutenzione delle strade", 7003),
+    );
+    let bidder_id = tender_world::supplier(&w.app, "offerente@strade.it");
+    let bidder_api = w.app.client().logged_in("offerente@strade.it", PASSWORD);
+    tender_world::submit(&bidder_api, &bando, "A", b"domanda di partecipazione");
+    let me = bidder_api.get("/api/v1/registry/operatori/me").expect(200);
+    let bid = bidder_api.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    let text = |v: &Value| v.as_str().expect("a string").to_string();
+    let secrets = [
+        text(&me["ragione_sociale"]),
+        text(&me["partita_iva"]),
+        text(&me["id"]),
+        bidder_id,
+        text(&bid[0]["id"]),
+        text(&bid[0]["envelopes"][0]["envelope_id"]),
+    ];
+    // The probe can see: the pages write these as the API does (the bidder's own albo page).
+    let own = Browser::login(&w.app, "offerente@strade.it", PASSWORD)
+        .get("/fornitore/albo")
+        .expect(200);
+    assert!(own.body.contains(&secrets[0]) && own.body.contains(&secrets[1]));
+
+    let (other, _, _) = qualified(&w, "concorrente@strade.it");
+    let rup = Browser::login(&w.app, "rup@comune.milano.it", PASSWORD);
+    let anonymous = Browser::new(&w.app);
+    let pages = [
+        "/".to_string(),
+        "/bandi".to_string(),
+        format!("/bandi?q={}", encode("Manutenzione")),
+        format!("/bandi/{bando}"),
+        format!("/bandi/{bando}/offerta"),
+        "/esiti".to_string(),
+        "/trasparenza".to_string(),
+        "/fornitore".to_string(),
+        "/fornitore/bandi".to_string(),
+        "/fornitore/notifiche".to_string(),
+    ];
+    for (who, viewer) in [("rup", &rup), ("other supplier", &other), ("anonymous", &anonymous)] {
+        for path in &pages {
+            let page = viewer.get(path);
+            for secret in &secrets {
+                assert!(
+                    !page.body.contains(secret.as_str()),
+                    "{path} as {who} ({}) shows {secret}",
+                    page.status
+                );
+            }
+        }
+    }
+}
+
+/// The double click on the albo form: two sends of the first registration at once make one
+/// operatore (the registry's unique keys; the later send becomes a change to it), and both
+/// answers say the data were saved, never a 500.
+#[test]
+fn a_double_click_on_the_albo_form_registers_one_operatore() {
+    let app = TestApp::start();
+    let (b, api) = new_supplier(&app, "doppio@impresa.it");
+    let csrf = b.token();
+    let piva = partita_iva(7_004);
+    let pec = format!("{piva}@legalmail.it");
+    let fields = albo_fields(&csrf, &piva, &pec);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let sends: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| b.post("/fornitore/albo", &fields).status))
+            .collect();
+        sends.into_iter().map(|h| h.join().expect("send")).collect()
+    });
+    // Both answers say the data were saved: the browser shows the second one.
+    assert_eq!(statuses, [303, 303]);
+    let me = api.get("/api/v1/registry/operatori/me").expect(200);
+    assert_eq!(me["partita_iva"], piva.as_str());
+    // One entry per account (the registry's unique owner), in the state of a first request.
+    assert_eq!(me["status"], "pending", "{me}");
+}

@@ -331,6 +331,36 @@ fn validated(input: &NewOperatore) -> Result<(String, Valid), RegistryError> {
 }
 
 /// A supplier account registers its operatore economico; the entry starts `pending`.
+fn already_registered() -> RegistryError {
+    RegistryError::conflict(
+        "operatore_already_registered",
+        None,
+        "Questo account ha già iscritto un operatore economico",
+    )
+}
+
+fn partita_iva_taken() -> RegistryError {
+    RegistryError::conflict(
+        "partita_iva_duplicate",
+        Some("partita_iva"),
+        "Un operatore economico con questa partita IVA è già iscritto all'albo",
+    )
+}
+
+/// Two registrations at once (a double click, two tabs) both pass the checks above; the
+/// unique keys let one in and make the other fail here: the same conflicts, never a 500.
+fn registration_race(e: diesel::result::Error) -> RegistryError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match &e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => match info.constraint_name() {
+            Some(c) if c.contains("owner_user_id") => already_registered(),
+            Some(c) if c.contains("partita_iva") => partita_iva_taken(),
+            _ => e.into(),
+        },
+        _ => e.into(),
+    }
+}
+
 pub fn register(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
@@ -348,22 +378,14 @@ pub fn register(
             .count()
             .get_result(conn)?;
         if mine > 0 {
-            return Err(RegistryError::conflict(
-                "operatore_already_registered",
-                None,
-                "Questo account ha già iscritto un operatore economico",
-            ));
+            return Err(already_registered());
         }
         let taken: i64 = operatori::table
             .filter(operatori::partita_iva.eq(&piva))
             .count()
             .get_result(conn)?;
         if taken > 0 {
-            return Err(RegistryError::conflict(
-                "partita_iva_duplicate",
-                Some("partita_iva"),
-                "Un operatore economico con questa partita IVA è già iscritto all'albo",
-            ));
+            return Err(partita_iva_taken());
         }
         let id = Uuid::new_v4();
         diesel::insert_into(operatori::table)
@@ -387,7 +409,8 @@ pub fn register(
                 operatori::created_at.eq(ctx.at),
                 operatori::updated_at.eq(ctx.at),
             ))
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(registration_race)?;
         diesel::insert_into(operatore_status_history::table)
             .values((
                 operatore_status_history::operatore_id.eq(id),
@@ -462,6 +485,24 @@ pub fn mine(conn: &mut PgConnection, who: &Principal, now: DateTime<Utc>) -> Res
             what: "Operatore economico",
         })?;
     Ok(assemble(conn, vec![row], now)?.remove(0))
+}
+
+/// Who an award names in public: ragione sociale and partita IVA of the operatori held by
+/// these accounts (one per account: `owner_user_id` is unique). Public by law once a contract
+/// is awarded (art. 28; D.Lgs. 33/2013 art. 37); the caller decides that it is.
+pub fn public_identities(
+    conn: &mut PgConnection,
+    owners: &[Uuid],
+) -> Result<HashMap<Uuid, (String, String)>, RegistryError> {
+    let rows: Vec<(Uuid, String, String)> = operatori::table
+        .filter(operatori::owner_user_id.eq_any(owners))
+        .select((
+            operatori::owner_user_id,
+            operatori::ragione_sociale,
+            operatori::partita_iva,
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(u, r, p)| (u, (r, p))).collect())
 }
 
 pub(crate) fn load(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<Operatore, RegistryError> {

@@ -22,6 +22,7 @@ pub mod evaluation;
 pub mod exclusions;
 pub mod model;
 pub mod order;
+pub mod public_outcome;
 pub mod schema;
 mod scoped;
 pub mod technical_values;

@@ -20,6 +20,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, Problem};
 use crate::request_id::RequestId;
 use crate::state::AppState;
+use aggiudicazione::procedure::public_outcome::PublicAward;
 
 impl From<ProcedureError> for ApiError {
     fn from(e: ProcedureError) -> Self {
@@ -65,10 +66,10 @@ pub struct EnvelopeB {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(get_procedure, decide_admission, soccorso, soccorso_answer, soccorso_outcome, appoint, declare, envelopes_b, coefficients, close_technical, economic, art110, art110_answer, art110_outcome, exclusion_decision, propose, award_tender, requirement, communications, access_list, envelope_b, access_download),
+    paths(get_procedure, decide_admission, soccorso, soccorso_answer, soccorso_outcome, appoint, declare, envelopes_b, coefficients, close_technical, economic, art110, art110_answer, art110_outcome, exclusion_decision, propose, award_tender, requirement, communications, access_list, envelope_b, access_download, public_esito),
     components(schemas(Procedura, Participant, Soccorso, Member, RawCoefficient, Evaluation, Art110, Award, Requirement, ExclusionProposal, ExclusionDecision,
                         Communication, AdmissionDecision, SoccorsoRequest, Answer, Outcome, CommissionAppointment, Declaration,
-                        CoefficientsInput, EconomicPhase, Art110Request, RequirementCheck, EnvelopeB, Access, AccessibleEnvelope)),
+                        CoefficientsInput, EconomicPhase, Art110Request, RequirementCheck, EnvelopeB, Access, AccessibleEnvelope, PublicAward)),
     tags((name = "aggiudicazione", description = "Evaluation and award: admissions, soccorso istruttorio, commission, scores, anomaly, art. 110, award, standstill, communications, access"))
 )]
 pub struct Doc;
@@ -96,7 +97,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(communications)
         .service(access_list)
         .service(envelope_b)
-        .service(access_download);
+        .service(access_download)
+        .service(public_esito);
+}
+
+/// The awards of a tender once made (art. 28): awardee, contract amount, awarded discount,
+/// date, number of bidders; for each lot of a tender with lots. Empty before the award: a
+/// proposal is never published. No login needed; procedures by invitation stay 404 to anyone
+/// but their invitees and the ente's officials.
+#[utoipa::path(get, path = "/api/v1/public/bandi/{id}/esito", tag = "public", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<PublicAward>), (status = 404, body = Problem)))]
+#[get("/public/bandi/{id}/esito")]
+pub async fn public_esito(
+    state: web::Data<AppState>,
+    who: crate::auth::MaybeAuth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let out = state
+        .db(move |conn| aggiudicazione::procedure::public_outcome::public_awards(conn, who.0.as_ref(), id))
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// An opened envelope's plaintext, as an attachment named after the envelope.

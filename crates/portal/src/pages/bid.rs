@@ -289,7 +289,25 @@ async fn withdraw(
     let clock = state.clock.clone();
     let request_id = rid.0.clone();
     state
-        .db(move |conn| submit::withdraw(conn, &svc, clock.as_ref(), &who, id, lotto, &request_id))
+        .db(
+            move |conn| match submit::withdraw(conn, &svc, clock.as_ref(), &who, id, lotto, &request_id) {
+                Ok(_) => Ok(()),
+                // The same form sent twice (a double click): the first send withdrew the bid, and
+                // the browser shows the answer to the second. It says what is true, that the bid
+                // is withdrawn, rather than "Offerta non trovata".
+                Err(e @ offerte::OfferteError::NotFound { .. }) => {
+                    let bids = submit::my_bids(conn, &who, id)?;
+                    let here = bids.iter().filter(|b| b.lotto_id == lotto);
+                    let withdrawn = here.clone().any(|b| b.withdrawn_at.is_some());
+                    if withdrawn && here.clone().all(|b| b.withdrawn_at.is_some()) {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                }
+                Err(e) => Err(e),
+            },
+        )
         .await?;
     Ok(super::see_other(&back(id, lotto, "ritirata")))
 }

@@ -4,11 +4,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use aggiudicazione::procedure::public_outcome::{self, PublicAward};
 use askama::Template;
 use bando::model::{AnomalyMethod, Bando, Chiarimento, LotState, ProcedureType, PublicFilter, State, Versione};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::esiti::AwardLine;
 use super::{filled, pair, query};
 use crate::chrome::{Chrome, Section};
 use crate::error::PortalError;
@@ -388,6 +390,8 @@ struct DetailPage {
     lots: Vec<Lot>,
     versions: Vec<Version>,
     questions: Vec<Question>,
+    /// The awards made (art. 28), by lot number for a tender with lots.
+    awards: Vec<(Option<i32>, AwardLine)>,
     can_bid: bool,
     bid_login: bool,
     can_ask: bool,
@@ -486,12 +490,13 @@ async fn detail(
 ) -> Result<HttpResponse, PortalError> {
     let id = super::uuid(&path, "Bando")?;
     let who = visitor.principal.clone();
-    let (b, versions, questions): (Bando, Vec<Versione>, Vec<Chiarimento>) = state
+    let (b, versions, questions, awards): (Bando, Vec<Versione>, Vec<Chiarimento>, Vec<PublicAward>) = state
         .db(move |conn| {
             let b = bando::service::get_public(conn, who.as_ref(), id)?;
             let v = bando::service::versions(conn, who.as_ref(), id)?;
             let q = bando::service::public_clarifications(conn, who.as_ref(), id)?;
-            Ok::<_, bando::BandoError>((b, v, q))
+            let a = public_outcome::awards_of(conn, &public_outcome::scopes_of(&b))?;
+            Ok::<_, aggiudicazione::procedure::ProcedureError>((b, v, q, a))
         })
         .await?;
     let now = state.clock.now();
@@ -620,6 +625,7 @@ async fn detail(
                 answered: q.answered_at.map(|a| (forms::iso(&a), forms::rome(&a))),
             })
             .collect(),
+        awards: awards.iter().map(|a| (a.lotto, AwardLine::of(a))).collect(),
         can_bid: submissions_open && visitor.is_supplier(),
         bid_login: submissions_open && visitor.principal.is_none(),
         can_ask: questions_open && !visitor.is_official(),

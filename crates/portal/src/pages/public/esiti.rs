@@ -4,6 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use aggiudicazione::procedure::public_outcome::{self, PublicAward};
 use askama::Template;
 use bando::model::{Bando, LotState, PublicFilter, State};
 use serde::Deserialize;
@@ -45,6 +46,36 @@ pub struct LotOutcome {
     pub oggetto: String,
     pub state: &'static str,
     pub note: Option<String>,
+    pub award: Option<AwardLine>,
+}
+
+/// An award as the page writes it (art. 28: awardee and amount are public once awarded).
+pub struct AwardLine {
+    pub awardee: String,
+    pub partita_iva: String,
+    pub amount: Option<String>,
+    pub discount: Option<String>,
+    pub date: (String, String),
+    pub participants: i64,
+}
+
+impl AwardLine {
+    pub fn of(a: &PublicAward) -> Self {
+        AwardLine {
+            awardee: a.ragione_sociale.clone(),
+            partita_iva: a.partita_iva.clone(),
+            amount: a.contract_amount.as_ref().map(forms::euro),
+            discount: a
+                .awarded_discount
+                .map(|d| format!("{} %", d.normalize().to_string().replace('.', ","))),
+            date: (forms::iso(&a.awarded_at), forms::rome(&a.awarded_at)),
+            participants: a.participants,
+        }
+    }
+
+    fn find(awards: &[PublicAward], scope: uuid::Uuid) -> Option<Self> {
+        awards.iter().find(|a| a.scope_id == scope).map(Self::of)
+    }
 }
 
 pub struct Esito {
@@ -57,11 +88,13 @@ pub struct Esito {
     pub amount: String,
     pub state: &'static str,
     pub published: Option<(String, String)>,
+    /// The award of a tender without lots.
+    pub award: Option<AwardLine>,
     pub lots: Vec<LotOutcome>,
 }
 
 impl Esito {
-    fn of(b: &Bando) -> Self {
+    fn of(b: &Bando, awards: &[PublicAward]) -> Self {
         Esito {
             id: b.id.to_string(),
             oggetto: b.oggetto.clone(),
@@ -72,6 +105,11 @@ impl Esito {
             amount: forms::euro(&b.base_amount),
             state: labels::state(b.state),
             published: b.published_at.map(|p| (forms::iso(&p), forms::rome(&p))),
+            award: if b.lotti.is_empty() {
+                AwardLine::find(awards, b.id)
+            } else {
+                None
+            },
             lots: b
                 .lotti
                 .iter()
@@ -86,6 +124,7 @@ impl Esito {
                         LotState::Cancelled => "Annullato",
                     },
                     note: l.outcome_note.clone(),
+                    award: AwardLine::find(awards, l.id),
                 })
                 .collect(),
         }
@@ -131,14 +170,18 @@ async fn esiti(
         let who = visitor.principal.clone();
         let found = state
             .db(move |conn| {
-                Ok::<_, bando::BandoError>(
-                    bando::service::list_public(conn, who.as_ref(), &filter).map_err(api::ApiError::from),
-                )
+                let page = match bando::service::list_public(conn, who.as_ref(), &filter) {
+                    Ok(page) => page,
+                    Err(e) => return Ok(Err(api::ApiError::from(e))),
+                };
+                let scopes: Vec<_> = page.items.iter().flat_map(public_outcome::scopes_of).collect();
+                let awards = public_outcome::awards_of(conn, &scopes)?;
+                Ok::<_, aggiudicazione::procedure::ProcedureError>(Ok((page, awards)))
             })
             .await?;
         match found {
-            Ok(page) => {
-                items = page.items.iter().map(Esito::of).collect();
+            Ok((page, awards)) => {
+                items = page.items.iter().map(|b| Esito::of(b, &awards)).collect();
                 next = page
                     .next_cursor
                     .map(|c| format!("/esiti?{}&{}", pair("esito", &chosen), pair("cursore", &c)));

@@ -218,6 +218,15 @@ async fn save(
     };
     let ctx = state.audit_ctx(Some(who.user_id), &rid);
     let p = who.clone();
+    let changes = OperatoreUpdate {
+        ragione_sociale: Some(form.ragione_sociale.clone()),
+        forma_giuridica: Some(form.forma_giuridica.clone()),
+        codice_fiscale: Some(form.codice_fiscale.clone()),
+        sede_istat: Some(sede_istat.clone()),
+        sede_indirizzo: Some(form.sede_indirizzo.clone()),
+        pec: Some(form.pec.clone()),
+        legale_rappresentante: Some(lr.clone()),
+    };
     let outcome = match &entry {
         None => {
             let input = NewOperatore {
@@ -230,21 +239,23 @@ async fn save(
                 pec: form.pec.clone(),
                 legale_rappresentante: lr,
             };
-            state.db(move |conn| operatori::register(conn, &ctx, &p, &input)).await
+            state
+                .db(move |conn| match operatori::register(conn, &ctx, &p, &input) {
+                    // The same form sent twice at once (a double click): the other send
+                    // registered the entry a moment ago, so this one is a change to it, and
+                    // the page the browser shows last says the data were saved.
+                    Err(e) if e.code() == "operatore_already_registered" => {
+                        let id = operatori::mine(conn, &p, ctx.at)?.id;
+                        operatori::update(conn, &ctx, &p, id, &changes)
+                    }
+                    other => other,
+                })
+                .await
         }
         Some(op) => {
             let id = op.id;
-            let input = OperatoreUpdate {
-                ragione_sociale: Some(form.ragione_sociale.clone()),
-                forma_giuridica: Some(form.forma_giuridica.clone()),
-                codice_fiscale: Some(form.codice_fiscale.clone()),
-                sede_istat: Some(sede_istat),
-                sede_indirizzo: Some(form.sede_indirizzo.clone()),
-                pec: Some(form.pec.clone()),
-                legale_rappresentante: Some(lr),
-            };
             state
-                .db(move |conn| operatori::update(conn, &ctx, &p, id, &input))
+                .db(move |conn| operatori::update(conn, &ctx, &p, id, &changes))
                 .await
         }
     };

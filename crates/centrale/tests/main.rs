@@ -1,0 +1,8 @@
+//! The binary driven as a user drives it, one module per file.
+
+mod calculators_cli;
+mod crash;
+mod fuzz;
+mod seal_cli;
+mod walkthrough;
+mod web_fixtures;

@@ -1,0 +1,31 @@
+//! The journeys, one module per file (docs/testing.md, "Test binaries").
+
+mod abuse_accounts;
+mod abuse_downloads;
+mod abuse_inputs;
+mod abuse_offers;
+mod abuse_uploads;
+mod aggiudicazione;
+mod anomaly_2025;
+mod anomaly_vectors_http;
+mod authorization_matrix;
+mod award_order;
+mod bandi;
+mod busta_files;
+mod custody;
+mod documents;
+mod draws;
+mod foundation;
+mod invitees;
+mod legal_table;
+mod notify;
+mod offerte;
+mod procedure_order;
+mod qualification;
+mod registry;
+mod resumable_upload;
+mod scheduler;
+mod scoping_and_races;
+mod secrecy;
+mod time_limits;
+mod tools;
