@@ -91,21 +91,28 @@ pub struct TestApp {
     _db: TestDatabase,
 }
 
+/// One SQL statement through `psql` on the database at `db_url`, its output trimmed (for
+/// tests that run `centrale serve` themselves; others use [`TestApp::psql`]).
+#[track_caller]
+pub fn psql(db_url: &str, sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args([db_url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 impl TestApp {
     /// One SQL statement through `psql` on this test's database (what an insider with the
     /// database password sees, or a count the API does not give), its output trimmed.
     #[track_caller]
     pub fn psql(&self, sql: &str) -> String {
-        let out = std::process::Command::new("psql")
-            .args([self.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-            .output()
-            .expect("psql runs");
-        assert!(
-            out.status.success(),
-            "psql failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        psql(&self.db_url, sql)
     }
 
     pub fn start() -> Self {

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use offerte::archive::{self, ArchiveFile, Manifest};
 use offerte::custodian;
 use offerte::custody::{Contributions, TenderKey};
 use seal::envelope::AgeIdentity;
@@ -227,6 +228,21 @@ pub fn submit(c: &Client, bando: &str, kind: &str, body: &[u8]) {
         body,
     )
     .expect(201);
+}
+
+/// The archive of `files` for envelope `kind` of `bando` (no lot), as `centrale seal` and the
+/// portal pack it (`centrale-busta/1`).
+pub fn busta(bando: &str, kind: &str, files: &[(&str, &[u8])]) -> Vec<u8> {
+    let entries = files
+        .iter()
+        .map(|(n, b)| ArchiveFile::digest(n, *b).expect("digest"))
+        .collect();
+    let m = Manifest::new(bando.parse().expect("uuid"), None, kind, entries).expect("manifest");
+    let mut sorted = files.to_vec();
+    sorted.sort_by_key(|(n, _)| n.as_bytes().to_vec());
+    let mut out = Vec::new();
+    archive::write_archive(&m, sorted.into_iter().map(|(n, b)| (n.to_string(), b)), &mut out).expect("pack");
+    out
 }
 
 pub fn offer_c(discount: &str) -> Vec<u8> {

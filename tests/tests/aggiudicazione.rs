@@ -980,11 +980,25 @@ fn quantitative_and_tabular_criteria_come_from_envelope_b_and_the_total_is_ripar
     let bando = tender(&w, body);
     let c1 = w.custode.clone();
     // Envelope B: the declared values (the fourth bidder sends a plain report, no values).
+    // The second sends several files, as the portal and `centrale seal --file` pack them:
+    // its values are the archive's `valori-tecnici.json`.
+    let values_2 = json!({ "values": { "T2": 20, "T3": "nessuna", "T4": "7" } }).to_string();
     let envelopes_b = [
-        json!({ "relazione": "Studio 1", "values": { "T2": "10", "T3": "ISO 14001", "T4": 12 } }).to_string(),
-        json!({ "relazione": "Studio 2", "values": { "T2": 20, "T3": "nessuna", "T4": "7" } }).to_string(),
-        json!({ "relazione": "Studio 3", "values": { "T2": "50", "T4": 3 } }).to_string(),
-        "Relazione tecnica senza valori".to_string(),
+        json!({ "relazione": "Studio 1", "values": { "T2": "10", "T3": "ISO 14001", "T4": 12 } })
+            .to_string()
+            .into_bytes(),
+        busta(
+            &bando,
+            "B",
+            &[
+                ("relazione-tecnica.pdf", b"%PDF-1.4 Studio 2"),
+                (offerte::archive::VALUES_NAME, values_2.as_bytes()),
+            ],
+        ),
+        json!({ "relazione": "Studio 3", "values": { "T2": "50", "T4": 3 } })
+            .to_string()
+            .into_bytes(),
+        b"Relazione tecnica senza valori".to_vec(),
     ];
     let mut bidders = Vec::new();
     for (i, b) in envelopes_b.iter().enumerate() {
@@ -992,7 +1006,7 @@ fn quantitative_and_tabular_criteria_come_from_envelope_b_and_the_total_is_ripar
         let uid = supplier(&w.app, &email);
         let c = w.login(&email);
         submit(&c, &bando, "A", b"domanda e DGUE");
-        submit(&c, &bando, "B", b.as_bytes());
+        submit(&c, &bando, "B", b);
         submit(&c, &bando, "C", &offer_c("10"));
         bidders.push(uid);
     }

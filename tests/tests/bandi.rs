@@ -1217,19 +1217,6 @@ fn each_publication_check_names_its_code_field_and_article_and_the_fixed_tender_
     }
 }
 
-fn psql(app: &TestApp, sql: &str) -> String {
-    let out = std::process::Command::new("psql")
-        .args([app.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "psql failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// Documents carry their SHA-256: returned at upload, listed in the public detail, sent with
 /// the bytes (`X-Content-SHA256`, ETag) and checked on every read — altered bytes are never
 /// served as the published document.
@@ -1274,7 +1261,7 @@ fn documents_are_served_with_their_sha256_and_checked_on_every_read() {
 
     // Bytes altered behind the platform's back: refused, not served under the old hash.
     // (The table is append-only by trigger; a superuser working on the disk goes around it.)
-    psql(&w.app, &format!("SET session_replication_role = replica; UPDATE bando_documenti SET content = convert_to('falsificato', 'UTF8') WHERE id = '{}'", id(&doc)));
+    w.app.psql(&format!("SET session_replication_role = replica; UPDATE bando_documenti SET content = convert_to('falsificato', 'UTF8') WHERE id = '{}'", id(&doc)));
     let p = w
         .app
         .client()

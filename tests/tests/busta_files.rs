@@ -12,21 +12,7 @@ use std::io::Read;
 use journeys::serde_json::{json, Value};
 use journeys::tender_world::*;
 use journeys::{Client, TestApp};
-use offerte::archive::{self, ArchiveFile, Manifest};
-
-/// The archive of `files` for envelope `kind` of `bando`, as `centrale seal` packs it.
-fn busta(bando: &str, kind: &str, files: &[(&str, &[u8])]) -> Vec<u8> {
-    let entries = files
-        .iter()
-        .map(|(n, b)| ArchiveFile::digest(n, *b).expect("digest"))
-        .collect();
-    let m = Manifest::new(bando.parse().expect("uuid"), None, kind, entries).expect("manifest");
-    let mut sorted = files.to_vec();
-    sorted.sort_by_key(|(n, _)| n.as_bytes().to_vec());
-    let mut out = Vec::new();
-    archive::write_archive(&m, sorted.into_iter().map(|(n, b)| (n.to_string(), b)), &mut out).expect("pack");
-    out
-}
+use offerte::archive::{self, ArchiveFile};
 
 /// Submits (server-sealed) and returns the envelope id.
 fn submit_id(c: &Client, bando: &str, kind: &str, body: &[u8]) -> String {

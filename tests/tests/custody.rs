@@ -82,15 +82,6 @@ fn get_bytes(w: &World, who: &Client, path: &str) -> (u16, Vec<u8>) {
     (status, out)
 }
 
-fn psql(w: &World, sql: &str) -> String {
-    let out = std::process::Command::new("psql")
-        .args([w.app.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        .output()
-        .expect("psql runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 #[test]
 fn the_rup_alone_even_as_a_custodian_cannot_open_or_derive_the_key() {
     let mut w = tender_world::world();
@@ -124,7 +115,7 @@ fn the_rup_alone_even_as_a_custodian_cannot_open_or_derive_the_key() {
     );
     assert!(gone.status == 404 || gone.status == 405, "{}", gone.status);
     assert_eq!(
-        psql(&w, "SELECT count(*) FROM seal_opening_shares"),
+        w.app.psql("SELECT count(*) FROM seal_opening_shares"),
         "1",
         "only the RUP's own share is stored"
     );
@@ -135,10 +126,9 @@ fn zeroize_box(s: dkg::Scalar) -> zeroize::Zeroizing<dkg::Scalar> {
 }
 
 fn public_key(w: &World, bando: &str, kind: &str) -> dkg::Point {
-    dkg::parse_point(&psql(
-        w,
-        &format!("SELECT encode(public_key, 'hex') FROM seal_kind_keys WHERE bando_id = '{bando}' AND kind = '{kind}'"),
-    ))
+    dkg::parse_point(&w.app.psql(&format!(
+        "SELECT encode(public_key, 'hex') FROM seal_kind_keys WHERE bando_id = '{bando}' AND kind = '{kind}'"
+    )))
     .expect("point")
 }
 
@@ -198,7 +188,7 @@ fn a_custodian_cannot_upload_a_contribution_or_share_for_another_custodian() {
     outsider
         .post(&format!("/api/v1/bandi/{bando}/aperture/A/quote"), &rups)
         .expect_problem(403, "not_custodian");
-    assert_eq!(psql(&w, "SELECT count(*) FROM seal_opening_shares"), "0");
+    assert_eq!(w.app.psql("SELECT count(*) FROM seal_opening_shares"), "0");
 }
 
 #[test]
@@ -222,7 +212,7 @@ fn a_wrong_or_forged_share_is_refused() {
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/aperture/B/quote"), &b_share)
         .expect_problem(409, "opening_out_of_order");
-    assert_eq!(psql(&w, "SELECT count(*) FROM seal_opening_shares"), "0");
+    assert_eq!(w.app.psql("SELECT count(*) FROM seal_opening_shares"), "0");
 }
 
 #[test]
@@ -328,9 +318,7 @@ fn opening_a_does_not_yield_material_that_decrypts_c() {
     tender_world::open(&w, &bando, "A");
     // Whoever saw everything the opening of A used (both custodians' shares of A, in the
     // database) rebuilds the key of A, and it does not open C.
-    let rows = psql(
-        &w,
-        &format!("SELECT position || ':' || encode(share, 'hex') FROM seal_opening_shares WHERE bando_id = '{bando}' AND kind = 'A'"),
+    let rows = w.app.psql(&format!("SELECT position || ':' || encode(share, 'hex') FROM seal_opening_shares WHERE bando_id = '{bando}' AND kind = 'A'"),
     );
     let shares: Vec<(u32, dkg::Scalar)> = rows
         .lines()
@@ -350,7 +338,7 @@ fn opening_a_does_not_yield_material_that_decrypts_c() {
     assert_eq!(err.code(), "envelope.decrypt_failed");
     // No share of C exists before C may be opened.
     assert_eq!(
-        psql(&w, "SELECT count(*) FROM seal_opening_shares WHERE kind = 'C'"),
+        w.app.psql("SELECT count(*) FROM seal_opening_shares WHERE kind = 'C'"),
         "0"
     );
 }
@@ -451,9 +439,8 @@ fn a_double_click_on_submitting_a_share_stores_it_once_and_answers_no_5xx() {
     for (s, b) in replies.iter().filter(|(s, _)| *s != 201) {
         assert_eq!((*s, b["code"].as_str()), (409, Some("share_already_submitted")), "{b}");
     }
-    let stored = psql(
-        &w,
-        &format!("SELECT count(*) FROM seal_opening_shares WHERE bando_id = '{bando}' AND kind = 'A'"),
-    );
+    let stored = w.app.psql(&format!(
+        "SELECT count(*) FROM seal_opening_shares WHERE bando_id = '{bando}' AND kind = 'A'"
+    ));
     assert_eq!(stored.trim(), "1");
 }

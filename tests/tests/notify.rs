@@ -2,7 +2,6 @@
 //! SMTP server (started by the harness on a loopback port), once, marked sent and audited;
 //! a refusing relay leaves the row queued with its error until a later attempt succeeds.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use journeys::serde_json::{json, Value};
@@ -10,19 +9,6 @@ use journeys::{Client, TestApp};
 
 const PASSWORD: &str = "fornitore-password";
 const PIVA: [&str; 2] = ["00514490010", "01199250158"];
-
-fn psql(app: &TestApp, sql: &str) -> String {
-    let out = Command::new("psql")
-        .args([app.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "psql failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// A registered supplier with its mandatory documents, pending qualification.
 fn pending_supplier(app: &TestApp, email: &str, name: &str, piva: &str) -> (Client, String) {
@@ -76,9 +62,7 @@ fn events(c: &Client, id: &str, action: &str) -> Vec<Value> {
 
 /// (sent, attempts, last_error, message_id) of the operatore's one notification.
 fn row(app: &TestApp, id: &str) -> (bool, i32, String, String) {
-    let line = psql(
-        app,
-        &format!(
+    let line = app.psql(&format!(
             "SELECT (sent_at IS NOT NULL) || '|' || attempts || '|' || coalesce(last_error, '') || '|' || coalesce(message_id, '')
              FROM notifications_outbox WHERE object_type = 'operatore' AND object_id = '{id}'"
         ),
@@ -245,7 +229,8 @@ fn two_dispatchers_on_one_database_never_send_a_row_twice() {
         decide(&admin, &id, json!({ "action": "reinstate" }));
         ids.push(id);
     }
-    let queued: usize = psql(&app, "SELECT count(*) FROM notifications_outbox WHERE sent_at IS NULL")
+    let queued: usize = app
+        .psql("SELECT count(*) FROM notifications_outbox WHERE sent_at IS NULL")
         .parse()
         .expect("count");
     assert_eq!(queued, 6);
@@ -281,15 +266,12 @@ fn two_dispatchers_on_one_database_never_send_a_row_twice() {
     notification_ids.dedup();
     assert_eq!(notification_ids.len(), 6, "every row sent exactly once");
     assert_eq!(
-        psql(&app, "SELECT count(*) FROM notifications_outbox WHERE sent_at IS NULL"),
+        app.psql("SELECT count(*) FROM notifications_outbox WHERE sent_at IS NULL"),
         "0"
     );
     assert_eq!(
-        psql(
-            &app,
-            "SELECT count(*) FROM audit_events WHERE action = 'notify.delivered'"
-        ),
+        app.psql("SELECT count(*) FROM audit_events WHERE action = 'notify.delivered'"),
         "6"
     );
-    assert_eq!(psql(&app, "SELECT max(attempts) FROM notifications_outbox"), "1");
+    assert_eq!(app.psql("SELECT max(attempts) FROM notifications_outbox"), "1");
 }

@@ -41,19 +41,6 @@ fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
 }
 
-fn psql(app: &TestApp, sql: &str) -> String {
-    let out = Command::new("psql")
-        .args([app.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "psql failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 struct Custodian {
     user_id: String,
     email: &'static str,
@@ -742,17 +729,14 @@ fn the_log_serves_proofs_and_only_hashes_and_closes_each_tender_at_its_deadline(
         .collect();
     seal::merkle::verify_consistency(size, closed, &cp.root, &new_cp.root, &proof).expect("consistent");
     assert_eq!(
-        psql(
-            &w.app,
-            &format!("SELECT kind FROM log_leaves WHERE leaf_index = {size}")
-        ),
+        w.app
+            .psql(&format!("SELECT kind FROM log_leaves WHERE leaf_index = {size}")),
         "tender_closed"
     );
     assert_eq!(
-        psql(
-            &w.app,
-            &format!("SELECT tree_size FROM seal_closures WHERE bando_id = '{bando}'")
-        ),
+        w.app.psql(&format!(
+            "SELECT tree_size FROM seal_closures WHERE bando_id = '{bando}'"
+        )),
         closed.to_string()
     );
 }
@@ -839,7 +823,8 @@ fn opening_needs_k_shares_after_the_deadline_in_order_and_is_logged() {
         .collect();
     assert_eq!(kinds, vec!["A", "B", "C"]);
     assert_eq!(
-        psql(&w.app, "SELECT count(*) FROM log_leaves WHERE kind = 'envelope_opened'"),
+        w.app
+            .psql("SELECT count(*) FROM log_leaves WHERE kind = 'envelope_opened'"),
         "3"
     );
     // Suppliers never read the plaintext; the commission does.
@@ -927,10 +912,9 @@ fn secrecy_no_marker_in_a_database_dump_or_the_blob_store_before_the_opening() {
 /// The commission's closing of the technical phase, recorded directly: on OEPV envelope C
 /// opens only after it (the whole procedure is in tests/tests/aggiudicazione.rs).
 fn technical_phase_closed(app: &TestApp, bando: &str) {
-    psql(
-        app,
-        &format!("INSERT INTO agg_evaluations (scope_id, technical_closed_at) VALUES ('{bando}', now())"),
-    );
+    app.psql(&format!(
+        "INSERT INTO agg_evaluations (scope_id, technical_closed_at) VALUES ('{bando}', now())"
+    ));
 }
 
 /// The RUP appoints a one-member commission (art. 93) and the member declares.
@@ -1034,10 +1018,10 @@ fn tampering_with_a_blob_a_receipt_or_a_leaf_is_reported_by_the_offline_verifier
     verify_bundle(&bundle_b, &file_b[..], None, Pins::default()).expect("B verifies");
 
     // 1. One byte of a stored blob.
-    let blob = w.app.seal_dir.join(psql(
-        &w.app,
-        &format!("SELECT blob_path FROM envelopes WHERE id = '{a_id}'"),
-    ));
+    let blob = w.app.seal_dir.join(
+        w.app
+            .psql(&format!("SELECT blob_path FROM envelopes WHERE id = '{a_id}'")),
+    );
     let mut bytes = std::fs::read(&blob).expect("blob");
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
@@ -1047,21 +1031,17 @@ fn tampering_with_a_blob_a_receipt_or_a_leaf_is_reported_by_the_offline_verifier
     assert_eq!(err.check, "envelope-digest", "{err}");
 
     // 2. A receipt row (the envelope kind rewritten).
-    psql(
-        &w.app,
-        &format!(
-            "ALTER TABLE receipts DISABLE TRIGGER receipts_append_only;
+    w.app.psql(&format!(
+        "ALTER TABLE receipts DISABLE TRIGGER receipts_append_only;
          UPDATE receipts SET canonical = replace(canonical, 'envelope B', 'envelope A') WHERE envelope_id = '{b_id}';"
-        ),
-    );
+    ));
     let served: VerificationBundle =
         serde_json::from_value(acme.get(&format!("/api/v1/buste/{b_id}/ricevuta")).expect(200)).expect("bundle");
     let err = verify_bundle(&served, &file_b[..], None, Pins::default()).expect_err("tampered receipt");
     assert_eq!(err.check, "receipt-signature", "{err}");
 
     // 3. A dropped leaf (the tender's TenderPublished, index 0).
-    psql(
-        &w.app,
+    w.app.psql(
         "ALTER TABLE log_leaves DISABLE TRIGGER log_leaves_append_only;
                   DELETE FROM log_leaves WHERE leaf_index = 0;",
     );
@@ -1190,13 +1170,10 @@ fn on_a_procedure_by_invitation_the_invitation_list_decides() {
 }
 
 fn outbox(w: &World, bando: &str) -> Vec<String> {
-    let rows = psql(
-        &w.app,
-        &format!(
-            "SELECT recipient_user_id || ' ' || recipient_address FROM notifications_outbox
+    let rows = w.app.psql(&format!(
+        "SELECT recipient_user_id || ' ' || recipient_address FROM notifications_outbox
              WHERE object_type = 'bando' AND object_id = '{bando}' ORDER BY recipient_address, created_at"
-        ),
-    );
+    ));
     rows.lines().map(str::to_string).collect()
 }
 
@@ -1291,10 +1268,9 @@ fn a_rettifica_after_bids_flags_them_until_confirmed_or_replaced_and_tells_their
     let mut sorted = expected.clone();
     sorted.sort_by_key(|r| r.split(' ').nth(1).map(str::to_string));
     assert_eq!(rows, sorted);
-    let subject = psql(
-        &w.app,
-        &format!("SELECT DISTINCT subject FROM notifications_outbox WHERE object_id = '{bando}'"),
-    );
+    let subject = w.app.psql(&format!(
+        "SELECT DISTINCT subject FROM notifications_outbox WHERE object_id = '{bando}'"
+    ));
     assert!(subject.contains("confermare o sostituire"), "{subject}");
 
     // Acme confirms (audited); Beta replaces its envelope. Neither is flagged any more.
@@ -1309,13 +1285,10 @@ fn a_rettifica_after_bids_flags_them_until_confirmed_or_replaced_and_tells_their
     assert_eq!(mine["requires_confirmation"], false);
     assert_eq!(mine["confirmations"][0]["version"], 2);
     assert_eq!(
-        psql(
-            &w.app,
-            &format!(
-                "SELECT count(*) FROM audit_events WHERE action = 'offerte.bid_confirmed' AND actor_user_id = '{}'",
-                acme.user_id
-            )
-        ),
+        w.app.psql(&format!(
+            "SELECT count(*) FROM audit_events WHERE action = 'offerte.bid_confirmed' AND actor_user_id = '{}'",
+            acme.user_id
+        )),
         "1"
     );
     acme.client

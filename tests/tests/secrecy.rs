@@ -4,25 +4,11 @@
 //! are recorded at the time and the auditor reads them once the deadline has passed. The asker
 //! of a chiarimento is never shown to the ente (art. 88).
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use journeys::serde_json::{json, Value};
 use journeys::tender_world::*;
-use journeys::{Client, TestApp};
-
-fn psql(app: &TestApp, sql: &str) -> String {
-    let out = Command::new("psql")
-        .args([app.db_url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "psql failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use journeys::Client;
 
 fn works_tender(w: &World) -> Value {
     works_tender_body(
@@ -55,12 +41,13 @@ fn bidder(w: &World, email: &str) -> Bidder {
 fn wait_for_notices(w: &World, bando: &str, n: usize) {
     let t0 = Instant::now();
     loop {
-        let rows: usize = psql(
-            &w.app,
-            &format!("SELECT count(*) FROM notifications_outbox WHERE object_type = 'bando' AND object_id = '{bando}'"),
-        )
-        .parse()
-        .expect("count");
+        let rows: usize = w
+            .app
+            .psql(&format!(
+                "SELECT count(*) FROM notifications_outbox WHERE object_type = 'bando' AND object_id = '{bando}'"
+            ))
+            .parse()
+            .expect("count");
         if rows >= n {
             return;
         }
@@ -212,15 +199,12 @@ fn secrecy_no_official_learns_who_bid_or_how_many_before_the_deadline_and_the_au
     assert_eq!(own.as_array().map(Vec::len), Some(1), "{own}");
 
     // The events were recorded at the time, with the ente, and hidden until the deadline.
-    let hidden = psql(
-        &w.app,
-        &format!(
-            "SELECT count(*) FROM audit_events WHERE ente_id = '{}' AND sealed_until_deadline_of = '{bando}' \
+    let hidden = w.app.psql(&format!(
+        "SELECT count(*) FROM audit_events WHERE ente_id = '{}' AND sealed_until_deadline_of = '{bando}' \
              AND visible_from IS NOT NULL \
              AND action IN ('offerte.envelope_submitted', 'offerte.rettifica_notified', 'offerte.bid_confirmed')",
-            w.ente
-        ),
-    );
+        w.ente
+    ));
     assert_eq!(hidden, "7", "4 envelopes, 2 notices, 1 confirmation");
 
     // After the (extended) deadline the auditor reads who bid, when, and the notices.

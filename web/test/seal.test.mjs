@@ -11,11 +11,13 @@ import {
   sealEnvelope,
   uploadEnvelope,
   economicOfferJson,
+  technicalValuesJson,
   SealFailure,
   AGE_MAGIC,
 } from "../../crates/portal/assets/js/seal.js";
 import { describeFiles, packBytes } from "../../crates/portal/assets/js/archive.js";
 import { startServer } from "../support/server.mjs";
+import { onDemandFile, PIECE } from "../support/on-demand-file.mjs";
 
 const BANDO = "00000000-0000-0000-0000-0000000000aa";
 const sha = (b) => createHash("sha256").update(b).digest("hex");
@@ -46,7 +48,15 @@ async function run(srv, recipients, busta, files, extra = {}) {
   const client = apiClient({ api: srv.base, csrf: srv.csrf });
   const recipient = await fetchRecipient(client, BANDO, busta);
   assert.equal(recipient, recipients[busta], "the recipient of this envelope kind");
-  const sealed = await sealEnvelope({ recipient, bando: BANDO, lotto: null, busta, files, economic: extra.economic });
+  const sealed = await sealEnvelope({
+    recipient,
+    bando: BANDO,
+    lotto: null,
+    busta,
+    files,
+    economic: extra.economic,
+    technical: extra.technical,
+  });
   const statuses = [];
   const result = await uploadEnvelope(client, {
     bando: BANDO,
@@ -105,6 +115,33 @@ test("envelope C: only age ciphertext is sent, and it decrypts to the archive wi
   } finally {
     await srv.close();
   }
+});
+
+test("envelope B: the declared values join the files as valori-tecnici.json, as the engine reads them", async () => {
+  const { ids, recipients } = await keys();
+  const srv = await startServer({ recipients, chunkBytes: 65536 });
+  try {
+    const files = [new File(["Relazione tecnica"], "relazione-tecnica.pdf")];
+    const technical = [
+      { code: "T2", value: " 1.234,5 ", numeric: true },
+      { code: "T3", value: "ISO 14001", numeric: false },
+      { code: "T4", value: "", numeric: true },
+    ];
+    const { sealed } = await run(srv, recipients, "B", files, { technical });
+    assert.deepEqual(
+      sealed.entries.map((e) => e.name),
+      ["relazione-tecnica.pdf", "valori-tecnici.json"],
+    );
+    const plain = new TextDecoder().decode(await decrypt(ids.B, new Uint8Array(srv.state.stored)));
+    assert.ok(plain.includes('{"values":{"T2":"1234.5","T3":"ISO 14001"}}'), "T4 left out: not declared");
+  } finally {
+    await srv.close();
+  }
+  assert.throws(
+    () => technicalValuesJson([{ code: "T2", value: "dieci", numeric: true }]),
+    (e) => e.code === "technical_value_invalid" && /T2/.test(e.message),
+  );
+  assert.equal(technicalValuesJson([{ code: "T2", value: "-3", numeric: true }]), '{"values":{"T2":"-3"}}');
 });
 
 test("a dropped connection resumes at the part that did not arrive, never from the start", async () => {
@@ -190,36 +227,28 @@ test("the economic offer is decimal strings in the engine's keys, never floats",
   assert.throws(() => economicOfferJson("punteggio", {}), (e) => e.code === "economic_criterion");
 });
 
-test("a 200 MB envelope is sealed and uploaded with flat memory", { timeout: 600000 }, async () => {
+test("a 200 MB envelope is sealed and uploaded reading no further ahead than one part", { timeout: 600000 }, async () => {
   const { recipients } = await keys();
-  // The server keeps only a running digest: the memory measured is the client's.
-  const srv = await startServer({ recipients, chunkBytes: 8 * 1024 * 1024, keep: false });
+  const chunkBytes = 8 * 1024 * 1024;
+  const srv = await startServer({ recipients, chunkBytes, keep: false });
   try {
     const total = 200 * 1024 * 1024;
-    const piece = new Uint8Array(1024 * 1024).fill(0x41);
-    // A file-like object whose stream makes its bytes on demand: 200 MB never exist at once.
-    const big = {
-      name: "elaborati.bin",
-      size: total,
-      stream() {
-        let left = total;
-        return new ReadableStream({
-          pull(c) {
-            if (left === 0) return c.close();
-            const n = Math.min(left, piece.length);
-            left -= n;
-            c.enqueue(piece.slice(0, n));
-          },
-        });
-      },
-    };
+    // What the sealer has pulled from the file, against what the server has acknowledged, is
+    // what the page holds: it must stay within one part (plus the pieces in flight), which
+    // is the "without holding it all in memory" of issue 12 as a count, not a timing. The
+    // process's memory is measured by `make bench` (web/bench/seal-memory.mjs).
+    // The file is read twice: once for the manifest's SHA-256 (before anything is sent),
+    // then to pack it into the archive as it is encrypted and sent; the bound is on the second.
+    const pulled = [0, 0, 0];
+    let sent = 0;
+    let ahead = 0;
+    const big = onDemandFile("elaborati.bin", total, (n, pass) => {
+      pulled[Math.min(pass, 2)] += n;
+      if (pass === 2) ahead = Math.max(ahead, pulled[2] - sent);
+    });
     const client = apiClient({ api: srv.base, csrf: srv.csrf });
     const sealed = await sealEnvelope({ recipient: recipients.A, bando: BANDO, busta: "A", files: [big] });
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const timer = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 20);
+    let parts = 0;
     const result = await uploadEnvelope(client, {
       bando: BANDO,
       busta: "A",
@@ -227,16 +256,20 @@ test("a 200 MB envelope is sealed and uploaded with flat memory", { timeout: 600
       size: sealed.size,
       sleep: noSleep,
       keepUpTo: 0,
-      onProgress: () => {
-        peak = Math.max(peak, process.memoryUsage().rss);
+      onProgress: (n) => {
+        parts += 1;
+        sent = n;
       },
     });
-    clearInterval(timer);
     assert.ok(sealed.size > total);
     assert.equal(result.size, sealed.size);
+    assert.deepEqual(pulled, [0, total, total], "read whole twice: the manifest, then the archive");
+    assert.ok(parts >= total / chunkBytes, `${parts} parts for 200 MB in parts of 8 MiB`);
+    assert.ok(
+      ahead <= chunkBytes + 4 * PIECE,
+      `the sealer read ${(ahead / 2 ** 20).toFixed(1)} MiB ahead of what the server had`,
+    );
     assert.equal(result.blob, null, "too big to keep in the page: the API download is offered");
-    const grew = (peak - before) / (1024 * 1024);
-    assert.ok(grew < 120, `memory grew by ${grew.toFixed(0)} MB while sealing 200 MB`);
   } finally {
     await srv.close();
   }

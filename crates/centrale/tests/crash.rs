@@ -154,19 +154,6 @@ fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
 }
 
-fn psql(db_url: &str, sql: &str) -> String {
-    let out = Command::new("psql")
-        .args([db_url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "psql failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// The ente, three officials (the RUP and two custodians), a published open procedure
 /// with 2-of-3 custody and its key, and three qualified suppliers. Returns the tender id
 /// and the suppliers' logged-in clients.
@@ -487,27 +474,27 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
     //    recorded digest and size, and no bid is without envelopes.
     let url = db.url();
     assert_eq!(
-        psql(
+        journeys::psql(
             url,
             "SELECT count(*) FROM envelopes e LEFT JOIN receipts r ON r.envelope_id = e.id WHERE r.envelope_id IS NULL"
         ),
         "0"
     );
     assert_eq!(
-        psql(
+        journeys::psql(
             url,
             "SELECT count(*) FROM envelopes e LEFT JOIN log_leaves l ON l.id = e.leaf_id WHERE l.id IS NULL"
         ),
         "0"
     );
     assert_eq!(
-        psql(
+        journeys::psql(
             url,
             "SELECT count(*) FROM bids b WHERE NOT EXISTS (SELECT 1 FROM envelopes e WHERE e.bid_id = b.id)"
         ),
         "0"
     );
-    let rows = psql(
+    let rows = journeys::psql(
         url,
         "SELECT blob_path || ' ' || sha256 || ' ' || size_bytes FROM envelopes",
     );
@@ -575,7 +562,7 @@ fn sigkill_during_a_burst_of_submissions_loses_no_receipt_and_leaves_no_half_bid
 }
 
 fn stored_ids(url: &str) -> Vec<String> {
-    psql(url, "SELECT id FROM envelopes")
+    journeys::psql(url, "SELECT id FROM envelopes")
         .lines()
         .map(str::to_string)
         .collect()

@@ -22,6 +22,9 @@ pub const FORMAT: &str = "centrale-busta/1";
 pub const MANIFEST_NAME: &str = "manifest.json";
 /// The member of envelope C that the award engine reads (`opening::economic_offer`).
 pub const OFFER_NAME: &str = "offerta-economica.json";
+/// The member of envelope B with the values of the quantitative and tabular criteria, which
+/// the platform scores itself (`aggiudicazione::procedure::technical_values`).
+pub const VALUES_NAME: &str = "valori-tecnici.json";
 pub const MAX_FILES: usize = 50;
 /// 50 entries of at most 100-byte names take a few KiB; anything larger is not a manifest.
 const MAX_MANIFEST_BYTES: u64 = 64 * 1024;

@@ -291,8 +291,8 @@ fn the_bid_page_is_the_suppliers_own_and_closes_at_the_deadline() {
     assert!(bid[0]["withdrawn_at"].is_null());
 }
 
-#[test]
-fn a_supplier_withdraws_before_the_deadline_from_the_page() {
+/// An open tender with one bid (envelope A), its bidder on the API and in the portal.
+fn bidder_on_open_tender() -> (World, String, journeys::Client, WebClient) {
     let w = world();
     let bando = open_tender(&w);
     tender_world::supplier(&w.app, "op@impresa.it");
@@ -300,6 +300,12 @@ fn a_supplier_withdraws_before_the_deadline_from_the_page() {
     tender_world::submit(&supplier, &bando, "A", b"domanda");
     let b = browser(&w.app);
     b.login("op@impresa.it", PASSWORD);
+    (w, bando, supplier, b)
+}
+
+#[test]
+fn a_supplier_withdraws_before_the_deadline_from_the_page() {
+    let (_w, bando, supplier, b) = bidder_on_open_tender();
     let path = format!("/bandi/{bando}/offerta");
     let csrf = b.get(&path).expect(200).csrf();
     let done = b
@@ -322,13 +328,7 @@ fn a_supplier_withdraws_before_the_deadline_from_the_page() {
 /// is still "Offerta non trovata".
 #[test]
 fn a_double_click_on_withdraw_withdraws_once() {
-    let w = world();
-    let bando = open_tender(&w);
-    tender_world::supplier(&w.app, "op@impresa.it");
-    let supplier = w.app.client().logged_in("op@impresa.it", PASSWORD);
-    tender_world::submit(&supplier, &bando, "A", b"domanda");
-    let b = browser(&w.app);
-    b.login("op@impresa.it", PASSWORD);
+    let (w, bando, supplier, b) = bidder_on_open_tender();
     let path = format!("/bandi/{bando}/offerta/ritiro");
     let csrf = b.get(&format!("/bandi/{bando}/offerta")).expect(200).csrf();
     let fields = [("_csrf", csrf.as_str()), ("conferma", "si")];
@@ -352,4 +352,37 @@ fn a_double_click_on_withdraw_withdraws_once() {
     let csrf = none.get(&format!("/bandi/{bando}/offerta")).expect(200).csrf();
     let refused = none.post_form(&path, &[("_csrf", csrf.as_str()), ("conferma", "si")]);
     assert_eq!(refused.status, 404, "{}", refused.text);
+}
+
+/// Envelope B of a tender with criteria the platform scores itself: the sealing form asks
+/// for each declared value (a number with its rule, or one of the table's options), which the
+/// browser writes into the archive's `valori-tecnici.json` for the award engine; a
+/// discretionary criterion (the commission's) and the other envelopes ask for none.
+#[test]
+fn envelope_b_asks_for_the_values_of_quantitative_and_tabular_criteria() {
+    let w = world();
+    let mut body = journeys::browser::services_tender_body(&w, "Servizio di pulizia delle scuole", 4_100_001);
+    body["oepv"]["criteria"] = json!([
+        { "code": "T1", "description": "Metodologia", "weight": "30", "kind": "discretionary" },
+        { "code": "T2", "description": "Tempo di intervento (ore)", "weight": "20", "kind": "quantitative",
+          "quantitative": { "better": "lower", "min": "0", "max": "40" } },
+        { "code": "T3", "description": "Certificazione ambientale", "weight": "10", "kind": "tabular",
+          "table": [ { "option": "EMAS", "coefficient": "1" }, { "option": "ISO 14001", "coefficient": "0.625" } ] },
+        { "code": "T4", "description": "Anni di esperienza", "weight": "10", "kind": "tabular",
+          "table": [ { "to": "5", "coefficient": "0" }, { "from": "5", "coefficient": "1" } ] }
+    ]);
+    let bando = tender_world::tender(&w, body);
+    tender_world::supplier(&w.app, "op@impresa.it");
+    let b = browser(&w.app);
+    b.login("op@impresa.it", PASSWORD);
+    let page = b.get(&format!("/bandi/{bando}/offerta?busta=B")).expect(200);
+    assert!(page.contains("id=\"valori-tecnici\""), "{}", page.text);
+    assert!(page.contains("data-criterio=\"T2\" data-numero=\"1\""));
+    assert!(page.contains("Punteggio pieno a 0 (più basso è meglio), nullo a 40"));
+    assert!(page.contains("<option value=\"ISO 14001\">ISO 14001</option>"));
+    assert!(page.contains("data-criterio=\"T4\" data-numero=\"1\""));
+    assert!(page.contains("da 5 a meno di —: coefficiente 1"));
+    assert!(!page.contains("data-criterio=\"T1\""), "the commission scores T1");
+    let a = b.get(&format!("/bandi/{bando}/offerta?busta=A")).expect(200);
+    assert!(!a.contains("valori-tecnici"));
 }

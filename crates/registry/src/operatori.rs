@@ -331,6 +331,22 @@ fn validated(input: &NewOperatore) -> Result<(String, Valid), RegistryError> {
 }
 
 /// A supplier account registers its operatore economico; the entry starts `pending`.
+/// The first key of the advisory lock that serialises one account's registrations (the
+/// two-key form: a space of its own, apart from the sequencer's one-key lock).
+const REGISTRATION_LOCK: i32 = 0x4f50_0001;
+
+/// The second key: the account's id folded to 32 bits; two accounts sharing it only wait
+/// for each other.
+fn account_key(user: Uuid) -> i32 {
+    let b = user.as_bytes();
+    i32::from_be_bytes([
+        b[0] ^ b[4] ^ b[8] ^ b[12],
+        b[1] ^ b[5] ^ b[9] ^ b[13],
+        b[2] ^ b[6] ^ b[10] ^ b[14],
+        b[3] ^ b[7] ^ b[11] ^ b[15],
+    ])
+}
+
 fn already_registered() -> RegistryError {
     RegistryError::conflict(
         "operatore_already_registered",
@@ -373,6 +389,13 @@ pub fn register(
     }
     let (piva, v) = validated(input)?;
     conn.transaction(|conn| {
+        // One registration of an account at a time: the two sends of a double click meet the
+        // check below in turn, so the second reads "already registered" (which the portal
+        // turns into a change of the entry) instead of racing the first to the unique keys.
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind::<diesel::sql_types::Integer, _>(REGISTRATION_LOCK)
+            .bind::<diesel::sql_types::Integer, _>(account_key(who.user_id))
+            .execute(conn)?;
         let mine: i64 = operatori::table
             .filter(operatori::owner_user_id.eq(who.user_id))
             .count()

@@ -14,11 +14,12 @@
 //! finite expansion in 10 decimals is rounded half-even to 10 and flagged `inexact`.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::str::FromStr;
 
 use bando::{Better, Criterion, CriterionKind};
+use offerte::archive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use uuid::Uuid;
@@ -47,10 +48,32 @@ pub fn read_values(path: Option<&Path>) -> Result<serde_json::Map<String, serde_
     let Some(path) = path else {
         return Err("busta B non decifrabile".into());
     };
-    let mut buf = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(MAX_B_JSON + 1).read_to_end(&mut buf))
+    let mut file = File::open(path).map_err(|e| format!("busta B illeggibile: {e}"))?;
+    let mut first = [0u8; 512];
+    let n = file.read(&mut first).map_err(|e| format!("busta B illeggibile: {e}"))?;
+    file.seek(SeekFrom::Start(0))
         .map_err(|e| format!("busta B illeggibile: {e}"))?;
+    let mut buf = Vec::new();
+    if archive::looks_like_archive(&first[..n]) {
+        // Several files (the portal, `centrale seal --file`): the values are one member.
+        let (_, member) = archive::extract(BufReader::new(file), archive::VALUES_NAME).map_err(|e| match e {
+            archive::ArchiveError::FileNotFound { .. } => {
+                format!(
+                    "la busta B non contiene «{}» con i valori dichiarati",
+                    archive::VALUES_NAME
+                )
+            }
+            other => format!("busta B illeggibile: {other}"),
+        })?;
+        member
+            .take(MAX_B_JSON + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("busta B illeggibile: {e}"))?;
+    } else {
+        file.take(MAX_B_JSON + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("busta B illeggibile: {e}"))?;
+    }
     if buf.len() as u64 > MAX_B_JSON {
         return Err("la busta B non è un documento JSON con i valori dichiarati".into());
     }

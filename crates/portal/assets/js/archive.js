@@ -15,6 +15,8 @@ export const BLOCK = 512;
 export const MAX_FILE_BYTES = 8 ** 11 - 1;
 /** The name of envelope C's economic offer, read by the award engine at the opening. */
 export const ECONOMIC_OFFER_NAME = "offerta-economica.json";
+/** The member of envelope B with the declared values (offerte::archive::VALUES_NAME). */
+export const TECHNICAL_VALUES_NAME = "valori-tecnici.json";
 
 const encoder = new TextEncoder();
 

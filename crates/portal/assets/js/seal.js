@@ -11,7 +11,15 @@
 // them against a real HTTP server; `initSealForm` wires `#busta-form` in the page.
 
 import { Encrypter, sha256, bytesToHex } from "../vendor/age/age.bundle.js";
-import { describeFiles, packStream, manifestBytes, archiveSize, ECONOMIC_OFFER_NAME, ArchiveError } from "./archive.js";
+import {
+  describeFiles,
+  packStream,
+  manifestBytes,
+  archiveSize,
+  ECONOMIC_OFFER_NAME,
+  TECHNICAL_VALUES_NAME,
+  ArchiveError,
+} from "./archive.js";
 import { verifyBundle, readTimestampToken, romeTime, renderReport } from "./verify.js";
 
 /** The first bytes of every binary age file. Nothing else is ever sent. */
@@ -64,6 +72,34 @@ export function economicOfferJson(criterion, values) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Envelope B's declared values.
+
+const SIGNED_DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * The JSON the award engine reads from envelope B's `valori-tecnici.json`
+ * (aggiudicazione::procedure::technical_values): `{"values": {code: value}}`. `fields` are
+ * `{ code, value, numeric }`: a number (a quantitative criterion, or a table of ranges) is
+ * written as a decimal string, an Italian comma accepted; a table's option as its text. An
+ * empty field is left out: the engine scores it 0 and records why.
+ */
+export function technicalValuesJson(fields) {
+  const values = {};
+  for (const { code, value, numeric } of fields) {
+    let raw = String(value ?? "").trim();
+    if (raw === "") continue;
+    if (numeric) {
+      if (raw.includes(",")) raw = raw.replace(/\./g, "").replace(",", ".");
+      if (!SIGNED_DECIMAL.test(raw)) {
+        throw new SealFailure("technical_value_invalid", `Criterio ${code}: inserire un numero (es. 12,5).`);
+      }
+    }
+    values[code] = raw;
+  }
+  return JSON.stringify({ values });
+}
+
+// ---------------------------------------------------------------------------------------
 // The API, with the portal session (CONTRACT §3).
 
 /** A small client: cookie session, CSRF header on every non-GET, problem+json errors. */
@@ -112,13 +148,18 @@ export async function fetchRecipient(client, bando, busta) {
 
 /**
  * Hashes and packs the files and returns the ciphertext as a stream, with its exact size.
- * For envelope C pass `economic` (`{ criterion, values }`): its JSON joins the files.
+ * For envelope C pass `economic` (`{ criterion, values }`): its JSON joins the files. For
+ * envelope B of a tender with quantitative or tabular criteria pass `technical` (the fields
+ * of `technicalValuesJson`): its JSON joins the files as `valori-tecnici.json`.
  */
-export async function sealEnvelope({ recipient, bando, lotto, busta, files, economic, onHashProgress }) {
+export async function sealEnvelope({ recipient, bando, lotto, busta, files, economic, technical, onHashProgress }) {
   const list = Array.from(files);
   if (busta === "C") {
     if (!economic) throw new SealFailure("economic_missing", "La busta C richiede l'offerta economica.");
     list.push(new File([economicOfferJson(economic.criterion, economic.values)], ECONOMIC_OFFER_NAME, { type: "application/json" }));
+  }
+  if (busta === "B" && technical) {
+    list.push(new File([technicalValuesJson(technical)], TECHNICAL_VALUES_NAME, { type: "application/json" }));
   }
   const entries = await describeFiles(list, onHashProgress);
   const plainSize = archiveSize(manifestBytes({ bando, lotto, busta, entries }).length, entries);
@@ -422,6 +463,16 @@ export function initSealForm(doc = document) {
         // Checked before any file is read, so a typo is reported at once.
         economicOfferJson(criterion, economic.values);
       }
+      let technical;
+      const declared = form.querySelectorAll("[data-criterio]");
+      if (busta === "B" && declared.length) {
+        technical = Array.from(declared, (el) => ({
+          code: el.dataset.criterio,
+          value: el.value,
+          numeric: el.dataset.numero === "1",
+        }));
+        technicalValuesJson(technical);
+      }
       say("Lettura della chiave pubblica del bando…");
       bar.removeAttribute("value");
       const recipient = await fetchRecipient(client, bando, busta);
@@ -433,6 +484,7 @@ export function initSealForm(doc = document) {
         busta,
         files,
         economic,
+        technical,
         onHashProgress: (done, total) => {
           bar.max = total || 1;
           bar.value = done;

@@ -6,7 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
-use bando::model::{Bando, State};
+use bando::model::{Bando, Better, Criterion, CriterionKind, State};
 use offerte::submit::{self, BidView, ReceiptView};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -99,6 +99,89 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
+/// A criterion the platform scores itself from a value the bidder declares in envelope B
+/// (quantitative or tabular): the bid page asks for it, and the browser writes the values
+/// into the archive's `valori-tecnici.json` (`offerte::archive::VALUES_NAME`).
+struct DeclaredValue {
+    code: String,
+    label: String,
+    /// How the value is scored, in words.
+    hint: String,
+    /// The table's options, when the value is one of them (a choice, not a number).
+    options: Vec<String>,
+}
+
+impl DeclaredValue {
+    fn of(c: &Criterion) -> Option<Self> {
+        let hint = match (c.kind, &c.quantitative) {
+            (CriterionKind::Quantitative, Some(q)) => format!(
+                "Un numero. Punteggio pieno a {} ({}), nullo a {}; i valori oltre gli estremi contano come l'estremo più vicino.",
+                match q.better {
+                    Better::Higher => q.max,
+                    Better::Lower => q.min,
+                },
+                match q.better {
+                    Better::Higher => "più alto è meglio",
+                    Better::Lower => "più basso è meglio",
+                },
+                match q.better {
+                    Better::Higher => q.min,
+                    Better::Lower => q.max,
+                },
+            ),
+            (CriterionKind::Tabular, _) if c.table.iter().all(|r| r.option.is_some()) => {
+                "Scegliere la voce che corrisponde all'offerta.".to_string()
+            }
+            (CriterionKind::Tabular, _) => {
+                let rows: Vec<String> = c
+                    .table
+                    .iter()
+                    .map(|r| match (&r.option, r.from, r.to) {
+                        (Some(o), _, _) => format!("«{o}»: coefficiente {}", r.coefficient),
+                        (None, from, to) => format!(
+                            "da {} a meno di {}: coefficiente {}",
+                            from.map_or("—".to_string(), |f| f.to_string()),
+                            to.map_or("—".to_string(), |t| t.to_string()),
+                            r.coefficient
+                        ),
+                    })
+                    .collect();
+                format!("Un numero; fasce: {}.", rows.join("; "))
+            }
+            _ => return None,
+        };
+        let options = if c.kind == CriterionKind::Tabular && c.table.iter().all(|r| r.option.is_some()) {
+            c.table.iter().filter_map(|r| r.option.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        Some(DeclaredValue {
+            code: c.code.clone(),
+            label: format!("{} · {}", c.code, c.description),
+            hint,
+            options,
+        })
+    }
+
+    /// The leaf criteria of the tender the platform scores from declared values, in order.
+    fn all(tender: &Bando) -> Vec<Self> {
+        fn walk(cs: &[Criterion], out: &mut Vec<DeclaredValue>) {
+            for c in cs {
+                if c.sub_criteria.is_empty() {
+                    out.extend(DeclaredValue::of(c));
+                } else {
+                    walk(&c.sub_criteria, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(o) = &tender.oepv {
+            walk(&o.criteria, &mut out);
+        }
+        out
+    }
+}
+
 #[derive(Template)]
 #[template(path = "bid.html")]
 struct BidPage {
@@ -118,6 +201,8 @@ struct BidPage {
     /// The kind whose sealing form is shown.
     selected: String,
     criterion: &'static str,
+    /// What envelope B must declare for the criteria the platform scores itself.
+    declared: Vec<DeclaredValue>,
     outcome: Option<&'static str>,
 }
 
@@ -238,6 +323,7 @@ async fn page(
         withdrawn,
         selected,
         criterion: "discount",
+        declared: DeclaredValue::all(&tender),
         outcome: q.esito.as_deref().and_then(outcome_message),
     };
     super::render(&visitor, &page)
