@@ -171,7 +171,7 @@ await run(
       await form.locator('#alb-cf').fill(piva);
       // The comune by its name and province, as a person types it (the ISTAT code works too).
       await form.getByLabel(/^comune/i).fill('Milano (MI)');
-      await form.getByLabel(/indirizzo/i).first().fill('Via Roma 1');
+      await form.getByLabel(/^indirizzo \(via/i).fill('Via Roma 1, 20121');
       await form.getByLabel(/pec/i).fill(`${piva}@legalmail.it`);
       // The two fields of the legale rappresentante are told apart by their fieldset's legend.
       const lr = form.getByRole('group', { name: /legale rappresentante/i });
@@ -187,7 +187,7 @@ await run(
       await page.getByRole('status').filter({ hasText: /dati dell'impresa registrati/i }).waitFor();
       await page.locator('#stato-iscrizione').filter({ hasText: /in attesa di verifica/i }).waitFor();
       await page.getByText(/richiesta di iscrizione è stata inviata/i).first().waitFor();
-      await page.getByText(/milano \(mi\), lombardia/i).first().waitFor();
+      await page.getByText(/via roma 1, 20121, milano \(mi\), lombardia/i).first().waitFor();
       await screenshot(page, 'fornitore-albo-inviata');
       assertClean(context, 'albo');
     });

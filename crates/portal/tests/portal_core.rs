@@ -386,3 +386,23 @@ fn envelope_b_asks_for_the_values_of_quantitative_and_tabular_criteria() {
     let a = b.get(&format!("/bandi/{bando}/offerta?busta=A")).expect(200);
     assert!(!a.contains("valori-tecnici"));
 }
+
+/// The README's gallery and docs/screenshots agree: every picture linked exists, and every
+/// picture the browser suite takes is linked (a page added to the suite shows up there).
+#[test]
+fn the_readme_links_every_screenshot_and_each_one_exists() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let linked: std::collections::BTreeSet<String> = readme
+        .split("(docs/screenshots/")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')').map(|(name, _)| name.to_string()))
+        .collect();
+    let taken: std::collections::BTreeSet<String> = std::fs::read_dir(root.join("docs/screenshots"))
+        .expect("docs/screenshots")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    assert!(taken.len() >= 20, "{taken:?}");
+    assert_eq!(linked, taken, "README gallery vs docs/screenshots");
+}

@@ -54,7 +54,8 @@ impl AlboForm {
             forma_giuridica: op.forma_giuridica.clone(),
             partita_iva: op.partita_iva.clone(),
             codice_fiscale: op.codice_fiscale.clone(),
-            sede_istat: op.sede.istat_code.clone(),
+            // The name, as a person types it; the form reads it back to the same code.
+            sede_istat: format!("{} ({})", op.sede.comune, op.sede.provincia),
             sede_indirizzo: op.sede.indirizzo.clone().unwrap_or_default(),
             pec: op.pec.clone(),
             lr_nome: op.legale_rappresentante.nome.clone(),
@@ -277,5 +278,15 @@ mod tests {
         assert_eq!(istat_of("Milano (MI)").as_deref(), Ok("015146"));
         assert!(istat_of("Milano (RM)").is_err());
         assert!(istat_of("Nessunluogo").is_err());
+    }
+
+    /// The form shows a stored sede as "Nome (PR)": every comune reads back to its own code,
+    /// so saving the form unchanged never moves the sede.
+    #[test]
+    fn every_comune_as_shown_reads_back_to_its_code() {
+        for c in comuni() {
+            let shown = format!("{} ({})", c.name, c.province);
+            assert_eq!(istat_of(&shown).as_deref(), Ok(c.istat.as_str()), "{shown}");
+        }
     }
 }
