@@ -14,7 +14,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::http::StatusCode;
+use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::ApiError;
 
 /// The limits, from `[uploads]` (`crate::settings::Uploads`).
 #[derive(Debug, Clone)]
@@ -76,5 +80,88 @@ impl Uploads {
     /// Streaming slots free right now (for tests and metrics).
     pub fn free_slots(&self) -> usize {
         self.slots.available_permits()
+    }
+}
+
+/// What is being uploaded, for the refusals' wording: a whole envelope, or one part of a
+/// resumable upload (which the client sends again).
+#[derive(Debug, Clone, Copy)]
+pub enum Body {
+    Envelope,
+    Part,
+}
+
+impl Body {
+    fn interrupted(self) -> &'static str {
+        match self {
+            Body::Envelope => "Caricamento interrotto",
+            Body::Part => "Caricamento della parte interrotto",
+        }
+    }
+
+    fn not_accepted(self) -> &'static str {
+        match self {
+            Body::Envelope => "La busta non è stata accettata",
+            Body::Part => "La parte non è stata accettata: inviarla di nuovo",
+        }
+    }
+}
+
+/// Feeds a request body to the staging thread behind `tx`, with the `[uploads]` idle and total
+/// timeouts; `refuse(total)` is asked after every chunk whether the bytes so far are too many
+/// (size, quota). Returns the refusal, if any: the staging thread has then been told to fail,
+/// so nothing it staged survives. One loop for one-shot envelopes and resumable parts, so the
+/// two paths cannot drift apart on what a stalled or oversized upload may hold.
+pub async fn pump(
+    uploads: &Uploads,
+    body: Body,
+    payload: &mut actix_web::web::Payload,
+    tx: &offerte::blob::ChunkSender,
+    mut refuse: impl FnMut(u64) -> Option<ApiError>,
+) -> Option<ApiError> {
+    let started = std::time::Instant::now();
+    let mut total = 0u64;
+    loop {
+        // Real time, not the platform clock: a stalled connection is a property of the wire.
+        let left = uploads.limits.max_duration.saturating_sub(started.elapsed());
+        let wait = uploads.limits.idle_timeout.min(left);
+        let chunk = match actix_web::rt::time::timeout(wait, payload.next()).await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return None,
+            Err(_) => {
+                let _ = tx.send(Err("timeout".into())).await;
+                return Some(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "upload_timeout",
+                    format!(
+                        "{}: nessun dato per {} secondi o caricamento oltre {} secondi. {}",
+                        body.interrupted(),
+                        uploads.limits.idle_timeout.as_secs_f64(),
+                        uploads.limits.max_duration.as_secs_f64(),
+                        body.not_accepted()
+                    ),
+                ));
+            }
+        };
+        match chunk {
+            Ok(bytes) => {
+                total += bytes.len() as u64;
+                if let Some(refusal) = refuse(total) {
+                    let _ = tx.send(Err("refused".into())).await;
+                    return Some(refusal);
+                }
+                if tx.send(Ok(bytes)).await.is_err() {
+                    return None;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e.to_string())).await;
+                return Some(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "upload_broken",
+                    format!("{}: {e}. {}", body.interrupted(), body.not_accepted()),
+                ));
+            }
+        }
     }
 }

@@ -56,7 +56,7 @@ impl Visitor {
     pub fn check_csrf(&self, sent: &str) -> Result<(), PortalError> {
         let ok = match (&self.token, &self.anon_csrf) {
             (Some(t), _) => api::auth::csrf_matches(t, sent),
-            (None, Some(a)) => !a.is_empty() && constant_eq(a, sent),
+            (None, Some(a)) => !a.is_empty() && api::auth::secret_eq(a, sent),
             (None, None) => false,
         };
         if ok {
@@ -120,10 +120,6 @@ impl Visitor {
         c.make_removal();
         c
     }
-}
-
-fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn random_token() -> String {

@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use offerte::blob;
 use offerte::resumable::{self, Completion, UploadStatus};
 use offerte::submit::{self, ReceiptView};
@@ -18,7 +17,7 @@ use crate::error::{ApiError, Problem};
 use crate::request_id::RequestId;
 use crate::routes::offerte::slots_full;
 use crate::state::AppState;
-use crate::uploads::Uploads;
+use crate::uploads::Body;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -146,19 +145,15 @@ pub async fn put_part(
     let dir = permit.dir.clone();
     let writer = web::block(move || resumable::stage_part(&dir, reader));
     let limit = permit.chunk_bytes;
-    let refusal = pump(
-        &uploads,
-        &mut payload,
-        &tx,
-        |_| {
+    let refusal = crate::uploads::pump(&uploads, Body::Part, &mut payload, &tx, |total| {
+        (total > limit).then(|| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "upload_part_too_large",
                 format!("Una parte non può superare {limit} byte"),
             )
-        },
-        limit,
-    )
+        })
+    })
     .await;
     drop(tx);
     let staged = writer.await?;
@@ -190,60 +185,6 @@ pub async fn put_part(
     } else {
         HttpResponse::Ok().json(s)
     })
-}
-
-/// Feeds the body to the staging thread with the `[uploads]` idle and total timeouts, cut at
-/// `limit` bytes; returns the refusal, if any (the staging thread has then failed).
-async fn pump(
-    uploads: &Uploads,
-    payload: &mut web::Payload,
-    tx: &blob::ChunkSender,
-    too_large: impl Fn(u64) -> ApiError,
-    limit: u64,
-) -> Option<ApiError> {
-    let started = std::time::Instant::now();
-    let mut total = 0u64;
-    loop {
-        // Real time, not the platform clock: a stalled connection is a property of the wire.
-        let left = uploads.limits.max_duration.saturating_sub(started.elapsed());
-        let wait = uploads.limits.idle_timeout.min(left);
-        let chunk = match actix_web::rt::time::timeout(wait, payload.next()).await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => return None,
-            Err(_) => {
-                let _ = tx.send(Err("timeout".into())).await;
-                return Some(ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "upload_timeout",
-                    format!(
-                        "Caricamento della parte interrotto: nessun dato per {} secondi o oltre {} secondi. La parte non è stata accettata: inviarla di nuovo",
-                        uploads.limits.idle_timeout.as_secs_f64(),
-                        uploads.limits.max_duration.as_secs_f64()
-                    ),
-                ));
-            }
-        };
-        match chunk {
-            Ok(bytes) => {
-                total += bytes.len() as u64;
-                if total > limit {
-                    let _ = tx.send(Err("too large".into())).await;
-                    return Some(too_large(total));
-                }
-                if tx.send(Ok(bytes)).await.is_err() {
-                    return None;
-                }
-            }
-            Err(e) => {
-                let _ = tx.send(Err(e.to_string())).await;
-                return Some(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "upload_broken",
-                    format!("Caricamento della parte interrotto: {e}. Inviarla di nuovo"),
-                ));
-            }
-        }
-    }
 }
 
 /// Where the upload stands (`received_parts`: the next index to send). Its owner only.

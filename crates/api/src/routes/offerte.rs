@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, web, HttpResponse};
-use futures_util::StreamExt;
 use offerte::archive::{ArchiveError, ArchiveFile};
 use offerte::blob::{self, SealMode};
 use offerte::bundle::{self, VerificationBundle};
@@ -25,6 +24,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, Problem};
 use crate::request_id::RequestId;
 use crate::state::AppState;
+use crate::uploads::Body;
 
 impl From<OfferteError> for ApiError {
     fn from(e: OfferteError) -> Self {
@@ -357,62 +357,20 @@ async fn submit_stream(
     let recipient = permit.recipient;
     let writer = web::block(move || blob::stage(&dir, &recipient, mode, reader));
     let limit = state.seal.config().max_envelope_bytes;
-    let started = std::time::Instant::now();
-    let mut total = 0u64;
-    let mut refusal = None;
-    loop {
-        // Real time, not the platform clock: a stalled connection is a property of the wire.
-        let left = uploads.limits.max_duration.saturating_sub(started.elapsed());
-        let wait = uploads.limits.idle_timeout.min(left);
-        let chunk = match actix_web::rt::time::timeout(wait, payload.next()).await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
-            Err(_) => {
-                let _ = tx.send(Err("timeout".into())).await;
-                refusal = Some(ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "upload_timeout",
-                    format!(
-                        "Caricamento interrotto: nessun dato per {} secondi o caricamento oltre {} secondi. La busta non è stata accettata",
-                        uploads.limits.idle_timeout.as_secs_f64(),
-                        uploads.limits.max_duration.as_secs_f64()
-                    ),
-                ));
-                break;
-            }
-        };
-        match chunk {
-            Ok(bytes) => {
-                total += bytes.len() as u64;
-                if total > limit {
-                    refusal = Some(ApiError::from(OfferteError::TooLarge { limit }));
-                    let _ = tx.send(Err("too large".into())).await;
-                    break;
-                }
-                if total > permit.bytes_left {
-                    let quota = state.seal.config().quota_bytes_per_tender;
-                    refusal = Some(ApiError::from(OfferteError::QuotaBytes {
-                        limit: quota,
-                        used: quota - permit.bytes_left,
-                    }));
-                    let _ = tx.send(Err("quota".into())).await;
-                    break;
-                }
-                if tx.send(Ok(bytes)).await.is_err() {
-                    break;
-                }
-            }
-            Err(e) => {
-                let _ = tx.send(Err(e.to_string())).await;
-                refusal = Some(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "upload_broken",
-                    format!("Caricamento interrotto: {e}"),
-                ));
-                break;
-            }
+    let quota = state.seal.config().quota_bytes_per_tender;
+    let refusal = crate::uploads::pump(&uploads, Body::Envelope, &mut payload, &tx, |total| {
+        if total > limit {
+            Some(ApiError::from(OfferteError::TooLarge { limit }))
+        } else if total > permit.bytes_left {
+            Some(ApiError::from(OfferteError::QuotaBytes {
+                limit: quota,
+                used: quota - permit.bytes_left,
+            }))
+        } else {
+            None
         }
-    }
+    })
+    .await;
     drop(tx);
     // The writer has failed on the aborted stream and its staging file is gone.
     let staged = writer.await?;
