@@ -30,6 +30,20 @@ const PAGES = [
   { name: 'bando', path: `/bandi/${bando}`, heading: new RegExp(escape(oggetto), 'i') },
   { name: 'esiti', path: '/esiti', heading: /esiti/i },
   { name: 'calcolatori', path: '/calcolatori', heading: /calcolator/i },
+  { name: 'calcolatori-punteggi', path: '/calcolatori/punteggi-economici', heading: /punteggi economici/i },
+  {
+    name: 'calcolatori-punteggi-risultato',
+    path: '/calcolatori/punteggi-economici?formula=bilinear&punteggio_massimo=30&x=0%2C85&offerte=10%0D%0A12%2C5%0D%0A20&seme_sorteggio=',
+    heading: /punteggi economici/i,
+    shows: ['Graduatoria sui punti esatti'],
+  },
+  { name: 'calcolatori-sorteggio', path: '/calcolatori/sorteggio', heading: /sorteggio pubblico/i },
+  {
+    name: 'calcolatori-sorteggio-risultato',
+    path: '/calcolatori/sorteggio?finalita=tie-break&soggetto=lotto-1&checkpoint=centrale.test%2Flog%0D%0A3%0D%0A&candidati=O1%0D%0AO2%0D%0AO3',
+    heading: /sorteggio pubblico/i,
+    shows: ['Ordine di estrazione'],
+  },
   { name: 'trasparenza', path: '/trasparenza', heading: /registro pubblico/i },
   { name: 'verifica-ricevuta', path: '/trasparenza/verifica', heading: /verifica/i },
 ];

@@ -5,12 +5,17 @@
 
 use journeys::serde_json::{json, Value};
 use journeys::tender_world::*;
+use journeys::TestApp;
 use sha2::{Digest, Sha256};
 
 /// A page as a browser gets it, optionally with the portal's session cookie (the API
 /// token: the same sessions).
 fn page(w: &World, path: &str, session: Option<&str>) -> (u16, String) {
-    let mut req = ureq::get(&format!("{}{path}", w.app.base_url));
+    page_of(&w.app, path, session)
+}
+
+fn page_of(app: &TestApp, path: &str, session: Option<&str>) -> (u16, String) {
+    let mut req = ureq::get(&format!("{}{path}", app.base_url));
     if let Some(t) = session {
         req = req.set("Cookie", &format!("centrale_sessione={t}"));
     }
@@ -20,12 +25,16 @@ fn page(w: &World, path: &str, session: Option<&str>) -> (u16, String) {
         Err(e) => panic!("transport error: {e}"),
     };
     let status = res.status();
+    let content_type = res.content_type().to_string();
+    let body = res.into_string().expect("body");
+    // Some paths here are 100 kB long: their start is enough to tell which.
+    let shown: String = path.chars().take(200).collect();
     assert!(
-        res.content_type().starts_with("text/html"),
-        "{path}: {}",
-        res.content_type()
+        content_type.starts_with("text/html"),
+        "{shown}: {status} {content_type}: {}",
+        body.chars().take(500).collect::<String>()
     );
-    (status, res.into_string().expect("body"))
+    (status, body)
 }
 
 #[track_caller]
@@ -141,6 +150,8 @@ fn every_public_page_answers_with_its_heading() {
         ("/bandi", "Bandi e avvisi"),
         ("/esiti", "Esiti di gara"),
         ("/calcolatori", "Calcolatori"),
+        ("/calcolatori/punteggi-economici", "Punteggi economici"),
+        ("/calcolatori/sorteggio", "Sorteggio pubblico"),
         ("/trasparenza", "Registro pubblico delle buste"),
         ("/trasparenza/verifica", "Verifica una ricevuta"),
     ] {
@@ -453,4 +464,469 @@ fn a_document_shows_the_sha256_the_platform_stored_and_links_its_download() {
         .call()
         .expect("download");
     assert_eq!(res.header("x-content-sha256"), Some(sha.as_str()));
+}
+
+/// A query string as a browser builds it from a form (every byte but the unreserved ones
+/// percent-encoded, a textarea's line breaks already CRLF in the values given).
+fn form_query(fields: &[(&str, &str)]) -> String {
+    let encode = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Text as the templates escape it.
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+/// A decimal of the API's answer as the page writes it.
+fn comma(v: &Value) -> String {
+    v.as_str().expect("a decimal as a string").replace('.', ",")
+}
+
+#[track_caller]
+fn ok_at(app: &TestApp, path: &str) -> String {
+    let (status, body) = page_of(app, path, None);
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+/// Where `needle` is in `body`, which must hold it.
+#[track_caller]
+fn at(body: &str, needle: &str) -> usize {
+    body.find(needle)
+        .unwrap_or_else(|| panic!("missing {needle:?} in {body}"))
+}
+
+#[test]
+fn the_economic_scores_page_shows_every_value_the_api_computes() {
+    let app = TestApp::start();
+    let api = app.client();
+    let index = ok_at(&app, "/calcolatori");
+    assert!(index.contains("href=\"/calcolatori/punteggi-economici\""));
+    assert!(index.contains("href=\"/calcolatori/sorteggio\""));
+    assert!(
+        index.contains("id=\"calcolo-anomalia\""),
+        "the anomaly form stays in place"
+    );
+
+    let cases = [
+        // The bilinear formula reports Asoglia; the textarea comes as a browser sends it.
+        (
+            vec![
+                ("formula", "bilinear"),
+                ("punteggio_massimo", "30"),
+                ("x", "0,85"),
+                ("offerte", "10\r\n12,5\r\n20;7,25"),
+            ],
+            json!({ "formula": "bilinear", "parameters": { "max_points": "30", "X": "0.85" },
+                    "offers": ["10", "12.5", "20", "7.25"] }),
+        ),
+        // 1/3 does not end: a rounded value and its fraction; the tie is drawn with the seed.
+        (
+            vec![
+                ("formula", "linear"),
+                ("punteggio_massimo", "20"),
+                ("offerte", "10 30 30"),
+                ("seme_sorteggio", "7"),
+            ],
+            json!({ "formula": "linear", "parameters": { "max_points": "20" },
+                    "offers": ["10", "30", "30"], "draw_seed": 7 }),
+        ),
+        // Without a seed the same tie shares its rank.
+        (
+            vec![
+                ("formula", "linear"),
+                ("punteggio_massimo", "20"),
+                ("offerte", "10 30 30"),
+            ],
+            json!({ "formula": "linear", "parameters": { "max_points": "20" }, "offers": ["10", "30", "30"] }),
+        ),
+        // An irrational coefficient (the square root of 1/2), rounded as the engine rounds it.
+        (
+            vec![
+                ("formula", "concave"),
+                ("punteggio_massimo", "30"),
+                ("alfa", "0,5"),
+                ("offerte", "10;20;40"),
+            ],
+            json!({ "formula": "concave", "parameters": { "max_points": "30", "alpha": "0.5" },
+                    "offers": ["10", "20", "40"] }),
+        ),
+        (
+            vec![
+                ("formula", "inverse_proportional"),
+                ("punteggio_massimo", "70"),
+                ("offerte", "150000,50\n120000\n130000"),
+            ],
+            json!({ "formula": "inverse_proportional", "parameters": { "max_points": "70" },
+                    "offers": ["150000.50", "120000", "130000"] }),
+        ),
+    ];
+    let mut tie_breaks = std::collections::BTreeSet::new();
+    let mut rounded = 0;
+    for (form, body) in cases {
+        let expected = api.post("/api/v1/tools/economic-scores", &body).expect(200);
+        let path = format!("/calcolatori/punteggi-economici?{}", form_query(&form));
+        let page = ok_at(&app, &path);
+        assert_eq!(h1(&page), "Punteggi economici");
+        assert!(page.contains(&format!(
+            "<tr id=\"passo-max_points\"><th scope=\"row\">Punteggio massimo</th><td>{}</td></tr>",
+            comma(&expected["max_points"])
+        )));
+        match expected.get("Asoglia") {
+            Some(a) => assert!(page.contains(&format!(
+                "<tr id=\"passo-asoglia\"><th scope=\"row\">Asoglia: media dei ribassi</th><td class=\"text-break\">{}</td></tr>",
+                comma(a)
+            ))),
+            None => assert!(!page.contains("passo-asoglia")),
+        }
+        for o in expected["offers"].as_array().expect("offers") {
+            let id = o["id"].as_str().expect("id");
+            let row = format!(
+                "<tr id=\"offerta-{id}\"><th scope=\"row\">{id}</th><td>{}</td><td class=\"text-break\">{}</td><td class=\"text-break\">{}</td><td>{}</td></tr>",
+                comma(&o["value"]),
+                comma(&o["coefficient"]),
+                comma(&o["points"]),
+                comma(&o["points_rounded_3dp_half_up"]),
+            );
+            assert!(page.contains(&row), "{path}: {row} in {page}");
+        }
+        // The ranking in the engine's order, each line with its rank and how a tie was decided.
+        let mut last = 0;
+        for r in expected["ranking"].as_array().expect("ranking") {
+            let id = r["id"].as_str().expect("id");
+            let label = match r["tie_break"].as_str().expect("tie_break") {
+                "none" => "nessuna parità",
+                "draw" => "sorteggio con il seme indicato",
+                "draw_required" => "parità da sorteggiare: posizione condivisa",
+                other => panic!("unexpected tie break {other}"),
+            };
+            tie_breaks.insert(label);
+            let line = format!(
+                "<tr id=\"posizione-{id}\"><td>{}</td><th scope=\"row\">{id}</th><td>{label}</td></tr>",
+                r["rank"]
+            );
+            let here = at(&page, &line);
+            assert!(here > last, "{path}: ranking order");
+            last = here;
+        }
+        let inexact = expected["inexact_fields"].as_array().expect("inexact fields");
+        for key in inexact {
+            let key = key.as_str().expect("key");
+            let fraction = expected["fractions"][key].as_str().expect("its fraction");
+            assert!(page.contains(&format!("<tr id=\"frazione-{key}\">")), "{key}");
+            assert!(
+                page.contains(&format!("<td class=\"text-break\">{fraction}</td>")),
+                "{fraction}"
+            );
+        }
+        rounded += inexact.len();
+        if inexact.is_empty() {
+            assert!(page.contains("id=\"valori-esatti\""));
+        }
+        // The form keeps what was typed, so the link reopens the same calculation.
+        assert!(page.contains(&format!("name=\"punteggio_massimo\" value=\"{}\"", form[1].1)));
+    }
+    assert_eq!(
+        tie_breaks.len(),
+        3,
+        "the cases cover every kind of line: {tie_breaks:?}"
+    );
+    assert!(rounded > 0, "the cases cover a rounded value");
+}
+
+#[test]
+fn a_bad_economic_scores_request_is_a_message_on_the_field_the_engine_names() {
+    let app = TestApp::start();
+    let api = app.client();
+    let linear =
+        |offers: Vec<String>| json!({ "formula": "linear", "parameters": { "max_points": "30" }, "offers": offers });
+    let too_many = format!(
+        "formula=linear&punteggio_massimo=30&offerte={}",
+        vec!["1"; 1001].join("+")
+    );
+    // The engine's refusals: the same message as the API's, on the field it names.
+    for (form, body, code, error_id) in [
+        (
+            "formula=quadratica&punteggio_massimo=30&offerte=10",
+            json!({ "formula": "quadratica", "parameters": { "max_points": "30" }, "offers": ["10"] }),
+            "unknown_formula",
+            "c-formula-errore",
+        ),
+        (
+            "formula=bilinear&punteggio_massimo=30&offerte=10+20",
+            json!({ "formula": "bilinear", "parameters": { "max_points": "30" }, "offers": ["10", "20"] }),
+            "missing_parameter",
+            "c-x-errore",
+        ),
+        (
+            "formula=bilinear&punteggio_massimo=30&x=0%2C7&offerte=10+20",
+            json!({ "formula": "bilinear", "parameters": { "max_points": "30", "X": "0.7" }, "offers": ["10", "20"] }),
+            "invalid_parameter",
+            "c-x-errore",
+        ),
+        (
+            "formula=linear&punteggio_massimo=30&x=0%2C85&offerte=10+20",
+            json!({ "formula": "linear", "parameters": { "max_points": "30", "X": "0.85" }, "offers": ["10", "20"] }),
+            "unexpected_parameter",
+            "c-x-errore",
+        ),
+        (
+            "formula=concave&punteggio_massimo=30&alfa=1%2C5&offerte=10+20",
+            json!({ "formula": "concave", "parameters": { "max_points": "30", "alpha": "1.5" }, "offers": ["10", "20"] }),
+            "invalid_parameter",
+            "c-alfa-errore",
+        ),
+        (
+            "formula=concave&punteggio_massimo=30&alfa=0%2C1234&offerte=10+20",
+            json!({ "formula": "concave", "parameters": { "max_points": "30", "alpha": "0.1234" }, "offers": ["10", "20"] }),
+            "invalid_parameter",
+            "c-alfa-errore",
+        ),
+        (
+            "formula=linear&punteggio_massimo=0&offerte=10",
+            json!({ "formula": "linear", "parameters": { "max_points": "0" }, "offers": ["10"] }),
+            "invalid_parameter",
+            "c-punteggio-errore",
+        ),
+        (
+            "formula=linear&punteggio_massimo=30&offerte=",
+            linear(vec![]),
+            "empty_offers",
+            "c-offerte-errore",
+        ),
+        (
+            "formula=inverse_proportional&punteggio_massimo=30&offerte=100+0",
+            json!({ "formula": "inverse_proportional", "parameters": { "max_points": "30" }, "offers": ["100", "0"] }),
+            "price_out_of_range",
+            "c-offerte-errore",
+        ),
+        (
+            "formula=linear&punteggio_massimo=30&offerte=10%3B120",
+            linear(vec!["10".into(), "120".into()]),
+            "discount_out_of_range",
+            "c-offerte-errore",
+        ),
+        (
+            "formula=linear&punteggio_massimo=30&offerte=10%2C12345678901",
+            linear(vec!["10.12345678901".into()]),
+            "too_many_decimals",
+            "c-offerte-errore",
+        ),
+        // One offer over the calculators' limit, refused as the API refuses it.
+        (
+            too_many.as_str(),
+            linear(vec!["1".into(); 1001]),
+            "too_many_offers",
+            "c-offerte-errore",
+        ),
+    ] {
+        let detail = api
+            .post("/api/v1/tools/economic-scores", &body)
+            .expect_problem(422, code)["detail"]
+            .as_str()
+            .expect("detail")
+            .to_string();
+        let (status, page) = page_of(&app, &format!("/calcolatori/punteggi-economici?{form}"), None);
+        assert_eq!(status, 422, "{form}: {page}");
+        assert_eq!(h1(&page), "Punteggi economici");
+        let start = at(&page, &format!("id=\"{error_id}\">"));
+        assert!(page[start..].contains(&html(&detail)), "{form}: {detail} in {page}");
+        assert!(page.contains("aria-invalid=\"true\""), "{form}");
+        assert!(!page.contains("id=\"risultato\""), "{form}: no result");
+    }
+    // An offer the engine names is named as the page names it.
+    let (_, page) = page_of(
+        &app,
+        "/calcolatori/punteggi-economici?formula=linear&punteggio_massimo=30&offerte=10%3B120",
+        None,
+    );
+    assert!(page.contains("(offerta O2)"));
+    // What the page reads before the engine: the numbers, each on its own field.
+    for (form, error_id, word) in [
+        (
+            "formula=linear&punteggio_massimo=trenta&offerte=10",
+            "c-punteggio-errore",
+            "Valore non valido",
+        ),
+        (
+            "formula=linear&punteggio_massimo=&offerte=10",
+            "c-punteggio-errore",
+            "Inserire il punteggio",
+        ),
+        (
+            "formula=linear&punteggio_massimo=30&offerte=10+dieci",
+            "c-offerte-errore",
+            "«dieci» (offerta O2)",
+        ),
+        (
+            "formula=linear&punteggio_massimo=30&offerte=150.000%2C00",
+            "c-offerte-errore",
+            "migliaia",
+        ),
+        (
+            "formula=linear&punteggio_massimo=30&offerte=10&seme_sorteggio=-1",
+            "c-seme-errore",
+            "Seme non valido",
+        ),
+    ] {
+        let (status, page) = page_of(&app, &format!("/calcolatori/punteggi-economici?{form}"), None);
+        assert_eq!(status, 422, "{form}: {page}");
+        let start = at(&page, &format!("id=\"{error_id}\">"));
+        assert!(page[start..].contains(word), "{form}: {page}");
+        // What was typed stays in the form.
+        assert!(page.contains("name=\"formula\""));
+    }
+    // The largest accepted request answers on both faces.
+    api.post("/api/v1/tools/economic-scores", &linear(vec!["1".into(); 1000]))
+        .expect(200);
+    ok_at(
+        &app,
+        &format!(
+            "/calcolatori/punteggi-economici?formula=linear&punteggio_massimo=30&offerte={}",
+            vec!["1"; 1000].join("+")
+        ),
+    );
+}
+
+/// A signed checkpoint as the log serves it (several lines, a final newline).
+const BEACON: &str =
+    "centrale.test/log\n42\nq8yJ3/+hT0kpZ2xGv1bL0eW3a9Q4n6m5r7s8t9u0v1w=\n\n— centrale.test/log Zm9vYmFyYmF6cXV4+/0=\n";
+
+#[test]
+fn the_draw_page_gives_the_seed_and_the_order_the_api_gives() {
+    // The production body limit, so the API takes the 10,001 candidates and refuses them itself.
+    let app = TestApp::start_with(|s| s.max_json_bytes = 262_144);
+    let api = app.client();
+    let subject = "6f1c2b7e-3d4a-4b5c-8d9e-0a1b2c3d4e5f";
+    for purpose in ["tie-break", "invitation-rotation", "anomaly-method"] {
+        let expected = api
+            .post(
+                "/api/v1/tools/draw",
+                &json!({ "purpose": purpose, "subject": subject, "beacon": BEACON,
+                         "candidates": ["O3", "O1", "O2", "O5", "O4"] }),
+            )
+            .expect(200);
+        // As a browser sends it: the pasted checkpoint's lines end in CRLF, the candidates in
+        // another order, one twice.
+        let path = format!(
+            "/calcolatori/sorteggio?{}",
+            form_query(&[
+                ("finalita", purpose),
+                ("soggetto", subject),
+                ("checkpoint", &BEACON.replace('\n', "\r\n")),
+                ("candidati", "O2\r\nO1\r\nO3; O5 O4\r\nO1"),
+            ])
+        );
+        let page = ok_at(&app, &path);
+        assert_eq!(h1(&page), "Sorteggio pubblico");
+        assert!(page.contains(&format!(
+            "<code>{}</code>",
+            expected["algorithm"].as_str().expect("algorithm")
+        )));
+        assert!(page.contains(&format!(
+            "<code id=\"testo-seme\">{}</code>",
+            html(expected["seed_input"].as_str().expect("seed input"))
+        )));
+        assert!(page.contains(&format!(
+            "<code class=\"text-break\" id=\"seme\">{}</code>",
+            expected["seed"].as_str().expect("seed")
+        )));
+        assert!(page.contains(&format!(
+            "<td id=\"estratto\">{}</td>",
+            expected["drawn"].as_str().expect("drawn")
+        )));
+        let list = &page[at(&page, "<ol id=\"ordine-estrazione\"")..];
+        let list = &list[..at(list, "</ol>")];
+        let shown: Vec<&str> = list
+            .split("<li>")
+            .skip(1)
+            .map(|item| &item[..item.find("</li>").expect("item end")])
+            .collect();
+        let order: Vec<&str> = expected["order"]
+            .as_array()
+            .expect("order")
+            .iter()
+            .map(|c| c.as_str().expect("candidate"))
+            .collect();
+        assert_eq!(shown, order, "{purpose}");
+    }
+
+    // The engine's refusals, with the API's message, on the field it names.
+    // Short ids, blanks as `+`: the 10,001 of them stay within the longest URL the server reads
+    // (64 kB, the `http` crate's limit).
+    let candidates = |n: usize| (0..n).map(|i| i.to_string()).collect::<Vec<_>>();
+    for (purpose, subject, many, code, error_id) in [
+        (
+            "scelta-del-rup",
+            subject,
+            2,
+            "draw_purpose_unknown",
+            "c-finalita-errore",
+        ),
+        ("tie-break", "", 2, "draw_subject_invalid", "c-soggetto-errore"),
+        ("tie-break", "lotto\n1", 2, "draw_subject_invalid", "c-soggetto-errore"),
+        (
+            "tie-break",
+            subject,
+            10_001,
+            "too_many_candidates",
+            "c-candidati-errore",
+        ),
+    ] {
+        let listed = candidates(many);
+        let detail = api
+            .post(
+                "/api/v1/tools/draw",
+                &json!({ "purpose": purpose, "subject": subject, "beacon": BEACON, "candidates": listed }),
+            )
+            .expect_problem(422, code)["detail"]
+            .as_str()
+            .expect("detail")
+            .to_string();
+        let form = format!(
+            "{}&candidati={}",
+            form_query(&[("finalita", purpose), ("soggetto", subject), ("checkpoint", BEACON)]),
+            listed.join("+")
+        );
+        let (status, page) = page_of(&app, &format!("/calcolatori/sorteggio?{form}"), None);
+        assert_eq!(status, 422, "{code}: {page}");
+        assert_eq!(h1(&page), "Sorteggio pubblico");
+        let start = at(&page, &format!("id=\"{error_id}\">"));
+        assert!(page[start..].contains(&html(&detail)), "{code}: {detail}");
+        assert!(page.contains("aria-invalid=\"true\""));
+        assert!(!page.contains("id=\"risultato\""));
+    }
+    // No candidates is a draw with nobody drawn, as the API answers.
+    let none = api
+        .post(
+            "/api/v1/tools/draw",
+            &json!({ "purpose": "tie-break", "subject": subject, "beacon": BEACON, "candidates": [] }),
+        )
+        .expect(200);
+    assert!(none["drawn"].is_null());
+    let page = ok_at(
+        &app,
+        &format!(
+            "/calcolatori/sorteggio?{}",
+            form_query(&[("finalita", "tie-break"), ("soggetto", subject), ("checkpoint", BEACON)])
+        ),
+    );
+    assert!(page.contains(&format!("id=\"seme\">{}</code>", none["seed"].as_str().expect("seed"))));
+    assert!(page.contains("nessuno: nessun candidato"));
 }

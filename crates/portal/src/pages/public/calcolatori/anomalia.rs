@@ -1,18 +1,18 @@
-//! `/calcolatori`: the public calculators as GET forms (a result is a link anyone can
-//! reopen), run by the same engine as `POST /api/v1/tools/anomaly-threshold` and the tenders'
-//! evaluation, showing every value the engine reports, in its order.
+//! `/calcolatori`, the index of the calculators and the anomaly threshold's form, run by the
+//! same engine as `POST /api/v1/tools/anomaly-threshold` and the tenders' evaluation, showing
+//! every value the engine reports, in its order.
 
-use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use aggiudicazione::{evaluate_anomaly, AnomalyRequest};
 use askama::Template;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{filled, query};
+use super::{items, run, status};
 use crate::chrome::{Chrome, Section};
 use crate::error::PortalError;
 use crate::forms::FieldErrors;
+use crate::pages::public::{filled, query};
 use crate::session::Visitor;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -159,11 +159,8 @@ fn refusal(e: &api::ApiError) -> FieldErrors {
 /// The engine's request from the form; the engine parses and judges every value itself.
 fn request(form: &AnomalyForm) -> Result<Value, FieldErrors> {
     let mut errors = FieldErrors::default();
-    let discounts: Vec<Value> = filled(&form.ribassi)
-        .unwrap_or_default()
-        .split(|c: char| c == ';' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        // Italian decimal comma: the list is split on `;` and blanks, so a comma is a decimal.
+    let discounts: Vec<Value> = items(form.ribassi.as_deref())
+        .into_iter()
         .map(|s| Value::String(s.replace(',', ".")))
         .collect();
     if discounts.is_empty() {
@@ -204,14 +201,13 @@ async fn calcolatori(visitor: Visitor, req: HttpRequest) -> Result<HttpResponse,
         match request(&form) {
             Err(e) => errors = e,
             Ok(body) => {
-                let outcome = web::block(move || -> Result<Value, api::ApiError> {
+                let outcome = run(move || -> Result<Value, api::ApiError> {
                     let request = AnomalyRequest::from_json(&body.to_string())?;
                     api::routes::tools::at_most_offers(request.discounts.len(), "discounts")?;
                     let report = evaluate_anomaly(&request)?;
                     serde_json::to_value(report).map_err(|_| api::ApiError::internal())
                 })
-                .await
-                .map_err(|_| PortalError::internal())?;
+                .await?;
                 match outcome {
                     Ok(Value::Object(report)) => {
                         steps = report
@@ -224,17 +220,12 @@ async fn calcolatori(visitor: Visitor, req: HttpRequest) -> Result<HttpResponse,
                             .collect();
                     }
                     Ok(_) => return Err(PortalError::internal()),
-                    Err(e) if e.status.is_server_error() => return Err(e.into()),
                     Err(e) => errors = refusal(&e),
                 }
             }
         }
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status(&errors);
     let page = Page {
         chrome: Chrome::new(&visitor, "Calcolatori", Section::Calcolatori).crumb("Calcolatori", None),
         metodo: filled(&form.metodo).unwrap_or_else(|| "A".into()),
@@ -245,5 +236,5 @@ async fn calcolatori(visitor: Visitor, req: HttpRequest) -> Result<HttpResponse,
         errors,
         steps,
     };
-    super::super::render_status(&visitor, &page, status)
+    crate::pages::render_status(&visitor, &page, status)
 }
