@@ -182,6 +182,33 @@ export async function expectSkipLink(page) {
   }
   if (!first.target) throw new Error(`${page.url()}: skip link ${first.href} points to no element`);
   if (!first.visible) throw new Error(`${page.url()}: skip link "${first.text}" is not visible when focused`);
+  await expectVisibleFocus(page);
+}
+
+/**
+ * Focus is visible (WCAG 2.4.7), which axe does not check: the first `stops` elements the
+ * keyboard reaches each show an outline or a box-shadow while focused. The focus is then
+ * dropped, so that screenshots and clicks find the page as a visitor left it.
+ */
+export async function expectVisibleFocus(page, stops = 8) {
+  await page.locator('body').focus();
+  try {
+    for (let i = 0; i < stops; i++) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        const s = getComputedStyle(el);
+        const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+        const shadow = s.boxShadow && s.boxShadow !== 'none';
+        return { ring: outline || shadow, what: el.outerHTML.slice(0, 120) };
+      });
+      if (!focused) return;
+      if (!focused.ring) throw new Error(`${page.url()}: focus is not visible on ${focused.what}`);
+    }
+  } finally {
+    await page.evaluate(() => document.activeElement && document.activeElement.blur && document.activeElement.blur());
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 // The harness tries to break its own rules: pages that log a console error, break their CSP,
-// call a foreign host or fail axe must each fail the check that watches for it, and a clean
-// page must pass. The pages are answered inside Chromium (Playwright's route) under the
-// server's own origin, so the real browser applies the real CSP header to them.
+// call a foreign host, fail axe or hide the keyboard focus must each fail the check that
+// watches for it, and a clean page must pass. The pages are answered inside Chromium
+// (Playwright's route) under the server's own origin, so the real browser applies the real
+// CSP header to them.
 
 import {
   assertClean,
@@ -35,6 +36,8 @@ const PAGES = {
     '<link rel="stylesheet" href="/__harness/light.css">'),
   '/__harness/light.css': '.light { color: #bbb; background: #fff; }',
   '/__harness/no-skip': `<!doctype html><html lang="it"><head><title>x</title></head><body><main><h1>Senza salto</h1><a href="/x">x</a></main></body></html>`,
+  '/__harness/no-focus': page('<p><a href="/x">primo</a> <a href="/y">secondo</a></p>', '<link rel="stylesheet" href="/__harness/no-focus.css">'),
+  '/__harness/no-focus.css': 'a:focus { outline: none; box-shadow: none; }',
   '/__harness/script-heading': page('', '<script type="module" src="/__harness/heading.js"></script>'),
   '/__harness/heading.js': 'document.querySelector("h1").textContent = "Scritto dal JavaScript";',
 };
@@ -121,6 +124,14 @@ await run('harness self-test', async ({ step }) => {
     const tab = await newPage(js);
     await visit(tab, '/__harness/no-skip');
     await expectThrows('skip link', () => expectSkipLink(tab), /not a skip link/);
+    js.problems.splice(0);
+    await tab.close();
+  });
+
+  await step('a page whose focus cannot be seen fails', async () => {
+    const tab = await newPage(js);
+    await visit(tab, '/__harness/no-focus');
+    await expectThrows('focus', () => expectSkipLink(tab), /focus is not visible on <a/);
     js.problems.splice(0);
     await tab.close();
   });
