@@ -1,13 +1,14 @@
 // The supplier's whole journey in Chromium, as issue 12 "Done means" tells it: a new supplier
 // signs up, logs in, registers in the albo (with the same field-level Italian messages the API
-// gives), uploads its documents, chooses its CPV categories, is qualified by the centrale (the
-// harness does that as the admin: no back office in the portal yet), finds the published
+// gives), uploads its documents, chooses its CPV categories, is qualified by the centrale's
+// admin on the portal's qualification queue (in a browser of its own), finds the published
 // tender of its category, seals and submits envelopes A, B and C of several files each in the
 // browser, and verifies its receipt on the transparency page. Every page passes axe and the
 // guard: no console error, no CSP violation, no request off this host.
 //
 // Environment (crates/portal/tests/browser.rs): BASE_URL, BANDO_ID, BANDO_OGGETTO, CPV,
-// SUPPLIER_EMAIL, SUPPLIER_PASSWORD, SUPPLIER_NAME, PARTITA_IVA.
+// SUPPLIER_EMAIL, SUPPLIER_PASSWORD, SUPPLIER_NAME, PARTITA_IVA; ADMIN_EMAIL and
+// ADMIN_PASSWORD for the qualification (the full journey only).
 //
 // TODO(portal): the steps whose page is marked `pending` stop the journey as TODO while the
 // page answers 404. The selectors go by label and role (the Italian texts of the issue); where
@@ -39,6 +40,8 @@ const email = requiredEnv('SUPPLIER_EMAIL');
 const password = requiredEnv('SUPPLIER_PASSWORD');
 const fullName = requiredEnv('SUPPLIER_NAME');
 const piva = requiredEnv('PARTITA_IVA');
+const adminEmail = process.env.ADMIN_EMAIL;
+const adminPassword = process.env.ADMIN_PASSWORD;
 // SEEDED_SUPPLIER=1: the account and its qualified albo entry come from the fixtures, and the
 // journey starts at the login (the pages before it are checked by the full run).
 const seeded = process.env.SEEDED_SUPPLIER === '1';
@@ -226,8 +229,25 @@ await run(
       assertClean(context, 'categorie');
     });
 
-    await fresh('the centrale qualifies the operatore', async () => {
-      await harness('qualify', { email });
+    // The centrale's admin, in a browser of its own, decides on the request in the queue.
+    await fresh('the centrale qualifies the operatore on /amministrazione/qualificazioni', async () => {
+      const office = await newContext();
+      const tab = await newPage(office);
+      await visit(tab, '/accedi?ritorno=/amministrazione/qualificazioni');
+      await tab.getByLabel(/e-?mail/i).fill(adminEmail);
+      await tab.getByLabel(/^password/i).fill(adminPassword);
+      await tab.getByRole('button', { name: /^accedi$/i }).click();
+      await tab.waitForURL(/\/amministrazione\/qualificazioni$/);
+      await expectMainHeading(tab, /qualificazione/i);
+      const entry = tab.getByRole('region', { name: 'Verdi Pulizie S.r.l.' });
+      // What it decides on: the documents the supplier uploaded, the categories it chose.
+      await entry.getByRole('link', { name: 'durc.pdf' }).waitFor();
+      await entry.getByText(cpv).waitFor();
+      await checked(tab, office, 'amministrazione-qualificazioni');
+      await entry.getByRole('button', { name: /^qualifica/i }).click();
+      await tab.getByRole('status').filter({ hasText: /verdi pulizie s\.r\.l\.: qualificato/i }).waitFor();
+      assertClean(office, 'qualificazione');
+      await office.close();
     });
 
     await fresh('the tender of its category on /fornitore/bandi', async () => {

@@ -124,6 +124,20 @@ pub fn partita_iva(n: usize) -> String {
 
 /// A supplier account whose operatore is registered and qualified in the albo (bids need it).
 pub fn supplier(app: &TestApp, email: &str) -> String {
+    let (uid, op) = pending_supplier(app, email, true);
+    app.admin()
+        .post(
+            &format!("/api/v1/registry/operatori/{op}/qualification"),
+            &json!({ "action": "qualify" }),
+        )
+        .expect(200);
+    uid
+}
+
+/// A supplier account and its albo entry waiting for the centrale's decision, with its CPV
+/// categories and, when `documents`, a valid DURC and visura camerale. Returns the account
+/// id and the operatore id.
+pub fn pending_supplier(app: &TestApp, email: &str, documents: bool) -> (String, String) {
     let (c, uid) = app.register_supplier(email, "Operatore", PASSWORD);
     let n = SUPPLIERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let piva = partita_iva(n);
@@ -133,26 +147,22 @@ pub fn supplier(app: &TestApp, email: &str) -> String {
             "sede_istat": "015146", "sede_indirizzo": "Via Roma 1", "pec": format!("{piva}@legalmail.it"),
             "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } }))
         .expect(201));
-    for (tipo, scad) in [("durc", "&scadenza=2027-01-31"), ("visura_camerale", "")] {
-        c.post_raw(
-            &format!("/api/v1/registry/operatori/{op}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scad}"),
-            "application/pdf",
-            tipo.as_bytes(),
-        )
-        .expect(201);
+    if documents {
+        for (tipo, scad) in [("durc", "&scadenza=2027-01-31"), ("visura_camerale", "")] {
+            c.post_raw(
+                &format!("/api/v1/registry/operatori/{op}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scad}"),
+                "application/pdf",
+                tipo.as_bytes(),
+            )
+            .expect(201);
+        }
     }
     c.put(
         &format!("/api/v1/registry/operatori/{op}/categorie"),
         &json!({ "cpv": ["45000000-7", "90910000-9"], "soa": [] }),
     )
     .expect(200);
-    app.admin()
-        .post(
-            &format!("/api/v1/registry/operatori/{op}/qualification"),
-            &json!({ "action": "qualify" }),
-        )
-        .expect(200);
-    uid
+    (uid, op)
 }
 
 static SUPPLIERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -503,3 +503,51 @@ fn quotas_the_cap_on_open_uploads_expiry_and_two_completions_at_once() {
     assert_eq!(env.len(), 1, "{env:?}");
     assert_eq!(env[0]["envelope_id"], results[1].1["envelope_id"]);
 }
+
+/// On a tender with lots a resumable upload names its lot, as a one-shot upload does: without
+/// one it is 422 `lot_required`, a lot on a tender without lots is 422 `tender_has_no_lots`,
+/// and the envelope completed on
+/// lot 1 belongs to lot 1's bid only (its receipt says `<tender>/<lot>`), lot 2 untouched.
+#[test]
+fn a_resumable_upload_on_a_tender_with_lots_belongs_to_its_lot() {
+    let w = tuned(|_| {});
+    let mut body = works_tender_body(&w.ente, [&w.rup_id, &w.custode], "Manutenzione delle scuole", 1_200_101);
+    body["lotti"] = json!([
+        { "oggetto": "Lotto 1 - Scuole", "cig": cig(1_200_102), "base_amount": "600000.00", "safety_costs": "12000.00" },
+        { "oggetto": "Lotto 2 - Uffici", "cig": cig(1_200_103), "base_amount": "400000.00", "safety_costs": "8000.00" }
+    ]);
+    let bando = tender(&w, body);
+    let other = works(&w, 1_200_104);
+    let public = w.app.client().get(&format!("/api/v1/public/bandi/{bando}")).expect(200);
+    let lot1 = public["lotti"][0]["id"].as_str().expect("lot 1").to_string();
+    supplier(&w.app, "gare@lotti.it");
+    let c = w.login("gare@lotti.it");
+    let path = |b: &str, lot: Option<&str>| {
+        let q = lot.map(|l| format!("?lotto={l}")).unwrap_or_default();
+        format!("/api/v1/bandi/{b}/offerta/buste/A/caricamenti{q}")
+    };
+    c.post(&path(&bando, None), &json!({}))
+        .expect_problem(422, "lot_required");
+    c.post(&path(&other, Some(&lot1)), &json!({}))
+        .expect_problem(422, "tender_has_no_lots");
+    let whole = sealed_to(&c, &bando, "A", &plaintext(10_000));
+    let s = c.post(&path(&bando, Some(&lot1)), &json!({})).expect(201);
+    let up = id(&s);
+    let parts: Vec<&[u8]> = whole.chunks(CHUNK as usize).collect();
+    for (i, p) in parts.iter().enumerate() {
+        assert_eq!(send(&w.app, &c, &up, i as u32, p).status, 201);
+    }
+    let receipt = complete(&c, &up, parts.len(), &whole).expect(201);
+    assert!(
+        receipt["receipt"]
+            .as_str()
+            .expect("receipt")
+            .contains(&format!("tender {bando}/{lot1}\n")),
+        "{receipt}"
+    );
+    let bids = c.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    let bids = bids.as_array().expect("bids");
+    assert_eq!(bids.len(), 1, "one bid, for lot 1 only: {bids:?}");
+    assert_eq!(bids[0]["lotto_id"], lot1.as_str());
+    assert_eq!(bids[0]["envelopes"][0]["sha256"], sha256_hex(&whole).as_str());
+}

@@ -84,6 +84,18 @@ impl Visitor {
         }
     }
 
+    /// The centrale's operators only (the admin role); other officials and suppliers get 403.
+    pub fn require_admin(&self, back_to: &str) -> Result<&Principal, PortalError> {
+        let p = self.require(back_to)?;
+        if p.is_admin() {
+            Ok(p)
+        } else {
+            Err(PortalError::forbidden(
+                "Questa sezione è riservata agli amministratori della centrale",
+            ))
+        }
+    }
+
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
     }

@@ -91,9 +91,9 @@ fn public_pages_pass_axe_and_work_without_javascript() {
     outcome.assert_success();
 }
 
-/// The supplier's journey from sign-up to a verified receipt of its three envelopes. The
-/// back-office steps (the admin qualifying the operatore) and the final check of what the
-/// server stored are answered here, through the API, when the script asks.
+/// The supplier's journey from sign-up to a verified receipt of its three envelopes, the
+/// centrale's admin qualifying it on the portal's queue in a browser of its own. The final
+/// check of what the server stored is answered here, through the API, when the script asks.
 #[test]
 fn a_new_supplier_signs_up_and_submits_three_sealed_envelopes_from_the_browser() {
     let w = world();
@@ -106,18 +106,24 @@ fn a_new_supplier_signs_up_and_submits_three_sealed_envelopes_from_the_browser()
         ("SUPPLIER_PASSWORD", PASSWORD.to_string()),
         ("SUPPLIER_NAME", "Maria Verdi".to_string()),
         ("PARTITA_IVA", partita_iva(9_001)),
+        ("ADMIN_EMAIL", journeys::ADMIN_EMAIL.to_string()),
+        ("ADMIN_PASSWORD", journeys::ADMIN_PASSWORD.to_string()),
     ]);
     let outcome = run_script("supplier-journey.mjs", &env, LIMIT, |request| {
         let asked_for = request["email"].as_str().unwrap_or_default();
         match request["action"].as_str() {
-            Some("qualify") => qualify(&w, asked_for),
             Some("check_bid") => check_bid(&w, &bando, asked_for, &request["envelopes"]),
             _ => Err(format!("unknown harness request {request}")),
         }
     });
     outcome.assert_success();
-    assert_eq!(outcome.asked("qualify"), 1, "the journey reached the qualification");
     assert_eq!(outcome.asked("check_bid"), 1, "the journey ran to its end");
+    let me = w
+        .app
+        .client()
+        .logged_in(email, PASSWORD)
+        .get("/api/v1/registry/operatori/me");
+    assert_eq!(me.body["status"], "qualified", "qualified in the browser: {}", me.text);
 }
 
 /// The part of the journey the portal serves today, from the login on, for a supplier the
@@ -146,24 +152,6 @@ fn a_qualified_supplier_seals_three_envelopes_of_several_files_in_the_browser() 
         }
     });
     outcome.assert_success();
-}
-
-/// The centrale's admin qualifies the operatore the browser registered (no back office yet).
-fn qualify(w: &World, email: &str) -> Result<Value, String> {
-    let supplier = w.app.client().logged_in(email, PASSWORD);
-    let op = supplier.get("/api/v1/registry/operatori/me");
-    if op.status != 200 {
-        return Err(format!("no operatore for {email}: {}", op.text));
-    }
-    let id = op.body["id"].as_str().unwrap_or_default().to_string();
-    let decision = w.app.admin().post(
-        &format!("/api/v1/registry/operatori/{id}/qualification"),
-        &json!({ "action": "qualify" }),
-    );
-    if decision.status != 200 {
-        return Err(format!("qualification refused: {}", decision.text));
-    }
-    Ok(json!({ "operatore": id }))
 }
 
 /// What the server stored, as the supplier's own view of its bid tells it.

@@ -2,6 +2,7 @@
 //! on the blocking pool, a template.
 
 pub mod account;
+pub mod admin;
 pub mod bid;
 pub mod home;
 pub mod info;
@@ -17,6 +18,7 @@ use crate::session::Visitor;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     home::configure(cfg);
     account::configure(cfg);
+    admin::configure(cfg);
     bid::configure(cfg);
     info::configure(cfg);
     supplier::configure(cfg);

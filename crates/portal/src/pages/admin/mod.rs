@@ -1,0 +1,11 @@
+//! The centrale's operators (admins), under `/amministrazione` (issue 13 point 1; this first
+//! page serves the supplier journey of issue 12: the qualification of a new operatore in the
+//! browser). Officials without the admin role get 403; anonymous visitors go to the login.
+
+pub mod qualificazioni;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    qualificazioni::configure(cfg);
+}
