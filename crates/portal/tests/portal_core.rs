@@ -249,6 +249,15 @@ fn the_bid_page_is_the_suppliers_own_and_closes_at_the_deadline() {
     assert!(page.contains("id=\"busta-form\""));
     assert!(page.contains(&format!("data-bando=\"{bando}\"")));
     assert!(page.contains("data-recipient=\"age1"), "the tender key of the envelope");
+    let keys = w.app.client().get("/api/v1/log/keys").expect(200);
+    assert!(
+        page.contains(&format!(
+            "data-platform-key=\"{}\" data-log-key=\"{}\"",
+            keys["platform_key"].as_str().expect("platform key"),
+            keys["log_key"].as_str().expect("log key")
+        )),
+        "the receipt is checked against the platform's keys"
+    );
     assert!(page.contains("<script type=\"module\" src=\"/static/js/seal.js\"></script>"));
     assert!(page.contains("05/06/2026 12:00"), "the deadline in Rome time");
     let c = b.get(&format!("{path}?busta=C")).expect(200);

@@ -198,8 +198,15 @@ fn every_public_page_answers_with_its_heading() {
     ] {
         assert!(v.contains(part), "{part}");
     }
-    // The log's keys as the API publishes them.
+    // The log's keys as the API publishes them; the receipt check is pinned to them, so a
+    // bundle that carries other keys (a forged receipt made self-consistent) is refused.
     let keys = w.app.client().get("/api/v1/log/keys").expect(200);
+    let pinned = format!(
+        "<form id=\"verifica-form\" novalidate data-platform-key=\"{}\" data-log-key=\"{}\">",
+        keys["platform_key"].as_str().expect("platform key"),
+        keys["log_key"].as_str().expect("log key")
+    );
+    assert!(v.contains(&pinned), "{pinned}\n{v}");
     let t = ok(w, "/trasparenza");
     assert!(t.contains(keys["platform_key"].as_str().expect("present")));
     assert!(t.contains(keys["log_key"].as_str().expect("present")));

@@ -511,7 +511,11 @@ export function initSealForm(doc = document) {
           "La ricevuta non è ancora inclusa in un checkpoint del registro: verificarla più tardi dalla pagina del registro di trasparenza.";
         return;
       }
-      const report = await verifyBundle(bundle, { size: result.size, sha256: result.sha256 });
+      // Checked against the keys the page was served with, not those the bundle carries.
+      const pins = {};
+      if (form.dataset.platformKey) pins.platformKey = form.dataset.platformKey;
+      if (form.dataset.logKey) pins.logKey = form.dataset.logKey;
+      const report = await verifyBundle(bundle, { size: result.size, sha256: result.sha256 }, { pins });
       renderReport(doc, check, report);
     } catch (e) {
       const msg = e instanceof SealFailure || e instanceof ArchiveError ? e.message : `Errore imprevisto: ${e.message}`;

@@ -203,6 +203,9 @@ struct BidPage {
     criterion: &'static str,
     /// What envelope B must declare for the criteria the platform scores itself.
     declared: Vec<DeclaredValue>,
+    /// The keys the receipt is checked against in the page (not those the bundle carries).
+    platform_key: String,
+    log_key: String,
     outcome: Option<&'static str>,
 }
 
@@ -324,6 +327,8 @@ async fn page(
         selected,
         criterion: "discount",
         declared: DeclaredValue::all(&tender),
+        platform_key: state.seal.public_key_b64(),
+        log_key: state.seal.log_verifier().to_vkey(),
         outcome: q.esito.as_deref().and_then(outcome_message),
     };
     super::render(&visitor, &page)

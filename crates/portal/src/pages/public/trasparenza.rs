@@ -57,6 +57,11 @@ struct Registro {
 #[template(path = "public/verifica.html")]
 struct Verifica {
     chrome: Chrome,
+    /// The keys the page checks against, whatever keys a bundle carries: a bundle signed with
+    /// any other key (a forged receipt, made self-consistent) fails its signature check here.
+    platform_key: String,
+    platform_fingerprint: String,
+    log_key: String,
 }
 
 #[get("/trasparenza")]
@@ -90,9 +95,15 @@ async fn registro(state: web::Data<api::AppState>, visitor: Visitor) -> Result<H
 }
 
 #[get("/trasparenza/verifica")]
-async fn verifica(visitor: Visitor) -> Result<HttpResponse, PortalError> {
+async fn verifica(state: web::Data<api::AppState>, visitor: Visitor) -> Result<HttpResponse, PortalError> {
     let chrome = Chrome::new(&visitor, "Verifica una ricevuta", Section::Trasparenza)
         .crumb("Registro pubblico delle buste", Some("/trasparenza"))
         .crumb("Verifica una ricevuta", None);
-    super::super::render(&visitor, &Verifica { chrome })
+    let page = Verifica {
+        chrome,
+        platform_key: state.seal.public_key_b64(),
+        platform_fingerprint: hex::encode(Sha256::digest(state.seal.public_key().as_bytes())),
+        log_key: state.seal.log_verifier().to_vkey(),
+    };
+    super::super::render(&visitor, &page)
 }
