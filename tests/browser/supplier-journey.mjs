@@ -247,6 +247,11 @@ await run(
       await entry.getByRole('button', { name: /^qualifica/i }).click();
       await tab.getByRole('status').filter({ hasText: /verdi pulizie s\.r\.l\.: qualificato/i }).waitFor();
       assertClean(office, 'qualificazione');
+      // The other page of the administration: the enti and their officials.
+      await visit(tab, '/amministrazione/enti');
+      await expectMainHeading(tab, /enti aderenti/i);
+      await tab.getByText(/comune di milano/i).first().waitFor();
+      await checked(tab, office, 'amministrazione-enti');
       await office.close();
     });
 

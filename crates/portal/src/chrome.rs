@@ -12,6 +12,7 @@ pub enum Section {
     Calcolatori,
     Trasparenza,
     Fornitore,
+    Amministrazione,
     Account,
     Info,
 }
@@ -32,6 +33,8 @@ pub struct Chrome {
     pub user_name: Option<String>,
     pub is_supplier: bool,
     pub is_official: bool,
+    /// The centrale's admin: the navigation shows the administration.
+    pub is_admin: bool,
     pub crumbs: Vec<Crumb>,
 }
 
@@ -43,6 +46,7 @@ impl Chrome {
             user_name: visitor.principal.as_ref().map(|p| p.email.clone()),
             is_supplier: visitor.is_supplier(),
             is_official: visitor.is_official(),
+            is_admin: visitor.principal.as_ref().is_some_and(|p| p.is_admin()),
             crumbs: vec![],
             nav: Chrome::nav_key(section),
             section,
@@ -60,6 +64,7 @@ impl Chrome {
             user_name: None,
             is_supplier: false,
             is_official: false,
+            is_admin: false,
             crumbs: vec![],
         }
     }
@@ -82,6 +87,7 @@ impl Chrome {
             Section::Calcolatori => "calcolatori",
             Section::Trasparenza => "trasparenza",
             Section::Fornitore => "fornitore",
+            Section::Amministrazione => "amministrazione",
             Section::Account => "account",
             Section::Info => "info",
         }

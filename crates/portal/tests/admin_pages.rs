@@ -118,3 +118,23 @@ fn only_admins_decide_and_only_with_the_sessions_token() {
     assert_eq!(forged.status, 403);
     assert_eq!(status_of(&w.app, &op), "pending");
 }
+
+/// The enti with their kind, qualification and officials, to the admin only.
+#[test]
+fn the_admin_sees_each_ente_with_its_officials_and_their_roles() {
+    let w = world();
+    let b = admin(&w.app);
+    let page = b.get("/amministrazione/enti").expect(200);
+    assert!(page.contains("Comune di Milano"), "{}", page.text);
+    assert!(page.contains("rup@comune.milano.it"));
+    assert!(
+        page.contains("<td>RUP</td>") || page.contains("RUP, ") || page.contains(", RUP"),
+        "{}",
+        page.text
+    );
+    assert!(page.contains("Amministrazione sub-centrale (art. 14 c.1 lett. c)"));
+    let rup = WebClient::new(&w.app.base_url);
+    rup.login("rup@comune.milano.it", PASSWORD);
+    assert_eq!(rup.get("/amministrazione/enti").status, 403);
+    assert_eq!(WebClient::new(&w.app.base_url).get("/amministrazione/enti").status, 303);
+}

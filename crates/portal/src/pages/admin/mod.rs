@@ -2,10 +2,12 @@
 //! page serves the supplier journey of issue 12: the qualification of a new operatore in the
 //! browser). Officials without the admin role get 403; anonymous visitors go to the login.
 
+pub mod enti;
 pub mod qualificazioni;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    enti::configure(cfg);
     qualificazioni::configure(cfg);
 }

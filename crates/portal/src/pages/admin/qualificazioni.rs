@@ -107,7 +107,7 @@ async fn page(
             op,
         })
         .collect();
-    let chrome = Chrome::new(visitor, "Qualificazione degli operatori", Section::Account)
+    let chrome = Chrome::new(visitor, "Qualificazione degli operatori", Section::Amministrazione)
         .crumb("Qualificazione degli operatori", None);
     super::super::render_status(visitor, &QueuePage { chrome, items, outcome }, status)
 }
