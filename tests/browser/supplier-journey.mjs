@@ -252,6 +252,9 @@ await run(
       await expectMainHeading(tab, /enti aderenti/i);
       await tab.getByText(/comune di milano/i).first().waitFor();
       await checked(tab, office, 'amministrazione-enti');
+      await visit(tab, '/amministrazione/utenti');
+      await expectMainHeading(tab, /utenti e ruoli/i);
+      await checked(tab, office, 'amministrazione-utenti');
       await office.close();
     });
 

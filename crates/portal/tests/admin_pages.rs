@@ -138,3 +138,116 @@ fn the_admin_sees_each_ente_with_its_officials_and_their_roles() {
     assert_eq!(rup.get("/amministrazione/enti").status, 403);
     assert_eq!(WebClient::new(&w.app.base_url).get("/amministrazione/enti").status, 303);
 }
+
+/// The admin grants a role in an ente, revokes it with its reason (refused without one) and
+/// deactivates an account; the last admin cannot lose the admin role (409 `last_admin`, shown
+/// next to the person); and the holder's powers follow at once on the API.
+#[test]
+fn the_admin_grants_revokes_and_deactivates_with_the_accounts_rules() {
+    let w = world();
+    let new = tender_world::official(&w.app.admin(), "nuovo@comune.milano.it", "auditor", &w.ente);
+    let b = admin(&w.app);
+    let users = "/amministrazione/utenti";
+    let page = b.get(users).expect(200);
+    assert!(
+        page.contains("nuovo@comune.milano.it") && page.contains("revisore"),
+        "{}",
+        page.text
+    );
+    let csrf = page.csrf();
+    let roles_of = |id: &str| -> Vec<(String, String)> {
+        let list = w.app.admin().get("/api/v1/users?limit=500").expect(200);
+        let u = list
+            .as_array()
+            .expect("users")
+            .iter()
+            .find(|u| u["id"] == id)
+            .cloned()
+            .expect("user");
+        u["roles"]
+            .as_array()
+            .expect("roles")
+            .iter()
+            .map(|g| {
+                (
+                    g["role"].as_str().unwrap_or_default().to_string(),
+                    g["ente_id"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+
+    b.post_form(
+        &format!("{users}/{new}/ruoli"),
+        &[("_csrf", &csrf), ("ruolo", "commission"), ("ente", &w.ente)],
+    )
+    .expect(303);
+    assert!(roles_of(&new).contains(&("commission".into(), w.ente.clone())));
+    // Revoking needs a reason: 422 on the page, nothing revoked.
+    let no_reason = b.post_form(
+        &format!("{users}/{new}/revoca"),
+        &[
+            ("_csrf", &csrf),
+            ("ruolo", "commission"),
+            ("ente", &w.ente),
+            ("motivazione", ""),
+        ],
+    );
+    assert_eq!(no_reason.status, 422, "{}", no_reason.text);
+    assert!(no_reason.contains(&format!("id=\"errore-{new}\"")));
+    assert!(roles_of(&new).contains(&("commission".into(), w.ente.clone())));
+    b.post_form(
+        &format!("{users}/{new}/revoca"),
+        &[
+            ("_csrf", &csrf),
+            ("ruolo", "commission"),
+            ("ente", &w.ente),
+            ("motivazione", "fine incarico"),
+        ],
+    )
+    .expect(303);
+    assert!(!roles_of(&new).contains(&("commission".into(), w.ente.clone())));
+
+    // The only admin keeps the admin role.
+    let me = w.app.admin().get("/api/v1/auth/me");
+    let admin_id = me.body["id"]
+        .as_str()
+        .or(me.body["user"]["id"].as_str())
+        .expect("admin id")
+        .to_string();
+    let last = b.post_form(
+        &format!("{users}/{admin_id}/revoca"),
+        &[
+            ("_csrf", &csrf),
+            ("ruolo", "admin"),
+            ("ente", ""),
+            ("motivazione", "prova"),
+        ],
+    );
+    assert_eq!(last.status, 409, "{}", last.text);
+    assert!(roles_of(&admin_id).iter().any(|(r, _)| r == "admin"));
+
+    // Deactivated: the account can no longer log in.
+    b.post_form(
+        &format!("{users}/{new}/disattiva"),
+        &[("_csrf", &csrf), ("motivazione", "cessato dal servizio")],
+    )
+    .expect(303);
+    let login = w.app.client().post(
+        "/api/v1/auth/login",
+        &journeys::serde_json::json!({ "email": "nuovo@comune.milano.it", "password": PASSWORD }),
+    );
+    assert_eq!(login.status, 401, "{}", login.text);
+
+    // Nobody else: the RUP gets 403 and changes nothing.
+    let rup = WebClient::new(&w.app.base_url);
+    rup.login("rup@comune.milano.it", PASSWORD);
+    assert_eq!(rup.get(users).status, 403);
+    let rup_csrf = rup.get("/").expect(200).csrf();
+    let refused = rup.post_form(
+        &format!("{users}/{}/ruoli", w.rup_id),
+        &[("_csrf", &rup_csrf), ("ruolo", "auditor"), ("ente", &w.ente)],
+    );
+    assert_eq!(refused.status, 403);
+    assert!(!roles_of(&w.rup_id).contains(&("auditor".into(), w.ente.clone())));
+}

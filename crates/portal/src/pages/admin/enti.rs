@@ -5,7 +5,6 @@
 
 use accounts::enti::{self, Ente};
 use accounts::users::{self, User};
-use accounts::Role;
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
 use domain::legal::{AuthorityKind, QualificationLevel, QualificationSector};
@@ -60,15 +59,6 @@ fn kind(k: AuthorityKind) -> &'static str {
     }
 }
 
-fn role(r: Role) -> &'static str {
-    match r {
-        Role::Admin => "amministratore",
-        Role::Rup => "RUP",
-        Role::Commission => "commissione",
-        Role::Auditor => "revisore",
-    }
-}
-
 fn qualification(e: &Ente) -> Vec<String> {
     if e.qualified_by_law {
         return vec![format!(
@@ -120,7 +110,7 @@ fn members_of(ente: &Ente, everyone: &[User]) -> Vec<Member> {
                 .roles
                 .iter()
                 .filter(|g| g.ente_id == Some(ente.id))
-                .map(|g| role(g.role))
+                .map(|g| super::utenti::role_label(g.role))
                 .collect();
             (!here.is_empty()).then(|| Member {
                 name: u.full_name.clone(),

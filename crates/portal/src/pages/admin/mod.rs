@@ -4,10 +4,12 @@
 
 pub mod enti;
 pub mod qualificazioni;
+pub mod utenti;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     enti::configure(cfg);
     qualificazioni::configure(cfg);
+    utenti::configure(cfg);
 }
