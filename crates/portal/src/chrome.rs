@@ -13,6 +13,8 @@ pub enum Section {
     Trasparenza,
     Fornitore,
     Amministrazione,
+    /// The officials' back office (`/ente`).
+    Ente,
     Account,
     Info,
 }
@@ -88,6 +90,7 @@ impl Chrome {
             Section::Trasparenza => "trasparenza",
             Section::Fornitore => "fornitore",
             Section::Amministrazione => "amministrazione",
+            Section::Ente => "ente",
             Section::Account => "account",
             Section::Info => "info",
         }

@@ -96,6 +96,19 @@ impl Visitor {
         }
     }
 
+    /// Officials of any ente (RUP, commission, auditor, custodian) and the centrale's admins;
+    /// what each may do on a tender is the domain's decision, page by page.
+    pub fn require_official(&self, back_to: &str) -> Result<&Principal, PortalError> {
+        let p = self.require(back_to)?;
+        if p.kind == UserKind::Official {
+            Ok(p)
+        } else {
+            Err(PortalError::forbidden(
+                "Questa sezione è riservata al personale degli enti",
+            ))
+        }
+    }
+
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
     }

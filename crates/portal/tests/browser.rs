@@ -7,6 +7,17 @@
 
 use std::time::Duration;
 
+#[path = "browser/official_bandi.rs"]
+mod official_bandi;
+#[path = "browser/official_commissione.rs"]
+mod official_commissione;
+#[path = "browser/official_custodia.rs"]
+mod official_custodia;
+#[path = "browser/official_journey.rs"]
+mod official_journey;
+#[path = "browser/official_valutazione.rs"]
+mod official_valutazione;
+
 use journeys::browser::{no_harness, run_script, services_tender_body};
 use journeys::serde_json::{json, Value};
 use journeys::tender_world::{partita_iva, tender, world, World, PASSWORD};

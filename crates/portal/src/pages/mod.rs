@@ -6,6 +6,7 @@ pub mod admin;
 pub mod bid;
 pub mod home;
 pub mod info;
+pub mod official;
 pub mod public;
 pub mod supplier;
 
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     home::configure(cfg);
     account::configure(cfg);
     admin::configure(cfg);
+    official::configure(cfg);
     bid::configure(cfg);
     info::configure(cfg);
     supplier::configure(cfg);

@@ -3,6 +3,7 @@
 //! browser). Officials without the admin role get 403; anonymous visitors go to the login.
 
 pub mod enti;
+pub mod notifiche;
 pub mod qualificazioni;
 pub mod utenti;
 
@@ -10,6 +11,7 @@ use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     enti::configure(cfg);
+    notifiche::configure(cfg);
     qualificazioni::configure(cfg);
     utenti::configure(cfg);
 }
