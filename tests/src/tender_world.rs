@@ -389,3 +389,23 @@ pub fn confirm_proposed_exclusions(w: &World, base: &str) -> Value {
     }
     p
 }
+
+/// A tender of the world's ente published but not sealed, whose custodians are the world's two
+/// and a third official (`terzo.custode@comune.milano.it`, commission), threshold 2 of 3: the
+/// custodians' own pages run the ceremony. The third custodian joins `custodian_keys` /
+/// `custodian_emails` (once per world), so [`ceremony`] and [`open`] include him.
+pub fn three_custodian_tender(w: &mut World, oggetto: &str, cig_n: u64) -> String {
+    const THIRD: &str = "terzo.custode@comune.milano.it";
+    if !w.custodian_emails.iter().any(|e| e == THIRD) {
+        let third = official(&w.app.admin(), THIRD, "commission", &w.ente);
+        w.custodian_keys.push((third, AgeIdentity::generate()));
+        w.custodian_emails.push(THIRD.into());
+    }
+    let mut body = works_tender_body(&w.ente, [&w.rup_id, &w.custode], oggetto, cig_n);
+    body["custodians"] = json!(w.custodian_keys.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>());
+    let bando = id(&w.rup.post("/api/v1/bandi", &body).expect(201));
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/publish"), &json!({}))
+        .expect(200);
+    bando
+}

@@ -966,3 +966,16 @@ pub(crate) fn opening_key(
     shares.iter_mut().for_each(|(_, s)| s.zeroize());
     Ok((ThresholdIdentity::new(x?, &public)?, k))
 }
+
+/// Who has submitted a share of `kind` so far (the progress of an opening, never a share's
+/// value): the custodians' page shows each custodian whether his share is in. 404 before
+/// the ceremony is complete.
+pub fn submitted_opening_shares(
+    conn: &mut PgConnection,
+    bando_id: Uuid,
+    kind: &str,
+) -> Result<OpeningShares, OfferteError> {
+    let kind = crate::submit::parse_kind(kind)?;
+    let c = completed(conn, bando_id)?;
+    opening_shares(conn, bando_id, kind.as_str(), c.k as usize)
+}
