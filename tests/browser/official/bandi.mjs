@@ -1,0 +1,221 @@
+// The RUP's tender from draft to publication in the browser (issue 13 point 2), as composable
+// steps: each takes a Playwright `page` (and, for the checks, its `context`) and plain options,
+// visits the pages through lib.mjs's checks (axe, skip link, visible focus, guard, screenshot),
+// and returns what the next step needs. The lead's end-to-end journey starts with
+// `login` + `createDraft` + `fixAndPublish`; tests/browser/official-bandi.mjs proves them.
+//
+// Every step works with JavaScript off too: the form's pickers and rows repost the form.
+
+import { assertClean, axeCheck, expectMainHeading, expectSkipLink, screenshot, url, visit } from '../lib.mjs';
+
+/** The page's checks: skip link and focus, axe WCAG 2.1 AA, screenshot, guard. */
+export async function checked(page, context, name) {
+  await expectSkipLink(page);
+  await axeCheck(page, name);
+  await screenshot(page, name);
+  if (context) assertClean(context, name);
+}
+
+/** Logs an official in through /accedi and lands on `back` (default the tenders' list). */
+export async function login(page, { email, password, back = '/ente/bandi' }) {
+  await page.goto(url(`/accedi?ritorno=${encodeURIComponent(back)}`), { waitUntil: 'load' });
+  await page.getByLabel(/e-?mail/i).fill(email);
+  await page.getByLabel(/^password/i).fill(password);
+  await Promise.all([page.waitForURL((u) => u.pathname === back), page.getByRole('button', { name: /^accedi$/i }).click()]);
+}
+
+const byName = (page, name) => page.locator(`#modulo-bando [name="${name}"]`).first();
+
+/** Clicks a button of the draft form and waits for the form to come back. */
+async function repost(page, button) {
+  const navigated = page.waitForEvent('framenavigated', (f) => f === page.mainFrame());
+  await button.click();
+  await navigated;
+  await page.waitForLoadState('load');
+  await page.locator('#modulo-bando').waitFor();
+}
+
+async function select(page, name, value) {
+  if (value !== undefined && value !== null) await byName(page, name).selectOption(String(value));
+}
+
+async function fill(page, name, value) {
+  if (value !== undefined && value !== null) await byName(page, name).fill(String(value));
+}
+
+async function tick(page, name, value, on = true) {
+  const box = page.locator(`#modulo-bando input[name="${name}"][value="${value}"]`).first();
+  if (on) await box.check();
+  else await box.uncheck();
+}
+
+/** Searches `query` with the picker named `qName` and presses the result button `choice`. */
+async function pick(page, qName, query, choice) {
+  await byName(page, qName).fill(query);
+  await repost(page, page.locator(`#modulo-bando button[name="azione"][value="${qName === 'cpv_q' ? 'cerca_cpv' : 'cerca_nuts'}"]`));
+  await repost(page, page.locator(`#modulo-bando button[name="scegli"][value="${choice}"]`));
+}
+
+/**
+ * Fills the whole draft form from scratch on /ente/bandi/nuovo and saves it; returns the new
+ * tender's id. `opts`:
+ *  - oggetto, cig, cup, contractType ('works'|'services'|'supplies'), procedure ('aperta'…)
+ *  - criterion: 'minor_prezzo' | 'oepv'; envelopes: ['A','C'] or ['A','B','C']
+ *  - baseAmount, safetyCosts (as typed: '1000000,00')
+ *  - cpvQuery + cpv (searched and chosen), nutsQuery + nuts (idem); or cpv/nuts typed alone
+ *  - questionsDeadline, submissionDeadline, openingAt: Rome wall times '2026-06-05T12:00'
+ *  - custodians: e-mails of the ente's officials holding the keys; threshold: k
+ *  - anomalyMethod: 'A'|'B'|'C'|'' ; for OEPV: criteria [{code, description, weight}],
+ *    economicWeight, formula ('linear'…), technicalThreshold, reparametrization (bool)
+ *  - lots: [{oggetto, cig, baseAmount, safetyCosts}] (optional)
+ *  - context, screenshotName: to run the page checks on the empty and on the filled form.
+ */
+export async function createDraft(page, opts) {
+  const o = { contractType: 'works', procedure: 'aperta', criterion: 'minor_prezzo', envelopes: ['A', 'C'], ...opts };
+  await visit(page, '/ente/bandi');
+  await expectMainHeading(page, /bandi/i);
+  if (o.context) await checked(page, o.context, 'official-bandi-elenco');
+  await Promise.all([page.waitForURL(/\/ente\/bandi\/nuovo$/), page.getByRole('link', { name: /^nuovo bando$/i }).click()]);
+  await expectMainHeading(page, /nuovo bando/i);
+  if (o.context) await checked(page, o.context, 'official-bandi-nuovo');
+  if (o.ente) {
+    await select(page, 'ente_id', o.ente);
+    await repost(page, page.locator('#modulo-bando button[name="azione"][value="ente"]'));
+  }
+  // The rows first: adding rows reposts the form, which keeps what was typed anyway.
+  const criteria = o.criteria || [];
+  while ((await page.locator('#modulo-bando [name$="].code"]').count()) < criteria.length) {
+    await repost(page, page.locator('#modulo-bando button[value="righe_criteri"]'));
+  }
+  const lots = o.lots || [];
+  while ((await page.locator('#modulo-bando [name^="lotti["][name$="].oggetto"]').count()) < lots.length) {
+    await repost(page, page.locator('#modulo-bando button[value="righe_lotti"]'));
+  }
+  if (o.cpvQuery) await pick(page, 'cpv_q', o.cpvQuery, `cpv_main|${o.cpv}`);
+  else await fill(page, 'cpv_main', o.cpv);
+  if (o.nutsQuery) await pick(page, 'nuts_q', o.nutsQuery, `nuts|${o.nuts}`);
+  else await fill(page, 'nuts', o.nuts);
+  await fill(page, 'oggetto', o.oggetto);
+  await fill(page, 'cig', o.cig);
+  await fill(page, 'cup', o.cup);
+  await select(page, 'contract_type', o.contractType);
+  await select(page, 'procedure_type', o.procedure);
+  await select(page, 'award_criterion', o.criterion);
+  for (const e of ['A', 'B', 'C']) await tick(page, 'envelopes', e, o.envelopes.includes(e));
+  await fill(page, 'base_amount', o.baseAmount);
+  await fill(page, 'safety_costs', o.safetyCosts);
+  for (const [i, l] of lots.entries()) {
+    await fill(page, `lotti[${i}].oggetto`, l.oggetto);
+    await fill(page, `lotti[${i}].cig`, l.cig);
+    await fill(page, `lotti[${i}].base_amount`, l.baseAmount);
+    await fill(page, `lotti[${i}].safety_costs`, l.safetyCosts);
+  }
+  await fill(page, 'questions_deadline', o.questionsDeadline);
+  await fill(page, 'submission_deadline', o.submissionDeadline);
+  await fill(page, 'opening_at', o.openingAt);
+  for (const email of o.custodians || []) {
+    await page.locator('#modulo-bando fieldset').filter({ hasText: /custodi delle chiavi/i }).getByLabel(email).check();
+  }
+  await fill(page, 'custodian_threshold', o.threshold);
+  if (o.anomalyMethod !== undefined) await select(page, 'anomaly_method', o.anomalyMethod);
+  for (const [i, c] of criteria.entries()) {
+    await fill(page, `oepv.criteria[${i}].code`, c.code);
+    await fill(page, `oepv.criteria[${i}].description`, c.description);
+    await fill(page, `oepv.criteria[${i}].weight`, c.weight);
+  }
+  await fill(page, 'oepv.economic_weight', o.economicWeight);
+  if (o.formula) await select(page, 'oepv.economic_formula.kind', o.formula);
+  await fill(page, 'oepv.technical_threshold', o.technicalThreshold);
+  if (o.reparametrization) await page.locator('#modulo-bando input[name="oepv.reparametrization"]').check();
+  if (o.context) await checked(page, o.context, o.screenshotName || 'official-bandi-modulo');
+  await Promise.all([
+    page.waitForURL(/\/ente\/bandi\/[0-9a-f-]{36}\?esito=salvato$/),
+    page.locator('#modulo-bando button[name="azione"][value="salva"]').first().click(),
+  ]);
+  await page.getByRole('status').filter({ hasText: /bozza salvata/i }).waitFor();
+  return new URL(page.url()).pathname.split('/')[3];
+}
+
+/**
+ * The draft's page shows the legal checks failing: returns each violation's text; with
+ * `article`, throws unless one cites it, and unless «Pubblica» is absent.
+ */
+export async function expectCheckFails(page, { bando, article, context }) {
+  await visit(page, `/ente/bandi/${bando}`);
+  const items = page.locator('#violazioni li');
+  await items.first().waitFor();
+  const texts = await items.allInnerTexts();
+  if (article && !texts.some((t) => t.startsWith(article))) {
+    throw new Error(`no violation cites ${article}: ${JSON.stringify(texts)}`);
+  }
+  if (await page.locator('#pubblica').count()) throw new Error('«Pubblica» is offered while a check fails');
+  if (context) await checked(page, context, 'official-bandi-controlli');
+  return texts;
+}
+
+/**
+ * Fixes the draft (the deadlines given, in Rome time, through the edit form) when its checks
+ * fail, then publishes it with «Pubblica». Returns `{ bando }` once the page says published.
+ */
+export async function fixAndPublish(page, { bando, submissionDeadline, questionsDeadline, openingAt, context }) {
+  await visit(page, `/ente/bandi/${bando}`);
+  if ((await page.locator('#violazioni').count()) && (submissionDeadline || questionsDeadline || openingAt)) {
+    await visit(page, `/ente/bandi/${bando}/modifica`);
+    await expectMainHeading(page, /modifica/i);
+    await fill(page, 'submission_deadline', submissionDeadline);
+    await fill(page, 'questions_deadline', questionsDeadline);
+    await fill(page, 'opening_at', openingAt);
+    await Promise.all([
+      page.waitForURL(/\?esito=salvato$/),
+      page.locator('#modulo-bando button[name="azione"][value="salva"]').first().click(),
+    ]);
+  }
+  await page.locator('#controlli-superati').waitFor();
+  if (context) await checked(page, context, 'official-bandi-pubblicabile');
+  await Promise.all([page.waitForURL(/\?esito=pubblicato$/), page.getByRole('button', { name: /^pubblica$/i }).click()]);
+  await page.getByRole('status').filter({ hasText: /bando pubblicato/i }).waitFor();
+  const state = await page.locator('#stato-bando').getAttribute('data-stato');
+  if (state !== 'published') throw new Error(`after «Pubblica» the tender is ${state}`);
+  if (context) await checked(page, context, 'official-bandi-bando');
+  return { bando };
+}
+
+/**
+ * Answers the question whose text contains `question` on the clarifications page; returns
+ * the page's text of the answered question (which never names who asked).
+ */
+export async function answerClarification(page, { bando, question, answer, extendTo, context }) {
+  await visit(page, `/ente/bandi/${bando}/chiarimenti`);
+  await expectMainHeading(page, /chiarimenti/i);
+  if (context) await checked(page, context, 'official-chiarimenti');
+  const section = page.locator('section[id^="quesito-"]').filter({ hasText: question });
+  await section.locator('textarea[name="risposta"]').fill(answer);
+  if (extendTo) await section.locator('input[name="proroga"]').fill(extendTo);
+  await Promise.all([page.waitForURL(/esito=risposta/), section.getByRole('button', { name: /pubblica la risposta/i }).click()]);
+  await page.getByRole('status').filter({ hasText: /risposta pubblicata/i }).waitFor();
+  const done = page.locator('section[id^="quesito-"]').filter({ hasText: question });
+  return done.innerText();
+}
+
+/**
+ * Issues a rettifica (reason and new Rome times) and returns the rows of its diff as
+ * `[field, before, after]`.
+ */
+export async function issueRettifica(page, { bando, reason, submissionDeadline, questionsDeadline, openingAt, context }) {
+  await visit(page, `/ente/bandi/${bando}/rettifiche`);
+  await expectMainHeading(page, /rettifiche/i);
+  if (context) await checked(page, context, 'official-rettifiche');
+  await page.getByLabel(/motivo della rettifica/i).fill(reason);
+  if (questionsDeadline) await page.getByLabel(/nuovo termine per i chiarimenti/i).fill(questionsDeadline);
+  if (submissionDeadline) await page.getByLabel(/nuovo termine per le offerte/i).fill(submissionDeadline);
+  if (openingAt) await page.getByLabel(/nuova apertura/i).fill(openingAt);
+  await Promise.all([page.waitForURL(/esito=rettifica/), page.getByRole('button', { name: /pubblica la rettifica/i }).click()]);
+  await page.getByRole('status').filter({ hasText: /rettifica pubblicata/i }).waitFor();
+  if (context) await checked(page, context, 'official-rettifiche-diff');
+  const rows = page.locator('article[id^="versione-"]').first().locator('tbody tr');
+  const out = [];
+  for (let i = 0; i < (await rows.count()); i++) {
+    out.push(await rows.nth(i).locator('th, td').allInnerTexts());
+  }
+  return out;
+}
