@@ -28,3 +28,24 @@ pub fn for_user(conn: &mut PgConnection, user: Uuid, limit: i64) -> QueryResult<
         .select(Notice::as_select())
         .load(conn)
 }
+
+/// Where the delivery of one outbox row stands.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = n)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// The delivery state of the rows `ids`: the caller passes only ids its own domain already
+/// let the reader see (e.g. `aggiudicazione::procedure::award::communications`), so this
+/// reveals nothing more than whether and when each was sent.
+pub fn delivery_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Delivery>> {
+    n::table
+        .filter(n::id.eq_any(ids))
+        .select(Delivery::as_select())
+        .load(conn)
+}

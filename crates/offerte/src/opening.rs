@@ -788,3 +788,134 @@ fn audit_download(
     )?;
     Ok(())
 }
+
+/// One envelope kind at the opening session: the custodians' shares received so far (k of n,
+/// who and when) and whether the domain would open it now, with its refusal otherwise.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindSession {
+    pub kind: String,
+    pub k: usize,
+    pub n: usize,
+    /// `(custodian, submitted_at)`, in order of submission.
+    pub shares: Vec<(Uuid, DateTime<Utc>)>,
+    pub opened: bool,
+    /// Why [`ensure_may_open`] refuses it now (code, message); None when it may be opened
+    /// (given enough shares).
+    pub refusal: Option<(String, String)>,
+}
+
+/// An envelope received, as its receipt names it (never its content).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceivedEnvelope {
+    pub envelope_id: Uuid,
+    pub bidder_id: Uuid,
+    pub kind: String,
+    /// Hex SHA-256 of the ciphertext, as on the receipt.
+    pub sha256: String,
+    pub received_at: DateTime<Utc>,
+    /// Hex leaf hash of the `EnvelopeReceived` leaf in the log.
+    pub leaf_hash: String,
+}
+
+/// What the officials follow at the opening session (issue 13 point 3).
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub deadline: Option<DateTime<Utc>>,
+    /// When the session is fixed: the later of `opening_at` and the deadline.
+    pub session_at: Option<DateTime<Utc>>,
+    pub kinds: Vec<KindSession>,
+    /// The current envelopes of the active bids; empty before the deadline, when who bid
+    /// and how many must stay unknown to the ente (issue 9, finding 1).
+    pub received: Vec<ReceivedEnvelope>,
+}
+
+/// The opening session of `bando_id` at `now`, for the ente's RUP, commission and auditors
+/// (admins): per kind (in opening order) the shares in and the domain's verdict on opening
+/// it now; after the deadline the envelopes received. Changes nothing.
+pub fn session(
+    conn: &mut PgConnection,
+    who: &Principal,
+    bando_id: Uuid,
+    now: DateTime<Utc>,
+    technical: &dyn TechnicalPhase,
+) -> Result<Session, OfferteError> {
+    use crate::schema::{log_leaves, seal_opening_shares};
+    let t = tender(conn, bando_id)?;
+    who.require_any_in(&[Role::Rup, Role::Commission, Role::Auditor], t.ente_id)?;
+    let opening_at = bando::store::find(conn, bando_id)
+        .map_err(OfferteError::other_area)?
+        .opening_at;
+    let session_at = t.submission_deadline.map(|d| opening_at.unwrap_or(d).max(d));
+    let key = crate::custody::get(conn, bando_id)?;
+    let opened: Vec<String> = openings::table
+        .filter(openings::bando_id.eq(bando_id))
+        .select(openings::kind)
+        .load(conn)?;
+    let mut kinds = Vec::new();
+    for letter in kinds_of(&t.envelopes) {
+        let shares: Vec<(Uuid, DateTime<Utc>)> = seal_opening_shares::table
+            .filter(seal_opening_shares::bando_id.eq(bando_id))
+            .filter(seal_opening_shares::kind.eq(letter))
+            .order(seal_opening_shares::submitted_at.asc())
+            .select((
+                seal_opening_shares::custodian_user_id,
+                seal_opening_shares::submitted_at,
+            ))
+            .load(conn)?;
+        let refusal = match ensure_may_open(conn, bando_id, letter, now, technical) {
+            Ok(()) => None,
+            Err(e @ (OfferteError::Conflict { .. } | OfferteError::Invalid { .. })) => {
+                Some((e.code().to_string(), e.to_string()))
+            }
+            Err(other) => return Err(other),
+        };
+        kinds.push(KindSession {
+            kind: letter.to_string(),
+            k: key.k,
+            n: key.n,
+            shares,
+            opened: opened.iter().any(|o| o == letter),
+            refusal,
+        });
+    }
+    let deadline_passed = t.submission_deadline.is_some_and(|d| d <= now);
+    let received = if deadline_passed {
+        envelopes::table
+            .inner_join(bids::table)
+            .inner_join(log_leaves::table.on(log_leaves::id.eq(envelopes::leaf_id)))
+            .filter(envelopes::bando_id.eq(bando_id))
+            .filter(envelopes::superseded_at.is_null())
+            .filter(bids::withdrawn_at.is_null())
+            .filter(envelopes::received_at.le(t.submission_deadline.unwrap_or(now)))
+            .order((envelopes::received_at.asc(), envelopes::id.asc()))
+            .select((
+                envelopes::id,
+                envelopes::bidder_id,
+                envelopes::kind,
+                envelopes::sha256,
+                envelopes::received_at,
+                log_leaves::leaf_hash,
+            ))
+            .load::<(Uuid, Uuid, String, String, DateTime<Utc>, Vec<u8>)>(conn)?
+            .into_iter()
+            .map(
+                |(envelope_id, bidder_id, kind, sha256, received_at, leaf)| ReceivedEnvelope {
+                    envelope_id,
+                    bidder_id,
+                    kind,
+                    sha256,
+                    received_at,
+                    leaf_hash: hex::encode(leaf),
+                },
+            )
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Session {
+        deadline: t.submission_deadline,
+        session_at,
+        kinds,
+        received,
+    })
+}

@@ -99,8 +99,21 @@ fn label(key: &str) -> String {
     .to_string()
 }
 
+/// Every value of an Allegato II.2 report, in the engine's order, as the page shows it: the
+/// calculator's result and a tender's stored computation (`/ente/.../valutazione`) alike.
+pub(crate) fn report_steps(report: &serde_json::Map<String, Value>) -> Vec<Step> {
+    report
+        .iter()
+        .map(|(k, v)| Step {
+            key: k.clone(),
+            label: label(k),
+            value: show(v),
+        })
+        .collect()
+}
+
 /// A value as text: offers as `id: ribasso %`, flags in words, decimals with a comma.
-fn show(v: &Value) -> String {
+pub(crate) fn show(v: &Value) -> String {
     match v {
         Value::Bool(true) => "sì".into(),
         Value::Bool(false) => "no".into(),
@@ -209,16 +222,7 @@ async fn calcolatori(visitor: Visitor, req: HttpRequest) -> Result<HttpResponse,
                 })
                 .await?;
                 match outcome {
-                    Ok(Value::Object(report)) => {
-                        steps = report
-                            .iter()
-                            .map(|(k, v)| Step {
-                                key: k.clone(),
-                                label: label(k),
-                                value: show(v),
-                            })
-                            .collect();
-                    }
+                    Ok(Value::Object(report)) => steps = report_steps(&report),
                     Ok(_) => return Err(PortalError::internal()),
                     Err(e) => errors = refusal(&e),
                 }

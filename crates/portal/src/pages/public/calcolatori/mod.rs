@@ -3,7 +3,7 @@
 //! themselves, showing every value the engine reports. `/calcolatori` is the index and keeps
 //! the anomaly threshold in place (its links and query parameters predate the other two).
 
-mod anomalia;
+pub(crate) mod anomalia;
 mod punteggi;
 mod sorteggio;
 
