@@ -408,4 +408,55 @@ pub fn three_custodian_tender(w: &mut World, oggetto: &str, cig_n: u64) -> Strin
         .post(&format!("/api/v1/bandi/{bando}/publish"), &json!({}))
         .expect(200);
     bando
+
+/// An OEPV tender run through the API up to the opening of envelope B, for the commission's
+/// pages (issue 13): [`crate::browser::services_tender_body`], three officials of the ente
+/// with the commission role (the world's custodian and two more), `n` bidders each with
+/// envelope A, envelope B (an archive with `relazione-tecnica.pdf`) and envelope C, every one
+/// admitted. The commission is not appointed: that is the pages' first act.
+pub struct OepvAtB {
+    pub bando: String,
+    /// (user id, e-mail) of each bidder.
+    pub bidders: Vec<(String, String)>,
+    /// (user id, e-mail) of the three officials with the commission role.
+    pub commissioners: Vec<(String, String)>,
+}
+
+pub fn oepv_at_envelope_b(w: &mut World, cig_n: u64, n: usize) -> OepvAtB {
+    let admin = w.app.admin();
+    let mut commissioners = vec![(w.custode.clone(), "custode@comune.milano.it".to_string())];
+    for email in ["ingegnere@comune.milano.it", "agronoma@comune.milano.it"] {
+        commissioners.push((official(&admin, email, "commission", &w.ente), email.to_string()));
+    }
+    let bando = tender(
+        w,
+        crate::browser::services_tender_body(w, "Servizio di pulizia delle scuole comunali", cig_n),
+    );
+    let mut bidders = Vec::new();
+    for i in 0..n {
+        let email = format!("pulizie{i}@servizi-{cig_n}.it");
+        let uid = supplier(&w.app, &email);
+        let c = w.login(&email);
+        submit(&c, &bando, "A", b"domanda di partecipazione e DGUE");
+        let report = format!("Relazione tecnica dell'offerente {i}");
+        submit(
+            &c,
+            &bando,
+            "B",
+            &busta(&bando, "B", &[("relazione-tecnica.pdf", report.as_bytes())]),
+        );
+        submit(&c, &bando, "C", &offer_c(&format!("{}.5", 10 + i)));
+        bidders.push((uid, email));
+    }
+    past_opening(w, &bando);
+    open(w, &bando, "A");
+    for (uid, _) in &bidders {
+        admit(w, &bando, uid);
+    }
+    open(w, &bando, "B");
+    OepvAtB {
+        bando,
+        bidders,
+        commissioners,
+    }
 }

@@ -151,3 +151,80 @@ pub fn list_for_ente(
         })
         .collect())
 }
+
+/// What an auditor narrows the ente's trail to (issue 13: the portal's `/ente/registro`);
+/// every field optional, all given ones must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrailFilter {
+    /// `from <= occurred_at`.
+    pub from: Option<DateTime<Utc>>,
+    /// `occurred_at < to`.
+    pub to: Option<DateTime<Utc>>,
+    /// Events by this user. An event whose actor is hidden (art. 88) never matches: a filter
+    /// on the actor must not reveal who asked a clarification.
+    pub actor: Option<Uuid>,
+    /// Exactly this action code.
+    pub action: Option<String>,
+    /// Events about this tender: the tender itself, its lots, bids and clarifications (their
+    /// `details.bando_id`) and its envelopes.
+    pub bando: Option<Uuid>,
+}
+
+/// Whether an event is about tender `bando`. Envelope events carry only the envelope's id, so
+/// the envelopes' table (offerte's) is read by name, as [`visible_at`] reads the tenders'.
+fn about_tender(bando: Uuid) -> diesel::expression::SqlLiteral<Bool> {
+    // A Uuid formats as hex and dashes only: nothing a caller can inject.
+    diesel::dsl::sql::<Bool>(&format!(
+        "(audit_events.object_id = '{bando}' OR audit_events.details->>'bando_id' = '{bando}' \
+          OR (audit_events.object_type = 'busta' AND audit_events.object_id IN \
+              (SELECT e.id::text FROM envelopes e WHERE e.bando_id = '{bando}'::uuid)))"
+    ))
+}
+
+/// [`list_for_ente`] narrowed by `filter`: the same visibility (events not yet visible left
+/// out, hidden actors blanked), oldest first, keyset-paginated by id.
+pub fn list_for_ente_filtered(
+    conn: &mut PgConnection,
+    ente: Uuid,
+    filter: &TrailFilter,
+    after_id: i64,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut q = audit_events::table
+        .filter(audit_events::ente_id.eq(ente))
+        .filter(audit_events::id.gt(after_id))
+        .filter(visible_at(now))
+        .into_boxed();
+    if let Some(f) = filter.from {
+        q = q.filter(audit_events::occurred_at.ge(f));
+    }
+    if let Some(t) = filter.to {
+        q = q.filter(audit_events::occurred_at.lt(t));
+    }
+    if let Some(a) = filter.actor {
+        q = q
+            .filter(audit_events::actor_user_id.eq(a))
+            .filter(audit_events::actor_hidden.eq(false));
+    }
+    if let Some(a) = &filter.action {
+        q = q.filter(audit_events::action.eq(a.clone()));
+    }
+    if let Some(b) = filter.bando {
+        q = q.filter(about_tender(b));
+    }
+    let rows: Vec<(AuditRow, bool)> = q
+        .order(audit_events::id.asc())
+        .limit(limit)
+        .select((AuditRow::as_select(), audit_events::actor_hidden))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(mut row, hidden)| {
+            if hidden {
+                row.actor_user_id = None;
+            }
+            row
+        })
+        .collect())
+}

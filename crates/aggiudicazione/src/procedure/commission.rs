@@ -28,7 +28,7 @@ use crate::scoring::technical::{
 };
 
 /// Leaf criteria of the tender's scheme: sub-criteria where present, else the criterion.
-pub(crate) fn leaves(oepv: &Oepv) -> Vec<&Criterion> {
+pub fn leaves(oepv: &Oepv) -> Vec<&Criterion> {
     let mut out = Vec::new();
     for c in &oepv.criteria {
         if c.sub_criteria.is_empty() {
@@ -331,7 +331,9 @@ pub fn close_technical(
     store_dir: &Path,
 ) -> Result<Procedura> {
     conn.transaction(|conn| {
-        let row = tender(conn, bando)?;
+        // Locked: of two concurrent closings (a double click) the second waits, then sees the
+        // first's report and is refused with `technical_phase_closed`, not a duplicate key.
+        let row = tender_locked(conn, bando)?;
         let oepv = oepv_of(&row)?;
         let m = members(conn, bando)?;
         let president = m.iter().any(|(u, p, _)| *u == who.user_id && *p);
