@@ -16,6 +16,7 @@ mod config;
 mod dispatch;
 pub mod inbox;
 mod message;
+pub mod retry;
 pub mod schema;
 
 pub use config::{valid_from, Config, TlsMode};

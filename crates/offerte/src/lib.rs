@@ -31,6 +31,7 @@ pub mod secrecy;
 pub mod sequencer;
 pub mod service;
 pub mod submit;
+pub mod waiting;
 
 pub use error::OfferteError;
 pub use service::{SealConfig, SealService};

@@ -26,6 +26,7 @@ pub mod public_outcome;
 pub mod schema;
 mod scoped;
 pub mod technical_values;
+pub mod waiting;
 
 use accounts::{Principal, UserKind};
 use bando::store::{self as bstore, BandoRow};
