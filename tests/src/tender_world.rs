@@ -408,6 +408,7 @@ pub fn three_custodian_tender(w: &mut World, oggetto: &str, cig_n: u64) -> Strin
         .post(&format!("/api/v1/bandi/{bando}/publish"), &json!({}))
         .expect(200);
     bando
+}
 
 /// An OEPV tender run through the API up to the opening of envelope B, for the commission's
 /// pages (issue 13): [`crate::browser::services_tender_body`], three officials of the ente
