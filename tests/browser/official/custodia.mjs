@@ -164,7 +164,10 @@ export async function submitShare(page, { bando, kind }) {
   await act(page, page.getByRole('button', { name: new RegExp(`calcola e presenta la quota della busta ${kind}`, 'i') }));
   await visit(page, custodyPath(bando));
   await page.locator(`#quota-${kind}-presentata`).waitFor();
-  const row = page.locator('#custodia-quote tr').filter({ hasText: `Busta ${kind}` });
+  // By its row header: another row's reason may name this kind ("va aperta la busta A").
+  const row = page
+    .locator('#custodia-quote tbody tr')
+    .filter({ has: page.getByRole('rowheader', { name: `Busta ${kind}`, exact: true }) });
   const submitted = Number(((await row.innerText()).match(/(\d+) su \d+/) || [])[1]);
   assertClean(page.context(), `quota ${kind}`);
   return { submitted };
