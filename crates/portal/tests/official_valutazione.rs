@@ -659,3 +659,118 @@ fn soccorso_art110_and_the_standstill_of_an_award_above_the_threshold_in_the_por
     let shown = page.text.split("id=\"fine-standstill\">").nth(1).unwrap_or_default();
     assert!(shown.starts_with(&journeys_rome(end)), "{end} in Europe/Rome: {shown}");
 }
+
+/// OEPV: the RUP opens B in the session but reads it not (art. 93: only the declared
+/// commission does, and a declared commissioner's session page links B's files); after the
+/// commission's technical phase (its own area, here through the API) C, the economic phase
+/// with the technical, economic and total scores of each offer, and the award.
+#[test]
+fn under_oepv_only_the_declared_commission_reads_b_and_the_page_shows_the_scores() {
+    let mut w = world();
+    let admin = w.app.admin();
+    let c2 = official(&admin, "ingegnere@comune.milano.it", "commission", &w.ente);
+    let c3 = official(&admin, "agronomo@comune.milano.it", "commission", &w.ente);
+    let c1 = w.custode.clone();
+    let bando = tender(
+        &w,
+        journeys::browser::services_tender_body(&w, "Servizio di pulizia delle scuole", 9_300_004),
+    );
+    let mut bidders = Vec::new();
+    for (i, d) in ["10", "20", "15"].iter().enumerate() {
+        let email = format!("pulizie{i}@verde.it");
+        let uid = supplier(&w.app, &email);
+        let c = w.login(&email);
+        submit(&c, &bando, "A", b"domanda e DGUE");
+        let b = busta(&bando, "B", &[("relazione-tecnica.pdf", b"%PDF-1.4 relazione")]);
+        submit(&c, &bando, "B", &b);
+        submit(&c, &bando, "C", &offer_c(d));
+        bidders.push(uid);
+    }
+    past_opening(&mut w, &bando);
+    let path = format!("/api/v1/bandi/{bando}/valutazione/commissione");
+    w.rup
+        .post(&path, &json!({ "members": [c1, c2, c3], "president": c1 }))
+        .expect(201);
+    let b = web(&w, RUP);
+    let csrf = b.get(&opening(&bando)).expect(200).csrf();
+    shares(&w, &bando, "A");
+    acted(&b, &format!("{}/A", opening(&bando)), &csrf, &[]);
+    for uid in &bidders {
+        acted(
+            &b,
+            &format!("{}/ammissioni/{uid}", evaluation(&bando)),
+            &csrf,
+            &[("decisione", "ammetti")],
+        );
+    }
+    shares(&w, &bando, "B");
+    let (_, page) = acted(&b, &format!("{}/B", opening(&bando)), &csrf, &[]);
+    assert!(!page.contains("relazione-tecnica.pdf"), "{}", page.text);
+    assert!(page.contains("art. 93"), "the domain's reason: {}", page.text);
+    // C cannot be opened while the technical phase is open: no button, the reason instead.
+    assert!(!page.contains("id=\"apri-C\""));
+
+    let decl = format!("{path}/dichiarazione");
+    let members = [
+        "custode@comune.milano.it",
+        "ingegnere@comune.milano.it",
+        "agronomo@comune.milano.it",
+    ];
+    for m in members {
+        w.login(m)
+            .post(
+                &decl,
+                &json!({ "no_incompatibility": true, "text": "Dichiaro l'assenza di cause di incompatibilità (art. 93 c.5)" }),
+            )
+            .expect(200);
+    }
+    let commissioner = web(&w, "ingegnere@comune.milano.it");
+    let seen = commissioner.get(&opening(&bando)).expect(200);
+    assert!(seen.contains("relazione-tecnica.pdf"), "{}", seen.text);
+    assert!(seen.contains("/file/relazione-tecnica.pdf"));
+    let still = b.get(&opening(&bando)).expect(200);
+    assert!(!still.contains("relazione-tecnica.pdf"), "the RUP still does not");
+
+    let coeff = format!("/api/v1/bandi/{bando}/valutazione/coefficienti");
+    let t1 = ["0.8", "0.6", "0.5"];
+    let t2 = ["0.5", "0.4", "0.3"];
+    for m in members {
+        let k = w.login(m);
+        for (i, uid) in bidders.iter().enumerate() {
+            k.post(
+                &coeff,
+                &json!({ "bidder_id": uid, "coefficients": { "T1": t1[i], "T2": t2[i] } }),
+            )
+            .expect(201);
+        }
+    }
+    w.login(members[0])
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"),
+            &json!({}),
+        )
+        .expect(200);
+    shares(&w, &bando, "C");
+    acted(&b, &format!("{}/C", opening(&bando)), &csrf, &[]);
+    let (_, page) = acted(&b, &format!("{}/economica", evaluation(&bando)), &csrf, &[]);
+    let p = procedure(&w, &bando);
+    for line in p["evaluation"]["ranking"].as_array().expect("ranking") {
+        for field in ["technical", "economic", "total"] {
+            let v = line[field].as_str().expect("score").replace('.', ",");
+            assert!(page.contains(&format!("<td>{v}</td>")), "{field} {v}: {}", page.text);
+        }
+    }
+    acted(&b, &format!("{}/proposta", evaluation(&bando)), &csrf, &[]);
+    acted(
+        &b,
+        &format!("{}/requisiti", evaluation(&bando)),
+        &csrf,
+        &[
+            ("requisito", "Iscrizione alla camera di commercio"),
+            ("evidenza", "Visura camerale"),
+            ("esito", "soddisfatto"),
+        ],
+    );
+    acted(&b, &format!("{}/aggiudicazione", evaluation(&bando)), &csrf, &[]);
+    assert_eq!(procedure(&w, &bando)["award"]["outcome"], "awarded");
+}
