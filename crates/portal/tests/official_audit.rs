@@ -41,6 +41,14 @@ fn seeded() -> (World, String, String, String) {
         let email = format!("impresa{i}@marciapiedi.it");
         let uid = supplier(&w.app, &email);
         let c = w.login(&email);
+        if i == 0 {
+            // Art. 88: the asker is never shown, whoever filters on him.
+            c.post(
+                &format!("/api/v1/bandi/{first}/chiarimenti"),
+                &json!({ "question": "Il sopralluogo è obbligatorio?" }),
+            )
+            .expect(201);
+        }
         submit(&c, &first, "A", b"domanda e DGUE");
         submit(&c, &first, "C", &tender_world::offer_c(d));
         bidders.push(uid);
@@ -137,6 +145,14 @@ fn the_auditor_finds_every_step_in_the_timeline_and_the_filters_really_filter() 
         .iter()
         .filter(|e| e["actor_user_id"] == w.rup_id.as_str())
         .all(|e| !shown(&by_bidder, &e["id"])));
+    // The asker of a clarification stays unnamed: filtering on him does not find the question.
+    let asked = events
+        .iter()
+        .find(|e| e["action"] == "chiarimento.asked")
+        .expect("question");
+    assert!(asked["actor_user_id"].is_null(), "the API blanks the asker");
+    assert!(!shown(&by_bidder, &asked["id"]), "the actor filter reveals who asked");
+    assert!(shown(&line, &asked["id"]), "the question is in the timeline, unnamed");
     // Period (days in Rome): 5 June holds the opening, not the creation of 4 May.
     let june = trail("dal=2026-06-05&al=2026-06-05");
     let opened = events

@@ -330,3 +330,56 @@ fn outsiders_never_appoint_declare_or_score() {
     assert!(procedura(&w, bando)["coefficients"].as_array().expect("raw").is_empty());
     assert_eq!(count(&w, "aggiudicazione.coefficienti"), 0);
 }
+
+/// Two closings at once (a double click that the browser sends twice, two tabs): the tender's
+/// row lock makes the second wait and read the first's report, so both answers are the outcome
+/// page, never a 500, and the technical phase is computed once.
+#[test]
+fn two_closings_at_once_compute_the_technical_phase_once() {
+    let (w, t) = seeded();
+    let bando = t.bando.as_str();
+    let ids: Vec<&str> = t.commissioners.iter().map(|(id, _)| id.as_str()).collect();
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/commissione"),
+            &journeys::serde_json::json!({ "members": ids, "president": ids[0] }),
+        )
+        .expect(201);
+    for (_, email) in &t.commissioners {
+        let k = w.login(email);
+        k.post(
+            &format!("/api/v1/bandi/{bando}/valutazione/commissione/dichiarazione"),
+            &journeys::serde_json::json!({ "no_incompatibility": true, "text": "Nessuna incompatibilità" }),
+        )
+        .expect(200);
+    }
+    for (_, email) in &t.commissioners {
+        let k = w.login(email);
+        for (uid, _) in &t.bidders {
+            k.post(
+                &format!("/api/v1/bandi/{bando}/valutazione/coefficienti"),
+                &journeys::serde_json::json!({ "bidder_id": uid, "coefficients": { "T1": "0.5", "T2": "0.5" } }),
+            )
+            .expect(201);
+        }
+    }
+    let president = &t.commissioners[0].1;
+    let tabs: Vec<WebClient> = (0..2).map(|_| browser(&w, president)).collect();
+    let tokens: Vec<String> = tabs.iter().map(|b| b.get("/").expect(200).csrf()).collect();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let runs: Vec<_> = tabs
+            .iter()
+            .zip(&tokens)
+            .map(|(b, csrf)| {
+                s.spawn(move || {
+                    b.post_form(&format!("{}/chiusura", page_of(bando)), &[("_csrf", csrf)])
+                        .status
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().expect("thread")).collect()
+    });
+    assert_eq!(statuses, vec![303, 303]);
+    assert_eq!(count(&w, "aggiudicazione.valutazione_tecnica"), 1);
+    assert!(procedura(&w, bando)["evaluation"]["technical_closed_at"].is_string());
+}

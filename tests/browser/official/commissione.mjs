@@ -43,9 +43,9 @@ export async function appointCommission(page, { bando, members, president }) {
   await checked(page, 'official-commissione-nomina');
   const form = page.locator('#modulo-nomina');
   for (const email of members) {
-    await form.getByRole('checkbox', { name: new RegExp(`Componente .*${literal(email)}`) }).check();
+    await tick(form, form.getByRole('checkbox', { name: new RegExp(`Componente .*${literal(email)}`) }));
   }
-  await form.getByRole('radio', { name: new RegExp(`Presidente .*${literal(president)}`) }).check();
+  await tick(form, form.getByRole('radio', { name: new RegExp(`Presidente .*${literal(president)}`) }));
   await form.getByRole('button', { name: /nomina la commissione/i }).click();
   await page.waitForLoadState('load');
   await expectOutcome(page, /commissione nominata/i);
@@ -62,7 +62,7 @@ export async function declare(page, { bando, screenshotName = null }) {
   const form = page.locator('#modulo-dichiarazione');
   await form.waitFor();
   if (screenshotName) await checked(page, screenshotName);
-  await form.getByLabel(/non trovarmi in alcuna causa di incompatibilità/i).check();
+  await tick(form, form.getByLabel(/non trovarmi in alcuna causa di incompatibilità/i));
   await form.getByRole('button', { name: /rendi la dichiarazione/i }).click();
   await page.waitForLoadState('load');
   await expectOutcome(page, /dichiarazione registrata/i);
@@ -109,6 +109,16 @@ export async function closeTechnicalPhase(page, { bando }) {
   if (totals.length === 0) throw new Error('no technical score shown after the closing');
   await checked(page, 'official-commissione-chiusa');
   return { totals };
+}
+
+/**
+ * Ticks a checkbox or radio as a visitor does, on its label: Bootstrap Italia draws the box
+ * on the label, which lies over the input.
+ */
+async function tick(form, input) {
+  const id = await input.getAttribute('id');
+  await form.locator(`label[for="${id}"]`).click();
+  if (!(await input.isChecked())) throw new Error(`${id} is not ticked after a click on its label`);
 }
 
 function literal(text) {
