@@ -68,34 +68,40 @@ pub enum RetryError {
     Db(#[from] diesel::result::Error),
 }
 
+/// The columns a retry reads of its row, locked.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = n)]
+struct Locked {
+    sent_at: Option<DateTime<Utc>>,
+    attempts: i32,
+    next_attempt_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    object_type: String,
+    object_id: String,
+    recipient_address: String,
+}
+
 /// Puts row `id` back in the queue now. `seen_attempts` is the number of attempts the admin
 /// saw: if the dispatcher tried since (or the row is already due), the request is answered
 /// already and nothing is written, so a double click acts once. A delivered row is refused.
 pub fn retry(conn: &mut PgConnection, ctx: &AuditCtx, id: Uuid, seen_attempts: i32) -> Result<Retried, RetryError> {
     conn.transaction(|conn| {
-        let row: Option<(
-            Option<DateTime<Utc>>,
-            i32,
-            Option<DateTime<Utc>>,
-            Option<String>,
-            String,
-            String,
-            String,
-        )> = n::table
+        let row: Option<Locked> = n::table
             .find(id)
-            .select((
-                n::sent_at,
-                n::attempts,
-                n::next_attempt_at,
-                n::last_error,
-                n::object_type,
-                n::object_id,
-                n::recipient_address,
-            ))
+            .select(Locked::as_select())
             .for_update()
             .first(conn)
             .optional()?;
-        let Some((sent_at, attempts, next, last_error, object_type, object_id, to)) = row else {
+        let Some(Locked {
+            sent_at,
+            attempts,
+            next_attempt_at: next,
+            last_error,
+            object_type,
+            object_id,
+            recipient_address: to,
+        }) = row
+        else {
             return Err(RetryError::NotFound);
         };
         if let Some(at) = sent_at {

@@ -339,3 +339,73 @@ fn cruscotto_the_rup_is_led_to_the_award_and_the_auditor_sees_it_awarded() {
     assert_eq!(section(&page, "attese-rup"), "");
     assert_eq!(section(&dashboard(&w, "rup@comune.milano.it"), "attese-revisore"), "");
 }
+
+/// The supplier's `/fornitore` lists what waits for it in the tenders it bid in: the deadline
+/// while the tender is open, the confirmation a rettifica asks for, then, in the evaluation,
+/// the soccorso istruttorio to answer with its term, each linked to the tender's bid page. A
+/// supplier that did not bid sees none of it.
+#[test]
+fn cruscotto_the_supplier_sees_its_deadline_rettifica_and_soccorso_to_answer() {
+    let mut w = world();
+    let gara = published(&w, "Illuminazione pubblica", 9);
+    let bidder = tender_world::supplier(&w.app, "luce@impresa.it");
+    tender_world::supplier(&w.app, "spettatore@impresa.it");
+    let c = w.login("luce@impresa.it");
+    tender_world::submit(&c, &gara, "A", b"DGUE e domanda");
+    tender_world::submit(&c, &gara, "C", &tender_world::offer_c("10.000"));
+    let mine = |w: &World| web(w, "luce@impresa.it").get("/fornitore").expect(200);
+    let page = mine(&w);
+    assert!(
+        page.contains("Termine per presentare o modificare l&#39;offerta: mancano"),
+        "{}",
+        page.text
+    );
+    assert!(page.contains(&format!("href=\"/bandi/{gara}/offerta\"")));
+    assert!(page.contains("datetime=\"2026-06-05T12:00:00+02:00\""));
+    let other = web(&w, "spettatore@impresa.it").get("/fornitore").expect(200);
+    assert!(other.contains("id=\"nessuna-attesa\""), "{}", other.text);
+    assert!(!other.contains("Illuminazione pubblica"));
+
+    // A rettifica published after the bid (the test clock is frozen: move it on).
+    w.app.clock.set(at("2026-05-04T09:00:00Z"));
+    w.relogin();
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{gara}/rettifiche"),
+            &json!({ "reason": "Proroga del termine", "submission_deadline": "2026-06-12T12:00", "opening_at": "2026-06-12T15:00" }),
+        )
+        .expect(200);
+    let page = mine(&w);
+    assert!(
+        page.contains("Rettifica del bando pubblicata: confermare l&#39;offerta"),
+        "{}",
+        page.text
+    );
+    assert!(page.contains("datetime=\"2026-06-12T12:00:00+02:00\""));
+    w.login("luce@impresa.it")
+        .post(&format!("/api/v1/bandi/{gara}/offerta/conferma"), &json!({}))
+        .expect(200);
+    assert!(!mine(&w).contains("Rettifica del bando pubblicata"));
+
+    w.app.clock.set(at("2026-06-12T13:30:00Z"));
+    w.relogin();
+    tender_world::wait_for_state(&w.rup, &gara, "opening");
+    tender_world::open(&w, &gara, "A");
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{gara}/valutazione/soccorsi"),
+            &json!({ "bidder_id": bidder, "request": "Integrare la garanzia provvisoria", "days": 5 }),
+        )
+        .expect(201);
+    let page = mine(&w);
+    assert!(
+        page.contains("Soccorso istruttorio: rispondere alla richiesta"),
+        "{}",
+        page.text
+    );
+    assert!(!page.contains("Termine per presentare"), "the deadline is past");
+    assert!(!web(&w, "spettatore@impresa.it")
+        .get("/fornitore")
+        .expect(200)
+        .contains("Soccorso istruttorio"));
+}
