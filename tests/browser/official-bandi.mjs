@@ -85,11 +85,13 @@ await run(
       }
     });
     await context.close();
+    console.log('the JavaScript context is closed');
 
     const bare = await newContext({ javaScript: false });
     const nojs = await newPage(bare);
     await step('an OEPV services tender with criteria rows, without JavaScript', async () => {
       await login(nojs, { email, password });
+      console.log('logged in without JavaScript');
       const services = await createDraft(nojs, {
         oggetto: 'Servizio di pulizia degli edifici comunali',
         cig: requiredEnv('CIG_SERVICES'),
@@ -120,6 +122,7 @@ await run(
         context: bare,
         screenshotName: 'official-bandi-modulo-oepv',
       });
+      console.log(`OEPV draft ${services} saved`);
       await fixAndPublish(nojs, { bando: services, context: bare });
       await harness('check_published', { bando: services, custodians: 2, threshold: 2, criterion: 'oepv', criteria: 4 });
     });
