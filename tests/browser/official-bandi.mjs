@@ -8,7 +8,7 @@
 // Environment: BASE_URL, RUP_EMAIL, RUP_PASSWORD, CUSTODIANS (three e-mails, comma-separated),
 // CIG_WORKS, CIG_SERVICES.
 
-import { harness, newContext, newPage, requiredEnv, run } from './lib.mjs';
+import { assertClean, harness, newContext, newPage, requiredEnv, run } from './lib.mjs';
 import {
   answerClarification,
   createDraft,
@@ -119,11 +119,11 @@ await run(
         formula: 'linear',
         technicalThreshold: '20',
         reparametrization: true,
-        context: bare,
-        screenshotName: 'official-bandi-modulo-oepv',
       });
       console.log(`OEPV draft ${services} saved`);
-      await fixAndPublish(nojs, { bando: services, context: bare });
+      await fixAndPublish(nojs, { bando: services });
+      // axe and the focus checks need scripts: without them, only the guard.
+      assertClean(bare, 'OEPV without JavaScript');
       await harness('check_published', { bando: services, custodians: 2, threshold: 2, criterion: 'oepv', criteria: 4 });
     });
     await bare.close();

@@ -43,7 +43,10 @@ const byName = (page, name) => page.locator(`#modulo-bando [name="${name}"]`).fi
 async function repost(page, button) {
   const old = await page.locator('#modulo-bando').elementHandle();
   await button.click();
-  await old.waitForElementState('hidden');
+  // Already detached is what we wait for too.
+  await old.waitForElementState('hidden').catch((err) => {
+    if (!/not attached/i.test(err.message)) throw err;
+  });
   await page.waitForLoadState('load');
   await page.locator('#modulo-bando').waitFor();
 }
@@ -56,11 +59,19 @@ async function fill(page, name, value) {
   if (value !== undefined && value !== null) await byName(page, name).fill(String(value));
 }
 
+/**
+ * Sets a checkbox as a person does: Bootstrap Italia draws the label over the box, so the
+ * label is what gets clicked.
+ */
+async function setBox(page, box, on = true) {
+  if ((await box.isChecked()) === on) return;
+  const id = await box.getAttribute('id');
+  await page.locator(`label[for="${id}"]`).click();
+  if ((await box.isChecked()) !== on) throw new Error(`the checkbox ${id} did not change`);
+}
+
 async function tick(page, name, value, on = true) {
-  const box = page.locator(`#modulo-bando input[name="${name}"][value="${value}"]`).first();
-  // Bootstrap Italia draws the label over the box: the box is set as a label click sets it.
-  if (on) await box.check({ force: true });
-  else await box.uncheck({ force: true });
+  await setBox(page, page.locator(`#modulo-bando input[name="${name}"][value="${value}"]`).first(), on);
 }
 
 /** Searches `query` with the picker named `qName` and presses the result button `choice`. */
@@ -82,7 +93,8 @@ async function pick(page, qName, query, choice) {
  *  - anomalyMethod: 'A'|'B'|'C'|'' ; for OEPV: criteria [{code, description, weight}],
  *    economicWeight, formula ('linear'…), technicalThreshold, reparametrization (bool)
  *  - lots: [{oggetto, cig, baseAmount, safetyCosts}] (optional)
- *  - context, screenshotName: to run the page checks on the empty and on the filled form.
+ *  - context, screenshotName: to run the page checks on the empty and on the filled form
+ *    (a JavaScript context only: axe and the focus checks run scripts in the page).
  */
 export async function createDraft(page, opts) {
   const o = { contractType: 'works', procedure: 'aperta', criterion: 'minor_prezzo', envelopes: ['A', 'C'], ...opts };
@@ -130,7 +142,7 @@ export async function createDraft(page, opts) {
   await fill(page, 'submission_deadline', o.submissionDeadline);
   await fill(page, 'opening_at', o.openingAt);
   for (const email of o.custodians || []) {
-    await page.locator('#modulo-bando fieldset').filter({ hasText: /custodi delle chiavi/i }).getByLabel(email).check({ force: true });
+    await setBox(page, page.locator('#modulo-bando fieldset').filter({ hasText: /custodi delle chiavi/i }).getByLabel(email));
   }
   await fill(page, 'custodian_threshold', o.threshold);
   if (o.anomalyMethod !== undefined) await select(page, 'anomaly_method', o.anomalyMethod);
@@ -142,7 +154,7 @@ export async function createDraft(page, opts) {
   await fill(page, 'oepv.economic_weight', o.economicWeight);
   if (o.formula) await select(page, 'oepv.economic_formula.kind', o.formula);
   await fill(page, 'oepv.technical_threshold', o.technicalThreshold);
-  if (o.reparametrization) await page.locator('#modulo-bando input[name="oepv.reparametrization"]').check({ force: true });
+  if (o.reparametrization) await setBox(page, page.locator('#modulo-bando input[name="oepv.reparametrization"]'));
   if (o.context) await checkedAsFilled(page, o.context, o.screenshotName || 'official-bandi-modulo');
   await Promise.all([
     page.waitForURL(/\/ente\/bandi\/[0-9a-f-]{36}\?esito=salvato$/),
