@@ -74,10 +74,14 @@ async function tick(page, name, value, on = true) {
   await setBox(page, page.locator(`#modulo-bando input[name="${name}"][value="${value}"]`).first(), on);
 }
 
-/** Searches `query` with the picker named `qName` and presses the result button `choice`. */
-async function pick(page, qName, query, choice) {
+/**
+ * Searches `query` with the picker named `qName` and presses the result button `choice`;
+ * `onResults` runs on the page that lists the results (the page checks).
+ */
+async function pick(page, qName, query, choice, onResults) {
   await byName(page, qName).fill(query);
   await repost(page, page.locator(`#modulo-bando button[name="azione"][value="${qName === 'cpv_q' ? 'cerca_cpv' : 'cerca_nuts'}"]`));
+  if (onResults) await onResults();
   await repost(page, page.locator(`#modulo-bando button[name="scegli"][value="${choice}"]`));
 }
 
@@ -119,7 +123,10 @@ export async function createDraft(page, opts) {
     if (i > 10) throw new Error('the lot rows do not grow');
     await repost(page, page.locator('#modulo-bando button[value="righe_lotti"]'));
   }
-  if (o.cpvQuery) await pick(page, 'cpv_q', o.cpvQuery, `cpv_main|${o.cpv}`);
+  if (o.cpvQuery) {
+    const onResults = o.context && (() => checkedAsFilled(page, o.context, 'official-bandi-cpv'));
+    await pick(page, 'cpv_q', o.cpvQuery, `cpv_main|${o.cpv}`, onResults);
+  }
   else await fill(page, 'cpv_main', o.cpv);
   if (o.nutsQuery) await pick(page, 'nuts_q', o.nutsQuery, `nuts|${o.nuts}`);
   else await fill(page, 'nuts', o.nuts);
