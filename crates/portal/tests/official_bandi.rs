@@ -553,3 +553,88 @@ fn a_rettifica_is_published_once_and_shows_its_diff_field_by_field() {
     assert!(after.contains("<th scope=\"row\">Termine per le offerte</th><td>05/06/2026 12:00 (ora italiana)</td><td>12/06/2026 12:00 (ora italiana)</td>"), "{}", after.text);
     assert!(after.contains("<th scope=\"row\">Apertura delle buste</th><td>05/06/2026 15:00 (ora italiana)</td><td>12/06/2026 15:00 (ora italiana)</td>"));
 }
+
+/// A multipart form as a browser sends a file input, on `b`'s session.
+fn post_document(w: &World, b: &WebClient, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> (u16, String) {
+    let boundary = "----centraleBandoBoundary3f9a";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/pdf\r\n\r\n",
+            file.0
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let session = b.cookie("centrale_sessione").unwrap_or_default();
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let sent = agent
+        .post(&format!("{}{path}", w.app.base_url))
+        .set("Cookie", &format!("centrale_sessione={session}"))
+        .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+        .send_bytes(&body);
+    match sent {
+        Ok(r) => (r.status(), r.header("location").unwrap_or_default().to_string()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("transport error: {e}"),
+    }
+}
+
+/// The draft's documents: uploaded from the tender's page with their SHA-256; without the
+/// session's token nothing is stored; after publication a document without a reason (it
+/// would be a rettifica) is refused next to the form.
+#[test]
+fn the_rup_uploads_the_disciplinare_and_a_late_document_needs_its_reason() {
+    let w = world();
+    let bando = draft_by_api(&w, 7_100_008);
+    let b = web(&w, RUP);
+    let page = b.get(&format!("/ente/bandi/{bando}")).expect(200);
+    assert!(page.contains("enctype=\"multipart/form-data\""));
+    let csrf = page.csrf();
+    let path = format!("/ente/bandi/{bando}/documenti");
+    let bytes = b"%PDF-1.4 disciplinare di gara";
+    let (status, _) = post_document(
+        &w,
+        &b,
+        &path,
+        &[("_csrf", "forged"), ("kind", "disciplinare")],
+        ("disciplinare.pdf", bytes),
+    );
+    assert_eq!(status, 403);
+    let docs = || w.rup.get(&format!("/api/v1/bandi/{bando}")).expect(200)["documenti"].clone();
+    assert_eq!(docs().as_array().map(Vec::len), Some(0));
+    let (status, location) = post_document(
+        &w,
+        &b,
+        &path,
+        &[("_csrf", &csrf), ("kind", "disciplinare")],
+        ("disciplinare.pdf", bytes),
+    );
+    assert_eq!(status, 303, "{location}");
+    assert!(location.ends_with("?esito=documento"));
+    let stored = docs();
+    assert_eq!(stored[0]["filename"], "disciplinare.pdf");
+    let sha = stored[0]["sha256"].as_str().expect("sha256").to_string();
+    let after = b.get(&location).expect(200);
+    assert!(after.contains(&sha), "the page shows the SHA-256");
+
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/publish"), &json!({}))
+        .expect(200);
+    let (status, text) = post_document(
+        &w,
+        &b,
+        &path,
+        &[("_csrf", &csrf), ("kind", "allegato")],
+        ("allegato.pdf", b"%PDF-1.4 allegato"),
+    );
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("id=\"errore-documento\""), "{text}");
+    assert_eq!(docs().as_array().map(Vec::len), Some(1), "nothing stored");
+}

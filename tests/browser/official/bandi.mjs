@@ -16,6 +16,16 @@ export async function checked(page, context, name) {
   if (context) assertClean(context, name);
 }
 
+/**
+ * The checks of a page already worked on (a filled form): axe, screenshot, guard. The skip
+ * link is checked on the page as loaded, since Tab then starts where the typing stopped.
+ */
+export async function checkedAsFilled(page, context, name) {
+  await axeCheck(page, name);
+  await screenshot(page, name);
+  if (context) assertClean(context, name);
+}
+
 /** Logs an official in through /accedi and lands on `back` (default the tenders' list). */
 export async function login(page, { email, password, back = '/ente/bandi' }) {
   await page.goto(url(`/accedi?ritorno=${encodeURIComponent(back)}`), { waitUntil: 'load' });
@@ -26,11 +36,17 @@ export async function login(page, { email, password, back = '/ente/bandi' }) {
 
 const byName = (page, name) => page.locator(`#modulo-bando [name="${name}"]`).first();
 
-/** Clicks a button of the draft form and waits for the form to come back. */
+/**
+ * Clicks a button of the draft form and waits for the form the server sends back: the old
+ * form must be gone first, so nothing is read from the page being left (with or without JS).
+ */
 async function repost(page, button) {
-  const navigated = page.waitForEvent('framenavigated', (f) => f === page.mainFrame());
+  const old = await page.locator('#modulo-bando').elementHandle();
   await button.click();
-  await navigated;
+  // Already detached is what we wait for too.
+  await old.waitForElementState('hidden').catch((err) => {
+    if (!/not attached/i.test(err.message)) throw err;
+  });
   await page.waitForLoadState('load');
   await page.locator('#modulo-bando').waitFor();
 }
@@ -43,16 +59,29 @@ async function fill(page, name, value) {
   if (value !== undefined && value !== null) await byName(page, name).fill(String(value));
 }
 
-async function tick(page, name, value, on = true) {
-  const box = page.locator(`#modulo-bando input[name="${name}"][value="${value}"]`).first();
-  if (on) await box.check();
-  else await box.uncheck();
+/**
+ * Sets a checkbox as a person does: Bootstrap Italia draws the label over the box, so the
+ * label is what gets clicked.
+ */
+async function setBox(page, box, on = true) {
+  if ((await box.isChecked()) === on) return;
+  const id = await box.getAttribute('id');
+  await page.locator(`label[for="${id}"]`).click();
+  if ((await box.isChecked()) !== on) throw new Error(`the checkbox ${id} did not change`);
 }
 
-/** Searches `query` with the picker named `qName` and presses the result button `choice`. */
-async function pick(page, qName, query, choice) {
+async function tick(page, name, value, on = true) {
+  await setBox(page, page.locator(`#modulo-bando input[name="${name}"][value="${value}"]`).first(), on);
+}
+
+/**
+ * Searches `query` with the picker named `qName` and presses the result button `choice`;
+ * `onResults` runs on the page that lists the results (the page checks).
+ */
+async function pick(page, qName, query, choice, onResults) {
   await byName(page, qName).fill(query);
   await repost(page, page.locator(`#modulo-bando button[name="azione"][value="${qName === 'cpv_q' ? 'cerca_cpv' : 'cerca_nuts'}"]`));
+  if (onResults) await onResults();
   await repost(page, page.locator(`#modulo-bando button[name="scegli"][value="${choice}"]`));
 }
 
@@ -68,7 +97,8 @@ async function pick(page, qName, query, choice) {
  *  - anomalyMethod: 'A'|'B'|'C'|'' ; for OEPV: criteria [{code, description, weight}],
  *    economicWeight, formula ('linear'…), technicalThreshold, reparametrization (bool)
  *  - lots: [{oggetto, cig, baseAmount, safetyCosts}] (optional)
- *  - context, screenshotName: to run the page checks on the empty and on the filled form.
+ *  - context, screenshotName: to run the page checks on the empty and on the filled form
+ *    (a JavaScript context only: axe and the focus checks run scripts in the page).
  */
 export async function createDraft(page, opts) {
   const o = { contractType: 'works', procedure: 'aperta', criterion: 'minor_prezzo', envelopes: ['A', 'C'], ...opts };
@@ -84,14 +114,19 @@ export async function createDraft(page, opts) {
   }
   // The rows first: adding rows reposts the form, which keeps what was typed anyway.
   const criteria = o.criteria || [];
-  while ((await page.locator('#modulo-bando [name$="].code"]').count()) < criteria.length) {
+  for (let i = 0; (await page.locator('#modulo-bando [name$="].code"]').count()) < criteria.length; i++) {
+    if (i > 10) throw new Error('the criteria rows do not grow');
     await repost(page, page.locator('#modulo-bando button[value="righe_criteri"]'));
   }
   const lots = o.lots || [];
-  while ((await page.locator('#modulo-bando [name^="lotti["][name$="].oggetto"]').count()) < lots.length) {
+  for (let i = 0; (await page.locator('#modulo-bando [name^="lotti["][name$="].oggetto"]').count()) < lots.length; i++) {
+    if (i > 10) throw new Error('the lot rows do not grow');
     await repost(page, page.locator('#modulo-bando button[value="righe_lotti"]'));
   }
-  if (o.cpvQuery) await pick(page, 'cpv_q', o.cpvQuery, `cpv_main|${o.cpv}`);
+  if (o.cpvQuery) {
+    const onResults = o.context && (() => checkedAsFilled(page, o.context, 'official-bandi-cpv'));
+    await pick(page, 'cpv_q', o.cpvQuery, `cpv_main|${o.cpv}`, onResults);
+  }
   else await fill(page, 'cpv_main', o.cpv);
   if (o.nutsQuery) await pick(page, 'nuts_q', o.nutsQuery, `nuts|${o.nuts}`);
   else await fill(page, 'nuts', o.nuts);
@@ -114,7 +149,7 @@ export async function createDraft(page, opts) {
   await fill(page, 'submission_deadline', o.submissionDeadline);
   await fill(page, 'opening_at', o.openingAt);
   for (const email of o.custodians || []) {
-    await page.locator('#modulo-bando fieldset').filter({ hasText: /custodi delle chiavi/i }).getByLabel(email).check();
+    await setBox(page, page.locator('#modulo-bando fieldset').filter({ hasText: /custodi delle chiavi/i }).getByLabel(email));
   }
   await fill(page, 'custodian_threshold', o.threshold);
   if (o.anomalyMethod !== undefined) await select(page, 'anomaly_method', o.anomalyMethod);
@@ -126,8 +161,8 @@ export async function createDraft(page, opts) {
   await fill(page, 'oepv.economic_weight', o.economicWeight);
   if (o.formula) await select(page, 'oepv.economic_formula.kind', o.formula);
   await fill(page, 'oepv.technical_threshold', o.technicalThreshold);
-  if (o.reparametrization) await page.locator('#modulo-bando input[name="oepv.reparametrization"]').check();
-  if (o.context) await checked(page, o.context, o.screenshotName || 'official-bandi-modulo');
+  if (o.reparametrization) await setBox(page, page.locator('#modulo-bando input[name="oepv.reparametrization"]'));
+  if (o.context) await checkedAsFilled(page, o.context, o.screenshotName || 'official-bandi-modulo');
   await Promise.all([
     page.waitForURL(/\/ente\/bandi\/[0-9a-f-]{36}\?esito=salvato$/),
     page.locator('#modulo-bando button[name="azione"][value="salva"]').first().click(),

@@ -8,7 +8,7 @@ use journeys::serde_json::{json, Value};
 use journeys::tender_world::{cig, official, world, World, PASSWORD};
 
 /// Many pages, two browsers, a busy machine: longer than the single-page scripts.
-const LIMIT: std::time::Duration = std::time::Duration::from_secs(400);
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn check_published(w: &World, request: &Value) -> Result<Value, String> {
     let bando = request["bando"].as_str().ok_or("no bando")?;
@@ -16,7 +16,11 @@ fn check_published(w: &World, request: &Value) -> Result<Value, String> {
     if public.status != 200 || public.body["state"] != "published" {
         return Err(format!("not published: {}", public.text));
     }
-    let stored = w.rup.get(&format!("/api/v1/bandi/{bando}")).expect(200);
+    let stored = w.rup.get(&format!("/api/v1/bandi/{bando}"));
+    if stored.status != 200 {
+        return Err(format!("the RUP cannot read it: {}", stored.text));
+    }
+    let stored = stored.body;
     let custodians = stored["custodians"].as_array().map_or(0, Vec::len) as u64;
     if Some(custodians) != request["custodians"].as_u64() || stored["custodian_threshold"] != request["threshold"] {
         return Err(format!(
@@ -83,7 +87,7 @@ fn the_rup_drafts_checks_publishes_answers_and_amends_in_the_browser() {
                     .app
                     .client()
                     .get(&format!("/api/v1/public/bandi/{bando}/chiarimenti"))
-                    .expect(200);
+                    .body;
                 if public[0]["answer"].is_null() {
                     return Err(format!("no published answer: {public}"));
                 }
