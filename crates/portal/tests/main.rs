@@ -12,3 +12,4 @@ mod official_valutazione;
 mod portal_core;
 mod public_pages;
 mod supplier_pages;
+mod supplier_richieste;

@@ -110,7 +110,7 @@ fn waiting_for(
                 out.push(Waiting {
                     what: what.into(),
                     tender: b.oggetto.clone(),
-                    href: href.clone(),
+                    href: super::richieste::path(id),
                     at: w.at,
                 });
             }

@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod documenti;
 pub mod multipart;
 pub mod notifiche;
+pub mod richieste;
 
 use accounts::Principal;
 use actix_web::web;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     bandi::configure(cfg);
     chiarimenti::configure(cfg);
     notifiche::configure(cfg);
+    richieste::configure(cfg);
 }
 
 /// The supplier's own albo entry, or `None` before it registered one.
