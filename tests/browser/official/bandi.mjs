@@ -149,7 +149,9 @@ export async function createDraft(page, opts) {
   await fill(page, 'submission_deadline', o.submissionDeadline);
   await fill(page, 'opening_at', o.openingAt);
   for (const email of o.custodians || []) {
-    await setBox(page, page.locator('#modulo-bando fieldset').filter({ hasText: /custodi delle chiavi/i }).getByLabel(email));
+    // The label ends with the e-mail: «custode@…» must not also pick «terzo.custode@…».
+    const label = new RegExp(`(^|\\s)${email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    await setBox(page, page.locator('#modulo-bando fieldset').filter({ hasText: /custodi delle chiavi/i }).getByLabel(label));
   }
   await fill(page, 'custodian_threshold', o.threshold);
   if (o.anomalyMethod !== undefined) await select(page, 'anomaly_method', o.anomalyMethod);

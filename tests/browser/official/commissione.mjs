@@ -43,9 +43,9 @@ export async function appointCommission(page, { bando, members, president }) {
   await checked(page, 'official-commissione-nomina');
   const form = page.locator('#modulo-nomina');
   for (const email of members) {
-    await tick(form, form.getByRole('checkbox', { name: new RegExp(`Componente .*${literal(email)}`) }));
+    await tick(form, form.getByRole('checkbox', { name: new RegExp(`Componente .*\\(${literal(email)}\\)`) }));
   }
-  await tick(form, form.getByRole('radio', { name: new RegExp(`Presidente .*${literal(president)}`) }));
+  await tick(form, form.getByRole('radio', { name: new RegExp(`Presidente .*\\(${literal(president)}\\)`) }));
   await form.getByRole('button', { name: /nomina la commissione/i }).click();
   await page.waitForLoadState('load');
   await expectOutcome(page, /commissione nominata/i);
