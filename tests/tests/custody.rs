@@ -285,11 +285,28 @@ fn bids_are_refused_until_every_custodian_acked_and_a_cheating_contributor_is_na
     // The RUP resets the ceremony (only the RUP; never once complete) and it is redone.
     c.post(&format!("{seal}/azzera"), &json!({}))
         .expect_problem(403, "forbidden");
-    let reset = w.rup.post(&format!("{seal}/azzera"), &json!({})).expect(200);
-    assert_eq!(reset["status"], "not_started");
-    tender_world::ceremony(&[(w.rup.clone(), rup_key(&w)), (c.clone(), custode_key(&w))], &bando);
+    // Without a reason the RUP's reset is refused and the ceremony stays as it was.
+    w.rup
+        .post(&format!("{seal}/azzera"), &json!({ "reason": " " }))
+        .expect_problem(422, "reason_required");
     w.rup
         .post(&format!("{seal}/azzera"), &json!({}))
+        .expect_problem(422, "reason_required");
+    let why = "Il custode segnala una quota non coerente";
+    let reset = w
+        .rup
+        .post(&format!("{seal}/azzera"), &json!({ "reason": why }))
+        .expect(200);
+    assert_eq!(reset["status"], "not_started");
+    let kept = tender_world::audit_events(&w)
+        .into_iter()
+        .filter(|e| e["action"] == "bando.sigillo_azzerato")
+        .map(|e| e["details"]["reason"].clone())
+        .collect::<Vec<_>>();
+    assert_eq!(kept, vec![json!(why)], "the trail keeps the reason");
+    tender_world::ceremony(&[(w.rup.clone(), rup_key(&w)), (c.clone(), custode_key(&w))], &bando);
+    w.rup
+        .post(&format!("{seal}/azzera"), &json!({ "reason": why }))
         .expect_problem(409, "seal_ceremony_complete");
     submit(&acme, &bando, "A", b"ora si");
 }

@@ -40,6 +40,15 @@ use crate::OfferteError;
 /// The three independent keys of a tender, one per envelope kind.
 pub const KINDS: [&str; 3] = ["A", "B", "C"];
 
+/// Why the RUP abandons a ceremony (recorded in the trail). Missing or blank: 422
+/// `reason_required`, checked only once the reset would otherwise go ahead.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyReset {
+    #[serde(default)]
+    pub reason: String,
+}
+
 /// A custodian's age transport key (X25519, from `centrale keys custodian-keygen`).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -657,6 +666,7 @@ pub fn reset(
     ctx: &AuditCtx,
     who: &Principal,
     bando_id: Uuid,
+    reason: &str,
 ) -> Result<TenderKey, OfferteError> {
     let t = tender(conn, bando_id)?;
     who.require_any_in(&[Role::Rup], t.ente_id)?;
@@ -667,6 +677,16 @@ pub fn reset(
         })?;
         if c.completed_at.is_some() {
             return Err(ceremony_complete());
+        }
+        // Throwing away every custodian's work is a decision the trail must explain (whose
+        // complaint, which key was lost), as every other decision of the RUP does.
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(OfferteError::invalid(
+                "reason_required",
+                "reason",
+                "Indicare il motivo dell'azzeramento (ad esempio il reclamo del custode)",
+            ));
         }
         diesel::update(seal_ceremonies::table.find(c.id))
             .set((
@@ -679,7 +699,7 @@ pub fn reset(
             ctx,
             &t,
             "bando.sigillo_azzerato",
-            serde_json::json!({ "ceremony_id": c.id }),
+            serde_json::json!({ "ceremony_id": c.id, "reason": reason }),
         )
     })?;
     get(conn, bando_id)

@@ -101,6 +101,33 @@ pub fn time_left(now: &DateTime<Utc>, deadline: &DateTime<Utc>) -> String {
     }
 }
 
+/// A score as people read it: three decimals, Italian comma (`54,167`). The engine computes
+/// and stores exact fractions (twenty digits and more) and ranks on them; the API and the
+/// verbale carry them whole, the pages round only what they show.
+pub fn score(exact: &Decimal) -> String {
+    exact
+        .round_dp_with_strategy(3, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+        .to_string()
+        .replace('.', ",")
+}
+
+/// [`score`] of a value the engine serialised (a decimal string or a number); "—" when absent,
+/// anything else as it is.
+pub fn score_value(v: &serde_json::Value) -> String {
+    let exact = match v {
+        serde_json::Value::Null => return "—".into(),
+        serde_json::Value::String(s) => s.parse::<Decimal>().ok(),
+        serde_json::Value::Number(n) => n.to_string().parse::<Decimal>().ok(),
+        _ => None,
+    };
+    match (exact, v) {
+        (Some(d), _) => score(&d),
+        (None, serde_json::Value::String(s)) => s.clone(),
+        (None, other) => other.to_string(),
+    }
+}
+
 /// `1.234.567,89 €`, as Italian documents write amounts.
 pub fn euro(amount: &Decimal) -> String {
     let rounded = amount.round_dp(2);
@@ -127,6 +154,17 @@ mod tests {
         assert_eq!(euro(&dec!(1234567.891)), "1.234.567,89 €");
         assert_eq!(euro(&dec!(999)), "999,00 €");
         assert_eq!(euro(&dec!(-1000.5)), "-1.000,50 €");
+    }
+
+    #[test]
+    fn scores_show_three_decimals_and_keep_whole_numbers_short() {
+        assert_eq!(score(&dec!(54.16666666666666666667)), "54,167");
+        assert_eq!(score(&dec!(70)), "70");
+        assert_eq!(score(&dec!(25.2)), "25,2");
+        assert_eq!(score(&dec!(0.0005)), "0,001");
+        assert_eq!(score_value(&serde_json::json!("81.76666666666666666667")), "81,767");
+        assert_eq!(score_value(&serde_json::Value::Null), "—");
+        assert_eq!(score_value(&serde_json::json!("n/d")), "n/d");
     }
 
     #[test]

@@ -243,7 +243,18 @@ fn the_rup_resets_an_unfinished_ceremony_and_nobody_else_can() {
     assert_eq!(seal_view(&w.rup, &bando).ceremony_id, Some(before), "nothing done");
 
     let csrf = page.csrf();
-    let done = rup.post_form(&reset, &[("_csrf", &csrf)]).expect(303);
+    // Without its reason: refused next to the form, the ceremony untouched.
+    let bare = rup.post_form(&reset, &[("_csrf", &csrf), ("motivazione", "  ")]);
+    assert_eq!(bare.status, 422, "{}", bare.text);
+    assert!(
+        bare.contains("Indicare il motivo dell&#x27;azzeramento")
+            || bare.contains("Indicare il motivo dell'azzeramento")
+    );
+    assert_eq!(seal_view(&w.rup, &bando).ceremony_id, Some(before), "nothing done");
+    let why = "Il terzo custode ha perso la chiave di trasporto";
+    let done = rup
+        .post_form(&reset, &[("_csrf", &csrf), ("motivazione", why)])
+        .expect(303);
     assert_eq!(
         done.location.as_deref(),
         Some(format!("{here}?esito=azzerata").as_str())
@@ -255,21 +266,22 @@ fn the_rup_resets_an_unfinished_ceremony_and_nobody_else_can() {
         .expect(200)
         .contains("Cerimonia azzerata"));
     // The double click: nothing left to reset, said on the page; one reset in the trail.
-    let again = rup.post_form(&reset, &[("_csrf", &csrf)]);
+    let again = rup.post_form(&reset, &[("_csrf", &csrf), ("motivazione", why)]);
     assert_eq!(again.status, 404, "{}", again.text);
     assert!(again.contains("id=\"custodia-errore\""));
-    let resets = tender_world::audit_events(&w)
+    let resets: Vec<_> = tender_world::audit_events(&w)
         .into_iter()
         .filter(|e| e["action"] == "bando.sigillo_azzerato")
-        .count();
-    assert_eq!(resets, 1);
+        .collect();
+    assert_eq!(resets.len(), 1);
+    assert_eq!(resets[0]["details"]["reason"], why, "the trail keeps the reason");
 
     // Redone with fresh keys to completion: the reset is refused with the domain's message.
     let fresh: Vec<AgeIdentity> = (0..3).map(|_| AgeIdentity::generate()).collect();
     let redo: Vec<(Client, &AgeIdentity)> = cs.iter().zip(&fresh).map(|((c, _), k)| (c.clone(), k)).collect();
     tender_world::ceremony(&redo, &bando);
     assert!(!rup.get(&here).expect(200).contains("Azzerare la cerimonia"));
-    let late = rup.post_form(&reset, &[("_csrf", &csrf)]);
+    let late = rup.post_form(&reset, &[("_csrf", &csrf), ("motivazione", why)]);
     assert_eq!(late.status, 409, "{}", late.text);
     assert!(late.contains("La cerimonia del sigillo è conclusa"));
     assert_eq!(seal_view(&w.rup, &bando).status, "complete");

@@ -756,7 +756,13 @@ fn under_oepv_only_the_declared_commission_reads_b_and_the_page_shows_the_scores
     let p = procedure(&w, &bando);
     for line in p["evaluation"]["ranking"].as_array().expect("ranking") {
         for field in ["technical", "economic", "total"] {
-            let v = line[field].as_str().expect("score").replace('.', ",");
+            // Shown to three decimals (the API keeps the exact fraction the ranking used).
+            let exact: rust_decimal::Decimal = line[field].as_str().expect("score").parse().expect("decimal");
+            let v = exact
+                .round_dp_with_strategy(3, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                .normalize()
+                .to_string()
+                .replace('.', ",");
             assert!(page.contains(&format!("<td>{v}</td>")), "{field} {v}: {}", page.text);
         }
     }

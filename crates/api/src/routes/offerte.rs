@@ -10,7 +10,7 @@ use offerte::archive::{ArchiveError, ArchiveFile};
 use offerte::blob::{self, SealMode};
 use offerte::bundle::{self, VerificationBundle};
 use offerte::custody::{
-    self, AckUpload, ContributionUpload, Contributions, OpeningShareUpload, OpeningShares, TenderKey,
+    self, AckUpload, CeremonyReset, ContributionUpload, Contributions, OpeningShareUpload, OpeningShares, TenderKey,
     TransportKeyUpload,
 };
 use offerte::opening::{self, Opening, OpeningRequest};
@@ -64,7 +64,7 @@ impl From<OfferteError> for ApiError {
 #[derive(OpenApi)]
 #[openapi(
     paths(register_transport_key, contribute, contributions, acknowledge, reset_ceremony, get_key, submit_opening_share, submit_envelope, submit_lot_envelope, my_bid, withdraw, confirm_bid, receipt_bundle, ciphertext, open, list_openings, plaintext, list_files, download_file),
-    components(schemas(TransportKeyUpload, TenderKey, custody::CeremonyCustodian, ContributionUpload, custody::KindContribution,
+    components(schemas(TransportKeyUpload, CeremonyReset, TenderKey, custody::CeremonyCustodian, ContributionUpload, custody::KindContribution,
                         custody::SealedShare, Contributions, custody::DealerContribution, AckUpload, custody::ProofWire,
                         OpeningShareUpload, OpeningShares, SealMode,
                         ReceiptView, BidView, submit::Confirmation, offerte::amendments::PendingAmendment, Withdrawal, VerificationBundle, offerte::log::ConsistencyProof,
@@ -185,23 +185,26 @@ pub async fn acknowledge(
     Ok(HttpResponse::Created().json(key))
 }
 
-/// The RUP (or an admin) abandons a ceremony that cannot complete (a custodian's complaint):
-/// only before completion, hence before any bid. A new ceremony starts with new keys.
+/// The RUP (or an admin) abandons a ceremony that cannot complete (a custodian's complaint),
+/// with the reason the trail keeps: only before completion, hence before any bid. A new
+/// ceremony starts with new keys.
 #[utoipa::path(post, path = "/api/v1/bandi/{id}/sigillo/azzera", tag = "offerte", params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = [])), request_body = CeremonyReset,
     responses((status = 200, body = TenderKey), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem, description = "seal_ceremony_complete")))]
+              (status = 409, body = Problem, description = "seal_ceremony_complete"),
+              (status = 422, body = Problem, description = "reason_required")))]
 #[post("/bandi/{id}/sigillo/azzera")]
 pub async fn reset_ceremony(
     state: web::Data<AppState>,
     rid: RequestId,
     auth: Auth,
     id: web::Path<Uuid>,
+    body: web::Json<CeremonyReset>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let id = id.into_inner();
     let key = state
-        .db(move |conn| custody::reset(conn, &ctx, &auth.principal, id))
+        .db(move |conn| custody::reset(conn, &ctx, &auth.principal, id, &body.reason))
         .await?;
     Ok(HttpResponse::Ok().json(key))
 }

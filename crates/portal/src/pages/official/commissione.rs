@@ -417,12 +417,12 @@ async fn page(
                             .as_array()
                             .map(|cs| {
                                 cs.iter()
-                                    .map(|c| (decimal_text(&c["criterion"]), decimal_text(&c["points"])))
+                                    .map(|c| (decimal_text(&c["criterion"]), crate::forms::score_value(&c["points"])))
                                     .collect()
                             })
                             .unwrap_or_default(),
-                        before: decimal_text(&o["total_before_second_reparametrization"]),
-                        total: decimal_text(&o["total"]),
+                        before: crate::forms::score_value(&o["total_before_second_reparametrization"]),
+                        total: crate::forms::score_value(&o["total"]),
                         admitted: o["admitted"].as_bool().unwrap_or(false),
                     }
                 })

@@ -108,6 +108,8 @@ struct Outcome {
 struct ResetForm {
     #[serde(rename = "_csrf")]
     csrf: String,
+    #[serde(default)]
+    motivazione: String,
 }
 
 /// Everything the page shows, read in one blocking call with the visitor's permissions.
@@ -284,14 +286,14 @@ async fn reset(
     visitor.check_csrf(&form.csrf)?;
     let ctx = state.audit_ctx(Some(who.user_id), &rid);
     let done = state
-        .db(move |conn| custody::reset(conn, &ctx, &who, id).map_err(api::ApiError::from))
+        .db(move |conn| custody::reset(conn, &ctx, &who, id, &form.motivazione).map_err(api::ApiError::from))
         .await;
     match done {
         Ok(_) => Ok(super::super::see_other(&format!(
             "{}?esito=azzerata",
             super::custody(id)
         ))),
-        // Refused (not the RUP, a completed ceremony, none to reset after a double click): the
+        // Refused (not the RUP, no reason, a completed ceremony, none to reset after a double click): the
         // page again with the domain's message, nothing done. A stranger gets the plain 403
         // page from the reading itself.
         Err(e) if e.status.is_client_error() => {

@@ -433,9 +433,9 @@ async fn render_page(
                     .map(|u| name_of(names, &u))
                     .unwrap_or_default(),
                 discount: text(&r["discount"]),
-                technical: text(&r["technical"]),
-                economic: text(&r["economic"]),
-                total: text(&r["total"]),
+                technical: crate::forms::score_value(&r["technical"]),
+                economic: crate::forms::score_value(&r["economic"]),
+                total: crate::forms::score_value(&r["total"]),
                 tie_break: tie_break(&r["tie_break"]),
             })
             .collect(),
