@@ -415,4 +415,40 @@ fn award_report_pdf_and_audit_export_after_a_lowest_price_award() {
     assert!(later[1..].iter().all(|r| at(&r[1]) >= at(&award_at)));
     let none = parse_csv(&w.app.admin().get(&format!("{export}?to=2000-01-01T00:00:00Z")).text);
     assert_eq!(none.len(), 1, "header only");
+    // The other filters of the portal's trail go into the file too: an action, an author, a
+    // tender; each keeps exactly the rows the unfiltered export has for it.
+    let only = |q: &str| {
+        let r = w.app.admin().get(&format!("{export}?{q}"));
+        assert_eq!(r.status, 200, "{q}: {}", r.text);
+        parse_csv(&r.text)
+    };
+    let awards = only("action=aggiudicazione.aggiudicata");
+    let expected: Vec<&Vec<String>> = rows[1..]
+        .iter()
+        .filter(|r| r[3] == "aggiudicazione.aggiudicata")
+        .collect();
+    assert_eq!(awards[1..].iter().collect::<Vec<_>>(), expected);
+    let rup_id = events
+        .iter()
+        .find(|e| e["action"] == "aggiudicazione.aggiudicata")
+        .and_then(|e| e["actor_user_id"].as_str())
+        .expect("the award's author")
+        .to_string();
+    let by_rup = only(&format!("actor={rup_id}"));
+    assert!(by_rup.len() > 2 && by_rup.len() < rows.len());
+    assert!(by_rup[1..].iter().all(|r| r[2] == rup_id));
+    let about: Vec<&Vec<String>> = rows[1..]
+        .iter()
+        .filter(|r| r[5] == bando || r[8].contains(&format!("\"bando_id\":\"{bando}\"")))
+        .collect();
+    let of_tender = only(&format!("bando={bando}"));
+    assert!(of_tender.len() - 1 >= about.len(), "every event about the tender");
+    assert!(
+        of_tender.len() < rows.len(),
+        "and not the others (the ente's creation, its users)"
+    );
+    w.app
+        .admin()
+        .get(&format!("{export}?bando=non-un-uuid"))
+        .expect_problem(400, "query_invalid");
 }

@@ -64,36 +64,26 @@ pub fn audit_csv(rows: &[AuditRow]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// The ente's events with `from <= occurred_at < to` (either bound optional), in id order, as
-/// visible at `now` (events about bids only after the tender's deadline, anonymous actors
-/// blanked); auditors of the ente and admins only (`accounts::trail`).
+/// The ente's events that `filter` keeps (period `from <= occurred_at < to`, actor, action,
+/// tender; every field optional), in id order, as visible at `now` (events about bids only
+/// after the tender's deadline, anonymous actors blanked and never matched by an actor
+/// filter); auditors of the ente and admins only (`accounts::trail`, whose refusals these are:
+/// a period that ends before it starts is 422 `invalid_range`). The portal's filtered trail and
+/// this export are one reading, so the file holds exactly the rows the page listed.
 pub fn audit_events(
     conn: &mut PgConnection,
     who: &Principal,
     ente: Uuid,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
+    filter: &db::audit::TrailFilter,
     now: DateTime<Utc>,
 ) -> Result<Vec<AuditRow>, AccountsError> {
-    if let (Some(f), Some(t)) = (from, to) {
-        if f > t {
-            return Err(AccountsError::Invalid {
-                code: "invalid_range",
-                field: "from".into(),
-                message: "L'inizio del periodo segue la fine".into(),
-            });
-        }
-    }
     let mut out = Vec::new();
     let mut after = 0;
     loop {
-        let page = trail::for_ente(conn, who, ente, after, trail::MAX_PAGE, now)?;
+        let page = trail::for_ente_filtered(conn, who, ente, filter, after, trail::MAX_PAGE, now)?;
         let full = page.len() as i64 >= trail::MAX_PAGE;
         after = page.last().map_or(after, |r| r.id);
-        out.extend(
-            page.into_iter()
-                .filter(|r| from.is_none_or(|f| r.occurred_at >= f) && to.is_none_or(|t| r.occurred_at < t)),
-        );
+        out.extend(page);
         if !full {
             return Ok(out);
         }

@@ -133,6 +133,17 @@ fn the_auditor_finds_every_step_in_the_timeline_and_the_filters_really_filter() 
         .iter()
         .filter(|e| e["action"] != "bando.published")
         .all(|e| !shown(&published, &e["id"])));
+    // The page's CSV holds what the page lists: its link carries the filters, and the file has
+    // exactly the two publications.
+    assert!(
+        by_tender.contains(&format!("audit-export?bando={first}")),
+        "{}",
+        by_tender.text
+    );
+    let link = format!("/api/v1/enti/{}/audit-export?action=bando.published", w.ente);
+    assert!(published.contains(&link), "{}", published.text);
+    let csv = auditor.get(&link).expect(200);
+    assert_eq!(csv.text.lines().count(), 1 + publications.len(), "{}", csv.text);
     // Actor: the bidder's own submissions, nothing of the RUP's.
     let by_bidder = trail(&format!("attore={bidder}"));
     let submitted: Vec<&Value> = events

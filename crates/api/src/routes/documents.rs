@@ -23,12 +23,21 @@ pub struct VerbaleQuery {
     pub lotto: Option<Uuid>,
 }
 
-/// Period of the export: `from` ≤ occurred_at < `to` (RFC 3339; both optional).
+/// What the export keeps, as the portal's filtered trail (`/ente/registro`): the period `from` ≤
+/// occurred_at < `to` (RFC 3339), the author, the action, the tender; every field optional.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
+    /// Events at or after this instant.
     pub from: Option<DateTime<Utc>>,
+    /// Events before this instant.
     pub to: Option<DateTime<Utc>>,
+    /// Events by this user (an event whose author is hidden, art. 88, never matches).
+    pub actor: Option<Uuid>,
+    /// Exactly this action code (e.g. `aggiudicazione.aggiudicata`).
+    pub action: Option<String>,
+    /// Events about this tender: the tender, its lots, bids, clarifications and envelopes.
+    pub bando: Option<Uuid>,
 }
 
 #[derive(OpenApi)]
@@ -90,10 +99,17 @@ pub async fn audit_export(
     q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ente = path.into_inner();
-    let (from, to) = (q.from, q.to);
+    let q = q.into_inner();
+    let filter = db::audit::TrailFilter {
+        from: q.from,
+        to: q.to,
+        actor: q.actor,
+        action: q.action.filter(|a| !a.is_empty()),
+        bando: q.bando,
+    };
     let now = state.clock.now();
     let rows = state
-        .db(move |conn| documents::export::audit_events(conn, &auth.principal, ente, from, to, now))
+        .db(move |conn| documents::export::audit_events(conn, &auth.principal, ente, &filter, now))
         .await?;
     let csv = documents::export::audit_csv(&rows);
     Ok(

@@ -352,6 +352,16 @@ fn export_link(ente: Uuid, f: &TrailFilter) -> String {
     if let Some(t) = f.to {
         q.push(pair("to", &t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
     }
+    // The file holds the rows the page lists: every filter goes with it.
+    if let Some(a) = f.actor {
+        q.push(pair("actor", &a.to_string()));
+    }
+    if let Some(a) = &f.action {
+        q.push(pair("action", a));
+    }
+    if let Some(b) = f.bando {
+        q.push(pair("bando", &b.to_string()));
+    }
     let q = if q.is_empty() {
         String::new()
     } else {
@@ -524,9 +534,8 @@ async fn timeline(
     oggetti.insert(id, row.oggetto.clone());
     let truncated = rows.len() >= TIMELINE_MAX;
     let events = rows_of(&rows, &names, &oggetti, tree_size);
-    let created = rows.first().map(|r| r.occurred_at);
     let period = TrailFilter {
-        from: created,
+        bando: Some(id),
         ..TrailFilter::default()
     };
     let page = TimelinePage {
