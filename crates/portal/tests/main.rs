@@ -11,5 +11,6 @@ mod official_custodia;
 mod official_valutazione;
 mod portal_core;
 mod public_pages;
+mod supplier_atti;
 mod supplier_pages;
 mod supplier_richieste;

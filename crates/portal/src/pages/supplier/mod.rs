@@ -4,6 +4,7 @@
 //! address, so no link leads to another supplier's data.
 
 pub mod albo;
+pub mod atti;
 pub mod bandi;
 pub mod categorie;
 pub mod chiarimenti;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     chiarimenti::configure(cfg);
     notifiche::configure(cfg);
     richieste::configure(cfg);
+    atti::configure(cfg);
 }
 
 /// The supplier's own albo entry, or `None` before it registered one.
