@@ -152,7 +152,7 @@ fn email_taken() -> AccountsError {
 }
 
 fn insert_grant(conn: &mut PgConnection, ctx: &AuditCtx, user: Uuid, grant: &Grant) -> Result<(), AccountsError> {
-    diesel::insert_into(role_grants::table)
+    let inserted = diesel::insert_into(role_grants::table)
         .values((
             role_grants::id.eq(Uuid::new_v4()),
             role_grants::user_id.eq(user),
@@ -162,6 +162,11 @@ fn insert_grant(conn: &mut PgConnection, ctx: &AuditCtx, user: Uuid, grant: &Gra
         ))
         .on_conflict_do_nothing()
         .execute(conn)?;
+    // A role already held (the second click of a double click, a repeated API call) is not a
+    // new act: the trail must not show two grants for one.
+    if inserted == 0 {
+        return Ok(());
+    }
     audit::record(
         conn,
         ctx,

@@ -177,12 +177,46 @@ fn the_admin_grants_revokes_and_deactivates_with_the_accounts_rules() {
             .collect()
     };
 
-    b.post_form(
-        &format!("{users}/{new}/ruoli"),
-        &[("_csrf", &csrf), ("ruolo", "commission"), ("ente", &w.ente)],
-    )
-    .expect(303);
+    // Outsiders: a supplier is refused, an anonymous visitor goes to the login, a forged token
+    // does nothing.
+    let grant = format!("{users}/{new}/ruoli");
+    let supplier = WebClient::new(&w.app.base_url);
+    tender_world::supplier(&w.app, "impresa@ruoli.it");
+    supplier.login("impresa@ruoli.it", PASSWORD);
+    let supplier_csrf = supplier.get("/fornitore").csrf();
+    let fields = |t: &str| {
+        vec![
+            ("_csrf".to_string(), t.to_string()),
+            ("ruolo".into(), "commission".into()),
+            ("ente".into(), w.ente.clone()),
+        ]
+    };
+    let send = |c: &WebClient, t: &str| {
+        let f = fields(t);
+        let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        c.post_form(&grant, &f)
+    };
+    assert_eq!(send(&supplier, &supplier_csrf).status, 403);
+    let anonymous = send(&WebClient::new(&w.app.base_url), "x");
+    assert_eq!(anonymous.status, 303);
+    assert!(anonymous.location.as_deref().unwrap_or_default().starts_with("/accedi"));
+    assert_eq!(send(&b, "forged").status, 403);
+    assert!(
+        !roles_of(&new).contains(&("commission".into(), w.ente.clone())),
+        "nothing granted"
+    );
+
+    // The double click on "Assegna": both answers are the outcome, one grant in the trail.
+    send(&b, &csrf).expect(303);
+    send(&b, &csrf).expect(303);
     assert!(roles_of(&new).contains(&("commission".into(), w.ente.clone())));
+    let grants = tender_world::audit_events(&w)
+        .into_iter()
+        .filter(|e| {
+            e["action"] == "role.granted" && e["object_id"] == new.as_str() && e["details"]["role"] == "commission"
+        })
+        .count();
+    assert_eq!(grants, 1, "a role already held is not granted again");
     // Revoking needs a reason: 422 on the page, nothing revoked.
     let no_reason = b.post_form(
         &format!("{users}/{new}/revoca"),
