@@ -446,3 +446,22 @@ fn enti_the_admin_records_renews_and_revokes_a_qualification() {
     assert_eq!(history(&w).len(), start + 2);
     assert_eq!(ente_of(&w)["authority_kind"], "sub_central");
 }
+
+/// Before the deadline a rettifica's notification goes to each bidder: undelivered, it must not
+/// tell the admin who bid (address, subject, the relay's error quoting the address). The row
+/// is written as `offerte::amendments` writes it, already tried once and refused.
+#[test]
+fn notifiche_an_undelivered_notice_about_a_tender_does_not_name_its_bidder() {
+    let w = world();
+    let id = uuid::Uuid::new_v4();
+    w.app.psql(&format!(
+        "INSERT INTO notifications_outbox (id, recipient_address, subject, body, object_type, object_id, created_at, attempts, last_error, next_attempt_at)
+         VALUES ('{id}', 'gare@offerente-segreto.it', 'Rettifica del bando «Strade»: confermare o sostituire l''offerta', 'x', 'bando', '{}', now(), 1, '550 <gare@offerente-segreto.it> rejected', now() + interval '1 day')",
+        uuid::Uuid::new_v4()
+    ));
+    let page = admin(&w.app).get(NOTIFICHE).expect(200);
+    assert!(page.contains(&format!("id=\"notifica-{id}\"")), "listed: {}", page.text);
+    assert!(!page.contains("offerente-segreto"), "{}", page.text);
+    assert!(!page.contains("confermare o sostituire"), "{}", page.text);
+    assert!(page.contains(&format!("{NOTIFICHE}/{id}/riprova")), "still retryable");
+}

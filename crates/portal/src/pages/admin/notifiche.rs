@@ -82,17 +82,26 @@ fn row(n: Undelivered, now: chrono::DateTime<chrono::Utc>, refused: Option<&(Uui
         Some(at) if at > now => format!("Nuovo tentativo automatico il {}", forms::rome(&at)),
         _ => "In coda: parte al prossimo passaggio".to_string(),
     };
+    // A notification about a tender may go to a bidder before the deadline (a rettifica asks
+    // each bidder to confirm its bid): its address, subject and the relay's error (which
+    // usually quotes the address) would tell the admin who bid. The row stays retryable.
+    let sealed = n.object_type == "bando";
+    let hidden = || "riservato (notifica su un bando)".to_string();
     Row {
         refusal: refused.filter(|(id, _)| *id == n.id).map(|(_, m)| m.clone()),
         id: n.id,
-        to: n.recipient_address,
-        subject: n.subject,
+        to: if sealed { hidden() } else { n.recipient_address },
+        subject: if sealed { hidden() } else { n.subject },
         kind: kind(&n.object_type),
         created_iso: forms::iso(&n.created_at),
         created: forms::rome(&n.created_at),
         attempts: n.attempts,
         last_attempt: n.last_attempt_at.as_ref().map_or_else(|| "—".into(), forms::rome),
-        error: n.last_error.unwrap_or_default(),
+        error: if sealed {
+            hidden()
+        } else {
+            n.last_error.unwrap_or_default()
+        },
         status,
     }
 }
