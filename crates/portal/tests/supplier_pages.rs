@@ -692,8 +692,32 @@ fn before_the_deadline_no_portal_page_names_a_bidder() {
         "/fornitore".to_string(),
         "/fornitore/bandi".to_string(),
         "/fornitore/notifiche".to_string(),
+        // The officials' back office (issue 13): the RUP, the custodian and the admin see
+        // the tender at work, never who bid in it before the deadline.
+        "/ente".to_string(),
+        "/ente/bandi".to_string(),
+        "/ente/registro".to_string(),
+        format!("/ente/bandi/{bando}"),
+        format!("/ente/bandi/{bando}/custodia"),
+        format!("/ente/bandi/{bando}/apertura"),
+        format!("/ente/bandi/{bando}/valutazione"),
+        format!("/ente/bandi/{bando}/commissione"),
+        format!("/ente/bandi/{bando}/cronologia"),
+        format!("/ente/registro?ente={}&bando={bando}", w.ente),
+        "/amministrazione/qualificazioni".to_string(),
+        "/amministrazione/enti".to_string(),
+        "/amministrazione/utenti".to_string(),
+        "/amministrazione/notifiche".to_string(),
     ];
-    for (who, viewer) in [("rup", &rup), ("other supplier", &other), ("anonymous", &anonymous)] {
+    let custode = Browser::login(&w.app, "custode@comune.milano.it", PASSWORD);
+    let admin = Browser::login(&w.app, journeys::ADMIN_EMAIL, journeys::ADMIN_PASSWORD);
+    for (who, viewer) in [
+        ("rup", &rup),
+        ("custodian", &custode),
+        ("admin", &admin),
+        ("other supplier", &other),
+        ("anonymous", &anonymous),
+    ] {
         for path in &pages {
             let page = viewer.get(path);
             for secret in &secrets {
