@@ -815,6 +815,8 @@ pub struct ReceivedEnvelope {
     pub received_at: DateTime<Utc>,
     /// Hex leaf hash of the `EnvelopeReceived` leaf in the log.
     pub leaf_hash: String,
+    /// The lot the bid is for, on a tender with lots.
+    pub lotto_id: Option<Uuid>,
 }
 
 /// What the officials follow at the opening session (issue 13 point 3).
@@ -895,17 +897,19 @@ pub fn session(
                 envelopes::sha256,
                 envelopes::received_at,
                 log_leaves::leaf_hash,
+                bids::lotto_id,
             ))
-            .load::<(Uuid, Uuid, String, String, DateTime<Utc>, Vec<u8>)>(conn)?
+            .load::<(Uuid, Uuid, String, String, DateTime<Utc>, Vec<u8>, Option<Uuid>)>(conn)?
             .into_iter()
             .map(
-                |(envelope_id, bidder_id, kind, sha256, received_at, leaf)| ReceivedEnvelope {
+                |(envelope_id, bidder_id, kind, sha256, received_at, leaf, lotto_id)| ReceivedEnvelope {
                     envelope_id,
                     bidder_id,
                     kind,
                     sha256,
                     received_at,
                     leaf_hash: hex::encode(leaf),
+                    lotto_id,
                 },
             )
             .collect()

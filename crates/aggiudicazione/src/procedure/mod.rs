@@ -126,6 +126,14 @@ pub(crate) fn active_bids(conn: &mut PgConnection, t: &Tender) -> Result<Vec<(Uu
     Ok(q.load(conn)?)
 }
 
+/// The bidders with an active bid in `scope` (a lot, or the tender without lots): whom the
+/// seggio examines there. Openings are per tender, so a page listing the opened envelopes of
+/// a tender with lots narrows them to the lot's bidders with this.
+pub fn scope_bidders(conn: &mut PgConnection, scope: Uuid) -> Result<Vec<Uuid>> {
+    let t = tender(conn, scope)?;
+    Ok(active_bids(conn, &t)?.into_iter().map(|(_, b)| b).collect())
+}
+
 /// Ids of the scope's active bids.
 pub(crate) fn active_bid_ids(conn: &mut PgConnection, t: &Tender) -> Result<Vec<Uuid>> {
     Ok(active_bids(conn, t)?.into_iter().map(|(b, _)| b).collect())

@@ -85,6 +85,7 @@ pub struct OpenedRow {
 
 pub struct ReceivedRow {
     pub bidder: String,
+    pub lot: String,
     pub kind: String,
     pub sha256: String,
     pub leaf_hash: String,
@@ -105,6 +106,8 @@ struct SessionPage {
     before_session: bool,
     kinds: Vec<KindView>,
     received: Vec<ReceivedRow>,
+    /// The tender has lots: the table says each bid's.
+    with_lots: bool,
     deadline_passed: bool,
     outcome: Option<String>,
     /// A refusal that belongs to no kind of this tender (e.g. a kind it does not have).
@@ -135,6 +138,8 @@ struct Loaded {
     oggetto: String,
     criterion: String,
     ente: Uuid,
+    /// The tender's lots (id, number); empty without lots.
+    lots: Vec<(Uuid, i32)>,
 }
 
 fn name_of(names: &HashMap<Uuid, String>, id: &Uuid) -> String {
@@ -210,6 +215,7 @@ async fn load(state: &web::Data<api::AppState>, who: accounts::Principal, id: Uu
                 oggetto: row.oggetto.clone(),
                 criterion: crate::labels::criterion(row.award_criterion()).to_string(),
                 ente: row.ente_id,
+                lots: bando::store::lots(conn, id)?.iter().map(|l| (l.id, l.numero)).collect(),
             })
         })
         .await?)
@@ -336,6 +342,11 @@ async fn render_page(
         .iter()
         .map(|r| ReceivedRow {
             bidder: name_of(&l.names, &r.bidder_id),
+            lot: r
+                .lotto_id
+                .and_then(|x| l.lots.iter().find(|(id, _)| *id == x))
+                .map(|(_, n)| format!("Lotto {n}"))
+                .unwrap_or_default(),
             kind: r.kind.clone(),
             sha256: r.sha256.clone(),
             leaf_hash: r.leaf_hash.clone(),
@@ -363,6 +374,7 @@ async fn render_page(
         before_session,
         kinds,
         received,
+        with_lots: !l.lots.is_empty(),
         outcome,
         general_error,
         custody_href: official::custody(id),

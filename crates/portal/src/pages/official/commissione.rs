@@ -32,6 +32,7 @@ use crate::error::PortalError;
 use crate::forms::{rome, FieldErrors};
 use crate::labels;
 use crate::pages::official;
+use crate::pages::official::lotti::{self, LotLink, Scope};
 use crate::pages::public::{query, uuid};
 use crate::session::Visitor;
 
@@ -176,6 +177,8 @@ struct CommissionPage {
     scores: Vec<ScoreRow>,
     timeline: String,
     evaluation: String,
+    lots: Vec<LotLink>,
+    lot_heading: Option<String>,
 }
 
 const DECLARATION_TEXT: &str = "Dichiaro, ai sensi dell'art. 93 c.5 e dell'art. 16 del d.lgs. 36/2023, l'assenza di cause di incompatibilità e di conflitti di interesse rispetto agli operatori economici partecipanti alla procedura.";
@@ -183,6 +186,8 @@ const DECLARATION_TEXT: &str = "Dichiaro, ai sensi dell'art. 93 c.5 e dell'art. 
 /// What the page reads, in one visit to the database.
 struct Loaded {
     procedura: Procedura,
+    lot: Option<bando::store::LottoRow>,
+    lots: Vec<bando::store::LottoRow>,
     oggetto: String,
     oepv: Option<bando::Oepv>,
     names: BTreeMap<Uuid, User>,
@@ -197,8 +202,17 @@ fn load(
     svc: &offerte::SealService,
     who: &Principal,
     id: Uuid,
-) -> Result<Loaded, api::ApiError> {
-    let procedura = procedure::view(conn, ctx, who, id)?;
+    lotto: Option<Uuid>,
+) -> Result<Result<Loaded, (String, Vec<bando::store::LottoRow>)>, api::ApiError> {
+    let (scope, lot, lots) = match lotti::resolve(conn, id, lotto)? {
+        Scope::One { scope, lot, lots } => (scope, lot, lots),
+        Scope::Choose(lots) => {
+            // The first lot's view refuses whoever is not of the ente or a bidder.
+            procedure::view(conn, ctx, who, lots[0].id)?;
+            return Ok(Err((bando::store::find(conn, id)?.oggetto, lots)));
+        }
+    };
+    let procedura = procedure::view(conn, ctx, who, scope)?;
     let row = bando::store::find(conn, id)?;
     let is_rup = bando::service::require_manager(who, row.ente_id).is_ok();
     let mut names = BTreeMap::new();
@@ -228,7 +242,7 @@ fn load(
     };
     let member = procedura.commission.iter().any(|m| m.user_id == who.user_id);
     let envelopes = if member {
-        match commission::envelopes_b(conn, who, id) {
+        match commission::envelopes_b(conn, who, scope) {
             Ok(list) => {
                 let mut out = Vec::new();
                 for (envelope, bidder, _) in list {
@@ -243,15 +257,17 @@ fn load(
     } else {
         Err(String::new())
     };
-    Ok(Loaded {
+    Ok(Ok(Loaded {
         procedura,
+        lot,
+        lots,
         oggetto: row.oggetto.clone(),
         oepv: row.oepv(),
         names,
         is_rup,
         candidates,
         envelopes,
-    })
+    }))
 }
 
 fn label(names: &BTreeMap<Uuid, User>, id: Uuid) -> String {
@@ -283,23 +299,43 @@ fn outcome_message(code: &str) -> Option<&'static str> {
 #[derive(Debug, Deserialize)]
 struct OutcomeQuery {
     esito: Option<String>,
+    lotto: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn page(
     state: &web::Data<api::AppState>,
     rid: &api::request_id::RequestId,
     visitor: &Visitor,
     id: Uuid,
+    lotto: Option<Uuid>,
     outcome: Option<String>,
     refused: Option<Refusal>,
     status: StatusCode,
 ) -> Result<HttpResponse, PortalError> {
-    let here = official::commission(id);
+    let here = lotti::with_lot(&official::commission(id), lotto, &[]);
     let who = visitor.require_official(&here)?.clone();
     let me = who.user_id;
     let ctx = state.audit_ctx(Some(me), rid);
     let svc = state.seal.clone();
-    let l = state.db(move |conn| load(conn, &ctx, &svc, &who, id)).await?;
+    let l = match state.db(move |conn| load(conn, &ctx, &svc, &who, id, lotto)).await? {
+        Ok(l) => l,
+        Err((oggetto, lots)) => {
+            let chrome = Chrome::new(visitor, "Commissione giudicatrice", Section::Ente)
+                .crumb("Area ente", Some(official::DASHBOARD))
+                .crumb("Bandi", Some(official::TENDERS))
+                .crumb(oggetto.clone(), Some(official::tender(id).as_str()))
+                .crumb("Commissione giudicatrice", None);
+            let page = lotti::ChoosePage {
+                chrome,
+                title: "Commissione giudicatrice",
+                oggetto,
+                lots: lotti::links(&official::commission(id), &lots, None),
+                tender_href: official::tender(id),
+            };
+            return super::super::render_status(visitor, &page, status);
+        }
+    };
     let p = &l.procedura;
     let for_target = |t: Target| refused.as_ref().filter(|r| r.target == t);
     let members: Vec<MemberRow> = p
@@ -444,7 +480,7 @@ async fn page(
                             sha256: f.sha256.clone(),
                         })
                         .collect(),
-                    whole: format!("/api/v1/bandi/{id}/valutazione/buste-b/{e}"),
+                    whole: lotti::with_lot(&format!("/api/v1/bandi/{id}/valutazione/buste-b/{e}"), lotto, &[]),
                 })
                 .collect(),
             None,
@@ -464,10 +500,10 @@ async fn page(
         state: labels::state(p.state),
         oepv: l.oepv.is_some(),
         outcome,
-        appoint_action: appoint_path(id),
-        declare_action: declare_path(id),
-        coefficients_action: coefficients_path(id),
-        close_action: close_path(id),
+        appoint_action: lotti::with_lot(&appoint_path(id), lotto, &[]),
+        declare_action: lotti::with_lot(&declare_path(id), lotto, &[]),
+        coefficients_action: lotti::with_lot(&coefficients_path(id), lotto, &[]),
+        close_action: lotti::with_lot(&close_path(id), lotto, &[]),
         all_declared: !p.commission.is_empty() && p.commission.iter().all(|m| m.declared_at.is_some()),
         is_rup: l.is_rup,
         is_member: mine.is_some(),
@@ -500,7 +536,9 @@ async fn page(
         raw,
         scores,
         timeline: official::timeline(id),
-        evaluation: official::evaluation(id),
+        evaluation: lotti::with_lot(&official::evaluation(id), lotto, &[]),
+        lots: lotti::links(&official::commission(id), &l.lots, lotto),
+        lot_heading: lotti::heading(&l.lot),
     };
     super::super::render_status(visitor, &page, status)
 }
@@ -515,8 +553,9 @@ async fn show(
 ) -> Result<HttpResponse, PortalError> {
     let id = uuid(&id, "Bando")?;
     let q: OutcomeQuery = query(&req)?;
+    let lotto = q.lotto.as_deref().map(|l| uuid(l, "Lotto")).transpose()?;
     let outcome = q.esito.as_deref().and_then(outcome_message).map(str::to_string);
-    page(&state, &rid, &visitor, id, outcome, None, StatusCode::OK).await
+    page(&state, &rid, &visitor, id, lotto, outcome, None, StatusCode::OK).await
 }
 
 /// The answer to an act: 303 to the page with its outcome, or the page again with the
@@ -527,22 +566,18 @@ async fn answer<T>(
     rid: &api::request_id::RequestId,
     visitor: &Visitor,
     id: Uuid,
+    lotto: Option<Uuid>,
     esito: &str,
     target: Target,
     typed: BTreeMap<String, String>,
     done: Result<T, api::ApiError>,
     same_outcome: &[&str],
 ) -> Result<HttpResponse, PortalError> {
+    let outcome_page = lotti::with_lot(&official::commission(id), lotto, &[("esito", esito)]);
     match done {
-        Ok(_) => Ok(super::super::see_other(&format!(
-            "{}?esito={esito}",
-            official::commission(id)
-        ))),
+        Ok(_) => Ok(super::super::see_other(&outcome_page)),
         // A second click on an act already done reads as the first one's outcome.
-        Err(e) if same_outcome.contains(&e.code.as_str()) => Ok(super::super::see_other(&format!(
-            "{}?esito={esito}",
-            official::commission(id)
-        ))),
+        Err(e) if same_outcome.contains(&e.code.as_str()) => Ok(super::super::see_other(&outcome_page)),
         Err(e)
             if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND && e.status != StatusCode::FORBIDDEN =>
         {
@@ -552,7 +587,7 @@ async fn answer<T>(
                 errors: FieldErrors::from_api(&e),
                 typed,
             };
-            page(state, rid, visitor, id, None, Some(refusal), status).await
+            page(state, rid, visitor, id, lotto, None, Some(refusal), status).await
         }
         Err(e) => Err(e.into()),
     }
@@ -563,6 +598,12 @@ type Fields = web::Form<Vec<(String, String)>>;
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+/// The lot of a form's address (`?lotto=`), for a tender with lots.
+fn lot_of(req: &HttpRequest) -> Result<Option<Uuid>, PortalError> {
+    let q: OutcomeQuery = query(req)?;
+    q.lotto.as_deref().map(|l| uuid(l, "Lotto")).transpose()
 }
 
 fn csrf_of(fields: &[(String, String)]) -> &str {
@@ -579,10 +620,14 @@ async fn appoint(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<String>,
+    req: HttpRequest,
     form: Fields,
 ) -> Result<HttpResponse, PortalError> {
     let id = uuid(&id, "Bando")?;
-    let who = visitor.require_official(&official::commission(id))?.clone();
+    let lotto = lot_of(&req)?;
+    let who = visitor
+        .require_official(&lotti::with_lot(&official::commission(id), lotto, &[]))?
+        .clone();
     visitor.check_csrf(csrf_of(&form))?;
     let parsed: Result<CommissionAppointment, api::ApiError> = (|| {
         let mut members = Vec::new();
@@ -608,6 +653,7 @@ async fn appoint(
             let wanted = input.clone();
             state
                 .db(move |conn| {
+                    let id = procedure::scope(conn, id, lotto)?;
                     match commission::appoint(conn, &ctx, &who, id, &input) {
                         // The same commission sent twice (a double click) is the first act's outcome.
                         Err(procedure::ProcedureError::Conflict {
@@ -641,6 +687,7 @@ async fn appoint(
         &rid,
         &visitor,
         id,
+        lotto,
         "nominata",
         Target::Appointment,
         BTreeMap::new(),
@@ -656,10 +703,14 @@ async fn declare(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<String>,
+    req: HttpRequest,
     form: Fields,
 ) -> Result<HttpResponse, PortalError> {
     let id = uuid(&id, "Bando")?;
-    let who = visitor.require_official(&official::commission(id))?.clone();
+    let lotto = lot_of(&req)?;
+    let who = visitor
+        .require_official(&lotti::with_lot(&official::commission(id), lotto, &[]))?
+        .clone();
     visitor.check_csrf(csrf_of(&form))?;
     let input = Declaration {
         no_incompatibility: field(&form, "assenza") == "si",
@@ -669,13 +720,17 @@ async fn declare(
     typed.insert("testo".to_string(), input.text.clone());
     let ctx = state.audit_ctx(Some(who.user_id), &rid);
     let done = state
-        .db(move |conn| commission::declare(conn, &ctx, &who, id, &input))
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            commission::declare(conn, &ctx, &who, id, &input)
+        })
         .await;
     answer(
         &state,
         &rid,
         &visitor,
         id,
+        lotto,
         "dichiarata",
         Target::Declaration,
         typed,
@@ -691,10 +746,14 @@ async fn coefficients(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<String>,
+    req: HttpRequest,
     form: Fields,
 ) -> Result<HttpResponse, PortalError> {
     let id = uuid(&id, "Bando")?;
-    let who = visitor.require_official(&official::commission(id))?.clone();
+    let lotto = lot_of(&req)?;
+    let who = visitor
+        .require_official(&lotti::with_lot(&official::commission(id), lotto, &[]))?
+        .clone();
     visitor.check_csrf(csrf_of(&form))?;
     // The commissioner is always the visitor: no field of the form names one.
     let bidder = Uuid::parse_str(field(&form, "offerente").trim()).map_err(|_| PortalError::not_found("Offerta"))?;
@@ -736,6 +795,7 @@ async fn coefficients(
             let ctx = state.audit_ctx(Some(who.user_id), &rid);
             state
                 .db(move |conn| {
+                    let id = procedure::scope(conn, id, lotto)?;
                     // The same values sent again (a double click) are not a second entry.
                     let p = procedure::view(conn, &ctx, &who, id)?;
                     let mut latest: BTreeMap<&str, Decimal> = BTreeMap::new();
@@ -764,6 +824,7 @@ async fn coefficients(
         &rid,
         &visitor,
         id,
+        lotto,
         "coefficienti",
         Target::Offer(bidder),
         typed,
@@ -779,21 +840,29 @@ async fn close(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<String>,
+    req: HttpRequest,
     form: Fields,
 ) -> Result<HttpResponse, PortalError> {
     let id = uuid(&id, "Bando")?;
-    let who = visitor.require_official(&official::commission(id))?.clone();
+    let lotto = lot_of(&req)?;
+    let who = visitor
+        .require_official(&lotti::with_lot(&official::commission(id), lotto, &[]))?
+        .clone();
     visitor.check_csrf(csrf_of(&form))?;
     let ctx = state.audit_ctx(Some(who.user_id), &rid);
     let dir = state.seal.dir().to_path_buf();
     let done = state
-        .db(move |conn| commission::close_technical(conn, &ctx, &who, id, &dir))
+        .db(move |conn| {
+            let id = procedure::scope(conn, id, lotto)?;
+            commission::close_technical(conn, &ctx, &who, id, &dir)
+        })
         .await;
     answer(
         &state,
         &rid,
         &visitor,
         id,
+        lotto,
         "chiusa",
         Target::Closing,
         BTreeMap::new(),

@@ -14,6 +14,7 @@ pub mod chiarimenti;
 pub mod commissione;
 pub mod cruscotto;
 pub mod custodia;
+pub mod lotti;
 pub mod rettifiche;
 pub mod valutazione;
 

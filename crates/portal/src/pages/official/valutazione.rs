@@ -30,8 +30,9 @@ use uuid::Uuid;
 
 use crate::chrome::{Chrome, Section};
 use crate::error::PortalError;
-use crate::forms::{euro, rome, url_encode};
+use crate::forms::{euro, rome};
 use crate::pages::official;
+use crate::pages::official::lotti::{self, LotLink, LotParam, Scope};
 use crate::pages::public::calcolatori::anomalia::{report_steps, show, Step};
 use crate::session::Visitor;
 
@@ -168,6 +169,10 @@ struct EvaluationPage {
     communications: Vec<CommunicationRow>,
     access: Option<String>,
     verbale_href: Option<String>,
+    /// `?lotto=<id>` on a tender with lots: appended to every form's action.
+    lot_q: String,
+    lots: Vec<LotLink>,
+    lot_heading: Option<String>,
     opening_href: String,
     commission_href: String,
     tender_href: String,
@@ -185,10 +190,13 @@ impl EvaluationPage {
 #[derive(Debug, Deserialize)]
 struct PageQuery {
     esito: Option<String>,
+    lotto: Option<Uuid>,
 }
 
 struct Loaded {
     proc: Procedura,
+    lot: Option<bando::store::LottoRow>,
+    lots: Vec<bando::store::LottoRow>,
     /// Bidders whose envelope A is open but who have no participant row yet.
     to_examine: Vec<Uuid>,
     oggetto: String,
@@ -282,18 +290,41 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// What the page shows: one scope's evaluation, or the lots of a tender to choose from.
+enum View {
+    Scope(Box<Loaded>),
+    Choose {
+        oggetto: String,
+        lots: Vec<bando::store::LottoRow>,
+    },
+}
+
 async fn load(
     state: &web::Data<api::AppState>,
     ctx: AuditCtx,
     who: Principal,
     id: Uuid,
-) -> Result<Loaded, PortalError> {
+    lotto: Option<Uuid>,
+) -> Result<View, PortalError> {
     Ok(state
-        .db(move |conn| -> Result<Loaded, api::ApiError> {
+        .db(move |conn| -> Result<View, api::ApiError> {
+            let (scope, lot, lots) = match lotti::resolve(conn, id, lotto)? {
+                Scope::One { scope, lot, lots } => (scope, lot, lots),
+                Scope::Choose(lots) => {
+                    // The workflow's view of the first lot refuses whoever is not of the ente,
+                    // so the list of lots tells an outsider nothing more than the public page.
+                    procedure::view(conn, &ctx, &who, lots[0].id)?;
+                    let row = bando::store::find(conn, id)?;
+                    return Ok(View::Choose {
+                        oggetto: row.oggetto.clone(),
+                        lots,
+                    });
+                }
+            };
             // The workflow's own view first: it refuses whoever is not of the ente.
-            let proc = procedure::view(conn, &ctx, &who, id)?;
+            let proc = procedure::view(conn, &ctx, &who, scope)?;
             let row = bando::store::find(conn, id)?;
-            let comms = award::communications(conn, &who, id, ctx.at)?;
+            let comms = award::communications(conn, &who, scope, ctx.at)?;
             let ids: Vec<Uuid> = comms.iter().map(|c| c.id).collect();
             let delivery = notify::inbox::delivery_of(conn, &ids).map_err(ProcedureError::from)?;
             let communications = comms
@@ -303,7 +334,7 @@ async fn load(
                     (c, d)
                 })
                 .collect();
-            let access = match access::accessible(conn, &who, id) {
+            let access = match access::accessible(conn, &who, scope) {
                 Ok(a) => Some(a),
                 Err(ProcedureError::Conflict { .. }) => None,
                 Err(e) => return Err(e.into()),
@@ -319,38 +350,65 @@ async fn load(
                 Err(offerte::OfferteError::Accounts(_)) => Vec::new(),
                 Err(e) => return Err(e.into()),
             };
+            // Openings are per tender: of its bidders, those of this scope (the lot's).
+            let of_scope = procedure::scope_bidders(conn, scope)?;
             let mut bidders: Vec<Uuid> = proc.participants.iter().map(|p| p.bidder_id).collect();
-            let to_examine: Vec<Uuid> = opened_a.into_iter().filter(|b| !bidders.contains(b)).collect();
+            let mut to_examine: Vec<Uuid> = opened_a
+                .into_iter()
+                .filter(|b| of_scope.contains(b) && !bidders.contains(b))
+                .collect();
+            to_examine.dedup();
             bidders.extend(&to_examine);
             let names = registry::operatori::public_identities(conn, &bidders)?
                 .into_iter()
                 .map(|(u, (r, _))| (u, r))
                 .collect();
-            Ok(Loaded {
+            Ok(View::Scope(Box::new(Loaded {
                 proc,
+                lot,
+                lots,
                 to_examine,
                 oggetto: row.oggetto.clone(),
                 communications,
                 access,
                 names,
-            })
+            })))
         })
         .await?)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_page(
     state: &web::Data<api::AppState>,
     rid: &api::request_id::RequestId,
     visitor: &Visitor,
     id: Uuid,
+    lotto: Option<Uuid>,
     outcome: Option<String>,
     error: Option<(String, String)>,
     status: StatusCode,
 ) -> Result<HttpResponse, PortalError> {
-    let here = official::evaluation(id);
+    let here = lotti::with_lot(&official::evaluation(id), lotto, &[]);
     let who = visitor.require_official(&here)?.clone();
     let ctx = state.audit_ctx(Some(who.user_id), rid);
-    let l = load(state, ctx, who, id).await?;
+    let l = match load(state, ctx, who, id, lotto).await? {
+        View::Scope(l) => l,
+        View::Choose { oggetto, lots } => {
+            let chrome = Chrome::new(visitor, "Valutazione e aggiudicazione", Section::Ente)
+                .crumb("Area ente", Some(official::DASHBOARD))
+                .crumb("Bandi", Some(official::TENDERS))
+                .crumb(oggetto.clone(), Some(&official::tender(id)))
+                .crumb("Valutazione", None);
+            let page = lotti::ChoosePage {
+                chrome,
+                title: "Valutazione e aggiudicazione",
+                oggetto,
+                lots: lotti::links(&official::evaluation(id), &lots, None),
+                tender_href: official::tender(id),
+            };
+            return crate::pages::render_status(visitor, &page, status);
+        }
+    };
     let p = &l.proc;
     let names = &l.names;
     let mut participants: Vec<ParticipantRow> = p
@@ -606,9 +664,15 @@ async fn render_page(
         award,
         communications,
         access,
-        verbale_href: p.award.as_ref().map(|_| format!("/api/v1/bandi/{id}/verbale.pdf")),
+        verbale_href: p
+            .award
+            .as_ref()
+            .map(|_| lotti::with_lot(&format!("/api/v1/bandi/{id}/verbale.pdf"), lotto, &[])),
+        lot_q: lotti::suffix(lotto),
+        lots: lotti::links(&official::evaluation(id), &l.lots, lotto),
+        lot_heading: lotti::heading(&l.lot),
         opening_href: official::opening(id),
-        commission_href: official::commission(id),
+        commission_href: lotti::with_lot(&official::commission(id), lotto, &[]),
         tender_href: official::tender(id),
     };
     crate::pages::render_status(visitor, &page, status)
@@ -623,7 +687,17 @@ async fn show_page(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PortalError> {
     let outcome = q.esito.as_deref().and_then(done_message).map(str::to_string);
-    render_page(&state, &rid, &visitor, id.into_inner(), outcome, None, StatusCode::OK).await
+    render_page(
+        &state,
+        &rid,
+        &visitor,
+        id.into_inner(),
+        q.lotto,
+        outcome,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// What each act's success says (the `esito` of the redirect).
@@ -653,6 +727,7 @@ async fn act<T, F>(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: Uuid,
+    lotto: Option<Uuid>,
     csrf: &str,
     section: &str,
     already_done: &[&str],
@@ -662,16 +737,17 @@ where
     F: FnOnce(&mut PgConnection, &AuditCtx, &Principal, Uuid) -> Result<T, ProcedureError> + Send + 'static,
     T: Send + 'static,
 {
-    let who = visitor.require_official(&official::evaluation(id))?.clone();
+    let page = official::evaluation(id);
+    let who = visitor.require_official(&lotti::with_lot(&page, lotto, &[]))?.clone();
     visitor.check_csrf(csrf)?;
     let ctx = state.audit_ctx(Some(who.user_id), &rid);
     let outcome = state
         .db(move |conn| {
-            let scope = procedure::scope(conn, id, None)?;
+            let scope = procedure::scope(conn, id, lotto)?;
             f(conn, &ctx, &who, scope)
         })
         .await;
-    let done = format!("{}?esito={}#{section}", official::evaluation(id), url_encode(section));
+    let done = format!("{}#{section}", lotti::with_lot(&page, lotto, &[("esito", section)]));
     match outcome {
         Ok(_) => Ok(crate::pages::see_other(&done)),
         Err(e) if already_done.contains(&e.code.as_str()) => Ok(crate::pages::see_other(&done)),
@@ -684,6 +760,7 @@ where
                 &rid,
                 &visitor,
                 id,
+                lotto,
                 None,
                 Some((section.to_string(), e.message)),
                 status,
@@ -718,6 +795,7 @@ async fn admission_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     path: web::Path<(Uuid, Uuid)>,
+    lot: web::Query<LotParam>,
     form: web::Form<AdmissionForm>,
 ) -> Result<HttpResponse, PortalError> {
     let (id, bidder) = path.into_inner();
@@ -741,6 +819,7 @@ async fn admission_form(
         rid,
         visitor,
         id,
+        lot.lotto,
         &form.csrf,
         "ammissione",
         &[],
@@ -764,6 +843,7 @@ async fn soccorso_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<Uuid>,
+    lot: web::Query<LotParam>,
     form: web::Form<SoccorsoForm>,
 ) -> Result<HttpResponse, PortalError> {
     let days: i32 = form
@@ -782,6 +862,7 @@ async fn soccorso_form(
         rid,
         visitor,
         id.into_inner(),
+        lot.lotto,
         &form.csrf,
         "soccorso",
         &[],
@@ -824,6 +905,7 @@ async fn soccorso_outcome_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     path: web::Path<(Uuid, Uuid)>,
+    lot: web::Query<LotParam>,
     form: web::Form<OutcomeForm>,
 ) -> Result<HttpResponse, PortalError> {
     let (id, sid) = path.into_inner();
@@ -833,6 +915,7 @@ async fn soccorso_outcome_form(
         rid,
         visitor,
         id,
+        lot.lotto,
         &form.csrf,
         "soccorso-esito",
         &[],
@@ -853,6 +936,7 @@ async fn economic_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<Uuid>,
+    lot: web::Query<LotParam>,
     form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PortalError> {
     act(
@@ -860,6 +944,7 @@ async fn economic_form(
         rid,
         visitor,
         id.into_inner(),
+        lot.lotto,
         &form.csrf,
         "economica",
         &["economic_phase_done"],
@@ -882,6 +967,7 @@ async fn art110_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<Uuid>,
+    lot: web::Query<LotParam>,
     form: web::Form<Art110Form>,
 ) -> Result<HttpResponse, PortalError> {
     let body = Art110Request {
@@ -893,6 +979,7 @@ async fn art110_form(
         rid,
         visitor,
         id.into_inner(),
+        lot.lotto,
         &form.csrf,
         "art110",
         &[],
@@ -907,6 +994,7 @@ async fn art110_outcome_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     path: web::Path<(Uuid, Uuid)>,
+    lot: web::Query<LotParam>,
     form: web::Form<OutcomeForm>,
 ) -> Result<HttpResponse, PortalError> {
     let (id, sid) = path.into_inner();
@@ -916,6 +1004,7 @@ async fn art110_outcome_form(
         rid,
         visitor,
         id,
+        lot.lotto,
         &form.csrf,
         "art110-esito",
         &[],
@@ -939,6 +1028,7 @@ async fn exclusion_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     path: web::Path<(Uuid, Uuid)>,
+    lot: web::Query<LotParam>,
     form: web::Form<ExclusionForm>,
 ) -> Result<HttpResponse, PortalError> {
     let (id, pid) = path.into_inner();
@@ -961,6 +1051,7 @@ async fn exclusion_form(
         rid,
         visitor,
         id,
+        lot.lotto,
         &form.csrf,
         "esclusione",
         &["exclusion_decided"],
@@ -984,6 +1075,7 @@ async fn requirement_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<Uuid>,
+    lot: web::Query<LotParam>,
     form: web::Form<RequirementForm>,
 ) -> Result<HttpResponse, PortalError> {
     let satisfied = match form.esito.as_str() {
@@ -1001,6 +1093,7 @@ async fn requirement_form(
         rid,
         visitor,
         id.into_inner(),
+        lot.lotto,
         &form.csrf,
         "requisito",
         &[],
@@ -1015,6 +1108,7 @@ async fn proposal_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<Uuid>,
+    lot: web::Query<LotParam>,
     form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PortalError> {
     act(
@@ -1022,6 +1116,7 @@ async fn proposal_form(
         rid,
         visitor,
         id.into_inner(),
+        lot.lotto,
         &form.csrf,
         "proposta",
         &["outcome_exists"],
@@ -1036,6 +1131,7 @@ async fn award_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<Uuid>,
+    lot: web::Query<LotParam>,
     form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PortalError> {
     act(
@@ -1043,6 +1139,7 @@ async fn award_form(
         rid,
         visitor,
         id.into_inner(),
+        lot.lotto,
         &form.csrf,
         "aggiudicazione",
         &["already_awarded"],
