@@ -18,6 +18,7 @@ mod draws;
 mod foundation;
 mod invitees;
 mod legal_table;
+mod log_batches;
 mod notify;
 mod offerte;
 mod procedure_order;

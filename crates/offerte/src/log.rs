@@ -106,13 +106,14 @@ pub(crate) fn append_pending(
     Ok((id, hash))
 }
 
-/// Number of integrated leaves (indices are gap-free: `0..size`).
+/// Number of integrated leaves (indices are gap-free: `0..size`). Read as the highest index
+/// plus one, an index-only look at the end of `leaf_index`'s unique index, not a count of
+/// every integrated leaf (issue 15: the sequencer asks at every tick and every commit).
 pub fn tree_size(conn: &mut PgConnection) -> Result<u64, OfferteError> {
-    let n: i64 = log_leaves::table
-        .filter(log_leaves::leaf_index.is_not_null())
-        .count()
-        .get_result(conn)?;
-    Ok(n as u64)
+    let last: Option<i64> = log_leaves::table
+        .select(diesel::dsl::max(log_leaves::leaf_index))
+        .first(conn)?;
+    Ok(last.map_or(0, |i| i as u64 + 1))
 }
 
 /// Leaf hashes of the first `size` integrated leaves, in index order.
