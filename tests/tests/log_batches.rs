@@ -63,7 +63,7 @@ fn assert_root_matches(app: &TestApp) {
     let leaves: Vec<Hash> = app
         .psql("SELECT encode(leaf_hash, 'hex') FROM log_leaves ORDER BY leaf_index")
         .lines()
-        .map(|h| journeys::tender_world::unhex(h))
+        .map(journeys::tender_world::unhex)
         .collect();
     let (size, root): (u64, String) = {
         let row = app.psql(
