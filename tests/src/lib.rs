@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 pub use serde_json;
 
+pub mod bench;
 pub mod browser;
 mod mailbox;
 pub mod matrix_world;
@@ -126,8 +127,24 @@ impl TestApp {
 
     /// As [`TestApp::start_with`], with the seal's settings (quotas, sizes) tuned first.
     pub fn start_tuned(seal: impl FnOnce(&mut offerte::SealConfig), tweak: impl FnOnce(&mut AppState)) -> Self {
+        Self::start_sized(1, POOL_SIZE, seal, tweak)
+    }
+
+    /// A server as `centrale serve` runs it by default (one worker per core, the configured
+    /// pool of 10, the default upload limits): what `make bench` measures (`bench`).
+    pub fn start_as_served() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self::start_sized(cores, 10, |_| {}, |_| {})
+    }
+
+    fn start_sized(
+        workers: usize,
+        pool_size: u32,
+        seal: impl FnOnce(&mut offerte::SealConfig),
+        tweak: impl FnOnce(&mut AppState),
+    ) -> Self {
         let db = fresh_database();
-        let pool = db::pool::build(db.url(), POOL_SIZE).expect("pool");
+        let pool = db::pool::build(db.url(), pool_size).expect("pool");
         let clock = ManualClock::starting_at(default_start());
         let seal_dir = std::env::temp_dir().join(format!("centrale-seal-{}", uuid::Uuid::new_v4()));
         {
@@ -154,7 +171,7 @@ impl TestApp {
                 offerte::SealService::open(config).expect("seal service")
             }),
             notify: Some(Arc::new(mailbox.mailer())),
-            uploads: Arc::new(api::uploads::Uploads::new(Default::default(), POOL_SIZE)),
+            uploads: Arc::new(api::uploads::Uploads::new(Default::default(), pool_size)),
             max_duration_warning_days: api::settings::Settings::load(None, std::env::vars())
                 .expect("settings")
                 .max_duration
@@ -169,7 +186,7 @@ impl TestApp {
             system.block_on(async move {
                 api::scheduler::spawn(state.clone(), std::time::Duration::from_millis(50));
                 let http = actix_web::HttpServer::new(move || portal::app(state.clone()))
-                    .workers(1)
+                    .workers(workers)
                     .disable_signals()
                     .bind("127.0.0.1:0")
                     .expect("bind an ephemeral port");

@@ -11,6 +11,7 @@ mod anomaly_vectors_http;
 mod authorization_matrix;
 mod award_order;
 mod bandi;
+mod bench_smoke;
 mod busta_files;
 mod custody;
 mod documents;
