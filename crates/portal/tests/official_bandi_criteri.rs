@@ -549,6 +549,20 @@ fn the_invitees_picker_offers_only_qualified_suppliers_and_the_published_procedu
 
     let saved = press(&b, NEW, &page, ("azione", "salva")).expect(303);
     let bando = tender_id_of(saved.location.as_deref().expect("location"));
+    // The edit form lists the invitees by name and posts them back unchanged.
+    let edit_path = format!("/ente/bandi/{bando}/modifica");
+    let edit = b.get(&edit_path).expect(200);
+    assert!(
+        edit.contains(&format!("{} · P.IVA {}", names[2].0, names[2].1)),
+        "{}",
+        edit.text
+    );
+    let before = w.rup.get(&format!("/api/v1/bandi/{bando}")).expect(200)["invitees"].clone();
+    press(&b, &edit_path, &edit, ("azione", "salva")).expect(303);
+    assert_eq!(
+        w.rup.get(&format!("/api/v1/bandi/{bando}")).expect(200)["invitees"],
+        before
+    );
     let tender = b.get(&format!("/ente/bandi/{bando}")).expect(200);
     assert!(tender.contains("id=\"pubblica\""), "{}", tender.text);
     b.post_form(&format!("/ente/bandi/{bando}/pubblica"), &[("_csrf", &tender.csrf())])
