@@ -1,8 +1,8 @@
 // The RUP's tenders in Chromium (issue 13 point 2), proving the steps of official/bandi.mjs:
 // a lowest-price works tender with three custodians (2 of 3) drafted from scratch with the
 // CPV and NUTS pickers, its too-short deadline shown with art. 71 and blocking «Pubblica»,
-// fixed and published; an OEPV services tender with its criteria rows, made with JavaScript
-// off; a clarification answered; a rettifica with its diff. What the server stored is checked
+// fixed and published; an OEPV services tender with its criteria rows (sub-criteria, a tabular
+// and a quantitative criterion), made with JavaScript off; a clarification answered; a rettifica with its diff. What the server stored is checked
 // on the Rust side (crates/portal/tests/browser/official_bandi.rs) when the script asks.
 //
 // Environment: BASE_URL, RUP_EMAIL, RUP_PASSWORD, CUSTODIANS (three e-mails, comma-separated),
@@ -110,10 +110,22 @@ await run(
         threshold: 2,
         anomalyMethod: '',
         criteria: [
-          { code: 'T1', description: 'Organizzazione del servizio', weight: '40' },
-          { code: 'T2', description: 'Prodotti ecologici', weight: '20' },
+          {
+            code: 'T1',
+            description: 'Organizzazione del servizio',
+            weight: '40',
+            subs: [
+              { code: 'a', description: 'Piano di lavoro', weight: '25' },
+              { code: 'b', description: 'Ore di intervento garantite', weight: '15', kind: 'quantitative', better: 'higher', min: '0', max: '24' },
+            ],
+          },
+          { code: 'T2', description: 'Prodotti ecologici', weight: '20', kind: 'tabular', table: [
+            { option: 'Ecolabel UE', coefficient: '1' },
+            { option: 'Nessuna', coefficient: '0' },
+            { option: 'Altra certificazione', coefficient: '0,5' },
+          ] },
           { code: 'T3', description: 'Formazione del personale', weight: '5' },
-          { code: 'T4', description: 'Piano di controllo della qualità', weight: '5' },
+          { code: 'T4', description: 'Mezzi a basse emissioni (%)', weight: '5', kind: 'quantitative', better: 'higher', min: '0', max: '100' },
         ],
         economicWeight: '30',
         formula: 'linear',
@@ -124,7 +136,7 @@ await run(
       await fixAndPublish(nojs, { bando: services });
       // axe and the focus checks need scripts: without them, only the guard.
       assertClean(bare, 'OEPV without JavaScript');
-      await harness('check_published', { bando: services, custodians: 2, threshold: 2, criterion: 'oepv', criteria: 4 });
+      await harness('check_published', { bando: services, custodians: 2, threshold: 2, criterion: 'oepv', criteria: 4, kinds: ['discretionary', 'tabular', 'discretionary', 'quantitative'], rows: 3, subs: 2 });
     });
     await bare.close();
   },

@@ -5,6 +5,7 @@ mod admin_pages;
 mod js_unit;
 mod official_audit;
 mod official_bandi;
+mod official_bandi_criteri;
 mod official_commissione;
 mod official_cruscotto;
 mod official_custodia;

@@ -1012,6 +1012,52 @@ pub fn search(
     })
 }
 
+/// The albo's picker of invitees (art. 50): qualified operatori whose ragione sociale contains
+/// every word of `text`, or whose partita IVA starts with its digits, that may be invited now
+/// ([`Operatore::invitable`]), ordered by ragione sociale; at most `limit`. Officials only,
+/// like [`search`].
+pub fn invitable_matching(
+    conn: &mut PgConnection,
+    who: &Principal,
+    text: &str,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> Result<Vec<Operatore>, RegistryError> {
+    who.require_official()?;
+    let text = text.trim();
+    let bare = ["IT", "it", "It"]
+        .iter()
+        .find_map(|p| text.strip_prefix(p))
+        .unwrap_or(text);
+    let digits: String = bare.chars().filter(|c| !c.is_whitespace()).collect();
+    if text.is_empty() || limit == 0 {
+        return Ok(vec![]);
+    }
+    // LIKE's own wildcards typed by the official are literal characters here.
+    let escaped = |w: &str| w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let mut q = operatori::table
+        .filter(operatori::status.eq(OperatoreStatus::Qualified.as_str()))
+        .into_boxed();
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+        q = q.filter(operatori::partita_iva.like(format!("{}%", escaped(&digits))));
+    } else {
+        for w in text.split_whitespace().take(8) {
+            q = q.filter(operatori::ragione_sociale.ilike(format!("%{}%", escaped(w))));
+        }
+    }
+    // Documents can make a qualified operatore not invitable: read a few more than asked.
+    let rows: Vec<OperatoreRow> = q
+        .order((operatori::ragione_sociale.asc(), operatori::id.asc()))
+        .limit(limit as i64 * 4)
+        .select(OperatoreRow::as_select())
+        .load(conn)?;
+    Ok(assemble(conn, rows, now)?
+        .into_iter()
+        .filter(|o| o.invitable)
+        .take(limit)
+        .collect())
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusChange {
     pub from_status: Option<OperatoreStatus>,

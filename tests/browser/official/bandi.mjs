@@ -85,6 +85,51 @@ async function pick(page, qName, query, choice, onResults) {
   await repost(page, page.locator(`#modulo-bando button[name="scegli"][value="${choice}"]`));
 }
 
+const count = (page, selector) => page.locator(`#modulo-bando ${selector}`).count();
+
+/** One criterion's own fields at `path`, with the kind's fields shown by reposting. */
+async function fillCriterion(page, path, c) {
+  await fill(page, `${path}.code`, c.code);
+  await fill(page, `${path}.description`, c.description);
+  await fill(page, `${path}.weight`, c.weight);
+  if (c.kind && c.kind !== 'discretionary') {
+    await select(page, `${path}.kind`, c.kind);
+    await repost(page, page.locator('#modulo-bando button[name="azione"][value="tipo"]').first());
+  }
+  if (c.kind === 'quantitative') {
+    await select(page, `${path}.quantitative.better`, c.better);
+    await fill(page, `${path}.quantitative.min`, c.min);
+    await fill(page, `${path}.quantitative.max`, c.max);
+  }
+  const table = c.table || [];
+  for (let i = 0; (await count(page, `[name^="${path}.table["][name$="].coefficient"]`)) < table.length; i++) {
+    if (i > 10) throw new Error(`the table rows of ${path} do not grow`);
+    await repost(page, page.locator(`#modulo-bando button[name="azione"][value="righe_tabella|${path}"]`));
+  }
+  for (const [r, row] of table.entries()) {
+    await fill(page, `${path}.table[${r}].option`, row.option);
+    await fill(page, `${path}.table[${r}].from`, row.from);
+    await fill(page, `${path}.table[${r}].to`, row.to);
+    await fill(page, `${path}.table[${r}].coefficient`, row.coefficient);
+  }
+}
+
+/**
+ * Fills OEPV criterion `index` (its row must exist): `{ code, description, weight, kind
+ * ('discretionary'|'quantitative'|'tabular'), better ('higher'|'lower'), min, max, table:
+ * [{ option } or { from, to }, with coefficient], subs: [criteria like this one, without subs] }`.
+ * Each kind's fields and each added row come from reposting the form, as without JavaScript.
+ */
+export async function addCriterion(page, { index, subs = [], ...c }) {
+  const path = `oepv.criteria[${index}]`;
+  await fillCriterion(page, path, c);
+  for (let i = 0; (await count(page, `[name^="${path}.sub_criteria["][name$="].code"]`)) < subs.length; i++) {
+    if (i > 10) throw new Error(`the sub-criteria of ${path} do not grow`);
+    await repost(page, page.locator(`#modulo-bando button[name="azione"][value="sub_criteri|${path}"]`));
+  }
+  for (const [j, s] of subs.entries()) await fillCriterion(page, `${path}.sub_criteria[${j}]`, s);
+}
+
 /**
  * Fills the whole draft form from scratch on /ente/bandi/nuovo and saves it; returns the new
  * tender's id. `opts`:
@@ -94,8 +139,9 @@ async function pick(page, qName, query, choice, onResults) {
  *  - cpvQuery + cpv (searched and chosen), nutsQuery + nuts (idem); or cpv/nuts typed alone
  *  - questionsDeadline, submissionDeadline, openingAt: Rome wall times '2026-06-05T12:00'
  *  - custodians: e-mails of the ente's officials holding the keys; threshold: k
- *  - anomalyMethod: 'A'|'B'|'C'|'' ; for OEPV: criteria [{code, description, weight}],
- *    economicWeight, formula ('linear'…), technicalThreshold, reparametrization (bool)
+ *  - anomalyMethod: 'A'|'B'|'C'|'' ; for OEPV: criteria [{code, description, weight}] (with
+ *    `kind`, its rule and `subs` as `addCriterion` takes them), economicWeight, formula
+ *    ('linear'…), technicalThreshold, reparametrization (bool)
  *  - lots: [{oggetto, cig, baseAmount, safetyCosts}] (optional)
  *  - context, screenshotName: to run the page checks on the empty and on the filled form
  *    (a JavaScript context only: axe and the focus checks run scripts in the page).
@@ -155,11 +201,7 @@ export async function createDraft(page, opts) {
   }
   await fill(page, 'custodian_threshold', o.threshold);
   if (o.anomalyMethod !== undefined) await select(page, 'anomaly_method', o.anomalyMethod);
-  for (const [i, c] of criteria.entries()) {
-    await fill(page, `oepv.criteria[${i}].code`, c.code);
-    await fill(page, `oepv.criteria[${i}].description`, c.description);
-    await fill(page, `oepv.criteria[${i}].weight`, c.weight);
-  }
+  for (const [i, c] of criteria.entries()) await addCriterion(page, { index: i, ...c });
   await fill(page, 'oepv.economic_weight', o.economicWeight);
   if (o.formula) await select(page, 'oepv.economic_formula.kind', o.formula);
   await fill(page, 'oepv.technical_threshold', o.technicalThreshold);

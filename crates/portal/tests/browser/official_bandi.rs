@@ -37,6 +37,26 @@ fn check_published(w: &World, request: &Value) -> Result<Value, String> {
             return Err(format!("{got} criteria stored, {n} typed"));
         }
     }
+    let criteria = &stored["oepv"]["criteria"];
+    if let Some(kinds) = request["kinds"].as_array() {
+        let got: Vec<&Value> = criteria.as_array().into_iter().flatten().map(|c| &c["kind"]).collect();
+        if got != kinds.iter().collect::<Vec<_>>() {
+            return Err(format!("kinds {got:?} stored, {kinds:?} typed"));
+        }
+    }
+    // The tabular criterion's rows and the first criterion's sub-criteria, as typed.
+    if let Some(n) = request["rows"].as_u64() {
+        let got = criteria[1]["table"].as_array().map_or(0, Vec::len) as u64;
+        if got != n || criteria[1]["table"][2]["coefficient"] != "0.5" {
+            return Err(format!("table rows stored: {}", criteria[1]));
+        }
+    }
+    if let Some(n) = request["subs"].as_u64() {
+        let subs = &criteria[0]["sub_criteria"];
+        if subs.as_array().map_or(0, Vec::len) as u64 != n || subs[1]["quantitative"]["max"] != "24" {
+            return Err(format!("sub-criteria stored: {subs}"));
+        }
+    }
     Ok(json!({}))
 }
 

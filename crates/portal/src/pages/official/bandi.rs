@@ -194,6 +194,51 @@ async fn choices(
         .await?)
 }
 
+/// Results shown at most by the invitees' search.
+const MAX_INVITEE_RESULTS: usize = 20;
+
+/// The albo's qualified suppliers matching the invitees' search (not those already chosen),
+/// and who the chosen invitees are: the registry's own functions, as the API's albo.
+async fn invitee_choices(
+    state: &web::Data<api::AppState>,
+    who: &Principal,
+    draft: &Draft,
+    act: &Act,
+) -> Result<(Vec<modulo::Choice>, std::collections::HashMap<String, String>), PortalError> {
+    let who = who.clone();
+    let now = state.clock.now();
+    let query = matches!(act, Act::SearchInvitees).then(|| draft.invitees_q.clone());
+    let chosen: Vec<Uuid> = draft
+        .invitees
+        .iter()
+        .filter_map(|i| Uuid::parse_str(i.trim()).ok())
+        .collect();
+    Ok(state
+        .db(move |conn| {
+            let label = |r: &str, p: &str| format!("{r} · P.IVA {p}");
+            let found = match query {
+                Some(q) => {
+                    registry::operatori::invitable_matching(conn, &who, &q, MAX_INVITEE_RESULTS + chosen.len(), now)?
+                        .into_iter()
+                        .filter(|o| !chosen.contains(&o.owner_user_id))
+                        .take(MAX_INVITEE_RESULTS)
+                        .map(|o| modulo::Choice {
+                            code: o.owner_user_id.to_string(),
+                            label: label(&o.ragione_sociale, &o.partita_iva),
+                        })
+                        .collect()
+                }
+                None => vec![],
+            };
+            let names = registry::operatori::public_identities(conn, &chosen)?
+                .into_iter()
+                .map(|(u, (r, p))| (u.to_string(), label(&r, &p)))
+                .collect();
+            Ok::<_, registry::RegistryError>((found, names))
+        })
+        .await?)
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn form_page(
     state: &web::Data<api::AppState>,
@@ -215,9 +260,12 @@ async fn form_page(
     if Uuid::parse_str(draft.ente.trim()).is_err() {
         draft.ente = enti[0].0.to_string();
     }
+    let (invitee_results, invitee_names) = invitee_choices(state, who, &draft, act).await?;
     let cx = campi::Context {
         enti,
         members,
+        invitee_results,
+        invitee_names,
         cpv_results: if matches!(act, Act::SearchCpv) {
             modulo::search_cpv(&draft.cpv_q)
         } else {
@@ -234,6 +282,9 @@ async fn form_page(
     }
     if !matches!(act, Act::SearchNuts) {
         draft.nuts_q.clear();
+    }
+    if !matches!(act, Act::SearchInvitees) {
+        draft.invitees_q.clear();
     }
     let has_errors = !errors.is_empty();
     let (parts, general) = campi::parts(&draft, &cx, &errors);
@@ -323,7 +374,14 @@ async fn form_post(
         Act::AddLots => draft.add_lots(),
         Act::AddCriteria => draft.add_criteria(),
         Act::Choose(target, code) => draft.choose(target, code),
-        Act::SearchCpv | Act::SearchNuts | Act::ChangeEnte => {}
+        Act::AddTableRows(p) => draft.add_table_rows(*p),
+        Act::AddSubCriteria(p) => draft.add_sub_criteria(*p),
+        Act::Remove(p) => draft.remove(*p),
+        Act::RemoveInvitee(id) => draft.remove_invitee(id),
+        Act::SearchCpv | Act::SearchNuts | Act::SearchInvitees | Act::ChangeEnte | Act::Refresh => {}
+    }
+    if act != Act::Save {
+        draft.pad_criteria();
     }
     if act != Act::Save {
         return form_page(
@@ -338,9 +396,12 @@ async fn form_post(
         )
         .await;
     }
+    // Blank rows out, so that row i of the form is row i of the domain's errors.
+    draft.compact();
     let input = match draft.to_new(None) {
         Ok(i) => i,
         Err(errors) => {
+            draft.pad();
             return form_page(
                 &state,
                 &visitor,
@@ -351,7 +412,7 @@ async fn form_post(
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await
+            .await;
         }
     };
     let ctx = state.audit_ctx(Some(who.user_id), &rid);
@@ -560,6 +621,42 @@ fn links_for(who: &Principal, b: &Bando) -> Vec<Link> {
     out
 }
 
+/// A criterion on the tender's page: its description, its kind and the rule it is scored by.
+fn criterion_line(c: &bando::model::Criterion) -> String {
+    use bando::model::{Better, CriterionKind};
+    let rule = match c.kind {
+        _ if !c.sub_criteria.is_empty() => "punti dei sub-criteri".to_string(),
+        CriterionKind::Discretionary => "discrezionale".to_string(),
+        CriterionKind::Quantitative => match &c.quantitative {
+            Some(q) => format!(
+                "quantitativo, migliore il valore più {} tra {} e {}",
+                if q.better == Better::Higher { "alto" } else { "basso" },
+                q.min,
+                q.max
+            ),
+            None => "quantitativo, formula da indicare".to_string(),
+        },
+        CriterionKind::Tabular => format!(
+            "tabellare: {}",
+            c.table
+                .iter()
+                .map(|r| {
+                    let what = match (&r.option, r.from, r.to) {
+                        (Some(o), _, _) => o.clone(),
+                        (None, Some(f), Some(t)) => format!("da {f} a {t}"),
+                        (None, Some(f), None) => format!("da {f}"),
+                        (None, None, Some(t)) => format!("fino a {t}"),
+                        (None, None, None) => String::new(),
+                    };
+                    format!("{what} → {}", r.coefficient)
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    format!("{} ({rule})", c.description)
+}
+
 fn checks_of(violations: &[api::error::Violation]) -> Vec<Check> {
     violations
         .iter()
@@ -698,7 +795,17 @@ async fn tender_page(
             .flat_map(|o| {
                 o.criteria
                     .iter()
-                    .map(|c| (c.code.clone(), c.description.clone(), c.weight.to_string()))
+                    .flat_map(|c| {
+                        std::iter::once((c.code.clone(), criterion_line(c), c.weight.to_string())).chain(
+                            c.sub_criteria.iter().map(|s| {
+                                (
+                                    format!("{} › {}", c.code, s.code),
+                                    criterion_line(s),
+                                    s.weight.to_string(),
+                                )
+                            }),
+                        )
+                    })
                     .chain(std::iter::once((
                         "E".to_string(),
                         "Offerta economica".to_string(),

@@ -2,10 +2,10 @@
 //! it: one generic template (`official/bandi-modulo.html`) draws them, so every field gets its
 //! visible label and its `aria-describedby` the same way.
 
-use bando::model::{AnomalyMethod, AwardCriterion, ContractType, FormulaKind, ProcedureType};
+use bando::model::{AnomalyMethod, AwardCriterion, Better, ContractType, CriterionKind, FormulaKind, ProcedureType};
 use uuid::Uuid;
 
-use super::modulo::{Choice, Draft};
+use super::modulo::{Choice, CritRow, Draft};
 use crate::forms::FieldErrors;
 use crate::labels;
 
@@ -26,9 +26,13 @@ pub struct Field {
     pub options: Vec<Opt>,
     pub hint: String,
     pub error: Option<String>,
-    /// `search`: the button's `azione` and the results with the targets they fill.
+    /// `search`, `picker`, `select`: the button's `azione` (and a select's button text), and
+    /// the results with the targets they fill.
     pub action: String,
+    pub action_label: String,
     pub results: Vec<(String, Vec<(String, String)>)>,
+    /// `picker`: what is chosen, (value posted back hidden, what it says).
+    pub chosen: Vec<(String, String)>,
     pub col: &'static str,
 }
 
@@ -50,7 +54,9 @@ impl Field {
             hint: String::new(),
             error: None,
             action: String::new(),
+            action_label: String::new(),
             results: vec![],
+            chosen: vec![],
             col: "col-md-6",
         }
     }
@@ -97,6 +103,21 @@ impl Field {
 pub struct Group {
     pub legend: String,
     pub fields: Vec<Field>,
+    /// Buttons that repost the form acting on this group's rows: (`azione`, label).
+    pub buttons: Vec<(String, String)>,
+    /// Nesting under the group before it (a sub-criterion, a table row), for the indent.
+    pub depth: u8,
+}
+
+impl Group {
+    fn plain(legend: String, fields: Vec<Field>) -> Self {
+        Group {
+            legend,
+            fields,
+            buttons: vec![],
+            depth: 0,
+        }
+    }
 }
 
 pub struct Part {
@@ -114,13 +135,137 @@ pub struct Context {
     pub members: Vec<(Uuid, String)>,
     pub cpv_results: Vec<Choice>,
     pub nuts_results: Vec<Choice>,
+    /// Qualified suppliers of the albo found by the invitees' search (code: account id).
+    pub invitee_results: Vec<Choice>,
+    /// Who the chosen invitees are, by account id ("ragione sociale · P.IVA").
+    pub invitee_names: std::collections::HashMap<String, String>,
 }
 
 fn one(group: Vec<Field>) -> Vec<Group> {
-    vec![Group {
-        legend: String::new(),
-        fields: group,
-    }]
+    vec![Group::plain(String::new(), group)]
+}
+
+fn kind_label(k: CriterionKind) -> &'static str {
+    match k {
+        CriterionKind::Discretionary => "Discrezionale: coefficienti dei commissari",
+        CriterionKind::Quantitative => "Quantitativo: formula sul valore dichiarato",
+        CriterionKind::Tabular => "Tabellare: coefficiente fisso per opzione o intervallo",
+    }
+}
+
+/// A criterion's groups: its own fields (with those its kind needs), its table's rows, and,
+/// at the first level, its sub-criteria with theirs. `path` is the domain's (`oepv.criteria[0]`,
+/// `oepv.criteria[0].sub_criteria[1]`), so the domain's errors land on these fields.
+fn criterion_groups(out: &mut Vec<Group>, c: &CritRow, path: &str, legend: String, depth: u8) {
+    let f = |leaf: &str| format!("{path}.{leaf}");
+    let kind = c.kind();
+    let mut kind_field = Field::new(&f("kind"), "Tipo di criterio", "select", "")
+        .options(
+            CriterionKind::ALL
+                .iter()
+                .map(|k| (k.as_str().to_string(), kind_label(*k).to_string()))
+                .collect(),
+            &[kind.as_str().to_string()],
+        )
+        .col("col-md-6");
+    kind_field.action = "tipo".into();
+    kind_field.action_label = "Mostra i campi del tipo scelto".into();
+    let mut fields = vec![
+        Field::new(&f("code"), "Codice", "text", &c.code).col("col-md-2"),
+        Field::new(&f("description"), "Descrizione", "text", &c.description).col("col-md-7"),
+        Field::new(&f("weight"), "Punti", "text", &c.weight).col("col-md-3"),
+        kind_field,
+    ];
+    if kind == CriterionKind::Quantitative {
+        fields.push(
+            Field::new(&f("quantitative.better"), "Valore migliore", "select", "")
+                .options(
+                    vec![
+                        (String::new(), "Scegliere".into()),
+                        (
+                            Better::Higher.as_str().into(),
+                            "Il più alto (C = (V − min) / (max − min))".into(),
+                        ),
+                        (
+                            Better::Lower.as_str().into(),
+                            "Il più basso (C = (max − V) / (max − min))".into(),
+                        ),
+                    ],
+                    std::slice::from_ref(&c.better),
+                )
+                .col("col-md-6"),
+        );
+        fields.push(
+            Field::new(&f("quantitative.min"), "Minimo dell'intervallo", "text", &c.min)
+                .hint("I valori fuori dall'intervallo valgono come l'estremo più vicino.")
+                .col("col-md-6"),
+        );
+        fields.push(Field::new(&f("quantitative.max"), "Massimo dell'intervallo", "text", &c.max).col("col-md-6"));
+    }
+    // The buttons name a criterion or its sub-criterion (`CritPath`): deeper levels, which
+    // only a draft made through the API has, are edited in their fields.
+    let mut buttons = vec![];
+    if kind == CriterionKind::Tabular && depth <= 1 {
+        buttons.push((
+            format!("righe_tabella|{path}"),
+            "Aggiungi righe alla tabella".to_string(),
+        ));
+    }
+    if depth == 0 {
+        buttons.push((format!("sub_criteri|{path}"), "Aggiungi sub-criteri".to_string()));
+    }
+    if depth <= 1 {
+        buttons.push((
+            format!("rimuovi|{path}"),
+            if depth == 0 {
+                "Rimuovi il criterio"
+            } else {
+                "Rimuovi il sub-criterio"
+            }
+            .to_string(),
+        ));
+    }
+    let name = legend.clone();
+    out.push(Group {
+        legend,
+        fields,
+        buttons,
+        depth,
+    });
+    if kind == CriterionKind::Tabular {
+        for (r, row) in c.table.iter().enumerate() {
+            let rp = format!("{path}.table[{r}]");
+            let g = |leaf: &str| format!("{rp}.{leaf}");
+            out.push(Group {
+                legend: format!("{name}: riga {} della tabella", r + 1),
+                fields: vec![
+                    Field::new(&g("option"), "Opzione (testo esatto)", "text", &row.option)
+                        .hint("Oppure un intervallo: da (compreso) e a (escluso).")
+                        .col("col-md-4"),
+                    Field::new(&g("from"), "Da", "text", &row.from).col("col-md-2"),
+                    Field::new(&g("to"), "A", "text", &row.to).col("col-md-2"),
+                    Field::new(&g("coefficient"), "Coefficiente (da 0 a 1)", "text", &row.coefficient)
+                        .hint("Punti = coefficiente × punti del criterio.")
+                        .col("col-md-4"),
+                ],
+                buttons: if depth <= 1 {
+                    vec![(format!("rimuovi|{rp}"), "Rimuovi la riga".to_string())]
+                } else {
+                    vec![]
+                },
+                depth: depth + 1,
+            });
+        }
+    }
+    for (j, s) in c.subs.iter().enumerate() {
+        criterion_groups(
+            out,
+            s,
+            &format!("{path}.sub_criteria[{j}]"),
+            format!("{name}, sub-criterio {}", j + 1),
+            depth + 1,
+        );
+    }
 }
 
 fn enum_opts<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> String) -> Vec<(String, String)> {
@@ -136,6 +281,38 @@ pub fn parts(d: &Draft, cx: &Context, errors: &FieldErrors) -> (Vec<Part>, Vec<S
         )
         .hint("Cambiando ente, premere «Aggiorna i custodi» per vederne i funzionari.");
     ente.action = "ente".into();
+    ente.action_label = "Aggiorna i custodi".into();
+    let mut invitees = Field::new(
+        "invitees_q",
+        "Operatori invitati (procedure negoziate e affidamenti diretti): cerca nell'albo",
+        "picker",
+        &d.invitees_q,
+    )
+    .hint("Ragione sociale o partita IVA; si trovano solo gli operatori qualificati nell'albo. Vuoto per le procedure aperte.")
+    .col("col-12");
+    invitees.action = "cerca_invitati".into();
+    invitees.results = cx
+        .invitee_results
+        .iter()
+        .map(|c| {
+            (
+                c.label.clone(),
+                vec![(format!("invitee|{}", c.code), "Aggiungi".to_string())],
+            )
+        })
+        .collect();
+    invitees.chosen = d
+        .invitees
+        .iter()
+        .map(|id| {
+            let label = cx
+                .invitee_names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| format!("{id} (non trovato nell'albo)"));
+            (id.clone(), label)
+        })
+        .collect();
     let procedure = vec![
         ente,
         Field::new("oggetto", "Oggetto dell'appalto", "text", &d.oggetto).col("col-12"),
@@ -175,14 +352,7 @@ pub fn parts(d: &Draft, cx: &Context, errors: &FieldErrors) -> (Vec<Part>, Vec<S
         )
         .hint("Solo per i termini ridotti (art. 71 c.3, art. 72 c.6): la motivazione è pubblicata.")
         .col("col-12"),
-        Field::new(
-            "invitees",
-            "Operatori invitati (procedure negoziate e affidamenti diretti)",
-            "textarea",
-            &d.invitees,
-        )
-        .hint("Un identificativo di operatore per riga; vuoto per le procedure aperte.")
-        .col("col-12"),
+        invitees,
     ];
     let criterion = vec![
         Field::new("award_criterion", "Criterio di aggiudicazione (art. 108)", "select", "").options(
@@ -249,26 +419,28 @@ pub fn parts(d: &Draft, cx: &Context, errors: &FieldErrors) -> (Vec<Part>, Vec<S
         .lots
         .iter()
         .enumerate()
-        .map(|(i, l)| Group {
-            legend: format!("Lotto {}", i + 1),
-            fields: vec![
-                Field::new(&format!("lotti[{i}].oggetto"), "Oggetto del lotto", "text", &l.oggetto).col("col-md-5"),
-                Field::new(&format!("lotti[{i}].cig"), "CIG del lotto", "text", &l.cig).col("col-md-3"),
-                Field::new(
-                    &format!("lotti[{i}].base_amount"),
-                    "Importo (euro)",
-                    "text",
-                    &l.base_amount,
-                )
-                .col("col-md-2"),
-                Field::new(
-                    &format!("lotti[{i}].safety_costs"),
-                    "Oneri sicurezza",
-                    "text",
-                    &l.safety_costs,
-                )
-                .col("col-md-2"),
-            ],
+        .map(|(i, l)| {
+            Group::plain(
+                format!("Lotto {}", i + 1),
+                vec![
+                    Field::new(&format!("lotti[{i}].oggetto"), "Oggetto del lotto", "text", &l.oggetto).col("col-md-5"),
+                    Field::new(&format!("lotti[{i}].cig"), "CIG del lotto", "text", &l.cig).col("col-md-3"),
+                    Field::new(
+                        &format!("lotti[{i}].base_amount"),
+                        "Importo (euro)",
+                        "text",
+                        &l.base_amount,
+                    )
+                    .col("col-md-2"),
+                    Field::new(
+                        &format!("lotti[{i}].safety_costs"),
+                        "Oneri sicurezza",
+                        "text",
+                        &l.safety_costs,
+                    )
+                    .col("col-md-2"),
+                ],
+            )
         })
         .collect();
     let cpv_add: Vec<(String, Vec<(String, String)>)> = cx
@@ -429,28 +601,19 @@ pub fn parts(d: &Draft, cx: &Context, errors: &FieldErrors) -> (Vec<Part>, Vec<S
             &d.offer_decimals,
         ),
     ];
-    let mut oepv: Vec<Group> = d
-        .criteria
-        .iter()
-        .enumerate()
-        .map(|(i, c)| Group {
-            legend: format!("Criterio tecnico {}", i + 1),
-            fields: vec![
-                Field::new(&format!("oepv.criteria[{i}].code"), "Codice", "text", &c.code).col("col-md-2"),
-                Field::new(
-                    &format!("oepv.criteria[{i}].description"),
-                    "Descrizione",
-                    "text",
-                    &c.description,
-                )
-                .col("col-md-7"),
-                Field::new(&format!("oepv.criteria[{i}].weight"), "Punti", "text", &c.weight).col("col-md-3"),
-            ],
-        })
-        .collect();
-    oepv.push(Group {
-        legend: "Offerta economica e soglie".into(),
-        fields: vec![
+    let mut oepv: Vec<Group> = Vec::new();
+    for (i, c) in d.criteria.iter().enumerate() {
+        criterion_groups(
+            &mut oepv,
+            c,
+            &format!("oepv.criteria[{i}]"),
+            format!("Criterio tecnico {}", i + 1),
+            0,
+        );
+    }
+    oepv.push(Group::plain(
+        "Offerta economica e soglie".into(),
+        vec![
             Field::new(
                 "oepv.economic_weight",
                 "Punti dell'offerta economica",
@@ -501,7 +664,7 @@ pub fn parts(d: &Draft, cx: &Context, errors: &FieldErrors) -> (Vec<Part>, Vec<S
             )
             .checked(d.reparametrize_total),
         ],
-    });
+    ));
     let mut parts = vec![
         Part {
             id: "procedura",
@@ -562,7 +725,7 @@ pub fn parts(d: &Draft, cx: &Context, errors: &FieldErrors) -> (Vec<Part>, Vec<S
         Part {
             id: "oepv",
             title: "Criteri dell'offerta economicamente più vantaggiosa",
-            intro: "Solo con il criterio OEPV; le righe vuote sono ignorate.",
+            intro: "Solo con il criterio OEPV; le righe vuote sono ignorate. Per ogni criterio si sceglie il tipo e si preme «Mostra i campi del tipo scelto»: il quantitativo chiede la formula, il tabellare le righe della tabella. I punti dei sub-criteri sommano quelli del loro criterio (art. 108 c.7–8).",
             groups: oepv,
             more: Some(("righe_criteri", "Aggiungi righe per i criteri")),
         },

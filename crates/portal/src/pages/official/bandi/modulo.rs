@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use bando::model::{
-    AnomalyMethod, AwardCriterion, Bando, ConductedBy, ContractType, Criterion, CriterionKind, EconomicFormula,
-    Envelope, FormulaKind, NewBando, NewLotto, Oepv, ProcedureType,
+    AnomalyMethod, AwardCriterion, Bando, Better, ConductedBy, ContractType, Criterion, CriterionKind, EconomicFormula,
+    Envelope, FormulaKind, NewBando, NewLotto, Oepv, ProcedureType, QuantitativeRule, TableRow,
 };
 use bando::AnomalyTerms;
 use domain::ids::{comuni, Cpv};
@@ -23,6 +23,9 @@ const SPARE_ROWS: usize = 2;
 const MORE_ROWS: usize = 3;
 /// Search results shown at most (a common word matches thousands of CPV codes).
 const MAX_RESULTS: usize = 30;
+/// Levels of sub-criteria read from a post: more than any scheme has, few enough that a
+/// forged form cannot nest without end.
+const MAX_DEPTH: usize = 4;
 
 #[derive(Debug, Clone, Default)]
 pub struct LotRow {
@@ -40,18 +43,253 @@ impl LotRow {
     }
 }
 
+/// One row of a tabular criterion: an option (exact text) or a range, and its coefficient.
+#[derive(Debug, Clone, Default)]
+pub struct TableRowForm {
+    pub option: String,
+    pub from: String,
+    pub to: String,
+    pub coefficient: String,
+}
+
+impl TableRowForm {
+    fn is_blank(&self) -> bool {
+        [&self.option, &self.from, &self.to, &self.coefficient]
+            .iter()
+            .all(|s| s.trim().is_empty())
+    }
+}
+
+/// A technical criterion as typed: its kind, the fields that kind needs (a quantitative
+/// criterion's range, a tabular one's rows) and its sub-criteria. The form's buttons add one
+/// level of sub-criteria; deeper ones (a draft made through the API) are shown and kept.
 #[derive(Debug, Clone, Default)]
 pub struct CritRow {
     pub code: String,
     pub description: String,
     pub weight: String,
+    /// `discretionary`, `quantitative`, `tabular` (blank reads as discretionary, as the API).
+    pub kind: String,
+    pub better: String,
+    pub min: String,
+    pub max: String,
+    pub table: Vec<TableRowForm>,
+    pub subs: Vec<CritRow>,
 }
 
 impl CritRow {
     fn is_blank(&self) -> bool {
-        [&self.code, &self.description, &self.weight]
+        [&self.code, &self.description, &self.weight, &self.min, &self.max]
             .iter()
             .all(|s| s.trim().is_empty())
+            && self.table.iter().all(TableRowForm::is_blank)
+            && self.subs.iter().all(CritRow::is_blank)
+    }
+
+    pub fn kind(&self) -> CriterionKind {
+        CriterionKind::parse(self.kind.trim()).unwrap_or_default()
+    }
+
+    fn of(c: &Criterion) -> Self {
+        let q = c.quantitative.as_ref();
+        let text = |d: Option<Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
+        CritRow {
+            code: c.code.clone(),
+            description: c.description.clone(),
+            weight: c.weight.to_string(),
+            kind: c.kind.as_str().into(),
+            better: q.map(|q| q.better.as_str().to_string()).unwrap_or_default(),
+            min: text(q.map(|q| q.min)),
+            max: text(q.map(|q| q.max)),
+            table: c
+                .table
+                .iter()
+                .map(|r| TableRowForm {
+                    option: r.option.clone().unwrap_or_default(),
+                    from: text(r.from),
+                    to: text(r.to),
+                    coefficient: r.coefficient.to_string(),
+                })
+                .collect(),
+            subs: c.sub_criteria.iter().map(CritRow::of).collect(),
+        }
+    }
+
+    /// Blank table rows and sub-criteria out, so that the domain's indices are the form's.
+    fn compact(&mut self) {
+        self.table.retain(|r| !r.is_blank());
+        self.subs.retain(|s| !s.is_blank());
+        for s in &mut self.subs {
+            s.compact();
+        }
+    }
+
+    fn pad(&mut self) {
+        if self.kind() == CriterionKind::Tabular {
+            let filled = self.table.iter().filter(|r| !r.is_blank()).count();
+            while self.table.len() < (filled + 1).max(SPARE_ROWS) {
+                self.table.push(TableRowForm::default());
+            }
+        }
+        let filled = self.subs.iter().filter(|s| !s.is_blank()).count();
+        if filled > 0 {
+            while self.subs.len() < filled + 1 {
+                self.subs.push(CritRow::default());
+            }
+        }
+        for s in &mut self.subs {
+            s.pad();
+        }
+    }
+
+    /// One field posted under this criterion: `code`, `quantitative.min`, `table[2].option`,
+    /// `sub_criteria[1].weight`... (the domain's own paths, so its errors find their field).
+    fn set(raw: &mut RawCrit, field: &str, v: String, depth: usize) {
+        let row = &mut raw.row;
+        match field {
+            "code" => row.code = v,
+            "description" => row.description = v,
+            "weight" => row.weight = v,
+            "kind" => row.kind = v,
+            "quantitative.better" => row.better = v,
+            "quantitative.min" => row.min = v,
+            "quantitative.max" => row.max = v,
+            _ => {
+                if let Some((n, f)) = row_index(field, "table") {
+                    let r = raw.table.entry(n).or_default();
+                    match f.as_str() {
+                        "option" => r.option = v,
+                        "from" => r.from = v,
+                        "to" => r.to = v,
+                        "coefficient" => r.coefficient = v,
+                        _ => {}
+                    }
+                } else if let Some((n, f)) = row_index(field, "sub_criteria").filter(|_| depth < MAX_DEPTH) {
+                    CritRow::set(raw.subs.entry(n).or_default(), &f, v, depth + 1);
+                }
+            }
+        }
+    }
+
+    fn to_criterion(&self, path: &str, e: &mut Errs) -> Criterion {
+        let weight = e
+            .money(&format!("{path}.weight"), &self.weight, true)
+            .unwrap_or_default();
+        let kind = match self.kind.trim() {
+            "" => CriterionKind::Discretionary,
+            k => CriterionKind::parse(k).unwrap_or_else(|| {
+                e.bad(&format!("{path}.kind"), "Tipo di criterio sconosciuto");
+                CriterionKind::Discretionary
+            }),
+        };
+        let sub_criteria: Vec<Criterion> = self
+            .subs
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.is_blank())
+            .map(|(j, s)| s.to_criterion(&format!("{path}.sub_criteria[{j}]"), e))
+            .collect();
+        // A criterion that groups sub-criteria needs no rule of its own (the domain refuses
+        // one); a leaf of either measurable kind without it could never be scored.
+        let leaf = sub_criteria.is_empty();
+        let quantitative = if kind == CriterionKind::Quantitative {
+            let better = match self.better.trim() {
+                "" if !leaf => None,
+                b => Better::parse(b).or_else(|| {
+                    e.bad(
+                        &format!("{path}.quantitative.better"),
+                        "Indicare se è migliore il valore più alto o quello più basso",
+                    );
+                    None
+                }),
+            };
+            let min = e.decimal(&format!("{path}.quantitative.min"), &self.min, leaf, "0");
+            let max = e.decimal(&format!("{path}.quantitative.max"), &self.max, leaf, "100");
+            match (better, min, max) {
+                (Some(better), Some(min), Some(max)) => Some(QuantitativeRule { better, min, max }),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let mut table = Vec::new();
+        if kind == CriterionKind::Tabular {
+            for (r, row) in self.table.iter().enumerate().filter(|(_, r)| !r.is_blank()) {
+                let rf = format!("{path}.table[{r}]");
+                let option = Some(row.option.trim().to_string()).filter(|o| !o.is_empty());
+                let from = e.decimal(&format!("{rf}.from"), &row.from, false, "10");
+                let to = e.decimal(&format!("{rf}.to"), &row.to, false, "20");
+                let coefficient = e
+                    .decimal(&format!("{rf}.coefficient"), &row.coefficient, true, "0,5")
+                    .unwrap_or_default();
+                table.push(TableRow {
+                    option,
+                    from,
+                    to,
+                    coefficient,
+                });
+            }
+            if leaf && table.is_empty() {
+                e.bad(
+                    &format!("{path}.table"),
+                    "Un criterio tabellare ha almeno una riga: un'opzione o un intervallo, con il suo coefficiente",
+                );
+            }
+        }
+        Criterion {
+            code: self.code.trim().to_string(),
+            description: self.description.trim().to_string(),
+            weight,
+            kind,
+            quantitative,
+            table,
+            sub_criteria,
+        }
+    }
+}
+
+/// A criterion while the form is read: its rows by index as posted.
+#[derive(Default)]
+struct RawCrit {
+    row: CritRow,
+    table: BTreeMap<usize, TableRowForm>,
+    subs: BTreeMap<usize, RawCrit>,
+}
+
+impl RawCrit {
+    /// Rows in the order of their indices; gaps (a forged index) collapse rather than
+    /// become thousands of empty rows.
+    fn done(self) -> CritRow {
+        let mut row = self.row;
+        row.table = self.table.into_values().collect();
+        row.subs = self.subs.into_values().map(RawCrit::done).collect();
+        row
+    }
+}
+
+/// What a row button of the criteria acts on: a criterion, one of its sub-criteria, or a row
+/// of either's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CritPath {
+    pub crit: usize,
+    pub sub: Option<usize>,
+    pub row: Option<usize>,
+}
+
+impl CritPath {
+    pub fn parse(s: &str) -> Option<Self> {
+        let (crit, rest) = row_index(&format!("{s}.x"), "oepv.criteria")?;
+        let (sub, rest) = match row_index(&rest, "sub_criteria") {
+            Some((j, r)) => (Some(j), r),
+            None => (None, rest),
+        };
+        let row = match row_index(&rest, "table") {
+            Some((r, tail)) if tail == "x" => Some(r),
+            Some(_) => return None,
+            None if rest == "x" => None,
+            None => return None,
+        };
+        Some(CritPath { crit, sub, row })
     }
 }
 
@@ -90,7 +328,9 @@ pub struct Draft {
     pub offer_decimals: String,
     pub custodians: Vec<String>,
     pub custodian_threshold: String,
-    pub invitees: String,
+    /// Supplier accounts invited (art. 50), chosen with the albo picker.
+    pub invitees: Vec<String>,
+    pub invitees_q: String,
     pub lots: Vec<LotRow>,
     pub criteria: Vec<CritRow>,
     pub economic_weight: String,
@@ -112,6 +352,16 @@ pub enum Act {
     SearchNuts,
     AddLots,
     AddCriteria,
+    /// Show the fields of the kinds chosen.
+    Refresh,
+    /// More rows for a criterion's table, more sub-criteria under a criterion.
+    AddTableRows(CritPath),
+    AddSubCriteria(CritPath),
+    /// A criterion, a sub-criterion or a table row out.
+    Remove(CritPath),
+    /// Search the albo for invitees; an invitee out (an invitee in is a `Choose`).
+    SearchInvitees,
+    RemoveInvitee(String),
     /// The ente changed: show its officials as custodians.
     ChangeEnte,
     /// A search result chosen: `cpv_main`, `cpv_add` or `nuts`, and the code.
@@ -148,7 +398,7 @@ impl Draft {
         let mut d = Draft::default();
         let mut act = Act::Save;
         let mut lots: BTreeMap<usize, LotRow> = BTreeMap::new();
-        let mut crits: BTreeMap<usize, CritRow> = BTreeMap::new();
+        let mut crits: BTreeMap<usize, RawCrit> = BTreeMap::new();
         for (k, v) in pairs {
             let v = v.clone();
             if let Some((n, f)) = row_index(k, "lotti") {
@@ -163,13 +413,7 @@ impl Draft {
                 continue;
             }
             if let Some((n, f)) = row_index(k, "oepv.criteria") {
-                let row = crits.entry(n).or_default();
-                match f.as_str() {
-                    "code" => row.code = v,
-                    "description" => row.description = v,
-                    "weight" => row.weight = v,
-                    _ => {}
-                }
+                CritRow::set(crits.entry(n).or_default(), &f, v, 0);
                 continue;
             }
             match k.as_str() {
@@ -205,7 +449,8 @@ impl Draft {
                 "anomaly_terms.offer_decimals" => d.offer_decimals = v,
                 "custodians" => d.custodians.push(v),
                 "custodian_threshold" => d.custodian_threshold = v,
-                "invitees" => d.invitees = v,
+                "invitees" if !v.trim().is_empty() && !d.invitees.contains(&v) => d.invitees.push(v),
+                "invitees_q" => d.invitees_q = v,
                 "oepv.economic_weight" => d.economic_weight = v,
                 "oepv.economic_formula.kind" => d.formula = v,
                 "oepv.economic_formula.alpha" => d.alpha = v,
@@ -222,7 +467,15 @@ impl Draft {
                         "righe_lotti" => Act::AddLots,
                         "righe_criteri" => Act::AddCriteria,
                         "ente" => Act::ChangeEnte,
-                        _ => Act::Save,
+                        "tipo" => Act::Refresh,
+                        "cerca_invitati" => Act::SearchInvitees,
+                        other => match other.split_once('|') {
+                            Some(("righe_tabella", p)) => CritPath::parse(p).map_or(Act::Refresh, Act::AddTableRows),
+                            Some(("sub_criteri", p)) => CritPath::parse(p).map_or(Act::Refresh, Act::AddSubCriteria),
+                            Some(("rimuovi", p)) => CritPath::parse(p).map_or(Act::Refresh, Act::Remove),
+                            Some(("rimuovi_invitato", id)) => Act::RemoveInvitee(id.to_string()),
+                            _ => Act::Save,
+                        },
                     }
                 }
                 "scegli" => {
@@ -237,7 +490,9 @@ impl Draft {
         let lot_count = rows_of(lots.keys().next_back().map_or(0, |n| n + 1));
         d.lots = (0..lot_count).map(|i| lots.remove(&i).unwrap_or_default()).collect();
         let crit_count = crits.keys().next_back().map_or(0, |n| n + 1).max(MORE_ROWS);
-        d.criteria = (0..crit_count).map(|i| crits.remove(&i).unwrap_or_default()).collect();
+        d.criteria = (0..crit_count)
+            .map(|i| crits.remove(&i).map(RawCrit::done).unwrap_or_default())
+            .collect();
         (d, act)
     }
 
@@ -298,13 +553,7 @@ impl Draft {
                 .unwrap_or_default(),
             custodians: b.custodians.iter().flatten().map(|c| c.to_string()).collect(),
             custodian_threshold: b.custodian_threshold.map(|k| k.to_string()).unwrap_or_default(),
-            invitees: b
-                .invitees
-                .iter()
-                .flatten()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            invitees: b.invitees.iter().flatten().map(|c| c.to_string()).collect(),
             lots: b
                 .lotti
                 .iter()
@@ -319,15 +568,7 @@ impl Draft {
             ..Default::default()
         };
         if let Some(o) = &b.oepv {
-            d.criteria = o
-                .criteria
-                .iter()
-                .map(|c| CritRow {
-                    code: c.code.clone(),
-                    description: c.description.clone(),
-                    weight: c.weight.to_string(),
-                })
-                .collect();
+            d.criteria = o.criteria.iter().map(CritRow::of).collect();
             d.economic_weight = o.economic_weight.to_string();
             d.formula = o.economic_formula.kind.as_str().into();
             d.alpha = o.economic_formula.alpha.map(|a| a.to_string()).unwrap_or_default();
@@ -353,6 +594,68 @@ impl Draft {
         while self.criteria.len() < (filled + 1).max(MORE_ROWS) {
             self.criteria.push(CritRow::default());
         }
+        self.pad_criteria();
+    }
+
+    /// The spare rows of each criterion's table and sub-criteria (the rows of a table appear
+    /// when its criterion is made tabular).
+    pub fn pad_criteria(&mut self) {
+        for c in &mut self.criteria {
+            c.pad();
+        }
+    }
+
+    /// Blank rows out before saving: the domain then names row `i` as the form does.
+    pub fn compact(&mut self) {
+        self.lots.retain(|l| !l.is_blank());
+        self.criteria.retain(|c| !c.is_blank());
+        for c in &mut self.criteria {
+            c.compact();
+        }
+    }
+
+    fn criterion_at(&mut self, p: CritPath) -> Option<&mut CritRow> {
+        let c = self.criteria.get_mut(p.crit)?;
+        match p.sub {
+            Some(j) => c.subs.get_mut(j),
+            None => Some(c),
+        }
+    }
+
+    pub fn add_table_rows(&mut self, p: CritPath) {
+        if let Some(c) = self.criterion_at(p) {
+            c.kind = CriterionKind::Tabular.as_str().into();
+            c.table.extend(std::iter::repeat_n(TableRowForm::default(), SPARE_ROWS));
+        }
+    }
+
+    pub fn add_sub_criteria(&mut self, p: CritPath) {
+        if let Some(c) = self.criteria.get_mut(p.crit) {
+            c.subs.extend(std::iter::repeat_n(CritRow::default(), SPARE_ROWS));
+        }
+    }
+
+    pub fn remove(&mut self, p: CritPath) {
+        match (p.sub, p.row) {
+            (None, None) if p.crit < self.criteria.len() => {
+                self.criteria.remove(p.crit);
+            }
+            (Some(j), None) => {
+                if let Some(c) = self.criteria.get_mut(p.crit).filter(|c| j < c.subs.len()) {
+                    c.subs.remove(j);
+                }
+            }
+            (_, Some(r)) => {
+                if let Some(c) = self.criterion_at(p).filter(|c| r < c.table.len()) {
+                    c.table.remove(r);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn remove_invitee(&mut self, id: &str) {
+        self.invitees.retain(|i| i != id);
     }
 
     pub fn add_lots(&mut self) {
@@ -375,6 +678,7 @@ impl Draft {
                 self.cpv_additional = codes.join(", ");
             }
             "nuts" => self.nuts = code.to_string(),
+            "invitee" if !self.invitees.iter().any(|i| i == code) => self.invitees.push(code.to_string()),
             _ => {}
         }
     }
@@ -422,18 +726,7 @@ impl Draft {
         let oepv = if award_criterion == AwardCriterion::Oepv {
             let mut criteria = Vec::new();
             for (i, c) in self.criteria.iter().enumerate().filter(|(_, c)| !c.is_blank()) {
-                let weight = e
-                    .money(&format!("oepv.criteria[{i}].weight"), &c.weight, true)
-                    .unwrap_or_default();
-                criteria.push(Criterion {
-                    code: c.code.trim().to_string(),
-                    description: c.description.trim().to_string(),
-                    weight,
-                    kind: CriterionKind::Discretionary,
-                    quantitative: None,
-                    table: vec![],
-                    sub_criteria: vec![],
-                });
+                criteria.push(c.to_criterion(&format!("oepv.criteria[{i}]"), &mut e));
             }
             let economic_weight = e
                 .money("oepv.economic_weight", &self.economic_weight, true)
@@ -486,7 +779,7 @@ impl Draft {
             .filter_map(|m| AnomalyMethod::parse(m))
             .collect();
         let custodians = e.ids("custodians", self.custodians.iter().map(String::as_str));
-        let invitees = e.ids("invitees", self.invitees.split(['\n', ',', ' ']));
+        let invitees = e.ids("invitees", self.invitees.iter().map(String::as_str));
         let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         let input = NewBando {
             ente_id,
@@ -560,6 +853,26 @@ impl Errs {
                 self.bad(
                     field,
                     "Valore non valido: solo cifre, con la virgola per i decimali (ad esempio 250000,00)",
+                );
+                None
+            }
+        }
+    }
+
+    /// A number that is not an amount of euro (a coefficient, a bound of a range).
+    fn decimal(&mut self, field: &str, raw: &str, required: bool, example: &str) -> Option<Decimal> {
+        match amount(raw) {
+            Ok(Some(v)) => Some(v),
+            Ok(None) => {
+                if required {
+                    self.bad(field, &format!("Indicare un numero, ad esempio {example}"));
+                }
+                None
+            }
+            Err(NotAnAmount) => {
+                self.bad(
+                    field,
+                    &format!("Valore non valido: solo cifre, con la virgola per i decimali (ad esempio {example})"),
                 );
                 None
             }
@@ -741,6 +1054,45 @@ mod tests {
         assert_eq!(d.lots[1].oggetto, "Secondo");
         assert_eq!(d.lots.len(), 2);
         assert_eq!(act, Act::Choose("nuts".into(), "ITC4C".into()));
+    }
+
+    #[test]
+    fn criteria_are_read_at_every_level_and_buttons_name_their_row() {
+        let (d, act) = Draft::from_pairs(&pairs(&[
+            ("oepv.criteria[0].code", "T1"),
+            ("oepv.criteria[0].sub_criteria[5].code", "b"),
+            ("oepv.criteria[0].sub_criteria[2].code", "a"),
+            ("oepv.criteria[0].sub_criteria[2].table[40].option", "ISO"),
+            ("oepv.criteria[0].sub_criteria[2].sub_criteria[0].code", "deeper"),
+            (
+                "oepv.criteria[0].sub_criteria[0].sub_criteria[0].sub_criteria[0].sub_criteria[0].sub_criteria[0].code",
+                "too deep",
+            ),
+            ("oepv.criteria[1].kind", "tabular"),
+            ("azione", "rimuovi|oepv.criteria[0].sub_criteria[1].table[3]"),
+        ]));
+        let t1 = &d.criteria[0];
+        assert_eq!(t1.subs.len(), 3, "gaps collapse");
+        assert_eq!(t1.subs[1].code, "a");
+        assert_eq!(t1.subs[1].table[0].option, "ISO");
+        assert_eq!(t1.subs[1].subs[0].code, "deeper", "a draft's deeper levels are kept");
+        assert_eq!(t1.subs[2].code, "b");
+        let mut level = &t1.subs[0];
+        for _ in 0..3 {
+            level = &level.subs[0];
+        }
+        assert!(level.subs.is_empty(), "no deeper than {MAX_DEPTH} levels");
+        assert_eq!(d.criteria[1].kind(), CriterionKind::Tabular);
+        assert_eq!(
+            act,
+            Act::Remove(CritPath {
+                crit: 0,
+                sub: Some(1),
+                row: Some(3)
+            })
+        );
+        assert_eq!(CritPath::parse("oepv.criteria[0].table[1].x"), None);
+        assert_eq!(CritPath::parse("lotti[0]"), None);
     }
 
     #[test]
