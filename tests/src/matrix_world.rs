@@ -188,13 +188,7 @@ pub fn matrix_world() -> MatrixWorld {
         state.accounts = std::sync::Arc::new(guard);
     });
     let admin = w.app.admin();
-    let other_ente = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Roma Capitale", "codice_fiscale": "02438750586", "tipo": "comune",
-                     "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
-        )
-        .expect(201));
+    let other_ente = roma_capitale(&admin);
     crate::tender_world::qualify(&admin, &other_ente);
     official(&admin, "rup@comune.roma.it", "rup", &other_ente);
     official(&admin, "revisore@comune.roma.it", "auditor", &other_ente);

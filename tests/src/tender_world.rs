@@ -461,3 +461,15 @@ pub fn oepv_at_envelope_b(w: &mut World, cig_n: u64, n: usize) -> OepvAtB {
         commissioners,
     }
 }
+
+/// A second ente, Roma Capitale (not qualified): the other ente whose officials must not
+/// reach the world's tenders. Returns its id.
+pub fn roma_capitale(admin: &Client) -> String {
+    id(&admin
+        .post(
+            "/api/v1/enti",
+            &json!({ "nome": "Roma Capitale", "codice_fiscale": "02438750586", "tipo": "comune",
+                     "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
+        )
+        .expect(201))
+}

@@ -8,13 +8,7 @@ use journeys::tender_world::*;
 
 fn roma_rup(w: &World) -> journeys::Client {
     let admin = w.app.admin();
-    let roma = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Roma Capitale", "codice_fiscale": "02438750586", "tipo": "comune",
-                     "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
-        )
-        .expect(201));
+    let roma = roma_capitale(&admin);
     journeys::tender_world::qualify(&admin, &roma);
     official(&admin, "rup@comune.roma.it", "rup", &roma);
     w.login("rup@comune.roma.it")

@@ -102,13 +102,7 @@ fn the_files_of_an_opened_envelope_are_listed_and_downloaded_only_by_those_who_r
 
     // The other ente's RUP, an official of it.
     let admin = w.app.admin();
-    let roma = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Roma Capitale", "codice_fiscale": "02438750586", "tipo": "comune",
-                     "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
-        )
-        .expect(201));
+    let roma = roma_capitale(&admin);
     official(&admin, "rup@comune.roma.it", "rup", &roma);
 
     // Before the opening: nothing, for anybody.

@@ -2,7 +2,7 @@
 //! tender's authority uses (art. 14 c.1 lett. b-c), through the real HTTP API.
 
 use journeys::serde_json::{json, Value};
-use journeys::tender_world::{at, cig, id, official, partita_iva, supplier, PASSWORD};
+use journeys::tender_world::{at, cig, id, official, partita_iva, roma_capitale, supplier, PASSWORD};
 use journeys::{Client, TestApp};
 
 struct World {
@@ -25,13 +25,7 @@ fn world() -> World {
                      "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
         )
         .expect(201));
-    let roma = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Roma Capitale", "codice_fiscale": "02438750586", "tipo": "comune",
-                     "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
-        )
-        .expect(201));
+    let roma = roma_capitale(&admin);
     let rup_id = official(&admin, "rup@comune.milano.it", "rup", &ente);
     let custode = official(&admin, "custode@comune.milano.it", "commission", &ente);
     official(&admin, "rup@comune.roma.it", "rup", &roma);

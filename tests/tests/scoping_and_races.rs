@@ -111,13 +111,7 @@ const ROMA_RUP: &str = "rup@comune.roma.it";
 
 fn other_ente(w: &World) -> OtherEnte {
     let admin = w.app.admin();
-    let ente = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Roma Capitale", "codice_fiscale": "02438750586", "tipo": "comune",
-                     "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
-        )
-        .expect(201));
+    let ente = roma_capitale(&admin);
     journeys::tender_world::qualify(&admin, &ente);
     let rup = official(&admin, ROMA_RUP, "rup", &ente);
     let custode = official(&admin, "custode@comune.roma.it", "commission", &ente);

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use journeys::serde_json::{json, Value};
 use journeys::tender_world::{
-    audit_events, cig, id, official, submit, supplier, tender, wait_for_state, works_tender_body, world, World,
+    audit_events, cig, id, official, roma_capitale, submit, supplier, tender, wait_for_state, works_tender_body, world,
+    World,
 };
 use journeys::Client;
 
@@ -193,13 +194,7 @@ fn the_rups_of_the_tenders_ente_are_warned_before_the_maximum_duration_runs_out(
     let admin = w.app.admin();
     // A second RUP of the same ente, a RUP of another ente, and a bidder.
     official(&admin, "rup2@comune.milano.it", "rup", &w.ente);
-    let roma = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Roma Capitale", "codice_fiscale": "02438750586", "tipo": "comune",
-                     "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
-        )
-        .expect(201));
+    let roma = roma_capitale(&admin);
     official(&admin, "rup@comune.roma.it", "rup", &roma);
     // Lowest-price open works, published on Monday 4 May 2026: 5 months (all. I.3 c.2 lett. a),
     // due on 4 October 2026.

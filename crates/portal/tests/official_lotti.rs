@@ -319,13 +319,7 @@ fn each_lot_of_a_tender_is_admitted_ranked_and_awarded_on_its_own_page() {
 
     // Another ente's RUP: neither the list of lots nor a lot's page.
     let admin = w.app.admin();
-    let roma = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Roma Capitale", "codice_fiscale": "02438750586", "tipo": "comune",
-                     "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
-        )
-        .expect(201));
+    let roma = roma_capitale(&admin);
     qualify(&admin, &roma);
     official(&admin, "rup@comune.roma.it", "rup", &roma);
     let outsider = web(&w, "rup@comune.roma.it");

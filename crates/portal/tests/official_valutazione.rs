@@ -137,13 +137,7 @@ fn acted(b: &WebClient, path: &str, csrf: &str, fields: &[(&str, &str)]) -> (Str
 
 fn other_ente_rup(w: &World) -> WebClient {
     let admin = w.app.admin();
-    let roma = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Roma Capitale", "codice_fiscale": "02438750586", "tipo": "comune",
-                     "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
-        )
-        .expect(201));
+    let roma = roma_capitale(&admin);
     qualify(&admin, &roma);
     official(&admin, "rup@comune.roma.it", "rup", &roma);
     web(w, "rup@comune.roma.it")
