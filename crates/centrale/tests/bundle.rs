@@ -163,7 +163,8 @@ fn change_after(bytes: &mut [u8], marker: &str) {
     };
 }
 
-/// A lowest-price tender with three bidders run to its award; returns (bando, bidders' e-mails).
+/// A lowest-price tender with four bidders, one excluded, run to its proposal of award; returns
+/// (bando, bidders' e-mails).
 fn awarded_tender(w: &mut World) -> (String, Vec<String>) {
     let bando = tender(
         w,
@@ -176,7 +177,7 @@ fn awarded_tender(w: &mut World) -> (String, Vec<String>) {
     );
     let mut emails = Vec::new();
     let mut uids = Vec::new();
-    for (i, discount) in ["11.250", "9.800", "12.400"].iter().enumerate() {
+    for (i, discount) in ["11.250", "9.800", "12.400", "30.000"].iter().enumerate() {
         let email = format!("impresa{i}@pacchetto.it");
         uids.push(supplier(&w.app, &email));
         let c = w.login(&email);
@@ -186,9 +187,16 @@ fn awarded_tender(w: &mut World) -> (String, Vec<String>) {
     }
     past_opening(w, &bando);
     open(w, &bando, "A");
-    for uid in &uids {
+    for uid in &uids[..3] {
         admit(w, &bando, uid);
     }
+    // The fourth is excluded in the administrative phase, with its reason.
+    w.rup
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/ammissioni"),
+            &json!({ "bidder_id": uids[3], "decision": "excluded", "reason": "garanzia provvisoria mancante" }),
+        )
+        .expect(200);
     open(w, &bando, "C");
     w.rup
         .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
@@ -305,10 +313,20 @@ fn the_bundle_of_an_awarded_tender_verifies_offline_with_every_command_of_its_ve
         .keys()
         .filter(|k| k.starts_with("receipts/") && k.ends_with(".json"))
         .collect();
-    assert_eq!(receipts.len(), 6, "three bidders, envelopes A and C");
+    assert_eq!(receipts.len(), 8, "four bidders, envelopes A and C");
     // The content: bidders by name, the award in the trail, the export itself not in it.
     let bids_csv = String::from_utf8(files["bids.csv"].clone()).expect("utf8");
-    assert_eq!(bids_csv.lines().count(), 7, "header and six envelopes");
+    assert_eq!(bids_csv.lines().count(), 9, "header and eight envelopes");
+    assert!(
+        bids_csv.contains(",Operatore "),
+        "bidders by ragione sociale:\n{bids_csv}"
+    );
+    let exclusions = String::from_utf8(files["exclusions.csv"].clone()).expect("utf8");
+    assert_eq!(exclusions.lines().count(), 2, "{exclusions}");
+    assert!(
+        exclusions.contains(",administrative,garanzia provvisoria mancante,"),
+        "{exclusions}"
+    );
     assert!(bids_csv.starts_with("envelope_id,bid_id,bidder_id,ragione_sociale,partita_iva,kind,"));
     let scores = String::from_utf8(files["scores.csv"].clone()).expect("utf8");
     assert_eq!(
@@ -326,12 +344,12 @@ fn the_bundle_of_an_awarded_tender_verifies_offline_with_every_command_of_its_ve
     let all = commands(&verify);
     assert_eq!(
         all.len(),
-        1 + 6 + 6 + 1,
+        1 + 8 + 8 + 1,
         "sha256sum, openssl and centrale verify per receipt, the document:\n{verify}"
     );
     assert!(all[0].starts_with("sha256sum -c SHA256SUMS"));
-    assert!(all.iter().filter(|c| c.starts_with("openssl ts -verify")).count() == 6);
-    assert!(all.iter().filter(|c| c.starts_with("centrale verify --bundle")).count() == 6);
+    assert!(all.iter().filter(|c| c.starts_with("openssl ts -verify")).count() == 8);
+    assert!(all.iter().filter(|c| c.starts_with("centrale verify --bundle")).count() == 8);
     assert!(all.iter().any(|c| c.starts_with("centrale verify-document")));
     drop(w);
     let dir = fresh_dir("ok");
@@ -424,7 +442,7 @@ fn the_bundle_of_an_awarded_tender_verifies_offline_with_every_command_of_its_ve
             .iter()
             .filter(|(c, _)| c.starts_with("centrale verify --bundle"))
             .count(),
-        6,
+        8,
         "every receipt's consistency with the closing"
     );
 
@@ -442,6 +460,10 @@ fn an_admin_exports_too_each_export_is_recorded_and_what_did_not_change_is_the_s
     award(&w, &bando);
     let admin = w.app.admin();
     let path = format!("/api/v1/bandi/{bando}/pacchetto.zip");
+    // A lot that is not the tender's: 404, and nothing recorded.
+    admin
+        .get(&format!("{path}?lotto={}", uuid::Uuid::new_v4()))
+        .expect_problem(404, "not_found");
     let a = download(&w.app, &admin, &path);
     let b = download(&w.app, &admin, &path);
     assert_eq!((a.status, b.status), (200, 200));

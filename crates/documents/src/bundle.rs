@@ -664,6 +664,16 @@ struct VerifyInputs<'a> {
     procedura: &'a Procedura,
 }
 
+fn outcome_it(outcome: &str) -> &str {
+    match outcome {
+        "awarded" => "aggiudicata",
+        "effective" => "aggiudicazione efficace",
+        "deserted" => "gara deserta",
+        "all_excluded" => "non aggiudicata, tutte le offerte escluse",
+        other => other,
+    }
+}
+
 const KEYS: &str = r#"--platform-key "$(cat keys/platform-key.txt)" --log-key "$(cat keys/log-key.txt)""#;
 
 /// `VERIFY.md`: Italian for the people who run it, every command in a fenced `sh` block, one
@@ -677,7 +687,7 @@ fn verify_md(v: &VerifyInputs<'_>) -> String {
         v.bando,
         v.lotto.map(|l| format!(", lotto `{l}`")).unwrap_or_default(),
         crate::verbale::rome(v.at),
-        v.procedura.award.as_ref().map_or("—", |a| a.outcome.as_str()),
+        v.procedura.award.as_ref().map_or("—", |a| outcome_it(&a.outcome)),
     ));
     s.push_str(
         "Questo archivio si verifica **senza il server e senza il database** della piattaforma: \
@@ -705,7 +715,8 @@ fn verify_md(v: &VerifyInputs<'_>) -> String {
         "## 3. Marche temporali (RFC 3161)\n\n\
          Per ogni ricevuta, `receipts/<busta>.tst` è il token RFC 3161 (DER) emesso al momento \
          della ricezione sullo SHA-256 di `receipts/<busta>.txt`, le righe firmate della ricevuta \
-         (`centrale-receipt/v1`, senza la riga `signature`). {} ricevute.\n\n```sh\n",
+         (`centrale-receipt/v1`, senza la riga `signature`). {} ricevute; `bids.csv` dice di \
+         quale offerente e di quale busta è ciascuna.\n\n```sh\n",
         v.receipts.len()
     ));
     for r in v.receipts {
