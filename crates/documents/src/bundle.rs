@@ -287,7 +287,15 @@ pub fn export(
         let docs = documents(conn, ctx, who, bando, lotto)?;
         // Every leaf of the tender (the documents' too) in the latest checkpoint, so that each
         // proof of the bundle verifies offline now rather than after the next sequencer tick.
-        while offerte::sequencer::integrate(conn, svc, ctx.at).map_err(seal_error)? > 0 {}
+        // Only when something is pending: integrating takes the sequencer's lock until the
+        // export commits.
+        let pending: i64 = offerte::schema::log_leaves::table
+            .filter(offerte::schema::log_leaves::leaf_index.is_null())
+            .count()
+            .get_result(conn)?;
+        if pending > 0 {
+            while offerte::sequencer::integrate(conn, svc, ctx.at).map_err(seal_error)? > 0 {}
+        }
 
         let closing = offerte::log::closing_checkpoint(conn, bando)
             .map_err(seal_error)?
