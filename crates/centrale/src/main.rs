@@ -79,9 +79,10 @@ enum Command {
         /// The bundle from GET /api/v1/buste/{id}/ricevuta.
         #[arg(long)]
         bundle: PathBuf,
-        /// The envelope ciphertext file.
+        /// The envelope ciphertext file (without it the envelope digest is not checked: the
+        /// auditor's bundle ships no ciphertext).
         #[arg(long)]
-        envelope: PathBuf,
+        envelope: Option<PathBuf>,
         /// A checkpoint note saved earlier: the bundle's checkpoint must extend it.
         #[arg(long)]
         older_checkpoint: Option<PathBuf>,
@@ -91,6 +92,23 @@ enum Command {
         /// Pinned log key (vkey), from GET /api/v1/log/keys.
         #[arg(long)]
         log_key: Option<String>,
+    },
+    /// Verify a document of the auditor's bundle offline against its log leaf: its SHA-256 is
+    /// the one its issue recorded, the leaf is that record, and it is in the signed checkpoint.
+    /// Exits non-zero naming the failed check.
+    VerifyDocument {
+        /// The document (e.g. documents/verbale-....pdf).
+        #[arg(long)]
+        document: PathBuf,
+        /// Its leaf and inclusion proof (documents/<name>.leaf.json).
+        #[arg(long)]
+        leaf: PathBuf,
+        /// The signed checkpoint the proof is for (checkpoints/latest.txt).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The log key (vkey), from GET /api/v1/log/keys.
+        #[arg(long)]
+        log_key: String,
     },
     /// The private PostgreSQL cluster under target/ (when no DATABASE_URL is set).
     Db {
@@ -148,11 +166,17 @@ fn main() -> ExitCode {
             log_key,
         } => seal_tools::verify(
             &bundle,
-            &envelope,
+            envelope.as_deref(),
             older_checkpoint.as_deref(),
             platform_key.as_deref(),
             log_key.as_deref(),
         ),
+        Command::VerifyDocument {
+            document,
+            leaf,
+            checkpoint,
+            log_key,
+        } => seal_tools::verify_document(&document, &leaf, &checkpoint, &log_key),
         Command::Scores => calculators::scores(),
         Command::Draw => calculators::draw(),
         Command::Serve => serve::load(cli.config.as_deref()).and_then(serve::serve),

@@ -234,14 +234,23 @@ fn hex_of(bytes: &[u8]) -> String {
 /// Offline verification; the error names the failing check.
 pub fn verify(
     bundle_path: &Path,
-    envelope_path: &Path,
+    envelope_path: Option<&Path>,
     older: Option<&Path>,
     platform_key: Option<&str>,
     log_key: Option<&str>,
 ) -> Result<(), String> {
     let bundle: VerificationBundle =
         serde_json::from_str(&read(bundle_path)?).map_err(|e| format!("{}: {e}", bundle_path.display()))?;
-    let envelope = BufReader::new(File::open(envelope_path).map_err(|e| format!("{}: {e}", envelope_path.display()))?);
+    let envelope = envelope_path
+        .map(|p| {
+            File::open(p)
+                .map(BufReader::new)
+                .map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .transpose()?;
+    if envelope.is_none() {
+        eprintln!("attenzione: nessuna --envelope, l'impronta del cifrato non è verificata");
+    }
     let older = older.map(read).transpose()?;
     let pins = Pins {
         platform_key: platform_key
@@ -256,7 +265,18 @@ pub fn verify(
     if pins.platform_key.is_none() || pins.log_key.is_none() {
         eprintln!("attenzione: chiavi prese dal pacchetto stesso; per una verifica indipendente usare --platform-key e --log-key");
     }
-    let report = bundle::verify_bundle(&bundle, envelope, older.as_deref(), pins).map_err(|e| e.to_string())?;
+    let report = bundle::verify_receipt(&bundle, envelope, older.as_deref(), pins).map_err(|e| e.to_string())?;
     println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     Ok(())
+}
+
+/// Offline check of a document of the auditor's bundle against its log leaf.
+pub fn verify_document(document: &Path, leaf: &Path, checkpoint: &Path, log_key: &str) -> Result<(), String> {
+    let bytes = fs::read(document).map_err(|e| format!("{}: {e}", document.display()))?;
+    let leaf: documents::bundle::DocumentLeaf =
+        read_json(leaf).map_err(|e| format!("verifica «leaf-file» non superata: {e}"))?;
+    let note = read(checkpoint)?;
+    let key = NoteVerifier::from_vkey(log_key).map_err(|e| format!("--log-key: {e}"))?;
+    let report = documents::bundle::verify_document(&bytes, &leaf, &note, &key).map_err(|e| e.to_string())?;
+    print_json(&report)
 }

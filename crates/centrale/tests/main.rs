@@ -1,5 +1,6 @@
 //! The binary driven as a user drives it, one module per file.
 
+mod bundle;
 mod calculators_cli;
 mod crash;
 mod fuzz;

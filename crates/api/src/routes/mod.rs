@@ -2,6 +2,7 @@ pub mod aggiudicazione;
 pub mod audit;
 pub mod auth;
 pub mod bandi;
+pub mod bundle;
 pub mod caricamenti;
 pub mod docs;
 pub mod documents;
