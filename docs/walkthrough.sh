@@ -4,7 +4,9 @@
 # his own login), a bid of three envelopes of several files each packed and sealed with
 # `centrale seal --file ...`, its receipt verified with `openssl ts
 # -verify` and `centrale verify`, the deadline crossed in real time, envelopes A, B and C
-# opened with the shares two custodians submit themselves, and each file of A and C downloaded.
+# opened with the shares two custodians submit themselves, and each file of A and C downloaded;
+# then the award, and the auditor's bundle checked offline in another directory with the
+# commands of its own VERIFY.md.
 #
 #   BASE=http://127.0.0.1:8080 ADMIN_PASSWORD='...' docs/walkthrough.sh
 #
@@ -20,7 +22,7 @@
 # WORK           working directory for keys, envelopes and receipts (default: a new temp dir)
 #
 # Every run makes its own ente, officials, supplier and CIG (tagged with the current time),
-# so it can be repeated against the same database. Needs curl, jq, openssl.
+# so it can be repeated against the same database. Needs curl, jq, openssl, unzip.
 set -euo pipefail
 
 BASE=${BASE:-http://127.0.0.1:8080}
@@ -37,7 +39,7 @@ fi
 read -ra CENTRALE_CMD <<< "$CENTRALE"
 # `command`: with CENTRALE=centrale this function must run the binary, not call itself.
 centrale() { command "${CENTRALE_CMD[@]}" "$@"; }
-for tool in curl jq openssl; do
+for tool in curl jq openssl unzip; do
   command -v $tool >/dev/null || { echo "$tool is required" >&2; exit 1; }
 done
 WORK=${WORK:-$(mktemp -d)}
@@ -256,4 +258,28 @@ E_B=$(jq -r .envelope_id receipt-b.json)
 call GET /buste/$E_B/contenuto "$RUP" 2>&1 | grep -o '"code":"[a-z_.]*"' || true
 call GET /buste/$E_B/cifrato "$RUP" 2>&1 | grep -o '"code":"[a-z_.]*"' || true
 call GET /bandi/$BANDO/aperture "$RUP" | jq -c '[.[] | {kind, opened_at}]'
+
+step "15. the RUP admits the bidder, runs the economic phase, proposes, checks the requirements, awards"
+call POST /bandi/$BANDO/valutazione/ammissioni "$RUP" "{\"bidder_id\":\"$OE_ID\",\"decision\":\"admitted\"}" \
+  | jq -c '{state, participants: [.participants[] | {status}]}'
+call POST /bandi/$BANDO/valutazione/economica "$RUP" '{}' | jq -c '{ranking: [.evaluation.ranking[] | {rank, discount}]}'
+call POST /bandi/$BANDO/valutazione/proposta "$RUP" '{}' | jq -c '{award: .award.outcome}'
+# Art. 17 c.5: the award is effective once the proposed winner's requirements are checked.
+call POST /bandi/$BANDO/valutazione/requisiti "$RUP" \
+  '{"requirement":"Iscrizione alla CCIAA e DURC regolare","evidence":"FVOE","satisfied":true}' >/dev/null
+call POST /bandi/$BANDO/valutazione/aggiudicazione "$RUP" '{}' | jq -c '{state, award: .award.outcome}'
+
+step "16. the auditor downloads the auditor's bundle and checks it in another directory, offline"
+curl -sSf "$API/bandi/$BANDO/pacchetto.zip" -H "Authorization: Bearer $T3" -o pacchetto.zip
+mkdir -p "$WORK/verifica" && (cd "$WORK/verifica" && unzip -q ../pacchetto.zip)
+# Every command block of its VERIFY.md, as the auditor would paste them, from the unpacked
+# directory with nothing but the files and the `centrale` binary.
+awk '/^```(sh|bash|shell)$/{on=1; next} /^```$/{on=0} on' "$WORK/verifica/VERIFY.md" > verifica.sh
+# They call `centrale`: a shim on the PATH for however this run runs it.
+SHIM=("${CENTRALE_CMD[@]}"); SHIM[0]=$(command -v "${SHIM[0]}")
+mkdir -p "$WORK/bin" && printf '#!/usr/bin/env bash\nexec %s "$@"\n' "$(printf '%q ' "${SHIM[@]}")" > "$WORK/bin/centrale"
+chmod +x "$WORK/bin/centrale"
+(cd "$WORK/verifica" && env -u DATABASE_URL PATH="$WORK/bin:$PATH" bash -euo pipefail "$WORK/verifica.sh") > verifica.log
+tail -n 3 verifica.log
+echo "VERIFY.md: $(grep -c . verifica.sh) command lines, all passed"
 echo; echo "walkthrough completed; files in $WORK"

@@ -13,6 +13,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+# The auditor's bundle in the walkthrough (unzip) and the PDFs' structure check (qpdf).
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 # The portal's JavaScript tests (crates/portal/tests/js_unit.rs, docs/portal-sealing.md).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
