@@ -19,6 +19,7 @@ mod foundation;
 mod invitees;
 mod legal_table;
 mod notify;
+mod ocds;
 mod offerte;
 mod procedure_order;
 mod qualification;

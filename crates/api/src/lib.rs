@@ -70,7 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::offerte::configure)
             .configure(routes::caricamenti::configure)
             .configure(routes::log::configure)
-            .configure(routes::documents::configure),
+            .configure(routes::documents::configure)
+            .configure(routes::ocds::configure),
     );
 }
 

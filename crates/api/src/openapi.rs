@@ -79,6 +79,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(routes::caricamenti::Doc::openapi());
     doc.merge(routes::log::Doc::openapi());
     doc.merge(routes::documents::Doc::openapi());
+    doc.merge(routes::ocds::Doc::openapi());
     doc
 }
 

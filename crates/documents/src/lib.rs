@@ -1,8 +1,10 @@
 //! Generated documents: the award report (verbale di aggiudicazione) as a deterministic PDF
 //! written with `pdf-writer` (base-14 Helvetica, WinAnsi encoding), and the CSV export of an
-//! ente's audit trail. See `docs/documents.md`.
+//! ente's audit trail, and the OCDS release packages and feed of published tenders
+//! ([`ocds`], `docs/ocds.md`). See `docs/documents.md`.
 
 pub mod export;
+pub mod ocds;
 pub mod pdf;
 pub mod verbale;
 
