@@ -10,9 +10,20 @@ JSONSCHEMA_VERSION=4.26.0
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${OCDS_VENV:-$REPO/target/ocds-venv}
 PY=$VENV/bin/python
-if ! [ -x "$PY" ] || ! "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$JSONSCHEMA_VERSION')" 2>/dev/null; then
-  echo "ocds-validate: installing jsonschema $JSONSCHEMA_VERSION into $VENV" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "jsonschema==$JSONSCHEMA_VERSION" >&2
+installed() {
+  [ -x "$PY" ] && "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$JSONSCHEMA_VERSION')" 2>/dev/null
+}
+if ! installed; then
+  # Tests run in parallel: one installs, the others wait for it.
+  mkdir -p "$(dirname "$VENV")"
+  exec 9>"$VENV.lock"
+  flock 9
+  if ! installed; then
+    echo "ocds-validate: installing jsonschema $JSONSCHEMA_VERSION into $VENV" >&2
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "jsonschema==$JSONSCHEMA_VERSION" >&2
+  fi
+  flock -u 9
 fi
 exec "$PY" "$REPO/crates/documents/ocds-schema/validate.py" "$@"

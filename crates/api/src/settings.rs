@@ -427,6 +427,24 @@ mod tests {
     }
 
     #[test]
+    fn the_ocds_publisher_has_a_placeholder_prefix_and_a_malformed_one_is_refused() {
+        let s = Settings::load(None, env(&[])).expect("load");
+        let p = s.ocds.publisher("http://centrale.example.it/");
+        assert_eq!(p.ocid_prefix, documents::ocds::DEFAULT_OCID_PREFIX);
+        assert_eq!(p.public_url, "http://centrale.example.it");
+        assert_eq!(p.license, None);
+        let s = Settings::load(None, env(&[("CENTRALE__OCDS__OCID_PREFIX", "ocds-abc123")])).expect("load");
+        assert_eq!(
+            s.ocds.publisher("x").ocid(uuid::Uuid::nil()),
+            format!("ocds-abc123-{}", uuid::Uuid::nil())
+        );
+        for bad in ["ocds-abc", "ocds-abc12!", "abcd-abc123", "ocds-abc1234"] {
+            let err = Settings::load(None, env(&[("CENTRALE__OCDS__OCID_PREFIX", bad)])).expect_err(bad);
+            assert!(err.to_string().contains("ocds.ocid_prefix"), "{err}");
+        }
+    }
+
+    #[test]
     fn max_duration_warnings_default_to_30_and_7_days_and_are_checked() {
         let s = Settings::load(None, env(&[])).expect("load");
         assert_eq!(s.max_duration.warning_days, vec![30, 7]);
