@@ -600,10 +600,6 @@ fn package(publisher: &Publisher, uri: String, releases: Vec<Value>, next: Optio
     p.insert("publishedDate".into(), published.into());
     p.insert("publisher".into(), json!({ "name": publisher.name }));
     put(&mut p, "license", publisher.license.clone().map(Value::from));
-    p.insert(
-        "publicationPolicy".into(),
-        format!("{}/api/v1/docs/ocds", publisher.base()).into(),
-    );
     p.insert("releases".into(), releases.into());
     if let Some(n) = next {
         p.insert("links".into(), json!({ "next": n }));
