@@ -511,3 +511,30 @@ fn lots_rettifiche_cancellations_and_procedures_by_invitation_behave_as_document
     assert!(!feed.to_string().contains(&neg));
     assert!(feed.to_string().contains(&bando));
 }
+
+#[test]
+fn a_tender_without_bids_reads_zero_bids_after_the_deadline_and_is_unsuccessful_once_deserted() {
+    let mut w = world();
+    let anon = w.app.client();
+    let bando = tender(&w, works(&w, "Gara senza offerte", 44_000));
+    let path = format!("/api/v1/bandi/{bando}/ocds");
+    assert!(anon.get(&path).expect(200)["releases"][0].get("bids").is_none());
+    past_opening(&mut w, &bando);
+    let p = anon.get(&path).expect(200);
+    assert_valid(&p);
+    let r = &p["releases"][0];
+    assert_eq!(r["bids"]["statistics"][0]["value"], 0, "{r}");
+    assert_eq!(r["tender"]["numberOfTenderers"], 0);
+    assert_eq!(r["tender"]["status"], "active");
+    let d = w
+        .rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/proposta"), &json!({}))
+        .expect(200);
+    assert_eq!(d["state"], "deserted");
+    let p = anon.get(&path).expect(200);
+    assert_valid(&p);
+    let r = &p["releases"][0];
+    assert_eq!(r["tender"]["status"], "unsuccessful");
+    assert!(r.get("awards").is_none(), "{r}");
+    assert_eq!(r["tag"], json!(["tender"]));
+}
