@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command-line tools the test suite drives besides PostgreSQL's server (which the harness
 # starts itself): psql and pg_dump (secrecy and tamper tests), openssl (RFC 3161 interop),
-# pdftotext (award report text), and curl and jq with them for the README walkthrough
+# pdftotext (award report text), python3 with venv (the OCDS validator), and curl and jq with them for the README walkthrough
 # (docs/walkthrough.sh, run by crates/centrale/tests/walkthrough.rs), node and npm (the portal's JavaScript),
 # and then Chromium with the node packages of tests/browser (scripts/browser-tools.sh). Installs the missing ones from Debian when run as root;
 # otherwise says what is missing and lets the tests that can skip do so.
@@ -15,6 +15,9 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 # The auditor's bundle in the walkthrough (unzip) and the PDFs' structure check (qpdf).
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+# The OCDS validator (scripts/ocds-validate.sh, tests/tests/ocds.rs): a venv of python3.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
 # The portal's JavaScript tests (crates/portal/tests/js_unit.rs, docs/portal-sealing.md).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)

@@ -178,6 +178,7 @@ impl TestApp {
                 .warning_days
                 .into(),
             accounts: Arc::new(api::guard::AccountGuard::default()),
+            ocds: Default::default(),
         };
         tweak(&mut state);
         let (tx, rx) = std::sync::mpsc::channel();

@@ -375,7 +375,11 @@ fn award_report_pdf_and_audit_export_after_a_lowest_price_award() {
             "details"
         ]
     );
-    let events = audit_events(&w);
+    // The export itself is an event, recorded after the rows it holds (docs/documents.md).
+    let mut events = audit_events(&w);
+    let own = events.pop().expect("the export's own event");
+    assert_eq!(own["action"], "documenti.audit_export");
+    assert_eq!(own["details"]["sha256"], csv.sha256.as_deref().expect("sha"));
     assert_eq!(rows.len() - 1, events.len(), "one row per event");
     let ids: Vec<i64> = rows[1..].iter().map(|r| r[0].parse().expect("id")).collect();
     assert!(ids.windows(2).all(|p| p[0] < p[1]), "stable order by id");

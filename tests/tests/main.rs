@@ -21,6 +21,7 @@ mod invitees;
 mod legal_table;
 mod log_batches;
 mod notify;
+mod ocds;
 mod offerte;
 mod procedure_order;
 mod qualification;

@@ -72,6 +72,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::log::configure)
             .configure(routes::documents::configure)
             .configure(routes::bundle::configure),
+            .configure(routes::ocds::configure),
     );
 }
 

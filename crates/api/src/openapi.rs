@@ -80,6 +80,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(routes::log::Doc::openapi());
     doc.merge(routes::documents::Doc::openapi());
     doc.merge(routes::bundle::Doc::openapi());
+    doc.merge(routes::ocds::Doc::openapi());
     doc
 }
 

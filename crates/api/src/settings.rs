@@ -23,6 +23,32 @@ pub struct Settings {
     pub uploads: Uploads,
     pub notify: Notify,
     pub max_duration: MaxDuration,
+    pub ocds: Ocds,
+}
+
+/// Open data in OCDS (`documents::ocds`, docs/ocds.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ocds {
+    /// `ocds-` and the six characters the Open Contracting Partnership assigns to the publisher.
+    pub ocid_prefix: String,
+    /// The publisher named in every release package.
+    pub publisher_name: String,
+    /// URI of the data's license; empty for none.
+    #[serde(default)]
+    pub license: String,
+}
+
+impl Ocds {
+    /// The publisher of the packages, with the server's public URL.
+    pub fn publisher(&self, public_url: &str) -> documents::ocds::Publisher {
+        documents::ocds::Publisher {
+            ocid_prefix: self.ocid_prefix.clone(),
+            name: self.publisher_name.clone(),
+            public_url: public_url.trim_end_matches('/').to_string(),
+            license: Some(self.license.clone()).filter(|l| !l.is_empty()),
+        }
+    }
 }
 
 /// The maximum durations of Allegato I.3 (`bando::max_duration`, docs/legal.md "Time").
@@ -243,6 +269,11 @@ impl Settings {
         if self.server.max_json_bytes == 0 {
             return invalid("server.max_json_bytes", "must be greater than zero");
         }
+        let prefix = &self.ocds.ocid_prefix;
+        if !prefix.starts_with("ocds-") || prefix.len() != 11 || !prefix[5..].chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return invalid("ocds.ocid_prefix", "must be `ocds-` followed by six letters or digits");
+        }
         if self.database.pool_size == 0 {
             return invalid("database.pool_size", "must be at least 1");
         }
@@ -393,6 +424,24 @@ mod tests {
         assert!(err.to_string().contains("ssl"), "{err}");
         let err = Settings::load(None, env(&[("CENTRALE__NOTIFY__FROM", "centrale")])).expect_err("must fail");
         assert!(err.to_string().contains("notify.from"), "{err}");
+    }
+
+    #[test]
+    fn the_ocds_publisher_has_a_placeholder_prefix_and_a_malformed_one_is_refused() {
+        let s = Settings::load(None, env(&[])).expect("load");
+        let p = s.ocds.publisher("http://centrale.example.it/");
+        assert_eq!(p.ocid_prefix, documents::ocds::DEFAULT_OCID_PREFIX);
+        assert_eq!(p.public_url, "http://centrale.example.it");
+        assert_eq!(p.license, None);
+        let s = Settings::load(None, env(&[("CENTRALE__OCDS__OCID_PREFIX", "ocds-abc123")])).expect("load");
+        assert_eq!(
+            s.ocds.publisher("x").ocid(uuid::Uuid::nil()),
+            format!("ocds-abc123-{}", uuid::Uuid::nil())
+        );
+        for bad in ["ocds-abc", "ocds-abc12!", "abcd-abc123", "ocds-abc1234"] {
+            let err = Settings::load(None, env(&[("CENTRALE__OCDS__OCID_PREFIX", bad)])).expect_err(bad);
+            assert!(err.to_string().contains("ocds.ocid_prefix"), "{err}");
+        }
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct AppState {
     pub max_duration_warning_days: Arc<[u32]>,
     /// Login throttling, the hashing semaphore, the client address (issue 11).
     pub accounts: Arc<crate::guard::AccountGuard>,
+    /// Who publishes the OCDS open data (`[ocds]`, docs/ocds.md).
+    pub ocds: Arc<documents::ocds::Publisher>,
 }
 
 impl AppState {

@@ -6,12 +6,22 @@
 //! event's JSON (keys sorted, no whitespace). Rows in id order (the order of insertion), lines
 //! ended by CRLF, a field quoted when it holds a comma, a double quote, CR or LF, with inner
 //! double quotes doubled.
+//!
+//! Every export is an audit event ([`issue`], action [`ACTION`]) written in the same transaction
+//! as the reading, after it: its id is above every row the file holds and its `occurred_at` is
+//! the export's instant, so an export whose period ends (`to`) at or before that instant never
+//! contains it, and the same period exported again gives the same bytes. An export without
+//! `to` does list the earlier exports' events: it is the trail as it stands.
 
 use accounts::{trail, AccountsError, Principal};
 use chrono::{DateTime, SecondsFormat, Utc};
-use db::audit::AuditRow;
+use db::audit::{self, AuditCtx, AuditEvent, AuditRow};
 use diesel::pg::PgConnection;
+use diesel::Connection;
 use uuid::Uuid;
+
+/// The audit action of an export of the trail.
+pub const ACTION: &str = "documenti.audit_export";
 
 pub const HEADER: [&str; 9] = [
     "id",
@@ -88,6 +98,59 @@ pub fn audit_events(
             return Ok(out);
         }
     }
+}
+
+/// An export as issued: the CSV and its hex SHA-256.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub csv: Vec<u8>,
+    pub sha256: String,
+    pub rows: usize,
+}
+
+/// Reads the ente's events that `filter` keeps ([`audit_events`], same refusals), writes the
+/// CSV and records the export as an audit event of the ente (`documenti.audit_export`, object
+/// `ente`, details: the filter, the row count, the first and last event id, the CSV's SHA-256),
+/// in one transaction: nothing is recorded for a refused export, and no export goes unrecorded.
+pub fn issue(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    who: &Principal,
+    ente: Uuid,
+    filter: &db::audit::TrailFilter,
+) -> Result<Export, AccountsError> {
+    conn.transaction(|conn| {
+        let rows = audit_events(conn, who, ente, filter, ctx.at)?;
+        let csv = audit_csv(&rows);
+        let sha256 = crate::sha256_hex(&csv);
+        audit::record(
+            conn,
+            ctx,
+            AuditEvent {
+                action: ACTION,
+                object_type: "ente",
+                object_id: ente.to_string(),
+                ente_id: Some(ente),
+                details: serde_json::json!({
+                    "from": filter.from.map(utc),
+                    "to": filter.to.map(utc),
+                    "actor": filter.actor,
+                    "action": filter.action,
+                    "bando": filter.bando,
+                    "rows": rows.len(),
+                    "first_event_id": rows.first().map(|r| r.id),
+                    "last_event_id": rows.last().map(|r| r.id),
+                    "sha256": sha256,
+                    "size_bytes": csv.len(),
+                }),
+            },
+        )?;
+        Ok(Export {
+            rows: rows.len(),
+            csv,
+            sha256,
+        })
+    })
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! Generated documents: the award report (verbale di aggiudicazione) as a deterministic PDF
 //! written with `pdf-writer` (base-14 Helvetica, WinAnsi encoding), and the CSV export of an
-//! ente's audit trail, and the auditor's bundle (`bundle`). See `docs/documents.md`.
+//! ente's audit trail, the auditor's bundle (`bundle`), and the OCDS release packages and feed
+//! of published tenders ([`ocds`], `docs/ocds.md`). See `docs/documents.md`.
 
 pub mod bundle;
 pub mod export;
+pub mod ocds;
 pub mod pdf;
 pub mod verbale;
 

@@ -10,6 +10,7 @@
 //! - [`log`] and [`sequencer`]: the transparency log, its checkpoints and the deadline closing.
 //! - [`amendments`]: bids flagged by a later rettifica, confirmations, notifications.
 //! - [`secrecy`]: audit events about bids, hidden from the ente until the deadline.
+//! - [`public_stats`]: the bid count published as open data, only after the deadline.
 //! - [`opening`]: k custodians' shares, envelopes opened A, then B, then C.
 //! - [`bundle`]: what `centrale verify` checks offline.
 //! - [`archive`]: `centrale-busta/1`, the envelope of several files (manifest + ustar).
@@ -24,6 +25,7 @@ pub mod error;
 pub mod log;
 pub mod log_cache;
 pub mod opening;
+pub mod public_stats;
 pub mod quota;
 pub mod resumable;
 pub mod schema;

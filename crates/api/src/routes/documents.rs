@@ -85,7 +85,9 @@ pub async fn verbale(
 }
 
 /// The ente's audit events as CSV (RFC 4180, CRLF, UTC timestamps, in id order), optionally
-/// within `from` ≤ occurred_at < `to`. Auditors of the ente and admins.
+/// within `from` ≤ occurred_at < `to`. Auditors of the ente and admins. Each export is an audit
+/// event (`documenti.audit_export`, with the CSV's SHA-256) recorded after the rows it holds:
+/// a period that ends before the export never contains it, so it exports the same bytes again.
 #[utoipa::path(get, path = "/api/v1/enti/{id}/audit-export", tag = "documenti",
     params(("id" = Uuid, Path), ExportQuery), security(("bearer" = [])),
     responses((status = 200, content_type = "text/csv", body = String,
@@ -94,6 +96,7 @@ pub async fn verbale(
 #[get("/enti/{id}/audit-export")]
 pub async fn audit_export(
     state: web::Data<AppState>,
+    rid: RequestId,
     auth: Auth,
     path: web::Path<Uuid>,
     q: web::Query<ExportQuery>,
@@ -107,14 +110,13 @@ pub async fn audit_export(
         action: q.action.filter(|a| !a.is_empty()),
         bando: q.bando,
     };
-    let now = state.clock.now();
-    let rows = state
-        .db(move |conn| documents::export::audit_events(conn, &auth.principal, ente, &filter, now))
+    let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
+    let export = state
+        .db(move |conn| documents::export::issue(conn, &ctx, &auth.principal, ente, &filter))
         .await?;
-    let csv = documents::export::audit_csv(&rows);
     Ok(
         crate::download::as_attachment(&mut HttpResponse::Ok(), "text/csv", &format!("audit-{ente}.csv"))
-            .insert_header((SHA256_HEADER, documents::sha256_hex(&csv)))
-            .body(csv),
+            .insert_header((SHA256_HEADER, export.sha256))
+            .body(export.csv),
     )
 }

@@ -10,6 +10,7 @@ pub mod enti;
 pub mod health;
 pub mod legal_table;
 pub mod log;
+pub mod ocds;
 pub mod offerte;
 pub mod registry;
 pub mod tools;
