@@ -71,7 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::caricamenti::configure)
             .configure(routes::log::configure)
             .configure(routes::documents::configure)
-            .configure(routes::bundle::configure),
+            .configure(routes::bundle::configure)
             .configure(routes::ocds::configure),
     );
 }

@@ -302,6 +302,11 @@ fn the_bundle_of_an_awarded_tender_verifies_offline_with_every_command_of_its_ve
     ] {
         assert!(files.contains_key(name), "{name} in the bundle: {:?}", files.keys());
     }
+    // The open data of an open procedure: exactly what the public OCDS endpoint serves.
+    let ocds: journeys::serde_json::Value =
+        journeys::serde_json::from_slice(&files["ocds.json"]).expect("ocds.json in the bundle");
+    let public = w.app.client().get(&format!("/api/v1/bandi/{bando}/ocds")).expect(200);
+    assert_eq!(ocds, public, "the bundle's OCDS is the published one");
     let pdfs: Vec<&String> = files
         .keys()
         .filter(|k| k.starts_with("documents/") && k.ends_with(".pdf"))

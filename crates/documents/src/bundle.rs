@@ -73,10 +73,21 @@ fn documents(
     }])
 }
 
-/// The tender's OCDS release package (issue 14 point 4). SLOT: `documents::ocds::release_package`
-/// is wired here at merge; `None` leaves `ocds.json` out of the bundle (VERIFY.md says so).
-fn ocds(_conn: &mut PgConnection, _bando: Uuid, _lotto: Option<Uuid>) -> Option<Value> {
-    None
+/// The tender's OCDS release package (issue 14 point 4), the same JSON as
+/// `GET /api/v1/bandi/{id}/ocds` (the whole tender, every lot). A procedure by invitation has
+/// no public OCDS (`NotFound`): then `ocds.json` is left out (VERIFY.md says so).
+fn ocds(
+    conn: &mut PgConnection,
+    publisher: &crate::ocds::Publisher,
+    bando: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Value>, ProcedureError> {
+    match crate::ocds::release_package(conn, publisher, bando, at) {
+        Ok(package) => Ok(Some(package)),
+        Err(crate::ocds::OcdsError::NotFound { .. }) => Ok(None),
+        Err(crate::ocds::OcdsError::Database(e)) => Err(ProcedureError::Database(e)),
+        Err(other) => Err(ProcedureError::conflict("ocds_unavailable", other.to_string())),
+    }
 }
 
 /// An exported bundle.
@@ -261,6 +272,7 @@ struct EnvelopeRow {
 pub fn export(
     conn: &mut PgConnection,
     svc: &offerte::SealService,
+    publisher: &crate::ocds::Publisher,
     ctx: &AuditCtx,
     who: &Principal,
     bando: Uuid,
@@ -517,7 +529,7 @@ pub fn export(
         ];
         files.insert("exclusions.csv".into(), csv(&excl_cols, &table_of(&excluded, &excl_cols)));
 
-        if let Some(package) = ocds(conn, bando, lotto) {
+        if let Some(package) = ocds(conn, publisher, bando, ctx.at)? {
             files.insert("ocds.json".into(), pretty(&package));
         }
 

@@ -53,8 +53,9 @@ pub async fn pacchetto(
     let id = path.into_inner();
     let lotto = q.lotto;
     let seal = state.seal.clone();
+    let publisher = state.ocds.clone();
     let out = state
-        .db(move |conn| documents::bundle::export(conn, &seal, &ctx, &auth.principal, id, lotto))
+        .db(move |conn| documents::bundle::export(conn, &seal, &publisher, &ctx, &auth.principal, id, lotto))
         .await?;
     Ok(
         crate::download::as_attachment(&mut HttpResponse::Ok(), "application/zip", &out.file_name)
