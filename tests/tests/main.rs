@@ -20,6 +20,7 @@ mod invitees;
 mod legal_table;
 mod notify;
 mod offerte;
+mod oscuramento;
 mod procedure_order;
 mod qualification;
 mod registry;

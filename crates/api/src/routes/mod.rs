@@ -10,6 +10,7 @@ pub mod health;
 pub mod legal_table;
 pub mod log;
 pub mod offerte;
+pub mod oscuramento;
 pub mod registry;
 pub mod tools;
 pub mod users;
