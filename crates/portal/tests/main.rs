@@ -8,6 +8,7 @@ mod official_bandi;
 mod official_commissione;
 mod official_cruscotto;
 mod official_custodia;
+mod official_oscuramento;
 mod official_valutazione;
 mod portal_core;
 mod public_pages;

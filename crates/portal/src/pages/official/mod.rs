@@ -14,6 +14,7 @@ pub mod chiarimenti;
 pub mod commissione;
 pub mod cruscotto;
 pub mod custodia;
+pub mod oscuramento;
 pub mod rettifiche;
 pub mod valutazione;
 
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     custodia::configure(cfg);
     apertura::configure(cfg);
     valutazione::configure(cfg);
+    oscuramento::configure(cfg);
     commissione::configure(cfg);
     audit::configure(cfg);
 }
