@@ -417,3 +417,23 @@ fn a_ricorso_recorded_within_the_term_keeps_the_part_hidden_until_its_outcome() 
     let trail = Value::Array(audit_events(&w)).to_string();
     assert!(trail.contains("aggiudicazione.oscuramento_ricorso_esito"));
 }
+
+#[test]
+fn two_first_readings_at_once_read_the_requests_once() {
+    let mut w = world();
+    let s = to_the_ranking(&mut w, 3);
+    let path = format!("/api/v1/bandi/{}/oscuramento", s.bando);
+    let lists: Vec<Value> = std::thread::scope(|scope| {
+        let a = scope.spawn(|| w.rup.get(&path).expect(200));
+        let b = scope.spawn(|| w.app.admin().get(&path).expect(200));
+        vec![a.join().expect("a"), b.join().expect("b")]
+    });
+    for l in &lists {
+        assert_eq!(l.as_array().map(Vec::len), Some(2), "{l}");
+    }
+    let reads = audit_events(&w)
+        .into_iter()
+        .filter(|e| e["action"] == "aggiudicazione.oscuramento_richieste_lette")
+        .count();
+    assert_eq!(reads, 1, "one envelope read once");
+}

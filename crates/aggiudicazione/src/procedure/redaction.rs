@@ -459,8 +459,11 @@ fn read_sealed(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, store_dir:
                 defect: Some(format!("«{REDACTION_NAME}» illeggibile: {e}")),
             }],
         };
+        // Two first readings at once: the unique (envelope, position) keeps one set of rows,
+        // and only the reading that inserted them is audited.
+        let mut inserted = 0;
         for (i, p) in parsed.iter().enumerate() {
-            diesel::insert_into(rr::table)
+            inserted += diesel::insert_into(rr::table)
                 .values((
                     rr::id.eq(Uuid::new_v4()),
                     rr::scope_id.eq(row.scope()),
@@ -476,6 +479,9 @@ fn read_sealed(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, store_dir:
                 ))
                 .on_conflict_do_nothing()
                 .execute(conn)?;
+        }
+        if inserted == 0 {
+            continue;
         }
         audit_only(
             conn,
