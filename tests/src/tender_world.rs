@@ -472,4 +472,64 @@ pub fn roma_capitale(admin: &Client) -> String {
                      "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
         )
         .expect(201))
+
+/// The original and redacted files the first bidder of [`redaction_at_ranking`] seals in
+/// envelope A, with `oscuramento.json` asking to redact both originals (art. 36 c.3–5).
+pub const REDACTED_FILES: [(&str, &[u8]); 6] = [
+    ("domanda.pdf", b"domanda e DGUE"),
+    ("progetto.pdf", b"PROGETTO ORIGINALE: procedimento brevettato"),
+    ("progetto-oscurato.pdf", b"PROGETTO: [omissis]"),
+    ("listino.pdf", b"LISTINO ORIGINALE: prezzi riservati"),
+    ("listino-oscurato.pdf", b"LISTINO: [omissis]"),
+    ("brevetto.pdf", b"brevetto n. 123"),
+];
+
+/// A lowest-price works tender with three bidders (discounts 15, 10, 12: the first wins) run
+/// to the ranking; the first sealed two redaction requests in envelope A (`progetto.pdf`,
+/// `listino.pdf`, each with its redacted copy; evidence `brevetto.pdf`). Returns the tender
+/// and the bidders (user id, e-mail), the winner first. `before_deadline` runs while the
+/// bids are sealed and the deadline has not passed.
+pub fn redaction_at_ranking(
+    w: &mut World,
+    cig_n: u64,
+    before_deadline: impl FnOnce(&World, &str),
+) -> (String, Vec<(String, String)>) {
+    let bando = tender(
+        w,
+        works_tender_body(&w.ente, [&w.rup_id, &w.custode], "Riqualificazione del parco", cig_n),
+    );
+    let request = json!({ "requests": [
+        { "file": "progetto.pdf", "redacted_copy": "progetto-oscurato.pdf",
+          "reasons": "Segreto industriale coperto da brevetto", "evidence": ["brevetto.pdf"] },
+        { "file": "listino.pdf", "redacted_copy": "listino-oscurato.pdf",
+          "reasons": "Segreto commerciale sui prezzi dei fornitori" }
+    ] })
+    .to_string();
+    let mut bidders = Vec::new();
+    for (i, discount) in ["15.000", "10.000", "12.000"].iter().enumerate() {
+        let email = format!("parco{i}@verde-{cig_n}.it");
+        let uid = supplier(&w.app, &email);
+        let c = w.login(&email);
+        let a = if i == 0 {
+            let mut files = REDACTED_FILES.to_vec();
+            files.push(("oscuramento.json", request.as_bytes()));
+            busta(&bando, "A", &files)
+        } else {
+            busta(&bando, "A", &[("domanda.pdf", b"domanda e DGUE")])
+        };
+        submit(&c, &bando, "A", &a);
+        submit(&c, &bando, "C", &offer_c(discount));
+        bidders.push((uid, email));
+    }
+    before_deadline(w, &bando);
+    past_opening(w, &bando);
+    open(w, &bando, "A");
+    for (uid, _) in &bidders {
+        admit(w, &bando, uid);
+    }
+    open(w, &bando, "C");
+    w.rup
+        .post(&format!("/api/v1/bandi/{bando}/valutazione/economica"), &json!({}))
+        .expect(200);
+    (bando, bidders)
 }

@@ -336,6 +336,9 @@ fn url(mw: &MatrixWorld, op: &Operation, state: &str) -> String {
             // No tender of the matrix has an exclusion proposal: the id of none (the RUP of
             // the ente gets 404 after the checks of who it is; award_order.rs has real ones).
             ("pid", _) => NIL.to_string(),
+            // No offer of the matrix carries a redaction request (oscuramento.rs has real ones):
+            // the RUP of the ente gets 404 after the checks of who he is, anyone else 403.
+            ("request", _) => NIL.to_string(),
             ("kind", _) => "C".to_string(),
             ("lotto", _) => NIL.to_string(),
             // Resumable uploads are their owners' alone: the matrix has none, and whoever

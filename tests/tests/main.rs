@@ -23,6 +23,7 @@ mod log_batches;
 mod notify;
 mod ocds;
 mod offerte;
+mod oscuramento;
 mod procedure_order;
 mod qualification;
 mod registry;

@@ -160,3 +160,21 @@ test("the archive is produced on demand, never read ahead of its reader", async 
   assert.ok(pulled <= 8, `read ${pulled} MB of the file to give ${got} bytes`);
   await reader.cancel();
 });
+
+test("a redaction request is packed like any file, beside the original and its redacted copy", async () => {
+  // Art. 36 c.3–5 (docs/redaction.md): the request travels sealed in the envelope as
+  // `oscuramento.json`; the browser packer needs nothing special, and must not refuse it.
+  const request = JSON.stringify({
+    requests: [{ file: "relazione.pdf", redacted_copy: "relazione-oscurata.pdf", reasons: "segreto industriale" }],
+  });
+  const files = [
+    new File(["originale"], "relazione.pdf"),
+    new File(["[omissis]"], "relazione-oscurata.pdf"),
+    new File([request], "oscuramento.json"),
+  ];
+  for (const f of files) assert.doesNotThrow(() => checkName(f.name));
+  const entries = await describeFiles(files);
+  const read = readTar(await packBytes({ bando: BANDO, lotto: null, busta: "B", entries }));
+  assert.deepEqual(read.map((e) => e.name), ["manifest.json", "oscuramento.json", "relazione-oscurata.pdf", "relazione.pdf"]);
+  assert.equal(new TextDecoder().decode(read[1].data), request);
+});

@@ -67,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(tools::configure)
             .configure(routes::legal_table::configure)
             .configure(routes::aggiudicazione::configure)
+            .configure(routes::oscuramento::configure)
             .configure(routes::offerte::configure)
             .configure(routes::caricamenti::configure)
             .configure(routes::log::configure)

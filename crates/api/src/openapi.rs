@@ -75,6 +75,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(routes::tools::Doc::openapi());
     doc.merge(routes::legal_table::Doc::openapi());
     doc.merge(routes::aggiudicazione::Doc::openapi());
+    doc.merge(routes::oscuramento::Doc::openapi());
     doc.merge(routes::offerte::Doc::openapi());
     doc.merge(routes::caricamenti::Doc::openapi());
     doc.merge(routes::log::Doc::openapi());

@@ -131,6 +131,11 @@ pub struct AfterDeadline {
     pub offer_validity_default_days: Rule<i64>,
     /// Standstill before signature, from the last award notice (art. 18 c.3).
     pub standstill_days: Rule<i64>,
+    /// The decisions on the requests to redact (oscuramento) parts of an offer may be
+    /// challenged within this many days from the digital communication of the award (art. 36
+    /// c.4: "ricorso notificato e depositato entro dieci giorni", art. 116 c.p.a.); until then a
+    /// part whose redaction was refused is not shown (c.5).
+    pub redaction_challenge_days: Rule<i64>,
 }
 
 /// Who may run a tender of which value (arts. 62–63, Allegato II.4): the limits a stazione
@@ -246,6 +251,7 @@ const AWARD: AwardRules = AwardRules {
 const AFTER: AfterDeadline = AfterDeadline {
     offer_validity_default_days: rule(180, "art. 17 c.4"),
     standstill_days: rule(35, "art. 18 c.3"),
+    redaction_challenge_days: rule(10, "art. 36 c.4"),
 };
 
 /// The qualification system applies with the Code (1 July 2023). The correttivo amended
@@ -268,6 +274,8 @@ const QUALIFICATION: QualificationRules = QualificationRules {
 const AFTER_CORRETTIVO: AfterDeadline = AfterDeadline {
     offer_validity_default_days: rule(180, "art. 17 c.4"),
     standstill_days: rule_from(32, "art. 18 c.3", CORRETTIVO),
+    // Art. 36 was not amended by the correttivo: the same ten days, still the Code's text.
+    redaction_challenge_days: rule(10, "art. 36 c.4"),
 };
 
 const fn max_durations(source: &'static str) -> MaxDurations {
@@ -775,6 +783,11 @@ impl LegalTable {
             ),
             raw("after_deadline.standstill_days", Days, f.standstill_days),
             raw(
+                "after_deadline.redaction_challenge_days",
+                Days,
+                f.redaction_challenge_days,
+            ),
+            raw(
                 "qualification.unqualified_services_supplies_below",
                 Euro,
                 q.unqualified_services_supplies_below,
@@ -995,6 +1008,7 @@ mod tests {
             (t.award.oepv_mandatory_engineering_from, 140_000, "art. 108 c.2 lett. b"),
             (t.after_deadline.offer_validity_default_days, 180, "art. 17 c.4"),
             (t.after_deadline.standstill_days, 32, "art. 18 c.3"),
+            (t.after_deadline.redaction_challenge_days, 10, "art. 36 c.4"),
         ];
         for (rule, value, article) in days {
             assert_eq!((rule.value, rule.article), (value, article));

@@ -25,6 +25,11 @@ pub const OFFER_NAME: &str = "offerta-economica.json";
 /// The member of envelope B with the values of the quantitative and tabular criteria, which
 /// the platform scores itself (`aggiudicazione::procedure::technical_values`).
 pub const VALUES_NAME: &str = "valori-tecnici.json";
+/// The member of an envelope with the bidder's requests to redact parts of its offer from the
+/// other bidders' access (art. 35 c.4 lett. a, art. 36 c.3–5), read only after the opening by
+/// `aggiudicazione::procedure::redaction`. An ordinary file for the packers: sealed with the
+/// offer, so nobody learns of a request before the envelope is opened.
+pub const REDACTION_NAME: &str = "oscuramento.json";
 pub const MAX_FILES: usize = 50;
 /// 50 entries of at most 100-byte names take a few KiB; anything larger is not a manifest.
 const MAX_MANIFEST_BYTES: u64 = 64 * 1024;

@@ -10,6 +10,7 @@ mod official_commissione;
 mod official_cruscotto;
 mod official_custodia;
 mod official_lotti;
+mod official_oscuramento;
 mod official_valutazione;
 mod portal_core;
 mod public_pages;

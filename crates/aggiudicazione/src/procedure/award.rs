@@ -230,6 +230,7 @@ pub fn award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uu
                 format!("Requisito non soddisfatto: {r}"),
             ));
         }
+        super::redaction::require_decided(conn, &row)?;
         move_to(conn, ctx, who, &row, State::Awarded, None)?;
         let (applies, why, end) = standstill(conn, &row, ctx.at)?;
         diesel::update(agg_awards::table.find(bando))
@@ -260,6 +261,8 @@ pub fn award(conn: &mut PgConnection, ctx: &AuditCtx, who: &Principal, bando: Uu
             ),
             None => String::new(),
         };
+        // Art. 36 c.3: the decisions on the redaction requests go in this communication.
+        let terms = format!("{terms}{}", super::redaction::communication_paragraph(conn, &row, ctx.at)?);
         for b in everyone(conn, bando)? {
             let body = if b == winner {
                 format!("La gara è aggiudicata alla Sua offerta; verificati i requisiti, l'aggiudicazione è efficace (art. 17 c.5).{terms} {standstill}")

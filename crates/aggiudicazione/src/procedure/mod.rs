@@ -23,6 +23,7 @@ pub mod exclusions;
 pub mod model;
 pub mod order;
 pub mod public_outcome;
+pub mod redaction;
 pub mod schema;
 mod scoped;
 pub mod technical_values;

@@ -174,7 +174,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Requests to redact parts of an offer (art. 36 c.3–5; migration
+    /// 2026-12-04-060000_redaction_requests).
+    agg_redaction_requests (id) {
+        id -> Uuid,
+        scope_id -> Uuid,
+        envelope_id -> Uuid,
+        bidder_id -> Uuid,
+        position -> Int4,
+        file -> Text,
+        redacted_copy -> Nullable<Text>,
+        reasons -> Text,
+        evidence -> Jsonb,
+        defect -> Nullable<Text>,
+        read_at -> Timestamptz,
+        decision -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        challenge_note -> Nullable<Text>,
+        challenge_by -> Nullable<Uuid>,
+        challenge_at -> Nullable<Timestamptz>,
+        challenge_outcome -> Nullable<Text>,
+        challenge_outcome_reason -> Nullable<Text>,
+        challenge_outcome_by -> Nullable<Uuid>,
+        challenge_outcome_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    agg_redaction_requests,
     agg_exclusion_proposals,
     agg_participants,
     agg_soccorso,

@@ -735,7 +735,7 @@ pub async fn access_list(
     let out = state
         .db(move |conn| {
             let id = procedure::scope(conn, id, lotto)?;
-            access::accessible(conn, &p, id)
+            access::accessible_at(conn, &p, id, Some(ctx.at))
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))

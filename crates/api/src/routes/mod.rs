@@ -12,6 +12,7 @@ pub mod legal_table;
 pub mod log;
 pub mod ocds;
 pub mod offerte;
+pub mod oscuramento;
 pub mod registry;
 pub mod tools;
 pub mod users;

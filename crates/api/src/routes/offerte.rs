@@ -642,7 +642,7 @@ pub async fn download_file(
 
 /// A media type for a file of an envelope from its extension; `download::as_attachment`
 /// still serves only those of its allow-list.
-fn content_type_of(name: &str) -> &'static str {
+pub(crate) fn content_type_of(name: &str) -> &'static str {
     let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "pdf" => "application/pdf",
@@ -671,7 +671,7 @@ async fn stream_file(path: PathBuf, filename: &str) -> Result<HttpResponse, ApiE
 }
 
 /// Streams `len` bytes of a file from `offset` (to its end at most), as [`stream_file`].
-async fn stream_range(
+pub(crate) async fn stream_range(
     path: PathBuf,
     offset: u64,
     len: u64,

@@ -15,6 +15,7 @@ pub mod commissione;
 pub mod cruscotto;
 pub mod custodia;
 pub mod lotti;
+pub mod oscuramento;
 pub mod rettifiche;
 pub mod valutazione;
 
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     custodia::configure(cfg);
     apertura::configure(cfg);
     valutazione::configure(cfg);
+    oscuramento::configure(cfg);
     commissione::configure(cfg);
     audit::configure(cfg);
 }

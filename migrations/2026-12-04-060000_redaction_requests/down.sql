@@ -1,0 +1,1 @@
+DROP TABLE agg_redaction_requests;
