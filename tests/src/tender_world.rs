@@ -472,6 +472,7 @@ pub fn roma_capitale(admin: &Client) -> String {
                      "istat_code": "058091", "pec": "protocollo.gabinetto@pec.comune.roma.it" }),
         )
         .expect(201))
+}
 
 /// The original and redacted files the first bidder of [`redaction_at_ranking`] seals in
 /// envelope A, with `oscuramento.json` asking to redact both originals (art. 36 c.3–5).
