@@ -380,7 +380,7 @@ pub fn latest(
     let d = from_row(row.ok_or_else(|| {
         DocumentError::conflict(
             "document_not_issued",
-            "Il documento non è ancora stato emesso: emetterlo con POST /api/v1/bandi/{id}/documenti",
+            "Il documento non è ancora stato emesso: emetterlo con POST /api/v1/bandi/{id}/documenti-emessi",
         )
     })?)?;
     if !may_read(who, ente, &d) {

@@ -143,7 +143,7 @@ pub fn render(
             columns: vec![
                 Column::right("N.", 0.5),
                 Column::left("Concorrente", 3.0),
-                Column::left("Partita IVA", 1.3),
+                Column::left("Partita IVA", 1.4),
                 Column::left("Lotto", 0.8),
                 Column::left("Offerta", 2.6),
             ],

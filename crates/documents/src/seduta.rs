@@ -127,7 +127,7 @@ pub fn render(conn: &mut PgConnection, who: &Principal, bando: Uuid, busta: &str
     let mut cols = vec![
         Column::right("N.", 0.4),
         Column::left("Concorrente", 1.9),
-        Column::left("Partita IVA", 1.1),
+        Column::left("Partita IVA", 1.35),
         Column::left("Ricevuta e impronte", 3.4),
         Column::left("Esito", 1.2),
     ];

@@ -661,12 +661,12 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
     }
     out.push(table(
         vec![
-            Column::right("N.", 0.45),
-            Column::left("Concorrente", 2.0),
-            Column::left("Partita IVA", 1.1),
-            Column::left("Busta", 0.5),
-            Column::left("Ricevuta e impronte", 3.9),
-            Column::right("Byte", 0.8),
+            Column::right("N.", 0.4),
+            Column::left("Concorrente", 1.9),
+            Column::left("Partita IVA", 1.35),
+            Column::left("Busta", 0.65),
+            Column::left("Ricevuta e impronte", 3.7),
+            Column::right("Byte", 0.7),
             Column::left("Ricevuta il", 1.3),
         ],
         rows,
@@ -685,7 +685,7 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
     out.push(table(
         vec![
             Column::left("Concorrente", 2.2),
-            Column::left("Partita IVA", 1.1),
+            Column::left("Partita IVA", 1.35),
             Column::left("Esito", 1.0),
             Column::left("Fase", 1.4),
             Column::left("Motivo", 3.0),
@@ -930,7 +930,7 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
             let mut cols = vec![
                 Column::right("Pos.", 0.5),
                 Column::left("Concorrente", 2.4),
-                Column::left("Partita IVA", 1.1),
+                Column::left("Partita IVA", 1.35),
             ];
             for k in &extra {
                 cols.push(Column::right(&ranking_label(k), 1.1));

@@ -100,7 +100,7 @@ fn view(d: &IssuedDocument, created: bool) -> IssuedView {
         issued_by: d.issued_by,
         issued_at: d.issued_at,
         leaf_hash: d.leaf_hash.clone(),
-        href: format!("/api/v1/bandi/{}/documenti/{}", d.bando_id, d.id),
+        href: format!("/api/v1/bandi/{}/documenti-emessi/{}", d.bando_id, d.id),
         created,
     }
 }
@@ -154,12 +154,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// admins. `verbale_seduta` once envelope `busta` is opened; `verbale_aggiudicazione` from the
 /// proposal of award on (409 `report_before_proposal`); `riepilogo` names bidders only after
 /// the deadline.
-#[utoipa::path(post, path = "/api/v1/bandi/{id}/documenti", tag = "documenti", request_body = IssueBody,
+#[utoipa::path(post, path = "/api/v1/bandi/{id}/documenti-emessi", tag = "documenti", request_body = IssueBody,
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 201, body = IssuedView), (status = 200, body = IssuedView),
               (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
               (status = 422, body = Problem)))]
-#[post("/bandi/{id}/documenti")]
+#[post("/bandi/{id}/documenti-emessi")]
 pub async fn issue(
     state: web::Data<AppState>,
     rid: RequestId,
@@ -188,10 +188,10 @@ pub async fn issue(
 
 /// The documents issued for the tender that the caller may read (every version; a supplier
 /// sees its own receipts only). Writes nothing.
-#[utoipa::path(get, path = "/api/v1/bandi/{id}/documenti", tag = "documenti",
+#[utoipa::path(get, path = "/api/v1/bandi/{id}/documenti-emessi", tag = "documenti",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Vec<IssuedView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
-#[get("/bandi/{id}/documenti")]
+#[get("/bandi/{id}/documenti-emessi")]
 pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let docs = state
@@ -202,12 +202,12 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<Uuid>)
 
 /// Downloads an issued document (PDF, `X-Content-SHA256`). Writes nothing. A receipt to its
 /// bidder only; the other kinds to the RUP, commission and auditors of the ente and admins.
-#[utoipa::path(get, path = "/api/v1/bandi/{id}/documenti/{doc}", tag = "documenti",
+#[utoipa::path(get, path = "/api/v1/bandi/{id}/documenti-emessi/{doc}", tag = "documenti",
     params(("id" = Uuid, Path), ("doc" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>,
                headers(("X-Content-SHA256" = String, description = "Hex SHA-256 of the PDF"))),
               (status = 403, body = Problem), (status = 404, body = Problem)))]
-#[get("/bandi/{id}/documenti/{doc}")]
+#[get("/bandi/{id}/documenti-emessi/{doc}")]
 pub async fn download(
     state: web::Data<AppState>,
     auth: Auth,
@@ -221,7 +221,7 @@ pub async fn download(
 }
 
 /// The latest issued award report (verbale di aggiudicazione) of the tender (`?lotto=` for a
-/// lot), as the portal links it. Writes nothing: issue it first with `POST .../documenti`
+/// lot), as the portal links it. Writes nothing: issue it first with `POST .../documenti-emessi`
 /// (`{"tipo": "verbale_aggiudicazione"}`); before that, 409 `document_not_issued`.
 #[utoipa::path(get, path = "/api/v1/bandi/{id}/verbale.pdf", tag = "documenti",
     params(("id" = Uuid, Path), VerbaleQuery), security(("bearer" = [])),
