@@ -175,6 +175,18 @@ fn from_row(r: Row) -> Result<IssuedDocument, DocumentError> {
     })
 }
 
+/// Whether `who` may issue some document of tender `bando` at all: an official of its ente
+/// (RUP, commission, auditor) or an admin, or a supplier (its own receipt). Checked before the
+/// request's kind is even read, so an outsider learns nothing from a malformed request.
+pub fn may_issue_some(conn: &mut PgConnection, who: &Principal, bando: Uuid) -> Result<(), DocumentError> {
+    let ente = bando::store::find(conn, bando)?.ente_id;
+    if who.kind == accounts::UserKind::Supplier {
+        return Ok(());
+    }
+    who.require_any_in(&[Role::Rup, Role::Auditor, Role::Commission], ente)?;
+    Ok(())
+}
+
 /// Renders `req` for `who` (authorizing it) without storing anything.
 pub fn render(
     conn: &mut PgConnection,

@@ -58,8 +58,9 @@ pub struct VerbaleQuery {
 pub struct IssueBody {
     /// `ricevuta` (the caller's bid receipt), `verbale_seduta` (minutes of the opening of
     /// envelope `busta`), `verbale_aggiudicazione` (award report, `lotto` for a tender with
-    /// lots), `riepilogo` (tender summary).
-    pub tipo: String,
+    /// lots), `riepilogo` (tender summary). Required (422 `tipo_required`, after the
+    /// caller's entitlement to the tender is checked).
+    pub tipo: Option<String>,
     /// The lot (award report or receipt of a tender with lots).
     pub lotto: Option<Uuid>,
     /// `A`, `B` or `C` (minutes of an opening session).
@@ -170,13 +171,21 @@ pub async fn issue(
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
     let id = path.into_inner();
     let body = body.into_inner();
-    let req = IssueRequest {
-        kind: Kind::parse(&body.tipo)?,
-        lotto: body.lotto,
-        busta: body.busta,
-    };
     let out = state
-        .db(move |conn| documents::issued::issue(conn, &ctx, &auth.principal, id, &req))
+        .db(move |conn| {
+            // Authorization first: an outsider gets 403 whatever the body says.
+            documents::issued::may_issue_some(conn, &auth.principal, id)?;
+            let tipo = body
+                .tipo
+                .as_deref()
+                .ok_or_else(|| DocumentError::invalid("tipo_required", "Indicare il tipo di documento"))?;
+            let req = IssueRequest {
+                kind: Kind::parse(tipo)?,
+                lotto: body.lotto,
+                busta: body.busta,
+            };
+            documents::issued::issue(conn, &ctx, &auth.principal, id, &req)
+        })
         .await?;
     let status = if out.created {
         StatusCode::CREATED
