@@ -599,6 +599,15 @@ fn receipt_minutes_and_summary_are_issued_once_to_whom_may_read_them() {
         let c = w.login(email);
         submit(&c, &bando, "A", format!("Domanda {i}").as_bytes());
         submit(&c, &bando, "C", &offer_c(["12.500", "14.250"][i]));
+        if i == 0 {
+            // Characters outside Windows-1252 print and extract as they are.
+            let (op, _, _) = identity(&c);
+            c.patch(
+                &format!("/api/v1/registry/operatori/{op}"),
+                &json!({ "ragione_sociale": "Łukasz ’Alfa’ Costruzioni ≥ Ősz S.r.l." }),
+            )
+            .expect(200);
+        }
         names.push(identity(&c));
     }
     let alfa = w.login("alfa@edilizia.it");
@@ -642,6 +651,7 @@ fn receipt_minutes_and_summary_are_issued_once_to_whom_may_read_them() {
         let all = flat(&text);
         for needle in [
             "Ricevuta di presentazione dell'offerta",
+            "Łukasz ’Alfa’ Costruzioni ≥ Ősz S.r.l.",
             names[0].1.as_str(),
             names[0].2.as_str(),
             "Marca temporale RFC 3161",

@@ -147,7 +147,7 @@ pub fn render(
             .collect()
     };
     let columns = vec![
-        Column::left("Busta", 0.5),
+        Column::left("Busta", 0.65),
         Column::left("Ricevuta", 1.6),
         Column::left("SHA-256 del cifrato", 2.2),
         Column::right("Byte", 0.8),
