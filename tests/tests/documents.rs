@@ -713,8 +713,18 @@ fn receipt_minutes_and_summary_are_issued_once_to_whom_may_read_them() {
         }
     }
 
-    // After the deadline the summary changed: a new version, with the bidders.
-    let s2 = issue(&w.rup, &bando, summary).expect(201);
+    // After the deadline the summary changed: a new version, with the bidders. Two clicks at
+    // the same instant issue it once (the second waits for the first and finds its row).
+    let (a, b) = std::thread::scope(|scope| {
+        let one = scope.spawn(|| issue(&w.rup, &bando, summary.clone()));
+        let two = scope.spawn(|| issue(&w.rup, &bando, summary.clone()));
+        (one.join().expect("one"), two.join().expect("two"))
+    });
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 201], "{} / {}", a.text, b.text);
+    assert_eq!(a.body["id"], b.body["id"]);
+    let s2 = issue(&w.rup, &bando, summary).expect(200);
     assert_eq!(s2["version"], 2);
     assert_ne!(s2["sha256"], s1["sha256"]);
     let s2_pdf = download(&w.app, &w.rup, s2["href"].as_str().expect("href"));
