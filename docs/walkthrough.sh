@@ -256,4 +256,17 @@ E_B=$(jq -r .envelope_id receipt-b.json)
 call GET /buste/$E_B/contenuto "$RUP" 2>&1 | grep -o '"code":"[a-z_.]*"' || true
 call GET /buste/$E_B/cifrato "$RUP" 2>&1 | grep -o '"code":"[a-z_.]*"' || true
 call GET /bandi/$BANDO/aperture "$RUP" | jq -c '[.[] | {kind, opened_at}]'
+
+step "15. issued documents (PDF): the bidder's receipt, to it alone; the minutes of the opening of A"
+call POST /bandi/$BANDO/documenti-emessi "$OE" '{"tipo":"ricevuta"}' > doc-ricevuta.json
+call POST /bandi/$BANDO/documenti-emessi "$RUP" '{"tipo":"verbale_seduta","busta":"A"}' > doc-seduta-a.json
+refused forbidden GET /bandi/$BANDO/documenti-emessi/$(jq -r .id doc-ricevuta.json) "$RUP"
+for d in ricevuta:$OE seduta-a:$RUP; do
+  name=${d%%:*} token=${d#*:}
+  curl -sSf "$API/bandi/$BANDO/documenti-emessi/$(jq -r .id doc-$name.json)" -H "Authorization: Bearer $token" > $name.pdf
+  [ "$(head -c 5 $name.pdf)" = "%PDF-" ] && [ "$(sha256sum $name.pdf | cut -d' ' -f1)" = "$(jq -r .sha256 doc-$name.json)" ]
+  jq -c '{tipo, version, sha256, leaf_hash}' doc-$name.json
+done
+# Issuing again with the same data returns the same document: nothing new is written.
+[ "$(call POST /bandi/$BANDO/documenti-emessi "$OE" '{"tipo":"ricevuta"}' | jq -r .created)" = false ]
 echo; echo "walkthrough completed; files in $WORK"
