@@ -22,7 +22,7 @@
 # WORK           working directory for keys, envelopes and receipts (default: a new temp dir)
 #
 # Every run makes its own ente, officials, supplier and CIG (tagged with the current time),
-# so it can be repeated against the same database. Needs curl, jq, openssl, unzip.
+# so it can be repeated against the same database. Needs curl, jq, openssl, unzip, pdftotext.
 set -euo pipefail
 
 BASE=${BASE:-http://127.0.0.1:8080}
@@ -39,7 +39,7 @@ fi
 read -ra CENTRALE_CMD <<< "$CENTRALE"
 # `command`: with CENTRALE=centrale this function must run the binary, not call itself.
 centrale() { command "${CENTRALE_CMD[@]}" "$@"; }
-for tool in curl jq openssl unzip; do
+for tool in curl jq openssl unzip pdftotext; do
   command -v $tool >/dev/null || { echo "$tool is required" >&2; exit 1; }
 done
 WORK=${WORK:-$(mktemp -d)}
@@ -259,7 +259,20 @@ call GET /buste/$E_B/contenuto "$RUP" 2>&1 | grep -o '"code":"[a-z_.]*"' || true
 call GET /buste/$E_B/cifrato "$RUP" 2>&1 | grep -o '"code":"[a-z_.]*"' || true
 call GET /bandi/$BANDO/aperture "$RUP" | jq -c '[.[] | {kind, opened_at}]'
 
-step "15. the RUP admits the bidder, runs the economic phase, proposes, checks the requirements, awards"
+step "15. issued documents (PDF): the bidder's receipt, to it alone; the minutes of the opening of A"
+call POST /bandi/$BANDO/documenti-emessi "$OE" '{"tipo":"ricevuta"}' > doc-ricevuta.json
+call POST /bandi/$BANDO/documenti-emessi "$RUP" '{"tipo":"verbale_seduta","busta":"A"}' > doc-seduta-a.json
+refused forbidden GET /bandi/$BANDO/documenti-emessi/$(jq -r .id doc-ricevuta.json) "$RUP"
+for d in ricevuta:$OE seduta-a:$RUP; do
+  name=${d%%:*} token=${d#*:}
+  curl -sSf "$API/bandi/$BANDO/documenti-emessi/$(jq -r .id doc-$name.json)" -H "Authorization: Bearer $token" > $name.pdf
+  [ "$(head -c 5 $name.pdf)" = "%PDF-" ] && [ "$(sha256sum $name.pdf | cut -d' ' -f1)" = "$(jq -r .sha256 doc-$name.json)" ]
+  jq -c '{tipo, version, sha256, leaf_hash}' doc-$name.json
+done
+# Issuing again with the same data returns the same document: nothing new is written.
+[ "$(call POST /bandi/$BANDO/documenti-emessi "$OE" '{"tipo":"ricevuta"}' | jq -r .created)" = false ]
+
+step "16. the RUP admits the bidder, runs the economic phase, proposes, checks the requirements, awards"
 call POST /bandi/$BANDO/valutazione/ammissioni "$RUP" "{\"bidder_id\":\"$OE_ID\",\"decision\":\"admitted\"}" \
   | jq -c '{state, participants: [.participants[] | {status}]}'
 call POST /bandi/$BANDO/valutazione/economica "$RUP" '{}' | jq -c '{ranking: [.evaluation.ranking[] | {rank, discount}]}'
@@ -269,7 +282,15 @@ call POST /bandi/$BANDO/valutazione/requisiti "$RUP" \
   '{"requirement":"Iscrizione alla CCIAA e DURC regolare","evidence":"FVOE","satisfied":true}' >/dev/null
 call POST /bandi/$BANDO/valutazione/aggiudicazione "$RUP" '{}' | jq -c '{state, award: .award.outcome}'
 
-step "16. the auditor downloads the auditor's bundle and checks it in another directory, offline"
+step "17. the award report, issued by the RUP once (a POST); the auditor downloads it and finds the bidder"
+call POST /bandi/$BANDO/documenti-emessi "$RUP" '{"tipo":"verbale_aggiudicazione"}' > doc-verbale.json
+curl -sSf "$API/bandi/$BANDO/documenti-emessi/$(jq -r .id doc-verbale.json)" -H "Authorization: Bearer $T3" > verbale.pdf
+[ "$(sha256sum verbale.pdf | cut -d' ' -f1)" = "$(jq -r .sha256 doc-verbale.json)" ]
+# The bidder by ragione sociale and partita IVA in the report's tables (pdftotext: poppler-utils).
+pdftotext -layout verbale.pdf - | grep -m1 "$OE_PIVA"
+pdftotext verbale.pdf - | grep -q "Cartoleria" && echo "verbale: the bidder is named"
+
+step "18. the auditor downloads the auditor's bundle and checks it in another directory, offline"
 curl -sSf "$API/bandi/$BANDO/pacchetto.zip" -H "Authorization: Bearer $T3" -o pacchetto.zip
 mkdir -p "$WORK/verifica" && (cd "$WORK/verifica" && unzip -q ../pacchetto.zip)
 # Every command block of its VERIFY.md, as the auditor would paste them, from the unpacked

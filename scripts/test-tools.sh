@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command-line tools the test suite drives besides PostgreSQL's server (which the harness
 # starts itself): psql and pg_dump (secrecy and tamper tests), openssl (RFC 3161 interop),
-# pdftotext (award report text), python3 with venv (the OCDS validator), and curl and jq with them for the README walkthrough
+# pdftotext, pdftoppm and qpdf (issued documents), python3 with venv (the OCDS validator), and curl and jq with them for the README walkthrough
 # (docs/walkthrough.sh, run by crates/centrale/tests/walkthrough.rs), node and npm (the portal's JavaScript),
 # and then Chromium with the node packages of tests/browser (scripts/browser-tools.sh). Installs the missing ones from Debian when run as root;
 # otherwise says what is missing and lets the tests that can skip do so.
@@ -11,9 +11,13 @@ command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+# The issued documents' structure check (tests/tests/documents.rs: qpdf --check) and their
+# renders to PNG (pdftoppm, in poppler-utils).
+command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
-# The auditor's bundle in the walkthrough (unzip) and the PDFs' structure check (qpdf).
+# The auditor's bundle in the walkthrough (unzip).
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 # The OCDS validator (scripts/ocds-validate.sh, tests/tests/ocds.rs): a venv of python3.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)

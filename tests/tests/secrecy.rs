@@ -104,6 +104,7 @@ fn official_reads(w: &World, bando: &str) -> Vec<String> {
         format!("/api/v1/bandi/{bando}/sigillo"),
         format!("/api/v1/bandi/{bando}/sigillo/quote"),
         format!("/api/v1/bandi/{bando}/verbale.pdf"),
+        format!("/api/v1/bandi/{bando}/documenti-emessi"),
         format!("/api/v1/enti/{e}/audit-events?limit=500"),
         format!("/api/v1/enti/{e}/audit-export"),
         "/api/v1/log/checkpoint".to_string(),

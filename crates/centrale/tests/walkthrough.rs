@@ -27,7 +27,7 @@ fn have(tool: &str) -> bool {
 
 #[test]
 fn the_readme_walkthrough_runs_green_against_the_built_binary() {
-    for tool in ["bash", "curl", "jq", "openssl", "unzip"] {
+    for tool in ["bash", "curl", "jq", "openssl", "unzip", "pdftotext"] {
         assert!(have(tool), "{tool} is needed (scripts/test-tools.sh installs it)");
     }
     let db = journeys::fresh_database();

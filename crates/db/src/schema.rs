@@ -83,6 +83,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Issued documents (migrations/2026-12-05-010000_issued_documents), owned by `documents`.
+    issued_documents (id) {
+        id -> Uuid,
+        bando_id -> Uuid,
+        kind -> Text,
+        scope -> Text,
+        version -> Int4,
+        file_name -> Text,
+        sha256 -> Text,
+        size_bytes -> Int8,
+        content -> Bytea,
+        owner_user_id -> Nullable<Uuid>,
+        issued_by -> Uuid,
+        issued_at -> Timestamptz,
+        leaf_id -> Int8,
+        leaf_hash -> Bytea,
+    }
+}
+
 diesel::joinable!(role_grants -> users (user_id));
 diesel::joinable!(role_grants -> enti (ente_id));
 diesel::joinable!(sessions -> users (user_id));

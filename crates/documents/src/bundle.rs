@@ -43,34 +43,47 @@ pub struct BundleDocument {
     pub details: Option<Value>,
 }
 
-/// THE documents of the bundle. Today: the award report (`verbale::issue`), issued by the export
-/// itself (its audit event and `decision` leaf, exactly as `GET /verbale.pdf`). When issued
-/// documents exist (issue 14 point 2: `documents::issued::issued_for_tender`), this function is
-/// the one place to switch to them: they are issued earlier by an explicit act, so the export
-/// then writes nothing but its own audit event and two exports of the same state are identical.
-fn documents(
-    conn: &mut PgConnection,
-    ctx: &AuditCtx,
-    who: &Principal,
-    bando: Uuid,
-    lotto: Option<Uuid>,
-) -> Result<Vec<BundleDocument>, ProcedureError> {
-    let issued = crate::verbale::issue(conn, ctx, who, bando, lotto)?;
-    // The details of the event just recorded are those of its leaf.
-    let details: Value = db::schema::audit_events::table
-        .filter(db::schema::audit_events::action.eq(crate::verbale::ACTION))
-        .filter(db::schema::audit_events::object_id.eq(bando.to_string()))
-        .filter(db::schema::audit_events::request_id.eq(&ctx.request_id))
-        .order(db::schema::audit_events::id.desc())
-        .select(db::schema::audit_events::details)
-        .first(conn)?;
-    let data = offerte::log::decision_leaf_data(bando, crate::verbale::ACTION, ctx.at, &details);
-    Ok(vec![BundleDocument {
-        file_name: issued.file_name,
-        bytes: issued.pdf,
-        leaf_hash: Some(merkle::leaf_hash(&data)),
-        details: Some(details),
-    }])
+/// The documents of the bundle: every document issued for the tender (each version, by an
+/// explicit act: `documents::issued`), so the export writes nothing but its own audit event and
+/// two exports of the same state are identical. The bidders' receipts are left out as PDF:
+/// each is its bidder's alone, and the bundle carries every receipt's signed lines, token and
+/// proof instead. `details` are those of the issue's audit event, from which its leaf was made.
+fn documents(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<BundleDocument>, ProcedureError> {
+    use crate::issued::Kind;
+    use db::schema::audit_events as ev;
+    let issued = crate::issued::issued_for_tender(conn, bando).map_err(|e| match e {
+        crate::DocumentError::Procedure(p) => p,
+        crate::DocumentError::Database(d) => ProcedureError::Database(d),
+        other => ProcedureError::conflict("bundle_documents", other.to_string()),
+    })?;
+    let issued: Vec<_> = issued.into_iter().filter(|d| d.kind != Kind::Ricevuta).collect();
+    let mut out = Vec::new();
+    for d in &issued {
+        let events: Vec<Value> = ev::table
+            .filter(ev::object_type.eq("bando"))
+            .filter(ev::object_id.eq(bando.to_string()))
+            .filter(ev::action.eq(d.kind.action()))
+            .select(ev::details)
+            .load(conn)?;
+        let details = events.into_iter().find(|e| e["sha256"] == d.sha256.as_str());
+        let leaf_hash = hex::decode(&d.leaf_hash)
+            .ok()
+            .and_then(|h| <Hash>::try_from(h.as_slice()).ok());
+        // Several versions of one document keep their own names.
+        let same_name = issued.iter().filter(|x| x.file_name == d.file_name).count();
+        let file_name = if same_name > 1 {
+            format!("v{}-{}", d.version, d.file_name)
+        } else {
+            d.file_name.clone()
+        };
+        out.push(BundleDocument {
+            file_name,
+            bytes: d.bytes.clone(),
+            leaf_hash,
+            details,
+        });
+    }
+    Ok(out)
 }
 
 /// The tender's OCDS release package (issue 14 point 4), the same JSON as
@@ -296,7 +309,7 @@ pub fn export(
             Some(l) => bstore::lots(conn, bando)?.into_iter().find(|x| x.id == l),
             None => None,
         };
-        let docs = documents(conn, ctx, who, bando, lotto)?;
+        let docs = documents(conn, bando)?;
         // Every leaf of the tender (the documents' too) in the latest checkpoint, so that each
         // proof of the bundle verifies offline now rather than after the next sequencer tick.
         // Only when something is pending: integrating takes the sequencer's lock until the

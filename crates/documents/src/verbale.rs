@@ -1,11 +1,12 @@
 //! The award report (verbale di aggiudicazione): what the procedure decided, read from the
 //! evaluation workflow's public view (`aggiudicazione::procedure::view`), the bids received
-//! (envelope receipts and their log leaves) and the seal's log (checkpoint at closing and at
-//! generation), laid out in Italian as a PDF.
+//! (envelope receipts and their log leaves), the bidders' ragione sociale and partita IVA
+//! (`registry::operatori::public_identities`) and the seal's checkpoint at closing, laid out in
+//! Italian as a PDF with tables (`crate::pdf`).
 //!
-//! [`issue`] authorizes, builds and renders the report, then records its SHA-256 both as an
-//! audit event and as a `decision` leaf of the log (`centrale-decision/v1`, details = the audit
-//! event's details), so anyone can later prove which report was issued.
+//! Deterministic: the document's date is the instant of the latest award act (proposal,
+//! award, efficacy), never the clock, and it names nobody who merely issued it; so issuing it
+//! twice on the same data gives the same bytes (see `crate::issued`).
 
 use std::collections::BTreeMap;
 
@@ -13,17 +14,13 @@ use accounts::{Principal, Role};
 use aggiudicazione::procedure::{self, Procedura, ProcedureError};
 use bando::store as bstore;
 use chrono::{DateTime, Utc};
-use db::audit::{self, AuditCtx, AuditEvent};
+use db::audit::AuditCtx;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::pdf::{self, Block};
-
-/// The audit action (and decision leaf action) of an issued report.
-pub const ACTION: &str = "documenti.verbale_aggiudicazione";
+use crate::pdf::{self, Block, Column, Table};
 
 /// One envelope received (its receipt is keyed by the envelope id).
 #[derive(Debug, Clone)]
@@ -47,6 +44,13 @@ pub struct BidLine {
     pub bid_id: Uuid,
     pub bidder_id: Uuid,
     pub envelopes: Vec<EnvelopeLine>,
+}
+
+/// A bidder as the registry names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bidder {
+    pub ragione_sociale: String,
+    pub partita_iva: String,
 }
 
 /// A checkpoint of the seal's log.
@@ -75,21 +79,13 @@ pub struct Verbale {
     pub anomaly_method: Option<String>,
     pub deadline: Option<DateTime<Utc>>,
     pub bids: Vec<BidLine>,
+    /// Bidder (user id) → ragione sociale and partita IVA.
+    pub bidders: BTreeMap<Uuid, Bidder>,
     pub withdrawn: i64,
     pub procedura: Procedura,
     pub closing: Option<LogPoint>,
-    pub generation: Option<LogPoint>,
-    pub generated_at: DateTime<Utc>,
-    pub generated_by: String,
-}
-
-/// An issued report.
-#[derive(Debug, Clone)]
-pub struct Issued {
-    pub pdf: Vec<u8>,
-    /// Hex SHA-256 of `pdf`.
-    pub sha256: String,
-    pub file_name: String,
+    /// The instant of the latest award act: the document's date.
+    pub act_at: DateTime<Utc>,
 }
 
 fn forbidden<E>(_: E) -> ProcedureError {
@@ -100,6 +96,24 @@ fn forbidden<E>(_: E) -> ProcedureError {
 pub fn authorize(who: &Principal, ente: Uuid) -> Result<(), ProcedureError> {
     who.require_any_in(&[Role::Rup, Role::Auditor, Role::Commission], ente)
         .map_err(forbidden)
+}
+
+/// The ragione sociale and partita IVA of these bidders (user ids), from the registry.
+pub fn identities(conn: &mut PgConnection, ids: &[Uuid]) -> Result<BTreeMap<Uuid, Bidder>, ProcedureError> {
+    let map = registry::operatori::public_identities(conn, ids)
+        .map_err(|e| ProcedureError::conflict("registry_unavailable", e.to_string()))?;
+    Ok(map
+        .into_iter()
+        .map(|(id, (ragione_sociale, partita_iva))| {
+            (
+                id,
+                Bidder {
+                    ragione_sociale,
+                    partita_iva,
+                },
+            )
+        })
+        .collect())
 }
 
 /// Builds the report's data for tender `bando` (or its lot `lotto`), as seen at `ctx.at`.
@@ -120,12 +134,18 @@ pub fn load(
         None => None,
     };
     let procedura = procedure::view(conn, ctx, who, scope)?;
-    if procedura.award.is_none() {
+    let Some(award) = procedura.award.as_ref() else {
         return Err(ProcedureError::conflict(
             "report_before_proposal",
             "Il verbale di aggiudicazione si genera dalla proposta di aggiudicazione in poi",
         ));
-    }
+    };
+    let act_at = [award.proposed_at, award.awarded_at, award.effective_at]
+        .into_iter()
+        .flatten()
+        .max()
+        .or(procedura.evaluation.as_ref().and_then(|e| e.computed_at))
+        .unwrap_or(row.created_at);
     let ente = accounts::enti::find(conn, row.ente_id).map_err(|e| match e {
         accounts::AccountsError::NotFound { what } => ProcedureError::NotFound { what },
         other => ProcedureError::conflict("ente_unavailable", other.to_string()),
@@ -179,40 +199,39 @@ pub fn load(
     }
     // Stable order: first receipt, then bidder id.
     bid_lines.sort_by_key(|b| (b.envelopes.iter().map(|e| e.received_at).min(), b.bidder_id));
+    let mut ids: Vec<Uuid> = bid_lines.iter().map(|b| b.bidder_id).collect();
+    ids.extend(procedura.participants.iter().map(|p| p.bidder_id));
+    ids.sort();
+    ids.dedup();
+    let bidders = identities(conn, &ids)?;
 
-    let point = |conn: &mut PgConnection, size: Option<i64>| -> Result<Option<LogPoint>, ProcedureError> {
-        let mut q = log_checkpoints::table
-            .select((
-                log_checkpoints::tree_size,
-                log_checkpoints::root_hash,
-                log_checkpoints::created_at,
-            ))
-            .order(log_checkpoints::tree_size.desc())
-            .into_boxed();
-        if let Some(s) = size {
-            q = q.filter(log_checkpoints::tree_size.eq(s));
-        }
-        let r: Option<(i64, Vec<u8>, DateTime<Utc>)> = q.first(conn).optional()?;
-        Ok(r.map(|(tree_size, root, at)| LogPoint {
-            tree_size,
-            root_hash: hex::encode(root),
-            at,
-        }))
-    };
     let closure: Option<(i64, DateTime<Utc>)> = seal_closures::table
         .find(bando)
         .select((seal_closures::tree_size, seal_closures::closed_at))
         .first(conn)
         .optional()?;
     let closing = match closure {
-        Some((size, closed_at)) => Some(point(conn, Some(size))?.unwrap_or(LogPoint {
-            tree_size: size,
-            root_hash: String::new(),
-            at: closed_at,
-        })),
+        Some((size, closed_at)) => {
+            let r: Option<(Vec<u8>, DateTime<Utc>)> = log_checkpoints::table
+                .filter(log_checkpoints::tree_size.eq(size))
+                .select((log_checkpoints::root_hash, log_checkpoints::created_at))
+                .first(conn)
+                .optional()?;
+            Some(match r {
+                Some((root, at)) => LogPoint {
+                    tree_size: size,
+                    root_hash: hex::encode(root),
+                    at,
+                },
+                None => LogPoint {
+                    tree_size: size,
+                    root_hash: String::new(),
+                    at: closed_at,
+                },
+            })
+        }
         None => None,
     };
-    let generation = point(conn, None)?;
 
     Ok(Verbale {
         ente: ente.nome,
@@ -229,62 +248,20 @@ pub fn load(
         anomaly_method: row.anomaly_method.clone(),
         deadline: row.submission_deadline,
         bids: bid_lines,
+        bidders,
         withdrawn,
         procedura,
         closing,
-        generation,
-        generated_at: ctx.at,
-        generated_by: who.email.clone(),
+        act_at,
     })
 }
 
-/// Loads, renders and records the report: one audit event and one `decision` leaf whose
-/// details carry the PDF's SHA-256, in one transaction.
-pub fn issue(
-    conn: &mut PgConnection,
-    ctx: &AuditCtx,
-    who: &Principal,
-    bando: Uuid,
-    lotto: Option<Uuid>,
-) -> Result<Issued, ProcedureError> {
-    conn.transaction(|conn| {
-        let v = load(conn, ctx, who, bando, lotto)?;
-        let bytes = render(&v);
-        let sha256 = hex::encode(Sha256::digest(&bytes));
-        let ente_id = bstore::find(conn, bando)?.ente_id;
-        let mut details = serde_json::json!({
-            "document": "verbale_aggiudicazione",
-            "sha256": sha256,
-            "size_bytes": bytes.len(),
-            "generated_by": who.user_id,
-            "log_tree_size": v.generation.as_ref().map(|g| g.tree_size),
-        });
-        if let (Some(l), Some(map)) = (lotto, details.as_object_mut()) {
-            map.insert("lotto_id".into(), serde_json::json!(l));
-        }
-        let data = offerte::log::decision_leaf_data(bando, ACTION, ctx.at, &details);
-        offerte::log::append_leaf(conn, offerte::log::kind::DECISION, Some(bando), &data, ctx.at)?;
-        audit::record(
-            conn,
-            ctx,
-            AuditEvent {
-                action: ACTION,
-                object_type: "bando",
-                object_id: bando.to_string(),
-                ente_id: Some(ente_id),
-                details,
-            },
-        )?;
-        let file_name = match &v.lotto {
-            Some((n, _, _)) => format!("verbale-aggiudicazione-{bando}-lotto-{n}.pdf"),
-            None => format!("verbale-aggiudicazione-{bando}.pdf"),
-        };
-        Ok(Issued {
-            pdf: bytes,
-            sha256,
-            file_name,
-        })
-    })
+/// The file name of the report.
+pub fn file_name(v: &Verbale) -> String {
+    match &v.lotto {
+        Some((n, _, _)) => format!("verbale-aggiudicazione-{}-lotto-{n}.pdf", v.bando_id),
+        None => format!("verbale-aggiudicazione-{}.pdf", v.bando_id),
+    }
 }
 
 /// Europe/Rome, with the zone's abbreviation (CET / CEST).
@@ -424,16 +401,36 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-/// Concorrente labels, numbered in order of first receipt.
-struct Labels(BTreeMap<String, String>);
+/// Bidders by ragione sociale and partita IVA (the id when the registry does not know it).
+pub(crate) struct Labels(BTreeMap<String, Bidder>);
 
 impl Labels {
-    fn of(&self, id: &str) -> String {
-        self.0.get(id).cloned().unwrap_or_else(|| id.to_string())
+    pub(crate) fn new(bidders: &BTreeMap<Uuid, Bidder>) -> Self {
+        Labels(bidders.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
     }
 
-    fn uuid(&self, id: Uuid) -> String {
+    /// `Ragione sociale (P.IVA 01234567890)`.
+    pub(crate) fn of(&self, id: &str) -> String {
+        match self.0.get(id) {
+            Some(b) => format!("{} (P.IVA {})", b.ragione_sociale, b.partita_iva),
+            None => format!("operatore {id}"),
+        }
+    }
+
+    pub(crate) fn uuid(&self, id: Uuid) -> String {
         self.of(&id.to_string())
+    }
+
+    pub(crate) fn name(&self, id: Uuid) -> String {
+        self.0
+            .get(&id.to_string())
+            .map_or_else(|| format!("operatore {id}"), |b| b.ragione_sociale.clone())
+    }
+
+    pub(crate) fn piva(&self, id: Uuid) -> String {
+        self.0
+            .get(&id.to_string())
+            .map_or_else(|| "—".into(), |b| b.partita_iva.clone())
     }
 }
 
@@ -544,32 +541,49 @@ fn anomaly_value(labels: &Labels, key: &str, v: &Value) -> String {
     }
 }
 
-/// The report as PDF bytes: deterministic in `v` (the creation date is `v.generated_at`).
+/// The report as PDF bytes: deterministic in `v` (the creation date is `v.act_at`).
 pub fn render(v: &Verbale) -> Vec<u8> {
-    let title = "Verbale di aggiudicazione";
-    let footer = format!("{} — {} — CIG {}", v.ente, v.oggetto, v.cig.as_deref().unwrap_or("—"));
-    pdf::render(title, &footer, v.generated_at, &blocks(v))
+    let cig = match &v.lotto {
+        Some((n, cig, _)) => format!("{cig} (lotto {n})"),
+        None => v.cig.clone().unwrap_or_else(|| "—".into()),
+    };
+    let meta = pdf::Meta {
+        title: "Verbale di aggiudicazione".into(),
+        cig,
+        footer: format!("{} — {}", v.ente, v.oggetto),
+        author: v.ente.clone(),
+        created: v.act_at,
+    };
+    pdf::render(&meta, &blocks(v))
+}
+
+fn table(columns: Vec<Column>, rows: Vec<Vec<String>>) -> Block {
+    Block::Table(Table { columns, rows })
+}
+
+/// A decimal value of the engine's JSON (string or number), `—` when absent.
+fn num(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.replace('.', ","),
+        Value::Number(n) => n.to_string().replace('.', ","),
+        Value::Null => "—".into(),
+        other => scalar(other),
+    }
 }
 
 /// The report's content, before layout.
 pub fn blocks(v: &Verbale) -> Vec<Block> {
     let p = &v.procedura;
-    let labels = Labels(
-        v.bids
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.bidder_id.to_string(), format!("Concorrente {}", i + 1)))
-            .collect(),
-    );
+    let labels = Labels::new(&v.bidders);
     let mut out = Vec::new();
     let field = |out: &mut Vec<Block>, k: &str, val: String| out.push(Block::Field(k.into(), val));
 
     out.push(Block::Title("Verbale di aggiudicazione".into()));
     out.push(Block::Para(format!(
-        "Documento generato dalla piattaforma il {} da {}. Gli orari sono indicati nel fuso Europe/Rome; \
-         gli importi in euro; i ribassi in percentuale, con i valori esatti memorizzati dal calcolo.",
-        rome(v.generated_at),
-        v.generated_by
+        "Documento della piattaforma alla data dell'ultimo atto di aggiudicazione ({}). Gli orari sono indicati nel \
+         fuso Europe/Rome; gli importi in euro; i ribassi in percentuale, con i valori esatti memorizzati dal calcolo. \
+         I concorrenti sono indicati con ragione sociale e partita IVA come risultano dall'albo.",
+        rome(v.act_at)
     )));
 
     out.push(Block::Heading("1. Dati della gara".into()));
@@ -627,23 +641,36 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
         v.bids.len(),
         v.withdrawn
     )));
+    let mut rows = Vec::new();
     for (i, b) in v.bids.iter().enumerate() {
-        out.push(Block::Field(
-            format!("Concorrente {}", i + 1),
-            format!("operatore {} — offerta {}", b.bidder_id, b.bid_id),
-        ));
-        for e in &b.envelopes {
-            out.push(Block::Item(format!(
-                "Busta {}: ricevuta {}, SHA-256 {}, {} byte, ricevuta il {}, foglia {}",
-                e.kind,
-                e.envelope_id,
-                e.sha256,
-                e.size_bytes,
+        for (j, e) in b.envelopes.iter().enumerate() {
+            let first = j == 0;
+            rows.push(vec![
+                if first { (i + 1).to_string() } else { String::new() },
+                if first { labels.name(b.bidder_id) } else { String::new() },
+                if first { labels.piva(b.bidder_id) } else { String::new() },
+                e.kind.clone(),
+                format!(
+                    "ricevuta {}\nSHA-256 {}\nfoglia {}",
+                    e.envelope_id, e.sha256, e.leaf_hash
+                ),
+                e.size_bytes.to_string(),
                 rome(e.received_at),
-                e.leaf_hash
-            )));
+            ]);
         }
     }
+    out.push(table(
+        vec![
+            Column::right("N.", 0.4),
+            Column::left("Concorrente", 1.9),
+            Column::left("Partita IVA", 1.35),
+            Column::left("Busta", 0.65),
+            Column::left("Ricevuta e impronte", 3.7),
+            Column::right("Byte", 0.7),
+            Column::left("Ricevuta il", 1.3),
+        ],
+        rows,
+    ));
 
     out.push(Block::Heading("3. Ammissioni ed esclusioni".into()));
     let admitted = p.participants.iter().filter(|x| x.status == "admitted").count();
@@ -652,61 +679,170 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
         "Concorrenti esaminati: {}; ammessi: {admitted}; esclusi: {excluded}.",
         p.participants.len()
     )));
+    let order: BTreeMap<Uuid, usize> = v.bids.iter().enumerate().map(|(i, b)| (b.bidder_id, i)).collect();
     let mut parts: Vec<_> = p.participants.iter().collect();
-    parts.sort_by_key(|x| {
-        (
-            labels
-                .0
-                .get(&x.bidder_id.to_string())
-                .map(|l| l.trim_start_matches("Concorrente ").parse::<usize>().unwrap_or(0)),
-            x.bidder_id,
-        )
-    });
-    for x in parts {
-        let mut s = format!("{}: {}", labels.uuid(x.bidder_id), status_label(&x.status));
-        if let Some(ph) = &x.excluded_phase {
-            s.push_str(&format!(" ({})", phase_label(ph)));
-        }
-        if let Some(r) = &x.reason {
-            s.push_str(&format!(" — motivo: {r}"));
-        }
-        if let Some(at) = x.decided_at {
-            s.push_str(&format!(" — deciso il {}", rome(at)));
-        }
-        out.push(Block::Item(s));
-    }
+    parts.sort_by_key(|x| (order.get(&x.bidder_id).copied().unwrap_or(usize::MAX), x.bidder_id));
+    out.push(table(
+        vec![
+            Column::left("Concorrente", 2.2),
+            Column::left("Partita IVA", 1.35),
+            Column::left("Esito", 1.0),
+            Column::left("Fase", 1.4),
+            Column::left("Motivo", 3.0),
+            Column::left("Deciso il", 1.3),
+        ],
+        parts
+            .iter()
+            .map(|x| {
+                vec![
+                    labels.name(x.bidder_id),
+                    labels.piva(x.bidder_id),
+                    status_label(&x.status).to_string(),
+                    x.excluded_phase.as_deref().map(phase_label).unwrap_or("—").to_string(),
+                    x.reason.clone().unwrap_or_else(|| "—".into()),
+                    x.decided_at.map(rome).unwrap_or_else(|| "—".into()),
+                ]
+            })
+            .collect(),
+    ));
     if !p.soccorsi.is_empty() {
         out.push(Block::Para("Soccorso istruttorio (art. 101):".into()));
-        for s in &p.soccorsi {
-            out.push(Block::Item(format!(
-                "{}: richiesta del {} («{}»), termine {}; esito: {}{}",
-                labels.uuid(s.bidder_id),
-                rome(s.requested_at),
-                s.request,
-                rome(s.deadline),
-                s.outcome.as_deref().unwrap_or("in attesa"),
-                s.outcome_reason
-                    .as_deref()
-                    .map(|r| format!(" — {r}"))
-                    .unwrap_or_default()
-            )));
-        }
+        out.push(table(
+            vec![
+                Column::left("Concorrente", 2.0),
+                Column::left("Richiesta", 2.6),
+                Column::left("Del", 1.3),
+                Column::left("Termine", 1.3),
+                Column::left("Esito", 2.0),
+            ],
+            p.soccorsi
+                .iter()
+                .map(|s| {
+                    vec![
+                        labels.uuid(s.bidder_id),
+                        s.request.clone(),
+                        rome(s.requested_at),
+                        rome(s.deadline),
+                        format!(
+                            "{}{}",
+                            s.outcome.as_deref().unwrap_or("in attesa"),
+                            s.outcome_reason
+                                .as_deref()
+                                .map(|r| format!(" — {r}"))
+                                .unwrap_or_default()
+                        ),
+                    ]
+                })
+                .collect(),
+        ));
     }
     if !p.commission.is_empty() {
         out.push(Block::Para("Commissione giudicatrice (art. 93):".into()));
-        for m in &p.commission {
-            out.push(Block::Item(format!(
-                "{}{} — nominato il {}; dichiarazione di assenza di incompatibilità: {}",
-                m.user_id,
-                if m.president { " (presidente)" } else { "" },
-                rome(m.appointed_at),
-                m.declared_at.map(rome).unwrap_or_else(|| "non resa".into())
-            )));
-        }
+        out.push(table(
+            vec![
+                Column::left("Componente", 2.6),
+                Column::left("Ruolo", 1.0),
+                Column::left("Nominato il", 1.4),
+                Column::left("Dichiarazione di assenza di incompatibilità", 2.2),
+            ],
+            p.commission
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.user_id.to_string(),
+                        if m.president {
+                            "presidente".into()
+                        } else {
+                            "componente".into()
+                        },
+                        rome(m.appointed_at),
+                        m.declared_at.map(rome).unwrap_or_else(|| "non resa".into()),
+                    ]
+                })
+                .collect(),
+        ));
     }
 
-    out.push(Block::Heading("4. Calcolo della soglia di anomalia".into()));
     let eval = p.evaluation.as_ref();
+    out.push(Block::Heading("4. Punteggi".into()));
+    let technical = eval
+        .and_then(|e| e.technical.as_ref())
+        .map(|t| t.get("report").unwrap_or(t))
+        .and_then(|r| r.get("offers"))
+        .and_then(Value::as_array);
+    let economic = eval
+        .and_then(|e| e.economic.as_ref())
+        .map(|e| e.get("economic").unwrap_or(e))
+        .and_then(|r| r.get("offers"))
+        .and_then(Value::as_array);
+    if technical.is_none() && economic.is_none() {
+        out.push(Block::Para(
+            "Nessun punteggio: l'aggiudicazione segue il criterio del minor prezzo (ribassi nella graduatoria).".into(),
+        ));
+    }
+    if let Some(offers) = technical {
+        out.push(Block::Para("Offerta tecnica: punteggi per criterio.".into()));
+        let mut rows = Vec::new();
+        for o in offers {
+            let who = o["id"].as_str().map(|i| labels.of(i)).unwrap_or_default();
+            for c in o["criteria"].as_array().into_iter().flatten() {
+                rows.push(vec![
+                    who.clone(),
+                    scalar(&c["criterion"]),
+                    num(&c["average"]),
+                    num(&c["coefficient"]),
+                    num(&c["points"]),
+                ]);
+            }
+            rows.push(vec![
+                who.clone(),
+                "Totale tecnico".into(),
+                String::new(),
+                String::new(),
+                if o["admitted"] == Value::Bool(false) {
+                    "sotto la soglia di sbarramento".into()
+                } else {
+                    num(&o["total"])
+                },
+            ]);
+        }
+        out.push(table(
+            vec![
+                Column::left("Concorrente", 3.0),
+                Column::left("Criterio", 2.0),
+                Column::right("Media", 1.2),
+                Column::right("Coefficiente", 1.2),
+                Column::right("Punti", 1.2),
+            ],
+            rows,
+        ));
+    }
+    if let Some(offers) = economic {
+        out.push(Block::Para("Offerta economica: punteggi.".into()));
+        out.push(table(
+            vec![
+                Column::left("Concorrente", 3.4),
+                Column::right("Valore offerto", 1.4),
+                Column::right("Coefficiente", 1.4),
+                Column::right("Punti", 1.4),
+            ],
+            offers
+                .iter()
+                .map(|o| {
+                    vec![
+                        o["id"].as_str().map(|i| labels.of(i)).unwrap_or_default(),
+                        num(&o["value"]),
+                        num(&o["coefficient"]),
+                        num(&o["points"]),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+
+    out.push(Block::Heading(
+        "5. Calcolo della soglia di anomalia (Allegato II.2)".into(),
+    ));
     match eval {
         None => out.push(Block::Para("Nessuna valutazione economica registrata.".into())),
         Some(e) => {
@@ -729,9 +865,14 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
             }
             match e.anomaly.as_ref().map(|a| a.get("report").unwrap_or(a)) {
                 Some(Value::Object(report)) => {
+                    let mut rows = Vec::new();
                     for (key, label) in ANOMALY_FIELDS {
                         if let Some(val) = report.get(*key).filter(|x| !x.is_null()) {
-                            field(&mut out, label, anomaly_value(&labels, key, val));
+                            rows.push(vec![
+                                (rows.len() + 1).to_string(),
+                                (*label).to_string(),
+                                anomaly_value(&labels, key, val),
+                            ]);
                         }
                     }
                     for (key, val) in report
@@ -739,9 +880,21 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
                         .filter(|(k, _)| !ANOMALY_FIELDS.iter().any(|(f, _)| f == k))
                     {
                         if !val.is_null() {
-                            field(&mut out, key, anomaly_value(&labels, key, val));
+                            rows.push(vec![
+                                (rows.len() + 1).to_string(),
+                                key.clone(),
+                                anomaly_value(&labels, key, val),
+                            ]);
                         }
                     }
+                    out.push(table(
+                        vec![
+                            Column::right("Passo", 0.6),
+                            Column::left("Grandezza", 2.6),
+                            Column::left("Valore", 5.0),
+                        ],
+                        rows,
+                    ));
                 }
                 _ => out.push(Block::Para(
                     "Il calcolo della soglia di anomalia non è stato eseguito per questa procedura.".into(),
@@ -757,58 +910,90 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
         }
     }
 
-    out.push(Block::Heading("5. Graduatoria".into()));
+    out.push(Block::Heading("6. Graduatoria".into()));
     match eval.and_then(|e| e.ranking.as_ref()).and_then(Value::as_array) {
         Some(lines) if !lines.is_empty() => {
+            // Columns: rank, bidder, then every other value the ranking carries, in order.
+            let mut extra: Vec<String> = Vec::new();
             for l in lines {
-                let who = l["bidder_id"].as_str().map(|i| labels.of(i)).unwrap_or_default();
-                let mut s = format!("{}. {who}", scalar(&l["rank"]));
-                if let Some(d) = l.get("discount").filter(|d| !d.is_null()) {
-                    s.push_str(&format!(" — ribasso {}%", scalar(d)));
-                }
                 if let Value::Object(m) = l {
-                    for (k, x) in m.iter().filter(|(k, x)| {
-                        !matches!(k.as_str(), "bidder_id" | "rank" | "discount" | "tie_break") && !x.is_null()
-                    }) {
-                        s.push_str(&format!(
-                            " — {k}: {}",
-                            if x.is_object() || x.is_array() {
-                                x.to_string()
-                            } else {
-                                scalar(x)
-                            }
-                        ));
+                    for (k, x) in m {
+                        if !matches!(k.as_str(), "bidder_id" | "rank" | "tie_break" | "id")
+                            && !x.is_null()
+                            && !extra.contains(k)
+                        {
+                            extra.push(k.clone());
+                        }
                     }
                 }
-                if let Some(t) = l
-                    .get("tie_break")
-                    .filter(|t| !t.is_null() && t.as_str() != Some("none"))
-                {
-                    s.push_str(&format!(" — spareggio: {}", scalar(t)));
-                }
-                out.push(Block::Item(s));
             }
+            let mut cols = vec![
+                Column::right("Pos.", 0.5),
+                Column::left("Concorrente", 2.4),
+                Column::left("Partita IVA", 1.35),
+            ];
+            for k in &extra {
+                cols.push(Column::right(&ranking_label(k), 1.1));
+            }
+            cols.push(Column::left("Spareggio", 1.2));
+            let rows = lines
+                .iter()
+                .map(|l| {
+                    let id = l["bidder_id"].as_str().and_then(|i| i.parse::<Uuid>().ok());
+                    let mut r = vec![
+                        scalar(&l["rank"]),
+                        id.map(|i| labels.name(i)).unwrap_or_default(),
+                        id.map(|i| labels.piva(i)).unwrap_or_default(),
+                    ];
+                    for k in &extra {
+                        r.push(match l.get(k) {
+                            Some(x @ (Value::Object(_) | Value::Array(_))) => x.to_string(),
+                            Some(x) => num(x),
+                            None => "—".into(),
+                        });
+                    }
+                    r.push(match l.get("tie_break") {
+                        Some(t) if !t.is_null() && t.as_str() != Some("none") => scalar(t),
+                        _ => "—".into(),
+                    });
+                    r
+                })
+                .collect();
+            out.push(table(cols, rows));
         }
         _ => out.push(Block::Para("Nessuna graduatoria.".into())),
     }
     if !p.art110.is_empty() {
         out.push(Block::Para("Verifica di congruità (art. 110):".into()));
-        for a in &p.art110 {
-            out.push(Block::Item(format!(
-                "{}: richiesta del {}, termine {}; esito: {}{}",
-                labels.uuid(a.bidder_id),
-                rome(a.requested_at),
-                rome(a.deadline),
-                a.outcome.as_deref().unwrap_or("in attesa"),
-                a.outcome_reason
-                    .as_deref()
-                    .map(|r| format!(" — {r}"))
-                    .unwrap_or_default()
-            )));
-        }
+        out.push(table(
+            vec![
+                Column::left("Concorrente", 2.6),
+                Column::left("Richiesta del", 1.3),
+                Column::left("Termine", 1.3),
+                Column::left("Esito", 2.6),
+            ],
+            p.art110
+                .iter()
+                .map(|a| {
+                    vec![
+                        labels.uuid(a.bidder_id),
+                        rome(a.requested_at),
+                        rome(a.deadline),
+                        format!(
+                            "{}{}",
+                            a.outcome.as_deref().unwrap_or("in attesa"),
+                            a.outcome_reason
+                                .as_deref()
+                                .map(|r| format!(" — {r}"))
+                                .unwrap_or_default()
+                        ),
+                    ]
+                })
+                .collect(),
+        ));
     }
 
-    out.push(Block::Heading("6. Aggiudicazione".into()));
+    out.push(Block::Heading("7. Aggiudicazione".into()));
     if let Some(a) = &p.award {
         field(&mut out, "Esito", outcome_label(&a.outcome).into());
         if let Some(w) = a.winner_id {
@@ -821,13 +1006,9 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
                 })
                 .and_then(|l| l.get("discount"))
                 .filter(|d| !d.is_null())
-                .map(|d| format!(", ribasso offerto {}%", scalar(d)))
+                .map(|d| format!(", ribasso offerto {}%", num(d)))
                 .unwrap_or_default();
-            field(
-                &mut out,
-                "Aggiudicatario",
-                format!("{} (operatore {w}){discount}", labels.uuid(w)),
-            );
+            field(&mut out, "Aggiudicatario", format!("{}{discount}", labels.uuid(w)));
         }
         if let Some(at) = a.proposed_at {
             field(&mut out, "Proposta di aggiudicazione", rome(at));
@@ -854,23 +1035,37 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
     }
     if !p.requirements.is_empty() {
         out.push(Block::Para("Verifica dei requisiti dell'aggiudicatario:".into()));
-        for r in &p.requirements {
-            out.push(Block::Item(format!(
-                "{} — {} — esito: {} ({})",
-                r.requirement,
-                r.evidence,
-                if r.satisfied { "verificato" } else { "non verificato" },
-                rome(r.checked_at)
-            )));
-        }
+        out.push(table(
+            vec![
+                Column::left("Requisito", 2.5),
+                Column::left("Evidenza", 3.0),
+                Column::left("Esito", 1.2),
+                Column::left("Verificato il", 1.3),
+            ],
+            p.requirements
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.requirement.clone(),
+                        r.evidence.clone(),
+                        if r.satisfied {
+                            "verificato".into()
+                        } else {
+                            "non verificato".into()
+                        },
+                        rome(r.checked_at),
+                    ]
+                })
+                .collect(),
+        ));
     }
 
-    out.push(Block::Heading("7. Registro di trasparenza e integrità".into()));
+    out.push(Block::Heading("8. Registro di trasparenza e integrità".into()));
     out.push(Block::Para(
-        "Il registro delle offerte è un albero di Merkle (RFC 6962) con checkpoint firmati. Le dimensioni e le radici \
-         seguenti permettono di verificare, con le prove di inclusione e di coerenza pubbliche, che nulla è stato \
+        "Il registro delle offerte è un albero di Merkle (RFC 6962) con checkpoint firmati. La dimensione e la radice \
+         alla chiusura permettono di verificare, con le prove di inclusione e di coerenza pubbliche, che nulla è stato \
          modificato dopo la scadenza. L'emissione di questo verbale è a sua volta registrata come foglia «decision» \
-         con l'impronta SHA-256 del file. Checkpoint (dimensione dell'albero e hash radice SHA-256):"
+         con l'impronta SHA-256 del file."
             .into(),
     ));
     match &v.closing {
@@ -881,20 +1076,200 @@ pub fn blocks(v: &Verbale) -> Vec<Block> {
         }
         None => field(&mut out, "Alla chiusura", "checkpoint non registrato".into()),
     }
-    match &v.generation {
-        Some(c) => {
-            field(&mut out, "Alla generazione: foglie", c.tree_size.to_string());
-            field(&mut out, "Alla generazione: radice", c.root_hash.clone());
-            field(&mut out, "Alla generazione: firmato il", rome(c.at));
-        }
-        None => field(&mut out, "Alla generazione", "checkpoint non disponibile".into()),
-    }
     out
+}
+
+fn ranking_label(k: &str) -> String {
+    match k {
+        "discount" => "Ribasso %".into(),
+        "price" => "Prezzo".into(),
+        "technical" | "technical_score" => "Punti tecnici".into(),
+        "economic" | "economic_score" => "Punti economici".into(),
+        "total" | "total_score" => "Totale".into(),
+        "points" => "Punti".into(),
+        other => other.replace('_', " "),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use aggiudicazione::procedure::{Award, Evaluation, Participant};
+    use chrono::TimeZone;
+
+    /// A lowest-price award among `n` bidders, as `load` would build it.
+    fn big(n: usize) -> Verbale {
+        let at = Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).single().expect("t");
+        let ids: Vec<Uuid> = (0..n).map(|i| Uuid::from_u128(i as u128 + 1)).collect();
+        let bids = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| BidLine {
+                bid_id: Uuid::from_u128(10_000 + i as u128),
+                bidder_id: *id,
+                envelopes: vec![EnvelopeLine {
+                    kind: "C".into(),
+                    envelope_id: Uuid::from_u128(20_000 + i as u128),
+                    sha256: format!("{:064x}", i),
+                    size_bytes: 512,
+                    received_at: at + chrono::Duration::seconds(i as i64),
+                    leaf_hash: format!("{:064x}", i + 7),
+                }],
+            })
+            .collect();
+        let bidders = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                (
+                    *id,
+                    Bidder {
+                        ragione_sociale: format!("Impresa Łódź-Ősz n. {} S.r.l.", i + 1),
+                        partita_iva: format!("{:011}", i + 1),
+                    },
+                )
+            })
+            .collect();
+        let ranking: Vec<Value> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| serde_json::json!({"bidder_id": id.to_string(), "rank": i + 1, "discount": format!("{}.000", 30 - i % 20), "tie_break": "none"}))
+            .collect();
+        Verbale {
+            ente: "Comune di Milano".into(),
+            ente_codice_fiscale: "01199250158".into(),
+            bando_id: Uuid::from_u128(99),
+            oggetto: "Manutenzione — strade ≥ 3 km".into(),
+            cig: Some("A1B2C3D4E5".into()),
+            lotto: None,
+            contract_type: "works".into(),
+            procedure_type: "aperta".into(),
+            award_criterion: "minor_prezzo".into(),
+            base_amount: Decimal::new(100_000_000, 2),
+            safety_costs: Decimal::new(2_000_000, 2),
+            anomaly_method: Some("A".into()),
+            deadline: Some(at),
+            bids,
+            bidders,
+            withdrawn: 0,
+            procedura: Procedura {
+                bando_id: Uuid::from_u128(99),
+                lotto: None,
+                state: bando::State::Awarded,
+                award_criterion: bando::AwardCriterion::MinorPrezzo,
+                participants: ids
+                    .iter()
+                    .map(|id| Participant {
+                        bidder_id: *id,
+                        status: "admitted".into(),
+                        excluded_phase: None,
+                        reason: None,
+                        decided_by: None,
+                        decided_at: Some(at),
+                    })
+                    .collect(),
+                soccorsi: vec![],
+                commission: vec![],
+                coefficients: vec![],
+                evaluation: Some(Evaluation {
+                    criterion: Some("minor_prezzo".into()),
+                    technical: None,
+                    technical_closed_at: None,
+                    anomaly_applies: Some(true),
+                    anomaly_why: None,
+                    anomaly: Some(
+                        serde_json::json!({"report": {"method": "A", "n_admitted": n, "threshold": "15.7534"}}),
+                    ),
+                    economic: None,
+                    ranking: Some(Value::Array(ranking)),
+                    draw: None,
+                    computed_at: Some(at),
+                }),
+                art110: vec![],
+                award: Some(Award {
+                    outcome: "awarded".into(),
+                    winner_id: ids.first().copied(),
+                    proposed_at: Some(at),
+                    awarded_at: Some(at),
+                    standstill_applies: Some(false),
+                    standstill_why: None,
+                    standstill_end: None,
+                    effective_at: Some(at),
+                    ready_for_contract: true,
+                    contract_ready_from: None,
+                    note: None,
+                }),
+                award_terms: None,
+                requirements: vec![],
+                exclusion_proposals: vec![],
+            },
+            closing: None,
+            act_at: at,
+        }
+    }
+
+    /// Pages of a PDF written by `crate::pdf` (the page tree's `/Count`).
+    fn page_count(pdf: &[u8]) -> usize {
+        let raw = String::from_utf8_lossy(pdf);
+        raw.split("/Count ")
+            .nth(1)
+            .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_two_thousand_bid_award_report_renders_every_bidder_in_its_tables() {
+        let v = big(2000);
+        let blocks = blocks(&v);
+        let tables: Vec<&Table> = blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Table(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        // Bids, admissions, anomaly steps, ranking: every bidder in each bidder table.
+        assert_eq!(tables[0].rows.len(), 2000);
+        assert_eq!(tables[1].rows.len(), 2000);
+        let last = "Impresa Łódź-Ősz n. 2000 S.r.l.";
+        assert!(tables[0].rows.last().is_some_and(|r| r[1] == last));
+        assert!(tables
+            .last()
+            .is_some_and(|t| t.rows.last().is_some_and(|r| r[1] == last)));
+        let pdf = render(&v);
+        assert!(page_count(&pdf) > 100, "{} pages", page_count(&pdf));
+        assert_eq!(render(&v), pdf, "deterministic");
+        // With poppler: the last bidder is there, and every page of the bid table starts
+        // with its header (pages are separated by form feeds).
+        let file = std::env::temp_dir().join(format!("verbale-2000-{}.pdf", std::process::id()));
+        std::fs::write(&file, &pdf).expect("write");
+        if let Ok(out) = std::process::Command::new("pdftotext")
+            .args(["-enc", "UTF-8"])
+            .arg(&file)
+            .arg("-")
+            .output()
+        {
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            // Cells wrap: compare with whitespace collapsed.
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(flat.contains(last), "the last bidder is printed");
+            let n = page_count(&pdf);
+            assert!(text.contains(&format!("Pagina {n} di {n}")));
+            let with_rows = text
+                .split('\u{c}')
+                .filter(|p| p.contains("Łódź-Ősz") && p.contains("ricevuta"))
+                .count();
+            let headers = text.matches("Ricevuta e impronte").count();
+            assert!(with_rows > 10, "the bid table spans many pages ({with_rows})");
+            assert!(
+                headers >= with_rows,
+                "each of its pages repeats the header ({headers} < {with_rows})"
+            );
+        }
+        let _ = std::fs::remove_file(&file);
+    }
 
     #[test]
     fn euro_groups_thousands_italian_style() {

@@ -398,6 +398,14 @@ fn a_lowest_price_tender_with_five_bidders_goes_from_the_opening_to_an_effective
     }
     assert_eq!(page.text.matches("class=\"recapito").count(), comms.len());
     assert!(page.contains(&format!("/api/v1/bandi/{bando}/verbale.pdf")));
+    // The link downloads the issued report: nothing before the RUP issues it with the page's
+    // form (GETs never issue); the double click issues once.
+    let pdf = b.api("GET", &format!("/api/v1/bandi/{bando}/verbale.pdf"), None, None);
+    assert_eq!(pdf.status, 409);
+    let first = post(&b, &format!("{}/verbale", evaluation(&bando)), &csrf, &[]);
+    let second = post(&b, &format!("{}/verbale", evaluation(&bando)), &csrf, &[]);
+    assert_eq!((first.status, second.status), (303, 303), "{}", second.text);
+    assert_eq!(count_events(&w, "documenti.verbale_aggiudicazione", None), 1);
     let pdf = b.api("GET", &format!("/api/v1/bandi/{bando}/verbale.pdf"), None, None);
     assert_eq!(pdf.status, 200);
     let access = w.rup.get(&format!("/api/v1/bandi/{bando}/accesso-atti")).expect(200);

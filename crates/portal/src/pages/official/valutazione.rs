@@ -47,7 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(exclusion_form)
         .service(requirement_form)
         .service(proposal_form)
-        .service(award_form);
+        .service(award_form)
+        .service(report_form);
 }
 
 /// A form of this page, under its path.
@@ -712,6 +713,7 @@ fn done_message(code: &str) -> Option<&'static str> {
         "esclusione" => "Decisione sulla proposta di esclusione registrata.",
         "requisito" => "Verifica del requisito registrata.",
         "proposta" => "Proposta di aggiudicazione registrata.",
+        "verbale" => "Verbale di aggiudicazione emesso: la sua impronta SHA-256 è nel registro pubblico.",
         "aggiudicazione" => "Aggiudicazione disposta: le comunicazioni dell'art. 90 sono in invio.",
         _ => return None,
     })
@@ -1144,6 +1146,42 @@ async fn award_form(
         "aggiudicazione",
         &["already_awarded"],
         award::award,
+    )
+    .await
+}
+
+/// Issues the award report (`documents::issued::issue`, the API's `POST .../documenti-emessi`):
+/// the same data issues once, so a second click finds the document already issued.
+#[post("/ente/bandi/{id}/valutazione/verbale")]
+async fn report_form(
+    state: web::Data<api::AppState>,
+    rid: api::request_id::RequestId,
+    visitor: Visitor,
+    id: web::Path<Uuid>,
+    form: web::Form<PlainForm>,
+) -> Result<HttpResponse, PortalError> {
+    let id = id.into_inner();
+    act(
+        state,
+        rid,
+        visitor,
+        id,
+        &form.csrf,
+        "verbale",
+        &[],
+        move |conn, ctx, who, _| {
+            let req = documents::issued::IssueRequest {
+                kind: documents::issued::Kind::VerbaleAggiudicazione,
+                lotto: None,
+                busta: None,
+            };
+            documents::issued::issue(conn, ctx, who, id, &req).map_err(|e| match e {
+                documents::DocumentError::Procedure(p) => p,
+                documents::DocumentError::Forbidden => ProcedureError::Forbidden,
+                documents::DocumentError::Conflict { code, message } => ProcedureError::conflict(code, message),
+                other => ProcedureError::conflict("document_unavailable", other.to_string()),
+            })
+        },
     )
     .await
 }
