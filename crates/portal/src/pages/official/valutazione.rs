@@ -1158,21 +1158,24 @@ async fn report_form(
     rid: api::request_id::RequestId,
     visitor: Visitor,
     id: web::Path<Uuid>,
+    lot: web::Query<LotParam>,
     form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PortalError> {
     let id = id.into_inner();
+    let lotto = lot.lotto;
     act(
         state,
         rid,
         visitor,
         id,
+        lotto,
         &form.csrf,
         "verbale",
         &[],
         move |conn, ctx, who, _| {
             let req = documents::issued::IssueRequest {
                 kind: documents::issued::Kind::VerbaleAggiudicazione,
-                lotto: None,
+                lotto,
                 busta: None,
             };
             documents::issued::issue(conn, ctx, who, id, &req).map_err(|e| match e {
