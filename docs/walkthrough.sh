@@ -287,8 +287,9 @@ call POST /bandi/$BANDO/documenti-emessi "$RUP" '{"tipo":"verbale_aggiudicazione
 curl -sSf "$API/bandi/$BANDO/documenti-emessi/$(jq -r .id doc-verbale.json)" -H "Authorization: Bearer $T3" > verbale.pdf
 [ "$(sha256sum verbale.pdf | cut -d' ' -f1)" = "$(jq -r .sha256 doc-verbale.json)" ]
 # The bidder by ragione sociale and partita IVA in the report's tables (pdftotext: poppler-utils).
-pdftotext -layout verbale.pdf - | grep -m1 "$OE_PIVA"
-pdftotext verbale.pdf - | grep -q "Cartoleria" && echo "verbale: the bidder is named"
+pdftotext -layout verbale.pdf verbale.txt
+grep -m1 "$OE_PIVA" verbale.txt
+grep -q "Cartoleria" verbale.txt && echo "verbale: the bidder is named"
 
 step "18. the auditor downloads the auditor's bundle and checks it in another directory, offline"
 curl -sSf "$API/bandi/$BANDO/pacchetto.zip" -H "Authorization: Bearer $T3" -o pacchetto.zip
@@ -297,7 +298,8 @@ mkdir -p "$WORK/verifica" && (cd "$WORK/verifica" && unzip -q ../pacchetto.zip)
 # directory with nothing but the files and the `centrale` binary.
 awk '/^```(sh|bash|shell)$/{on=1; next} /^```$/{on=0} on' "$WORK/verifica/VERIFY.md" > verifica.sh
 # They call `centrale`: a shim on the PATH for however this run runs it.
-SHIM=("${CENTRALE_CMD[@]}"); SHIM[0]=$(command -v "${SHIM[0]}")
+# (`type -P`: the file on the PATH, not this script's function of the same name.)
+SHIM=("${CENTRALE_CMD[@]}"); SHIM[0]=$(type -P "${SHIM[0]}")
 mkdir -p "$WORK/bin" && printf '#!/usr/bin/env bash\nexec %s "$@"\n' "$(printf '%q ' "${SHIM[@]}")" > "$WORK/bin/centrale"
 chmod +x "$WORK/bin/centrale"
 (cd "$WORK/verifica" && env -u DATABASE_URL PATH="$WORK/bin:$PATH" bash -euo pipefail "$WORK/verifica.sh") > verifica.log
