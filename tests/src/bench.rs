@@ -40,6 +40,8 @@ pub struct Sizes {
     pub anchor_seconds: u64,
     /// Offers of the anomaly computation.
     pub anomaly_offers: usize,
+    /// Bidders of the award report.
+    pub report_bids: usize,
 }
 
 impl Sizes {
@@ -54,6 +56,7 @@ impl Sizes {
             read_seconds: 10,
             anchor_seconds: 10,
             anomaly_offers: 10_000,
+            report_bids: 2_000,
         }
     }
 
@@ -68,6 +71,7 @@ impl Sizes {
             read_seconds: 1,
             anchor_seconds: 1,
             anomaly_offers: 200,
+            report_bids: 50,
         }
     }
 }
@@ -83,7 +87,7 @@ pub fn run(s: &Sizes) -> Value {
         "reads": reads(s),
         "award": award(s),
         "big_envelope": Value::Null,
-        "report": Value::Null,
+        "report": report(s),
         "scale_out": Value::Null,
     })
 }
@@ -501,5 +505,24 @@ pub fn award(s: &Sizes) -> Value {
         "anomaly_offers": s.anomaly_offers,
         "oepv_1000_ms": Value::Null,
         "api_call_ms": Value::Null,
+    })
+}
+
+/// Scenario 4 (the award report): the PDF of an award among `report_bids` bidders, tables of
+/// every bidder across pages (`documents::verbale::sample`), rendered in memory (mean of 3).
+/// The auditor's bundle of such a tender is still to come.
+pub fn report(s: &Sizes) -> Value {
+    let v = documents::verbale::sample(s.report_bids);
+    let rounds = 3;
+    let t0 = Instant::now();
+    let mut size = 0;
+    for _ in 0..rounds {
+        size = documents::verbale::render(&v).len();
+    }
+    json!({
+        "pdf_2000_ms": round(t0.elapsed().as_secs_f64() * 1e3 / f64::from(rounds), 1),
+        "report_bids": s.report_bids,
+        "pdf_bytes": size,
+        "bundle_2000_ms": Value::Null,
     })
 }

@@ -32,4 +32,9 @@ fn the_benchmark_scenarios_run_and_every_receipt_of_the_rush_verifies() {
     assert_eq!(reads["errors"].as_u64(), Some(0), "{reads}");
     assert!(reads["anchor_rps"].as_f64().is_some_and(|x| x > 0.0));
     assert!(r["award"]["anomaly_10000_ms"].as_f64().is_some());
+    assert!(
+        r["report"]["pdf_bytes"].as_u64().is_some_and(|b| b > 0),
+        "{}",
+        r["report"]
+    );
 }

@@ -1091,123 +1091,123 @@ fn ranking_label(k: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
+/// A lowest-price award among `n` bidders, as [`load`] would build it, with names outside
+/// Windows-1252: the 2,000-bid test below and `make bench` (issue 14 point 6: the report of a
+/// big tender renders with its tables intact; its time is the benchmark's, `journeys::bench`).
+pub fn sample(n: usize) -> Verbale {
     use aggiudicazione::procedure::{Award, Evaluation, Participant};
     use chrono::TimeZone;
 
-    /// A lowest-price award among `n` bidders, as `load` would build it.
-    fn big(n: usize) -> Verbale {
-        let at = Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).single().expect("t");
-        let ids: Vec<Uuid> = (0..n).map(|i| Uuid::from_u128(i as u128 + 1)).collect();
-        let bids = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| BidLine {
-                bid_id: Uuid::from_u128(10_000 + i as u128),
-                bidder_id: *id,
-                envelopes: vec![EnvelopeLine {
-                    kind: "C".into(),
-                    envelope_id: Uuid::from_u128(20_000 + i as u128),
-                    sha256: format!("{:064x}", i),
-                    size_bytes: 512,
-                    received_at: at + chrono::Duration::seconds(i as i64),
-                    leaf_hash: format!("{:064x}", i + 7),
-                }],
-            })
-            .collect();
-        let bidders = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                (
-                    *id,
-                    Bidder {
-                        ragione_sociale: format!("Impresa Łódź-Ősz n. {} S.r.l.", i + 1),
-                        partita_iva: format!("{:011}", i + 1),
-                    },
-                )
-            })
-            .collect();
-        let ranking: Vec<Value> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| serde_json::json!({"bidder_id": id.to_string(), "rank": i + 1, "discount": format!("{}.000", 30 - i % 20), "tie_break": "none"}))
-            .collect();
-        Verbale {
-            ente: "Comune di Milano".into(),
-            ente_codice_fiscale: "01199250158".into(),
+    let at = Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).single().expect("t");
+    let ids: Vec<Uuid> = (0..n).map(|i| Uuid::from_u128(i as u128 + 1)).collect();
+    let bids = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| BidLine {
+            bid_id: Uuid::from_u128(10_000 + i as u128),
+            bidder_id: *id,
+            envelopes: vec![EnvelopeLine {
+                kind: "C".into(),
+                envelope_id: Uuid::from_u128(20_000 + i as u128),
+                sha256: format!("{:064x}", i),
+                size_bytes: 512,
+                received_at: at + chrono::Duration::seconds(i as i64),
+                leaf_hash: format!("{:064x}", i + 7),
+            }],
+        })
+        .collect();
+    let bidders = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            (
+                *id,
+                Bidder {
+                    ragione_sociale: format!("Impresa Łódź-Ősz n. {} S.r.l.", i + 1),
+                    partita_iva: format!("{:011}", i + 1),
+                },
+            )
+        })
+        .collect();
+    let ranking: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| serde_json::json!({"bidder_id": id.to_string(), "rank": i + 1, "discount": format!("{}.000", 30 - i % 20), "tie_break": "none"}))
+        .collect();
+    Verbale {
+        ente: "Comune di Milano".into(),
+        ente_codice_fiscale: "01199250158".into(),
+        bando_id: Uuid::from_u128(99),
+        oggetto: "Manutenzione — strade ≥ 3 km".into(),
+        cig: Some("A1B2C3D4E5".into()),
+        lotto: None,
+        contract_type: "works".into(),
+        procedure_type: "aperta".into(),
+        award_criterion: "minor_prezzo".into(),
+        base_amount: Decimal::new(100_000_000, 2),
+        safety_costs: Decimal::new(2_000_000, 2),
+        anomaly_method: Some("A".into()),
+        deadline: Some(at),
+        bids,
+        bidders,
+        withdrawn: 0,
+        procedura: Procedura {
             bando_id: Uuid::from_u128(99),
-            oggetto: "Manutenzione — strade ≥ 3 km".into(),
-            cig: Some("A1B2C3D4E5".into()),
             lotto: None,
-            contract_type: "works".into(),
-            procedure_type: "aperta".into(),
-            award_criterion: "minor_prezzo".into(),
-            base_amount: Decimal::new(100_000_000, 2),
-            safety_costs: Decimal::new(2_000_000, 2),
-            anomaly_method: Some("A".into()),
-            deadline: Some(at),
-            bids,
-            bidders,
-            withdrawn: 0,
-            procedura: Procedura {
-                bando_id: Uuid::from_u128(99),
-                lotto: None,
-                state: bando::State::Awarded,
-                award_criterion: bando::AwardCriterion::MinorPrezzo,
-                participants: ids
-                    .iter()
-                    .map(|id| Participant {
-                        bidder_id: *id,
-                        status: "admitted".into(),
-                        excluded_phase: None,
-                        reason: None,
-                        decided_by: None,
-                        decided_at: Some(at),
-                    })
-                    .collect(),
-                soccorsi: vec![],
-                commission: vec![],
-                coefficients: vec![],
-                evaluation: Some(Evaluation {
-                    criterion: Some("minor_prezzo".into()),
-                    technical: None,
-                    technical_closed_at: None,
-                    anomaly_applies: Some(true),
-                    anomaly_why: None,
-                    anomaly: Some(
-                        serde_json::json!({"report": {"method": "A", "n_admitted": n, "threshold": "15.7534"}}),
-                    ),
-                    economic: None,
-                    ranking: Some(Value::Array(ranking)),
-                    draw: None,
-                    computed_at: Some(at),
-                }),
-                art110: vec![],
-                award: Some(Award {
-                    outcome: "awarded".into(),
-                    winner_id: ids.first().copied(),
-                    proposed_at: Some(at),
-                    awarded_at: Some(at),
-                    standstill_applies: Some(false),
-                    standstill_why: None,
-                    standstill_end: None,
-                    effective_at: Some(at),
-                    ready_for_contract: true,
-                    contract_ready_from: None,
-                    note: None,
-                }),
-                award_terms: None,
-                requirements: vec![],
-                exclusion_proposals: vec![],
-            },
-            closing: None,
-            act_at: at,
-        }
+            state: bando::State::Awarded,
+            award_criterion: bando::AwardCriterion::MinorPrezzo,
+            participants: ids
+                .iter()
+                .map(|id| Participant {
+                    bidder_id: *id,
+                    status: "admitted".into(),
+                    excluded_phase: None,
+                    reason: None,
+                    decided_by: None,
+                    decided_at: Some(at),
+                })
+                .collect(),
+            soccorsi: vec![],
+            commission: vec![],
+            coefficients: vec![],
+            evaluation: Some(Evaluation {
+                criterion: Some("minor_prezzo".into()),
+                technical: None,
+                technical_closed_at: None,
+                anomaly_applies: Some(true),
+                anomaly_why: None,
+                anomaly: Some(serde_json::json!({"report": {"method": "A", "n_admitted": n, "threshold": "15.7534"}})),
+                economic: None,
+                ranking: Some(Value::Array(ranking)),
+                draw: None,
+                computed_at: Some(at),
+            }),
+            art110: vec![],
+            award: Some(Award {
+                outcome: "awarded".into(),
+                winner_id: ids.first().copied(),
+                proposed_at: Some(at),
+                awarded_at: Some(at),
+                standstill_applies: Some(false),
+                standstill_why: None,
+                standstill_end: None,
+                effective_at: Some(at),
+                ready_for_contract: true,
+                contract_ready_from: None,
+                note: None,
+            }),
+            award_terms: None,
+            requirements: vec![],
+            exclusion_proposals: vec![],
+        },
+        closing: None,
+        act_at: at,
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     /// Pages of a PDF written by `crate::pdf` (the page tree's `/Count`).
     fn page_count(pdf: &[u8]) -> usize {
@@ -1221,7 +1221,7 @@ mod tests {
 
     #[test]
     fn a_two_thousand_bid_award_report_renders_every_bidder_in_its_tables() {
-        let v = big(2000);
+        let v = sample(2000);
         let blocks = blocks(&v);
         let tables: Vec<&Table> = blocks
             .iter()
