@@ -9,6 +9,9 @@ set -u
 missing=()
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
+# pgbench, the anchor of `make bench`'s rush and of its smoke test (tests/tests/bench_smoke.rs):
+# Debian's wrapper comes with the client, the binary with the server the harness installs.
+command -v pgbench >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 # The issued documents' structure check (tests/tests/documents.rs: qpdf --check) and their
