@@ -121,6 +121,7 @@ fn stalled_uploads_hold_no_connection_end_in_408_and_leave_no_bid_while_others_s
         idle_timeout: Duration::from_secs(3),
         max_duration: Duration::from_secs(6),
         max_concurrent: 8,
+        slot_wait: Duration::from_millis(300),
         retry_after_seconds: 7,
     };
     let (w, uploads) = world_with(limits, |_| {});
@@ -173,7 +174,8 @@ fn stalled_uploads_hold_no_connection_end_in_408_and_leave_no_bid_while_others_s
     );
     assert_eq!(uploads.free_slots(), 8 - stalled - 1, "still hanging");
 
-    // A full staging pool refuses at once, with Retry-After, and keeps nothing.
+    // A full staging pool makes the next upload wait for a slot, up to `slot_wait`, then
+    // refuses it with Retry-After, and keeps nothing.
     let mut fillers = Vec::new();
     for _ in 0..uploads.free_slots() {
         fillers.push(slow_upload(
@@ -184,6 +186,7 @@ fn stalled_uploads_hold_no_connection_end_in_408_and_leave_no_bid_while_others_s
         ));
     }
     wait_until("the pool is full", || uploads.free_slots() == 0);
+    let asked = Instant::now();
     let refused = ureq::post(&format!("{}{}", w.app.base_url, buste(&bando, "A")))
         .set("Authorization", &format!("Bearer {}", token(&honest)))
         .set("Content-Type", "application/octet-stream")
@@ -197,6 +200,10 @@ fn stalled_uploads_hold_no_connection_end_in_408_and_leave_no_bid_while_others_s
         }
         other => panic!("expected 503 upload_slots_full, got {other:?}"),
     }
+    assert!(
+        asked.elapsed() >= Duration::from_millis(300),
+        "it waited for a slot first"
+    );
     assert_eq!(envelopes(&honest, &bando).len(), 2, "nothing changed");
 
     // The stalled ones end with 408 (or a closed connection), after the idle timeout.
@@ -310,4 +317,46 @@ fn quotas_of_bytes_and_replacements_count_superseded_envelopes_withdrawals_and_d
     assert_eq!(statuses, [201, 429]);
     assert_eq!(envelopes(&double, &bando).len(), 3);
     wait_until("no staging file is left", || staging_files(&w) == 0);
+}
+
+/// At a deadline rush the staging pool is full for moments at a time: an upload that finds it
+/// full waits for the next free slot (in turn, holding no thread and no connection) instead of
+/// being told to come back later (issue 15), and is accepted once a slot frees up.
+#[test]
+fn an_upload_finding_the_pool_full_waits_for_the_next_free_slot_and_is_accepted() {
+    let limits = UploadLimits {
+        idle_timeout: Duration::from_secs(2),
+        max_duration: Duration::from_secs(60),
+        max_concurrent: 1,
+        slot_wait: Duration::from_secs(20),
+        retry_after_seconds: 5,
+    };
+    let (w, uploads) = world_with(limits, |_| {});
+    let bando = tender(
+        &w,
+        works_tender_body(&w.ente, [&w.rup_id, &w.custode], "Lavori di via Verdi", 1_130_002),
+    );
+    supplier(&w.app, "fermo@imprese.it");
+    supplier(&w.app, "paziente@imprese.it");
+    let stalled = w.login("fermo@imprese.it");
+    let patient = w.login("paziente@imprese.it");
+    // The one slot is taken by an upload that stalls: cut after the idle timeout (2 s).
+    let hanging = slow_upload(
+        &w.app.base_url,
+        &stalled.token.clone().expect("token"),
+        &buste(&bando, "A"),
+        None,
+    );
+    wait_until("the pool is full", || uploads.free_slots() == 0);
+    let asked = Instant::now();
+    submit(&patient, &bando, "A", b"domanda in coda");
+    assert!(
+        asked.elapsed() >= Duration::from_millis(1500),
+        "it was served after the stalled upload let go of the slot, not beside it"
+    );
+    let (status, _) = hanging.join().expect("stalled upload");
+    assert!(matches!(status, Some(408) | None), "{status:?}");
+    assert_eq!(envelopes(&patient, &bando).len(), 1);
+    assert!(envelopes(&stalled, &bando).is_empty());
+    wait_until("the slot is free again", || uploads.free_slots() == 1);
 }

@@ -1134,6 +1134,49 @@ fn on_an_open_procedure_only_suppliers_qualified_in_the_albo_with_valid_document
     submit(&w.app, &durc.client, &bando, "C", b"{}");
 }
 
+/// A holder of SOA categories must also keep its SOA attestation valid (as the albo counts
+/// its documents): the submission checks the same mandatory documents as the albo's page,
+/// through the lean standing it reads twice per envelope (issue 15).
+#[test]
+fn an_soa_holder_whose_attestation_has_expired_is_refused_like_the_albo_says() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let mut b = qualified(&w, "gare@soa.it");
+    let op = b.operatore.clone().expect("operatore");
+    b.client
+        .post_raw(
+            &format!(
+                "/api/v1/registry/operatori/{op}/documenti?tipo=soa_attestazione&nome_file=soa.pdf&scadenza=2026-05-10"
+            ),
+            "application/pdf",
+            b"attestazione SOA",
+        )
+        .expect(201);
+    b.client
+        .put(
+            &format!("/api/v1/registry/operatori/{op}/categorie"),
+            &json!({ "soa": [{ "categoria": "OG1", "classifica": "II" }] }),
+        )
+        .expect(200);
+    submit(&w.app, &b.client, &bando, "A", b"attestazione valida");
+    w.app
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 5, 10, 22, 0, 0).single().expect("instant"));
+    b.relogin(&w);
+    let albo = b.client.get(&format!("/api/v1/registry/operatori/{op}")).expect(200);
+    assert_eq!(albo["documents_status"], "expired", "{albo}");
+    let u = send(&w.app, &b.client, &bando, "B", "server", &b"{}"[..]);
+    assert_eq!(
+        (u.status, u.body["code"].as_str()),
+        (403, Some("supplier_documents_expired")),
+        "{}",
+        u.body
+    );
+    let detail = u.body["detail"].as_str().expect("detail");
+    assert!(detail.contains("SOA") && detail.contains("10/05/2026"), "{detail}");
+}
+
 #[test]
 fn on_a_procedure_by_invitation_the_invitation_list_decides() {
     let w = world();
@@ -1378,4 +1421,89 @@ fn pg_dump(app: &TestApp) -> String {
         }
     }
     panic!("pg_dump did not run");
+}
+
+/// The receipt a submission answers with is built from what its transaction wrote, without
+/// reading it back (issue 15): it must be, field for field, the receipt stored (as the bid's
+/// page reads it), for a first envelope and for a replacement alike, and the stored lines
+/// must verify as the answered ones do.
+#[test]
+fn the_receipt_answered_at_submission_is_the_receipt_stored() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let (c, _) = supplier(&w, "gare@ricevuta.it");
+    let first = submit(&w.app, &c, &bando, "A", b"prima versione");
+    let second = submit(&w.app, &c, &bando, "A", b"seconda versione");
+    let stored = c.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    let envelopes = stored[0]["envelopes"].as_array().expect("envelopes");
+    assert_eq!(envelopes.len(), 2, "{stored}");
+    // The sequencer may have integrated the leaf since: its index is the stored side's news.
+    let find = |id: &Value| {
+        let mut e = envelopes
+            .iter()
+            .find(|e| e["envelope_id"] == *id)
+            .cloned()
+            .expect("stored envelope");
+        e["leaf_index"] = Value::Null;
+        e
+    };
+    let mut first_stored = find(&first["envelope_id"]);
+    // Replaced afterwards: the other field that moved since it was answered.
+    assert!(first_stored["superseded_at"].is_string(), "{first_stored}");
+    first_stored["superseded_at"] = Value::Null;
+    assert_eq!(first, first_stored);
+    assert_eq!(second, find(&second["envelope_id"]));
+    assert!(
+        second["integrate_by"].is_string() && second["leaf_index"].is_null(),
+        "{second}"
+    );
+}
+
+/// The closing of a tender waits for every submission still committing (they hold the tender's
+/// submission lock shared; the closing takes it exclusively), so an envelope acknowledged
+/// before the deadline is never left out of the closed log. An insider's `psql` holds the lock
+/// as a slow commit would: the scheduler, past the deadline, must not close until it lets go.
+#[test]
+fn the_closing_waits_for_a_submission_still_committing() {
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let (c, _) = supplier(&w, "gare@lenta.it");
+    submit(&w.app, &c, &bando, "A", b"prima del termine");
+    let db = w.app.db_url.clone();
+    let lock = format!("centrale-seal-submission:{bando}");
+    let holder = std::thread::spawn(move || {
+        journeys::psql(
+            &db,
+            &format!(
+                "BEGIN; SELECT pg_advisory_xact_lock_shared(hashtextextended('{lock}', 0)); \
+                 SELECT pg_sleep(4); COMMIT;"
+            ),
+        )
+    });
+    // Until the holder has the lock, the closing could still win: wait for it to be granted.
+    let t0 = Instant::now();
+    while w
+        .app
+        .psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        == "0"
+    {
+        assert!(t0.elapsed() < Duration::from_secs(10), "the lock was never taken");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    w.app.clock.set(deadline() + Span::seconds(1));
+    std::thread::sleep(Duration::from_millis(1500));
+    let closed = |w: &World| {
+        w.app.psql(&format!(
+            "SELECT count(*) FROM seal_closures WHERE bando_id = '{bando}'"
+        ))
+    };
+    assert_eq!(closed(&w), "0", "the tender closed while a submission held its lock");
+    holder.join().expect("psql");
+    let t0 = Instant::now();
+    while closed(&w) != "1" {
+        assert!(t0.elapsed() < Duration::from_secs(30), "the tender never closed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -4,16 +4,17 @@
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use db::audit::{self, AuditCtx, AuditEvent};
-use db::schema::{sessions, users};
+use db::schema::{role_grants, sessions, users};
 use diesel::prelude::*;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::principal::Grant;
 use crate::throttle::{self, Policy};
-use crate::users::{active_grants, UserRow};
-use crate::{password, AccountsError, Principal, UserKind};
+use crate::users::UserRow;
+use crate::{password, AccountsError, Principal, Role, UserKind};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -310,22 +311,42 @@ pub(crate) fn end_all(
 
 /// Resolves a bearer token to its principal at `now`; expired and revoked tokens fail.
 pub fn authenticate(conn: &mut PgConnection, token: &str, now: DateTime<Utc>) -> Result<Principal, AccountsError> {
-    let found: Option<(Uuid, String, String, bool)> = sessions::table
+    // One statement with the active grants joined in (a row per grant, one without any): every
+    // authenticated request asks, so the second query it used to take counted (issue 15).
+    let rows: Vec<(Uuid, String, String, bool, Option<String>, Option<Uuid>)> = sessions::table
         .inner_join(users::table)
+        .left_join(
+            role_grants::table.on(role_grants::user_id
+                .eq(users::id)
+                .and(role_grants::revoked_at.is_null())),
+        )
         .filter(sessions::token_sha256.eq(digest(token)))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
-        .select((users::id, users::email, users::kind, users::active))
-        .first(conn)
-        .optional()?;
-    let Some((user_id, email, kind, true)) = found else {
+        .order((role_grants::role.asc(), role_grants::ente_id.asc()))
+        .select((
+            users::id,
+            users::email,
+            users::kind,
+            users::active,
+            role_grants::role.nullable(),
+            role_grants::ente_id.nullable(),
+        ))
+        .load(conn)?;
+    let Some((user_id, email, kind, true, _, _)) = rows.first().cloned() else {
         return Err(AccountsError::Unauthenticated);
     };
     Ok(Principal {
         user_id,
         email,
         kind: UserKind::parse(&kind).unwrap_or(UserKind::Supplier),
-        grants: active_grants(conn, user_id)?,
+        grants: rows
+            .into_iter()
+            .filter_map(|(.., role, ente_id)| {
+                let role = Role::parse(&role?)?;
+                Some(Grant { role, ente_id })
+            })
+            .collect(),
     })
 }
 

@@ -68,8 +68,10 @@ pub struct Uploads {
     pub idle_timeout_seconds: u64,
     /// Longest an upload may take, whatever its pace (408 `upload_timeout`).
     pub max_duration_seconds: u64,
-    /// Uploads streaming at the same time; the next gets 503 `upload_slots_full`.
+    /// Uploads in flight at the same time; the next waits for a slot, up to `slot_wait_ms`,
+    /// then gets 503 `upload_slots_full`.
     pub max_concurrent: usize,
+    pub slot_wait_ms: u64,
     /// The `Retry-After` of that 503, in seconds.
     pub retry_after_seconds: u32,
     /// Per bidder per tender: bytes over all its envelopes, superseded ones included (413).
@@ -90,6 +92,7 @@ impl Uploads {
             idle_timeout: std::time::Duration::from_secs(self.idle_timeout_seconds),
             max_duration: std::time::Duration::from_secs(self.max_duration_seconds),
             max_concurrent: self.max_concurrent,
+            slot_wait: std::time::Duration::from_millis(self.slot_wait_ms),
             retry_after_seconds: self.retry_after_seconds,
         }
     }

@@ -5,8 +5,11 @@
 //!
 //! - the body is read with an idle timeout per chunk and a total time limit (408
 //!   `upload_timeout`; the staging file is deleted, nothing is recorded);
-//! - at most `max_concurrent` uploads stream at once, each holding a blocking thread and a
-//!   staging file: the next one gets 503 `upload_slots_full` with `Retry-After` at once;
+//! - at most `max_concurrent` uploads are in flight at once (streaming, then committing), each
+//!   holding a staging file and, while it streams, a blocking thread: the next one waits for a
+//!   slot, in turn and without a thread, up to `slot_wait`, then gets 503 `upload_slots_full`
+//!   with `Retry-After` (a deadline rush queues instead of being told to come back later:
+//!   issue 15);
 //! - at most half of the main pool's connections (at least one) run uploads' final
 //!   transactions at once, waiting without a thread: every other request always finds a
 //!   connection.
@@ -27,8 +30,10 @@ pub struct UploadLimits {
     pub idle_timeout: Duration,
     /// Longest time for the whole body, whatever its pace.
     pub max_duration: Duration,
-    /// Uploads streaming at the same time.
+    /// Uploads in flight at the same time.
     pub max_concurrent: usize,
+    /// Longest wait for a free slot before 503 (zero: refuse at once).
+    pub slot_wait: Duration,
     /// What a refused upload is told to wait (`Retry-After`, seconds).
     pub retry_after_seconds: u32,
 }
@@ -39,6 +44,7 @@ impl Default for UploadLimits {
             idle_timeout: Duration::from_secs(30),
             max_duration: Duration::from_secs(2 * 3600),
             max_concurrent: 32,
+            slot_wait: Duration::from_secs(10),
             retry_after_seconds: 5,
         }
     }
@@ -63,9 +69,16 @@ impl Uploads {
         }
     }
 
-    /// A streaming slot, or `None` when all are taken (never waits).
-    pub fn try_slot(&self) -> Option<OwnedSemaphorePermit> {
-        self.slots.clone().try_acquire_owned().ok()
+    /// A slot, waited for in turn (first come, first served: tokio's semaphore is fair) up to
+    /// `slot_wait`; `None` when none freed up in time.
+    pub async fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(p) = self.slots.clone().try_acquire_owned() {
+            return Some(p);
+        }
+        tokio::time::timeout(self.limits.slot_wait, self.slots.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
     }
 
     /// Waits (asynchronously: no thread, no connection held) for a turn to commit.

@@ -842,17 +842,40 @@ pub fn recipient_for(conn: &mut PgConnection, bando_id: Uuid, kind: &str) -> Res
         .ok_or_else(incomplete)
 }
 
-/// Locks the tender's completed-ceremony row for the rest of the transaction (shared:
-/// submissions do not wait for each other, only for a closing), or 409
-/// `seal_ceremony_incomplete`.
-pub(crate) fn lock_for_submission(conn: &mut PgConnection, bando_id: Uuid) -> Result<(), OfferteError> {
-    seal_tender_keys::table
-        .find(bando_id)
-        .select(seal_tender_keys::bando_id)
-        .for_share()
-        .first::<Uuid>(conn)
-        .optional()?
-        .ok_or_else(incomplete)?;
+/// The advisory lock that orders a tender's submissions against its closing (issue 15): held
+/// shared by each submission's commit, exclusively by [`crate::sequencer::close_tender`]. It
+/// was a `FOR SHARE` row lock on the tender's key; under a deadline rush every sharer rewrote
+/// that row's lock word (a new MultiXact per locker), and the commits queued on one tuple.
+/// Advisory locks live in the lock manager, shared holders do not touch each other.
+fn submission_lock(bando_id: Uuid) -> String {
+    format!("centrale-seal-submission:{bando_id}")
+}
+
+/// Takes the tender's submission lock shared for the rest of the transaction (submissions do
+/// not wait for each other, only for a closing), then, in a statement of its own so that its
+/// snapshot is taken after the lock was granted, whether the ceremony is complete (409
+/// `seal_ceremony_incomplete` otherwise) and whether the tender is closed in the log.
+pub(crate) fn lock_for_submission(conn: &mut PgConnection, bando_id: Uuid) -> Result<bool, OfferteError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))")
+        .bind::<diesel::sql_types::Text, _>(submission_lock(bando_id))
+        .execute(conn)?;
+    let (keyed, closed): (bool, bool) = diesel::select((
+        diesel::dsl::exists(seal_tender_keys::table.find(bando_id)),
+        diesel::dsl::exists(crate::schema::seal_closures::table.find(bando_id)),
+    ))
+    .get_result(conn)?;
+    if !keyed {
+        return Err(incomplete());
+    }
+    Ok(closed)
+}
+
+/// Takes the tender's submission lock exclusively: returns once every submission that holds it
+/// has committed or rolled back; the ones that come after wait, then see the closing.
+pub(crate) fn lock_for_closing(conn: &mut PgConnection, bando_id: Uuid) -> Result<(), OfferteError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind::<diesel::sql_types::Text, _>(submission_lock(bando_id))
+        .execute(conn)?;
     Ok(())
 }
 

@@ -12,11 +12,10 @@
 //! both squeeze under the limit).
 
 use diesel::prelude::*;
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Text};
 use seal::receipt::EnvelopeKind;
 use uuid::Uuid;
 
-use crate::schema::{bids, envelopes};
 use crate::OfferteError;
 
 /// What the bidder has used on this tender so far.
@@ -36,6 +35,16 @@ pub fn lock(conn: &mut PgConnection, bando_id: Uuid, bidder: Uuid) -> Result<(),
     Ok(())
 }
 
+#[derive(QueryableByName)]
+struct UsageRow {
+    #[diesel(sql_type = BigInt)]
+    bytes: i64,
+    #[diesel(sql_type = BigInt)]
+    of_kind: i64,
+}
+
+/// One statement (it runs twice per envelope, before the upload and in its commit): diesel's
+/// DSL has no `FILTER` on an aggregate, hence the SQL.
 pub fn usage(
     conn: &mut PgConnection,
     bando_id: Uuid,
@@ -43,25 +52,20 @@ pub fn usage(
     bidder: Uuid,
     kind: EnvelopeKind,
 ) -> Result<Usage, OfferteError> {
-    let sizes: Vec<i64> = envelopes::table
-        .filter(envelopes::bando_id.eq(bando_id))
-        .filter(envelopes::bidder_id.eq(bidder))
-        .select(envelopes::size_bytes)
-        .load(conn)?;
-    let bid_ids: Vec<Uuid> = bids::table
-        .filter(bids::bando_id.eq(bando_id))
-        .filter(bids::lotto_id.is_not_distinct_from(lotto))
-        .filter(bids::bidder_id.eq(bidder))
-        .select(bids::id)
-        .load(conn)?;
-    let of_kind: i64 = envelopes::table
-        .filter(envelopes::bid_id.eq_any(bid_ids))
-        .filter(envelopes::kind.eq(kind.as_str()))
-        .count()
-        .get_result(conn)?;
+    let row: UsageRow = diesel::sql_query(
+        "SELECT COALESCE(SUM(e.size_bytes), 0)::bigint AS bytes, \
+                COUNT(*) FILTER (WHERE e.kind = $3 AND b.lotto_id IS NOT DISTINCT FROM $4) AS of_kind \
+         FROM envelopes e JOIN bids b ON b.id = e.bid_id \
+         WHERE e.bando_id = $1 AND e.bidder_id = $2",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(bando_id)
+    .bind::<diesel::sql_types::Uuid, _>(bidder)
+    .bind::<Text, _>(kind.as_str())
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(lotto)
+    .get_result(conn)?;
     Ok(Usage {
-        bytes: sizes.iter().map(|s| (*s).max(0) as u64).sum(),
-        envelopes_of_kind: of_kind.max(0) as u64,
+        bytes: row.bytes.max(0) as u64,
+        envelopes_of_kind: row.of_kind.max(0) as u64,
     })
 }
 

@@ -23,6 +23,22 @@ pub fn record_bid_event(
         .find(bando)
         .select((bandi::ente_id, bandi::submission_deadline))
         .first(conn)?;
+    record_bid_event_on(conn, ctx, bando, ente, deadline, action, object_id, details)
+}
+
+/// [`record_bid_event`] when the caller has just read the tender's ente and deadline (a
+/// submission's commit): the same event, one query fewer.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_bid_event_on(
+    conn: &mut PgConnection,
+    ctx: &AuditCtx,
+    bando: Uuid,
+    ente: Uuid,
+    deadline: Option<DateTime<Utc>>,
+    action: &str,
+    object_id: String,
+    details: serde_json::Value,
+) -> Result<(), OfferteError> {
     audit::record_with(
         conn,
         ctx,

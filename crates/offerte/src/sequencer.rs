@@ -87,8 +87,9 @@ pub fn close_tender(
     at: DateTime<Utc>,
 ) -> Result<bool, OfferteError> {
     conn.transaction(|conn| {
-        // Submissions hold this row FOR SHARE while they commit: once we hold it, every
-        // envelope accepted before the deadline is committed and visible as a pending leaf.
+        // One closing of a tender at a time (the row), after every submission in flight (the
+        // submission lock, held shared while they commit): once we hold both, every envelope
+        // accepted before the deadline is committed and visible as a pending leaf.
         let key: Option<Uuid> = seal_tender_keys::table
             .find(bando)
             .select(seal_tender_keys::bando_id)
@@ -98,6 +99,7 @@ pub fn close_tender(
         if key.is_none() {
             return Ok(false);
         }
+        crate::custody::lock_for_closing(conn, bando)?;
         let deadline: Option<DateTime<Utc>> = bandi::table
             .find(bando)
             .select(bandi::submission_deadline)

@@ -22,6 +22,7 @@ use crate::custody::{tender, Tender};
 use crate::log::{self, kind};
 use crate::schema::{bid_confirmations, bids, envelopes, log_leaves, receipts, seal_closures};
 use crate::{OfferteError, SealService};
+use bando::hooks::SubmissionWindow;
 
 /// Receipt times have microsecond precision, like the database.
 pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -85,7 +86,12 @@ fn supplier_on_open_tender(t: &Tender, who: &Principal) -> Result<(), OfferteErr
 /// them (404), and absent for a tender without lots (422 `tender_has_no_lots`).
 pub fn check_lot(conn: &mut PgConnection, bando_id: Uuid, lotto: Option<Uuid>) -> Result<(), OfferteError> {
     let lots = bando::store::lots(conn, bando_id).map_err(OfferteError::other_area)?;
-    match (lots.is_empty(), lotto) {
+    lot_among(lots.iter().map(|l| l.id), lotto)
+}
+
+/// [`check_lot`] on lots already read (the submission window carries them).
+fn lot_among(mut lots: impl ExactSizeIterator<Item = Uuid>, lotto: Option<Uuid>) -> Result<(), OfferteError> {
+    match (lots.len() == 0, lotto) {
         (true, None) => Ok(()),
         (true, Some(_)) => Err(OfferteError::invalid("tender_has_no_lots", "lotto", "Il bando non è diviso in lotti")),
         (false, None) => Err(OfferteError::invalid(
@@ -93,7 +99,7 @@ pub fn check_lot(conn: &mut PgConnection, bando_id: Uuid, lotto: Option<Uuid>) -
             "lotto",
             "Il bando è diviso in lotti: l'offerta si presenta per un lotto (/bandi/{id}/lotti/{lotto}/offerta/buste/{kind})",
         )),
-        (false, Some(l)) if lots.iter().any(|x| x.id == l) => Ok(()),
+        (false, Some(l)) if lots.any(|x| x == l) => Ok(()),
         (false, Some(_)) => Err(OfferteError::NotFound { what: "Lotto" }),
     }
 }
@@ -107,14 +113,32 @@ pub fn tender_field(bando_id: Uuid, lotto: Option<Uuid>) -> String {
     }
 }
 
-/// Checked before streaming (refuse early) and again inside the commit, after the deadline
-/// check (a tender moved on by the scheduler at its deadline says "deadline passed").
-fn eligible(conn: &mut PgConnection, t: &Tender, who: &Principal, now: DateTime<Utc>) -> Result<(), OfferteError> {
-    supplier_on_open_tender(t, who)?;
-    let window = bando::hooks::submission_window(conn, t.id).map_err(|e| match e {
+/// The tender as a submission needs it (state, deadline, procedure, invitees, lots): one read
+/// of bando's window, shared by every check of the submission.
+fn window(conn: &mut PgConnection, bando_id: Uuid) -> Result<SubmissionWindow, OfferteError> {
+    bando::hooks::submission_window(conn, bando_id).map_err(|e| match e {
         bando::error::BandoError::NotFound { .. } => OfferteError::NotFound { what: "Bando" },
         other => OfferteError::other_area(other),
-    })?;
+    })
+}
+
+/// Checked before streaming (refuse early) and again inside the commit, after the deadline
+/// check (a tender moved on by the scheduler at its deadline says "deadline passed").
+fn eligible(
+    conn: &mut PgConnection,
+    window: &SubmissionWindow,
+    who: &Principal,
+    now: DateTime<Utc>,
+) -> Result<(), OfferteError> {
+    if who.kind != UserKind::Supplier {
+        return Err(AccountsError::Forbidden.into());
+    }
+    if window.state != bando::model::State::Published {
+        return Err(OfferteError::conflict(
+            "tender_not_open",
+            "Il bando non è aperto alla presentazione delle offerte",
+        ));
+    }
     if window.procedure_type.is_by_invitation() {
         if !window.may_bid(who.user_id) {
             return Err(OfferteError::refused(
@@ -124,7 +148,7 @@ fn eligible(conn: &mut PgConnection, t: &Tender, who: &Principal, now: DateTime<
         }
         return Ok(());
     }
-    let op = match registry::operatori::mine(conn, who, now) {
+    let op = match registry::operatori::bidding_standing(conn, who, now) {
         Ok(op) => op,
         Err(registry::RegistryError::NotFound { .. }) => {
             return Err(OfferteError::refused(
@@ -166,7 +190,11 @@ fn eligible(conn: &mut PgConnection, t: &Tender, who: &Principal, now: DateTime<
 }
 
 pub(crate) fn check_deadline(t: &Tender, now: DateTime<Utc>) -> Result<DateTime<Utc>, OfferteError> {
-    let deadline = t.submission_deadline.ok_or_else(|| {
+    deadline_ahead(t.submission_deadline, now)
+}
+
+fn deadline_ahead(deadline: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<DateTime<Utc>, OfferteError> {
+    let deadline = deadline.ok_or_else(|| {
         OfferteError::conflict(
             "deadline_missing",
             "Il bando non ha un termine di presentazione delle offerte",
@@ -189,13 +217,13 @@ pub fn prepare(
     envelope_kind: EnvelopeKind,
     now: DateTime<Utc>,
 ) -> Result<String, OfferteError> {
-    let t = tender(conn, bando_id)?;
     if who.kind != UserKind::Supplier {
         return Err(AccountsError::Forbidden.into());
     }
-    check_lot(conn, bando_id, lotto)?;
-    check_deadline(&t, now)?;
-    eligible(conn, &t, who, now)?;
+    let w = window(conn, bando_id)?;
+    lot_among(w.lots.iter().map(|l| l.0), lotto)?;
+    deadline_ahead(w.submission_deadline, now)?;
+    eligible(conn, &w, who, now)?;
     crate::custody::recipient_for(conn, bando_id, envelope_kind.as_str())
 }
 
@@ -233,17 +261,37 @@ pub fn prepare_upload(
 /// for each other, only for a closing) and refuses a closed tender or a passed deadline.
 /// Returns the time of receipt.
 fn lock_open_tender(conn: &mut PgConnection, t: &Tender, clock: &dyn Clock) -> Result<DateTime<Utc>, OfferteError> {
-    crate::custody::lock_for_submission(conn, t.id)?;
+    let closed = crate::custody::lock_for_submission(conn, t.id)?;
     // The clock is read after the last byte and after the lock: this is the time of receipt.
     let now = micros(clock.now());
     let deadline = check_deadline(t, now)?;
-    let closed: i64 = seal_closures::table.find(t.id).count().get_result(conn)?;
-    if closed > 0 {
+    if closed {
         return Err(OfferteError::DeadlinePassed {
             deadline: canonical_time(&deadline),
         });
     }
     Ok(now)
+}
+
+/// [`lock_open_tender`] for a submission: the lock first, then the window read after it (a
+/// deadline moved or a closing committed while it waited is seen), checked for the deadline and
+/// the closing. Returns the window and the time of receipt.
+fn lock_open_window(
+    conn: &mut PgConnection,
+    bando_id: Uuid,
+    clock: &dyn Clock,
+) -> Result<(SubmissionWindow, DateTime<Utc>), OfferteError> {
+    let closed = crate::custody::lock_for_submission(conn, bando_id)?;
+    let w = window(conn, bando_id)?;
+    // The clock is read after the last byte and after the lock: this is the time of receipt.
+    let now = micros(clock.now());
+    let deadline = deadline_ahead(w.submission_deadline, now)?;
+    if closed {
+        return Err(OfferteError::DeadlinePassed {
+            deadline: canonical_time(&deadline),
+        });
+    }
+    Ok((w, now))
 }
 
 /// Accepts a staged envelope: one transaction stores the envelope, its pending leaf and its
@@ -261,10 +309,9 @@ pub fn commit(
     request_id: &str,
 ) -> Result<ReceiptView, OfferteError> {
     let outcome = conn.transaction(|conn| {
-        let t = tender(conn, bando_id)?;
-        let now = lock_open_tender(conn, &t, clock)?;
-        eligible(conn, &t, who, now)?;
-        check_lot(conn, bando_id, lotto)?;
+        let (w, now) = lock_open_window(conn, bando_id, clock)?;
+        eligible(conn, &w, who, now)?;
+        lot_among(w.lots.iter().map(|l| l.0), lotto)?;
         // The quotas again, now with the ciphertext's size and under the bidder's lock: of two
         // parallel uploads (a double click) only those that fit are accepted.
         crate::quota::lock(conn, bando_id, who.user_id)?;
@@ -380,10 +427,12 @@ pub fn commit(
             client_request_id: None,
             at: now,
         };
-        crate::secrecy::record_bid_event(
+        crate::secrecy::record_bid_event_on(
             conn,
             &ctx,
             bando_id,
+            w.ente_id,
+            w.submission_deadline,
             if previous.is_some() {
                 "offerte.envelope_replaced"
             } else {
@@ -396,13 +445,36 @@ pub fn commit(
             }),
         )?;
         staged.persist(svc.dir())?;
-        Ok::<_, OfferteError>(envelope_id)
+        // What `receipt_view` would read back, from the values just written: no query.
+        Ok::<_, OfferteError>(ReceiptView {
+            envelope_id,
+            bid_id,
+            bando_id,
+            bidder_id: who.user_id,
+            kind: envelope_kind.as_str().to_string(),
+            sealed_by: staged.mode.as_str().to_string(),
+            sha256: hex::encode(staged.info.sha256),
+            size: staged.info.size,
+            received_at: now,
+            leaf_hash: hex::encode(leaf_hash),
+            leaf_index: None,
+            // As read back from the stored lines, to the precision they carry.
+            integrate_by: Receipt::from_canonical_bytes(canonical.as_bytes())
+                .ok()
+                .and_then(|rc| match rc.position {
+                    LogPosition::Promise(p) => Some(p.integrate_by),
+                    LogPosition::Index(_) => None,
+                }),
+            receipt: format!("{canonical}signature {}\n", B64.encode(signed.signature)),
+            tsa_token: B64.encode(&token),
+            superseded_at: None,
+        })
     });
     match outcome {
-        Ok(envelope_id) => {
+        Ok(view) => {
             staged.keep();
-            tracing::info!(%bando_id, %envelope_id, "envelope accepted");
-            receipt_view(conn, envelope_id)
+            tracing::info!(%bando_id, envelope_id = %view.envelope_id, "envelope accepted");
+            Ok(view)
         }
         Err(e) => {
             staged.undo();

@@ -510,6 +510,54 @@ pub fn mine(conn: &mut PgConnection, who: &Principal, now: DateTime<Utc>) -> Res
     Ok(assemble(conn, vec![row], now)?.remove(0))
 }
 
+/// What a submission needs to know of the caller's registry entry, and no more: the full
+/// [`mine`] also loads CPV and SOA declarations (three more queries), and a submission asks
+/// twice per envelope, before the upload streams and inside its commit (issue 15).
+#[derive(Debug, Clone)]
+pub struct BiddingStanding {
+    pub ragione_sociale: String,
+    pub status: OperatoreStatus,
+    pub documents_status: DocumentsStatus,
+    pub documents_issues: Vec<DocumentIssue>,
+}
+
+/// The caller's [`BiddingStanding`] at `now`, decided as [`mine`] decides it (the same
+/// mandatory documents, SOA attestation included for SOA holders); `NotFound` without an entry.
+pub fn bidding_standing(
+    conn: &mut PgConnection,
+    who: &Principal,
+    now: DateTime<Utc>,
+) -> Result<BiddingStanding, RegistryError> {
+    let soa_declared = diesel::dsl::exists(
+        operatore_soa::table
+            .filter(operatore_soa::operatore_id.eq(operatori::id))
+            .filter(operatore_soa::withdrawn_at.is_null()),
+    );
+    let (id, ragione_sociale, status, soa): (Uuid, String, String, bool) = operatori::table
+        .filter(operatori::owner_user_id.eq(who.user_id))
+        .select((
+            operatori::id,
+            operatori::ragione_sociale,
+            operatori::status,
+            soa_declared,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(RegistryError::NotFound {
+            what: "Operatore economico",
+        })?;
+    let holders: std::collections::HashSet<Uuid> = soa.then_some(id).into_iter().collect();
+    let (documents_status, documents_issues) = documents::status_for(conn, &[id], &holders, rome_today(now))?
+        .remove(&id)
+        .unwrap_or((DocumentsStatus::Missing, Vec::new()));
+    Ok(BiddingStanding {
+        ragione_sociale,
+        status: OperatoreStatus::parse(&status).unwrap_or(OperatoreStatus::Pending),
+        documents_status,
+        documents_issues,
+    })
+}
+
 /// Who an award names in public: ragione sociale and partita IVA of the operatori held by
 /// these accounts (one per account: `owner_user_id` is unique). Public by law once a contract
 /// is awarded (art. 28; D.Lgs. 33/2013 art. 37); the caller decides that it is.

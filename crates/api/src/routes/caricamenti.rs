@@ -138,7 +138,7 @@ pub async fn put_part(
         .and_then(|h| resumable::parse_digest(h, "X-Chunk-Sha256"))?;
 
     let uploads = state.uploads.clone();
-    let Some(_slot) = uploads.try_slot() else {
+    let Some(_slot) = uploads.slot().await else {
         return Ok(slots_full(uploads.limits.retry_after_seconds));
     };
     let (tx, reader) = blob::channel(8);
@@ -246,7 +246,7 @@ pub async fn complete(
     };
     // Joining the parts reads and writes the whole envelope: it takes a staging slot.
     let uploads = state.uploads.clone();
-    let Some(_slot) = uploads.try_slot() else {
+    let Some(_slot) = uploads.slot().await else {
         return Ok(slots_full(uploads.limits.retry_after_seconds));
     };
     let dir = state.seal.dir().to_path_buf();

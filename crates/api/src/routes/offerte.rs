@@ -349,9 +349,9 @@ async fn submit_stream(
         .db(move |conn| submit::prepare_upload(conn, &svc, &who, bando, lotto, kind, now))
         .await?;
 
-    // A slot of the bounded staging pool, held until the end (issue 11): never waits.
+    // A slot of the bounded staging pool, held until the end (issue 11), waited for in turn.
     let uploads = state.uploads.clone();
-    let Some(_slot) = uploads.try_slot() else {
+    let Some(_slot) = uploads.slot().await else {
         return Ok(slots_full(uploads.limits.retry_after_seconds));
     };
 

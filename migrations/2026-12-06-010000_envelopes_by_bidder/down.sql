@@ -1,0 +1,1 @@
+DROP INDEX envelopes_by_bidder;
