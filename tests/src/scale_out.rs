@@ -157,7 +157,7 @@ impl Balancer {
         let port = free_port();
         let stats = free_port();
         let config = format!(
-            "global\n  maxconn 20000\n\
+            "global\n  maxconn 4000\n\
              defaults\n  mode http\n  timeout connect 2s\n  timeout client 120s\n  timeout server 120s\n  \
              retries 3\n  option redispatch 1\n\
              frontend centrale\n  bind 127.0.0.1:{port}\n  \
@@ -185,12 +185,13 @@ impl Balancer {
             "haproxy refuses its config: {}",
             String::from_utf8_lossy(&check.stderr)
         );
+        let log = fs::File::create(dir.join("haproxy.log")).expect("haproxy log");
         let child = Command::new(haproxy_binary())
             .arg("-db")
             .arg("-f")
             .arg(&path)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("haproxy starts");
         let me = Balancer {
