@@ -40,6 +40,8 @@ use crate::{psql, Client, Mailbox};
 
 const ADMIN: &str = "admin@centrale.local";
 const ADMIN_PASSWORD: &str = "password-admin-scale-out";
+/// `uploads.chunk_bytes` of both instances (the smallest allowed).
+const RESUMABLE_CHUNK: usize = 64 * 1024;
 /// Object keys of this scenario in the bucket.
 const PREFIX: &str = "centrale/";
 
@@ -106,6 +108,8 @@ impl Instance {
             .env("CENTRALE__NOTIFY__SMTP_PORT", smtp.addr.port().to_string())
             .env("CENTRALE__NOTIFY__TLS", "none")
             .env("CENTRALE_SCHEDULER_TICK_MS", "200")
+            // Small parts, so the resumable upload through the balancer has several.
+            .env("CENTRALE__UPLOADS__CHUNK_BYTES", RESUMABLE_CHUNK.to_string())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log);
@@ -498,6 +502,46 @@ fn rush(
     }
 }
 
+/// A client-sealed envelope uploaded in parts through the balancer while both instances run:
+/// the session's requests hash to one instance (`/api/v1/caricamenti/{id}/…`), which holds
+/// the parts; the receipt is acknowledged like any other.
+fn resumable(base: &str, bando: &str, owner: usize, token: &str) -> Ack {
+    let auth = format!("Bearer {token}");
+    let c = Client::at(base).with_token(token);
+    let key = c.get(&format!("/api/v1/bandi/{bando}/sigillo")).expect(200);
+    let recipient = seal::envelope::parse_recipient(key["recipients"]["A"].as_str().expect("recipient A"))
+        .expect("recipient");
+    let plaintext: Vec<u8> = (0..RESUMABLE_CHUNK * 3 + 1000).map(|i| (i * 31 % 251) as u8).collect();
+    let mut whole = Vec::new();
+    seal::envelope::seal_stream(&recipient, plaintext.as_slice(), &mut whole).expect("seal");
+    let hex = |b: &[u8]| crate::tender_world::hex(&Sha256::digest(b));
+    let t0 = Instant::now();
+    let session = c
+        .post(&format!("/api/v1/bandi/{bando}/offerta/buste/A/caricamenti"), &json!({}))
+        .expect(201);
+    let upload = id(&session);
+    for (i, part) in whole.chunks(RESUMABLE_CHUNK).enumerate() {
+        let r = ureq::put(&format!("{base}/api/v1/caricamenti/{upload}/parti/{i}"))
+            .set("Authorization", &auth)
+            .set("Content-Type", "application/octet-stream")
+            .set("X-Chunk-Sha256", &hex(part))
+            .send_bytes(part)
+            .unwrap_or_else(|e| panic!("part {i}: {e}"));
+        assert_eq!(r.status(), 201, "part {i}");
+    }
+    let parts = whole.len().div_ceil(RESUMABLE_CHUNK);
+    let done = c.post(
+        &format!("/api/v1/caricamenti/{upload}/completa"),
+        &json!({ "parts": parts, "sha256": hex(&whole) }),
+    );
+    assert!(done.status == 200 || done.status == 201, "completion: {}", done.text);
+    Ack {
+        owner,
+        envelope_id: done.body["envelope_id"].as_str().expect("envelope id").to_string(),
+        ms: t0.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -610,6 +654,7 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
     // Phase 2: b joins on its own seal directory, then dies halfway through the rush.
     let mut b = Instance::start(&env, &dir_b, port_b);
     balancer.wait_for("b", "UP");
+    let in_parts = resumable(&base, &world.tenders[0], 0, &world.tokens[0]);
     let before = balancer.servers();
     let total = s.bids * 3;
     let killed_at = Mutex::new(None::<usize>);
@@ -685,7 +730,13 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
         Some((p.next()?.to_string(), (p.next()?.to_string(), p.next()?.to_string())))
     })
     .collect();
-    let acks: Vec<Ack> = single.acks.iter().chain(&both.acks).cloned().collect();
+    let acks: Vec<Ack> = single
+        .acks
+        .iter()
+        .chain(&both.acks)
+        .chain(std::iter::once(&in_parts))
+        .cloned()
+        .collect();
     let read_from_bucket = acks
         .iter()
         .filter(|ack| {
