@@ -95,7 +95,11 @@ impl Instance {
             smtp,
             log,
         } = *env;
-        let log = fs::OpenOptions::new().create(true).append(true).open(log).expect("log file");
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("log file");
         let mut cmd = Command::new(bin);
         cmd.arg("serve")
             .env("DATABASE_URL", db_url)
@@ -219,12 +223,7 @@ impl Balancer {
         };
         let text = r.into_string().unwrap_or_default();
         let mut lines = text.lines();
-        let header: Vec<&str> = lines
-            .next()
-            .unwrap_or("")
-            .trim_start_matches("# ")
-            .split(',')
-            .collect();
+        let header: Vec<&str> = lines.next().unwrap_or("").trim_start_matches("# ").split(',').collect();
         let col = |name: &str| header.iter().position(|h| *h == name);
         let (Some(px), Some(sv), Some(st), Some(stot)) = (col("pxname"), col("svname"), col("status"), col("stot"))
         else {
@@ -361,15 +360,23 @@ fn suppliers(base: &str, admin: &Client, from: usize, n: usize, qualified: bool)
                     let c = anon.logged_in(&email, PASSWORD);
                     let piva = partita_iva(50_000 + i);
                     let op = id(&c
-                        .post("/api/v1/registry/operatori", &json!({
+                        .post(
+                            "/api/v1/registry/operatori",
+                            &json!({
                             "ragione_sociale": format!("Impresa {i} S.r.l."), "forma_giuridica": "srl",
                             "partita_iva": piva, "codice_fiscale": piva, "sede_istat": "015146",
                             "sede_indirizzo": "Via Roma 1", "pec": format!("{piva}@legalmail.it"),
-                            "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } }))
+                            "legale_rappresentante": { "nome": "Mario Rossi", "codice_fiscale": "RSSMRA80A01F205X" } }),
+                        )
                         .expect(201));
-                    for (tipo, scad) in [("durc", format!("&scadenza={durc}")), ("visura_camerale", String::new())] {
+                    for (tipo, scad) in [
+                        ("durc", format!("&scadenza={durc}")),
+                        ("visura_camerale", String::new()),
+                    ] {
                         c.post_raw(
-                            &format!("/api/v1/registry/operatori/{op}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scad}"),
+                            &format!(
+                                "/api/v1/registry/operatori/{op}/documenti?tipo={tipo}&nome_file={tipo}.pdf{scad}"
+                            ),
                             "application/pdf",
                             tipo.as_bytes(),
                         )
@@ -509,15 +516,18 @@ fn resumable(base: &str, bando: &str, owner: usize, token: &str) -> Ack {
     let auth = format!("Bearer {token}");
     let c = Client::at(base).with_token(token);
     let key = c.get(&format!("/api/v1/bandi/{bando}/sigillo")).expect(200);
-    let recipient = seal::envelope::parse_recipient(key["recipients"]["A"].as_str().expect("recipient A"))
-        .expect("recipient");
+    let recipient =
+        seal::envelope::parse_recipient(key["recipients"]["A"].as_str().expect("recipient A")).expect("recipient");
     let plaintext: Vec<u8> = (0..RESUMABLE_CHUNK * 3 + 1000).map(|i| (i * 31 % 251) as u8).collect();
     let mut whole = Vec::new();
     seal::envelope::seal_stream(&recipient, plaintext.as_slice(), &mut whole).expect("seal");
     let hex = |b: &[u8]| crate::tender_world::hex(&Sha256::digest(b));
     let t0 = Instant::now();
     let session = c
-        .post(&format!("/api/v1/bandi/{bando}/offerta/buste/A/caricamenti"), &json!({}))
+        .post(
+            &format!("/api/v1/bandi/{bando}/offerta/buste/A/caricamenti"),
+            &json!({}),
+        )
         .expect(201);
     let upload = id(&session);
     for (i, part) in whole.chunks(RESUMABLE_CHUNK).enumerate() {
@@ -649,7 +659,14 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
     let setup_s = setup_started.elapsed().as_secs_f64();
 
     // Phase 1: one instance (b is not running; the balancer's check keeps it out).
-    let single = rush(&base, &world.tenders[0], &world.tokens, s.clients, s.envelope_bytes, &|_| {});
+    let single = rush(
+        &base,
+        &world.tenders[0],
+        &world.tokens,
+        s.clients,
+        s.envelope_bytes,
+        &|_| {},
+    );
 
     // Phase 2: b joins on its own seal directory, then dies halfway through the rush.
     let mut b = Instance::start(&env, &dir_b, port_b);
@@ -688,13 +705,16 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
         r
     });
     let after = balancer.servers();
-    let served = |name: &str| {
-        after.get(name).map_or(0, |x| x.1) - before.get(name).map_or(0, |x| x.1)
-    };
+    let served = |name: &str| after.get(name).map_or(0, |x| x.1) - before.get(name).map_or(0, |x| x.1);
     let (served_a, served_b) = (served("a"), served("b"));
 
     // The deadlines come to now + 2 s (psql: the bench's shortcut), the log closes both.
-    let ids = world.tenders.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(",");
+    let ids = world
+        .tenders
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(",");
     psql(
         db.url(),
         &format!(
@@ -704,7 +724,10 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
         ),
     );
     wait_until("both tenders closed in the log", Duration::from_secs(120), || {
-        psql(db.url(), &format!("SELECT count(*) FROM seal_closures WHERE bando_id IN ({ids})")) == "2"
+        psql(
+            db.url(),
+            &format!("SELECT count(*) FROM seal_closures WHERE bando_id IN ({ids})"),
+        ) == "2"
     });
     let late_accepted = world
         .tokens
@@ -807,7 +830,10 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
         .count();
     // Notifications: every outbox row delivered, each exactly once at the SMTP server.
     wait_until("the outbox drained", Duration::from_secs(120), || {
-        psql(db.url(), "SELECT count(*) FROM notifications_outbox WHERE sent_at IS NULL") == "0"
+        psql(
+            db.url(),
+            "SELECT count(*) FROM notifications_outbox WHERE sent_at IS NULL",
+        ) == "0"
     });
     let outbox: HashSet<String> = psql(db.url(), "SELECT id FROM notifications_outbox")
         .lines()
@@ -826,7 +852,10 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
     let mut message_ids: HashMap<String, HashSet<String>> = HashMap::new();
     for m in &messages {
         if let Some(id) = m.header(notify::NOTIFICATION_ID_HEADER) {
-            message_ids.entry(id.trim().to_string()).or_default().insert(m.message_id());
+            message_ids
+                .entry(id.trim().to_string())
+                .or_default()
+                .insert(m.message_id());
         }
     }
     let repeats_with_new_id = message_ids.values().filter(|ids| ids.len() > 1).count();

@@ -30,7 +30,9 @@ fn envelopes_and_opened_envelopes_live_in_the_bucket_and_another_instance_reads_
     submit(&bidder, &bando, "A", &plaintext);
 
     // The receipt came back: the ciphertext is in the bucket under its digest, byte for byte.
-    let row = w.app.psql("SELECT id || ' ' || blob_path || ' ' || sha256 FROM envelopes");
+    let row = w
+        .app
+        .psql("SELECT id || ' ' || blob_path || ' ' || sha256 FROM envelopes");
     let mut parts = row.split(' ');
     let (envelope, blob, sha) = (
         parts.next().expect("id").to_string(),
@@ -46,7 +48,10 @@ fn envelopes_and_opened_envelopes_live_in_the_bucket_and_another_instance_reads_
     std::fs::remove_file(w.app.seal_dir.join(&blob)).expect("local copy");
     let (status, served) = {
         let r = ureq::get(&format!("{}/api/v1/buste/{envelope}/cifrato", w.app.base_url))
-            .set("Authorization", &format!("Bearer {}", bidder.token.as_deref().expect("token")))
+            .set(
+                "Authorization",
+                &format!("Bearer {}", bidder.token.as_deref().expect("token")),
+            )
             .call()
             .expect("ciphertext");
         let status = r.status();
@@ -77,14 +82,19 @@ fn envelopes_and_opened_envelopes_live_in_the_bucket_and_another_instance_reads_
     assert!(other.contains(&blob).expect("HEAD"));
     let fetched = other.local(&blob, None).expect("blob fetched");
     assert_eq!(std::fs::read(&fetched).expect("read"), stored);
-    let fetched = other.local(opened_rel, Some(opened_sha)).expect("opened envelope fetched");
+    let fetched = other
+        .local(opened_rel, Some(opened_sha))
+        .expect("opened envelope fetched");
     assert_eq!(std::fs::read(fetched).expect("read"), plaintext);
 
     // A copy in the bucket that is not what its digest says is refused, not served.
     let forged = format!("blobs/{}/{}", &sha[..2], "0".repeat(64));
     std::fs::create_dir_all(s3.object_path(&format!("{prefix}{forged}")).parent().expect("dir")).expect("dir");
     std::fs::write(s3.object_path(&format!("{prefix}{forged}")), b"not that").expect("forge");
-    assert!(other.local(&forged, None).is_err(), "a blob whose bytes differ from its name");
+    assert!(
+        other.local(&forged, None).is_err(),
+        "a blob whose bytes differ from its name"
+    );
     assert!(!other_dir.join(&forged).exists());
     assert!(!other.contains("blobs/00/absent").expect("HEAD"));
     let _ = std::fs::remove_dir_all(other_dir);

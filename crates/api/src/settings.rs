@@ -513,6 +513,41 @@ mod tests {
     }
 
     #[test]
+    fn storage_is_the_seal_directory_by_default_and_s3_needs_its_settings_and_hides_its_secret() {
+        let s = Settings::load(None, env(&[])).expect("load");
+        assert_eq!(s.storage.backend, StorageBackend::Fs);
+        assert!(matches!(s.storage.store_config(), offerte::store::StoreConfig::Fs));
+        let s3 = [
+            ("CENTRALE__STORAGE__BACKEND", "s3"),
+            ("CENTRALE__STORAGE__ENDPOINT", "http://127.0.0.1:9000"),
+            ("CENTRALE__STORAGE__BUCKET", "centrale"),
+            ("CENTRALE__STORAGE__ACCESS_KEY_ID", "centrale"),
+            ("CENTRALE__STORAGE__SECRET_ACCESS_KEY", "s3-hunter2"),
+        ];
+        let s = Settings::load(None, env(&s3)).expect("load");
+        assert!(s.storage.path_style);
+        assert_eq!(s.storage.region, "us-east-1");
+        match s.storage.store_config() {
+            offerte::store::StoreConfig::S3(c) => {
+                assert_eq!(c.secret_access_key, "s3-hunter2");
+                assert!(!format!("{c:?}").contains("s3-hunter2"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!format!("{s:?}").contains("s3-hunter2"));
+        let err = Settings::load(None, env(&s3[..4])).expect_err("no secret");
+        assert!(err.to_string().contains("storage.secret_access_key"), "{err}");
+        let err = Settings::load(None, env(&s3[..1])).expect_err("no endpoint");
+        assert!(err.to_string().contains("storage.endpoint"), "{err}");
+        let mut bad = s3.to_vec();
+        bad[1] = ("CENTRALE__STORAGE__ENDPOINT", "ftp://x");
+        let err = Settings::load(None, env(&bad)).expect_err("not http");
+        assert!(err.to_string().contains("storage.endpoint"), "{err}");
+        let err = Settings::load(None, env(&[("CENTRALE__STORAGE__BACKEND", "nfs")])).expect_err("backend");
+        assert!(err.to_string().contains("nfs"), "{err}");
+    }
+
+    #[test]
     fn the_ocds_publisher_has_a_placeholder_prefix_and_a_malformed_one_is_refused() {
         let s = Settings::load(None, env(&[])).expect("load");
         let p = s.ocds.publisher("http://centrale.example.it/");

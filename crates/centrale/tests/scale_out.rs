@@ -25,7 +25,10 @@ fn two_instances_behind_a_balancer_lose_nothing_when_one_is_killed_mid_rush() {
     assert_eq!(r["duplicates"], 0, "{r}");
     assert_eq!(r["lost_after_kill"], 0, "{r}");
     assert_eq!(r["late_accepted"], 0, "{r}");
-    assert!(r["killed_after_acks"].as_u64().is_some(), "the second instance was killed: {r}");
+    assert!(
+        r["killed_after_acks"].as_u64().is_some(),
+        "the second instance was killed: {r}"
+    );
     // The rush reached both instances before the kill.
     assert!(r["served_by"]["b"].as_u64().unwrap_or(0) > 0, "{r}");
     // Every qualification was notified (some while both outboxes ran, one killed). Delivery
