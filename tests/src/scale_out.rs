@@ -160,7 +160,9 @@ impl Balancer {
     /// Round robin over `ports` with a health check on `/healthz` every 200 ms; a request
     /// whose connection is refused is sent to the other server (`redispatch`). A resumable
     /// upload's requests (`/api/v1/caricamenti/{id}/…`) hash on the session's id, so its
-    /// parts (staged on the instance's disk) all reach one instance.
+    /// parts (staged on the instance's disk) all reach one instance: `depth 4` hashes the
+    /// path up to its fourth `/` after the first, `/api/v1/caricamenti/{id}`, the same for the
+    /// parts, the status and the completion (`depth 5` would take `/parti` in and not `/completa`).
     fn start(ports: [u16; 2], dir: &Path) -> Balancer {
         let port = free_port();
         let stats = free_port();
@@ -173,7 +175,7 @@ impl Balancer {
              backend instances\n  balance roundrobin\n  option httpchk GET /healthz\n  \
              default-server inter 200ms fall 2 rise 2 maxconn 1000\n  \
              server a 127.0.0.1:{a} check\n  server b 127.0.0.1:{b} check\n\
-             backend uploads\n  balance uri depth 5\n  hash-type consistent\n  option httpchk GET /healthz\n  \
+             backend uploads\n  balance uri depth 4\n  hash-type consistent\n  option httpchk GET /healthz\n  \
              default-server inter 200ms fall 2 rise 2\n  \
              server a 127.0.0.1:{a} check\n  server b 127.0.0.1:{b} check\n\
              listen stats\n  bind 127.0.0.1:{stats}\n  stats enable\n  stats uri /stats\n",
@@ -398,14 +400,21 @@ fn suppliers(base: &str, admin: &Client, from: usize, n: usize, qualified: bool)
     tokens.into_inner().expect("tokens")
 }
 
-/// The centrale qualifies an albo entry: the supplier is told through the outbox.
+/// The centrale qualifies an albo entry: the supplier is told through the outbox. A 502 (the
+/// instance died under the request) is tried again; the entry may then be qualified already
+/// (the first try had committed), which is a 409 and the same outcome.
 fn qualify_supplier(admin: &Client, op: &str) {
-    admin
-        .post(
-            &format!("/api/v1/registry/operatori/{op}/qualification"),
-            &json!({ "action": "qualify" }),
-        )
-        .expect(200);
+    let path = format!("/api/v1/registry/operatori/{op}/qualification");
+    for attempt in 0..20 {
+        let r = admin.post(&path, &json!({ "action": "qualify" }));
+        match r.status {
+            200 => return,
+            409 if attempt > 0 => return,
+            502 | 503 => std::thread::sleep(Duration::from_millis(100)),
+            other => panic!("qualification of {op}: {other} {}", r.text),
+        }
+    }
+    panic!("qualification of {op}: no answer");
 }
 
 /// An acknowledged envelope: the 201 and what it said.
