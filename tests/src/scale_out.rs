@@ -428,8 +428,10 @@ struct Ack {
 struct Rush {
     acks: Vec<Ack>,
     wall: f64,
-    /// Attempts that got no acknowledgement (connection cut, 502/503) and were sent again.
-    retried: usize,
+    /// Attempts cut without an answer (connection reset, the balancer's 502), sent again.
+    cut: usize,
+    /// Attempts refused as busy (503 `upload_slots_full`), sent again after 100 ms.
+    busy: usize,
     /// Envelopes given up after every retry (never expected).
     abandoned: usize,
 }
@@ -447,13 +449,14 @@ fn rush(
 ) -> Rush {
     let url = format!("{base}/api/v1/bandi/{bando}/offerta/buste");
     let acked = AtomicUsize::new(0);
-    let retried = AtomicUsize::new(0);
+    let cut = AtomicUsize::new(0);
+    let busy = AtomicUsize::new(0);
     let abandoned = AtomicUsize::new(0);
     let started = Instant::now();
     let acks: Vec<Ack> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..clients.min(tokens.len()).max(1))
             .map(|c| {
-                let (url, acked, retried, abandoned) = (&url, &acked, &retried, &abandoned);
+                let (url, acked, cut, busy, abandoned) = (&url, &acked, &cut, &busy, &abandoned);
                 scope.spawn(move || {
                     let agent = ureq::AgentBuilder::new()
                         .max_idle_connections_per_host(1)
@@ -465,7 +468,9 @@ fn rush(
                             let mut body = format!("offerta {i} busta {kind} {bando} ").into_bytes();
                             body.resize(envelope_bytes.max(body.len()), b'.');
                             let mut done = false;
-                            for _attempt in 0..40 {
+                            let first = Instant::now();
+                            // A bidder keeps trying for a minute (the deadline is far).
+                            while first.elapsed() < Duration::from_secs(60) {
                                 let t0 = Instant::now();
                                 let res = agent
                                     .post(&format!("{url}/{kind}"))
@@ -487,13 +492,17 @@ fn rush(
                                             break;
                                         }
                                     }
-                                    Err(ureq::Error::Status(code, r)) if code != 502 && code != 503 => {
+                                    Err(ureq::Error::Status(503, _)) => {
+                                        busy.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                    Err(ureq::Error::Status(code, r)) if code != 502 => {
                                         panic!("envelope refused: {code} {}", r.into_string().unwrap_or_default())
                                     }
-                                    _ => {}
+                                    // No answer: the instance died under it.
+                                    _ => {
+                                        cut.fetch_add(1, Ordering::Relaxed);
+                                    }
                                 }
-                                // No answer (the instance died under it) or a busy one: again.
-                                retried.fetch_add(1, Ordering::Relaxed);
                                 std::thread::sleep(Duration::from_millis(100));
                             }
                             if !done {
@@ -513,7 +522,8 @@ fn rush(
     Rush {
         acks,
         wall: started.elapsed().as_secs_f64(),
-        retried: retried.into_inner(),
+        cut: cut.into_inner(),
+        busy: busy.into_inner(),
         abandoned: abandoned.into_inner(),
     }
 }
@@ -684,6 +694,9 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
     let before = balancer.servers();
     let total = s.bids * 3;
     let killed_at = Mutex::new(None::<usize>);
+    let kill_instant = Mutex::new(None::<Instant>);
+    let kill_utc = Mutex::new(None::<chrono::DateTime<Utc>>);
+    let phase2 = Instant::now();
     let killed = AtomicBool::new(false);
     let victim = Mutex::new(&mut b);
     let rushing = AtomicBool::new(true);
@@ -707,12 +720,26 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
                 if acked >= total / 2 && !killed.swap(true, Ordering::SeqCst) {
                     victim.lock().expect("victim").kill();
                     *killed_at.lock().expect("kill") = Some(acked);
+                    *kill_instant.lock().expect("kill") = Some(Instant::now());
+                    *kill_utc.lock().expect("kill") = Some(Utc::now());
                 }
             },
         );
         rushing.store(false, Ordering::Relaxed);
         r
     });
+    let phase2_end = Instant::now();
+    // The rates on each side of the kill (acknowledgements over time, from the phase's start).
+    let kill_rate = match (*killed_at.lock().expect("kill"), *kill_instant.lock().expect("kill")) {
+        (Some(n), Some(at)) => (
+            round(n as f64 / (at - phase2).as_secs_f64(), 1),
+            round(
+                both.acks.len().saturating_sub(n) as f64 / (phase2_end - at).as_secs_f64().max(1e-3),
+                1,
+            ),
+        ),
+        _ => (0.0, 0.0),
+    };
     let after = balancer.servers();
     let served = |name: &str| after.get(name).map_or(0, |x| x.1) - before.get(name).map_or(0, |x| x.1);
     let (served_a, served_b) = (served("a"), served("b"));
@@ -856,6 +883,14 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
         }
     }
     let sent_twice = seen.values().filter(|n| **n > 1).count();
+    let twice: Vec<Value> = seen
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, n)| {
+            json!({ "id": id, "copies": n, "row": psql(db.url(), &format!(
+                "SELECT subject || ' | attempts ' || attempts || ' | sent ' || coalesce(sent_at::text, '-')                  || ' | created ' || created_at::text FROM notifications_outbox WHERE id = '{id}'")) })
+        })
+        .collect();
     // Delivery is at least once (a kill between the relay's yes and the commit sends again),
     // with the same Message-ID, so a recipient can tell: count any repeat that is not.
     let mut message_ids: HashMap<String, HashSet<String>> = HashMap::new();
@@ -892,7 +927,11 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
         "duplicates": duplicates,
         "lost_after_kill": lost,
         "killed_after_acks": *killed_at.lock().expect("kill"),
-        "retried_after_kill": both.retried,
+        "killed_at": kill_utc.lock().expect("kill").map(|t| t.to_rfc3339()),
+        "cut_by_kill_and_resent": both.cut,
+        "busy_and_resent": single.busy + both.busy,
+        "before_kill_envelopes_per_s": kill_rate.0,
+        "after_kill_envelopes_per_s": kill_rate.1,
         "abandoned": single.abandoned + both.abandoned,
         "served_by": { "a": served_a, "b": served_b },
         "read_from_bucket": read_from_bucket,
@@ -900,6 +939,7 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
         "notifications": outbox.len(),
         "notifications_delivered": seen.len(),
         "notifications_sent_twice": sent_twice,
+        "notifications_sent_twice_rows": twice,
         "notifications_repeated_with_new_message_id": repeats_with_new_id,
         "notifications_undelivered": undelivered,
         "setup_s": round(setup_s, 1),
