@@ -157,26 +157,27 @@ struct Balancer {
 }
 
 impl Balancer {
-    /// Round robin over `ports` with a health check on `/healthz` every 200 ms; a request
+    /// Round robin over `ports` with a health check on `/healthz` every 250 ms (three
+    /// failures, or 3 s without an answer each, take a server out); a request
     /// whose connection is refused is sent to the other server (`redispatch`). A resumable
     /// upload's requests (`/api/v1/caricamenti/{id}/…`) hash on the session's id, so its
-    /// parts (staged on the instance's disk) all reach one instance: `depth 4` hashes the
-    /// path up to its fourth `/` after the first, `/api/v1/caricamenti/{id}`, the same for the
-    /// parts, the status and the completion (`depth 5` would take `/parti` in and not `/completa`).
+    /// parts (staged on the instance's disk) all reach one instance: with `depth 4` HAProxy
+    /// hashes `/api/v1/caricamenti/{id}` and stops before the next `/`, the same string for the
+    /// parts, the status and the completion (`depth 5` hashed `…/parti` but `…/completa` whole).
     fn start(ports: [u16; 2], dir: &Path) -> Balancer {
         let port = free_port();
         let stats = free_port();
         let config = format!(
             "global\n  maxconn 4000\n\
-             defaults\n  mode http\n  timeout connect 2s\n  timeout client 120s\n  timeout server 120s\n  \
+             defaults\n  mode http\n  timeout connect 2s\n  timeout client 120s\n  timeout server 120s\n  timeout check 3s\n  \
              retries 3\n  option redispatch 1\n\
              frontend centrale\n  bind 127.0.0.1:{port}\n  \
              use_backend uploads if {{ path_beg /api/v1/caricamenti/ }}\n  default_backend instances\n\
              backend instances\n  balance roundrobin\n  option httpchk GET /healthz\n  \
-             default-server inter 200ms fall 2 rise 2 maxconn 1000\n  \
+             default-server inter 250ms fall 3 rise 2 maxconn 1000\n  \
              server a 127.0.0.1:{a} check\n  server b 127.0.0.1:{b} check\n\
              backend uploads\n  balance uri depth 4\n  hash-type consistent\n  option httpchk GET /healthz\n  \
-             default-server inter 200ms fall 2 rise 2\n  \
+             default-server inter 250ms fall 3 rise 2\n  \
              server a 127.0.0.1:{a} check\n  server b 127.0.0.1:{b} check\n\
              listen stats\n  bind 127.0.0.1:{stats}\n  stats enable\n  stats uri /stats\n",
             a = ports[0],
@@ -430,7 +431,7 @@ struct Rush {
     wall: f64,
     /// Attempts cut without an answer (connection reset, the balancer's 502), sent again.
     cut: usize,
-    /// Attempts refused as busy (503 `upload_slots_full`), sent again after 100 ms.
+    /// Attempts refused as busy (503 `upload_slots_full`), sent again after its `Retry-After`.
     busy: usize,
     /// Envelopes given up after every retry (never expected).
     abandoned: usize,
@@ -469,8 +470,8 @@ fn rush(
                             body.resize(envelope_bytes.max(body.len()), b'.');
                             let mut done = false;
                             let first = Instant::now();
-                            // A bidder keeps trying for a minute (the deadline is far).
-                            while first.elapsed() < Duration::from_secs(60) {
+                            // A bidder keeps trying for five minutes (the deadline is far).
+                            while first.elapsed() < Duration::from_secs(300) {
                                 let t0 = Instant::now();
                                 let res = agent
                                     .post(&format!("{url}/{kind}"))
@@ -492,8 +493,17 @@ fn rush(
                                             break;
                                         }
                                     }
-                                    Err(ureq::Error::Status(503, _)) => {
+                                    // Busy: the server says when to come back, and a
+                                    // bidder's client does as told.
+                                    Err(ureq::Error::Status(503, r)) => {
                                         busy.fetch_add(1, Ordering::Relaxed);
+                                        let wait = r
+                                            .header("Retry-After")
+                                            .and_then(|v| v.trim().parse::<u64>().ok())
+                                            .unwrap_or(1)
+                                            .min(10);
+                                        std::thread::sleep(Duration::from_secs(wait));
+                                        continue;
                                     }
                                     Err(ureq::Error::Status(code, r)) if code != 502 => {
                                         panic!("envelope refused: {code} {}", r.into_string().unwrap_or_default())
