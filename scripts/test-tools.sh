@@ -33,7 +33,11 @@ browser_tools() {
     bash "$(dirname "$0")/browser-tools.sh" \
         || echo "warning: the browser tools are incomplete; crates/portal/tests/browser.rs will fail" >&2
 }
-if [ ${#missing[@]} -eq 0 ]; then browser_tools; exit 0; fi
+# The scale-out scenario's S3 server and balancer (scripts/bench-tools.sh, idempotent).
+bench_tools() {
+    bash "$(dirname "$0")/bench-tools.sh"
+}
+if [ ${#missing[@]} -eq 0 ]; then browser_tools; bench_tools; exit 0; fi
 packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing test tools: $packages"
@@ -44,4 +48,5 @@ else
     echo "warning: missing test tools ($packages); install them for the full suite" >&2
 fi
 browser_tools
+bench_tools
 exit 0

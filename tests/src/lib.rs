@@ -20,6 +20,8 @@ pub mod bench;
 pub mod browser;
 mod mailbox;
 pub mod matrix_world;
+pub mod s3;
+pub mod scale_out;
 pub mod tender_world;
 pub mod web;
 pub use mailbox::{Mail, Mailbox};
@@ -298,6 +300,14 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client of a server this process did not start (`centrale serve`, a balancer).
+    pub fn at(base: &str) -> Client {
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+            token: None,
+        }
+    }
+
     pub fn with_token(&self, token: &str) -> Client {
         Client {
             base: self.base.clone(),

@@ -31,5 +31,6 @@ mod resumable_upload;
 mod scheduler;
 mod scoping_and_races;
 mod secrecy;
+mod shared_store;
 mod time_limits;
 mod tools;

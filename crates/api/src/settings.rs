@@ -20,6 +20,7 @@ pub struct Settings {
     pub bootstrap: Bootstrap,
     pub log: Log,
     pub seal: Seal,
+    pub storage: Storage,
     pub uploads: Uploads,
     pub notify: Notify,
     pub max_duration: MaxDuration,
@@ -151,6 +152,71 @@ pub struct Seal {
     pub max_envelope_bytes: u64,
     /// A receipt promises its leaf in a signed checkpoint within this many seconds.
     pub promise_seconds: u32,
+}
+
+/// Where envelopes and opened envelopes live beyond the seal directory (`offerte::store`):
+/// `fs`, the seal directory alone (one instance), or `s3`, a bucket every instance shares.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    pub backend: StorageBackend,
+    /// `http://127.0.0.1:9000`, `https://s3.eu-south-1.amazonaws.com` (`s3` only).
+    #[serde(default)]
+    pub endpoint: String,
+    #[serde(default)]
+    pub bucket: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default)]
+    pub access_key_id: String,
+    /// Set it in `CENTRALE__STORAGE__SECRET_ACCESS_KEY`, never in a file under version control.
+    #[serde(default)]
+    pub secret_access_key: Option<SecretString>,
+    /// Prepended to every object key, e.g. `centrale/`.
+    #[serde(default)]
+    pub prefix: String,
+    /// The bucket in the path (`endpoint/bucket/key`, servers of one's own) rather than in
+    /// the host name (`bucket.endpoint/key`).
+    #[serde(default = "default_true")]
+    pub path_style: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Fs,
+    S3,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Storage {
+    /// The store's configuration for `offerte::SealConfig`.
+    pub fn store_config(&self) -> offerte::store::StoreConfig {
+        use secrecy::ExposeSecret;
+        match self.backend {
+            StorageBackend::Fs => offerte::store::StoreConfig::Fs,
+            StorageBackend::S3 => offerte::store::StoreConfig::S3(offerte::store::S3Config {
+                endpoint: self.endpoint.clone(),
+                bucket: self.bucket.clone(),
+                region: self.region.clone(),
+                access_key_id: self.access_key_id.clone(),
+                secret_access_key: self
+                    .secret_access_key
+                    .as_ref()
+                    .map(|s| s.expose_secret().to_string())
+                    .unwrap_or_default(),
+                prefix: self.prefix.clone(),
+                path_style: self.path_style,
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -321,6 +387,26 @@ impl Settings {
                 "must be an e-mail address, optionally as `Name <address>`",
             );
         }
+        if self.storage.backend == StorageBackend::S3 {
+            for (key, value) in [
+                ("storage.endpoint", &self.storage.endpoint),
+                ("storage.bucket", &self.storage.bucket),
+                ("storage.access_key_id", &self.storage.access_key_id),
+            ] {
+                if value.is_empty() {
+                    return invalid(key, "must be set when storage.backend is \"s3\"");
+                }
+            }
+            if !(self.storage.endpoint.starts_with("http://") || self.storage.endpoint.starts_with("https://")) {
+                return invalid("storage.endpoint", "must be an http:// or https:// URL");
+            }
+            if self.storage.secret_access_key.is_none() {
+                return invalid(
+                    "storage.secret_access_key",
+                    "must be set (CENTRALE__STORAGE__SECRET_ACCESS_KEY) when storage.backend is \"s3\"",
+                );
+            }
+        }
         if self.uploads.idle_timeout_seconds == 0 {
             return invalid("uploads.idle_timeout_seconds", "must be at least 1");
         }
@@ -427,6 +513,41 @@ mod tests {
         assert!(err.to_string().contains("ssl"), "{err}");
         let err = Settings::load(None, env(&[("CENTRALE__NOTIFY__FROM", "centrale")])).expect_err("must fail");
         assert!(err.to_string().contains("notify.from"), "{err}");
+    }
+
+    #[test]
+    fn storage_is_the_seal_directory_by_default_and_s3_needs_its_settings_and_hides_its_secret() {
+        let s = Settings::load(None, env(&[])).expect("load");
+        assert_eq!(s.storage.backend, StorageBackend::Fs);
+        assert!(matches!(s.storage.store_config(), offerte::store::StoreConfig::Fs));
+        let s3 = [
+            ("CENTRALE__STORAGE__BACKEND", "s3"),
+            ("CENTRALE__STORAGE__ENDPOINT", "http://127.0.0.1:9000"),
+            ("CENTRALE__STORAGE__BUCKET", "centrale"),
+            ("CENTRALE__STORAGE__ACCESS_KEY_ID", "centrale"),
+            ("CENTRALE__STORAGE__SECRET_ACCESS_KEY", "s3-hunter2"),
+        ];
+        let s = Settings::load(None, env(&s3)).expect("load");
+        assert!(s.storage.path_style);
+        assert_eq!(s.storage.region, "us-east-1");
+        match s.storage.store_config() {
+            offerte::store::StoreConfig::S3(c) => {
+                assert_eq!(c.secret_access_key, "s3-hunter2");
+                assert!(!format!("{c:?}").contains("s3-hunter2"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!format!("{s:?}").contains("s3-hunter2"));
+        let err = Settings::load(None, env(&s3[..4])).expect_err("no secret");
+        assert!(err.to_string().contains("storage.secret_access_key"), "{err}");
+        let err = Settings::load(None, env(&s3[..1])).expect_err("no endpoint");
+        assert!(err.to_string().contains("storage.endpoint"), "{err}");
+        let mut bad = s3.to_vec();
+        bad[1] = ("CENTRALE__STORAGE__ENDPOINT", "ftp://x");
+        let err = Settings::load(None, env(&bad)).expect_err("not http");
+        assert!(err.to_string().contains("storage.endpoint"), "{err}");
+        let err = Settings::load(None, env(&[("CENTRALE__STORAGE__BACKEND", "nfs")])).expect_err("backend");
+        assert!(err.to_string().contains("nfs"), "{err}");
     }
 
     #[test]

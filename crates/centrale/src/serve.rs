@@ -157,5 +157,6 @@ fn seal_service(settings: &Settings) -> Result<offerte::SealService, String> {
     config.chunk_bytes = settings.uploads.chunk_bytes;
     config.upload_session_seconds = i64::try_from(settings.uploads.upload_session_seconds).unwrap_or(i64::MAX);
     config.max_open_uploads = settings.uploads.max_open_uploads;
+    config.store = settings.storage.store_config();
     offerte::SealService::open(config).map_err(|e| format!("seal directory {}: {e}", s.dir))
 }

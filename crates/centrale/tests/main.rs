@@ -4,6 +4,7 @@ mod bundle;
 mod calculators_cli;
 mod crash;
 mod fuzz;
+mod scale_out;
 mod seal_cli;
 mod walkthrough;
 mod web_fixtures;

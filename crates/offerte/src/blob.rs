@@ -1,5 +1,6 @@
 //! The blob store: envelopes as age ciphertext, content-addressed by SHA-256, written through
-//! a temporary file that is fsynced before it is moved into place (and the directory synced).
+//! a temporary file that is fsynced before it is moved into place (and the directory synced);
+//! with a shared store it is uploaded there before the commit ([`StagedBlob::publish`]).
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -10,6 +11,7 @@ use seal::envelope::{self, HashingWriter, SealedInfo};
 use tokio::sync::mpsc::Receiver;
 use uuid::Uuid;
 
+use crate::store::Store;
 use crate::OfferteError;
 
 /// How an envelope reached the platform.
@@ -71,6 +73,8 @@ impl Read for ChannelReader {
 pub struct StagedBlob {
     tmp: Option<PathBuf>,
     placed: Option<PathBuf>,
+    /// In the shared store already ([`Self::publish`]).
+    published: bool,
     pub info: SealedInfo,
     pub mode: SealMode,
 }
@@ -80,6 +84,23 @@ impl StagedBlob {
     pub fn relative_path(&self) -> String {
         let h = hex::encode(self.info.sha256);
         format!("blobs/{}/{h}", &h[..2])
+    }
+
+    /// Uploads the ciphertext to the shared store ([`crate::store`]; nothing for `fs`), once.
+    /// Call it before taking a database connection to commit: an upload may be long.
+    /// A commit refused after it leaves an object nobody refers to, which is harmless: it is
+    /// named by its content, and a later upload of the same bytes is the same object.
+    pub fn publish(&mut self, store: &Store) -> Result<(), OfferteError> {
+        if self.published || !store.is_shared() {
+            return Ok(());
+        }
+        let tmp = self
+            .tmp
+            .as_ref()
+            .ok_or_else(|| OfferteError::Internal("blob non più in attesa".into()))?;
+        store.publish_from(&self.relative_path(), tmp)?;
+        self.published = true;
+        Ok(())
     }
 
     /// Moves the file into the content-addressed store and syncs the directory. A blob
@@ -133,6 +154,7 @@ pub fn stage<R: Read>(dir: &Path, recipient: &str, mode: SealMode, mut reader: R
     let mut staged = StagedBlob {
         tmp: Some(tmp),
         placed: None,
+        published: false,
         info: SealedInfo {
             sha256: [0; 32],
             size: 0,

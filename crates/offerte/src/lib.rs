@@ -4,6 +4,7 @@
 //! - [`custody`]: the dealerless key ceremony (one key per kind), the custodians' shares at the
 //!   opening. [`custodian`]: the custodian's offline side of it.
 //! - [`blob`]: streaming an upload into the content-addressed blob store (fsync, then rename).
+//! - [`store`]: the seal directory alone, or as the cache of an S3 bucket shared by instances.
 //! - [`submit`]: envelopes A/B/C, receipts, replacements, withdrawals.
 //! - [`quota`]: each bidder's bytes and replacements per tender (issue 11).
 //! - [`resumable`]: client-sealed envelopes uploaded in parts that survive a dropped connection.
@@ -32,6 +33,7 @@ pub mod schema;
 pub mod secrecy;
 pub mod sequencer;
 pub mod service;
+pub mod store;
 pub mod submit;
 pub mod waiting;
 

@@ -369,12 +369,14 @@ pub fn open(
             let target = svc.dir().join(&rel);
             let tmp = svc.dir().join("tmp").join(format!("open-{attempt}-{envelope_id}"));
             let decrypted = (|| -> Result<(String, u64), OfferteError> {
-                let input = File::open(svc.dir().join(&blob))?;
+                let input = File::open(svc.store().local(&blob, None)?)?;
                 let mut w = HashingWriter::new(File::create(&tmp)?);
                 open_stream(&identity, input, &mut w)?;
                 let (file, info) = w.finish();
                 file.sync_all()?;
                 fs::rename(&tmp, &target)?;
+                // In the shared store before the opening commits: any instance serves it.
+                svc.store().publish(&rel)?;
                 Ok((hex::encode(info.sha256), info.size))
             })();
             let mut d = Decrypted {
@@ -652,14 +654,14 @@ pub fn plaintext_path(
             .first(conn)?;
         require_envelope_b_reader(conn, who, bando_id, lot.unwrap_or(bando_id))?;
     }
-    let path: Option<Option<String>> = opened_envelopes::table
+    let path: Option<(Option<String>, Option<String>)> = opened_envelopes::table
         .find(envelope_id)
-        .select(opened_envelopes::plaintext_path)
+        .select((opened_envelopes::plaintext_path, opened_envelopes::plaintext_sha256))
         .first(conn)
         .optional()?;
     match path {
-        Some(Some(rel)) => Ok(svc.dir().join(rel)),
-        Some(None) => Err(OfferteError::conflict(
+        Some((Some(rel), sha256)) => svc.store().local(&rel, sha256.as_deref()),
+        Some((None, _)) => Err(OfferteError::conflict(
             "envelope_undecryptable",
             "La busta non si è potuta decifrare",
         )),

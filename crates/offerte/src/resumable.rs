@@ -29,6 +29,7 @@ use uuid::Uuid;
 use crate::blob::{self, SealMode, StagedBlob};
 use crate::custody::tender;
 use crate::schema::{bandi, envelopes, seal_closures, seal_upload_sessions as s};
+use crate::store::Store;
 use crate::submit::{self, micros, ReceiptView};
 use crate::{OfferteError, SealService};
 
@@ -644,13 +645,14 @@ impl Read for PartsReader {
 
 /// Reassembles the parts into a staged blob exactly as a one-shot client-sealed upload is
 /// staged; a digest other than the claimed one is refused (nothing is kept).
-pub fn assemble(seal_dir: &Path, a: &Assembly) -> Result<StagedBlob, OfferteError> {
+/// With a shared store, the ciphertext is uploaded there once it is known to be the claimed one.
+pub fn assemble(store: &Store, a: &Assembly) -> Result<StagedBlob, OfferteError> {
     let reader = PartsReader {
         next: a.parts.clone().into_iter(),
         current: None,
     };
     // The recipient is only used to seal server-side; client ciphertext is kept as it is.
-    let staged = blob::stage(seal_dir, "", SealMode::Client, reader)?;
+    let mut staged = blob::stage(store.dir(), "", SealMode::Client, reader)?;
     if staged.info.sha256 != a.sha256 {
         return Err(digest_mismatch(&staged.info.sha256));
     }
@@ -660,6 +662,7 @@ pub fn assemble(seal_dir: &Path, a: &Assembly) -> Result<StagedBlob, OfferteErro
             a.id, staged.info.size, a.size
         )));
     }
+    staged.publish(store)?;
     Ok(staged)
 }
 

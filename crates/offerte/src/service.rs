@@ -1,6 +1,7 @@
 //! The platform side of the seal: its Ed25519 key (receipts, promises, checkpoints), its
 //! RFC 3161 TSA, the blob store and the log's name. Keys live in files under the seal
-//! directory (created on first start); only their public halves reach the database.
+//! directory (created on first start); only their public halves reach the database. Several
+//! instances sharing one bucket ([`crate::store`]) must share these files too.
 
 use std::fs;
 use std::io::Write;
@@ -18,6 +19,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use seal::checkpoint::{NoteSigner, NoteVerifier};
 use seal::tsa::{cert_pem, EcKey, Tsa, TsaCredentials, DEFAULT_POLICY_OID};
 
+use crate::store::{Store, StoreConfig};
 use crate::OfferteError;
 
 /// What the service is built from (the `[seal]` settings).
@@ -47,6 +49,8 @@ pub struct SealConfig {
     pub upload_session_seconds: i64,
     /// Resumable uploads a bidder may have open at once on one tender (all lots).
     pub max_open_uploads: u32,
+    /// Where blobs and opened envelopes live beyond `dir` (`[storage]`, [`crate::store`]).
+    pub store: StoreConfig,
 }
 
 impl SealConfig {
@@ -65,6 +69,7 @@ impl SealConfig {
             chunk_bytes: 8 << 20,
             upload_session_seconds: 24 * 3600,
             max_open_uploads: 3,
+            store: StoreConfig::Fs,
         }
     }
 }
@@ -76,6 +81,7 @@ pub struct SealService {
     note_signer: NoteSigner,
     tsa: Tsa,
     ca_cert: Vec<u8>,
+    store: Store,
     stop: AtomicBool,
 }
 
@@ -140,7 +146,9 @@ impl SealService {
         let tsa = Tsa::new(tsa_key, fs::read(config.dir.join(TSA_CERT))?, DEFAULT_POLICY_OID)?;
         let ca_cert = fs::read(config.dir.join(TSA_CA_CERT))?;
         let note_signer = NoteSigner::new(config.origin.clone(), key.clone())?;
+        let store = Store::open(config.dir.clone(), &config.store)?;
         Ok(SealService {
+            store,
             config,
             key,
             note_signer,
@@ -156,6 +164,11 @@ impl SealService {
 
     pub fn dir(&self) -> &Path {
         &self.config.dir
+    }
+
+    /// Blobs and opened envelopes: the seal directory, or the bucket it caches.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     pub fn origin(&self) -> &str {

@@ -295,7 +295,8 @@ fn lock_open_window(
 }
 
 /// Accepts a staged envelope: one transaction stores the envelope, its pending leaf and its
-/// receipt; the blob is moved into place before the commit. Returns the receipt after commit.
+/// receipt; the blob is moved into place (and is in the shared store, if any) before the
+/// commit. Returns the receipt after commit.
 #[allow(clippy::too_many_arguments)]
 pub fn commit(
     conn: &mut PgConnection,
@@ -308,6 +309,8 @@ pub fn commit(
     mut staged: StagedBlob,
     request_id: &str,
 ) -> Result<ReceiptView, OfferteError> {
+    // The routes publish before they take a connection; this is for any other caller.
+    staged.publish(svc.store())?;
     let outcome = conn.transaction(|conn| {
         let (w, now) = lock_open_window(conn, bando_id, clock)?;
         eligible(conn, &w, who, now)?;
@@ -786,5 +789,5 @@ pub fn ciphertext_path(
         let t = tender(conn, bando_id)?;
         who.require_any_in(&[Role::Auditor], t.ente_id)?;
     }
-    Ok(svc.dir().join(rel))
+    svc.store().local(&rel, None)
 }

@@ -189,7 +189,7 @@ pub fn plaintext(
 pub fn file(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
-    store_dir: &std::path::Path,
+    store: &offerte::store::Store,
     who: &Principal,
     bando: Uuid,
     envelope: Uuid,
@@ -216,9 +216,12 @@ pub fn file(
         .find(envelope)
         .select(opened_envelopes::plaintext_path)
         .first(conn)?;
-    let path = store_dir.join(rel.ok_or(ProcedureError::NotFound {
-        what: "Contenuto della busta",
-    })?);
+    let path = store.local(
+        &rel.ok_or(ProcedureError::NotFound {
+            what: "Contenuto della busta",
+        })?,
+        None,
+    )?;
     let located = std::fs::File::open(&path)
         .map_err(|_| ProcedureError::NotFound {
             what: "Contenuto della busta",

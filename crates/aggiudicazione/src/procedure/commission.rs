@@ -4,7 +4,6 @@
 //! technical phase closes with the engine's averages, riparametrazione and soglia.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use accounts::{Principal, UserKind};
 use bando::{AwardCriterion, Criterion, CriterionKind, Oepv};
@@ -321,14 +320,14 @@ pub(crate) fn require_admin_phase_done(conn: &mut PgConnection, bando: Uuid) -> 
 /// The president (or the RUP) closes the technical phase: averages, riparametrazione and
 /// soglia di sbarramento by the engine; offers below the soglia are excluded.
 /// Quantitative and tabular criteria are computed from the values each bidder declared in
-/// envelope B (read from the blob store under `store_dir`); per-criterion riparametrazione
+/// envelope B (read from the envelope store); per-criterion riparametrazione
 /// applies to discretionary criteria, the one on the total when the tender says so.
 pub fn close_technical(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
     who: &Principal,
     bando: Uuid,
-    store_dir: &Path,
+    store: &offerte::store::Store,
 ) -> Result<Procedura> {
     conn.transaction(|conn| {
         // Locked: of two concurrent closings (a double click) the second waits, then sees the
@@ -391,7 +390,8 @@ pub fn close_technical(
                 .select((envelopes::bidder_id, opened_envelopes::plaintext_path))
                 .load(conn)?;
             for (bidder, rel) in found {
-                declared.insert(bidder, technical_values::read_values(rel.map(|r| store_dir.join(r)).as_deref()));
+                let path = rel.map(|r| store.local(&r, None)).transpose()?;
+                declared.insert(bidder, technical_values::read_values(path.as_deref()));
             }
         }
         let mut computed = Vec::new();

@@ -23,7 +23,6 @@
 
 use std::fs::File;
 use std::io::{BufReader, Read};
-use std::path::Path;
 
 use accounts::Principal;
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -420,7 +419,7 @@ pub(crate) fn term_end(conn: &mut PgConnection, row: &Tender) -> Result<Option<D
 /// Reads the request files of the opened envelopes that carry one and have no rows yet: one
 /// row per request, audited (`aggiudicazione.oscuramento_richieste_lette`). Only after the
 /// ranking.
-fn read_sealed(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, store_dir: &Path) -> Result<()> {
+fn read_sealed(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, store: &offerte::store::Store) -> Result<()> {
     for (envelope, bidder, kind, rel, manifest) in opened_envelopes_of(conn, row)? {
         if !carries_request(manifest.as_ref()) {
             continue;
@@ -434,8 +433,8 @@ fn read_sealed(conn: &mut PgConnection, ctx: &AuditCtx, row: &Tender, store_dir:
         }
         let names = manifest_names(manifest.as_ref()).unwrap_or_default();
         let bytes = rel
-            .map(|r| store_dir.join(r))
             .ok_or_else(|| "busta non decifrabile".to_string())
+            .and_then(|r| store.local(&r, None).map_err(|e| e.to_string()))
             .and_then(|p| {
                 let f = File::open(p).map_err(|e| e.to_string())?;
                 let (_, member) = archive::extract(BufReader::new(f), REDACTION_NAME).map_err(|e| e.to_string())?;
@@ -605,7 +604,7 @@ pub(crate) fn stored(conn: &mut PgConnection, row: &Tender, now: DateTime<Utc>) 
 pub fn list(
     conn: &mut PgConnection,
     ctx: &AuditCtx,
-    store_dir: &Path,
+    store: &offerte::store::Store,
     who: &Principal,
     bando: Uuid,
 ) -> Result<Vec<RedactionRequest>> {
@@ -618,7 +617,7 @@ pub fn list(
                     "Le richieste di oscuramento sigillate nelle offerte si esaminano dopo la graduatoria (art. 36 c.3)",
                 ));
             }
-            read_sealed(conn, ctx, &row, store_dir)?;
+            read_sealed(conn, ctx, &row, store)?;
             return stored(conn, &row, ctx.at);
         }
         if communicated_at(conn, row.scope())?.is_none() {

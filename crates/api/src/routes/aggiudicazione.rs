@@ -126,9 +126,14 @@ fn read_plaintext(
     rel: String,
     envelope: Uuid,
 ) -> impl std::future::Future<Output = Result<HttpResponse, ApiError>> {
-    let path = state.seal.dir().join(rel);
+    let store = state.seal.store().clone();
     async move {
-        let bytes = web::block(move || std::fs::read(path)).await?.map_err(|e| {
+        let bytes = web::block(move || {
+            let path = store.local(&rel, None).map_err(std::io::Error::other)?;
+            std::fs::read(path)
+        })
+        .await?
+        .map_err(|e| {
             tracing::error!(error = %e, "aggiudicazione: opened envelope missing");
             ApiError::internal()
         })?;
@@ -456,11 +461,11 @@ pub async fn close_technical(
     let p = auth.principal;
     let id = path.into_inner();
     let lotto = lot.lotto;
-    let dir = state.seal.dir().to_path_buf();
+    let store = state.seal.store().clone();
     let out = state
         .db(move |conn| {
             let id = procedure::scope(conn, id, lotto)?;
-            commission::close_technical(conn, &ctx, &p, id, &dir)
+            commission::close_technical(conn, &ctx, &p, id, &store)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))

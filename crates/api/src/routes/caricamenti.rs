@@ -249,9 +249,9 @@ pub async fn complete(
     let Some(_slot) = uploads.slot().await else {
         return Ok(slots_full(uploads.limits.retry_after_seconds));
     };
-    let dir = state.seal.dir().to_path_buf();
+    let store = state.seal.store().clone();
     let a = assembly.clone();
-    let staged = match web::block(move || resumable::assemble(&dir, &a)).await? {
+    let staged = match web::block(move || resumable::assemble(&store, &a)).await? {
         Ok(staged) => staged,
         Err(e) => {
             // A completion running at the same time may have finished and removed the parts

@@ -356,9 +356,14 @@ async fn submit_stream(
     };
 
     let (tx, reader) = blob::channel(8);
-    let dir = state.seal.dir().to_path_buf();
+    let store = state.seal.store().clone();
     let recipient = permit.recipient;
-    let writer = web::block(move || blob::stage(&dir, &recipient, mode, reader));
+    // With a shared store the ciphertext is uploaded here, before a connection is taken.
+    let writer = web::block(move || {
+        let mut staged = blob::stage(store.dir(), &recipient, mode, reader)?;
+        staged.publish(&store)?;
+        Ok::<_, OfferteError>(staged)
+    });
     let limit = state.seal.config().max_envelope_bytes;
     let quota = state.seal.config().quota_bytes_per_tender;
     let refusal = crate::uploads::pump(&uploads, Body::Envelope, &mut payload, &tx, |total| {

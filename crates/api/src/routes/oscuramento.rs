@@ -57,12 +57,12 @@ pub async fn list(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let dir = state.seal.dir().to_path_buf();
+    let store = state.seal.store().clone();
     let (id, lotto) = (path.into_inner(), lot.lotto);
     let out = state
         .db(move |conn| {
             let id = procedure::scope(conn, id, lotto)?;
-            redaction::list(conn, &ctx, &dir, &auth.principal, id)
+            redaction::list(conn, &ctx, &store, &auth.principal, id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -157,12 +157,12 @@ pub async fn access_file(
     path: web::Path<(Uuid, Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = state.audit_ctx(Some(auth.principal.user_id), &rid);
-    let dir = state.seal.dir().to_path_buf();
+    let store = state.seal.store().clone();
     let ((id, envelope, name), lotto) = (path.into_inner(), lot.lotto);
     let (path, offset, file) = state
         .db(move |conn| {
             let id = procedure::scope(conn, id, lotto)?;
-            access::file(conn, &ctx, &dir, &auth.principal, id, envelope, &name)
+            access::file(conn, &ctx, &store, &auth.principal, id, envelope, &name)
         })
         .await?;
     let declared = crate::routes::offerte::content_type_of(&file.name);

@@ -850,11 +850,11 @@ async fn close(
         .clone();
     visitor.check_csrf(csrf_of(&form))?;
     let ctx = state.audit_ctx(Some(who.user_id), &rid);
-    let dir = state.seal.dir().to_path_buf();
+    let store = state.seal.store().clone();
     let done = state
         .db(move |conn| {
             let id = procedure::scope(conn, id, lotto)?;
-            commission::close_technical(conn, &ctx, &who, id, &dir)
+            commission::close_technical(conn, &ctx, &who, id, &store)
         })
         .await;
     answer(

@@ -91,13 +91,13 @@ async fn show(
     let reader = who.clone();
     // Listing reads the sealed requests into rows the first time (an audited act).
     let ctx = state.audit_ctx(Some(who.user_id), rid);
-    let dir = state.seal.dir().to_path_buf();
+    let store = state.seal.store().clone();
     let (oggetto, listed, names, manager) = state
         .db(move |conn| {
             let b = bando::service::get(conn, &reader, id).map_err(api::ApiError::from)?;
             let manager = bando::service::require_manager(&reader, b.ente_id).is_ok();
             let listed = procedure::scope(conn, id, None)
-                .and_then(|scope| redaction::list(conn, &ctx, &dir, &reader, scope))
+                .and_then(|scope| redaction::list(conn, &ctx, &store, &reader, scope))
                 .map_err(api::ApiError::from);
             let owners: Vec<Uuid> = listed
                 .as_ref()

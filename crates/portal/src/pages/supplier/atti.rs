@@ -94,7 +94,7 @@ async fn page(
     let id = Uuid::parse_str(&raw).map_err(|_| PortalError::not_found("Bando"))?;
     let now = state.clock.now();
     let ctx = state.audit_ctx(Some(who.user_id), &rid);
-    let dir = state.seal.dir().to_path_buf();
+    let store = state.seal.store().clone();
     let (oggetto, outcome, own) = state
         .db(move |conn| {
             let b = bando::service::get_public(conn, Some(&who), id).map_err(api::ApiError::from)?;
@@ -104,7 +104,7 @@ async fn page(
             // The supplier's own requests, with their decisions (empty before the award).
             let own: Vec<RedactionRequest> = match &outcome {
                 Ok(_) => procedure::scope(conn, id, None)
-                    .and_then(|scope| redaction::list(conn, &ctx, &dir, &who, scope))
+                    .and_then(|scope| redaction::list(conn, &ctx, &store, &who, scope))
                     .map_err(api::ApiError::from)?,
                 Err(_) => Vec::new(),
             };
