@@ -1,6 +1,8 @@
 //! Rows, views and the few writes every operation shares: locking a tender, changing its
 //! state (with history and audit, in the caller's transaction), adding a version.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use db::audit::{self, AuditCtx, AuditEvent};
 use diesel::prelude::*;
@@ -415,8 +417,117 @@ pub fn history(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<StateChange>,
 
 /// The tender as read. `full` adds what only its officials see.
 pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando, BandoError> {
-    let ente_nome: String = enti::table.find(row.ente_id).select(enti::nome).first(conn)?;
-    let lotti = lots(conn, row.id)?
+    let mut out = views(conn, std::slice::from_ref(row), full)?;
+    out.pop().ok_or(BandoError::NotFound { what: "Bando" })
+}
+
+/// What a view reads besides the tender's row, read for many tenders at once: a page of the
+/// public list is a dozen queries, not a dozen per tender.
+struct Extras {
+    ente_nome: HashMap<Uuid, String>,
+    /// Kind of authority of each ente, where a tender has none fixed at publication.
+    ente_kind: HashMap<Uuid, domain::legal::AuthorityKind>,
+    lots: HashMap<Uuid, Vec<LottoRow>>,
+    documents: HashMap<Uuid, Vec<DocumentRow>>,
+    award_basis: HashMap<Uuid, (bool, bool)>,
+    conduct: HashMap<Uuid, (String, Option<Uuid>, Option<String>)>,
+    anomaly_terms: HashMap<Uuid, serde_json::Value>,
+    anomaly_check_began: HashSet<Uuid>,
+}
+
+fn extras(conn: &mut PgConnection, rows: &[BandoRow]) -> Result<Extras, BandoError> {
+    use crate::schema::{bando_award_basis as ab, bando_conduct as c};
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut entes: Vec<Uuid> = rows.iter().map(|r| r.ente_id).collect();
+    entes.sort_unstable();
+    entes.dedup();
+    let ente_nome = enti::table
+        .filter(enti::id.eq_any(&entes))
+        .select((enti::id, enti::nome))
+        .load::<(Uuid, String)>(conn)?
+        .into_iter()
+        .collect();
+    let mut lots: HashMap<Uuid, Vec<LottoRow>> = HashMap::new();
+    for l in bando_lotti::table
+        .filter(bando_lotti::bando_id.eq_any(&ids))
+        .order((bando_lotti::bando_id, bando_lotti::numero.asc()))
+        .select(LottoRow::as_select())
+        .load(conn)?
+    {
+        lots.entry(l.bando_id).or_default().push(l);
+    }
+    let mut documents: HashMap<Uuid, Vec<DocumentRow>> = HashMap::new();
+    for (bando, d) in bando_documenti::table
+        .filter(bando_documenti::bando_id.eq_any(&ids))
+        .order((bando_documenti::uploaded_at.asc(), bando_documenti::id.asc()))
+        .select((bando_documenti::bando_id, DocumentRow::as_select()))
+        .load::<(Uuid, DocumentRow)>(conn)?
+    {
+        documents.entry(bando).or_default().push(d);
+    }
+    let award_basis = ab::table
+        .filter(ab::bando_id.eq_any(&ids))
+        .select((ab::bando_id, (ab::framework_agreement, ab::dynamic_purchasing_system)))
+        .load::<(Uuid, (bool, bool))>(conn)?
+        .into_iter()
+        .collect();
+    let conduct: HashMap<Uuid, (String, Option<Uuid>, Option<String>)> = c::table
+        .filter(c::bando_id.eq_any(&ids))
+        .select((c::bando_id, (c::conducted_by, c::runner_ente_id, c::authority_kind)))
+        .load::<(Uuid, (String, Option<Uuid>, Option<String>))>(conn)?
+        .into_iter()
+        .collect();
+    let mut ente_kind = HashMap::new();
+    for r in rows {
+        let fixed = conduct
+            .get(&r.id)
+            .and_then(|(_, _, k)| k.as_deref())
+            .and_then(domain::legal::AuthorityKind::parse);
+        if fixed.is_none() && !ente_kind.contains_key(&r.ente_id) {
+            ente_kind.insert(r.ente_id, accounts::qualification::profile(conn, r.ente_id)?.kind);
+        }
+    }
+    let anomaly_terms = bando_anomaly_terms::table
+        .filter(bando_anomaly_terms::bando_id.eq_any(&ids))
+        .select((bando_anomaly_terms::bando_id, bando_anomaly_terms::terms))
+        .load::<(Uuid, serde_json::Value)>(conn)?
+        .into_iter()
+        .collect();
+    let anomaly_check_began = crate::max_duration::anomaly_checks_began(conn, &ids)?;
+    Ok(Extras {
+        ente_nome,
+        ente_kind,
+        lots,
+        documents,
+        award_basis,
+        conduct,
+        anomaly_terms,
+        anomaly_check_began,
+    })
+}
+
+/// [`view`] of each of `rows`, in their order.
+pub fn views(conn: &mut PgConnection, rows: &[BandoRow], full: bool) -> Result<Vec<Bando>, BandoError> {
+    let mut x = extras(conn, rows)?;
+    rows.iter()
+        .map(|row| {
+            let state_history = if full { Some(history(conn, row.id)?) } else { None };
+            assemble(row, &mut x, full, state_history)
+        })
+        .collect()
+}
+
+fn assemble(
+    row: &BandoRow,
+    x: &mut Extras,
+    full: bool,
+    state_history: Option<Vec<StateChange>>,
+) -> Result<Bando, BandoError> {
+    let ente_nome = x.ente_nome.get(&row.ente_id).cloned().unwrap_or_default();
+    let lotti = x
+        .lots
+        .remove(&row.id)
+        .unwrap_or_default()
         .into_iter()
         .map(|l| Lotto {
             id: l.id,
@@ -429,18 +540,44 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
             outcome_note: l.outcome_note,
         })
         .collect();
-    let documenti = bando_documenti::table
-        .filter(bando_documenti::bando_id.eq(row.id))
-        .order((bando_documenti::uploaded_at.asc(), bando_documenti::id.asc()))
-        .select(DocumentRow::as_select())
-        .load(conn)?
+    let documenti = x
+        .documents
+        .remove(&row.id)
+        .unwrap_or_default()
         .into_iter()
         .map(DocumentMeta::from)
         .collect();
-    let state_history = if full { Some(history(conn, row.id)?) } else { None };
-    let (framework_agreement, dynamic_purchasing_system) = award_basis(conn, row.id)?;
-    let conduct = conduct(conn, row.id)?;
-    let authority_kind = authority_kind(conn, row)?;
+    let (framework_agreement, dynamic_purchasing_system) =
+        x.award_basis.get(&row.id).copied().unwrap_or((false, false));
+    let conduct = match x.conduct.get(&row.id) {
+        Some((by, runner, kind)) => Conduct {
+            conducted_by: ConductedBy::parse(by),
+            runner_ente_id: *runner,
+            authority_kind: kind.as_deref().and_then(domain::legal::AuthorityKind::parse),
+        },
+        None => Conduct {
+            conducted_by: ConductedBy::Ente,
+            runner_ente_id: None,
+            authority_kind: None,
+        },
+    };
+    let authority_kind = conduct
+        .authority_kind
+        .or_else(|| x.ente_kind.get(&row.ente_id).copied())
+        .ok_or(BandoError::NotFound { what: "Ente" })?;
+    let max_duration = row.published_at.and_then(|published| {
+        crate::max_duration::compute(
+            published,
+            row.procedure_type(),
+            row.award_criterion(),
+            x.anomaly_check_began.contains(&row.id),
+        )
+    });
+    let anomaly_terms = x
+        .anomaly_terms
+        .get(&row.id)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
     let cpv_main_label = Cpv::parse(&row.cpv_main)
         .map(|c| c.label_it().to_string())
         .unwrap_or_default();
@@ -475,10 +612,10 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
         offer_validity_until: row
             .submission_deadline
             .map(|d| Deadline::of(deadlines::add_calendar_days(d, row.offer_validity_days.max(0) as u64))),
-        max_duration: crate::max_duration::of_row(conn, row)?,
+        max_duration,
         envelopes: row.envelopes(),
         anomaly_method: row.anomaly_method.as_deref().and_then(AnomalyMethod::parse),
-        anomaly_terms: anomaly_terms(conn, row.id)?,
+        anomaly_terms,
         framework_agreement,
         dynamic_purchasing_system,
         state: row.state(),
