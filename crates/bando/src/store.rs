@@ -425,7 +425,7 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
 /// public list is a dozen queries, not a dozen per tender.
 struct Extras {
     ente_nome: HashMap<Uuid, String>,
-    /// Kind of authority of each ente, where a tender has none fixed at publication.
+    /// Kind of authority of each ente (for a tender with none fixed at publication).
     ente_kind: HashMap<Uuid, domain::legal::AuthorityKind>,
     lots: HashMap<Uuid, Vec<LottoRow>>,
     documents: HashMap<Uuid, Vec<DocumentRow>>,
@@ -441,12 +441,17 @@ fn extras(conn: &mut PgConnection, rows: &[BandoRow]) -> Result<Extras, BandoErr
     let mut entes: Vec<Uuid> = rows.iter().map(|r| r.ente_id).collect();
     entes.sort_unstable();
     entes.dedup();
-    let ente_nome = enti::table
+    let mut ente_nome = HashMap::new();
+    let mut ente_kind = HashMap::new();
+    // The ente's kind as `accounts::qualification::profile` gives it, without its qualifications.
+    for (id, nome, kind) in enti::table
         .filter(enti::id.eq_any(&entes))
-        .select((enti::id, enti::nome))
-        .load::<(Uuid, String)>(conn)?
-        .into_iter()
-        .collect();
+        .select((enti::id, enti::nome, enti::authority_kind))
+        .load::<(Uuid, String, String)>(conn)?
+    {
+        ente_nome.insert(id, nome);
+        ente_kind.insert(id, domain::legal::AuthorityKind::parse(&kind).unwrap_or_default());
+    }
     let mut lots: HashMap<Uuid, Vec<LottoRow>> = HashMap::new();
     for l in bando_lotti::table
         .filter(bando_lotti::bando_id.eq_any(&ids))
@@ -477,16 +482,6 @@ fn extras(conn: &mut PgConnection, rows: &[BandoRow]) -> Result<Extras, BandoErr
         .load::<(Uuid, (String, Option<Uuid>, Option<String>))>(conn)?
         .into_iter()
         .collect();
-    let mut ente_kind = HashMap::new();
-    for r in rows {
-        let fixed = conduct
-            .get(&r.id)
-            .and_then(|(_, _, k)| k.as_deref())
-            .and_then(domain::legal::AuthorityKind::parse);
-        if fixed.is_none() && !ente_kind.contains_key(&r.ente_id) {
-            ente_kind.insert(r.ente_id, accounts::qualification::profile(conn, r.ente_id)?.kind);
-        }
-    }
     let anomaly_terms = bando_anomaly_terms::table
         .filter(bando_anomaly_terms::bando_id.eq_any(&ids))
         .select((bando_anomaly_terms::bando_id, bando_anomaly_terms::terms))
