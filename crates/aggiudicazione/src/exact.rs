@@ -61,13 +61,18 @@ pub(crate) enum Rounding {
 
 /// Round an exact value to `dp` decimal places; the result is again exact.
 pub(crate) fn round_q(q: &Q, dp: u32, mode: Rounding) -> Q {
-    let scale = pow10(dp);
-    let scaled = q * Q::from_integer(scale.clone());
-    let negative = scaled.is_negative();
-    let abs = scaled.abs();
-    let (floor, rem): (BigInt, BigInt) = abs.numer().div_mod_floor(abs.denom());
+    Q::new(round_units(q, dp, mode), pow10(dp))
+}
+
+/// `q` × 10^`dp` rounded to an integer: the units of `q` rounded to `dp` places. On the
+/// numerator and denominator as they are: a rational product would reduce (a GCD of big
+/// integers) only for the division to follow, and rendering an OEPV award of 1,000 offers is
+/// tens of thousands of these.
+fn round_units(q: &Q, dp: u32, mode: Rounding) -> BigInt {
+    let scaled = q.numer().abs() * pow10(dp);
+    let (floor, rem): (BigInt, BigInt) = scaled.div_mod_floor(q.denom());
     let twice: BigInt = rem * 2;
-    let round_up = match twice.cmp(abs.denom()) {
+    let round_up = match twice.cmp(q.denom()) {
         std::cmp::Ordering::Greater => true,
         std::cmp::Ordering::Less => false,
         std::cmp::Ordering::Equal => match mode {
@@ -75,29 +80,26 @@ pub(crate) fn round_q(q: &Q, dp: u32, mode: Rounding) -> Q {
             Rounding::HalfEven => floor.is_odd(),
         },
     };
-    let mut units = if round_up { floor + 1 } else { floor };
-    if negative {
-        units = -units;
+    let units = if round_up { floor + 1 } else { floor };
+    if q.is_negative() {
+        -units
+    } else {
+        units
     }
-    Q::new(units, scale)
 }
 
 /// Number of decimal places of the terminating expansion of `q`, if it terminates.
 pub(crate) fn terminating_places(q: &Q) -> Option<u32> {
-    let mut den = q.denom().clone();
-    let two = BigInt::from(2);
-    let five = BigInt::from(5);
-    let (mut twos, mut fives) = (0u32, 0u32);
-    while den.is_even() {
-        den /= &two;
-        twos += 1;
-    }
-    while (&den % &five).is_zero() {
-        den /= &five;
+    let den = q.denom().magnitude();
+    let twos = den.trailing_zeros().unwrap_or(0);
+    let mut rest = den >> twos;
+    let mut fives = 0u32;
+    while (&rest % 5u32).is_zero() {
+        rest /= 5u32;
         fives += 1;
     }
-    if den.is_one() {
-        Some(twos.max(fives))
+    if rest.is_one() {
+        Some(u32::try_from(twos).unwrap_or(u32::MAX).max(fives))
     } else {
         None
     }
@@ -105,12 +107,17 @@ pub(crate) fn terminating_places(q: &Q) -> Option<u32> {
 
 /// Convert a value with a terminating expansion of at most 28 places to Decimal.
 pub(crate) fn decimal_from_terminating(q: &Q, places: u32, field: &str) -> Result<Decimal, EvalError> {
-    let scaled = q * Q::from_integer(pow10(places));
-    debug_assert!(scaled.is_integer());
+    let scaled = q.numer() * pow10(places);
+    debug_assert!((&scaled % q.denom()).is_zero());
+    decimal_of_units(&(scaled / q.denom()), places, field)
+}
+
+/// The Decimal `units` × 10^-`places`.
+fn decimal_of_units(units: &BigInt, places: u32, field: &str) -> Result<Decimal, EvalError> {
     let overflow = || EvalError::ArithmeticOverflow {
         field: field.to_owned(),
     };
-    let units = scaled.to_integer().to_i128().ok_or_else(overflow)?;
+    let units = units.to_i128().ok_or_else(overflow)?;
     Decimal::try_from_i128_with_scale(units, places)
         .map(|d| d.normalize())
         .map_err(|_| overflow())
@@ -141,8 +148,7 @@ impl Renderer {
             _ => {
                 self.inexact_fields.push(field.to_owned());
                 self.fractions.insert(field.to_owned(), fraction_text(q));
-                let rounded = round_q(q, OUTPUT_DECIMALS, Rounding::HalfEven);
-                decimal_from_terminating(&rounded, OUTPUT_DECIMALS, field)
+                decimal_of_units(&round_units(q, OUTPUT_DECIMALS, Rounding::HalfEven), OUTPUT_DECIMALS, field)
             }
         }
     }
@@ -150,15 +156,10 @@ impl Renderer {
     /// Rendering without bookkeeping, for values that are exact by construction
     /// (display roundings, input echoes).
     pub(crate) fn plain(q: &Q, field: &str) -> Result<Decimal, EvalError> {
-        let rounded;
-        let value = match terminating_places(q) {
-            Some(places) if places <= OUTPUT_DECIMALS => return decimal_from_terminating(q, places, field),
-            _ => {
-                rounded = round_q(q, OUTPUT_DECIMALS, Rounding::HalfEven);
-                &rounded
-            }
-        };
-        decimal_from_terminating(value, OUTPUT_DECIMALS, field)
+        match terminating_places(q) {
+            Some(places) if places <= OUTPUT_DECIMALS => decimal_from_terminating(q, places, field),
+            _ => decimal_of_units(&round_units(q, OUTPUT_DECIMALS, Rounding::HalfEven), OUTPUT_DECIMALS, field),
+        }
     }
 }
 

@@ -1224,7 +1224,7 @@ pub fn list_for_ente(conn: &mut PgConnection, who: &Principal, ente: Uuid) -> Re
         .order((bandi::created_at.desc(), bandi::id.desc()))
         .select(BandoRow::as_select())
         .load(conn)?;
-    rows.iter().map(|r| store::view(conn, r, false)).collect()
+    store::views(conn, &rows, false)
 }
 
 fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
@@ -1364,10 +1364,7 @@ pub fn list_public(
     } else {
         None
     };
-    let items = rows
-        .iter()
-        .map(|r| store::view(conn, r, false))
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = store::views(conn, &rows, false)?;
     Ok(BandoPage { items, next_cursor })
 }
 

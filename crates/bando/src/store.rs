@@ -1,6 +1,8 @@
 //! Rows, views and the few writes every operation shares: locking a tender, changing its
 //! state (with history and audit, in the caller's transaction), adding a version.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use db::audit::{self, AuditCtx, AuditEvent};
 use diesel::prelude::*;
@@ -415,8 +417,111 @@ pub fn history(conn: &mut PgConnection, bando: Uuid) -> Result<Vec<StateChange>,
 
 /// The tender as read. `full` adds what only its officials see.
 pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando, BandoError> {
-    let ente_nome: String = enti::table.find(row.ente_id).select(enti::nome).first(conn)?;
-    let lotti = lots(conn, row.id)?
+    let mut out = views(conn, std::slice::from_ref(row), full)?;
+    out.pop().ok_or(BandoError::NotFound { what: "Bando" })
+}
+
+/// What a view reads besides the tender's row, read for many tenders at once: a page of the
+/// public list is three queries (the one-to-one data, the lots, the documents), not a dozen
+/// per tender.
+struct Extras {
+    one: HashMap<Uuid, OneToOne>,
+    lots: HashMap<Uuid, Vec<LottoRow>>,
+    documents: HashMap<Uuid, Vec<DocumentRow>>,
+}
+
+/// A tender's ente, award basis, conduct, anomaly terms and whether an art. 110 check began.
+#[derive(QueryableByName)]
+struct OneToOne {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    ente_nome: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    ente_kind: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
+    framework_agreement: Option<bool>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
+    dynamic_purchasing_system: Option<bool>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    conducted_by: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    runner_ente_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    authority_kind: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Jsonb>)]
+    anomaly_terms: Option<serde_json::Value>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    anomaly_check_began: bool,
+}
+
+fn extras(conn: &mut PgConnection, rows: &[BandoRow]) -> Result<Extras, BandoError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let entes: Vec<Uuid> = rows.iter().map(|r| r.ente_id).collect();
+    // The ente's kind is read from its row as `accounts::qualification::profile` gives it; the
+    // art. 110 check as `max_duration::anomaly_check_began` asks it.
+    let one = diesel::sql_query(
+        "SELECT b.id, e.nome AS ente_nome, e.authority_kind AS ente_kind,
+                ab.framework_agreement, ab.dynamic_purchasing_system,
+                c.conducted_by, c.runner_ente_id, c.authority_kind, t.terms AS anomaly_terms,
+                EXISTS (SELECT 1 FROM agg_art110 WHERE scope_id = b.id
+                           OR scope_id IN (SELECT id FROM bando_lotti WHERE bando_id = b.id)) AS anomaly_check_began
+           FROM unnest($1::uuid[], $2::uuid[]) AS b(id, ente_id)
+           LEFT JOIN enti e ON e.id = b.ente_id
+           LEFT JOIN bando_award_basis ab ON ab.bando_id = b.id
+           LEFT JOIN bando_conduct c ON c.bando_id = b.id
+           LEFT JOIN bando_anomaly_terms t ON t.bando_id = b.id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&ids)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&entes)
+    .load::<OneToOne>(conn)?
+    .into_iter()
+    .map(|o| (o.id, o))
+    .collect();
+    let mut lots: HashMap<Uuid, Vec<LottoRow>> = HashMap::new();
+    for l in bando_lotti::table
+        .filter(bando_lotti::bando_id.eq_any(&ids))
+        .order((bando_lotti::bando_id, bando_lotti::numero.asc()))
+        .select(LottoRow::as_select())
+        .load(conn)?
+    {
+        lots.entry(l.bando_id).or_default().push(l);
+    }
+    let mut documents: HashMap<Uuid, Vec<DocumentRow>> = HashMap::new();
+    for (bando, d) in bando_documenti::table
+        .filter(bando_documenti::bando_id.eq_any(&ids))
+        .order((bando_documenti::uploaded_at.asc(), bando_documenti::id.asc()))
+        .select((bando_documenti::bando_id, DocumentRow::as_select()))
+        .load::<(Uuid, DocumentRow)>(conn)?
+    {
+        documents.entry(bando).or_default().push(d);
+    }
+    Ok(Extras { one, lots, documents })
+}
+
+/// [`view`] of each of `rows`, in their order.
+pub fn views(conn: &mut PgConnection, rows: &[BandoRow], full: bool) -> Result<Vec<Bando>, BandoError> {
+    let mut x = extras(conn, rows)?;
+    rows.iter()
+        .map(|row| {
+            let state_history = if full { Some(history(conn, row.id)?) } else { None };
+            assemble(row, &mut x, full, state_history)
+        })
+        .collect()
+}
+
+fn assemble(
+    row: &BandoRow,
+    x: &mut Extras,
+    full: bool,
+    state_history: Option<Vec<StateChange>>,
+) -> Result<Bando, BandoError> {
+    let one = x.one.remove(&row.id).ok_or(BandoError::NotFound { what: "Bando" })?;
+    let ente_nome = one.ente_nome.ok_or(BandoError::NotFound { what: "Ente" })?;
+    let lotti = x
+        .lots
+        .remove(&row.id)
+        .unwrap_or_default()
         .into_iter()
         .map(|l| Lotto {
             id: l.id,
@@ -429,18 +534,45 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
             outcome_note: l.outcome_note,
         })
         .collect();
-    let documenti = bando_documenti::table
-        .filter(bando_documenti::bando_id.eq(row.id))
-        .order((bando_documenti::uploaded_at.asc(), bando_documenti::id.asc()))
-        .select(DocumentRow::as_select())
-        .load(conn)?
+    let documenti = x
+        .documents
+        .remove(&row.id)
+        .unwrap_or_default()
         .into_iter()
         .map(DocumentMeta::from)
         .collect();
-    let state_history = if full { Some(history(conn, row.id)?) } else { None };
-    let (framework_agreement, dynamic_purchasing_system) = award_basis(conn, row.id)?;
-    let conduct = conduct(conn, row.id)?;
-    let authority_kind = authority_kind(conn, row)?;
+    let framework_agreement = one.framework_agreement.unwrap_or(false);
+    let dynamic_purchasing_system = one.dynamic_purchasing_system.unwrap_or(false);
+    let conduct = match one.conducted_by {
+        Some(by) => Conduct {
+            conducted_by: ConductedBy::parse(&by),
+            runner_ente_id: one.runner_ente_id,
+            authority_kind: one.authority_kind.as_deref().and_then(domain::legal::AuthorityKind::parse),
+        },
+        None => Conduct {
+            conducted_by: ConductedBy::Ente,
+            runner_ente_id: None,
+            authority_kind: None,
+        },
+    };
+    let authority_kind = conduct.authority_kind.unwrap_or_else(|| {
+        one.ente_kind
+            .as_deref()
+            .and_then(domain::legal::AuthorityKind::parse)
+            .unwrap_or_default()
+    });
+    let max_duration = row.published_at.and_then(|published| {
+        crate::max_duration::compute(
+            published,
+            row.procedure_type(),
+            row.award_criterion(),
+            one.anomaly_check_began,
+        )
+    });
+    let anomaly_terms = one
+        .anomaly_terms
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
     let cpv_main_label = Cpv::parse(&row.cpv_main)
         .map(|c| c.label_it().to_string())
         .unwrap_or_default();
@@ -475,10 +607,10 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
         offer_validity_until: row
             .submission_deadline
             .map(|d| Deadline::of(deadlines::add_calendar_days(d, row.offer_validity_days.max(0) as u64))),
-        max_duration: crate::max_duration::of_row(conn, row)?,
+        max_duration,
         envelopes: row.envelopes(),
         anomaly_method: row.anomaly_method.as_deref().and_then(AnomalyMethod::parse),
-        anomaly_terms: anomaly_terms(conn, row.id)?,
+        anomaly_terms,
         framework_agreement,
         dynamic_purchasing_system,
         state: row.state(),

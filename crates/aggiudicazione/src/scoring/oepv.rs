@@ -67,6 +67,8 @@ pub fn evaluate_oepv(request: &OepvRequest) -> Result<OepvReport, EvalError> {
 /// request's own `draw_seed` is then ignored.
 pub fn evaluate_oepv_drawn(request: &OepvRequest, seed: Option<&Seed>) -> Result<OepvReport, EvalError> {
     let technical = technical_exact(&request.technical)?;
+    let technical_index: HashMap<&str, usize> =
+        technical.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
 
     let mut economic_values: HashMap<String, Decimal> = HashMap::new();
     for (index, entry) in request.economic.offers.iter().enumerate() {
@@ -80,7 +82,7 @@ pub fn evaluate_oepv_drawn(request: &OepvRequest, seed: Option<&Seed>) -> Result
                 })
             }
         };
-        if !technical.ids.contains(&id) {
+        if !technical_index.contains_key(id.as_str()) {
             return Err(EvalError::InvalidParameter {
                 field,
                 reason: format!("offerta \"{id}\" assente nella valutazione tecnica"),
@@ -131,7 +133,7 @@ pub fn evaluate_oepv_drawn(request: &OepvRequest, seed: Option<&Seed>) -> Result
         let mut totals = Vec::new();
         let mut keys: Vec<(String, Q, Option<Q>)> = Vec::new();
         for (e, id) in economic.ids.iter().enumerate() {
-            let o = technical.ids.iter().position(|t| t == id).unwrap_or_default();
+            let o = technical_index.get(id.as_str()).copied().unwrap_or_default();
             let tech = technical.totals[o].clone().unwrap_or_default();
             let econ = economic.points[e].clone();
             let total = &tech + &econ;

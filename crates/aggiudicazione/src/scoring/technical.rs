@@ -146,7 +146,13 @@ pub(crate) fn technical_exact(request: &TechnicalRequest) -> Result<TechnicalExa
         let mut row = Vec::with_capacity(n_criteria);
         for criterion in &request.criteria {
             let values = &offer.coefficients[&criterion.id];
-            let sum: Q = values.iter().map(|v| q_from_decimal(*v)).sum();
+            // Coefficients have at most 10 places and lie in [0, 1]: their Decimal sum is exact,
+            // and one fraction per average costs far less than one per coefficient.
+            let sum = values
+                .iter()
+                .try_fold(Decimal::ZERO, |acc, v| acc.checked_add(*v))
+                .map(q_from_decimal)
+                .unwrap_or_else(|| values.iter().map(|v| q_from_decimal(*v)).sum());
             row.push(sum / q_int(values.len() as i64));
         }
         averages.push(row);
