@@ -447,6 +447,7 @@ pub fn commit(
                 "envelope_id": envelope_id, "sha256": hex::encode(staged.info.sha256), "leaf_hash": hex::encode(leaf_hash),
             }),
         )?;
+        // Already in place when the one-shot route put it there before the transaction.
         staged.persist(svc.dir())?;
         // What `receipt_view` would read back, from the values just written: no query.
         Ok::<_, OfferteError>(ReceiptView {

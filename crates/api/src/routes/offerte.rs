@@ -362,6 +362,10 @@ async fn submit_stream(
     let writer = web::block(move || {
         let mut staged = blob::stage(store.dir(), &recipient, mode, reader)?;
         staged.publish(&store)?;
+        // Into its place here too: the rename and the directory's fsync then run before a
+        // connection is taken, not inside the transaction that holds the bidder's lock (issue
+        // 15). A refused commit removes it again (`StagedBlob::undo`).
+        staged.persist(store.dir())?;
         Ok::<_, OfferteError>(staged)
     });
     let limit = state.seal.config().max_envelope_bytes;
