@@ -59,6 +59,8 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 bench:
+	@bash scripts/bench-tools.sh
+	$(CARGO) build --release --bin centrale
 	$(CARGO) bench --workspace
 	@bash scripts/test-tools.sh >/dev/null
 	cd web && { [ -d node_modules/age-encryption ] || npm ci --no-audit --no-fund; } && node bench/seal-memory.mjs

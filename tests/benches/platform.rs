@@ -1,7 +1,9 @@
 //! `make bench`: the platform's scenarios (issue 15) at full size, in release mode, against a
 //! real PostgreSQL and server (`journeys::bench`). Prints one table and writes the same
 //! figures to `target/bench/results.json`. `BENCH_SIZE=smoke` runs the seconds-long version;
-//! `BENCH_ONLY=reads,award` (names of `journeys::bench::SCENARIOS`) runs only those.
+//! `BENCH_ONLY=reads,award` (names of `journeys::bench::SCENARIOS`, and `scale_out`) runs only
+//! those. Scale-out (`journeys::scale_out`) runs the release `centrale` binary, which
+//! `make bench` builds first (`CENTRALE_BIN` overrides its path).
 
 use std::path::PathBuf;
 
@@ -15,11 +17,23 @@ fn main() {
     };
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let only: Vec<&str> = if only.is_empty() {
-        SCENARIOS.to_vec()
+        SCENARIOS.iter().copied().chain(["scale_out"]).collect()
     } else {
         only.split(',').map(str::trim).collect()
     };
-    let results = run_only(&sizes, &only);
+    let mut results = run_only(&sizes, &only);
+    if only.contains(&"scale_out") {
+        let bin = std::env::var_os("CENTRALE_BIN").map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/centrale"),
+            PathBuf::from,
+        );
+        assert!(
+            bin.exists(),
+            "{} is missing: `cargo build --release --bin centrale` (make bench does)",
+            bin.display()
+        );
+        results["scale_out"] = journeys::scale_out::scale_out(&sizes, &bin);
+    }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");
     let path = dir.join("results.json");
