@@ -16,8 +16,9 @@
 //! ciphertext served by the survivor, which never held the victim's blobs: it fetches them
 //! from the bucket), the log's indices are 0..n-1 without gap or repeat, every acknowledged
 //! envelope is in the database and in the bucket with its digest (`lost_after_kill`), and
-//! every notification was delivered exactly once (messages at the SMTP server against
-//! outbox rows).
+//! every notification was delivered, counting the ones delivered twice (messages at the SMTP
+//! server by notification id against outbox rows: delivery is at least once, so the message
+//! in flight at the kill may come again, with its Message-ID; docs/performance.md).
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
