@@ -277,7 +277,13 @@ struct Storm {
 
 const KINDS: [&str; 3] = ["A", "B", "C"];
 
-fn storm(base: &str, s: &Sizes, tokens: &[String], body: &(dyn Fn(usize, usize) -> Vec<u8> + Sync), query: &str) -> Storm {
+fn storm(
+    base: &str,
+    s: &Sizes,
+    tokens: &[String],
+    body: &(dyn Fn(usize, usize) -> Vec<u8> + Sync),
+    query: &str,
+) -> Storm {
     let busy0 = machine_busy();
     let started = Instant::now();
     let (sent, generator_cpu): (Vec<Sent>, f64) = std::thread::scope(|scope| {
@@ -410,7 +416,8 @@ pub fn rush(s: &Sizes) -> Value {
     let mut w: World = world_on(TestApp::start_as_served());
     let servers = crate::browser::services_tender_body(&w, "Servizio di pulizia: la corsa al termine", 1_500_001);
     let server_bando = tender(&w, servers);
-    let clients = crate::browser::services_tender_body(&w, "Servizio di vigilanza: buste sigillate in proprio", 1_500_002);
+    let clients =
+        crate::browser::services_tender_body(&w, "Servizio di vigilanza: buste sigillate in proprio", 1_500_002);
     let client_bando = tender(&w, clients);
     w.app.clock.set(deadline() - chrono::Duration::seconds(60));
     w.relogin();
@@ -433,7 +440,13 @@ pub fn rush(s: &Sizes) -> Value {
             })
         })
         .collect();
-    let client = storm(&base(&client_bando), s, &tokens, &|i: usize, k: usize| sealed[i][k].clone(), "?sealed=client");
+    let client = storm(
+        &base(&client_bando),
+        s,
+        &tokens,
+        &|i: usize, k: usize| sealed[i][k].clone(),
+        "?sealed=client",
+    );
 
     // The deadline passes: both tenders close in the log, and nothing more is accepted.
     w.app.clock.set(deadline() + chrono::Duration::seconds(1));
@@ -557,7 +570,9 @@ pub fn reads(s: &Sizes) -> Value {
     let base = &w.app.base_url;
     // Tender pages spread over the whole list (a prime stride), so no one row stays hot.
     let spread = |f: &dyn Fn(&str) -> String| -> Vec<String> {
-        (0..ids.len().min(64)).map(|i| f(&ids[(i * 7919) % ids.len()])).collect()
+        (0..ids.len().min(64))
+            .map(|i| f(&ids[(i * 7919) % ids.len()]))
+            .collect()
     };
     let pages: Vec<(&str, Vec<String>)> = vec![
         ("api_list", vec![format!("{base}/api/v1/public/bandi")]),
@@ -677,7 +692,11 @@ fn user_ids(w: &World, tokens: &[String]) -> Vec<String> {
         .iter()
         .map(|t| {
             let me = w.app.client().with_token(t).get("/api/v1/auth/me").expect(200);
-            me["id"].as_str().or(me["user_id"].as_str()).expect("user id").to_string()
+            me["id"]
+                .as_str()
+                .or(me["user_id"].as_str())
+                .expect("user id")
+                .to_string()
         })
         .collect()
 }
@@ -689,7 +708,10 @@ fn to_opening(w: &mut World, bando: &str) {
     w.relogin();
     let t0 = Instant::now();
     while w.rup.get(&format!("/api/v1/public/bandi/{bando}")).expect(200)["state"] != "opening" {
-        assert!(t0.elapsed() < Duration::from_secs(120), "{bando} never reached the opening");
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "{bando} never reached the opening"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -697,7 +719,9 @@ fn to_opening(w: &mut World, bando: &str) {
 /// The RUP admits every bidder, four at a time once the first admission has moved the tender
 /// to its evaluation (concurrent first admissions race on that transition: 409).
 fn admit_all(w: &World, bando: &str, bidders: &[String]) {
-    let Some((first, rest)) = bidders.split_first() else { return };
+    let Some((first, rest)) = bidders.split_first() else {
+        return;
+    };
     crate::tender_world::admit(w, bando, first);
     each(rest, 4, &|b| {
         crate::tender_world::admit(w, bando, b);
@@ -765,8 +789,10 @@ fn oepv_over_api(s: &Sizes) -> Value {
     let mut body = crate::browser::services_tender_body(&w, "Servizio di refezione scolastica", 1_500_004);
     let weight = rust_decimal::Decimal::from(70) / rust_decimal::Decimal::from(s.oepv_criteria as u64);
     body["oepv"]["criteria"] = json!((0..s.oepv_criteria)
-        .map(|c| json!({ "code": format!("T{}", c + 1), "description": format!("Criterio {}", c + 1),
-                         "weight": weight.round_dp(3).to_string(), "kind": "discretionary" }))
+        .map(
+            |c| json!({ "code": format!("T{}", c + 1), "description": format!("Criterio {}", c + 1),
+                         "weight": weight.round_dp(3).to_string(), "kind": "discretionary" })
+        )
         .collect::<Vec<_>>());
     let bando = tender(&w, body);
     w.app.clock.set(deadline() - chrono::Duration::seconds(60));
@@ -797,8 +823,9 @@ fn oepv_over_api(s: &Sizes) -> Value {
         )
         .expect(200);
     }
-    let entries: Vec<(usize, usize)> =
-        (0..clients.len()).flat_map(|m| (0..bidders.len()).map(move |o| (m, o))).collect();
+    let entries: Vec<(usize, usize)> = (0..clients.len())
+        .flat_map(|m| (0..bidders.len()).map(move |o| (m, o)))
+        .collect();
     each(&entries, 8, &|&(m, o)| {
         let coefficients: serde_json::Map<String, Value> = (0..s.oepv_criteria)
             .map(|c| (format!("T{}", c + 1), json!(coefficient(o, c, m))))
@@ -812,7 +839,10 @@ fn oepv_over_api(s: &Sizes) -> Value {
     });
     let t0 = Instant::now();
     clients[0]
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"), &json!({}))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"),
+            &json!({}),
+        )
         .expect(200);
     let close_ms = t0.elapsed().as_secs_f64() * 1e3;
     open(&w, &bando, "C");

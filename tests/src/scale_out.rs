@@ -36,7 +36,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bench::Sizes;
 use crate::s3::{free_port, S3Server};
-use crate::tender_world::{ceremony, id, official, partita_iva, qualify, PASSWORD};
+use crate::tender_world::{ceremony, comune_di_milano, id, official, partita_iva, qualify, PASSWORD};
 use crate::{psql, Client, Mailbox};
 
 const ADMIN: &str = "admin@centrale.local";
@@ -280,13 +280,7 @@ struct Setup {
 fn setup(base: &str, bids: usize, tenders: usize) -> Setup {
     let anon = Client::at(base);
     let admin = anon.clone().logged_in(ADMIN, ADMIN_PASSWORD);
-    let ente = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
-                     "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
-        )
-        .expect(201));
+    let ente = comune_di_milano(&admin);
     qualify(&admin, &ente);
     let rup_id = official(&admin, "rup@comune.milano.it", "rup", &ente);
     let custode = official(&admin, "custode@comune.milano.it", "commission", &ente);

@@ -54,6 +54,18 @@ pub fn official(admin: &Client, email: &str, role: &str, ente: &str) -> String {
         .expect(201))
 }
 
+/// The fixtures' ente, the Comune di Milano (its real codice fiscale, ISTAT code and PEC),
+/// created by an admin: its id.
+pub fn comune_di_milano(admin: &Client) -> String {
+    id(&admin
+        .post(
+            "/api/v1/enti",
+            &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
+                     "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
+        )
+        .expect(201))
+}
+
 /// Records the advanced qualification (art. 63 c.2 lett. c) for works and for services and
 /// supplies, valid to 2030, as ANAC's register would list it: fixtures whose tenders exceed
 /// what art. 62 c.1 lets a non-qualified ente run alone need a qualified authority.
@@ -80,13 +92,7 @@ pub fn world_with(tweak: impl FnOnce(&mut api::AppState)) -> World {
 /// The same world on an app started with tuned settings ([`TestApp::start_tuned`]).
 pub fn world_on(app: TestApp) -> World {
     let admin = app.admin();
-    let ente = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
-                                        "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
-        )
-        .expect(201));
+    let ente = comune_di_milano(&admin);
     qualify(&admin, &ente);
     let rup_id = official(&admin, "rup@comune.milano.it", "rup", &ente);
     let custode = official(&admin, "custode@comune.milano.it", "commission", &ente);

@@ -163,13 +163,7 @@ fn supplier(w: &World, email: &str) -> (Client, String) {
 fn world() -> World {
     let app = TestApp::start();
     let admin = app.admin();
-    let ente = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
-                                       "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
-        )
-        .expect(201));
+    let ente = journeys::tender_world::comune_di_milano(&admin);
     journeys::tender_world::qualify(&admin, &ente);
     let rup_id = official(&admin, RUP, "rup", &ente);
     let c2 = official(&admin, COMMISSION, "commission", &ente);

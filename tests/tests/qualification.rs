@@ -18,13 +18,7 @@ struct World {
 fn world() -> World {
     let app = TestApp::start();
     let admin = app.admin();
-    let ente = id(&admin
-        .post(
-            "/api/v1/enti",
-            &json!({ "nome": "Comune di Milano", "codice_fiscale": "01199250158", "tipo": "comune",
-                     "istat_code": "015146", "pec": "protocollo@postacert.comune.milano.it" }),
-        )
-        .expect(201));
+    let ente = journeys::tender_world::comune_di_milano(&admin);
     let roma = roma_capitale(&admin);
     let rup_id = official(&admin, "rup@comune.milano.it", "rup", &ente);
     let custode = official(&admin, "custode@comune.milano.it", "commission", &ente);
