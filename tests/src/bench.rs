@@ -4,10 +4,11 @@
 //! rush happens in the minute before the deadline and then crosses it without waiting.
 //!
 //! The load generator is this process's threads, one keep-alive connection each (ureq);
-//! its CPU share is their own CPU time (`/proc/thread-self/stat`) over the CPU the whole
+//! its CPU share is their own CPU time (`/proc/thread-self/schedstat`) over the CPU the whole
 //! machine spent meanwhile (`/proc/stat`), so a saturated generator shows. Each scenario
 //! measures its physical anchor in the same run: `pgbench` on the same cluster for the rush,
-//! `/healthz` of the same server for the reads.
+//! `dd` and `openssl dgst` on the blob store's filesystem for the big envelope, `/healthz` of
+//! the same server for the reads. Each scenario has its own server and database.
 //!
 //! `tests/benches/platform.rs` runs [`Sizes::full`] in release mode and writes
 //! `target/bench/results.json`; the suite's `bench_smoke` runs [`Sizes::smoke`] (seconds) and
@@ -118,24 +119,6 @@ pub fn run_only(s: &Sizes, only: &[&str]) -> Value {
     })
 }
 
-/// CPU seconds (user + system) in a `/proc/.../stat` line: fields 14 and 15, in clock ticks
-/// (100 a second on Linux).
-fn stat_cpu(path: &str) -> f64 {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return 0.0;
-    };
-    // The command name (field 2) may hold spaces: count from the closing parenthesis.
-    let after = text.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = after.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-    // After ")": state is field 3, so utime (14) and stime (15) are at 11 and 12 here,
-    // counting the state (not a number) out.
-    (f.get(10).copied().unwrap_or(0.0) + f.get(11).copied().unwrap_or(0.0)) / 100.0
-}
-
-fn thread_cpu() -> f64 {
-    stat_cpu("/proc/thread-self/stat")
-}
-
 /// CPU seconds every core of the machine spent not idle.
 fn machine_busy() -> f64 {
     let Ok(text) = std::fs::read_to_string("/proc/stat") else {
@@ -163,6 +146,12 @@ fn round(x: f64, decimals: i32) -> f64 {
 
 /// One POST of raw bytes on `agent`: (status, body, milliseconds).
 fn post_raw(agent: &ureq::Agent, url: &str, token: &str, body: &[u8]) -> (u16, Value, f64) {
+    let (status, reply, ms, _) = post_raw_retry_after(agent, url, token, body);
+    (status, reply, ms)
+}
+
+/// [`post_raw`] with the answer's `Retry-After` in seconds, when it has one.
+fn post_raw_retry_after(agent: &ureq::Agent, url: &str, token: &str, body: &[u8]) -> (u16, Value, f64, Option<u64>) {
     let t0 = Instant::now();
     let r = agent
         .post(url)
@@ -170,13 +159,18 @@ fn post_raw(agent: &ureq::Agent, url: &str, token: &str, body: &[u8]) -> (u16, V
         .set("Content-Type", "application/octet-stream")
         .send_bytes(body);
     let ms = t0.elapsed().as_secs_f64() * 1e3;
+    let retry_after = |resp: &ureq::Response| resp.header("retry-after").and_then(|v| v.trim().parse().ok());
     match r {
         Ok(resp) => {
             let status = resp.status();
-            (status, resp.into_json().unwrap_or(Value::Null), ms)
+            let after = retry_after(&resp);
+            (status, resp.into_json().unwrap_or(Value::Null), ms, after)
         }
-        Err(ureq::Error::Status(code, resp)) => (code, resp.into_json().unwrap_or(Value::Null), ms),
-        Err(_) => (0, Value::Null, ms),
+        Err(ureq::Error::Status(code, resp)) => {
+            let after = retry_after(&resp);
+            (code, resp.into_json().unwrap_or(Value::Null), ms, after)
+        }
+        Err(_) => (0, Value::Null, ms, None),
     }
 }
 
@@ -270,6 +264,8 @@ struct Sent {
 /// client (sent with `?sealed=client`); otherwise the plaintext is sent and the server seals.
 struct Storm {
     sent: Vec<Sent>,
+    /// Answers 503 (staging pool full) that were tried again after their Retry-After.
+    retried: usize,
     wall: f64,
     generator_cpu: f64,
     busy: f64,
@@ -277,20 +273,45 @@ struct Storm {
 
 const KINDS: [&str; 3] = ["A", "B", "C"];
 
-fn storm(base: &str, s: &Sizes, tokens: &[String], body: &(dyn Fn(usize, usize) -> Vec<u8> + Sync), query: &str) -> Storm {
+/// Attempts of one envelope answered 503 before the client gives up.
+const RETRIES: u32 = 10;
+
+fn storm(
+    base: &str,
+    s: &Sizes,
+    tokens: &[String],
+    body: &(dyn Fn(usize, usize) -> Vec<u8> + Sync),
+    query: &str,
+) -> Storm {
     let busy0 = machine_busy();
     let started = Instant::now();
-    let (sent, generator_cpu): (Vec<Sent>, f64) = std::thread::scope(|scope| {
+    let (sent, generator_cpu, retried): (Vec<Sent>, f64, usize) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..s.clients.min(tokens.len()))
             .map(|c| {
                 scope.spawn(move || {
-                    let cpu0 = thread_cpu();
+                    let cpu0 = thread_cpu_ns();
                     let agent = ureq::AgentBuilder::new().max_idle_connections_per_host(1).build();
                     let mut out = Vec::new();
+                    let mut retries = 0;
                     for i in (c..tokens.len()).step_by(s.clients) {
                         for (k, kind) in KINDS.iter().enumerate() {
-                            let (status, reply, ms) =
-                                post_raw(&agent, &format!("{base}/{kind}{query}"), &tokens[i], &body(i, k));
+                            let url = format!("{base}/{kind}{query}");
+                            let envelope = body(i, k);
+                            // As a bidder's client does: a full staging pool (503) is tried
+                            // again after its Retry-After, a few times, before the deadline.
+                            let mut attempt = 0;
+                            let (status, reply, ms) = loop {
+                                let (status, reply, ms, after) =
+                                    post_raw_retry_after(&agent, &url, &tokens[i], &envelope);
+                                attempt += 1;
+                                match after {
+                                    Some(secs) if status == 503 && attempt < RETRIES => {
+                                        retries += 1;
+                                        std::thread::sleep(Duration::from_secs(secs));
+                                    }
+                                    _ => break (status, reply, ms),
+                                }
+                            };
                             out.push(Sent {
                                 owner: i,
                                 status,
@@ -299,21 +320,23 @@ fn storm(base: &str, s: &Sizes, tokens: &[String], body: &(dyn Fn(usize, usize) 
                             });
                         }
                     }
-                    (out, thread_cpu() - cpu0)
+                    (out, thread_cpu_ns() - cpu0, retries)
                 })
             })
             .collect();
         let mut all = Vec::new();
-        let mut cpu = 0.0;
+        let (mut cpu, mut retried) = (0, 0);
         for h in handles {
-            let (o, c) = h.join().expect("client");
+            let (o, c, r) = h.join().expect("client");
             all.extend(o);
             cpu += c;
+            retried += r;
         }
-        (all, cpu)
+        (all, cpu as f64 / 1e9, retried)
     });
     Storm {
         sent,
+        retried,
         wall: started.elapsed().as_secs_f64(),
         generator_cpu,
         busy: (machine_busy() - busy0).max(f64::EPSILON),
@@ -373,6 +396,11 @@ fn rush_figures(w: &World, bando: &str, storm: &Storm, tokens: &[String], anchor
         .parse()
         .unwrap_or(0);
     let eps = accepted.len() as f64 / storm.wall;
+    let mut refused_by_status = serde_json::Map::new();
+    for x in storm.sent.iter().filter(|x| x.status != 201) {
+        let n = refused_by_status.entry(x.status.to_string()).or_insert(json!(0));
+        *n = json!(n.as_u64().unwrap_or(0) + 1);
+    }
     json!({
         "envelopes_per_s": round(eps, 1),
         "p50_ms": round(percentile(&ms, 50.0), 1),
@@ -381,6 +409,8 @@ fn rush_figures(w: &World, bando: &str, storm: &Storm, tokens: &[String], anchor
         "ratio": anchor.map(|a| round(eps / a, 3)),
         "sent": storm.sent.len(),
         "refused": storm.sent.len() - accepted.len(),
+        "refused_by_status": refused_by_status,
+        "retried_503": storm.retried,
         "receipts_total": ids.len(),
         "receipts_verified": verified.into_inner(),
         "in_log": in_log,
@@ -410,7 +440,8 @@ pub fn rush(s: &Sizes) -> Value {
     let mut w: World = world_on(TestApp::start_as_served());
     let servers = crate::browser::services_tender_body(&w, "Servizio di pulizia: la corsa al termine", 1_500_001);
     let server_bando = tender(&w, servers);
-    let clients = crate::browser::services_tender_body(&w, "Servizio di vigilanza: buste sigillate in proprio", 1_500_002);
+    let clients =
+        crate::browser::services_tender_body(&w, "Servizio di vigilanza: buste sigillate in proprio", 1_500_002);
     let client_bando = tender(&w, clients);
     w.app.clock.set(deadline() - chrono::Duration::seconds(60));
     w.relogin();
@@ -433,7 +464,13 @@ pub fn rush(s: &Sizes) -> Value {
             })
         })
         .collect();
-    let client = storm(&base(&client_bando), s, &tokens, &|i: usize, k: usize| sealed[i][k].clone(), "?sealed=client");
+    let client = storm(
+        &base(&client_bando),
+        s,
+        &tokens,
+        &|i: usize, k: usize| sealed[i][k].clone(),
+        "?sealed=client",
+    );
 
     // The deadline passes: both tenders close in the log, and nothing more is accepted.
     w.app.clock.set(deadline() + chrono::Duration::seconds(1));
@@ -557,7 +594,9 @@ pub fn reads(s: &Sizes) -> Value {
     let base = &w.app.base_url;
     // Tender pages spread over the whole list (a prime stride), so no one row stays hot.
     let spread = |f: &dyn Fn(&str) -> String| -> Vec<String> {
-        (0..ids.len().min(64)).map(|i| f(&ids[(i * 7919) % ids.len()])).collect()
+        (0..ids.len().min(64))
+            .map(|i| f(&ids[(i * 7919) % ids.len()]))
+            .collect()
     };
     let pages: Vec<(&str, Vec<String>)> = vec![
         ("api_list", vec![format!("{base}/api/v1/public/bandi")]),
@@ -677,7 +716,11 @@ fn user_ids(w: &World, tokens: &[String]) -> Vec<String> {
         .iter()
         .map(|t| {
             let me = w.app.client().with_token(t).get("/api/v1/auth/me").expect(200);
-            me["id"].as_str().or(me["user_id"].as_str()).expect("user id").to_string()
+            me["id"]
+                .as_str()
+                .or(me["user_id"].as_str())
+                .expect("user id")
+                .to_string()
         })
         .collect()
 }
@@ -689,7 +732,10 @@ fn to_opening(w: &mut World, bando: &str) {
     w.relogin();
     let t0 = Instant::now();
     while w.rup.get(&format!("/api/v1/public/bandi/{bando}")).expect(200)["state"] != "opening" {
-        assert!(t0.elapsed() < Duration::from_secs(120), "{bando} never reached the opening");
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "{bando} never reached the opening"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -697,7 +743,9 @@ fn to_opening(w: &mut World, bando: &str) {
 /// The RUP admits every bidder, four at a time once the first admission has moved the tender
 /// to its evaluation (concurrent first admissions race on that transition: 409).
 fn admit_all(w: &World, bando: &str, bidders: &[String]) {
-    let Some((first, rest)) = bidders.split_first() else { return };
+    let Some((first, rest)) = bidders.split_first() else {
+        return;
+    };
     crate::tender_world::admit(w, bando, first);
     each(rest, 4, &|b| {
         crate::tender_world::admit(w, bando, b);
@@ -765,8 +813,10 @@ fn oepv_over_api(s: &Sizes) -> Value {
     let mut body = crate::browser::services_tender_body(&w, "Servizio di refezione scolastica", 1_500_004);
     let weight = rust_decimal::Decimal::from(70) / rust_decimal::Decimal::from(s.oepv_criteria as u64);
     body["oepv"]["criteria"] = json!((0..s.oepv_criteria)
-        .map(|c| json!({ "code": format!("T{}", c + 1), "description": format!("Criterio {}", c + 1),
-                         "weight": weight.round_dp(3).to_string(), "kind": "discretionary" }))
+        .map(
+            |c| json!({ "code": format!("T{}", c + 1), "description": format!("Criterio {}", c + 1),
+                         "weight": weight.round_dp(3).to_string(), "kind": "discretionary" })
+        )
         .collect::<Vec<_>>());
     let bando = tender(&w, body);
     w.app.clock.set(deadline() - chrono::Duration::seconds(60));
@@ -797,8 +847,9 @@ fn oepv_over_api(s: &Sizes) -> Value {
         )
         .expect(200);
     }
-    let entries: Vec<(usize, usize)> =
-        (0..clients.len()).flat_map(|m| (0..bidders.len()).map(move |o| (m, o))).collect();
+    let entries: Vec<(usize, usize)> = (0..clients.len())
+        .flat_map(|m| (0..bidders.len()).map(move |o| (m, o)))
+        .collect();
     each(&entries, 8, &|&(m, o)| {
         let coefficients: serde_json::Map<String, Value> = (0..s.oepv_criteria)
             .map(|c| (format!("T{}", c + 1), json!(coefficient(o, c, m))))
@@ -812,7 +863,10 @@ fn oepv_over_api(s: &Sizes) -> Value {
     });
     let t0 = Instant::now();
     clients[0]
-        .post(&format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"), &json!({}))
+        .post(
+            &format!("/api/v1/bandi/{bando}/valutazione/tecnica/chiusura"),
+            &json!({}),
+        )
         .expect(200);
     let close_ms = t0.elapsed().as_secs_f64() * 1e3;
     open(&w, &bando, "C");

@@ -6,10 +6,7 @@ use journeys::bench::{run, Sizes};
 use journeys::serde_json::Value;
 
 fn positive(section: &Value, key: &str) {
-    assert!(
-        section[key].as_f64().is_some_and(|x| x > 0.0),
-        "{key}: {section}"
-    );
+    assert!(section[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {section}");
 }
 
 #[test]

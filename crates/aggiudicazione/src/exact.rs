@@ -148,7 +148,11 @@ impl Renderer {
             _ => {
                 self.inexact_fields.push(field.to_owned());
                 self.fractions.insert(field.to_owned(), fraction_text(q));
-                decimal_of_units(&round_units(q, OUTPUT_DECIMALS, Rounding::HalfEven), OUTPUT_DECIMALS, field)
+                decimal_of_units(
+                    &round_units(q, OUTPUT_DECIMALS, Rounding::HalfEven),
+                    OUTPUT_DECIMALS,
+                    field,
+                )
             }
         }
     }
@@ -158,7 +162,11 @@ impl Renderer {
     pub(crate) fn plain(q: &Q, field: &str) -> Result<Decimal, EvalError> {
         match terminating_places(q) {
             Some(places) if places <= OUTPUT_DECIMALS => decimal_from_terminating(q, places, field),
-            _ => decimal_of_units(&round_units(q, OUTPUT_DECIMALS, Rounding::HalfEven), OUTPUT_DECIMALS, field),
+            _ => decimal_of_units(
+                &round_units(q, OUTPUT_DECIMALS, Rounding::HalfEven),
+                OUTPUT_DECIMALS,
+                field,
+            ),
         }
     }
 }

@@ -547,7 +547,10 @@ fn assemble(
         Some(by) => Conduct {
             conducted_by: ConductedBy::parse(&by),
             runner_ente_id: one.runner_ente_id,
-            authority_kind: one.authority_kind.as_deref().and_then(domain::legal::AuthorityKind::parse),
+            authority_kind: one
+                .authority_kind
+                .as_deref()
+                .and_then(domain::legal::AuthorityKind::parse),
         },
         None => Conduct {
             conducted_by: ConductedBy::Ente,

@@ -67,8 +67,12 @@ pub fn evaluate_oepv(request: &OepvRequest) -> Result<OepvReport, EvalError> {
 /// request's own `draw_seed` is then ignored.
 pub fn evaluate_oepv_drawn(request: &OepvRequest, seed: Option<&Seed>) -> Result<OepvReport, EvalError> {
     let technical = technical_exact(&request.technical)?;
-    let technical_index: HashMap<&str, usize> =
-        technical.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let technical_index: HashMap<&str, usize> = technical
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
 
     let mut economic_values: HashMap<String, Decimal> = HashMap::new();
     for (index, entry) in request.economic.offers.iter().enumerate() {
