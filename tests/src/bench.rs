@@ -4,10 +4,11 @@
 //! rush happens in the minute before the deadline and then crosses it without waiting.
 //!
 //! The load generator is this process's threads, one keep-alive connection each (ureq);
-//! its CPU share is their own CPU time (`/proc/thread-self/stat`) over the CPU the whole
+//! its CPU share is their own CPU time (`/proc/thread-self/schedstat`) over the CPU the whole
 //! machine spent meanwhile (`/proc/stat`), so a saturated generator shows. Each scenario
 //! measures its physical anchor in the same run: `pgbench` on the same cluster for the rush,
-//! `/healthz` of the same server for the reads.
+//! `dd` and `openssl dgst` on the blob store's filesystem for the big envelope, `/healthz` of
+//! the same server for the reads. Each scenario has its own server and database.
 //!
 //! `tests/benches/platform.rs` runs [`Sizes::full`] in release mode and writes
 //! `target/bench/results.json`; the suite's `bench_smoke` runs [`Sizes::smoke`] (seconds) and
@@ -118,24 +119,6 @@ pub fn run_only(s: &Sizes, only: &[&str]) -> Value {
     })
 }
 
-/// CPU seconds (user + system) in a `/proc/.../stat` line: fields 14 and 15, in clock ticks
-/// (100 a second on Linux).
-fn stat_cpu(path: &str) -> f64 {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return 0.0;
-    };
-    // The command name (field 2) may hold spaces: count from the closing parenthesis.
-    let after = text.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = after.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-    // After ")": state is field 3, so utime (14) and stime (15) are at 11 and 12 here,
-    // counting the state (not a number) out.
-    (f.get(10).copied().unwrap_or(0.0) + f.get(11).copied().unwrap_or(0.0)) / 100.0
-}
-
-fn thread_cpu() -> f64 {
-    stat_cpu("/proc/thread-self/stat")
-}
-
 /// CPU seconds every core of the machine spent not idle.
 fn machine_busy() -> f64 {
     let Ok(text) = std::fs::read_to_string("/proc/stat") else {
@@ -163,6 +146,12 @@ fn round(x: f64, decimals: i32) -> f64 {
 
 /// One POST of raw bytes on `agent`: (status, body, milliseconds).
 fn post_raw(agent: &ureq::Agent, url: &str, token: &str, body: &[u8]) -> (u16, Value, f64) {
+    let (status, reply, ms, _) = post_raw_retry_after(agent, url, token, body);
+    (status, reply, ms)
+}
+
+/// [`post_raw`] with the answer's `Retry-After` in seconds, when it has one.
+fn post_raw_retry_after(agent: &ureq::Agent, url: &str, token: &str, body: &[u8]) -> (u16, Value, f64, Option<u64>) {
     let t0 = Instant::now();
     let r = agent
         .post(url)
@@ -170,13 +159,18 @@ fn post_raw(agent: &ureq::Agent, url: &str, token: &str, body: &[u8]) -> (u16, V
         .set("Content-Type", "application/octet-stream")
         .send_bytes(body);
     let ms = t0.elapsed().as_secs_f64() * 1e3;
+    let retry_after = |resp: &ureq::Response| resp.header("retry-after").and_then(|v| v.trim().parse().ok());
     match r {
         Ok(resp) => {
             let status = resp.status();
-            (status, resp.into_json().unwrap_or(Value::Null), ms)
+            let after = retry_after(&resp);
+            (status, resp.into_json().unwrap_or(Value::Null), ms, after)
         }
-        Err(ureq::Error::Status(code, resp)) => (code, resp.into_json().unwrap_or(Value::Null), ms),
-        Err(_) => (0, Value::Null, ms),
+        Err(ureq::Error::Status(code, resp)) => {
+            let after = retry_after(&resp);
+            (code, resp.into_json().unwrap_or(Value::Null), ms, after)
+        }
+        Err(_) => (0, Value::Null, ms, None),
     }
 }
 
@@ -270,12 +264,17 @@ struct Sent {
 /// client (sent with `?sealed=client`); otherwise the plaintext is sent and the server seals.
 struct Storm {
     sent: Vec<Sent>,
+    /// Answers 503 (staging pool full) that were tried again after their Retry-After.
+    retried: usize,
     wall: f64,
     generator_cpu: f64,
     busy: f64,
 }
 
 const KINDS: [&str; 3] = ["A", "B", "C"];
+
+/// Attempts of one envelope answered 503 before the client gives up.
+const RETRIES: u32 = 10;
 
 fn storm(
     base: &str,
@@ -286,17 +285,33 @@ fn storm(
 ) -> Storm {
     let busy0 = machine_busy();
     let started = Instant::now();
-    let (sent, generator_cpu): (Vec<Sent>, f64) = std::thread::scope(|scope| {
+    let (sent, generator_cpu, retried): (Vec<Sent>, f64, usize) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..s.clients.min(tokens.len()))
             .map(|c| {
                 scope.spawn(move || {
-                    let cpu0 = thread_cpu();
+                    let cpu0 = thread_cpu_ns();
                     let agent = ureq::AgentBuilder::new().max_idle_connections_per_host(1).build();
                     let mut out = Vec::new();
+                    let mut retries = 0;
                     for i in (c..tokens.len()).step_by(s.clients) {
                         for (k, kind) in KINDS.iter().enumerate() {
-                            let (status, reply, ms) =
-                                post_raw(&agent, &format!("{base}/{kind}{query}"), &tokens[i], &body(i, k));
+                            let url = format!("{base}/{kind}{query}");
+                            let envelope = body(i, k);
+                            // As a bidder's client does: a full staging pool (503) is tried
+                            // again after its Retry-After, a few times, before the deadline.
+                            let mut attempt = 0;
+                            let (status, reply, ms) = loop {
+                                let (status, reply, ms, after) =
+                                    post_raw_retry_after(&agent, &url, &tokens[i], &envelope);
+                                attempt += 1;
+                                match after {
+                                    Some(secs) if status == 503 && attempt < RETRIES => {
+                                        retries += 1;
+                                        std::thread::sleep(Duration::from_secs(secs));
+                                    }
+                                    _ => break (status, reply, ms),
+                                }
+                            };
                             out.push(Sent {
                                 owner: i,
                                 status,
@@ -305,21 +320,23 @@ fn storm(
                             });
                         }
                     }
-                    (out, thread_cpu() - cpu0)
+                    (out, thread_cpu_ns() - cpu0, retries)
                 })
             })
             .collect();
         let mut all = Vec::new();
-        let mut cpu = 0.0;
+        let (mut cpu, mut retried) = (0, 0);
         for h in handles {
-            let (o, c) = h.join().expect("client");
+            let (o, c, r) = h.join().expect("client");
             all.extend(o);
             cpu += c;
+            retried += r;
         }
-        (all, cpu)
+        (all, cpu as f64 / 1e9, retried)
     });
     Storm {
         sent,
+        retried,
         wall: started.elapsed().as_secs_f64(),
         generator_cpu,
         busy: (machine_busy() - busy0).max(f64::EPSILON),
@@ -379,6 +396,11 @@ fn rush_figures(w: &World, bando: &str, storm: &Storm, tokens: &[String], anchor
         .parse()
         .unwrap_or(0);
     let eps = accepted.len() as f64 / storm.wall;
+    let mut refused_by_status = serde_json::Map::new();
+    for x in storm.sent.iter().filter(|x| x.status != 201) {
+        let n = refused_by_status.entry(x.status.to_string()).or_insert(json!(0));
+        *n = json!(n.as_u64().unwrap_or(0) + 1);
+    }
     json!({
         "envelopes_per_s": round(eps, 1),
         "p50_ms": round(percentile(&ms, 50.0), 1),
@@ -387,6 +409,8 @@ fn rush_figures(w: &World, bando: &str, storm: &Storm, tokens: &[String], anchor
         "ratio": anchor.map(|a| round(eps / a, 3)),
         "sent": storm.sent.len(),
         "refused": storm.sent.len() - accepted.len(),
+        "refused_by_status": refused_by_status,
+        "retried_503": storm.retried,
         "receipts_total": ids.len(),
         "receipts_verified": verified.into_inner(),
         "in_log": in_log,

@@ -8,6 +8,8 @@
 //! exceeding the term is "silenzio inadempimento" and bears on the RUP's duty of good faith
 //! (art. 17 c.3), not on the validity of the procedure or of a late award.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use db::audit::{self, AuditCtx, AuditEvent};
 use diesel::prelude::*;
@@ -119,6 +121,26 @@ pub fn anomaly_check_began(conn: &mut PgConnection, bando: Uuid) -> QueryResult<
     .bind::<sql_types::Uuid, _>(bando)
     .get_result::<Flag>(conn)
     .map(|f| f.value)
+}
+
+#[derive(QueryableByName)]
+struct Began {
+    #[diesel(sql_type = sql_types::Uuid)]
+    id: Uuid,
+}
+
+/// [`anomaly_check_began`] for many tenders in one query: those of `bandi` where it did.
+pub fn anomaly_checks_began(conn: &mut PgConnection, bandi: &[Uuid]) -> QueryResult<HashSet<Uuid>> {
+    Ok(diesel::sql_query(
+        "SELECT b.id FROM unnest($1::uuid[]) AS b(id)
+          WHERE EXISTS (SELECT 1 FROM agg_art110 WHERE scope_id = b.id
+                           OR scope_id IN (SELECT id FROM bando_lotti WHERE bando_id = b.id))",
+    )
+    .bind::<sql_types::Array<sql_types::Uuid>, _>(bandi)
+    .load::<Began>(conn)?
+    .into_iter()
+    .map(|b| b.id)
+    .collect())
 }
 
 /// The term of a stored tender, once published.

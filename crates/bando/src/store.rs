@@ -1,7 +1,7 @@
 //! Rows, views and the few writes every operation shares: locking a tender, changing its
 //! state (with history and audit, in the caller's transaction), adding a version.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use db::audit::{self, AuditCtx, AuditEvent};
@@ -422,62 +422,36 @@ pub fn view(conn: &mut PgConnection, row: &BandoRow, full: bool) -> Result<Bando
 }
 
 /// What a view reads besides the tender's row, read for many tenders at once: a page of the
-/// public list is three queries (the one-to-one data, the lots, the documents), not a dozen
-/// per tender.
+/// public list is a dozen queries, not a dozen per tender.
 struct Extras {
-    one: HashMap<Uuid, OneToOne>,
+    ente_nome: HashMap<Uuid, String>,
+    /// Kind of authority of each ente (for a tender with none fixed at publication).
+    ente_kind: HashMap<Uuid, domain::legal::AuthorityKind>,
     lots: HashMap<Uuid, Vec<LottoRow>>,
     documents: HashMap<Uuid, Vec<DocumentRow>>,
-}
-
-/// A tender's ente, award basis, conduct, anomaly terms and whether an art. 110 check began.
-#[derive(QueryableByName)]
-struct OneToOne {
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    id: Uuid,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    ente_nome: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    ente_kind: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
-    framework_agreement: Option<bool>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
-    dynamic_purchasing_system: Option<bool>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    conducted_by: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
-    runner_ente_id: Option<Uuid>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    authority_kind: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Jsonb>)]
-    anomaly_terms: Option<serde_json::Value>,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    anomaly_check_began: bool,
+    award_basis: HashMap<Uuid, (bool, bool)>,
+    conduct: HashMap<Uuid, (String, Option<Uuid>, Option<String>)>,
+    anomaly_terms: HashMap<Uuid, serde_json::Value>,
+    anomaly_check_began: HashSet<Uuid>,
 }
 
 fn extras(conn: &mut PgConnection, rows: &[BandoRow]) -> Result<Extras, BandoError> {
+    use crate::schema::{bando_award_basis as ab, bando_conduct as c};
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let entes: Vec<Uuid> = rows.iter().map(|r| r.ente_id).collect();
-    // The ente's kind is read from its row as `accounts::qualification::profile` gives it; the
-    // art. 110 check as `max_duration::anomaly_check_began` asks it.
-    let one = diesel::sql_query(
-        "SELECT b.id, e.nome AS ente_nome, e.authority_kind AS ente_kind,
-                ab.framework_agreement, ab.dynamic_purchasing_system,
-                c.conducted_by, c.runner_ente_id, c.authority_kind, t.terms AS anomaly_terms,
-                EXISTS (SELECT 1 FROM agg_art110 WHERE scope_id = b.id
-                           OR scope_id IN (SELECT id FROM bando_lotti WHERE bando_id = b.id)) AS anomaly_check_began
-           FROM unnest($1::uuid[], $2::uuid[]) AS b(id, ente_id)
-           LEFT JOIN enti e ON e.id = b.ente_id
-           LEFT JOIN bando_award_basis ab ON ab.bando_id = b.id
-           LEFT JOIN bando_conduct c ON c.bando_id = b.id
-           LEFT JOIN bando_anomaly_terms t ON t.bando_id = b.id",
-    )
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&ids)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&entes)
-    .load::<OneToOne>(conn)?
-    .into_iter()
-    .map(|o| (o.id, o))
-    .collect();
+    let mut entes: Vec<Uuid> = rows.iter().map(|r| r.ente_id).collect();
+    entes.sort_unstable();
+    entes.dedup();
+    let mut ente_nome = HashMap::new();
+    let mut ente_kind = HashMap::new();
+    // The ente's kind as `accounts::qualification::profile` gives it, without its qualifications.
+    for (id, nome, kind) in enti::table
+        .filter(enti::id.eq_any(&entes))
+        .select((enti::id, enti::nome, enti::authority_kind))
+        .load::<(Uuid, String, String)>(conn)?
+    {
+        ente_nome.insert(id, nome);
+        ente_kind.insert(id, domain::legal::AuthorityKind::parse(&kind).unwrap_or_default());
+    }
     let mut lots: HashMap<Uuid, Vec<LottoRow>> = HashMap::new();
     for l in bando_lotti::table
         .filter(bando_lotti::bando_id.eq_any(&ids))
@@ -496,7 +470,35 @@ fn extras(conn: &mut PgConnection, rows: &[BandoRow]) -> Result<Extras, BandoErr
     {
         documents.entry(bando).or_default().push(d);
     }
-    Ok(Extras { one, lots, documents })
+    let award_basis = ab::table
+        .filter(ab::bando_id.eq_any(&ids))
+        .select((ab::bando_id, (ab::framework_agreement, ab::dynamic_purchasing_system)))
+        .load::<(Uuid, (bool, bool))>(conn)?
+        .into_iter()
+        .collect();
+    let conduct: HashMap<Uuid, (String, Option<Uuid>, Option<String>)> = c::table
+        .filter(c::bando_id.eq_any(&ids))
+        .select((c::bando_id, (c::conducted_by, c::runner_ente_id, c::authority_kind)))
+        .load::<(Uuid, (String, Option<Uuid>, Option<String>))>(conn)?
+        .into_iter()
+        .collect();
+    let anomaly_terms = bando_anomaly_terms::table
+        .filter(bando_anomaly_terms::bando_id.eq_any(&ids))
+        .select((bando_anomaly_terms::bando_id, bando_anomaly_terms::terms))
+        .load::<(Uuid, serde_json::Value)>(conn)?
+        .into_iter()
+        .collect();
+    let anomaly_check_began = crate::max_duration::anomaly_checks_began(conn, &ids)?;
+    Ok(Extras {
+        ente_nome,
+        ente_kind,
+        lots,
+        documents,
+        award_basis,
+        conduct,
+        anomaly_terms,
+        anomaly_check_began,
+    })
 }
 
 /// [`view`] of each of `rows`, in their order.
@@ -516,8 +518,7 @@ fn assemble(
     full: bool,
     state_history: Option<Vec<StateChange>>,
 ) -> Result<Bando, BandoError> {
-    let one = x.one.remove(&row.id).ok_or(BandoError::NotFound { what: "Bando" })?;
-    let ente_nome = one.ente_nome.ok_or(BandoError::NotFound { what: "Ente" })?;
+    let ente_nome = x.ente_nome.get(&row.ente_id).cloned().unwrap_or_default();
     let lotti = x
         .lots
         .remove(&row.id)
@@ -541,16 +542,13 @@ fn assemble(
         .into_iter()
         .map(DocumentMeta::from)
         .collect();
-    let framework_agreement = one.framework_agreement.unwrap_or(false);
-    let dynamic_purchasing_system = one.dynamic_purchasing_system.unwrap_or(false);
-    let conduct = match one.conducted_by {
-        Some(by) => Conduct {
-            conducted_by: ConductedBy::parse(&by),
-            runner_ente_id: one.runner_ente_id,
-            authority_kind: one
-                .authority_kind
-                .as_deref()
-                .and_then(domain::legal::AuthorityKind::parse),
+    let (framework_agreement, dynamic_purchasing_system) =
+        x.award_basis.get(&row.id).copied().unwrap_or((false, false));
+    let conduct = match x.conduct.get(&row.id) {
+        Some((by, runner, kind)) => Conduct {
+            conducted_by: ConductedBy::parse(by),
+            runner_ente_id: *runner,
+            authority_kind: kind.as_deref().and_then(domain::legal::AuthorityKind::parse),
         },
         None => Conduct {
             conducted_by: ConductedBy::Ente,
@@ -558,23 +556,22 @@ fn assemble(
             authority_kind: None,
         },
     };
-    let authority_kind = conduct.authority_kind.unwrap_or_else(|| {
-        one.ente_kind
-            .as_deref()
-            .and_then(domain::legal::AuthorityKind::parse)
-            .unwrap_or_default()
-    });
+    let authority_kind = conduct
+        .authority_kind
+        .or_else(|| x.ente_kind.get(&row.ente_id).copied())
+        .ok_or(BandoError::NotFound { what: "Ente" })?;
     let max_duration = row.published_at.and_then(|published| {
         crate::max_duration::compute(
             published,
             row.procedure_type(),
             row.award_criterion(),
-            one.anomaly_check_began,
+            x.anomaly_check_began.contains(&row.id),
         )
     });
-    let anomaly_terms = one
+    let anomaly_terms = x
         .anomaly_terms
-        .and_then(|v| serde_json::from_value(v).ok())
+        .get(&row.id)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();
     let cpv_main_label = Cpv::parse(&row.cpv_main)
         .map(|c| c.label_it().to_string())
