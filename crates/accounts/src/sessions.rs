@@ -309,11 +309,14 @@ pub(crate) fn end_all(
         .execute(conn)
 }
 
+/// A session's user (id, email, kind, active) and one of its active grants (role, ente), if any.
+type SessionGrantRow = (Uuid, String, String, bool, Option<String>, Option<Uuid>);
+
 /// Resolves a bearer token to its principal at `now`; expired and revoked tokens fail.
 pub fn authenticate(conn: &mut PgConnection, token: &str, now: DateTime<Utc>) -> Result<Principal, AccountsError> {
     // One statement with the active grants joined in (a row per grant, one without any): every
     // authenticated request asks, so the second query it used to take counted (issue 15).
-    let rows: Vec<(Uuid, String, String, bool, Option<String>, Option<Uuid>)> = sessions::table
+    let rows: Vec<SessionGrantRow> = sessions::table
         .inner_join(users::table)
         .left_join(
             role_grants::table.on(role_grants::user_id
