@@ -388,6 +388,42 @@ fn envelopes_and_invitation_proposals_of_others_are_not_found_rather_than_forbid
 // ---------------------------------------------------------------------------------------------
 // Finding 8: races
 
+/// The first admissions of a tender move it from opening to evaluation: two of them at once
+/// (two bidders, two tabs) must both be decided, not one of them refused with a 409 because the
+/// other moved the tender first.
+#[test]
+fn two_first_admissions_at_once_are_both_decided() {
+    let o = opened_tender();
+    let path = format!("/api/v1/bandi/{}/valutazione/ammissioni", o.bando);
+    let replies = in_parallel(
+        o.bidders
+            .iter()
+            .map(|(uid, _)| {
+                post_call(
+                    &o.w.rup,
+                    path.clone(),
+                    json!({ "bidder_id": uid, "decision": "admitted" }),
+                )
+            })
+            .collect(),
+    );
+    for r in &replies {
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let p = procedura(&o.w, &o.bando);
+    for (uid, _) in &o.bidders {
+        assert_eq!(participant_status(&p, uid), "admitted", "{p}");
+    }
+    let moves = count(
+        &o.w.app,
+        &format!(
+            "SELECT count(*) FROM bando_state_history WHERE bando_id = '{}' AND to_state = 'evaluation'",
+            o.bando
+        ),
+    );
+    assert_eq!(moves, 1, "the tender entered evaluation once");
+}
+
 #[test]
 fn two_concurrent_economic_phases_compute_once() {
     let o = opened_tender();

@@ -235,6 +235,12 @@ pub(crate) fn enter_evaluation(conn: &mut PgConnection, ctx: &AuditCtx, who: &Pr
     match row.state() {
         State::Evaluation => Ok(()),
         State::Opening => {
+            // Two first decisions at once (two bidders admitted from two tabs) both read
+            // `opening`: the second waits here for the first's row lock, then finds the tender
+            // in evaluation already instead of trying the move again (409 `illegal_transition`).
+            if bstore::lock(conn, row.id)?.state() == State::Evaluation {
+                return Ok(());
+            }
             bando::service::procedure_transition(conn, ctx, who, row.id, State::Evaluation, None)?;
             Ok(())
         }
