@@ -505,6 +505,27 @@ fn verify_receipt(
     platform_key: &str,
     log_key: &str,
 ) -> bool {
+    let (Ok(platform_key), Ok(log_key)) = (
+        offerte::bundle::parse_platform_key(platform_key),
+        seal::checkpoint::NoteVerifier::from_vkey(log_key),
+    ) else {
+        return false;
+    };
+    receipt_verifies(
+        agent,
+        base,
+        envelope,
+        token,
+        Pins {
+            platform_key: Some(platform_key),
+            log_key: Some(log_key),
+        },
+    )
+}
+
+/// [`verify_receipt`] with the keys already pinned (the scale-out scenario's checks too): waits
+/// up to a minute for the leaf to be in a checkpoint, then verifies bundle and ciphertext.
+pub(crate) fn receipt_verifies(agent: &ureq::Agent, base: &str, envelope: &str, token: &str, pins: Pins) -> bool {
     let token = Some(token);
     let t0 = Instant::now();
     let bundle: VerificationBundle = loop {
@@ -522,20 +543,7 @@ fn verify_receipt(
         std::thread::sleep(Duration::from_millis(100));
     };
     let (status, cipher) = get_bytes(agent, &format!("{base}/api/v1/buste/{envelope}/cifrato"), token);
-    if status != 200 {
-        return false;
-    }
-    let (Ok(platform_key), Ok(log_key)) = (
-        offerte::bundle::parse_platform_key(platform_key),
-        seal::checkpoint::NoteVerifier::from_vkey(log_key),
-    ) else {
-        return false;
-    };
-    let pins = Pins {
-        platform_key: Some(platform_key),
-        log_key: Some(log_key),
-    };
-    verify_bundle(&bundle, cipher.as_slice(), None, pins).is_ok()
+    status == 200 && verify_bundle(&bundle, cipher.as_slice(), None, pins).is_ok()
 }
 
 /// `connections` threads GET `urls` in turn (each thread starting at its own) for `seconds`:

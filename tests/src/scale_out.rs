@@ -22,7 +22,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -30,7 +29,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{Duration as Span, Utc};
-use offerte::bundle::{verify_bundle, Pins, VerificationBundle};
+use offerte::bundle::Pins;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -595,46 +594,6 @@ fn latencies(acks: &[Ack]) -> Vec<f64> {
     ms
 }
 
-/// A receipt as its bidder checks it (the checks of `centrale verify`, keys pinned from
-/// `/api/v1/log/keys`): the bundle once its leaf is in a checkpoint, and the ciphertext.
-fn verifies(agent: &ureq::Agent, base: &str, envelope: &str, token: &str, pins: &dyn Fn() -> Pins) -> bool {
-    let get = |path: &str| -> Option<(u16, Vec<u8>)> {
-        let r = agent
-            .get(&format!("{base}{path}"))
-            .set("Authorization", &format!("Bearer {token}"))
-            .call();
-        let r = match r {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(_) => return None,
-        };
-        let status = r.status();
-        let mut out = Vec::new();
-        r.into_reader().read_to_end(&mut out).ok()?;
-        Some((status, out))
-    };
-    let t0 = Instant::now();
-    let bundle: VerificationBundle = loop {
-        if let Some((200, bytes)) = get(&format!("/api/v1/buste/{envelope}/ricevuta")) {
-            let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            if !v["checkpoint"].is_null() && !v["leaf_index"].is_null() {
-                match serde_json::from_value(v) {
-                    Ok(b) => break b,
-                    Err(_) => return false,
-                }
-            }
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    match get(&format!("/api/v1/buste/{envelope}/cifrato")) {
-        Some((200, cipher)) => verify_bundle(&bundle, cipher.as_slice(), None, pins()).is_ok(),
-        _ => false,
-    }
-}
-
 #[track_caller]
 fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     let t0 = Instant::now();
@@ -825,7 +784,7 @@ pub fn scale_out(s: &Sizes, centrale_bin: &Path) -> Value {
             scope.spawn(move || {
                 let agent = ureq::AgentBuilder::new().build();
                 for ack in acks.iter().skip(t).step_by(threads) {
-                    if verifies(&agent, base, &ack.envelope_id, &tokens[ack.owner], pins) {
+                    if crate::bench::receipt_verifies(&agent, base, &ack.envelope_id, &tokens[ack.owner], pins()) {
                         verified.fetch_add(1, Ordering::Relaxed);
                     }
                 }
