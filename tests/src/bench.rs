@@ -33,6 +33,8 @@ pub struct Sizes {
     pub bids: usize,
     /// Bytes of each envelope's plaintext.
     pub envelope_bytes: usize,
+    /// The paced rush spreads the bids over this many seconds (the scenario's minute).
+    pub pace_seconds: u64,
     /// Published tenders behind the public list.
     pub tenders: usize,
     /// Connections of the public reads.
@@ -59,6 +61,7 @@ impl Sizes {
             clients: 500,
             bids: 5_000,
             envelope_bytes: 4 * 1024,
+            pace_seconds: 60,
             tenders: 1_000,
             read_connections: 64,
             read_seconds: 10,
@@ -78,6 +81,7 @@ impl Sizes {
             clients: 3,
             bids: 6,
             envelope_bytes: 512,
+            pace_seconds: 1,
             tenders: 3,
             read_connections: 2,
             read_seconds: 1,
@@ -276,15 +280,21 @@ const KINDS: [&str; 3] = ["A", "B", "C"];
 /// Attempts of one envelope answered 503 before the client gives up.
 const RETRIES: u32 = 10;
 
+/// `pace`: none, every client sends as fast as it is answered (the platform's saturation
+/// rate); some, bid `i` is due at `i / bids` of it from the start (the bids spread over the
+/// minute, as the scenario has them arrive), and a bid's first envelope is timed from when it
+/// was due, so a server falling behind shows in the latencies instead of slowing the senders.
 fn storm(
     base: &str,
     s: &Sizes,
     tokens: &[String],
     body: &(dyn Fn(usize, usize) -> Vec<u8> + Sync),
     query: &str,
+    pace: Option<Duration>,
 ) -> Storm {
     let busy0 = machine_busy();
     let started = Instant::now();
+    let due = |i: usize| pace.map(|p| started + p.mul_f64(i as f64 / tokens.len().max(1) as f64));
     let (sent, generator_cpu, retried): (Vec<Sent>, f64, usize) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..s.clients.min(tokens.len()))
             .map(|c| {
@@ -294,9 +304,17 @@ fn storm(
                     let mut out = Vec::new();
                     let mut retries = 0;
                     for i in (c..tokens.len()).step_by(s.clients) {
+                        let due = due(i);
+                        if let Some(due) = due {
+                            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                        }
                         for (k, kind) in KINDS.iter().enumerate() {
                             let url = format!("{base}/{kind}{query}");
                             let envelope = body(i, k);
+                            let from = match due {
+                                Some(due) if k == 0 => due,
+                                _ => Instant::now(),
+                            };
                             // As a bidder's client does: a full staging pool (503) is tried
                             // again after its Retry-After, a few times, before the deadline.
                             let mut attempt = 0;
@@ -309,6 +327,7 @@ fn storm(
                                         retries += 1;
                                         std::thread::sleep(Duration::from_secs(secs));
                                     }
+                                    _ if pace.is_some() => break (status, reply, from.elapsed().as_secs_f64() * 1e3),
                                     _ => break (status, reply, ms),
                                 }
                             };
@@ -443,6 +462,8 @@ pub fn rush(s: &Sizes) -> Value {
     let clients =
         crate::browser::services_tender_body(&w, "Servizio di vigilanza: buste sigillate in proprio", 1_500_002);
     let client_bando = tender(&w, clients);
+    let paced = crate::browser::services_tender_body(&w, "Servizio di portierato: le offerte nel minuto", 1_500_003);
+    let paced_bando = tender(&w, paced);
     w.app.clock.set(deadline() - chrono::Duration::seconds(60));
     w.relogin();
     let tokens = suppliers(&w.app, s.bids, "rush");
@@ -452,7 +473,7 @@ pub fn rush(s: &Sizes) -> Value {
         b
     };
     let base = |bando: &str| format!("{}/api/v1/bandi/{bando}/offerta/buste", w.app.base_url);
-    let server = storm(&base(&server_bando), s, &tokens, &payload, "");
+    let server = storm(&base(&server_bando), s, &tokens, &payload, "", None);
 
     let to = recipients(&w, &client_bando);
     let sealed: Vec<[Vec<u8>; 3]> = (0..tokens.len())
@@ -470,14 +491,25 @@ pub fn rush(s: &Sizes) -> Value {
         &tokens,
         &|i: usize, k: usize| sealed[i][k].clone(),
         "?sealed=client",
+        None,
+    );
+    // The same bids again, server-sealed, arriving as the scenario has them: spread over the
+    // minute before the deadline (`s.pace_seconds`).
+    let paced = storm(
+        &base(&paced_bando),
+        s,
+        &tokens,
+        &payload,
+        "",
+        Some(Duration::from_secs(s.pace_seconds)),
     );
 
     // The deadline passes: both tenders close in the log, and nothing more is accepted.
     w.app.clock.set(deadline() + chrono::Duration::seconds(1));
     let t0 = Instant::now();
     while w.app.psql(&format!(
-        "SELECT count(*) FROM seal_closures WHERE bando_id IN ('{server_bando}', '{client_bando}')"
-    )) != "2"
+        "SELECT count(*) FROM seal_closures WHERE bando_id IN ('{server_bando}', '{client_bando}', '{paced_bando}')"
+    )) != "3"
     {
         assert!(t0.elapsed() < Duration::from_secs(120), "the tenders never closed");
         std::thread::sleep(Duration::from_millis(50));
@@ -492,6 +524,13 @@ pub fn rush(s: &Sizes) -> Value {
     for (k, v) in client.as_object().expect("figures") {
         o.insert(format!("client_sealed_{k}"), v.clone());
     }
+    let paced = rush_figures(&w, &paced_bando, &paced, &tokens, None);
+    for (k, v) in paced.as_object().expect("figures") {
+        if k != "ratio" {
+            o.insert(format!("paced_{k}"), v.clone());
+        }
+    }
+    o.insert("paced_seconds".into(), json!(s.pace_seconds));
     out
 }
 
@@ -599,6 +638,10 @@ pub fn reads(s: &Sizes) -> Value {
             .expect(200);
         ids.push(id);
     }
+    // Half a minute past the minute: the pages' countdowns (deadlines on whole minutes) then
+    // change at the next minute, as they do once a minute on a real clock; this injected one
+    // stands still, so the run sees no such change.
+    w.app.clock.advance(chrono::Duration::seconds(30));
     let base = &w.app.base_url;
     // Tender pages spread over the whole list (a prime stride), so no one row stays hot.
     let spread = |f: &dyn Fn(&str) -> String| -> Vec<String> {

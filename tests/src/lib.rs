@@ -91,6 +91,8 @@ pub struct TestApp {
     pub seal_dir: PathBuf,
     handle: actix_web::dev::ServerHandle,
     mailbox: Mailbox,
+    /// The server's cache of public pages: [`TestApp::psql`] waits for it to see the change.
+    public_cache: Arc<api::public_cache::PublicCache>,
     _db: TestDatabase,
 }
 
@@ -115,7 +117,25 @@ impl TestApp {
     /// database password sees, or a count the API does not give), its output trimmed.
     #[track_caller]
     pub fn psql(&self, sql: &str) -> String {
-        psql(&self.db_url, sql)
+        let out = psql(&self.db_url, sql);
+        self.public_views_caught_up();
+        out
+    }
+
+    /// Waits until the server's cache of public pages has seen every change committed so far
+    /// (by `psql`, another connection): what another server would see within its poll.
+    pub fn public_views_caught_up(&self) {
+        use diesel::Connection;
+        let mut conn = diesel::PgConnection::establish(&self.db_url).expect("connect for the barrier");
+        assert!(
+            self.public_cache.barrier(&mut conn, std::time::Duration::from_secs(10)),
+            "the public page cache did not see a notification within 10 s"
+        );
+    }
+
+    /// The server's cache of public pages.
+    pub fn public_cache(&self) -> &api::public_cache::PublicCache {
+        &self.public_cache
     }
 
     pub fn start() -> Self {
@@ -129,22 +149,39 @@ impl TestApp {
 
     /// As [`TestApp::start_with`], with the seal's settings (quotas, sizes) tuned first.
     pub fn start_tuned(seal: impl FnOnce(&mut offerte::SealConfig), tweak: impl FnOnce(&mut AppState)) -> Self {
-        Self::start_sized(1, POOL_SIZE, std::time::Duration::from_millis(50), seal, tweak)
+        let cache = api::public_cache::Limits::default();
+        Self::start_sized(1, POOL_SIZE, std::time::Duration::from_millis(50), cache, seal, tweak)
     }
 
     /// A server as `centrale serve` runs it by default (one worker per core, the configured
-    /// pool of 10, the default upload limits): what `make bench` measures (`bench`).
+    /// pool, the configured upload limits): what `make bench` measures (`bench`).
     /// Its scheduler ticks as `centrale serve`'s does (every 5 s, `api::scheduler::DEFAULT_TICK`):
     /// at the tests' 50 ms the sequencer signed a checkpoint twenty times a second of a rush.
+    /// The pool and the upload limits are read as `centrale serve` reads them (config/default.toml
+    /// and `CENTRALE__…` variables: `CENTRALE__DATABASE__POOL_SIZE=20 make bench`).
     pub fn start_as_served() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self::start_sized(cores, 10, api::scheduler::DEFAULT_TICK, |_| {}, |_| {})
+        let settings = api::settings::Settings::load(None, std::env::vars()).expect("settings");
+        let pool_size = settings.database.pool_size;
+        let uploads = settings.uploads.limits();
+        let cache = settings.public_cache.limits();
+        Self::start_sized(
+            cores,
+            pool_size,
+            api::scheduler::DEFAULT_TICK,
+            cache,
+            |_| {},
+            move |state| {
+                state.uploads = Arc::new(api::uploads::Uploads::new(uploads, pool_size));
+            },
+        )
     }
 
     fn start_sized(
         workers: usize,
         pool_size: u32,
         tick: std::time::Duration,
+        cache: api::public_cache::Limits,
         seal: impl FnOnce(&mut offerte::SealConfig),
         tweak: impl FnOnce(&mut AppState),
     ) -> Self {
@@ -184,8 +221,10 @@ impl TestApp {
                 .into(),
             accounts: Arc::new(api::guard::AccountGuard::default()),
             ocds: Default::default(),
+            public_cache: api::public_cache::PublicCache::start(db.url(), cache),
         };
         tweak(&mut state);
+        let public_cache = state.public_cache.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
@@ -210,6 +249,7 @@ impl TestApp {
             seal_dir,
             handle,
             mailbox,
+            public_cache,
             _db: db,
         }
     }

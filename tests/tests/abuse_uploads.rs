@@ -121,6 +121,7 @@ fn stalled_uploads_hold_no_connection_end_in_408_and_leave_no_bid_while_others_s
         idle_timeout: Duration::from_secs(3),
         max_duration: Duration::from_secs(6),
         max_concurrent: 8,
+        max_concurrent_commits: 0,
         slot_wait: Duration::from_millis(300),
         retry_after_seconds: 7,
     };
@@ -328,6 +329,7 @@ fn an_upload_finding_the_pool_full_waits_for_the_next_free_slot_and_is_accepted(
         idle_timeout: Duration::from_secs(2),
         max_duration: Duration::from_secs(60),
         max_concurrent: 1,
+        max_concurrent_commits: 0,
         slot_wait: Duration::from_secs(20),
         retry_after_seconds: 5,
     };

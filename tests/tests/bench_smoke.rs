@@ -16,7 +16,7 @@ fn the_benchmark_scenarios_run_and_every_receipt_of_the_rush_verifies() {
     eprintln!("{r:#}");
     let rush = &r["rush"];
     // The same checks of both rushes: sealed by the server, and by the clients beforehand.
-    for p in ["", "client_sealed_"] {
+    for p in ["", "client_sealed_", "paced_"] {
         let key = |k: &str| format!("{p}{k}");
         let total = rush[key("receipts_total")].as_u64().expect("receipts_total");
         assert_eq!(total, 3 * s.bids as u64, "every envelope accepted ({p}): {rush}");

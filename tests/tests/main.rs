@@ -25,6 +25,7 @@ mod ocds;
 mod offerte;
 mod oscuramento;
 mod procedure_order;
+mod public_cache;
 mod qualification;
 mod registry;
 mod resumable_upload;

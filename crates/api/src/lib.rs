@@ -8,6 +8,7 @@ pub mod extract;
 pub mod guard;
 pub mod invitees;
 pub mod openapi;
+pub mod public_cache;
 pub mod request_id;
 pub mod routes;
 pub mod scheduler;
@@ -118,6 +119,7 @@ where
         .app_data(extract::path_config())
         .app_data(extract::query_config())
         .app_data(web::Data::new(state))
+        .wrap(middleware::from_fn(public_cache::middleware))
         .wrap(middleware::from_fn(request_id::middleware))
         .wrap(middleware::from_fn(security_headers::middleware))
         .configure(configure)

@@ -25,6 +25,27 @@ pub struct Settings {
     pub notify: Notify,
     pub max_duration: MaxDuration,
     pub ocds: Ocds,
+    pub public_cache: PublicCacheSettings,
+}
+
+/// Anonymous public pages served from memory until what they show changes
+/// (`crate::public_cache`, docs/performance.md "Public reads").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicCacheSettings {
+    /// Memory for the cached pages, keys included; 0 turns the cache off.
+    pub max_bytes: usize,
+    /// How often the listener reads the change notifications of other servers and tools.
+    pub poll_ms: u64,
+}
+
+impl PublicCacheSettings {
+    pub fn limits(&self) -> crate::public_cache::Limits {
+        crate::public_cache::Limits {
+            max_bytes: self.max_bytes,
+            poll: std::time::Duration::from_millis(self.poll_ms),
+        }
+    }
 }
 
 /// Open data in OCDS (`documents::ocds`, docs/ocds.md).
@@ -73,6 +94,8 @@ pub struct Uploads {
     /// then gets 503 `upload_slots_full`.
     pub max_concurrent: usize,
     pub slot_wait_ms: u64,
+    /// Uploads' final transactions at once, out of `database.pool_size`; 0: half the pool.
+    pub max_concurrent_commits: u32,
     /// The `Retry-After` of that 503, in seconds.
     pub retry_after_seconds: u32,
     /// Per bidder per tender: bytes over all its envelopes, superseded ones included (413).
@@ -93,6 +116,7 @@ impl Uploads {
             idle_timeout: std::time::Duration::from_secs(self.idle_timeout_seconds),
             max_duration: std::time::Duration::from_secs(self.max_duration_seconds),
             max_concurrent: self.max_concurrent,
+            max_concurrent_commits: self.max_concurrent_commits as usize,
             slot_wait: std::time::Duration::from_millis(self.slot_wait_ms),
             retry_after_seconds: self.retry_after_seconds,
         }
@@ -407,6 +431,9 @@ impl Settings {
                 );
             }
         }
+        if self.public_cache.poll_ms == 0 || self.public_cache.poll_ms > 1000 {
+            return invalid("public_cache.poll_ms", "must be between 1 and 1000");
+        }
         if self.uploads.idle_timeout_seconds == 0 {
             return invalid("uploads.idle_timeout_seconds", "must be at least 1");
         }
@@ -414,6 +441,12 @@ impl Settings {
             return invalid(
                 "uploads.max_duration_seconds",
                 "must be at least uploads.idle_timeout_seconds",
+            );
+        }
+        if self.uploads.max_concurrent_commits >= self.database.pool_size {
+            return invalid(
+                "uploads.max_concurrent_commits",
+                "must be less than database.pool_size (other requests need a connection)",
             );
         }
         if self.uploads.max_concurrent == 0 {
@@ -612,6 +645,12 @@ mod tests {
                 "uploads.max_duration_seconds",
             ),
             ("CENTRALE__UPLOADS__MAX_CONCURRENT", "0", "uploads.max_concurrent"),
+            (
+                "CENTRALE__UPLOADS__MAX_CONCURRENT_COMMITS",
+                "10",
+                "uploads.max_concurrent_commits",
+            ),
+            ("CENTRALE__PUBLIC_CACHE__POLL_MS", "0", "public_cache.poll_ms"),
             (
                 "CENTRALE__UPLOADS__QUOTA_BYTES_PER_TENDER",
                 "1000",

@@ -31,6 +31,8 @@ pub struct AppState {
     pub accounts: Arc<crate::guard::AccountGuard>,
     /// Who publishes the OCDS open data (`[ocds]`, docs/ocds.md).
     pub ocds: Arc<documents::ocds::Publisher>,
+    /// Anonymous public pages kept in memory (`[public_cache]`, [`crate::public_cache`]).
+    pub public_cache: Arc<crate::public_cache::PublicCache>,
 }
 
 impl AppState {
@@ -42,9 +44,14 @@ impl AppState {
         E: Into<ApiError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let cache = self.public_cache.clone();
         web::block(move || {
             let mut conn = pool.get().map_err(ApiError::from)?;
-            work(&mut conn).map_err(Into::into)
+            let out = work(&mut conn).map_err(Into::into);
+            // The notification of a change this work committed: kept pages go out of date
+            // before the caller answers (a failed work may have committed part of it).
+            cache.drain(&mut conn);
+            out
         })
         .await?
     }

@@ -10,9 +10,9 @@
 //!   slot, in turn and without a thread, up to `slot_wait`, then gets 503 `upload_slots_full`
 //!   with `Retry-After` (a deadline rush queues instead of being told to come back later:
 //!   issue 15);
-//! - at most half of the main pool's connections (at least one) run uploads' final
-//!   transactions at once, waiting without a thread: every other request always finds a
-//!   connection.
+//! - at most `max_concurrent_commits` of the main pool's connections (by default half of
+//!   them, at least one) run uploads' final transactions at once, waiting without a thread:
+//!   every other request always finds a connection.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub struct UploadLimits {
     pub max_duration: Duration,
     /// Uploads in flight at the same time.
     pub max_concurrent: usize,
+    /// Final transactions at once; 0: half the pool.
+    pub max_concurrent_commits: usize,
     /// Longest wait for a free slot before 503 (zero: refuse at once).
     pub slot_wait: Duration,
     /// What a refused upload is told to wait (`Retry-After`, seconds).
@@ -44,6 +46,7 @@ impl Default for UploadLimits {
             idle_timeout: Duration::from_secs(30),
             max_duration: Duration::from_secs(2 * 3600),
             max_concurrent: 32,
+            max_concurrent_commits: 0,
             slot_wait: Duration::from_secs(10),
             retry_after_seconds: 5,
         }
@@ -59,9 +62,15 @@ pub struct Uploads {
 }
 
 impl Uploads {
-    /// `pool_size`: the main database pool's size; uploads' transactions use at most half of it.
+    /// `pool_size`: the main database pool's size; uploads' transactions use at most
+    /// `max_concurrent_commits` of it (0: half), and always leave one connection free.
     pub fn new(limits: UploadLimits, pool_size: u32) -> Self {
-        let commits = (pool_size as usize / 2).max(1);
+        let pool = pool_size as usize;
+        let commits = match limits.max_concurrent_commits {
+            0 => pool / 2,
+            n => n.min(pool.saturating_sub(1)),
+        }
+        .max(1);
         Uploads {
             slots: Arc::new(Semaphore::new(limits.max_concurrent.max(1))),
             commits: Arc::new(Semaphore::new(commits)),
@@ -176,5 +185,26 @@ pub async fn pump(
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commits(setting: usize, pool: u32) -> usize {
+        let limits = UploadLimits {
+            max_concurrent_commits: setting,
+            ..UploadLimits::default()
+        };
+        Uploads::new(limits, pool).commits.available_permits()
+    }
+
+    #[test]
+    fn uploads_commit_on_half_the_pool_unless_told_and_always_leave_a_connection() {
+        assert_eq!(commits(0, 10), 5);
+        assert_eq!(commits(0, 1), 1);
+        assert_eq!(commits(8, 10), 8);
+        assert_eq!(commits(16, 10), 9, "one connection stays for everything else");
     }
 }

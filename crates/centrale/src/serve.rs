@@ -97,6 +97,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         max_duration_warning_days: settings.max_duration.warning_days.clone().into(),
         accounts: Arc::new(api::guard::AccountGuard::from_settings(&settings)),
         ocds: Arc::new(settings.ocds.publisher(&settings.server.public_url)),
+        public_cache: api::public_cache::PublicCache::start(&url, settings.public_cache.limits()),
     };
     let bind = settings.server.bind;
     tracing::info!(%bind, "serving the portal at http://{bind}/ and the API docs at http://{bind}/api/docs/");

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cluster;
 pub mod migrate;
 pub mod pool;
+pub mod public_views;
 pub mod schema;
 pub mod testdb;
 

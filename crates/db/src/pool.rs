@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 pub type PooledConn = PooledConnection<ConnectionManager<PgConnection>>;
@@ -20,5 +20,19 @@ pub fn build(url: &str, max_size: u32) -> Result<PgPool, PoolError> {
         // when it comes back, so one request sees the error instead of none.
         .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
+        .connection_customizer(Box::new(ListenForPublicViews))
         .build(manager)?)
+}
+
+/// Every pooled connection listens on [`crate::public_views::CHANNEL`], so the server that
+/// made a change learns of it on the connection that committed it (`api::state::AppState::db`
+/// drains it after each piece of work). A connection idle in the pool keeps what it receives
+/// until its next checkout; r2d2 replaces connections after 30 minutes at most.
+#[derive(Debug)]
+struct ListenForPublicViews;
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for ListenForPublicViews {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        crate::public_views::listen(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
 }

@@ -101,6 +101,27 @@ pub fn time_left(now: &DateTime<Utc>, deadline: &DateTime<Utc>) -> String {
     }
 }
 
+/// The first instant after `now` at which [`time_left`] of one of `deadlines` reads
+/// differently (its minutes tick), or that deadline passes; `None` when none is ahead. A page
+/// showing those countdowns may be served again until then (`api::public_cache`).
+pub fn countdowns_change_at<'a>(
+    now: &DateTime<Utc>,
+    deadlines: impl IntoIterator<Item = &'a DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    let minute = chrono::Duration::minutes(1);
+    deadlines
+        .into_iter()
+        .filter(|d| *d > now)
+        .map(|d| {
+            let left = *d - *now;
+            // The minutes shown are whole minutes left: they change when `left` is next a
+            // multiple of a minute.
+            let whole = left.num_minutes();
+            *d - minute * i32::try_from(whole).unwrap_or(i32::MAX)
+        })
+        .min()
+}
+
 /// A score as people read it: three decimals, Italian comma (`54,167`). The engine computes
 /// and stores exact fractions (twenty digits and more) and ranks on them; the API and the
 /// verbale carry them whole, the pages round only what they show.
@@ -148,6 +169,39 @@ pub fn euro(amount: &Decimal) -> String {
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn a_countdown_reads_the_same_until_the_instant_it_is_said_to_change() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().expect("an instant");
+        let d = t("2026-12-04T12:00:00Z");
+        let ns = chrono::Duration::nanoseconds(1);
+        for now in [
+            t("2026-12-04T11:56:39.5Z"),
+            t("2026-12-03T09:00:01Z"),
+            t("2026-12-04T11:59:59.999Z"),
+            t("2026-11-20T11:00:00.25Z"),
+        ] {
+            let at = countdowns_change_at(&now, [&d]).expect("a deadline ahead");
+            assert!(at > now && at <= d, "{now} -> {at}");
+            assert_eq!(time_left(&now, &d), time_left(&(at - ns), &d), "{now}");
+            if d - now < chrono::Duration::hours(1) {
+                // Shown in minutes, it changes right there (in days and hours, later).
+                assert_ne!(time_left(&now, &d), time_left(&(at + ns), &d), "{now}");
+            }
+        }
+        // On a whole minute the next change is now: nothing to serve again.
+        assert_eq!(
+            countdowns_change_at(&t("2026-12-04T11:58:00Z"), [&d]),
+            Some(t("2026-12-04T11:58:00Z"))
+        );
+        // The earliest of several; a deadline passed changes nothing any more.
+        let e = t("2026-12-04T11:57:10Z");
+        assert_eq!(
+            countdowns_change_at(&t("2026-12-04T11:56:00.5Z"), [&d, &e]),
+            Some(t("2026-12-04T11:56:10Z"))
+        );
+        assert_eq!(countdowns_change_at(&t("2026-12-04T12:00:00Z"), [&d]), None);
+    }
 
     #[test]
     fn euro_groups_thousands_the_italian_way() {

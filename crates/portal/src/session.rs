@@ -109,6 +109,20 @@ impl Visitor {
         }
     }
 
+    /// This visitor as nobody in particular, if it is not logged in: a public page drawn for
+    /// it carries no CSRF token and sets no cookie, so the same page serves every anonymous
+    /// visitor from the public page cache (`api::public_cache`; public pages have no form
+    /// that posts, and the login page sets its own token).
+    pub fn anonymous(&self) -> Option<Visitor> {
+        (self.principal.is_none() && self.token.is_none()).then_some(Visitor {
+            principal: None,
+            token: None,
+            anon_csrf: None,
+            fresh_anon_csrf: None,
+            secure: self.secure,
+        })
+    }
+
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
     }

@@ -399,6 +399,16 @@ pub async fn answer(
     Ok(HttpResponse::Ok().json(out))
 }
 
+/// A public answer; drawn for an anonymous caller it depends on the database alone, so the
+/// public page cache may serve it again until a public table changes (`crate::public_cache`).
+fn public_json(out: &impl serde::Serialize, anonymous: bool) -> HttpResponse {
+    let mut res = HttpResponse::Ok().json(out);
+    if anonymous {
+        crate::public_cache::mark(&mut res, None);
+    }
+    res
+}
+
 /// Published tenders, newest first, with filters and a stable cursor. No login needed;
 /// procedures by invitation appear only to their invitees.
 #[utoipa::path(get, path = "/api/v1/public/bandi", tag = "public", params(PublicFilter),
@@ -409,10 +419,11 @@ pub async fn public_list(
     who: MaybeAuth,
     filter: web::Query<PublicFilter>,
 ) -> Result<HttpResponse, ApiError> {
+    let anonymous = who.0.is_none();
     let out = state
         .db(move |conn| service::list_public(conn, who.0.as_ref(), &filter))
         .await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(public_json(&out, anonymous))
 }
 
 #[utoipa::path(get, path = "/api/v1/public/bandi/{id}", tag = "public", params(("id" = Uuid, Path)),
@@ -424,10 +435,11 @@ pub async fn public_get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let anonymous = who.0.is_none();
     let out = state
         .db(move |conn| service::get_public(conn, who.0.as_ref(), id))
         .await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(public_json(&out, anonymous))
 }
 
 /// The published versions: the notice and every rettifica with what it changed.
@@ -440,10 +452,11 @@ pub async fn public_versions(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let anonymous = who.0.is_none();
     let out = state
         .db(move |conn| service::versions(conn, who.0.as_ref(), id))
         .await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(public_json(&out, anonymous))
 }
 
 /// Answered clarifications; never who asked.
@@ -456,10 +469,11 @@ pub async fn public_clarifications(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let anonymous = who.0.is_none();
     let out = state
         .db(move |conn| service::public_clarifications(conn, who.0.as_ref(), id))
         .await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(public_json(&out, anonymous))
 }
 
 /// A document's bytes, with its SHA-256 in `X-Content-SHA256` and as the ETag.

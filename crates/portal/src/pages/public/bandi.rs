@@ -232,6 +232,39 @@ fn choices<T: Copy>(
         .collect()
 }
 
+/// What the list page reads: the enti to choose from and the page of tenders (or what is
+/// wrong with the search). Public: `tests/tests/public_cache.rs` checks its tables notify.
+pub type ListData = (Vec<(uuid::Uuid, String)>, Result<bando::model::BandoPage, FieldErrors>);
+
+pub fn list_data(
+    conn: &mut diesel::PgConnection,
+    who: Option<&accounts::Principal>,
+    filter: Result<PublicFilter, FieldErrors>,
+) -> Result<ListData, bando::BandoError> {
+    let enti = bando::service::public_enti(conn, who)?;
+    let found = match filter {
+        Ok(f) => bando::service::list_public(conn, who, &f)
+            .map_err(|e| on_page_fields(FieldErrors::from_api(&api::ApiError::from(e)))),
+        Err(e) => Err(e),
+    };
+    Ok((enti, found))
+}
+
+/// What a tender's page reads (see [`list_data`]).
+pub type DetailData = (Bando, Vec<Versione>, Vec<Chiarimento>, Vec<PublicAward>);
+
+pub fn detail_data(
+    conn: &mut diesel::PgConnection,
+    who: Option<&accounts::Principal>,
+    id: uuid::Uuid,
+) -> Result<DetailData, aggiudicazione::procedure::ProcedureError> {
+    let b = bando::service::get_public(conn, who, id)?;
+    let v = bando::service::versions(conn, who, id)?;
+    let q = bando::service::public_clarifications(conn, who, id)?;
+    let a = public_outcome::awards_of(conn, &public_outcome::scopes_of(&b))?;
+    Ok((b, v, q, a))
+}
+
 #[get("/bandi")]
 async fn list(
     state: web::Data<api::AppState>,
@@ -241,26 +274,24 @@ async fn list(
     let form: SearchForm = query(&req)?;
     let who = visitor.principal.clone();
     let filter = form.filter();
-    let (enti, found) = state
-        .db(move |conn| {
-            let enti = bando::service::public_enti(conn, who.as_ref())?;
-            let found = match filter {
-                Ok(f) => bando::service::list_public(conn, who.as_ref(), &f)
-                    .map_err(|e| on_page_fields(FieldErrors::from_api(&api::ApiError::from(e)))),
-                Err(e) => Err(e),
-            };
-            Ok::<_, bando::BandoError>((enti, found))
-        })
-        .await?;
+    let (enti, found) = state.db(move |conn| list_data(conn, who.as_ref(), filter)).await?;
     let now = state.clock.now();
-    let (rows, next_cursor, errors) = match found {
+    let (rows, next_cursor, errors, changes_at) = match found {
         Ok(page) => (
             page.items.iter().map(|b| Row::of(b, &now)).collect(),
             page.next_cursor,
             FieldErrors::default(),
+            forms::countdowns_change_at(
+                &now,
+                page.items
+                    .iter()
+                    .filter_map(|b| b.submission_deadline.as_ref().map(|d| &d.utc)),
+            ),
         ),
-        Err(errors) => (Vec::new(), None, errors),
+        Err(errors) => (Vec::new(), None, errors, None),
     };
+    let public = visitor.anonymous();
+    let shown = public.as_ref().unwrap_or(&visitor);
     let base = form.query_string();
     let link = |extra: Option<String>| {
         let q: Vec<String> = [Some(base.clone()).filter(|b| !b.is_empty()), extra]
@@ -282,7 +313,7 @@ async fn list(
     };
     let ente_sent = filled(&form.ente);
     let page = ListPage {
-        chrome: Chrome::new(&visitor, "Bandi e avvisi", Section::Bandi).crumb("Bandi e avvisi", None),
+        chrome: Chrome::new(shown, "Bandi e avvisi", Section::Bandi).crumb("Bandi e avvisi", None),
         enti: enti
             .into_iter()
             .map(|(id, nome)| Choice {
@@ -310,7 +341,11 @@ async fn list(
         errors,
         form,
     };
-    super::super::render_status(&visitor, &page, status)
+    let mut res = super::super::render_status(shown, &page, status)?;
+    if public.is_some() {
+        api::public_cache::mark(&mut res, changes_at);
+    }
+    Ok(res)
 }
 
 pub struct Dated {
@@ -490,15 +525,7 @@ async fn detail(
 ) -> Result<HttpResponse, PortalError> {
     let id = super::uuid(&path, "Bando")?;
     let who = visitor.principal.clone();
-    let (b, versions, questions, awards): (Bando, Vec<Versione>, Vec<Chiarimento>, Vec<PublicAward>) = state
-        .db(move |conn| {
-            let b = bando::service::get_public(conn, who.as_ref(), id)?;
-            let v = bando::service::versions(conn, who.as_ref(), id)?;
-            let q = bando::service::public_clarifications(conn, who.as_ref(), id)?;
-            let a = public_outcome::awards_of(conn, &public_outcome::scopes_of(&b))?;
-            Ok::<_, aggiudicazione::procedure::ProcedureError>((b, v, q, a))
-        })
-        .await?;
+    let (b, versions, questions, awards) = state.db(move |conn| detail_data(conn, who.as_ref(), id)).await?;
     let now = state.clock.now();
     let open_until =
         |d: &Option<bando::model::Deadline>| b.state == State::Published && d.as_ref().is_some_and(|d| d.utc > now);
@@ -535,8 +562,17 @@ async fn detail(
             },
         );
     }
+    let public = visitor.anonymous();
+    let shown = public.as_ref().unwrap_or(&visitor);
+    let changes_at = forms::countdowns_change_at(
+        &now,
+        [&b.questions_deadline, &b.submission_deadline, &b.opening_at]
+            .into_iter()
+            .flatten()
+            .map(|d| &d.utc),
+    );
     let page = DetailPage {
-        chrome: Chrome::new(&visitor, b.oggetto.clone(), Section::Bandi)
+        chrome: Chrome::new(shown, b.oggetto.clone(), Section::Bandi)
             .crumb("Bandi e avvisi", Some("/bandi"))
             .crumb(b.oggetto.clone(), None),
         id: b.id.to_string(),
@@ -630,5 +666,9 @@ async fn detail(
         bid_login: submissions_open && visitor.principal.is_none(),
         can_ask: questions_open && !visitor.is_official(),
     };
-    super::super::render(&visitor, &page)
+    let mut res = super::super::render(shown, &page)?;
+    if public.is_some() {
+        api::public_cache::mark(&mut res, changes_at);
+    }
+    Ok(res)
 }
