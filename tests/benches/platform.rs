@@ -2,7 +2,7 @@
 //! real PostgreSQL and server (`journeys::bench`). Prints one table and writes the same
 //! figures to `target/bench/results.json`. `BENCH_SIZE=smoke` runs the seconds-long version;
 //! `BENCH_ONLY=reads,award` (names of `journeys::bench::SCENARIOS`, and `scale_out`) runs only
-//! those. Scale-out (`journeys::scale_out`) runs the release `centrale` binary, which
+//! those; `BENCH_BIDS=n` changes the rush's number of bids. Scale-out (`journeys::scale_out`) runs the release `centrale` binary, which
 //! `make bench` builds first (`CENTRALE_BIN` overrides its path).
 
 use std::path::PathBuf;
@@ -11,10 +11,15 @@ use journeys::bench::{run_only, Sizes, SCENARIOS};
 use journeys::serde_json::{self, Value};
 
 fn main() {
-    let sizes = match std::env::var("BENCH_SIZE").as_deref() {
+    let mut sizes = match std::env::var("BENCH_SIZE").as_deref() {
         Ok("smoke") => Sizes::smoke(),
         _ => Sizes::full(),
     };
+    // A shorter rush for profiling it (`BENCH_BIDS=1500`): the setup of 5,000 suppliers is
+    // most of the full run's time.
+    if let Some(bids) = std::env::var("BENCH_BIDS").ok().and_then(|b| b.parse().ok()) {
+        sizes.bids = bids;
+    }
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let only: Vec<&str> = if only.is_empty() {
         SCENARIOS.iter().copied().chain(["scale_out"]).collect()

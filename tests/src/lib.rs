@@ -231,6 +231,7 @@ impl TestApp {
             system.block_on(async move {
                 api::scheduler::spawn(state.clone(), tick);
                 let http = actix_web::HttpServer::new(move || portal::app(state.clone()))
+                    .on_connect(api::no_delay)
                     .workers(workers)
                     .disable_signals()
                     .bind("127.0.0.1:0")

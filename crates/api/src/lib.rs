@@ -78,6 +78,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// For `HttpServer::on_connect`: replies go out as soon as they are written. A streamed
+/// answer (a ciphertext download) ends with a small last chunk written on its own; with
+/// Nagle's algorithm it waited for the client's delayed ACK, 40 ms, on every reused connection.
+pub fn no_delay(conn: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    }
+}
+
 /// The whole application, with its middleware and extractor settings.
 pub fn app(
     state: AppState,
@@ -127,4 +138,19 @@ where
         .service(swagger)
         .configure(extra)
         .default_service(default)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn accepted_connections_send_without_waiting_for_an_ack() {
+        actix_web::rt::System::new().block_on(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let addr = listener.local_addr().expect("address");
+            let client = actix_web::rt::net::TcpStream::connect(addr).await.expect("connect");
+            assert!(!client.nodelay().expect("nodelay"), "Nagle is on by default");
+            super::no_delay(&client, &mut actix_web::dev::Extensions::new());
+            assert!(client.nodelay().expect("nodelay"));
+        });
+    }
 }

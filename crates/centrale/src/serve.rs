@@ -105,6 +105,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         .block_on(async move {
             api::scheduler::spawn(state.clone(), api::scheduler::tick_from_env());
             actix_web::HttpServer::new(move || portal::app(state.clone()))
+                .on_connect(api::no_delay)
                 .bind(bind)?
                 .run()
                 .await
