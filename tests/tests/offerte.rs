@@ -161,7 +161,10 @@ fn supplier(w: &World, email: &str) -> (Client, String) {
 }
 
 fn world() -> World {
-    let app = TestApp::start();
+    world_with(TestApp::start())
+}
+
+fn world_with(app: TestApp) -> World {
     let admin = app.admin();
     let ente = journeys::tender_world::comune_di_milano(&admin);
     journeys::tender_world::qualify(&admin, &ente);
@@ -1500,4 +1503,139 @@ fn the_closing_waits_for_a_submission_still_committing() {
         assert!(t0.elapsed() < Duration::from_secs(30), "the tender never closed");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The check before streaming is remembered between envelopes (`offerte::precheck`) while the
+/// server's feed of committed changes says nothing it read has changed. That is sound only if
+/// every table it reads announces its changes: a new read of a silent table fails here.
+#[test]
+fn the_check_before_streaming_reads_only_tables_that_announce_their_changes() {
+    use diesel::prelude::*;
+    let w = world();
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let b = qualified(&w, "gare@letture.it");
+    let who = accounts::Principal {
+        user_id: b.user_id.parse().expect("user id"),
+        email: b.email.clone(),
+        kind: accounts::UserKind::Supplier,
+        grants: Vec::new(),
+    };
+    let mut conn = PgConnection::establish(&w.app.db_url).expect("connect");
+    let now = domain::clock::Clock::now(&w.app.clock);
+    let read = conn
+        .transaction(|conn| {
+            offerte::submit::prepare(
+                conn,
+                &who,
+                bando.parse().expect("bando id"),
+                None,
+                seal::receipt::EnvelopeKind::A,
+                now,
+            )
+            .expect("the supplier may submit");
+            Ok::<_, diesel::result::Error>(table_names(
+                conn,
+                "SELECT relname::text AS name FROM pg_stat_xact_user_tables WHERE seq_scan + coalesce(idx_scan, 0) > 0",
+            ))
+        })
+        .expect("read");
+    for t in ["bandi", "operatori", "operatore_documenti", "seal_kind_keys"] {
+        assert!(read.contains(t), "the check reads {t}: {read:?}");
+    }
+    let announcing = table_names(
+        &mut conn,
+        "SELECT DISTINCT tgrelid::regclass::text AS name FROM pg_trigger WHERE tgname = 'public_views_changed'",
+    );
+    let silent: Vec<_> = read.difference(&announcing).collect();
+    assert!(
+        silent.is_empty(),
+        "the check before streaming reads silent tables: {silent:?}"
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+fn table_names(conn: &mut diesel::PgConnection, sql: &str) -> std::collections::BTreeSet<String> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(sql)
+        .load::<TableName>(conn)
+        .expect("names")
+        .into_iter()
+        .map(|n| n.name)
+        .collect()
+}
+
+/// A bidder struck off the albo between two envelopes is refused the second. Not announced
+/// (an insider's psql with triggers off: no notification, as another instance's memory until
+/// its listener hears of it), the remembered check before streaming lets the stream start (it
+/// answered from memory) and the commit, which reads everything again under its locks,
+/// refuses it. Announced (the admin's suspension on this server), the check reads afresh and
+/// refuses. Neither leaves an envelope or a file behind.
+#[test]
+fn a_bidder_struck_off_between_two_envelopes_is_refused_the_next_whether_or_not_the_change_was_announced() {
+    let mut uploads = None;
+    let w = world_with(TestApp::start_with(|s| uploads = Some(s.uploads.clone())));
+    let uploads = uploads.expect("the server's uploads");
+    let bando = tender(&w);
+    custody(&w, &bando);
+    let silent = qualified(&w, "gare@silenzioso.it");
+    let announced = qualified(&w, "gare@annunciato.it");
+    submit(&w.app, &silent.client, &bando, "A", b"busta A");
+    journeys::psql(
+        &w.app.db_url,
+        &format!(
+            "SET session_replication_role = replica; UPDATE operatori SET status = 'suspended' WHERE id = '{}'",
+            silent.operatore.as_deref().expect("op")
+        ),
+    );
+    let hits = uploads.precheck.eligible_hits();
+    let refused_b = |b: &Bidder| {
+        let u = send(&w.app, &b.client, &bando, "B", "server", &b"busta B"[..]);
+        assert_eq!(
+            (u.status, u.body["code"].as_str()),
+            (403, Some("supplier_not_qualified")),
+            "{}: {}",
+            b.email,
+            u.body
+        );
+        let mine = b.client.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+        let kinds: Vec<&str> = mine[0]["envelopes"]
+            .as_array()
+            .expect("envelopes")
+            .iter()
+            .map(|e| e["kind"].as_str().expect("kind"))
+            .collect();
+        assert_eq!(kinds, vec!["A"], "{}", b.email);
+    };
+    refused_b(&silent);
+    assert_eq!(
+        uploads.precheck.eligible_hits(),
+        hits + 1,
+        "the check before streaming answered from memory: the commit refused"
+    );
+
+    submit(&w.app, &announced.client, &bando, "A", b"busta A");
+    w.admin
+        .post(
+            &format!(
+                "/api/v1/registry/operatori/{}/qualification",
+                announced.operatore.as_deref().expect("op")
+            ),
+            &json!({ "action": "suspend", "reason": "DURC irregolare" }),
+        )
+        .expect(200);
+    let hits = uploads.precheck.eligible_hits();
+    refused_b(&announced);
+    assert_eq!(uploads.precheck.eligible_hits(), hits, "announced: read afresh");
+    assert_eq!(
+        files_under(&w.app.seal_dir.join("blobs")).len(),
+        2,
+        "the two envelopes A"
+    );
+    assert!(files_under(&w.app.seal_dir.join("tmp")).is_empty());
 }

@@ -178,6 +178,12 @@ impl PublicCache {
         self.is_serving().then(|| self.generation.load(Ordering::Acquire))
     }
 
+    /// The same generation for other answers read from the announcing tables and kept in
+    /// memory (`offerte::precheck`): read it before reading them, keep them with it.
+    pub fn change_generation(&self) -> Option<u64> {
+        self.generation()
+    }
+
     /// Notifications were received. Each payload names one committed transaction (or one
     /// [`barrier`](Self::barrier)); one not seen before makes every kept page out of date.
     pub fn observe(&self, payloads: &[String]) {

@@ -59,6 +59,8 @@ pub struct Uploads {
     pub limits: UploadLimits,
     slots: Arc<Semaphore>,
     commits: Arc<Semaphore>,
+    /// The check before streaming, remembered between envelopes (`offerte::precheck`).
+    pub precheck: offerte::precheck::PrecheckMemory,
 }
 
 impl Uploads {
@@ -74,6 +76,7 @@ impl Uploads {
         Uploads {
             slots: Arc::new(Semaphore::new(limits.max_concurrent.max(1))),
             commits: Arc::new(Semaphore::new(commits)),
+            precheck: offerte::precheck::PrecheckMemory::default(),
             limits,
         }
     }

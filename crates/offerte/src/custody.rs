@@ -856,9 +856,7 @@ fn submission_lock(bando_id: Uuid) -> String {
 /// snapshot is taken after the lock was granted, whether the ceremony is complete (409
 /// `seal_ceremony_incomplete` otherwise) and whether the tender is closed in the log.
 pub(crate) fn lock_for_submission(conn: &mut PgConnection, bando_id: Uuid) -> Result<bool, OfferteError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))")
-        .bind::<diesel::sql_types::Text, _>(submission_lock(bando_id))
-        .execute(conn)?;
+    crate::advisory::shared(conn, &submission_lock(bando_id))?;
     let (keyed, closed): (bool, bool) = diesel::select((
         diesel::dsl::exists(seal_tender_keys::table.find(bando_id)),
         diesel::dsl::exists(crate::schema::seal_closures::table.find(bando_id)),
@@ -873,9 +871,7 @@ pub(crate) fn lock_for_submission(conn: &mut PgConnection, bando_id: Uuid) -> Re
 /// Takes the tender's submission lock exclusively: returns once every submission that holds it
 /// has committed or rolled back; the ones that come after wait, then see the closing.
 pub(crate) fn lock_for_closing(conn: &mut PgConnection, bando_id: Uuid) -> Result<(), OfferteError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind::<diesel::sql_types::Text, _>(submission_lock(bando_id))
-        .execute(conn)?;
+    crate::advisory::exclusive(conn, &submission_lock(bando_id))?;
     Ok(())
 }
 

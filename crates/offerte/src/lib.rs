@@ -16,6 +16,7 @@
 //! - [`bundle`]: what `centrale verify` checks offline.
 //! - [`archive`]: `centrale-busta/1`, the envelope of several files (manifest + ustar).
 
+mod advisory;
 pub mod amendments;
 pub mod archive;
 pub mod blob;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod log;
 pub mod log_cache;
 pub mod opening;
+pub mod precheck;
 pub mod public_stats;
 pub mod quota;
 pub mod resumable;

@@ -12,10 +12,10 @@
 //! both squeeze under the limit).
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use seal::receipt::EnvelopeKind;
 use uuid::Uuid;
 
+use crate::schema::{bids, envelopes};
 use crate::OfferteError;
 
 /// What the bidder has used on this tender so far.
@@ -29,22 +29,15 @@ pub struct Usage {
 
 /// Serialises the commits of one bidder on one tender until the transaction ends.
 pub fn lock(conn: &mut PgConnection, bando_id: Uuid, bidder: Uuid) -> Result<(), OfferteError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind::<Text, _>(format!("centrale-upload-quota:{bando_id}:{bidder}"))
-        .execute(conn)?;
+    crate::advisory::exclusive(conn, &format!("centrale-upload-quota:{bando_id}:{bidder}"))?;
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct UsageRow {
-    #[diesel(sql_type = BigInt)]
-    bytes: i64,
-    #[diesel(sql_type = BigInt)]
-    of_kind: i64,
-}
-
-/// One statement (it runs twice per envelope, before the upload and in its commit): diesel's
-/// DSL has no `FILTER` on an aggregate, hence the SQL.
+/// One statement (it runs twice per envelope, before the upload and in its commit) of static
+/// shape, so that it is prepared once per connection: the aggregate with `FILTER` it was, as
+/// raw SQL, was planned again at every call and cost more to plan than to run (issue 15,
+/// `pg_stat_statements` under the rush). The rows are few, bounded by the quotas themselves
+/// (lots × kinds × accepted replacements), and summed here.
 pub fn usage(
     conn: &mut PgConnection,
     bando_id: Uuid,
@@ -52,20 +45,18 @@ pub fn usage(
     bidder: Uuid,
     kind: EnvelopeKind,
 ) -> Result<Usage, OfferteError> {
-    let row: UsageRow = diesel::sql_query(
-        "SELECT COALESCE(SUM(e.size_bytes), 0)::bigint AS bytes, \
-                COUNT(*) FILTER (WHERE e.kind = $3 AND b.lotto_id IS NOT DISTINCT FROM $4) AS of_kind \
-         FROM envelopes e JOIN bids b ON b.id = e.bid_id \
-         WHERE e.bando_id = $1 AND e.bidder_id = $2",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(bando_id)
-    .bind::<diesel::sql_types::Uuid, _>(bidder)
-    .bind::<Text, _>(kind.as_str())
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(lotto)
-    .get_result(conn)?;
+    let rows: Vec<(String, Option<Uuid>, i64)> = envelopes::table
+        .inner_join(bids::table)
+        .filter(envelopes::bando_id.eq(bando_id))
+        .filter(envelopes::bidder_id.eq(bidder))
+        .select((envelopes::kind, bids::lotto_id, envelopes::size_bytes))
+        .load(conn)?;
     Ok(Usage {
-        bytes: row.bytes.max(0) as u64,
-        envelopes_of_kind: row.of_kind.max(0) as u64,
+        bytes: rows.iter().map(|(_, _, size)| (*size).max(0) as u64).sum(),
+        envelopes_of_kind: rows
+            .iter()
+            .filter(|(k, l, _)| k == kind.as_str() && *l == lotto)
+            .count() as u64,
     })
 }
 

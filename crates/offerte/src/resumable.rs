@@ -16,6 +16,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::precheck::Remembered;
 use accounts::Principal;
 use chrono::{DateTime, Duration, Utc};
 use db::audit::AuditCtx;
@@ -269,7 +270,7 @@ pub fn start(
 ) -> Result<UploadStatus, OfferteError> {
     let now = micros(ctx.at);
     conn.transaction(|conn| {
-        submit::prepare_upload(conn, svc, who, bando_id, lotto, kind, now)?;
+        submit::prepare_upload(conn, svc, Remembered::nothing(), who, bando_id, lotto, kind, now)?;
         // Under the bidder's lock: two starts at once cannot both take the last place.
         crate::quota::lock(conn, bando_id, who.user_id)?;
         let open: i64 = s::table

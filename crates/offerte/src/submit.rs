@@ -20,6 +20,7 @@ use crate::amendments::{self, PendingAmendment};
 use crate::blob::StagedBlob;
 use crate::custody::{tender, Tender};
 use crate::log::{self, kind};
+use crate::precheck::Remembered;
 use crate::schema::{bid_confirmations, bids, envelopes, log_leaves, receipts, seal_closures};
 use crate::{OfferteError, SealService};
 use bando::hooks::SubmissionWindow;
@@ -209,8 +210,22 @@ fn deadline_ahead(deadline: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result
 }
 
 /// Before the upload: may this supplier submit now? Returns the recipient of `kind`'s key.
+/// An early refusal only: the commit checks it all again and decides.
 pub fn prepare(
     conn: &mut PgConnection,
+    who: &Principal,
+    bando_id: Uuid,
+    lotto: Option<Uuid>,
+    envelope_kind: EnvelopeKind,
+    now: DateTime<Utc>,
+) -> Result<String, OfferteError> {
+    prepare_remembering(conn, Remembered::nothing(), who, bando_id, lotto, envelope_kind, now)
+}
+
+/// [`prepare`], with the answers of earlier envelopes that still hold ([`crate::precheck`]).
+fn prepare_remembering(
+    conn: &mut PgConnection,
+    memory: Remembered<'_>,
     who: &Principal,
     bando_id: Uuid,
     lotto: Option<Uuid>,
@@ -220,11 +235,18 @@ pub fn prepare(
     if who.kind != UserKind::Supplier {
         return Err(AccountsError::Forbidden.into());
     }
-    let w = window(conn, bando_id)?;
+    let goes_on = |w: &SubmissionWindow| {
+        lot_among(w.lots.iter().map(|l| l.0), lotto).is_ok() && deadline_ahead(w.submission_deadline, now).is_ok()
+    };
+    let w = memory.window(bando_id, || window(conn, bando_id), goes_on)?;
     lot_among(w.lots.iter().map(|l| l.0), lotto)?;
     deadline_ahead(w.submission_deadline, now)?;
-    eligible(conn, &w, who, now)?;
-    crate::custody::recipient_for(conn, bando_id, envelope_kind.as_str())
+    memory.eligible(who.user_id, bando_id, domain::deadlines::rome_date(now), || {
+        eligible(conn, &w, who, now)
+    })?;
+    memory.recipient(bando_id, envelope_kind.as_str(), || {
+        crate::custody::recipient_for(conn, bando_id, envelope_kind.as_str())
+    })
 }
 
 /// What an upload may use once [`prepare_upload`] let it start.
@@ -237,17 +259,20 @@ pub struct UploadPermit {
 }
 
 /// [`prepare`], then the bidder's quotas ([`crate::quota`]): a spent quota refuses before a
-/// single byte is streamed.
+/// single byte is streamed. The quotas are always read afresh (each envelope moves them);
+/// the rest may come from `memory`.
+#[allow(clippy::too_many_arguments)]
 pub fn prepare_upload(
     conn: &mut PgConnection,
     svc: &SealService,
+    memory: Remembered<'_>,
     who: &Principal,
     bando_id: Uuid,
     lotto: Option<Uuid>,
     envelope_kind: EnvelopeKind,
     now: DateTime<Utc>,
 ) -> Result<UploadPermit, OfferteError> {
-    let recipient = prepare(conn, who, bando_id, lotto, envelope_kind, now)?;
+    let recipient = prepare_remembering(conn, memory, who, bando_id, lotto, envelope_kind, now)?;
     let used = crate::quota::usage(conn, bando_id, lotto, who.user_id, envelope_kind)?;
     let quota = svc.config().quota_bytes_per_tender;
     crate::quota::check(used, 0, envelope_kind, quota, svc.config().max_replacements_per_kind)?;
@@ -341,25 +366,29 @@ pub fn commit(
                 // Two first uploads of the same bidder race here: the loser's insert waits for
                 // the winner's commit and does nothing (unique `bids_one_active`), then both
                 // envelopes go into the one bid the winner created.
-                let id = Uuid::new_v4();
-                diesel::insert_into(bids::table)
+                let created: Option<Uuid> = diesel::insert_into(bids::table)
                     .values((
-                        bids::id.eq(id),
+                        bids::id.eq(Uuid::new_v4()),
                         bids::bando_id.eq(bando_id),
                         bids::bidder_id.eq(who.user_id),
                         bids::created_at.eq(now),
                         bids::lotto_id.eq(lotto),
                     ))
                     .on_conflict_do_nothing()
-                    .execute(conn)?;
-                bids::table
-                    .filter(bids::bando_id.eq(bando_id))
-                    .filter(bids::lotto_id.is_not_distinct_from(lotto))
-                    .filter(bids::bidder_id.eq(who.user_id))
-                    .filter(bids::withdrawn_at.is_null())
-                    .select(bids::id)
-                    .for_update()
-                    .first::<Uuid>(conn)?
+                    .returning(bids::id)
+                    .get_result(conn)
+                    .optional()?;
+                match created {
+                    Some(id) => id,
+                    None => bids::table
+                        .filter(bids::bando_id.eq(bando_id))
+                        .filter(bids::lotto_id.is_not_distinct_from(lotto))
+                        .filter(bids::bidder_id.eq(who.user_id))
+                        .filter(bids::withdrawn_at.is_null())
+                        .select(bids::id)
+                        .for_update()
+                        .first::<Uuid>(conn)?,
+                }
             }
         };
         let key = svc.signing_key();
@@ -385,16 +414,22 @@ pub fn commit(
         let (leaf_id, _) = log::append_pending(conn, kind::ENVELOPE_RECEIVED, Some(bando_id), &data, now)?;
 
         let envelope_id = Uuid::new_v4();
-        let previous: Option<Uuid> = diesel::update(
-            envelopes::table
-                .filter(envelopes::bid_id.eq(bid_id))
-                .filter(envelopes::kind.eq(envelope_kind.as_str()))
-                .filter(envelopes::superseded_at.is_null()),
-        )
-        .set(envelopes::superseded_at.eq(now))
-        .returning(envelopes::id)
-        .get_result(conn)
-        .optional()?;
+        // The bidder's first envelope of this kind (read above, under its lock) replaces
+        // nothing: no UPDATE, a statement diesel never prepares, for most of a rush.
+        let previous: Option<Uuid> = if used.envelopes_of_kind == 0 {
+            None
+        } else {
+            diesel::update(
+                envelopes::table
+                    .filter(envelopes::bid_id.eq(bid_id))
+                    .filter(envelopes::kind.eq(envelope_kind.as_str()))
+                    .filter(envelopes::superseded_at.is_null()),
+            )
+            .set(envelopes::superseded_at.eq(now))
+            .returning(envelopes::id)
+            .get_result(conn)
+            .optional()?
+        };
         diesel::insert_into(envelopes::table)
             .values((
                 envelopes::id.eq(envelope_id),

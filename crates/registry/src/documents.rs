@@ -422,15 +422,25 @@ pub(crate) fn status_for(
     soa_holders: &HashSet<Uuid>,
     today: NaiveDate,
 ) -> Result<HashMap<Uuid, (DocumentsStatus, Vec<DocumentIssue>)>, RegistryError> {
-    let current: Vec<(Uuid, String, Option<NaiveDate>)> = operatore_documenti::table
-        .filter(operatore_documenti::operatore_id.eq_any(ids))
-        .filter(operatore_documenti::superseded_at.is_null())
-        .select((
-            operatore_documenti::operatore_id,
-            operatore_documenti::tipo,
-            operatore_documenti::scadenza,
-        ))
-        .load(conn)?;
+    let columns = (
+        operatore_documenti::operatore_id,
+        operatore_documenti::tipo,
+        operatore_documenti::scadenza,
+    );
+    let current: Vec<(Uuid, String, Option<NaiveDate>)> = match ids {
+        // One operatore (every envelope's eligibility, issue 15): `= ANY($1)` is planned again
+        // at each call (PostgreSQL keeps choosing a custom plan for it), `= $1` once.
+        [one] => operatore_documenti::table
+            .filter(operatore_documenti::operatore_id.eq(*one))
+            .filter(operatore_documenti::superseded_at.is_null())
+            .select(columns)
+            .load(conn)?,
+        _ => operatore_documenti::table
+            .filter(operatore_documenti::operatore_id.eq_any(ids))
+            .filter(operatore_documenti::superseded_at.is_null())
+            .select(columns)
+            .load(conn)?,
+    };
     let mut by: HashMap<(Uuid, DocumentTipo), Option<NaiveDate>> = HashMap::new();
     for (op, tipo, scadenza) in current {
         if let Some(t) = DocumentTipo::parse(&tipo) {

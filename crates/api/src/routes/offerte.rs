@@ -345,8 +345,14 @@ async fn submit_stream(
     let now = state.clock.now();
     let who = auth.principal.clone();
     let svc = state.seal.clone();
+    let uploads = state.uploads.clone();
+    // Read before the answers it will be kept with (`offerte::precheck`).
+    let generation = state.public_cache.change_generation();
     let permit = state
-        .db(move |conn| submit::prepare_upload(conn, &svc, &who, bando, lotto, kind, now))
+        .db(move |conn| {
+            let memory = uploads.precheck.at(generation);
+            submit::prepare_upload(conn, &svc, memory, &who, bando, lotto, kind, now)
+        })
         .await?;
 
     // A slot of the bounded staging pool, held until the end (issue 11), waited for in turn.
