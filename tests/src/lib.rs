@@ -112,6 +112,24 @@ pub fn psql(db_url: &str, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+#[derive(diesel::QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// The `name` column of `sql`'s rows, for the tests that compare sets of tables (the ones a
+/// read scanned, the ones that announce their changes).
+pub fn table_names(conn: &mut diesel::PgConnection, sql: &str) -> std::collections::BTreeSet<String> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(sql)
+        .load::<TableName>(conn)
+        .expect("names")
+        .into_iter()
+        .map(|n| n.name)
+        .collect()
+}
+
 impl TestApp {
     /// One SQL statement through `psql` on this test's database (what an insider with the
     /// database password sees, or a count the API does not give), its output trimmed.

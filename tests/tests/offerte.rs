@@ -1106,14 +1106,11 @@ fn on_an_open_procedure_only_suppliers_qualified_in_the_albo_with_valid_document
         "{}",
         u.body
     );
-    let mine = durc.client.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
-    let kinds: Vec<&str> = mine[0]["envelopes"]
-        .as_array()
-        .expect("envelopes")
-        .iter()
-        .map(|e| e["kind"].as_str().expect("kind"))
-        .collect();
-    assert_eq!(kinds, vec!["A", "B"], "the refused envelope left nothing");
+    assert_eq!(
+        kinds_in_my_bid(&durc.client, &bando),
+        ["A", "B"],
+        "the refused envelope left nothing"
+    );
     // Refused uploads left no file behind.
     assert_eq!(files_under(&w.app.seal_dir.join("blobs")).len(), 2);
     assert!(files_under(&w.app.seal_dir.join("tmp")).is_empty());
@@ -1527,6 +1524,7 @@ fn the_check_before_streaming_reads_only_tables_that_announce_their_changes() {
         .transaction(|conn| {
             offerte::submit::prepare(
                 conn,
+                offerte::precheck::Remembered::nothing(),
                 &who,
                 bando.parse().expect("bando id"),
                 None,
@@ -1534,7 +1532,7 @@ fn the_check_before_streaming_reads_only_tables_that_announce_their_changes() {
                 now,
             )
             .expect("the supplier may submit");
-            Ok::<_, diesel::result::Error>(table_names(
+            Ok::<_, diesel::result::Error>(journeys::table_names(
                 conn,
                 "SELECT relname::text AS name FROM pg_stat_xact_user_tables WHERE seq_scan + coalesce(idx_scan, 0) > 0",
             ))
@@ -1543,7 +1541,7 @@ fn the_check_before_streaming_reads_only_tables_that_announce_their_changes() {
     for t in ["bandi", "operatori", "operatore_documenti", "seal_kind_keys"] {
         assert!(read.contains(t), "the check reads {t}: {read:?}");
     }
-    let announcing = table_names(
+    let announcing = journeys::table_names(
         &mut conn,
         "SELECT DISTINCT tgrelid::regclass::text AS name FROM pg_trigger WHERE tgname = 'public_views_changed'",
     );
@@ -1554,19 +1552,14 @@ fn the_check_before_streaming_reads_only_tables_that_announce_their_changes() {
     );
 }
 
-#[derive(diesel::QueryableByName)]
-struct TableName {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-}
-
-fn table_names(conn: &mut diesel::PgConnection, sql: &str) -> std::collections::BTreeSet<String> {
-    use diesel::RunQueryDsl;
-    diesel::sql_query(sql)
-        .load::<TableName>(conn)
-        .expect("names")
-        .into_iter()
-        .map(|n| n.name)
+/// The kinds of the envelopes in the caller's bid on `bando`, as its bid page lists them.
+fn kinds_in_my_bid(who: &Client, bando: &str) -> Vec<String> {
+    let mine = who.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
+    mine[0]["envelopes"]
+        .as_array()
+        .expect("envelopes")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind").to_string())
         .collect()
 }
 
@@ -1603,14 +1596,7 @@ fn a_bidder_struck_off_between_two_envelopes_is_refused_the_next_whether_or_not_
             b.email,
             u.body
         );
-        let mine = b.client.get(&format!("/api/v1/bandi/{bando}/offerta")).expect(200);
-        let kinds: Vec<&str> = mine[0]["envelopes"]
-            .as_array()
-            .expect("envelopes")
-            .iter()
-            .map(|e| e["kind"].as_str().expect("kind"))
-            .collect();
-        assert_eq!(kinds, vec!["A"], "{}", b.email);
+        assert_eq!(kinds_in_my_bid(&b.client, &bando), ["A"], "{}", b.email);
     };
     refused_b(&silent);
     assert_eq!(

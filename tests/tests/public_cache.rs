@@ -273,13 +273,13 @@ fn every_table_a_public_page_reads_announces_its_changes() {
             let (_, found) = portal::pages::public::bandi::list_data(conn, None, Ok(f)).expect("portal list");
             assert!(found.is_ok(), "the portal's list");
             portal::pages::public::bandi::detail_data(conn, None, id).expect("portal page");
-            Ok(names(
+            Ok(journeys::table_names(
                 conn,
                 "SELECT relname::text AS name FROM pg_stat_xact_user_tables WHERE seq_scan + coalesce(idx_scan, 0) > 0",
             ))
         })
         .expect("read");
-    let announcing = names(
+    let announcing = journeys::table_names(
         &mut conn,
         "SELECT DISTINCT tgrelid::regclass::text AS name FROM pg_trigger WHERE tgname = 'public_views_changed'",
     );
@@ -292,7 +292,7 @@ fn every_table_a_public_page_reads_announces_its_changes() {
         silent_read.is_empty(),
         "public pages read tables that announce no change: {silent_read:?}"
     );
-    let all = names(
+    let all = journeys::table_names(
         &mut conn,
         "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public'",
     );
@@ -302,19 +302,4 @@ fn every_table_a_public_page_reads_announces_its_changes() {
         silent, expected,
         "a new table must announce its changes (give it the public_views_changed trigger) or join SILENT with its reason"
     );
-}
-
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-}
-
-fn names(conn: &mut PgConnection, sql: &str) -> BTreeSet<String> {
-    diesel::sql_query(sql)
-        .load::<Name>(conn)
-        .expect("names")
-        .into_iter()
-        .map(|n| n.name)
-        .collect()
 }

@@ -604,7 +604,7 @@ pub fn prepare_completion(
         return Ok(Completion::Done(completed_receipt(conn, &x, &sha256)?));
     }
     let kind = x.kind()?;
-    submit::prepare(conn, who, x.bando_id, x.lotto_id, kind, now)?;
+    submit::prepare(conn, Remembered::nothing(), who, x.bando_id, x.lotto_id, kind, now)?;
     ensure_before_deadline(conn, x.bando_id, now)?;
     ensure_open(&x, now)?;
     if parts == 0 || parts != x.parts() {

@@ -210,20 +210,9 @@ fn deadline_ahead(deadline: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result
 }
 
 /// Before the upload: may this supplier submit now? Returns the recipient of `kind`'s key.
-/// An early refusal only: the commit checks it all again and decides.
+/// An early refusal only: the commit checks it all again and decides. `memory` holds the
+/// answers of earlier envelopes that still hold ([`crate::precheck`]).
 pub fn prepare(
-    conn: &mut PgConnection,
-    who: &Principal,
-    bando_id: Uuid,
-    lotto: Option<Uuid>,
-    envelope_kind: EnvelopeKind,
-    now: DateTime<Utc>,
-) -> Result<String, OfferteError> {
-    prepare_remembering(conn, Remembered::nothing(), who, bando_id, lotto, envelope_kind, now)
-}
-
-/// [`prepare`], with the answers of earlier envelopes that still hold ([`crate::precheck`]).
-fn prepare_remembering(
     conn: &mut PgConnection,
     memory: Remembered<'_>,
     who: &Principal,
@@ -272,7 +261,7 @@ pub fn prepare_upload(
     envelope_kind: EnvelopeKind,
     now: DateTime<Utc>,
 ) -> Result<UploadPermit, OfferteError> {
-    let recipient = prepare_remembering(conn, memory, who, bando_id, lotto, envelope_kind, now)?;
+    let recipient = prepare(conn, memory, who, bando_id, lotto, envelope_kind, now)?;
     let used = crate::quota::usage(conn, bando_id, lotto, who.user_id, envelope_kind)?;
     let quota = svc.config().quota_bytes_per_tender;
     crate::quota::check(used, 0, envelope_kind, quota, svc.config().max_replacements_per_kind)?;
@@ -319,6 +308,25 @@ fn lock_open_window(
     Ok((w, now))
 }
 
+/// The bidder's bid on the tender (or lot) that is not withdrawn, locked until the transaction
+/// ends.
+fn active_bid_locked(
+    conn: &mut PgConnection,
+    bando_id: Uuid,
+    lotto: Option<Uuid>,
+    bidder: Uuid,
+) -> Result<Option<Uuid>, OfferteError> {
+    Ok(bids::table
+        .filter(bids::bando_id.eq(bando_id))
+        .filter(bids::lotto_id.is_not_distinct_from(lotto))
+        .filter(bids::bidder_id.eq(bidder))
+        .filter(bids::withdrawn_at.is_null())
+        .select(bids::id)
+        .for_update()
+        .first::<Uuid>(conn)
+        .optional()?)
+}
+
 /// Accepts a staged envelope: one transaction stores the envelope, its pending leaf and its
 /// receipt; the blob is moved into place (and is in the shared store, if any) before the
 /// commit. Returns the receipt after commit.
@@ -351,16 +359,7 @@ pub fn commit(
             svc.config().quota_bytes_per_tender,
             svc.config().max_replacements_per_kind,
         )?;
-        let bid_id = match bids::table
-            .filter(bids::bando_id.eq(bando_id))
-            .filter(bids::lotto_id.is_not_distinct_from(lotto))
-            .filter(bids::bidder_id.eq(who.user_id))
-            .filter(bids::withdrawn_at.is_null())
-            .select(bids::id)
-            .for_update()
-            .first::<Uuid>(conn)
-            .optional()?
-        {
+        let bid_id = match active_bid_locked(conn, bando_id, lotto, who.user_id)? {
             Some(id) => id,
             None => {
                 // Two first uploads of the same bidder race here: the loser's insert waits for
@@ -380,14 +379,8 @@ pub fn commit(
                     .optional()?;
                 match created {
                     Some(id) => id,
-                    None => bids::table
-                        .filter(bids::bando_id.eq(bando_id))
-                        .filter(bids::lotto_id.is_not_distinct_from(lotto))
-                        .filter(bids::bidder_id.eq(who.user_id))
-                        .filter(bids::withdrawn_at.is_null())
-                        .select(bids::id)
-                        .for_update()
-                        .first::<Uuid>(conn)?,
+                    None => active_bid_locked(conn, bando_id, lotto, who.user_id)?
+                        .ok_or(OfferteError::NotFound { what: "Offerta" })?,
                 }
             }
         };
