@@ -68,12 +68,9 @@ impl Default for PrecheckMemory {
 }
 
 /// The memory together with the generation the caller read before asking; what
-/// [`crate::submit::prepare_upload`] is given.
+/// [`crate::submit::prepare_upload`] is given. `None`: nothing is used or kept.
 #[derive(Clone, Copy)]
-pub struct Remembered<'a> {
-    memory: &'a PrecheckMemory,
-    generation: Option<u64>,
-}
+pub struct Remembered<'a>(Option<(&'a PrecheckMemory, u64)>);
 
 impl PrecheckMemory {
     /// How many times a bidder's eligibility was answered from memory so far.
@@ -83,39 +80,46 @@ impl PrecheckMemory {
 
     /// The memory as seen at `generation` (`None`: no feed of changes, nothing is used or kept).
     pub fn at(&self, generation: Option<u64>) -> Remembered<'_> {
-        Remembered {
-            memory: self,
-            generation,
-        }
+        Remembered(generation.map(|g| (self, g)))
     }
 }
 
-fn get<K: std::hash::Hash + Eq, T: Clone>(map: &Mutex<LruCache<K, Kept<T>>>, key: &K, generation: u64) -> Option<T> {
-    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-    match map.get(key) {
-        Some(kept) if kept.generation == generation => Some(kept.value.clone()),
+/// The answer kept under `key` at `generation` if `usable` says it still lets the bidder go
+/// on, else `read`'s, kept when usable; with whether it came from memory.
+fn through<K: std::hash::Hash + Eq, T: Clone, E>(
+    map: &Mutex<LruCache<K, Kept<T>>>,
+    key: K,
+    generation: u64,
+    usable: impl Fn(&T) -> bool,
+    read: impl FnOnce() -> Result<T, E>,
+) -> Result<(T, bool), E> {
+    let mut kept = map.lock().unwrap_or_else(|p| p.into_inner());
+    match kept.get(&key) {
+        Some(k) if k.generation == generation && usable(&k.value) => return Ok((k.value.clone(), true)),
         Some(_) => {
-            map.pop(key);
-            None
+            kept.pop(&key);
         }
-        None => None,
+        None => {}
     }
-}
-
-fn put<K: std::hash::Hash + Eq, T>(map: &Mutex<LruCache<K, Kept<T>>>, key: K, generation: u64, value: T) {
-    map.lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .put(key, Kept { generation, value });
+    // Not held while reading: other envelopes' checks go on meanwhile.
+    drop(kept);
+    let value = read()?;
+    if usable(&value) {
+        map.lock().unwrap_or_else(|p| p.into_inner()).put(
+            key,
+            Kept {
+                generation,
+                value: value.clone(),
+            },
+        );
+    }
+    Ok((value, false))
 }
 
 impl Remembered<'_> {
     /// Nothing remembered is used or kept (other callers of the check, e.g. resumable uploads).
     pub fn nothing() -> Remembered<'static> {
-        static EMPTY: std::sync::OnceLock<PrecheckMemory> = std::sync::OnceLock::new();
-        Remembered {
-            memory: EMPTY.get_or_init(PrecheckMemory::default),
-            generation: None,
-        }
+        Remembered(None)
     }
 
     pub(crate) fn window<E>(
@@ -124,19 +128,10 @@ impl Remembered<'_> {
         read: impl FnOnce() -> Result<SubmissionWindow, E>,
         usable: impl Fn(&SubmissionWindow) -> bool,
     ) -> Result<Arc<SubmissionWindow>, E> {
-        let Some(g) = self.generation else {
+        let Some((m, g)) = self.0 else {
             return read().map(Arc::new);
         };
-        if let Some(w) = get(&self.memory.windows, &bando, g) {
-            if usable(&w) {
-                return Ok(w);
-            }
-        }
-        let w = Arc::new(read()?);
-        if usable(&w) {
-            put(&self.memory.windows, bando, g, w.clone());
-        }
-        Ok(w)
+        through(&m.windows, bando, g, |w| usable(w), || read().map(Arc::new)).map(|(w, _)| w)
     }
 
     pub(crate) fn recipient<E>(
@@ -145,15 +140,10 @@ impl Remembered<'_> {
         kind: &'static str,
         read: impl FnOnce() -> Result<String, E>,
     ) -> Result<String, E> {
-        let Some(g) = self.generation else {
+        let Some((m, g)) = self.0 else {
             return read();
         };
-        if let Some(r) = get(&self.memory.recipients, &(bando, kind), g) {
-            return Ok(r);
-        }
-        let r = read()?;
-        put(&self.memory.recipients, (bando, kind), g, r.clone());
-        Ok(r)
+        through(&m.recipients, (bando, kind), g, |_| true, read).map(|(r, _)| r)
     }
 
     /// Whether `bidder` was found eligible for `bando` on `day` at this generation; else
@@ -165,15 +155,13 @@ impl Remembered<'_> {
         day: NaiveDate,
         check: impl FnOnce() -> Result<(), E>,
     ) -> Result<(), E> {
-        let Some(g) = self.generation else {
+        let Some((m, g)) = self.0 else {
             return check();
         };
-        if get(&self.memory.eligible, &(bidder, bando), g) == Some(day) {
-            self.memory.eligible_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
+        let (_, hit) = through(&m.eligible, (bidder, bando), g, |d| *d == day, || check().map(|()| day))?;
+        if hit {
+            m.eligible_hits.fetch_add(1, Ordering::Relaxed);
         }
-        check()?;
-        put(&self.memory.eligible, (bidder, bando), g, day);
         Ok(())
     }
 }
